@@ -1,0 +1,120 @@
+# Trapeze: a teaching simulator for machine virtualization.
+#
+#   make            ./trapeze (optimized)
+#   make test       every test, built with ASan and UBSan
+#   make demo       the trap demo (later: the TUI)
+#   make bench      simulated MIPS of the interpreter
+#   make deps       installs the Debian packages the build needs
+#
+# DISPATCH=goto|switch picks the interpreter's dispatch (default goto).
+
+CC       ?= cc
+CSTD      = -std=c11 -D_POSIX_C_SOURCE=200809L
+WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wvla
+OPT      ?= -O2
+DISPATCH ?= goto
+SANITIZE  = address,undefined
+DEPFLAGS  = -MMD -MP
+
+PKG_CFLAGS := $(shell pkg-config --cflags ncursesw readline 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs ncursesw readline 2>/dev/null)
+CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null)
+
+ifeq ($(DISPATCH),goto)
+DISPATCH_FLAG = -DTRAPEZE_DISPATCH_GOTO=1
+else
+DISPATCH_FLAG = -DTRAPEZE_DISPATCH_GOTO=0
+endif
+
+CFLAGS_COMMON = $(CSTD) $(WARNINGS) $(DEPFLAGS) $(DISPATCH_FLAG) $(PKG_CFLAGS) -g
+RELEASE_CFLAGS = $(CFLAGS_COMMON) $(OPT) -DNDEBUG
+SAN_CFLAGS     = $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) \
+                 -fno-sanitize-recover=all -DTRAPEZE_TEST_BUILD
+
+GEN_VARIANTS = build/gen/variants_builtin.c
+MAIN_SRC  = tui/main.c
+LIB_SRC   = $(sort $(wildcard isa/*.c isa/check/*.c machine/*.c assembler/*.c vmm/*.c labs/*.c) \
+                   $(filter-out $(MAIN_SRC),$(wildcard tui/*.c))) $(GEN_VARIANTS)
+UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
+
+REL_LIB_OBJ = $(LIB_SRC:%.c=build/release/%.o)
+SAN_LIB_OBJ = $(LIB_SRC:%.c=build/san/%.o)
+UNIT_OBJ    = $(UNIT_SRC:%.c=build/san/%.o)
+
+.PHONY: all test unit e2e demo bench deps clean check-deps
+.DEFAULT_GOAL := all
+
+all: trapeze
+
+trapeze: $(REL_LIB_OBJ) build/release/$(MAIN_SRC:.c=.o)
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+build/san/trapeze: $(SAN_LIB_OBJ) build/san/$(MAIN_SRC:.c=.o)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+build/san/unit_tests: $(SAN_LIB_OBJ) $(UNIT_OBJ)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) $(CRIT_LIBS) -lm
+
+build/release/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_CFLAGS) -c -o $@ $<
+
+build/san/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) $(CRIT_CFLAGS) -c -o $@ $<
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(GEN_VARIANTS): isa/embed_variants.awk $(sort $(wildcard isa/variants/*.var))
+	@mkdir -p $(dir $@)
+	awk -f isa/embed_variants.awk $(sort $(wildcard isa/variants/*.var)) > $@.tmp && mv $@.tmp $@
+
+build/release/build/gen/%.o build/san/build/gen/%.o: $(GEN_VARIANTS)
+
+# ---- Tests --------------------------------------------------------------------
+
+test: deps
+	@$(MAKE) --no-print-directory trapeze build/san/trapeze build/san/unit_tests
+	@$(MAKE) --no-print-directory unit e2e
+
+unit: build/san/unit_tests
+	ASAN_OPTIONS=detect_leaks=1 ./build/san/unit_tests --jobs 2
+
+e2e: build/san/trapeze trapeze
+	TRAPEZE=$(CURDIR)/build/san/trapeze bash tests/e2e/run.sh
+
+# ---- Running ------------------------------------------------------------------
+
+demo: deps
+	@$(MAKE) --no-print-directory trapeze
+	./trapeze run --trace traps programs/traps.s
+
+bench: trapeze
+	bash tests/bench/run.sh ./trapeze
+
+# ---- Set-up -------------------------------------------------------------------
+
+DEB_PACKAGES = build-essential pkg-config libncurses-dev libreadline-dev \
+               libcriterion-dev graphviz tmux jq
+
+deps:
+	@if pkg-config --exists ncursesw readline criterion 2>/dev/null && \
+	    command -v dot >/dev/null && command -v tmux >/dev/null && \
+	    command -v jq >/dev/null; then :; else \
+	  echo "make deps: installing $(DEB_PACKAGES)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	  else echo "make deps: missing packages; run as root:"; \
+	       echo "  apt-get update && apt-get install -y $(DEB_PACKAGES)"; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null || exit 1; \
+	fi
+
+clean:
+	rm -rf build trapeze
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,94 @@
+/*
+ * asm.h: the Trapeze assembler, its image format and the loader.
+ *
+ * An image is what the assembler produces and the machine runs: the words to
+ * place in memory, the entry point, the symbol table and a map from addresses
+ * to source lines (the debugger and the TUI show both).  Images are written as
+ * a small line-oriented text file (assembler/README.md gives the format), so
+ * that a student can read one and a bad one gets a file:line error.
+ */
+#ifndef TRAPEZE_ASM_H
+#define TRAPEZE_ASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct machine;
+
+/* A run of consecutive words placed at address `at`. */
+struct asm_segment {
+    uint32_t at;
+    uint32_t *words;
+    size_t count;
+};
+
+struct asm_symbol {
+    char *name;
+    uint32_t value;
+    bool is_label; /* false for .equ names */
+};
+
+/* The source line that produced the word at `address`. */
+struct asm_line {
+    uint32_t address;
+    uint32_t file; /* index into asm_image.files */
+    uint32_t line; /* 1-based */
+};
+
+struct asm_image {
+    uint32_t entry; /* _start or .entry, else ISA_DEFAULT_ENTRY */
+    struct asm_segment *segments; /* sorted by address, never overlapping */
+    size_t nsegments;
+    struct asm_symbol *symbols; /* sorted by value, then name */
+    size_t nsymbols;
+    char **files; /* source files by index; files[0] is the main one */
+    size_t nfiles;
+    struct asm_line *lines; /* sorted by address */
+    size_t nlines;
+};
+
+/* Assembles the file at path (following .include relative to the including
+ * file).  Errors go to errors as "file:line:col: error: message", each
+ * followed by the source line and a caret; several are reported per run.
+ * Returns the number of errors; on 0, *out holds the image (free it with
+ * asm_image_free); otherwise *out is left empty. */
+int asm_assemble_file(const char *path, struct asm_image *out, FILE *errors);
+/* The same for source text held in memory; name is used in messages and
+ * for resolving .include. */
+int asm_assemble_string(const char *source, const char *name, struct asm_image *out,
+                        FILE *errors);
+void asm_image_free(struct asm_image *img);
+
+/* Writes img in the image text format.  Returns false on a write error. */
+bool asm_image_write(const struct asm_image *img, FILE *out);
+/* Reads an image file.  On failure returns false and writes a one-line
+ * "file:line:col: error: ..." message into err. */
+bool asm_image_read(const char *path, struct asm_image *out, char *err, size_t err_size);
+/* True when the file at path looks like an image (by its first line). */
+bool asm_is_image_file(const char *path);
+/* Loads a program: an image file, or a source file (anything else), which is
+ * assembled.  Errors go to errors; returns the number of errors. */
+int asm_load_program(const char *path, struct asm_image *out, FILE *errors);
+
+/* Copies the image's words into physical memory at offset + address.
+ * Returns false (and writes nothing) when a word would fall outside memory. */
+bool asm_image_place(const struct asm_image *img, uint32_t *memory, size_t memsize,
+                     uint32_t offset);
+
+/* The label at exactly this address (the first one by name), or NULL. */
+const char *asm_symbol_at(const struct asm_image *img, uint32_t address);
+/* The value of a symbol; false when there is none of that name. */
+bool asm_symbol_value(const struct asm_image *img, const char *name, uint32_t *value);
+/* The nearest label at or below address and the distance from it, or NULL. */
+const char *asm_symbol_near(const struct asm_image *img, uint32_t address, uint32_t *offset);
+/* The source line of the word at address, or NULL. */
+const struct asm_line *asm_line_at(const struct asm_image *img, uint32_t address);
+
+/* Writes a listing (address, word, source text) of the assembled file. */
+bool asm_write_listing(const struct asm_image *img, FILE *out);
+/* Writes the disassembly of every word of every segment, with labels. */
+bool asm_write_disassembly(const struct asm_image *img, FILE *out);
+
+#endif

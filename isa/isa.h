@@ -1,0 +1,239 @@
+/*
+ * isa.h: the architecture of the Trapeze machine as data.
+ *
+ * Everything a program can observe about the machine is defined here once:
+ * the instruction table (isa.def), the word layout, the PSW, the trap causes,
+ * the ports and the page-table entry.  The machine, the assembler, the VMMs,
+ * the checker and the debugger all read these definitions.
+ *
+ * Instruction word layout:
+ *
+ *   31      24 23  20 19  16 15  12 11             0
+ *  +----------+------+------+------+----------------+
+ *  |  opcode  |  a   |  b   |  c   |     (zero)     |   FMT_R
+ *  +----------+------+------+------+----------------+
+ *  |  opcode  |  a   |  b   |         imm16         |   FMT_I
+ *  +----------+------+------+-----------------------+
+ *  |  opcode  |               imm24                 |   FMT_J
+ *  +----------+-------------------------------------+
+ */
+#ifndef TRAPEZE_ISA_H
+#define TRAPEZE_ISA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Instruction table ---------------------------------------------------- */
+
+enum isa_format { FMT_R, FMT_I, FMT_J };
+
+/* How assembly operands map onto fields; the assembler and the disassembler
+ * switch on this, never on individual opcodes. */
+enum isa_operands {
+    OPS_NONE,    /* halt                       -                        */
+    OPS_RRR,     /* add rd, rs, rt             a=rd b=rs c=rt           */
+    OPS_RRI,     /* addi rd, rs, imm           a=rd b=rs imm16          */
+    OPS_RI,      /* lui rd, imm / in rd, port  a=rd imm16               */
+    OPS_RR,      /* srr rd, rs                 a=rd b=rs                */
+    OPS_R,       /* jr rs / pushf rd           a=r                      */
+    OPS_MEM,     /* ld rd, imm(rs)             a=rd b=rs imm16          */
+    OPS_PSWADDR, /* lpsw imm(rs)               b=rs imm16               */
+    OPS_BRANCH,  /* beq ra, rb, label          a=ra b=rb imm16 = label - (pc + 1) */
+    OPS_ADDR,    /* jmp label                  imm24 = label            */
+    OPS_IMM,     /* svc imm                    imm16                    */
+};
+
+enum isa_flag {
+    ISA_F_WRITES_A = 1u << 0, /* writes the register in field a            */
+    ISA_F_WRITES_B = 1u << 1, /* writes the register in field b (srr)      */
+    ISA_F_ZEXT     = 1u << 2, /* imm16 is zero-extended                    */
+    ISA_F_LOAD     = 1u << 3, /* reads virtual memory                      */
+    ISA_F_STORE    = 1u << 4, /* writes virtual memory                     */
+    ISA_F_BRANCH   = 1u << 5, /* may change pc other than by +1            */
+    ISA_F_TRAPS    = 1u << 6, /* always traps (svc, hcall)                 */
+    ISA_F_SYSTEM   = 1u << 7, /* its user-mode behaviour is set by the variant */
+};
+
+enum isa_opcode {
+#define ISA_OP(id, mn, opc, fmt, ops, flags, doc) ISA_##id = (opc),
+#include "isa.def"
+#undef ISA_OP
+};
+
+struct isa_op {
+    const char *mnemonic;
+    const char *effect;
+    uint8_t opcode;
+    uint8_t format;   /* enum isa_format */
+    uint8_t operands; /* enum isa_operands */
+    uint16_t flags;   /* enum isa_flag */
+};
+
+#define ISA_OPCODE_SLOTS 256
+
+/* The defined instructions in table order; isa_op_count() of them. */
+const struct isa_op *isa_ops(void);
+size_t isa_op_count(void);
+/* The instruction with this opcode, or NULL when the opcode is undefined. */
+const struct isa_op *isa_op_by_opcode(uint8_t opcode);
+/* The instruction with this mnemonic (case-sensitive), or NULL. */
+const struct isa_op *isa_op_by_mnemonic(const char *mnemonic);
+
+/* ---- Field access ---------------------------------------------------------- */
+
+static inline uint8_t isa_opcode_of(uint32_t w) { return (uint8_t)(w >> 24); }
+static inline unsigned isa_field_a(uint32_t w) { return (w >> 20) & 15u; }
+static inline unsigned isa_field_b(uint32_t w) { return (w >> 16) & 15u; }
+static inline unsigned isa_field_c(uint32_t w) { return (w >> 12) & 15u; }
+static inline uint32_t isa_imm16(uint32_t w) { return w & 0xffffu; }
+static inline uint32_t isa_simm16(uint32_t w) { return (uint32_t)(int32_t)(int16_t)(w & 0xffffu); }
+static inline uint32_t isa_imm24(uint32_t w) { return w & 0xffffffu; }
+
+static inline uint32_t isa_make_r(uint8_t op, unsigned a, unsigned b, unsigned c)
+{
+    return (uint32_t)op << 24 | (a & 15u) << 20 | (b & 15u) << 16 | (c & 15u) << 12;
+}
+static inline uint32_t isa_make_i(uint8_t op, unsigned a, unsigned b, uint32_t imm16)
+{
+    return (uint32_t)op << 24 | (a & 15u) << 20 | (b & 15u) << 16 | (imm16 & 0xffffu);
+}
+static inline uint32_t isa_make_j(uint8_t op, uint32_t imm24)
+{
+    return (uint32_t)op << 24 | (imm24 & 0xffffffu);
+}
+
+/* The immediate of an FMT_I instruction as the executor sees it. */
+static inline uint32_t isa_imm_value(const struct isa_op *op, uint32_t w)
+{
+    return (op->flags & ISA_F_ZEXT) ? isa_imm16(w) : isa_simm16(w);
+}
+
+/* Writes the disassembly of w, fetched at address pc, into buf (always
+ * NUL-terminated).  Branch targets are shown as absolute addresses; when
+ * label_of is non-NULL it may name an address (return NULL for none).
+ * Undefined opcodes disassemble as ".word 0x...". Returns buf. */
+typedef const char *(*isa_label_fn)(void *ctx, uint32_t address);
+char *isa_disassemble(uint32_t w, uint32_t pc, isa_label_fn label_of, void *ctx,
+                      char *buf, size_t size);
+
+/* ---- Registers -------------------------------------------------------------- */
+
+#define ISA_NREGS 16
+#define ISA_REG_SP 14
+#define ISA_REG_LR 15
+
+/* ---- The PSW ---------------------------------------------------------------- */
+
+enum isa_psw_flag {
+    PSW_M  = 1u << 0, /* supervisor mode            */
+    PSW_IE = 1u << 1, /* interrupts enabled         */
+    PSW_PG = 1u << 2, /* paging on                  */
+    PSW_TP = 1u << 3, /* timer interrupt pending    */
+};
+#define PSW_FLAGS_MASK 0xfu
+#define PSW_WORDS 5
+
+struct psw {
+    uint32_t flags; /* enum isa_psw_flag */
+    uint32_t pc;    /* virtual address of the next instruction */
+    uint32_t base;  /* PG=0: relocation base; PG=1: page table address (physical) */
+    uint32_t bound; /* PG=0: size of the virtual space; PG=1: page-table entries */
+    uint32_t timer; /* instructions to the timer interrupt; 0 = off */
+};
+
+void isa_psw_to_words(const struct psw *p, uint32_t words[PSW_WORDS]);
+/* Bits outside PSW_FLAGS_MASK are dropped, as the hardware does. */
+struct psw isa_psw_from_words(const uint32_t words[PSW_WORDS]);
+
+/* ---- Traps ---------------------------------------------------------------- */
+
+/* X(ID, number, name) */
+#define ISA_CAUSES(X)  \
+    X(PRIV, 1, "PRIV")   \
+    X(MEM, 2, "MEM")     \
+    X(ILL, 3, "ILL")     \
+    X(DIV, 4, "DIV")     \
+    X(SVC, 5, "SVC")     \
+    X(HCALL, 6, "HCALL") \
+    X(TIMER, 7, "TIMER") \
+    X(IO, 8, "IO")
+
+enum isa_cause {
+    CAUSE_NONE = 0,
+#define X(id, n, name) CAUSE_##id = n,
+    ISA_CAUSES(X)
+#undef X
+    CAUSE_COUNT
+};
+
+/* Detail of a MEM trap. */
+enum isa_mem_fault {
+    MEMF_BOUND = 0,    /* va >= bound, or vpn >= bound under paging */
+    MEMF_INVALID = 1,  /* page-table entry without V                */
+    MEMF_WRITE = 2,    /* store to a page without W                 */
+    MEMF_PHYSICAL = 3, /* physical address beyond memory            */
+};
+
+/* "PRIV", ..., or NULL for an unknown cause number. */
+const char *isa_cause_name(unsigned cause);
+/* The cause with this name (case-insensitive), or CAUSE_NONE. */
+enum isa_cause isa_cause_by_name(const char *name);
+
+/* The trap area, in physical words. */
+enum isa_trap_area {
+    TRAP_OLD_PSW = 0,  /* 0..4  old PSW stored by the trap */
+    TRAP_CAUSE = 5,    /* cause | detail << 8             */
+    TRAP_VALUE = 6,    /* trap value                      */
+    TRAP_NEW_PSW = 8,  /* 8..12 new PSW loaded by the trap */
+    TRAP_AREA_WORDS = 16,
+};
+
+/* ---- Paging and ports ------------------------------------------------------ */
+
+#define ISA_PAGE_SHIFT 8
+#define ISA_PAGE_WORDS (1u << ISA_PAGE_SHIFT)
+enum isa_pte_bit { PTE_V = 1u << 0, PTE_W = 1u << 1 };
+static inline uint32_t isa_pte_frame(uint32_t pte) { return pte >> 8; }
+
+enum isa_port {
+    PORT_CONSOLE_OUT = 0,
+    PORT_CONSOLE_IN = 1,
+    PORT_CONSOLE_CTRL = 2, /* bit 0: raise IO interrupts on input */
+    PORT_DEVICE_FIRST = 16,
+};
+
+#define ISA_DEFAULT_MEMSIZE 1048576u
+#define ISA_DEFAULT_ENTRY 16u
+
+/* ---- Variants ------------------------------------------------------------- */
+
+/* What a system instruction does in user mode. */
+enum isa_user_action {
+    USER_TRAP,   /* raise PRIV                                              */
+    USER_EXEC,   /* execute on the real state; M, PG, base, bound never change */
+    USER_SILENT, /* execute, but change no system state (PSW, devices, halt) */
+};
+
+struct isa_variant {
+    char name[32];
+    uint8_t user_action[ISA_OPCODE_SLOTS]; /* enum isa_user_action, by opcode */
+};
+
+#define ISA_ERROR_SIZE 512
+
+/* Loads a variant: NAME of a built-in one ("pg", "hybrid", "x86like") or the
+ * path of a variant file.  On failure returns false and writes a one-line
+ * message "file:line:col: error: ..." into err. */
+bool isa_variant_load(const char *name_or_path, struct isa_variant *out,
+                      char err[ISA_ERROR_SIZE]);
+/* Parses variant text; file names the text in messages. */
+bool isa_variant_parse(const char *text, const char *file, struct isa_variant *out,
+                       char err[ISA_ERROR_SIZE]);
+/* The names of the built-in variants, NULL-terminated. */
+const char *const *isa_builtin_variant_names(void);
+/* The text of a built-in variant file, or NULL. */
+const char *isa_builtin_variant_text(const char *name);
+const char *isa_user_action_name(enum isa_user_action a);
+
+#endif

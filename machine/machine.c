@@ -1,0 +1,747 @@
+/*
+ * machine.c: the Trapeze processor.
+ *
+ * The interpreter keeps pc, the relocation and a countdown in locals and works
+ * in *batches*: a batch runs at most min(budget, timer) instructions, so the
+ * hot path needs no per-instruction check of the timer, the budget or the
+ * interrupt lines.  Everything rare leaves the batch through one door:
+ *
+ *     fast path (ALU, ld/st, branches)  --fault / system insn / batch end-->
+ *         sync(): write the locals back, charge the timer and the budget
+ *         slow path: take_trap() or exec_system(), one step
+ *         reload: check stop, interrupts; start the next batch
+ *
+ * System instructions are never on the fast path, so the privilege check of
+ * the variant happens in exactly one place: exec_system().
+ */
+#include "machine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef TRAPEZE_DISPATCH_GOTO
+#if defined(__GNUC__)
+#define TRAPEZE_DISPATCH_GOTO 1
+#else
+#define TRAPEZE_DISPATCH_GOTO 0
+#endif
+#endif
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define OUTPUT_CAP (16u << 20)
+#define MAX_DEVICES 8
+
+enum run_state { RUN_READY, RUN_HALTED, RUN_CHECKED, RUN_UNHANDLED };
+
+struct device_slot {
+    uint32_t first, count;
+    struct machine_device dev;
+};
+
+struct machine {
+    /* The processor: everything ISA.md calls architectural state. */
+    uint32_t reg[ISA_NREGS];
+    struct psw psw;
+    uint32_t *mem;
+    size_t memsize;
+    bool owns_mem;
+    struct isa_variant variant;
+
+    /* The console device (ports 0..2) and attached devices (ports >= 16). */
+    uint8_t *input;
+    size_t input_len, input_pos, input_cap;
+    uint8_t *output;
+    size_t output_len, output_cap;
+    uint32_t console_ctrl;
+    void (*output_sink)(void *ctx, uint8_t byte);
+    void *output_ctx;
+    struct device_slot devices[MAX_DEVICES];
+    size_t ndevices;
+
+    /* Hooks: a NULL function means the hook is unset. */
+    struct machine_observer observer;
+    struct machine_monitor monitor;
+
+    /* Run state: why the machine is stopped, and what it has done so far. */
+    enum run_state state;
+    bool stop_requested;
+    bool has_trapped;
+    struct machine_trap last_trap;
+    struct machine_stats stats;
+};
+
+/* ---- Life cycle ------------------------------------------------------------ */
+
+static struct machine *machine_new(uint32_t *memory, size_t memsize, bool owns,
+                                   const struct isa_variant *variant)
+{
+    if (memsize < TRAP_AREA_WORDS || memsize > UINT32_MAX) return NULL;
+    struct machine *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->mem = memory;
+    m->memsize = memsize;
+    m->owns_mem = owns;
+    m->variant = *variant;
+    machine_reset(m, ISA_DEFAULT_ENTRY);
+    return m;
+}
+
+struct machine *machine_create(size_t memsize, const struct isa_variant *variant)
+{
+    if (memsize < TRAP_AREA_WORDS || memsize > UINT32_MAX) return NULL;
+    uint32_t *memory = calloc(memsize, sizeof *memory);
+    if (!memory) return NULL;
+    struct machine *m = machine_new(memory, memsize, true, variant);
+    if (!m) free(memory);
+    return m;
+}
+
+struct machine *machine_create_on(uint32_t *memory, size_t memsize,
+                                  const struct isa_variant *variant)
+{
+    return machine_new(memory, memsize, false, variant);
+}
+
+void machine_destroy(struct machine *m)
+{
+    if (!m) return;
+    if (m->owns_mem) free(m->mem);
+    free(m->input);
+    free(m->output);
+    free(m);
+}
+
+static uint8_t *copy_bytes(const uint8_t *src, size_t len, size_t cap)
+{
+    if (!src || cap == 0) return NULL;
+    uint8_t *dst = malloc(cap);
+    if (dst) memcpy(dst, src, len);
+    return dst;
+}
+
+struct machine *machine_clone(const struct machine *m)
+{
+    struct machine *c = machine_create(m->memsize, &m->variant);
+    if (!c) return NULL;
+    uint32_t *mem = c->mem;
+    *c = *m;
+    c->mem = mem;
+    c->owns_mem = true;
+    memcpy(c->mem, m->mem, m->memsize * sizeof *m->mem);
+    c->input = copy_bytes(m->input, m->input_len, m->input_cap);
+    c->output = copy_bytes(m->output, m->output_len, m->output_cap);
+    if ((m->input && !c->input) || (m->output && !c->output)) {
+        machine_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+static bool ensure_capacity(uint8_t **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap) return true;
+    size_t n = *cap ? *cap : 256;
+    while (n < need) n *= 2;
+    uint8_t *p = realloc(*buf, n);
+    if (!p) return false;
+    *buf = p;
+    *cap = n;
+    return true;
+}
+
+bool machine_restore(struct machine *dst, const struct machine *src)
+{
+    if (dst->memsize != src->memsize) return false;
+    if (!ensure_capacity(&dst->input, &dst->input_cap, src->input_len) ||
+        !ensure_capacity(&dst->output, &dst->output_cap, src->output_len))
+        return false;
+    memcpy(dst->reg, src->reg, sizeof dst->reg);
+    dst->psw = src->psw;
+    memcpy(dst->mem, src->mem, src->memsize * sizeof *src->mem);
+    dst->variant = src->variant;
+    if (src->input_len) memcpy(dst->input, src->input, src->input_len);
+    dst->input_len = src->input_len;
+    dst->input_pos = src->input_pos;
+    if (src->output_len) memcpy(dst->output, src->output, src->output_len);
+    dst->output_len = src->output_len;
+    dst->console_ctrl = src->console_ctrl;
+    dst->state = src->state;
+    dst->stop_requested = false;
+    dst->has_trapped = src->has_trapped;
+    dst->last_trap = src->last_trap;
+    dst->stats = src->stats;
+    return true;
+}
+
+void machine_reset(struct machine *m, uint32_t entry)
+{
+    memset(m->reg, 0, sizeof m->reg);
+    m->psw = (struct psw){PSW_M, entry, 0, (uint32_t)m->memsize, 0};
+    m->state = RUN_READY;
+    m->stop_requested = false;
+}
+
+/* ---- State ------------------------------------------------------------------- */
+
+size_t machine_memsize(const struct machine *m) { return m->memsize; }
+uint32_t *machine_memory(struct machine *m) { return m->mem; }
+const uint32_t *machine_memory_const(const struct machine *m) { return m->mem; }
+uint32_t machine_reg(const struct machine *m, unsigned r) { return r < ISA_NREGS ? m->reg[r] : 0; }
+
+void machine_set_reg(struct machine *m, unsigned r, uint32_t value)
+{
+    if (r > 0 && r < ISA_NREGS) m->reg[r] = value;
+}
+
+struct psw machine_psw(const struct machine *m) { return m->psw; }
+
+void machine_set_psw(struct machine *m, const struct psw *p)
+{
+    m->psw = *p;
+    m->psw.flags &= PSW_FLAGS_MASK;
+}
+
+const struct isa_variant *machine_variant(const struct machine *m) { return &m->variant; }
+const struct machine_stats *machine_stats(const struct machine *m) { return &m->stats; }
+
+uint64_t machine_steps(const struct machine *m)
+{
+    uint64_t steps = m->stats.retired;
+    for (int c = 0; c < CAUSE_COUNT; c++) steps += m->stats.traps[c];
+    return steps;
+}
+
+const struct machine_trap *machine_last_trap(const struct machine *m)
+{
+    return m->has_trapped ? &m->last_trap : NULL;
+}
+
+const char *machine_stop_name(enum machine_stop s)
+{
+    switch (s) {
+    case MACHINE_BUDGET: return "budget";
+    case MACHINE_HALT: return "halt";
+    case MACHINE_CHECK: return "machine-check";
+    case MACHINE_UNHANDLED_TRAP: return "unhandled-trap";
+    case MACHINE_STOPPED: return "stopped";
+    }
+    return "?";
+}
+
+enum machine_stop machine_state(const struct machine *m)
+{
+    switch (m->state) {
+    case RUN_HALTED: return MACHINE_HALT;
+    case RUN_CHECKED: return MACHINE_CHECK;
+    case RUN_UNHANDLED: return MACHINE_UNHANDLED_TRAP;
+    case RUN_READY: break;
+    }
+    return MACHINE_BUDGET;
+}
+
+/* ---- Translation --------------------------------------------------------------- */
+
+bool machine_translate(const struct machine *m, const struct psw *psw, uint32_t va,
+                       enum machine_access access, uint32_t *pa, unsigned *detail)
+{
+    uint64_t phys;
+    if (!(psw->flags & PSW_PG)) {
+        if (va >= psw->bound) return *detail = MEMF_BOUND, false;
+        phys = (uint64_t)psw->base + va;
+    } else {
+        uint32_t vpn = va >> ISA_PAGE_SHIFT;
+        if (vpn >= psw->bound) return *detail = MEMF_BOUND, false;
+        uint64_t pte_addr = (uint64_t)psw->base + vpn;
+        if (pte_addr >= m->memsize) return *detail = MEMF_PHYSICAL, false;
+        uint32_t pte = m->mem[pte_addr];
+        if (!(pte & PTE_V)) return *detail = MEMF_INVALID, false;
+        if (access == ACCESS_STORE && !(pte & PTE_W)) return *detail = MEMF_WRITE, false;
+        phys = (uint64_t)isa_pte_frame(pte) * ISA_PAGE_WORDS + (va & (ISA_PAGE_WORDS - 1));
+    }
+    if (phys >= m->memsize) return *detail = MEMF_PHYSICAL, false;
+    *pa = (uint32_t)phys;
+    return true;
+}
+
+/* Below this virtual address an unpaged access is valid and needs no other
+ * check: min(bound, memsize - base). */
+static uint32_t unpaged_limit(const struct machine *m)
+{
+    if (m->psw.flags & PSW_PG) return 0;
+    if (m->psw.base >= m->memsize) return 0;
+    uint64_t room = m->memsize - m->psw.base;
+    return m->psw.bound < room ? m->psw.bound : (uint32_t)room;
+}
+
+/* ---- Console and devices --------------------------------------------------------- */
+
+void machine_feed_input(struct machine *m, const uint8_t *bytes, size_t n)
+{
+    if (n == 0) return;
+    /* Drop what has been read before growing, so a long interactive session
+     * does not keep every keystroke. */
+    if (m->input_pos == m->input_len) m->input_pos = m->input_len = 0;
+    if (!ensure_capacity(&m->input, &m->input_cap, m->input_len + n)) return;
+    memcpy(m->input + m->input_len, bytes, n);
+    m->input_len += n;
+}
+
+size_t machine_input_pending(const struct machine *m) { return m->input_len - m->input_pos; }
+
+const uint8_t *machine_output(const struct machine *m, size_t *len)
+{
+    *len = m->output_len;
+    return m->output ? m->output : (const uint8_t *)"";
+}
+
+void machine_set_output_sink(struct machine *m, void (*sink)(void *ctx, uint8_t byte), void *ctx)
+{
+    m->output_sink = sink;
+    m->output_ctx = ctx;
+}
+
+bool machine_attach_device(struct machine *m, uint32_t first, uint32_t count,
+                           const struct machine_device *dev)
+{
+    if (count == 0 || first < PORT_DEVICE_FIRST || first + (uint64_t)count > UINT32_MAX + 1ull ||
+        m->ndevices == MAX_DEVICES)
+        return false;
+    for (size_t i = 0; i < m->ndevices; i++) {
+        const struct device_slot *d = &m->devices[i];
+        if (first < d->first + (uint64_t)d->count && d->first < first + (uint64_t)count)
+            return false;
+    }
+    m->devices[m->ndevices++] = (struct device_slot){first, count, *dev};
+    return true;
+}
+
+static const struct device_slot *device_at(const struct machine *m, uint32_t port)
+{
+    for (size_t i = 0; i < m->ndevices; i++)
+        if (port - m->devices[i].first < m->devices[i].count) return &m->devices[i];
+    return NULL;
+}
+
+static bool io_interrupt_pending(const struct machine *m)
+{
+    return (m->console_ctrl & 1u) && m->input_pos < m->input_len;
+}
+
+static uint32_t port_read(struct machine *m, uint32_t port)
+{
+    if (port == PORT_CONSOLE_IN)
+        return m->input_pos < m->input_len ? m->input[m->input_pos++] : UINT32_MAX;
+    const struct device_slot *d = device_at(m, port);
+    return d && d->dev.read ? d->dev.read(d->dev.ctx, m, port) : 0;
+}
+
+static void port_write(struct machine *m, uint32_t port, uint32_t value)
+{
+    if (port == PORT_CONSOLE_OUT) {
+        uint8_t byte = (uint8_t)value;
+        if (m->output_len < OUTPUT_CAP && ensure_capacity(&m->output, &m->output_cap, m->output_len + 1))
+            m->output[m->output_len++] = byte;
+        else
+            m->stats.output_dropped++;
+        if (m->output_sink) m->output_sink(m->output_ctx, byte);
+        return;
+    }
+    if (port == PORT_CONSOLE_CTRL) {
+        m->console_ctrl = value & 1u;
+        return;
+    }
+    const struct device_slot *d = device_at(m, port);
+    if (d && d->dev.write) d->dev.write(d->dev.ctx, m, port, value);
+}
+
+/* ---- Hooks --------------------------------------------------------------------- */
+
+void machine_set_observer(struct machine *m, const struct machine_observer *obs)
+{
+    m->observer = obs ? *obs : (struct machine_observer){0};
+}
+
+void machine_set_monitor(struct machine *m, const struct machine_monitor *mon)
+{
+    m->monitor = mon ? *mon : (struct machine_monitor){0};
+}
+
+/* ---- Traps: the one way out of an instruction ---------------------------------- */
+
+static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, uint32_t value,
+                      uint32_t saved_pc)
+{
+    m->psw.pc = saved_pc;
+    if (cause == CAUSE_TIMER) m->psw.flags &= ~PSW_TP;
+    struct machine_trap t = {cause, detail, value, m->psw, machine_steps(m)};
+    m->stats.traps[cause]++;
+    m->last_trap = t;
+    m->has_trapped = true;
+
+    if (m->monitor.on_trap) {
+        if (m->monitor.on_trap(m->monitor.ctx, m, &t) == MACHINE_STOP_RUN) m->stop_requested = true;
+    } else {
+        uint32_t *e = m->mem;
+        isa_psw_to_words(&t.old_psw, &e[TRAP_OLD_PSW]);
+        e[TRAP_CAUSE] = (uint32_t)cause | (detail & 0xffu) << 8;
+        e[TRAP_VALUE] = value;
+        bool all_zero = true;
+        for (int i = 0; i < PSW_WORDS; i++) all_zero &= e[TRAP_NEW_PSW + i] == 0;
+        m->psw = isa_psw_from_words(&e[TRAP_NEW_PSW]);
+        m->stats.tlb_flushes++;
+        uint32_t pa;
+        unsigned fault;
+        if (all_zero) m->state = RUN_UNHANDLED;
+        else if (!machine_translate(m, &m->psw, m->psw.pc, ACCESS_FETCH, &pa, &fault))
+            m->state = RUN_CHECKED;
+    }
+    if (m->observer.after_trap &&
+        m->observer.after_trap(m->observer.ctx, m, &t) == MACHINE_STOP_RUN)
+        m->stop_requested = true;
+}
+
+void machine_raise_trap(struct machine *m, enum isa_cause cause, unsigned detail,
+                        uint32_t value, uint32_t saved_pc)
+{
+    take_trap(m, cause, detail, value, saved_pc);
+}
+
+/* An instruction of the slow path completed: count it and, unless it set
+ * the timer itself (lpsw, stmr), charge the timer. */
+static void retire(struct machine *m, bool charge_timer)
+{
+    m->stats.retired++;
+    if (charge_timer && m->psw.timer && --m->psw.timer == 0) m->psw.flags |= PSW_TP;
+}
+
+/* Executes the system instruction w at m->psw.pc: one step.  The variant's
+ * user action is consulted here and nowhere else. */
+static void exec_system(struct machine *m, uint32_t w)
+{
+    const uint8_t opcode = isa_opcode_of(w);
+    const uint32_t pc = m->psw.pc;
+    const bool user = !(m->psw.flags & PSW_M);
+    const enum isa_user_action action = user ? m->variant.user_action[opcode] : USER_EXEC;
+    if (action == USER_TRAP) {
+        take_trap(m, CAUSE_PRIV, 0, w, pc);
+        return;
+    }
+    const bool silent = action == USER_SILENT;
+    uint32_t *R = m->reg;
+    const unsigned a = isa_field_a(w), b = isa_field_b(w);
+    const uint32_t imm = isa_simm16(w);
+
+    switch (opcode) {
+    case ISA_HALT:
+        m->psw.pc = pc + 1;
+        retire(m, true);
+        if (!silent) m->state = RUN_HALTED;
+        return;
+    case ISA_LPSW: {
+        uint32_t words[PSW_WORDS];
+        for (uint32_t i = 0; i < PSW_WORDS; i++) {
+            uint32_t va = R[b] + imm + i, pa;
+            unsigned detail;
+            if (!machine_translate(m, &m->psw, va, ACCESS_LOAD, &pa, &detail)) {
+                take_trap(m, CAUSE_MEM, detail, va, pc);
+                return;
+            }
+            words[i] = m->mem[pa];
+        }
+        if (silent) {
+            m->psw.pc = pc + 1;
+        } else {
+            struct psw next = isa_psw_from_words(words);
+            if (user) { /* M and the relocation never change from user mode */
+                const uint32_t kept = PSW_M | PSW_PG;
+                next.flags = (next.flags & ~kept) | (m->psw.flags & kept);
+                next.base = m->psw.base;
+                next.bound = m->psw.bound;
+            }
+            m->psw = next;
+            m->stats.tlb_flushes++;
+        }
+        retire(m, false);
+        return;
+    }
+    case ISA_PUSHF: R[a] = m->psw.flags; break;
+    case ISA_POPF:
+        if (!silent) m->psw.flags = (m->psw.flags & ~PSW_IE) | (R[a] & PSW_IE);
+        break;
+    case ISA_SRR:
+        R[a] = m->psw.base;
+        R[0] = 0;
+        R[b] = m->psw.bound;
+        break;
+    case ISA_STMR:
+        if (!silent) m->psw.timer = R[a];
+        m->psw.pc = pc + 1;
+        R[0] = 0;
+        retire(m, false);
+        return;
+    case ISA_RTMR: R[a] = m->psw.timer; break;
+    case ISA_IN: R[a] = silent ? 0 : port_read(m, imm); break;
+    case ISA_OUT:
+        if (!silent) port_write(m, imm, R[a]);
+        break;
+    case ISA_TLBFLUSH: /* translations are never cached; count the event */
+        if (!silent) m->stats.tlb_flushes++;
+        break;
+    default: /* not a system instruction: the dispatcher never sends one here */
+        take_trap(m, CAUSE_ILL, 0, w, pc);
+        return;
+    }
+    R[0] = 0;
+    m->psw.pc = pc + 1;
+    retire(m, true);
+}
+
+/* ---- The interpreter ------------------------------------------------------------ */
+
+/*
+ * vmdispatch/vmcase/vmbreak (after Lua's lvm.c) compile the same handlers
+ * either as a switch in a loop or as computed-goto threaded code.
+ */
+#if TRAPEZE_DISPATCH_GOTO
+#define vmdispatch(op) goto *dispatch_table[op];
+#define vmcase(id) op_##id:
+#define vmdefault op_undefined:
+#define vmbreak    \
+    do {           \
+        left--;    \
+        R[0] = 0;  \
+        FETCH();   \
+        vmdispatch(isa_opcode_of(w)); \
+    } while (0)
+#else
+#define vmdispatch(op) switch (op)
+#define vmcase(id) case ISA_##id:
+#define vmdefault default:
+/* Not wrapped in do-while(0): continue must reach the interpreter loop. */
+#define vmbreak   \
+    {             \
+        left--;   \
+        R[0] = 0; \
+        continue; \
+    }
+#endif
+
+/* Writes the locals back and charges the instructions retired in this batch
+ * to the statistics, the budget and the timer. */
+#define SYNC()                                                         \
+    do {                                                               \
+        uint64_t done_ = batch - left;                                 \
+        m->psw.pc = pc;                                                \
+        m->stats.retired += done_;                                     \
+        budget -= done_;                                               \
+        if (m->psw.timer) {                                            \
+            m->psw.timer -= (uint32_t)done_;                           \
+            if (m->psw.timer == 0) m->psw.flags |= PSW_TP;             \
+        }                                                              \
+        batch = left = 0;                                              \
+    } while (0)
+
+/* Address translation of the fast path: unpaged and in range, else the full
+ * walk; a failure leaves through the trap door. */
+#define TRANSLATE(va, access, pa)                                                  \
+    do {                                                                           \
+        if (likely((va) < limit)) {                                                \
+            (pa) = base + (va);                                                    \
+        } else {                                                                   \
+            unsigned detail_;                                                      \
+            SYNC();                                                                \
+            if (!machine_translate(m, &m->psw, (va), (access), &(pa), &detail_)) { \
+                take_trap(m, CAUSE_MEM, detail_, (va), pc);                        \
+                budget--;                                                          \
+                goto reload;                                                       \
+            }                                                                      \
+            batch = left = 1;                                                      \
+        }                                                                          \
+    } while (0)
+
+/* Fetch the next instruction into w; may leave to reload. */
+#define FETCH()                                  \
+    do {                                         \
+        if (unlikely(left == 0)) goto batch_end; \
+        uint32_t pa_;                            \
+        TRANSLATE(pc, ACCESS_FETCH, pa_);        \
+        w = mem[pa_];                            \
+    } while (0)
+
+#define A isa_field_a(w)
+#define B isa_field_b(w)
+#define C isa_field_c(w)
+#define SIMM isa_simm16(w)
+#define ZIMM isa_imm16(w)
+
+#define ALU_R(id, expr) vmcase(id) { R[A] = (expr); pc++; vmbreak; }
+#define ALU_I(id, expr) vmcase(id) { R[A] = (expr); pc++; vmbreak; }
+#define BRANCH(id, cond) vmcase(id) { pc = (cond) ? pc + 1 + SIMM : pc + 1; vmbreak; }
+/* svc and hcall: the saved pc is the next instruction, the value imm. */
+#define LEAVE_WITH_TRAP_NEXT(cause)                    \
+    do {                                               \
+        SYNC();                                        \
+        take_trap(m, (cause), 0, SIMM, pc + 1);        \
+        budget--;                                      \
+        goto reload;                                   \
+    } while (0)
+#define LEAVE_WITH_TRAP(cause, value)               \
+    do {                                            \
+        SYNC();                                     \
+        take_trap(m, (cause), 0, (value), pc);      \
+        budget--;                                   \
+        goto reload;                                \
+    } while (0)
+
+static enum machine_stop interpret(struct machine *m, uint64_t budget)
+{
+#if TRAPEZE_DISPATCH_GOTO
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+    static const void *const dispatch_table[ISA_OPCODE_SLOTS] = {
+        [0 ... ISA_OPCODE_SLOTS - 1] = &&op_undefined,
+#define ISA_OP(id, mn, opc, fmt, ops, flags, doc) [opc] = &&op_##id,
+#include "../isa/isa.def"
+#undef ISA_OP
+    };
+#pragma GCC diagnostic pop
+#endif
+    uint32_t *const R = m->reg;
+    uint32_t *const mem = m->mem;
+    uint32_t pc, base, limit, w;
+    uint64_t batch = 0, left = 0;
+
+reload:
+    if (m->stop_requested) {
+        m->stop_requested = false;
+        return MACHINE_STOPPED;
+    }
+    if (m->state != RUN_READY) return machine_state(m);
+    if (budget == 0) return MACHINE_BUDGET;
+    if ((m->psw.flags & PSW_IE) && ((m->psw.flags & PSW_TP) || io_interrupt_pending(m))) {
+        if (m->psw.flags & PSW_TP) take_trap(m, CAUSE_TIMER, 0, 0, m->psw.pc);
+        else take_trap(m, CAUSE_IO, 0, PORT_CONSOLE_IN, m->psw.pc);
+        budget--;
+        goto reload;
+    }
+    pc = m->psw.pc;
+    base = m->psw.base;
+    limit = unpaged_limit(m);
+    batch = budget;
+    if (m->psw.timer && m->psw.timer < batch) batch = m->psw.timer;
+    left = batch;
+    /* An observed run goes one instruction a batch, so the observer sees
+     * exact state and the hot loop below carries no trace of it. */
+    if (unlikely(m->observer.before_insn != NULL)) {
+        uint32_t pa;
+        unsigned detail;
+        batch = left = 1;
+        if (machine_translate(m, &m->psw, pc, ACCESS_FETCH, &pa, &detail) &&
+            m->observer.before_insn(m->observer.ctx, m, pc, mem[pa]) == MACHINE_STOP_RUN)
+            return MACHINE_STOPPED;
+    }
+
+#if TRAPEZE_DISPATCH_GOTO
+    FETCH();
+    vmdispatch(isa_opcode_of(w));
+#else
+    for (;;) {
+        FETCH();
+        vmdispatch(isa_opcode_of(w))
+#endif
+        {
+            ALU_R(ADD, R[B] + R[C])
+            ALU_R(SUB, R[B] - R[C])
+            ALU_R(MUL, R[B] * R[C])
+            ALU_R(AND, R[B] & R[C])
+            ALU_R(OR, R[B] | R[C])
+            ALU_R(XOR, R[B] ^ R[C])
+            ALU_R(SHL, R[B] << (R[C] & 31))
+            ALU_R(SHR, R[B] >> (R[C] & 31))
+            ALU_R(SRA, (uint32_t)((int32_t)R[B] >> (R[C] & 31)))
+            ALU_R(SLT, (int32_t)R[B] < (int32_t)R[C])
+            ALU_R(SLTU, R[B] < R[C])
+            vmcase(DIV)
+            vmcase(REM) {
+                int32_t x = (int32_t)R[B], y = (int32_t)R[C];
+                if (unlikely(y == 0)) LEAVE_WITH_TRAP(CAUSE_DIV, 0);
+                bool is_div = isa_opcode_of(w) == ISA_DIV;
+                if (unlikely(x == INT32_MIN && y == -1)) R[A] = is_div ? (uint32_t)INT32_MIN : 0;
+                else R[A] = (uint32_t)(is_div ? x / y : x % y);
+                pc++;
+                vmbreak;
+            }
+            ALU_I(ADDI, R[B] + SIMM)
+            ALU_I(ANDI, R[B] & ZIMM)
+            ALU_I(ORI, R[B] | ZIMM)
+            ALU_I(XORI, R[B] ^ ZIMM)
+            ALU_I(SHLI, R[B] << (SIMM & 31))
+            ALU_I(SHRI, R[B] >> (SIMM & 31))
+            ALU_I(SRAI, (uint32_t)((int32_t)R[B] >> (SIMM & 31)))
+            ALU_I(SLTI, (int32_t)R[B] < (int32_t)SIMM)
+            ALU_I(LUI, ZIMM << 16)
+            vmcase(LD) {
+                uint32_t va = R[B] + SIMM, pa;
+                TRANSLATE(va, ACCESS_LOAD, pa);
+                R[A] = mem[pa];
+                pc++;
+                vmbreak;
+            }
+            vmcase(ST) {
+                uint32_t va = R[B] + SIMM, pa;
+                TRANSLATE(va, ACCESS_STORE, pa);
+                mem[pa] = R[A];
+                pc++;
+                vmbreak;
+            }
+            BRANCH(BEQ, R[A] == R[B])
+            BRANCH(BNE, R[A] != R[B])
+            BRANCH(BLT, (int32_t)R[A] < (int32_t)R[B])
+            BRANCH(BGE, (int32_t)R[A] >= (int32_t)R[B])
+            BRANCH(BLTU, R[A] < R[B])
+            BRANCH(BGEU, R[A] >= R[B])
+            vmcase(JMP) { pc = isa_imm24(w); vmbreak; }
+            vmcase(CALL) { R[ISA_REG_LR] = pc + 1; pc = isa_imm24(w); vmbreak; }
+            vmcase(JR) { pc = R[A]; vmbreak; }
+            vmcase(CALLR) {
+                uint32_t target = R[A];
+                R[ISA_REG_LR] = pc + 1;
+                pc = target;
+                vmbreak;
+            }
+            vmcase(SVC) LEAVE_WITH_TRAP_NEXT(CAUSE_SVC);
+            vmcase(HCALL) LEAVE_WITH_TRAP_NEXT(CAUSE_HCALL);
+            vmcase(HALT)
+            vmcase(LPSW)
+            vmcase(PUSHF)
+            vmcase(POPF)
+            vmcase(SRR)
+            vmcase(STMR)
+            vmcase(RTMR)
+            vmcase(IN)
+            vmcase(OUT)
+            vmcase(TLBFLUSH) {
+                SYNC();
+                exec_system(m, w);
+                budget--;
+                goto reload;
+            }
+            vmdefault LEAVE_WITH_TRAP(CAUSE_ILL, w);
+        }
+#if !TRAPEZE_DISPATCH_GOTO
+    }
+#endif
+
+batch_end:
+    SYNC();
+    goto reload;
+}
+
+enum machine_stop machine_run(struct machine *m, uint64_t max_steps)
+{
+    m->stop_requested = false;
+    return interpret(m, max_steps);
+}
+
+enum machine_stop machine_step(struct machine *m) { return machine_run(m, 1); }

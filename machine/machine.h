@@ -1,0 +1,169 @@
+/*
+ * machine.h: the Trapeze processor as a value.
+ *
+ * A machine is an opaque object with its own memory, registers, PSW, console
+ * and hooks; a process may hold as many as it likes.  Nothing here prints,
+ * exits or aborts: a guest that misbehaves raises a trap inside the machine,
+ * and a run ends with a status saying why.
+ *
+ * Two hooks let other parts of Trapeze watch and take over:
+ *
+ *   observer  before every instruction (tracing, breakpoints) and after every
+ *             trap.  When before_insn is NULL the interpreter runs a loop
+ *             compiled without the call, so an unset observer costs nothing.
+ *   monitor   receives every trap *instead of* the trap area: the host-level
+ *             VMM.  The monitor sees the PSW as the trap would have saved it
+ *             and decides the next PSW itself.
+ *
+ * Devices on ports >= 16 attach through a small callback table.
+ */
+#ifndef TRAPEZE_MACHINE_H
+#define TRAPEZE_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../isa/isa.h"
+
+struct machine;
+
+/* Why machine_run returned. */
+enum machine_stop {
+    MACHINE_BUDGET,         /* ran the number of steps asked for             */
+    MACHINE_HALT,           /* executed halt; exit status is r1              */
+    MACHINE_CHECK,          /* a trap's new PSW has a pc that does not translate */
+    MACHINE_UNHANDLED_TRAP, /* a trap found the new PSW all zero             */
+    MACHINE_STOPPED,        /* the observer or the monitor asked to stop     */
+};
+const char *machine_stop_name(enum machine_stop s); /* "halt", "budget", ... */
+
+/* One trap, as the hardware saw it. */
+struct machine_trap {
+    enum isa_cause cause;
+    unsigned detail;     /* MEM: enum isa_mem_fault; else 0        */
+    uint32_t value;      /* the trap value of ISA.md's table        */
+    struct psw old_psw;  /* the PSW as the trap saves it            */
+    uint64_t step;       /* steps taken before this trap            */
+};
+
+enum machine_verdict { MACHINE_CONTINUE, MACHINE_STOP_RUN };
+
+struct machine_observer {
+    void *ctx;
+    /* Called with m's pc at the instruction, after a successful fetch and
+     * before execution; returning MACHINE_STOP_RUN stops before executing it. */
+    enum machine_verdict (*before_insn)(void *ctx, struct machine *m, uint32_t pc,
+                                        uint32_t insn);
+    /* Called after a trap has been delivered (through the trap area or to the
+     * monitor); returning MACHINE_STOP_RUN ends the run after it. */
+    enum machine_verdict (*after_trap)(void *ctx, struct machine *m,
+                                       const struct machine_trap *trap);
+};
+
+struct machine_monitor {
+    void *ctx;
+    /* The machine's PSW holds trap->old_psw when this is called; the monitor
+     * sets whatever state should run next.  MACHINE_STOP_RUN ends the run. */
+    enum machine_verdict (*on_trap)(void *ctx, struct machine *m,
+                                    const struct machine_trap *trap);
+};
+
+struct machine_device {
+    void *ctx;
+    uint32_t (*read)(void *ctx, struct machine *m, uint32_t port);
+    void (*write)(void *ctx, struct machine *m, uint32_t port, uint32_t value);
+};
+
+struct machine_stats {
+    uint64_t retired;                 /* instructions completed without trapping */
+    uint64_t traps[CAUSE_COUNT];      /* by cause, interrupts included           */
+    uint64_t output_dropped;          /* console bytes beyond the kept buffer    */
+    uint64_t tlb_flushes;             /* tlbflush and PSW loads (lpsw, traps): the
+                                         points where cached translations die  */
+};
+
+enum machine_access { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE };
+
+/* ---- Life cycle ----------------------------------------------------------- */
+
+/* A machine of memsize words (at least TRAP_AREA_WORDS), zeroed, in the reset
+ * state with pc = ISA_DEFAULT_ENTRY.  Returns NULL when memory cannot be had.
+ * The variant is copied. */
+struct machine *machine_create(size_t memsize, const struct isa_variant *variant);
+/* The same over memory the caller owns and keeps alive longer than the machine. */
+struct machine *machine_create_on(uint32_t *memory, size_t memsize,
+                                  const struct isa_variant *variant);
+void machine_destroy(struct machine *m);
+/* A deep copy with its own memory (even if m's is borrowed) and the same hooks. */
+struct machine *machine_clone(const struct machine *m);
+/* Makes dst's state (registers, PSW, memory, console, stats) equal to src's.
+ * Both must have the same memory size; hooks are left alone.  Returns false
+ * when the sizes differ. */
+bool machine_restore(struct machine *dst, const struct machine *src);
+/* Reset PSW (M=1, IE=0, PG=0, base 0, bound memsize, timer 0), registers 0,
+ * run state cleared.  Memory and the console are untouched. */
+void machine_reset(struct machine *m, uint32_t entry);
+
+/* ---- State ------------------------------------------------------------------ */
+
+size_t machine_memsize(const struct machine *m);
+/* Physical memory, machine_memsize() words; writes take effect at once. */
+uint32_t *machine_memory(struct machine *m);
+const uint32_t *machine_memory_const(const struct machine *m);
+uint32_t machine_reg(const struct machine *m, unsigned r);
+void machine_set_reg(struct machine *m, unsigned r, uint32_t value); /* r0 stays 0 */
+struct psw machine_psw(const struct machine *m);
+void machine_set_psw(struct machine *m, const struct psw *p); /* flags are masked */
+const struct isa_variant *machine_variant(const struct machine *m);
+const struct machine_stats *machine_stats(const struct machine *m);
+uint64_t machine_steps(const struct machine *m); /* retired + traps */
+/* The most recent trap, or NULL before the first. */
+const struct machine_trap *machine_last_trap(const struct machine *m);
+
+/* Translates va under psw (which need not be m's) as the hardware does for
+ * this kind of access.  Returns true and sets *pa, or false and sets *detail
+ * (enum isa_mem_fault). */
+bool machine_translate(const struct machine *m, const struct psw *psw, uint32_t va,
+                       enum machine_access access, uint32_t *pa, unsigned *detail);
+
+/* ---- Console and devices ---------------------------------------------------- */
+
+/* Appends bytes to the console's unread input. */
+void machine_feed_input(struct machine *m, const uint8_t *bytes, size_t n);
+size_t machine_input_pending(const struct machine *m);
+/* Everything the guest wrote to port 0 (up to a 16 MiB cap), not NUL-terminated. */
+const uint8_t *machine_output(const struct machine *m, size_t *len);
+/* Also hands each output byte to sink as it is written (NULL to stop). */
+void machine_set_output_sink(struct machine *m, void (*sink)(void *ctx, uint8_t byte),
+                             void *ctx);
+/* Attaches dev to ports first..first+count-1, all >= PORT_DEVICE_FIRST.
+ * Returns false when the range is invalid, overlaps another device, or the
+ * machine has no room for more devices. */
+bool machine_attach_device(struct machine *m, uint32_t first, uint32_t count,
+                           const struct machine_device *dev);
+
+/* ---- Hooks ------------------------------------------------------------------ */
+
+void machine_set_observer(struct machine *m, const struct machine_observer *obs); /* NULL: none */
+void machine_set_monitor(struct machine *m, const struct machine_monitor *mon);   /* NULL: none */
+
+/* ---- Running ---------------------------------------------------------------- */
+
+/* Runs at most max_steps steps.  A step is one instruction that completes, one
+ * instruction that traps, or one interrupt taken.  After halt, a machine check
+ * or an unhandled trap the machine stays stopped (until machine_reset) and
+ * every further run returns the same status at once. */
+enum machine_stop machine_run(struct machine *m, uint64_t max_steps);
+/* One step: machine_run(m, 1). */
+enum machine_stop machine_step(struct machine *m);
+/* The status the machine is stopped in (HALT, CHECK, UNHANDLED_TRAP), or
+ * MACHINE_BUDGET while it can still run. */
+enum machine_stop machine_state(const struct machine *m);
+
+/* Makes the machine perform a trap now, through the monitor or the trap area,
+ * exactly as the hardware would (the VMMs use it to reflect). */
+void machine_raise_trap(struct machine *m, enum isa_cause cause, unsigned detail,
+                        uint32_t value, uint32_t saved_pc);
+
+#endif

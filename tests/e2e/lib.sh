@@ -1,0 +1,54 @@
+# Shared helpers for the end-to-end scripts: source it, then call `check`
+# lines and finish with `finish`.  $TRAPEZE is the binary under test.
+set -u
+: "${TRAPEZE:?TRAPEZE must name the trapeze binary}"
+: "${ROOT:=$(pwd)}"
+e2e_failures=0
+e2e_checks=0
+E2E_TMP=$(mktemp -d)
+trap 'rm -rf "$E2E_TMP"' EXIT
+
+fail() {
+    echo "FAIL: $*"
+    e2e_failures=$((e2e_failures + 1))
+}
+
+# run_capture CMD...: runs CMD with stdout to $E2E_TMP/out, stderr to
+# $E2E_TMP/err, and sets $status.
+run_capture() {
+    "$@" >"$E2E_TMP/out" 2>"$E2E_TMP/err"
+    status=$?
+    out=$(cat "$E2E_TMP/out")
+    err=$(cat "$E2E_TMP/err")
+}
+
+# expect_status N DESCRIPTION: the last run_capture exited with N.
+expect_status() {
+    e2e_checks=$((e2e_checks + 1))
+    [ "$status" -eq "$1" ] || fail "$2: exit status $status, expected $1 (stderr: ${err:0:300})"
+}
+
+# expect_match WHERE REGEX DESCRIPTION: $out or $err matches the regex.
+expect_match() {
+    e2e_checks=$((e2e_checks + 1))
+    local text
+    if [ "$1" = out ]; then text=$out; else text=$err; fi
+    grep -Eq -- "$2" <<<"$text" || fail "$3: $1 does not match /$2/: ${text:0:400}"
+}
+
+# expect_lines WHERE N DESCRIPTION: $out or $err has exactly N lines.
+expect_lines() {
+    e2e_checks=$((e2e_checks + 1))
+    local text n
+    if [ "$1" = out ]; then text=$out; else text=$err; fi
+    n=$(printf '%s' "$text" | grep -c '^' || true)
+    [ "$n" -eq "$2" ] || fail "$3: $1 has $n lines, expected $2: ${text:0:400}"
+}
+
+finish() {
+    if [ "$e2e_failures" -ne 0 ]; then
+        echo "$e2e_failures of $e2e_checks checks failed"
+        exit 1
+    fi
+    echo "all $e2e_checks checks passed"
+}

@@ -1,0 +1,51 @@
+/*
+ * main.c: the `trapeze` command, one binary with subcommands.
+ *
+ * The subcommand table below is the only list of them: dispatch and the
+ * top-level help are both made from it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+    {"asm", cmd_asm, "assemble a source file into an image"},
+    {"disasm", cmd_disasm, "disassemble an image (or a source file)"},
+    {"run", cmd_run, "run a program on the bare machine"},
+};
+#define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: trapeze COMMAND [options] [operands]\n\n"
+            "Trapeze, a teaching simulator for machine virtualization.\n\ncommands:\n");
+    for (size_t i = 0; i < NSUBCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(out, "\n'trapeze COMMAND --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < NSUBCOMMANDS; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "trapeze: unknown command '%s' (see trapeze --help)\n", argv[1]);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,215 @@
+/* options.c: the shared run options, one table for parsing and --help. */
+#include "options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define ERR_SIZE 600
+
+struct cli_option {
+    const char *name;     /* "--mem" */
+    const char *arg;      /* "WORDS", or NULL for a flag */
+    const char *help;
+    /* Applies the option; on failure writes a message (without the option's
+     * name, which the caller adds) into err and returns false. */
+    bool (*apply)(struct run_options *o, const char *value, char *err);
+    /* The message already names its place ("file:line:col: error: ..."). */
+    bool message_names_place;
+};
+
+static bool apply_isa(struct run_options *o, const char *value, char *err)
+{
+    char msg[ISA_ERROR_SIZE];
+    if (!isa_variant_load(value, &o->variant, msg)) {
+        snprintf(err, ERR_SIZE, "%s", msg);
+        return false;
+    }
+    o->isa = value;
+    return true;
+}
+
+static bool apply_mem(struct run_options *o, const char *value, char *err)
+{
+    uint64_t words;
+    if (!options_parse_u64(value, &words) || words < RUN_MIN_MEM || words > RUN_MAX_MEM) {
+        snprintf(err, ERR_SIZE, "expected a number of words from %u to %u, got '%.100s'",
+                 RUN_MIN_MEM, RUN_MAX_MEM, value);
+        return false;
+    }
+    o->mem = (size_t)words;
+    return true;
+}
+
+static bool apply_max_steps(struct run_options *o, const char *value, char *err)
+{
+    if (!options_parse_u64(value, &o->max_steps)) {
+        snprintf(err, ERR_SIZE, "expected a number of steps, got '%.100s'", value);
+        return false;
+    }
+    return true;
+}
+
+static bool apply_input(struct run_options *o, const char *value, char *err)
+{
+    FILE *f = fopen(value, "rb");
+    if (!f) {
+        snprintf(err, ERR_SIZE, "cannot open '%.300s': %s", value, strerror(errno));
+        return false;
+    }
+    size_t cap = 4096, len = 0;
+    uint8_t *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            uint8_t *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    bool failed = !buf || ferror(f);
+    fclose(f);
+    if (failed) {
+        free(buf);
+        snprintf(err, ERR_SIZE, "cannot read '%.300s'", value);
+        return false;
+    }
+    free(o->input);
+    o->input = buf;
+    o->input_len = len;
+    o->input_path = value;
+    return true;
+}
+
+static bool apply_json(struct run_options *o, const char *value, char *err)
+{
+    (void)value, (void)err;
+    o->json = true;
+    return true;
+}
+
+static bool apply_trace(struct run_options *o, const char *value, char *err)
+{
+    if (strcmp(value, "traps") == 0) o->trace = TRACE_TRAPS;
+    else if (strcmp(value, "insns") == 0) o->trace = TRACE_INSNS;
+    else {
+        snprintf(err, ERR_SIZE, "expected 'traps' or 'insns', got '%.100s'", value);
+        return false;
+    }
+    return true;
+}
+
+static const struct cli_option run_option_table[] = {
+    {"--isa", "NAME|PATH", "variant: pg (default), hybrid, x86like, or a variant file", apply_isa, true},
+    {"--mem", "WORDS", "memory size in words (default 1048576)", apply_mem, false},
+    {"--max-steps", "N", "stop after N steps (default 10000000000)", apply_max_steps, false},
+    {"--input", "FILE", "console input (port 1) from FILE", apply_input, false},
+    {"--json", NULL, "print one JSON object instead of the summary", apply_json, false},
+    {"--trace", "traps|insns", "log every trap, or every instruction, to stderr", apply_trace, false},
+};
+#define NOPTIONS (sizeof run_option_table / sizeof run_option_table[0])
+
+static void print_help(const char *cmd, const char *summary, const char *operands)
+{
+    printf("usage: trapeze %s [options] %s\n\n%s\n\noptions:\n", cmd, operands, summary);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const struct cli_option *opt = &run_option_table[i];
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", opt->name, opt->arg ? " " : "",
+                 opt->arg ? opt->arg : "");
+        printf("  %-24s %s\n", left, opt->help);
+    }
+    printf("  %-24s %s\n", "--help", "show this help");
+}
+
+bool options_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end != '\0') return false;
+    /* strtoull reads a leading 0 as octal; numbers here are decimal or 0x. */
+    if (s[0] == '0' && s[1] != '\0' && s[1] != 'x' && s[1] != 'X') return false;
+    *out = v;
+    return true;
+}
+
+int run_options_parse(struct run_options *o, int argc, char **argv, const char *summary,
+                      const char *usage_operands)
+{
+    const char *cmd = argv[0];
+    memset(o, 0, sizeof *o);
+    o->mem = ISA_DEFAULT_MEMSIZE;
+    o->max_steps = RUN_DEFAULT_MAX_STEPS;
+    char err[ERR_SIZE];
+    if (!apply_isa(o, "pg", err)) {
+        fprintf(stderr, "trapeze %s: %s\n", cmd, err);
+        return CLI_EXIT_USAGE;
+    }
+    o->programs = calloc((size_t)argc, sizeof *o->programs);
+    bool only_operands = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (only_operands || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            o->programs[o->nprograms++] = argv[i];
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_operands = true;
+            continue;
+        }
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_help(cmd, summary, usage_operands);
+            return 1;
+        }
+        /* --name=value and --name value */
+        const char *eq = strchr(arg, '=');
+        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const struct cli_option *opt = NULL;
+        for (size_t k = 0; k < NOPTIONS; k++)
+            if (strlen(run_option_table[k].name) == name_len &&
+                strncmp(run_option_table[k].name, arg, name_len) == 0)
+                opt = &run_option_table[k];
+        if (!opt) {
+            fprintf(stderr, "trapeze %s: unknown option '%s' (see trapeze %s --help)\n", cmd,
+                    arg, cmd);
+            return CLI_EXIT_USAGE;
+        }
+        const char *value = NULL;
+        if (opt->arg) {
+            if (eq) value = eq + 1;
+            else if (i + 1 < argc) value = argv[++i];
+            else {
+                fprintf(stderr, "trapeze %s: %s needs a value (%s)\n", cmd, opt->name, opt->arg);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (eq) {
+            fprintf(stderr, "trapeze %s: %s takes no value\n", cmd, opt->name);
+            return CLI_EXIT_USAGE;
+        }
+        if (!opt->apply(o, value, err)) {
+            if (opt->message_names_place) fprintf(stderr, "%s\n", err);
+            else fprintf(stderr, "trapeze %s: %s: %s\n", cmd, opt->name, err);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+void run_options_free(struct run_options *o)
+{
+    free(o->input);
+    free(o->programs);
+    o->input = NULL;
+    o->programs = NULL;
+}
