@@ -20,5 +20,6 @@
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_check_isa(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct subcommand subcommands[] = {
     {"asm", cmd_asm, "assemble a source file into an image"},
     {"disasm", cmd_disasm, "disassemble an image (or a source file)"},
     {"run", cmd_run, "run a program on the bare machine"},
+    {"check-isa", cmd_check_isa, "decide Popek and Goldberg's theorems for a variant, by experiment"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 
