@@ -30,7 +30,10 @@ struct asm_symbol {
     bool is_label; /* false for .equ names */
 };
 
-/* The source line that produced the word at `address`. */
+/* The source line that produced the words from `address` up to the next
+ * entry's address or the end of the segment, whichever comes first (one entry
+ * per statement, not per word: a `.space 1000` is one entry).  Words made by a
+ * macro expansion belong to the line that invoked the macro. */
 struct asm_line {
     uint32_t address;
     uint32_t file; /* index into asm_image.files */
@@ -41,12 +44,15 @@ struct asm_image {
     uint32_t entry; /* _start or .entry, else ISA_DEFAULT_ENTRY */
     struct asm_segment *segments; /* sorted by address, never overlapping */
     size_t nsegments;
-    struct asm_symbol *symbols; /* sorted by value, then name */
+    struct asm_symbol *symbols; /* labels first, then .equ names; each sorted
+                                   by value, then name */
     size_t nsymbols;
     char **files; /* source files by index; files[0] is the main one */
     size_t nfiles;
     struct asm_line *lines; /* sorted by address */
     size_t nlines;
+    char **texts; /* source text of files[i] for the listing, or NULL (the
+                     array or an entry) when unknown, as after asm_image_read */
 };
 
 /* Assembles the file at path (following .include relative to the including
@@ -56,9 +62,10 @@ struct asm_image {
  * asm_image_free); otherwise *out is left empty. */
 int asm_assemble_file(const char *path, struct asm_image *out, FILE *errors);
 /* The same for source text held in memory; name is used in messages and
- * for resolving .include. */
+ * for resolving .include (NULL means "<string>").  errors may be NULL. */
 int asm_assemble_string(const char *source, const char *name, struct asm_image *out,
                         FILE *errors);
+/* Frees everything img owns and zeroes it; a zeroed image may be freed too. */
 void asm_image_free(struct asm_image *img);
 
 /* Writes img in the image text format.  Returns false on a write error. */
@@ -79,16 +86,21 @@ bool asm_image_place(const struct asm_image *img, uint32_t *memory, size_t memsi
 
 /* The label at exactly this address (the first one by name), or NULL. */
 const char *asm_symbol_at(const struct asm_image *img, uint32_t address);
-/* The value of a symbol; false when there is none of that name. */
+/* The value of a symbol (label or .equ); false when there is none of that
+ * name.  A linear search: for occasional lookups by name. */
 bool asm_symbol_value(const struct asm_image *img, const char *name, uint32_t *value);
 /* The nearest label at or below address and the distance from it, or NULL. */
 const char *asm_symbol_near(const struct asm_image *img, uint32_t address, uint32_t *offset);
 /* The source line of the word at address, or NULL. */
 const struct asm_line *asm_line_at(const struct asm_image *img, uint32_t address);
 
-/* Writes a listing (address, word, source text) of the assembled file. */
+/* Writes a listing (address, word, file:line, source text) of the assembled
+ * file.  Source text comes from img->texts, else from the files on disk,
+ * else is left out.  Returns false on a write error. */
 bool asm_write_listing(const struct asm_image *img, FILE *out);
-/* Writes the disassembly of every word of every segment, with labels. */
+/* Writes the disassembly of every word of every segment, with labels, as
+ * source that assembles back to the same words, entry and labels.  Returns
+ * false on a write error. */
 bool asm_write_disassembly(const struct asm_image *img, FILE *out);
 
 #endif
