@@ -167,38 +167,84 @@ const char *isa_user_action_name(enum isa_user_action a)
     return "?";
 }
 
-#define VARIANT_MAX_DEPTH 8
+/*
+ * Variant files.  Loading one may load its `base`, which may load its own,
+ * and so on: `chain` lists the files being loaded, innermost first, so that
+ * a file that is (directly or not) its own base is reported as a cycle at
+ * the `base` line that closes it.  A chain spelled differently each time
+ * (a.var, ./a.var, ...) is still stopped by the depth limit.
+ */
+#define VARIANT_MAX_DEPTH 16
 
-static bool variant_load_depth(const char *name_or_path, const char *relative_to,
-                               struct isa_variant *out, char err[ISA_ERROR_SIZE], int depth);
+struct variant_chain {
+    const char *file;
+    const struct variant_chain *up;
+    int depth;
+};
 
-static char *read_whole_file(const char *path, char err[ISA_ERROR_SIZE])
+/* Where a load was asked from: the `base` line, or nowhere (the command line). */
+struct variant_site {
+    const char *file;
+    int line, col;
+};
+
+static void site_error(const struct variant_site *site, char err[ISA_ERROR_SIZE],
+                       const char *fmt, ...)
+{
+    int k = site ? snprintf(err, ISA_ERROR_SIZE, "%.300s:%d:%d: error: ", site->file, site->line,
+                            site->col)
+                 : 0;
+    if (k < 0 || k >= ISA_ERROR_SIZE) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + k, ISA_ERROR_SIZE - (size_t)k, fmt, ap);
+    va_end(ap);
+}
+
+/* A variant file that cannot be read: named at the base line that asked for
+ * it, or on its own when it was asked for by name (there is no line then). */
+static void file_error(const struct variant_site *site, const char *path,
+                       char err[ISA_ERROR_SIZE], const char *why)
+{
+    if (site) site_error(site, err, "cannot read variant file '%.300s': %s", path, why);
+    else snprintf(err, ISA_ERROR_SIZE, "%.300s: error: cannot read variant file: %s", path, why);
+}
+
+static bool variant_load_chain(const char *name_or_path, const struct variant_site *site,
+                               const struct variant_chain *chain, struct isa_variant *out,
+                               char err[ISA_ERROR_SIZE]);
+
+/* The whole file as a NUL-terminated string (caller frees), or NULL with a
+ * message in err. */
+static char *read_whole_file(const char *path, const struct variant_site *site,
+                             char err[ISA_ERROR_SIZE])
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, ISA_ERROR_SIZE, "%.300s: error: cannot open variant file: %s", path,
-                 strerror(errno));
+        file_error(site, path, err, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, len = 0;
     char *text = malloc(cap);
-    for (;;) {
+    bool failed = text == NULL, too_big = false;
+    while (!failed) {
         size_t n = fread(text + len, 1, cap - len - 1, f);
         len += n;
         if (len < cap - 1) break;
         if (cap > (1u << 20)) {
-            snprintf(err, ISA_ERROR_SIZE, "%.300s: error: variant file larger than 1 MiB", path);
-            free(text);
-            fclose(f);
-            return NULL;
+            too_big = true;
+            break;
         }
-        cap *= 2;
-        text = realloc(text, cap);
+        char *bigger = realloc(text, cap * 2);
+        if (!bigger) failed = true;
+        else text = bigger, cap *= 2;
     }
-    bool failed = ferror(f);
+    int read_errno = ferror(f) ? errno : 0;
+    failed |= read_errno != 0;
     fclose(f);
-    if (failed) {
-        snprintf(err, ISA_ERROR_SIZE, "%.300s: error: cannot read variant file", path);
+    if (failed || too_big) {
+        file_error(site, path, err,
+                   too_big ? "larger than 1 MiB" : read_errno ? strerror(read_errno) : "out of memory");
         free(text);
         return NULL;
     }
@@ -219,7 +265,7 @@ static int tokenize(const char *line, size_t line_len, struct token *tok, int ma
     int n = 0;
     size_t i = 0;
     for (;;) {
-        while (i < line_len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) i++;
+        while (i < line_len && isspace((unsigned char)line[i])) i++;
         if (i >= line_len || line[i] == '#') return n;
         if (n == max) return max + 1;
         tok[n].start = line + i;
@@ -242,17 +288,32 @@ static void tok_copy(const struct token *t, char *dst, size_t size)
     dst[n] = '\0';
 }
 
-static bool variant_parse_depth(const char *text, const char *file, struct isa_variant *out,
-                                char err[ISA_ERROR_SIZE], int depth)
+/* The directory part of file joined with name, unless name is absolute or
+ * file has no directory part: a relative base is found beside its file. */
+static void path_beside(const char *file, const char *name, char *path, size_t size)
 {
-#define FAIL_AT(col, ...)                                                              \
-    do {                                                                               \
-        int k = snprintf(err, ISA_ERROR_SIZE, "%s:%d:%d: error: ", file, lineno, col); \
-        if (k > 0 && k < ISA_ERROR_SIZE) snprintf(err + k, ISA_ERROR_SIZE - (size_t)k, __VA_ARGS__); \
-        return false;                                                                  \
-    } while (0)
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (name[0] != '/' && slash)
+        snprintf(path, size, "%.*s/%s", (int)(slash - file), file, name);
+    else
+        snprintf(path, size, "%s", name);
+}
 
-    /* No base: every system instruction traps in user mode. */
+static bool variant_parse_chain(const char *text, const char *file,
+                                const struct variant_chain *up, struct isa_variant *out,
+                                char err[ISA_ERROR_SIZE])
+{
+    int lineno = 0;
+#define FAIL_AT(col, ...)                                                         \
+    do {                                                                          \
+        struct variant_site here_ = {file, lineno, (col)};                        \
+        site_error(&here_, err, __VA_ARGS__);                                     \
+        return false;                                                             \
+    } while (0)
+#define TEXT(t) (int)((t).len > 64 ? 64 : (t).len), (t).start
+
+    const struct variant_chain chain = {file, up, up ? up->depth + 1 : 0};
+    /* Before any line, and with no base: every system instruction traps. */
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < ISA_OPCODE_SLOTS; i++) out->user_action[i] = USER_EXEC;
     for (size_t i = 0; i < isa_op_count(); i++)
@@ -260,91 +321,114 @@ static bool variant_parse_depth(const char *text, const char *file, struct isa_v
 
     bool named = false, seen_user = false, seen_base = false;
     bool set_by_file[ISA_OPCODE_SLOTS] = {false};
-    int lineno = 0;
     for (const char *line = text; *line;) {
         const char *eol = strchr(line, '\n');
         size_t len = eol ? (size_t)(eol - line) : strlen(line);
         lineno++;
         struct token t[4];
-        int n = tokenize(line, len, t, 3);
-        if (n > 0) {
-            if (tok_is(&t[0], "variant")) {
-                if (n != 2) FAIL_AT(t[0].col, "expected 'variant NAME'");
-                if (named) FAIL_AT(t[0].col, "the variant is already named");
-                if (t[1].len >= sizeof out->name) FAIL_AT(t[1].col, "variant name longer than %zu characters", sizeof out->name - 1);
-                tok_copy(&t[1], out->name, sizeof out->name);
-                named = true;
-            } else if (tok_is(&t[0], "base")) {
-                if (n != 2) FAIL_AT(t[0].col, "expected 'base NAME'");
-                if (seen_user || seen_base) FAIL_AT(t[0].col, "'base' must come once, before any 'user' line");
-                if (depth >= VARIANT_MAX_DEPTH) FAIL_AT(t[1].col, "variants are based on each other more than %d deep (a cycle?)", VARIANT_MAX_DEPTH);
-                char base_name[256];
-                tok_copy(&t[1], base_name, sizeof base_name);
-                struct isa_variant base;
-                char sub_err[ISA_ERROR_SIZE];
-                if (!variant_load_depth(base_name, file, &base, sub_err, depth + 1)) {
-                    /* The base's own message names its file and line. */
-                    memcpy(err, sub_err, ISA_ERROR_SIZE);
-                    return false;
-                }
-                memcpy(out->user_action, base.user_action, sizeof out->user_action);
-                seen_base = true;
-            } else if (tok_is(&t[0], "user")) {
-                if (n != 3) FAIL_AT(t[0].col, "expected 'user MNEMONIC trap|exec|silent'");
-                char mn[32];
-                tok_copy(&t[1], mn, sizeof mn);
-                const struct isa_op *op = isa_op_by_mnemonic(mn);
-                if (!op) FAIL_AT(t[1].col, "unknown instruction '%s'", mn);
-                if (!(op->flags & ISA_F_SYSTEM))
-                    FAIL_AT(t[1].col, "'%s' is not a system instruction; only halt, lpsw, pushf, popf, srr, stmr, rtmr, in, out and tlbflush can be set", mn);
-                if (set_by_file[op->opcode]) FAIL_AT(t[1].col, "'%s' is set twice", mn);
-                enum isa_user_action action;
-                if (tok_is(&t[2], "trap")) action = USER_TRAP;
-                else if (tok_is(&t[2], "exec")) action = USER_EXEC;
-                else if (tok_is(&t[2], "silent")) action = USER_SILENT;
-                else FAIL_AT(t[2].col, "expected trap, exec or silent");
-                out->user_action[op->opcode] = (uint8_t)action;
-                set_by_file[op->opcode] = true;
-                seen_user = true;
-            } else {
-                FAIL_AT(t[0].col, "expected 'variant', 'base' or 'user'");
-            }
-        }
+        int n = tokenize(line, len, t, 4);
         line = eol ? eol + 1 : line + len;
+        if (n == 0) continue;
+        if (tok_is(&t[0], "variant")) {
+            if (n < 2) FAIL_AT(t[0].col + (int)t[0].len, "expected a name after 'variant'");
+            if (n > 2) FAIL_AT(t[2].col, "unexpected '%.*s' after 'variant NAME'", TEXT(t[2]));
+            if (named) FAIL_AT(t[0].col, "the variant is already named '%s'", out->name);
+            if (t[1].len >= sizeof out->name)
+                FAIL_AT(t[1].col, "variant name longer than %zu characters", sizeof out->name - 1);
+            tok_copy(&t[1], out->name, sizeof out->name);
+            named = true;
+        } else if (tok_is(&t[0], "base")) {
+            if (n < 2) FAIL_AT(t[0].col + (int)t[0].len, "expected a variant name or path after 'base'");
+            if (n > 2) FAIL_AT(t[2].col, "unexpected '%.*s' after 'base NAME'", TEXT(t[2]));
+            if (seen_base) FAIL_AT(t[0].col, "'base' given twice");
+            if (seen_user) FAIL_AT(t[0].col, "'base' must come before any 'user' line");
+            char base_name[256];
+            if (t[1].len >= sizeof base_name) FAIL_AT(t[1].col, "base name too long");
+            tok_copy(&t[1], base_name, sizeof base_name);
+            struct variant_site site = {file, lineno, t[1].col};
+            /* The base's name: it is not saved by the base line, the file keeps its own. */
+            char keep[sizeof out->name];
+            memcpy(keep, out->name, sizeof keep);
+            if (!variant_load_chain(base_name, &site, &chain, out, err)) return false;
+            memcpy(out->name, keep, sizeof keep);
+            seen_base = true;
+        } else if (tok_is(&t[0], "user")) {
+            if (n < 3) FAIL_AT(n == 1 ? t[0].col + (int)t[0].len : t[1].col + (int)t[1].len,
+                               "expected 'user MNEMONIC trap|exec|silent'");
+            if (n > 3) FAIL_AT(t[3].col, "unexpected '%.*s' after 'user MNEMONIC ACTION'", TEXT(t[3]));
+            char mn[32];
+            const struct isa_op *op = NULL;
+            if (t[1].len < sizeof mn) {
+                tok_copy(&t[1], mn, sizeof mn);
+                op = isa_op_by_mnemonic(mn);
+            }
+            if (!op) FAIL_AT(t[1].col, "unknown instruction '%.*s'", TEXT(t[1]));
+            if (!(op->flags & ISA_F_SYSTEM))
+                FAIL_AT(t[1].col,
+                        "'%s' is not a system instruction; only halt, lpsw, pushf, popf, srr, "
+                        "stmr, rtmr, in, out and tlbflush can be set",
+                        mn);
+            if (set_by_file[op->opcode]) FAIL_AT(t[1].col, "'%s' is set twice", mn);
+            enum isa_user_action action;
+            if (tok_is(&t[2], "trap")) action = USER_TRAP;
+            else if (tok_is(&t[2], "exec")) action = USER_EXEC;
+            else if (tok_is(&t[2], "silent")) action = USER_SILENT;
+            else FAIL_AT(t[2].col, "unknown action '%.*s'; expected trap, exec or silent", TEXT(t[2]));
+            out->user_action[op->opcode] = (uint8_t)action;
+            set_by_file[op->opcode] = true;
+            seen_user = true;
+        } else {
+            FAIL_AT(t[0].col, "unknown keyword '%.*s'; expected 'variant', 'base' or 'user'", TEXT(t[0]));
+        }
     }
-    lineno = lineno ? lineno : 1;
-    if (!named) FAIL_AT(1, "missing 'variant NAME' line");
+    if (!named) {
+        lineno = 1;
+        FAIL_AT(1, "missing 'variant NAME' line");
+    }
     return true;
+#undef TEXT
 #undef FAIL_AT
 }
 
 bool isa_variant_parse(const char *text, const char *file, struct isa_variant *out,
                        char err[ISA_ERROR_SIZE])
 {
-    return variant_parse_depth(text, file, out, err, 0);
+    return variant_parse_chain(text, file, NULL, out, err);
 }
 
-static bool variant_load_depth(const char *name_or_path, const char *relative_to,
-                               struct isa_variant *out, char err[ISA_ERROR_SIZE], int depth)
+static bool variant_load_chain(const char *name_or_path, const struct variant_site *site,
+                               const struct variant_chain *chain, struct isa_variant *out,
+                               char err[ISA_ERROR_SIZE])
 {
     const char *builtin = isa_builtin_variant_text(name_or_path);
-    if (builtin) return variant_parse_depth(builtin, name_or_path, out, err, depth);
-    if (!strchr(name_or_path, '/') && !strchr(name_or_path, '.')) {
-        snprintf(err, ISA_ERROR_SIZE,
-                 "%.300s: error: no built-in variant of that name (pg, hybrid, x86like) and not a path",
-                 name_or_path);
+    char path[4096];
+    if (builtin) {
+        snprintf(path, sizeof path, "%s", name_or_path);
+    } else if (!strchr(name_or_path, '/') && !strchr(name_or_path, '.')) {
+        if (site)
+            site_error(site, err, "no built-in variant '%.64s' (pg, hybrid, x86like); write a path "
+                       "with '/' or '.' for a file", name_or_path);
+        else
+            snprintf(err, ISA_ERROR_SIZE, "%.300s: error: no built-in variant of that name (pg, "
+                     "hybrid, x86like), and not a path (a path has '/' or '.')", name_or_path);
+        return false;
+    } else {
+        path_beside(site ? site->file : NULL, name_or_path, path, sizeof path);
+    }
+    for (const struct variant_chain *c = chain; c; c = c->up) {
+        if (strcmp(c->file, path) == 0) {
+            site_error(site, err, "'%.300s' is based on itself (a base cycle)", path);
+            return false;
+        }
+    }
+    if (chain && chain->depth + 1 >= VARIANT_MAX_DEPTH) {
+        site_error(site, err, "variants based on each other more than %d deep", VARIANT_MAX_DEPTH);
         return false;
     }
-    /* A relative base is looked up beside the file that names it. */
-    char path[4096];
-    const char *slash = relative_to ? strrchr(relative_to, '/') : NULL;
-    if (name_or_path[0] != '/' && slash)
-        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - relative_to), relative_to, name_or_path);
-    else
-        snprintf(path, sizeof path, "%s", name_or_path);
-    char *text = read_whole_file(path, err);
+    if (builtin) return variant_parse_chain(builtin, path, chain, out, err);
+    char *text = read_whole_file(path, site, err);
     if (!text) return false;
-    bool ok = variant_parse_depth(text, path, out, err, depth);
+    bool ok = variant_parse_chain(text, path, chain, out, err);
     free(text);
     return ok;
 }
@@ -352,5 +436,5 @@ static bool variant_load_depth(const char *name_or_path, const char *relative_to
 bool isa_variant_load(const char *name_or_path, struct isa_variant *out,
                       char err[ISA_ERROR_SIZE])
 {
-    return variant_load_depth(name_or_path, NULL, out, err, 0);
+    return variant_load_chain(name_or_path, NULL, NULL, out, err);
 }

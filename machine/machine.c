@@ -408,7 +408,8 @@ void machine_raise_trap(struct machine *m, enum isa_cause cause, unsigned detail
 }
 
 /* An instruction of the slow path completed: count it and, unless it set
- * the timer itself (lpsw, stmr), charge the timer. */
+ * the timer itself (an lpsw or stmr that is not silent), charge the timer.
+ * A silent lpsw or stmr sets nothing, so it counts like any instruction. */
 static void retire(struct machine *m, bool charge_timer)
 {
     m->stats.retired++;
@@ -451,6 +452,8 @@ static void exec_system(struct machine *m, uint32_t w)
         }
         if (silent) {
             m->psw.pc = pc + 1;
+            retire(m, true);
+            return;
         } else {
             struct psw next = isa_psw_from_words(words);
             if (user) { /* M and the relocation never change from user mode */
@@ -475,9 +478,9 @@ static void exec_system(struct machine *m, uint32_t w)
         R[b] = m->psw.bound;
         break;
     case ISA_STMR:
-        if (!silent) m->psw.timer = R[a];
+        if (silent) break;
+        m->psw.timer = R[a];
         m->psw.pc = pc + 1;
-        R[0] = 0;
         retire(m, false);
         return;
     case ISA_RTMR: R[a] = m->psw.timer; break;
@@ -625,22 +628,23 @@ reload:
         budget--;
         goto reload;
     }
-    pc = m->psw.pc;
-    base = m->psw.base;
-    limit = unpaged_limit(m);
     batch = budget;
     if (m->psw.timer && m->psw.timer < batch) batch = m->psw.timer;
-    left = batch;
     /* An observed run goes one instruction a batch, so the observer sees
-     * exact state and the hot loop below carries no trace of it. */
+     * exact state and the hot loop below carries no trace of it.  The
+     * locals are loaded after the call, which may have changed the state. */
     if (unlikely(m->observer.before_insn != NULL)) {
         uint32_t pa;
         unsigned detail;
-        batch = left = 1;
-        if (machine_translate(m, &m->psw, pc, ACCESS_FETCH, &pa, &detail) &&
-            m->observer.before_insn(m->observer.ctx, m, pc, mem[pa]) == MACHINE_STOP_RUN)
+        batch = 1;
+        if (machine_translate(m, &m->psw, m->psw.pc, ACCESS_FETCH, &pa, &detail) &&
+            m->observer.before_insn(m->observer.ctx, m, m->psw.pc, mem[pa]) == MACHINE_STOP_RUN)
             return MACHINE_STOPPED;
     }
+    left = batch;
+    pc = m->psw.pc;
+    base = m->psw.base;
+    limit = unpaged_limit(m);
 
 #if TRAPEZE_DISPATCH_GOTO
     FETCH();

@@ -52,7 +52,9 @@ enum machine_verdict { MACHINE_CONTINUE, MACHINE_STOP_RUN };
 struct machine_observer {
     void *ctx;
     /* Called with m's pc at the instruction, after a successful fetch and
-     * before execution; returning MACHINE_STOP_RUN stops before executing it. */
+     * before execution; returning MACHINE_STOP_RUN stops before executing it.
+     * It may change m (registers, PSW, memory): the run goes on from the
+     * state it leaves, without a new interrupt check. */
     enum machine_verdict (*before_insn)(void *ctx, struct machine *m, uint32_t pc,
                                         uint32_t insn);
     /* Called after a trap has been delivered (through the trap area or to the
