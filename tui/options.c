@@ -108,6 +108,74 @@ static bool apply_trace(struct run_options *o, const char *value, char *err)
     return true;
 }
 
+static bool apply_vmm(struct run_options *o, const char *value, char *err)
+{
+    if (!vmm_mode_by_name(value, &o->vmm_mode)) {
+        snprintf(err, ERR_SIZE, "expected te, hvm or interp, got '%.100s'", value);
+        return false;
+    }
+    o->vmm = true;
+    return true;
+}
+
+static bool apply_vms(struct run_options *o, const char *value, char *err)
+{
+    uint64_t n;
+    if (!options_parse_u64(value, &n) || n < 1 || n > RUN_MAX_VMS) {
+        snprintf(err, ERR_SIZE, "expected a number of guests from 1 to %u, got '%.100s'",
+                 RUN_MAX_VMS, value);
+        return false;
+    }
+    o->vms = (unsigned)n;
+    return true;
+}
+
+static bool apply_out_dir(struct run_options *o, const char *value, char *err)
+{
+    if (!*value) {
+        snprintf(err, ERR_SIZE, "expected a directory");
+        return false;
+    }
+    o->out_dir = value;
+    return true;
+}
+
+static bool apply_stack(struct run_options *o, const char *value, char *err)
+{
+    char msg[STACK_ERROR_SIZE];
+    if (o->stacked) {
+        snprintf(err, ERR_SIZE, "give one of --stack and --depth, once");
+        return false;
+    }
+    if (!stack_spec_parse(value, &o->stack, msg)) {
+        snprintf(err, ERR_SIZE, "%s", msg);
+        return false;
+    }
+    o->stacked = true;
+    return true;
+}
+
+static bool apply_depth(struct run_options *o, const char *value, char *err)
+{
+    char msg[STACK_ERROR_SIZE];
+    uint64_t n;
+    if (o->stacked) {
+        snprintf(err, ERR_SIZE, "give one of --stack and --depth, once");
+        return false;
+    }
+    if (!options_parse_u64(value, &n) || n > UINT32_MAX) {
+        snprintf(err, ERR_SIZE, "expected a depth (0 .. %d), got '%.100s'", STACK_MAX_MONITORS,
+                 value);
+        return false;
+    }
+    if (!stack_spec_depth((unsigned)n, &o->stack, msg)) {
+        snprintf(err, ERR_SIZE, "%s", msg);
+        return false;
+    }
+    o->stacked = true;
+    return true;
+}
+
 static const struct cli_option run_option_table[] = {
     {"--isa", "NAME|PATH", "variant: pg (default), hybrid, x86like, or a variant file", apply_isa, true},
     {"--mem", "WORDS", "memory size in words (default 1048576)", apply_mem, false},
@@ -115,6 +183,14 @@ static const struct cli_option run_option_table[] = {
     {"--input", "FILE", "console input (port 1) from FILE", apply_input, false},
     {"--json", NULL, "print one JSON object instead of the summary", apply_json, false},
     {"--trace", "traps|insns", "log every trap, or every instruction, to stderr", apply_trace, false},
+    {"--vmm", "te|hvm|interp", "run as guest(s) of the C VMM: trap-and-emulate, hybrid, interpreter",
+     apply_vmm, false},
+    {"--vms", "N", "with --vmm: N guests running PROGRAM (or give several PROGRAMs)", apply_vms, false},
+    {"--out-dir", "DIR", "with --vmm: each guest's output in DIR/vmK.out, not on stdout",
+     apply_out_dir, false},
+    {"--stack", "SPEC", "run under a stack of monitors from the bottom: c (the C VMM), asm "
+     "(programs/vmm), e.g. c,asm,asm", apply_stack, false},
+    {"--depth", "N", "the stack c,asm,...: N monitors (0: the bare machine)", apply_depth, false},
 };
 #define NOPTIONS (sizeof run_option_table / sizeof run_option_table[0])
 
@@ -202,6 +278,11 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
             else fprintf(stderr, "trapeze %s: %s: %s\n", cmd, opt->name, err);
             return CLI_EXIT_USAGE;
         }
+    }
+    if (o->stacked && (o->vmm || o->vms || o->out_dir)) {
+        fprintf(stderr, "trapeze %s: --stack and --depth run one guest on their own monitors: "
+                        "no --vmm, --vms or --out-dir with them\n", cmd);
+        return CLI_EXIT_USAGE;
     }
     return 0;
 }

@@ -11,9 +11,12 @@
 #include <stdint.h>
 
 #include "../isa/isa.h"
+#include "../vmm/stack.h"
+#include "../vmm/vmm.h"
 
 #define RUN_DEFAULT_MAX_STEPS 10000000000ull
 #define RUN_MIN_MEM 256u
+#define RUN_MAX_VMS VMM_MAX_GUESTS
 #define RUN_MAX_MEM (64u << 20)
 
 enum run_trace { TRACE_NONE, TRACE_TRAPS, TRACE_INSNS };
@@ -28,6 +31,12 @@ struct run_options {
     size_t input_len;
     bool json;
     enum run_trace trace;
+    bool vmm;                   /* --vmm given: run under the C VMM */
+    enum vmm_mode vmm_mode;     /* its mode (te when not given)     */
+    unsigned vms;               /* --vms N; 0 when not given        */
+    const char *out_dir;        /* --out-dir DIR, or NULL           */
+    bool stacked;               /* --stack SPEC or --depth N given  */
+    struct stack_spec stack;    /* the monitors, bottom first       */
     char **programs;            /* the operands, pointing into argv */
     size_t nprograms;
 };

@@ -1,0 +1,280 @@
+/*
+ * test_vmm_random.c: thousands of random guests, bare against virtualized.
+ *
+ * Each seed makes a guest: a small kernel whose one trap handler counts
+ * traps, prints, drains console input, skips faulting instructions, and
+ * returns into the interrupted code with its PSW changed from per-seed
+ * tables (mode flipped, IE and TP toggled, paging on or off, relocations
+ * that fit, overhang memory or start past it, timers from 0 to 60), and
+ * random code of every instruction kind, system instructions and undefined
+ * opcodes included, run in whatever mode the handler leaves it in, under a
+ * page table with invalid, read-only and wild entries.  Every guest runs a
+ * few thousand steps on a bare machine and under each VMM mode that is exact
+ * for the variant, and every guest-visible word must match.
+ *
+ * A failure names its seed.  More seeds (a soak):
+ *   TRAPEZE_VMM_SEEDS=100000 ./build/san/unit_tests --filter 'vmm_random/[*]'
+ * One seed: TRAPEZE_VMM_SEED_FIRST=1234 TRAPEZE_VMM_SEEDS=1 ...
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+#include "test_vmm_support.h"
+
+#define MEM 0x4000u
+#define HANDLER 0x100u
+#define PRELUDE 0x180u
+#define TABLES 0x200u /* 5 tables of 16 words: flags xor, base, bound, paged bound, timer */
+#define T_FLAGS (TABLES + 0)
+#define T_BASE (TABLES + 16)
+#define T_BOUND (TABLES + 32)
+#define T_PBOUND (TABLES + 48)
+#define T_TIMER (TABLES + 64)
+#define COUNT 0x2f0u  /* traps so far */
+#define START 0x2f8u  /* the first PSW */
+#define PTAB 0x3000u
+#define USER 0x1000u  /* unpaged base; code at virtual 0x100 either way */
+#define CODE_LEN 160u
+#define LIMIT 400     /* traps before the handler halts */
+#define STEPS 4000
+
+static uint64_t rnd(uint64_t *s) { return test_support_rand(s); }
+
+static uint32_t random_insn(uint64_t *s)
+{
+    uint64_t x = rnd(s);
+    if (x % 50 == 0) return (uint32_t)rnd(s);                                  /* anything  */
+    if (x % 50 == 1) return (uint32_t)(0x4a + x % 0xb0) << 24 | (uint32_t)(x >> 40); /* undefined */
+    const struct isa_op *op = &isa_ops()[(x >> 8) % isa_op_count()];
+    unsigned a = (x >> 16) % 10, b = (x >> 20) % 10, c = (x >> 24) % 10;
+    uint32_t imm = (uint32_t)(x >> 32) & 0xffff;
+    switch ((enum isa_operands)op->operands) {
+    case OPS_BRANCH: imm = (uint32_t)((int)((x >> 32) % 13) - 6); break;
+    case OPS_ADDR: return isa_make_j(op->opcode, 0x100 + (uint32_t)((x >> 32) % (CODE_LEN + 4)));
+    case OPS_MEM:
+    case OPS_PSWADDR: imm = (uint32_t)((x >> 32) % 0x1100); break;
+    case OPS_RI:
+        if (op->opcode == ISA_IN || op->opcode == ISA_OUT) {
+            static const uint32_t ports[] = {0, 1, 2, 0, 1, 7, 16, 0xffff};
+            imm = ports[(x >> 32) % 8];
+        }
+        break;
+    case OPS_NONE:
+        if (op->opcode == ISA_HALT && (x >> 32) % 6) return isa_make_i(ISA_ADDI, a, a, 1);
+        break;
+    default: break;
+    }
+    if (op->format == FMT_R) return isa_make_r(op->opcode, a, b, c);
+    if (op->format == FMT_J) return isa_make_j(op->opcode, imm);
+    return isa_make_i(op->opcode, a, b, imm);
+}
+
+/* The trap handler (supervisor, IE=0, PG=0, base 0): see the file comment. */
+static const uint32_t handler[] = {
+    TS_I(LD, 13, 0, TRAP_CAUSE),  TS_I(ANDI, 13, 13, 255),   TS_I(LD, 12, 0, COUNT),
+    TS_I(ADDI, 12, 12, 1),        TS_I(ST, 12, 0, COUNT),    TS_I(SLTI, 11, 12, LIMIT),
+    TS_I(BNE, 11, 0, 1),          TS_J(HALT, 0),             TS_I(IN, 11, 0, PORT_CONSOLE_IN),
+    TS_I(OUT, 12, 0, PORT_CONSOLE_OUT),
+    /* PRIV, MEM, ILL, DIV saved the instruction itself: skip it */
+    TS_I(SLTI, 11, 13, CAUSE_SVC), TS_I(BEQ, 11, 0, 3),      TS_I(LD, 10, 0, 1),
+    TS_I(ADDI, 10, 10, 1),        TS_I(ST, 10, 0, 1),
+    /* the interrupted PSW, changed by the tables */
+    TS_I(ANDI, 11, 12, 15),       TS_I(LD, 10, 0, 0),        TS_I(LD, 13, 11, T_FLAGS),
+    TS_R(XOR, 10, 10, 13),        TS_I(ST, 10, 0, 0),        TS_I(ANDI, 13, 10, PSW_PG),
+    TS_I(LD, 10, 11, T_BASE),     TS_I(BEQ, 13, 0, 1),       TS_I(ADDI, 10, 0, PTAB),
+    TS_I(ST, 10, 0, 2),           TS_I(LD, 10, 11, T_BOUND), TS_I(BEQ, 13, 0, 1),
+    TS_I(LD, 10, 11, T_PBOUND),   TS_I(ST, 10, 0, 3),        TS_I(LD, 10, 11, T_TIMER),
+    TS_I(ST, 10, 0, 4),           TS_I(LPSW, 0, 0, 0),
+};
+
+/* Console input interrupts on, then the first PSW. */
+static const uint32_t prelude[] = {
+    TS_I(ADDI, 13, 0, 1), TS_I(OUT, 13, 0, PORT_CONSOLE_CTRL), TS_I(LPSW, 0, 0, START),
+};
+
+static struct machine *random_guest(const char *variant, uint64_t seed)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 0x1234567;
+    struct isa_variant var = test_support_variant(variant);
+    struct machine *m = machine_create(MEM, &var);
+    cr_assert_not_null(m);
+    uint32_t *e = machine_memory(m);
+    struct psw h = {PSW_M, HANDLER, 0, MEM, 0};
+    uint64_t kind = rnd(&s) % 40;
+    if (kind == 0) h.bound = HANDLER; /* the first trap is a machine check */
+    if (kind != 1) isa_psw_to_words(&h, e + TRAP_NEW_PSW); /* else: no handler */
+    memcpy(e + HANDLER, handler, sizeof handler);
+    memcpy(e + PRELUDE, prelude, sizeof prelude);
+
+    static const uint32_t bases[] = {USER, USER, USER, USER, USER - 0x40, MEM - 0x80, 0, MEM + 0x100};
+    static const uint32_t bounds[] = {0x1000, 0x1000, 0x1000, 0x200, 0x3000, 0x100000, 0x180, 0};
+    static const uint32_t pbounds[] = {16, 16, 16, 12, 32, 0x1000};
+    for (uint32_t i = 0; i < 16; i++) {
+        uint64_t x = rnd(&s);
+        uint32_t mask = 0;
+        if (x % 5 == 0) mask |= PSW_M;
+        if ((x >> 4) % 3 == 0) mask |= PSW_IE;
+        if ((x >> 8) % 6 == 0) mask |= PSW_PG;
+        if ((x >> 12) % 9 == 0) mask |= PSW_TP;
+        e[T_FLAGS + i] = mask;
+        e[T_BASE + i] = bases[(x >> 16) % 8];
+        e[T_BOUND + i] = bounds[(x >> 20) % 8];
+        e[T_PBOUND + i] = pbounds[(x >> 24) % 6];
+        e[T_TIMER + i] = (x >> 28) % 3 ? (uint32_t)((x >> 32) % 61) : 0;
+    }
+    /* vpn i -> frame 0x10 + i, with holes, read-only pages, and frames past
+     * memory or over the kernel. */
+    for (uint32_t i = 0; i < 32; i++) {
+        uint64_t x = rnd(&s);
+        uint32_t pte = (0x10 + (i & 15)) << 8 | PTE_V | PTE_W;
+        if (x % 11 == 0) pte &= ~PTE_V;
+        if ((x >> 8) % 7 == 0) pte &= ~PTE_W;
+        if ((x >> 16) % 29 == 0) pte = 0xfffu << 8 | PTE_V | PTE_W;
+        if ((x >> 24) % 53 == 0) pte = 0u << 8 | PTE_V;
+        e[PTAB + i] = pte;
+    }
+    for (uint32_t i = 0; i < CODE_LEN; i++) e[USER + 0x100 + i] = random_insn(&s);
+    e[USER + 0x100 + CODE_LEN] = TS_J(JMP, 0x100);
+    for (uint32_t i = 0; i < 0x100; i++) e[USER + i] = (uint32_t)rnd(&s) % 0x1200;
+
+    uint64_t x = rnd(&s);
+    uint32_t flags = (x % 4 == 0 ? PSW_M : 0) | ((x >> 4) % 2 ? PSW_IE : 0) |
+                     ((x >> 8) % 4 == 0 ? PSW_PG : 0);
+    struct psw start = {flags, 0x100, flags & PSW_PG ? PTAB : USER, flags & PSW_PG ? 16u : 0x1000u,
+                        (uint32_t)((x >> 16) % 50)};
+    isa_psw_to_words(&start, e + START);
+    machine_reset(m, PRELUDE);
+    for (unsigned r = 1; r < ISA_NREGS; r++) {
+        uint64_t y = rnd(&s);
+        machine_set_reg(m, r, y % 2 ? (uint32_t)(y >> 8) % 0x1100 : (uint32_t)(y >> 16));
+    }
+    return m;
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? strtoull(v, NULL, 0) : dflt;
+}
+
+/* What the guests of one test did, summed: the generator must reach
+ * every trap cause, both placements and several stop reasons. */
+struct coverage {
+    uint64_t traps[CAUSE_COUNT], direct, interpreted, emulated, stops[MACHINE_STOPPED + 1];
+};
+
+static void run_seeds(const char *variant, const enum vmm_mode *modes, size_t nmodes, uint64_t dflt,
+                      struct coverage *cov)
+{
+    const uint64_t first = env_u64("TRAPEZE_VMM_SEED_FIRST", 1);
+    const uint64_t count = env_u64("TRAPEZE_VMM_SEEDS", dflt);
+    for (uint64_t seed = first; seed < first + count; seed++) {
+        struct machine *m = random_guest(variant, seed);
+        char what[64];
+        snprintf(what, sizeof what, "%s seed %llu", variant, (unsigned long long)seed);
+        for (size_t i = 0; i < nmodes; i++) {
+            struct vmm *v = tv_check_equivalent(m, modes[i], 1, STEPS, "typed input", what);
+            const struct vmm_stats *st = vmm_guest_stats(v, 0);
+            for (unsigned c = 0; c < CAUSE_COUNT; c++) cov->traps[c] += st->traps[c];
+            cov->direct += st->direct;
+            cov->interpreted += st->interpreted;
+            cov->emulated += st->emulated;
+            cov->stops[vmm_guest_stop(v, 0)]++;
+            vmm_destroy(v);
+        }
+        machine_destroy(m);
+    }
+}
+
+/* pg is virtualizable: every mode is exact. */
+Test(vmm_random, pg_te, .timeout = 120)
+{
+    struct coverage cov;
+    memset(&cov, 0, sizeof cov);
+    run_seeds("pg", (enum vmm_mode[]){VMM_TE}, 1, 1500, &cov);
+    if (env_u64("TRAPEZE_VMM_SEEDS", 1500) < 1000) return;
+    for (unsigned c = 1; c < CAUSE_COUNT; c++)
+        cr_assert_gt(cov.traps[c], 10, "the random guests took %llu %s traps",
+                     (unsigned long long)cov.traps[c], isa_cause_name(c));
+    cr_assert_gt(cov.direct, cov.emulated, "most instructions ran directly");
+    cr_assert_gt(cov.interpreted, 1000, "paging guests were interpreted");
+    cr_assert_gt(cov.stops[MACHINE_HALT], 10);
+    cr_assert_gt(cov.stops[MACHINE_BUDGET], 10);
+    cr_assert_gt(cov.stops[MACHINE_CHECK] + cov.stops[MACHINE_UNHANDLED_TRAP], 0);
+}
+Test(vmm_random, pg_hvm_interp, .timeout = 120)
+{
+    struct coverage cov;
+    memset(&cov, 0, sizeof cov);
+    run_seeds("pg", (enum vmm_mode[]){VMM_HVM, VMM_INTERP}, 2, 400, &cov);
+}
+/* hybrid: the hybrid VMM and the interpreter are exact. */
+Test(vmm_random, hybrid_hvm_interp, .timeout = 120)
+{
+    struct coverage cov;
+    memset(&cov, 0, sizeof cov);
+    run_seeds("hybrid", (enum vmm_mode[]){VMM_HVM, VMM_INTERP}, 2, 400, &cov);
+}
+/* x86like: only the interpreter is. */
+Test(vmm_random, x86like_interp, .timeout = 120)
+{
+    struct coverage cov;
+    memset(&cov, 0, sizeof cov);
+    run_seeds("x86like", (enum vmm_mode[]){VMM_INTERP}, 1, 400, &cov);
+}
+
+/* The machine tests' own random programs, as guests (a second generator). */
+Test(vmm_random, support_programs, .timeout = 120)
+{
+    const uint64_t count = env_u64("TRAPEZE_VMM_SEEDS", 300);
+    for (uint64_t seed = 1; seed <= count; seed++) {
+        struct machine *m = test_support_machine("pg");
+        test_support_random_program(m, seed);
+        /* m already holds its input; the guest gets the same. */
+        struct vmm *v = tv_mirror(m, VMM_TE, 1, TEST_SUPPORT_RANDOM_INPUT);
+        enum machine_stop bs = machine_run(m, 3000);
+        vmm_set_step_limit(v, 3000);
+        vmm_run(v, UINT64_MAX);
+        char why[256];
+        cr_assert(tv_same(m, bs, v, 0, why, sizeof why), "support seed %llu: %s",
+                  (unsigned long long)seed, why);
+        vmm_destroy(v);
+        machine_destroy(m);
+    }
+}
+
+/* Four random guests at once, each equivalent to its own bare run, with the
+ * slice short enough that they interleave often. */
+Test(vmm_random, four_at_once, .timeout = 120)
+{
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        struct isa_variant pg = test_support_variant("pg");
+        struct vmm_config cfg = {VMM_TE, &pg, MEM, 4, 97};
+        struct vmm *v = vmm_create(&cfg);
+        struct machine *bare[4];
+        for (unsigned g = 0; g < 4; g++) {
+            struct machine *m = random_guest("pg", seed * 4 + g);
+            memcpy(vmm_guest_memory(v, g), machine_memory(m), MEM * sizeof(uint32_t));
+            struct psw p = machine_psw(m);
+            vmm_guest_set_psw(v, g, &p);
+            for (unsigned r = 1; r < ISA_NREGS; r++) vmm_guest_set_reg(v, g, r, machine_reg(m, r));
+            vmm_feed_input(v, g, (const uint8_t *)"typed input", 11);
+            machine_feed_input(m, (const uint8_t *)"typed input", 11);
+            bare[g] = m;
+        }
+        vmm_set_step_limit(v, STEPS);
+        vmm_run(v, UINT64_MAX);
+        for (unsigned g = 0; g < 4; g++) {
+            enum machine_stop bs = machine_run(bare[g], STEPS);
+            char why[256];
+            cr_assert(tv_same(bare[g], bs, v, g, why, sizeof why), "seed %llu guest %u: %s",
+                      (unsigned long long)seed, g, why);
+            machine_destroy(bare[g]);
+        }
+        cr_assert(tv_canaries_intact(v));
+        vmm_destroy(v);
+    }
+}

@@ -1,0 +1,106 @@
+/* test_vmm_support.c: see test_vmm_support.h. */
+#include "test_vmm_support.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../vmm/vmm_priv.h"
+
+struct vmm *tv_mirror(const struct machine *bare, enum vmm_mode mode, unsigned n, const char *input)
+{
+    struct vmm_config cfg = {mode, machine_variant(bare), machine_memsize(bare), n, 0};
+    struct vmm *v = vmm_create(&cfg);
+    cr_assert_not_null(v, "vmm_create");
+    struct psw p = machine_psw(bare);
+    for (unsigned g = 0; g < n; g++) {
+        memcpy(vmm_guest_memory(v, g), machine_memory_const(bare),
+               machine_memsize(bare) * sizeof(uint32_t));
+        vmm_guest_set_psw(v, g, &p);
+        for (unsigned r = 1; r < ISA_NREGS; r++) vmm_guest_set_reg(v, g, r, machine_reg(bare, r));
+        if (input) vmm_feed_input(v, g, (const uint8_t *)input, strlen(input));
+    }
+    return v;
+}
+
+#define DIFF(...)                            \
+    do {                                     \
+        snprintf(why, size, __VA_ARGS__);    \
+        return false;                        \
+    } while (0)
+
+bool tv_same(const struct machine *bare, enum machine_stop bstop, const struct vmm *v, unsigned g,
+             char *why, size_t size)
+{
+    const struct vmm_vcpu *cpu = vmm_guest_vcpu(v, g);
+    for (unsigned r = 0; r < ISA_NREGS; r++)
+        if (machine_reg(bare, r) != cpu->reg[r])
+            DIFF("r%u: bare 0x%x vmm 0x%x", r, machine_reg(bare, r), cpu->reg[r]);
+    struct psw b = machine_psw(bare), p = cpu->psw;
+    if (memcmp(&b, &p, sizeof b) != 0)
+        DIFF("PSW: bare {%x %x %x %x %x} vmm {%x %x %x %x %x}", b.flags, b.pc, b.base, b.bound,
+             b.timer, p.flags, p.pc, p.base, p.bound, p.timer);
+    const uint32_t *bm = machine_memory_const(bare), *gm = vmm_guest_memory_const(v, g);
+    for (size_t a = 0; a < machine_memsize(bare); a++)
+        if (bm[a] != gm[a]) DIFF("E[0x%zx]: bare 0x%x vmm 0x%x", a, bm[a], gm[a]);
+    size_t bl, gl;
+    const uint8_t *bo = machine_output(bare, &bl), *go = vmm_guest_output(v, g, &gl);
+    if (bl != gl || memcmp(bo, go, bl) != 0) DIFF("output: bare %zu bytes, vmm %zu bytes", bl, gl);
+    if (bstop == MACHINE_STOPPED) bstop = MACHINE_BUDGET;
+    if (bstop != vmm_guest_stop(v, g))
+        DIFF("stop: bare %s vmm %s", machine_stop_name(bstop),
+             machine_stop_name(vmm_guest_stop(v, g)));
+    if (machine_steps(bare) != vmm_guest_steps(v, g))
+        DIFF("steps: bare %llu vmm %llu", (unsigned long long)machine_steps(bare),
+             (unsigned long long)vmm_guest_steps(v, g));
+    for (unsigned c = 0; c < CAUSE_COUNT; c++)
+        if (machine_stats(bare)->traps[c] != vmm_guest_stats(v, g)->traps[c])
+            DIFF("%s traps: bare %llu vmm %llu", isa_cause_name(c) ? isa_cause_name(c) : "?",
+                 (unsigned long long)machine_stats(bare)->traps[c],
+                 (unsigned long long)vmm_guest_stats(v, g)->traps[c]);
+    if (machine_stats(bare)->retired != vmm_guest_retired(v, g))
+        DIFF("retired: bare %llu vmm %llu", (unsigned long long)machine_stats(bare)->retired,
+             (unsigned long long)vmm_guest_retired(v, g));
+    return true;
+}
+
+struct vmm *tv_check_equivalent(const struct machine *bare, enum vmm_mode mode, unsigned n,
+                                uint64_t steps, const char *input, const char *what)
+{
+    struct machine *b = machine_clone(bare);
+    cr_assert_not_null(b);
+    struct vmm *v = tv_mirror(bare, mode, n, input);
+    if (input) machine_feed_input(b, (const uint8_t *)input, strlen(input));
+    enum machine_stop bstop = machine_run(b, steps);
+    vmm_set_step_limit(v, steps);
+    vmm_run(v, UINT64_MAX);
+    char why[256];
+    for (unsigned g = 0; g < n; g++)
+        cr_assert(tv_same(b, bstop, v, g, why, sizeof why), "%s, %s, guest %u: %s", what,
+                  vmm_mode_name(mode), g, why);
+    cr_assert(tv_canaries_intact(v), "%s: real memory outside the guests changed", what);
+    machine_destroy(b);
+    return v;
+}
+
+bool tv_canaries_intact(const struct vmm *v)
+{
+    const struct machine *real = vmm_real_machine_const(v);
+    const uint32_t *mem = machine_memory_const(real);
+    size_t size = machine_memsize(real);
+    for (size_t a = TRAP_AREA_WORDS; a < VMM_HOST_WORDS; a++)
+        if (mem[a] != VMM_CANARY) return false;
+    for (size_t a = 0; a < TRAP_AREA_WORDS; a++)
+        if (mem[a] != 0) return false;
+    /* Every word not in some guest's f-map must hold the canary. */
+    for (size_t a = VMM_HOST_WORDS; a < size; a++) {
+        bool mapped = false;
+        for (unsigned g = 0; g < vmm_guest_count(v) && !mapped; g++) {
+            const struct vmm_fmap *f = vmm_guest_fmap(v, g);
+            for (unsigned i = 0; i < f->n; i++)
+                if (a - f->ext[i].hpa < f->ext[i].words) mapped = true;
+        }
+        if (!mapped && mem[a] != VMM_CANARY) return false;
+    }
+    return true;
+}

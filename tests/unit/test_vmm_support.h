@@ -1,0 +1,40 @@
+/*
+ * test_vmm_support.h: helpers for the VMM's unit tests.
+ *
+ * The VMM is tested differentially: a bare machine (usually the standard
+ * test machine of support.h) is set up, a vmm is made whose guests are
+ * copies of it (memory, registers, PSW, console input), both run, and every
+ * guest-visible part is compared: registers, PSW, all memory, console
+ * output, stop reason and the step and instruction counts.
+ */
+#ifndef TRAPEZE_TEST_VMM_SUPPORT_H
+#define TRAPEZE_TEST_VMM_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../machine/machine.h"
+#include "../../vmm/vmm.h"
+
+/* A vmm of n guests, each a copy of bare's state, console input `input`
+ * (may be NULL).  Asserts that it can be made. */
+struct vmm *tv_mirror(const struct machine *bare, enum vmm_mode mode, unsigned n,
+                      const char *input);
+
+/* Compares guest g of v with the bare machine stopped with bstop; false
+ * with the first difference in why. */
+bool tv_same(const struct machine *bare, enum machine_stop bstop, const struct vmm *v, unsigned g,
+             char *why, size_t size);
+
+/* Runs a clone of bare for `steps` steps and a mirror of it under mode (n
+ * guests, each limited to `steps`), and asserts every guest equivalent.
+ * input is fed to both.  Returns the vmm (destroy it) for more checks. */
+struct vmm *tv_check_equivalent(const struct machine *bare, enum vmm_mode mode, unsigned n,
+                                uint64_t steps, const char *input, const char *what);
+
+/* True when the real memory outside every guest region (the host page and
+ * the padding after each region) still holds the vmm's canary. */
+bool tv_canaries_intact(const struct vmm *v);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * reflect.c: reflection.  A trap the guest's own kernel must see is
+ * delivered into the guest exactly as its hardware would deliver it:
+ *
+ *   guest-physical 0..4   old virtual PSW (pc = the saved pc; TP cleared
+ *                         for a timer interrupt)
+ *   guest-physical 5, 6   cause | detail << 8, value
+ *   guest-physical 8..12  new virtual PSW, loaded
+ *
+ * then, as on the bare machine, an all-zero new PSW stops the guest
+ * "unhandled-trap" and one whose pc does not translate stops it
+ * "machine-check".  Nothing real changes: the real PSW the guest runs with
+ * is composed afresh from the virtual one when it resumes.
+ */
+#include "vmm_priv.h"
+
+enum machine_stop vmm_reflect(struct vmm_guest *g, enum isa_cause cause, unsigned detail,
+                              uint32_t value, uint32_t saved_pc)
+{
+    struct psw old = g->vcpu.psw;
+    old.pc = saved_pc;
+    if (cause == CAUSE_TIMER) old.flags &= ~PSW_TP;
+
+    /* The trap area is guest-physical 0..15: through the f-map, g->mem. */
+    uint32_t *e = g->mem;
+    isa_psw_to_words(&old, &e[TRAP_OLD_PSW]);
+    e[TRAP_CAUSE] = (uint32_t)cause | (detail & 0xffu) << 8;
+    e[TRAP_VALUE] = value;
+    bool all_zero = true;
+    for (int i = 0; i < PSW_WORDS; i++) all_zero &= e[TRAP_NEW_PSW + i] == 0;
+    g->vcpu.psw = isa_psw_from_words(&e[TRAP_NEW_PSW]);
+    g->last_trap = (struct machine_trap){cause, detail, value, old, g->steps};
+    g->has_trapped = true;
+    g->tlb_flushes++;
+    g->stats.reflected++;
+    g->stats.traps[cause]++;
+    g->steps++;
+
+    uint32_t gpa;
+    unsigned fault;
+    if (all_zero) return MACHINE_UNHANDLED_TRAP;
+    if (!machine_translate(g->interp, &g->vcpu.psw, g->vcpu.psw.pc, ACCESS_FETCH, &gpa, &fault))
+        return MACHINE_CHECK;
+    return MACHINE_BUDGET;
+}
+
+/* Before each instruction, as the hardware checks: the timer first, then the
+ * console, and only with IE=1. */
+enum isa_cause vmm_pending_interrupt(const struct vmm_guest *g)
+{
+    const uint32_t flags = g->vcpu.psw.flags;
+    if (!(flags & PSW_IE)) return CAUSE_NONE;
+    if (flags & PSW_TP) return CAUSE_TIMER;
+    if (vmm_console_io_pending(&g->con)) return CAUSE_IO;
+    return CAUSE_NONE;
+}

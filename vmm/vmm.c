@@ -1,0 +1,286 @@
+/*
+ * vmm.c: the vmm's life cycle, its accessors and the table of modes.
+ *
+ * A mode is one routine saying where a guest's next instructions run, given
+ * its virtual PSW; the dispatcher, the routines and the scheduler are the
+ * same for all.  A mode is added by adding a line to `modes`.
+ */
+#include "vmm_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Modes ----------------------------------------------------------------------- */
+
+/* te: everything runs directly except paging guests, which the interpreter
+ * runs until shadow page tables exist. */
+static enum vmm_place place_te(const struct psw *p)
+{
+    return (p->flags & PSW_PG) ? PLACE_INTERP : PLACE_DIRECT;
+}
+
+/* hvm: virtual-supervisor code is interpreted, virtual-user code runs
+ * directly (Theorem 3's hybrid VMM). */
+static enum vmm_place place_hvm(const struct psw *p)
+{
+    return (p->flags & (PSW_M | PSW_PG)) ? PLACE_INTERP : PLACE_DIRECT;
+}
+
+static enum vmm_place place_interp(const struct psw *p)
+{
+    (void)p;
+    return PLACE_INTERP;
+}
+
+static const struct {
+    const char *name;
+    enum vmm_place (*place)(const struct psw *p);
+} modes[VMM_MODE_COUNT] = {
+    [VMM_TE] = {"te", place_te},
+    [VMM_HVM] = {"hvm", place_hvm},
+    [VMM_INTERP] = {"interp", place_interp},
+};
+
+const char *vmm_mode_name(enum vmm_mode mode)
+{
+    return (unsigned)mode < VMM_MODE_COUNT ? modes[mode].name : "?";
+}
+
+bool vmm_mode_by_name(const char *name, enum vmm_mode *mode)
+{
+    for (unsigned i = 0; i < VMM_MODE_COUNT; i++)
+        if (strcmp(modes[i].name, name) == 0) return *mode = (enum vmm_mode)i, true;
+    return false;
+}
+
+enum vmm_place vmm_place_of(const struct vmm *v, const struct vmm_guest *g)
+{
+    return modes[v->mode].place(&g->vcpu.psw);
+}
+
+const char *vmm_handling_name(enum vmm_handling h)
+{
+    switch (h) {
+    case VMM_EMULATED: return "emulated";
+    case VMM_REFLECTED: return "reflected";
+    case VMM_DELIVERED: return "delivered";
+    case VMM_ABSORBED: return "absorbed";
+    case VMM_SCHEDULED: return "scheduled";
+    case VMM_STOPPED: return "stopped";
+    }
+    return "?";
+}
+
+double vmm_efficiency(const struct vmm_stats *s)
+{
+    uint64_t total = s->direct + s->emulated;
+    return total ? (double)s->direct / (double)total : 1.0;
+}
+
+/* ---- Life cycle ------------------------------------------------------------------ */
+
+/* Hands the real console's bytes to the guest on the real machine: only a
+ * variant that executes `out` in user mode writes there. */
+static void real_console_sink(void *ctx, uint8_t byte)
+{
+    struct vmm *v = ctx;
+    vmm_console_write(&v->guests[v->current], PORT_CONSOLE_OUT, byte);
+}
+
+struct vmm *vmm_create(const struct vmm_config *cfg)
+{
+    if (!cfg || !cfg->variant || (unsigned)cfg->mode >= VMM_MODE_COUNT || cfg->nguests == 0 ||
+        cfg->nguests > VMM_MAX_GUESTS || cfg->guest_memsize < TRAP_AREA_WORDS ||
+        cfg->guest_memsize > UINT32_MAX)
+        return NULL;
+    size_t real_words = vmm_alloc_real_size(cfg->nguests, cfg->guest_memsize);
+    if (real_words == 0) return NULL;
+
+    struct vmm *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    v->mode = cfg->mode;
+    v->variant = *cfg->variant;
+    v->interp_variant = *cfg->variant;
+    for (unsigned op = 0; op < ISA_OPCODE_SLOTS; op++) v->interp_variant.user_action[op] = USER_TRAP;
+    v->slice = cfg->slice ? cfg->slice : VMM_DEFAULT_SLICE;
+    v->guest_memsize = cfg->guest_memsize;
+    v->nguests = cfg->nguests;
+    v->current = cfg->nguests - 1; /* so that guest 0 is picked first */
+
+    v->real = machine_create(real_words, &v->variant);
+    v->guests = calloc(cfg->nguests, sizeof *v->guests);
+    if (!v->real || !v->guests) {
+        vmm_destroy(v);
+        return NULL;
+    }
+    machine_set_monitor(v->real, &(struct machine_monitor){v, vmm_on_real_trap});
+    machine_set_output_sink(v->real, real_console_sink, v);
+    for (unsigned i = 0; i < cfg->nguests; i++) {
+        struct vmm_guest *g = &v->guests[i];
+        g->vmm = v;
+        g->index = i;
+        vmm_alloc_guest(v, g);
+        g->interp = machine_create_on(g->mem, g->memsize, &v->interp_variant);
+        if (!g->interp) {
+            vmm_destroy(v);
+            return NULL;
+        }
+        machine_set_monitor(g->interp, &(struct machine_monitor){g, vmm_on_interp_trap});
+        g->step_limit = UINT64_MAX;
+        vmm_guest_reset(v, i, ISA_DEFAULT_ENTRY);
+    }
+    return v;
+}
+
+void vmm_destroy(struct vmm *v)
+{
+    if (!v) return;
+    if (v->guests) {
+        for (unsigned i = 0; i < v->nguests; i++) {
+            machine_destroy(v->guests[i].interp);
+            free(v->guests[i].con.input);
+            free(v->guests[i].con.output);
+        }
+        free(v->guests);
+    }
+    machine_destroy(v->real);
+    free(v);
+}
+
+static uint8_t *copy_bytes(const uint8_t *src, size_t len, size_t cap)
+{
+    if (!src || cap == 0) return NULL;
+    uint8_t *dst = malloc(cap);
+    if (dst && len) memcpy(dst, src, len);
+    return dst;
+}
+
+struct vmm *vmm_clone(const struct vmm *v)
+{
+    struct vmm *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    *c = *v;
+    c->running = NULL;
+    c->guests = calloc(v->nguests, sizeof *c->guests);
+    c->real = machine_clone(v->real);
+    if (!c->guests || !c->real) {
+        free(c->guests);
+        machine_destroy(c->real);
+        free(c);
+        return NULL;
+    }
+    machine_set_monitor(c->real, &(struct machine_monitor){c, vmm_on_real_trap});
+    machine_set_output_sink(c->real, real_console_sink, c);
+    bool ok = true;
+    for (unsigned i = 0; i < v->nguests; i++) {
+        const struct vmm_guest *from = &v->guests[i];
+        struct vmm_guest *g = &c->guests[i];
+        *g = *from;
+        g->vmm = c;
+        g->mem = machine_memory(c->real) + g->fmap.ext[0].hpa;
+        g->con.sink = NULL;
+        g->con.sink_ctx = NULL;
+        g->con.input = copy_bytes(from->con.input, from->con.input_len, from->con.input_cap);
+        g->con.output = copy_bytes(from->con.output, from->con.output_len, from->con.output_cap);
+        if (!g->con.input) g->con.input_cap = 0;
+        if (!g->con.output) g->con.output_cap = 0;
+        g->interp = machine_create_on(g->mem, g->memsize, &c->interp_variant);
+        if (!g->interp || !machine_restore(g->interp, from->interp)) {
+            ok = false;
+            continue;
+        }
+        machine_set_monitor(g->interp, &(struct machine_monitor){g, vmm_on_interp_trap});
+        ok &= (g->con.input || !from->con.input) && (g->con.output || !from->con.output);
+    }
+    if (!ok) {
+        vmm_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+void vmm_set_observer(struct vmm *v, const struct vmm_observer *obs)
+{
+    v->obs = obs ? *obs : (struct vmm_observer){0};
+}
+
+void vmm_set_step_limit(struct vmm *v, uint64_t steps)
+{
+    for (unsigned i = 0; i < v->nguests; i++) v->guests[i].step_limit = steps;
+}
+
+/* ---- Guests ---------------------------------------------------------------------- */
+
+unsigned vmm_guest_count(const struct vmm *v) { return v->nguests; }
+size_t vmm_guest_memsize(const struct vmm *v) { return v->guest_memsize; }
+enum vmm_mode vmm_mode(const struct vmm *v) { return v->mode; }
+uint32_t *vmm_guest_memory(struct vmm *v, unsigned g) { return v->guests[g].mem; }
+const uint32_t *vmm_guest_memory_const(const struct vmm *v, unsigned g) { return v->guests[g].mem; }
+
+void vmm_guest_reset(struct vmm *v, unsigned gi, uint32_t entry)
+{
+    struct vmm_guest *g = &v->guests[gi];
+    memset(g->vcpu.reg, 0, sizeof g->vcpu.reg);
+    g->vcpu.psw = (struct psw){PSW_M, entry, 0, (uint32_t)g->memsize, 0};
+    g->stopped = false;
+    g->stop = MACHINE_BUDGET;
+}
+
+const struct vmm_vcpu *vmm_guest_vcpu(const struct vmm *v, unsigned g) { return &v->guests[g].vcpu; }
+
+uint32_t vmm_guest_reg(const struct vmm *v, unsigned gi, unsigned r)
+{
+    const struct vmm_guest *g = &v->guests[gi];
+    if (r >= ISA_NREGS) return 0;
+    if (!g->loaded) return g->vcpu.reg[r];
+    return machine_reg(g->place == PLACE_DIRECT ? v->real : g->interp, r);
+}
+
+void vmm_guest_set_reg(struct vmm *v, unsigned g, unsigned r, uint32_t value)
+{
+    if (r > 0 && r < ISA_NREGS) v->guests[g].vcpu.reg[r] = value;
+}
+
+void vmm_guest_set_psw(struct vmm *v, unsigned g, const struct psw *p)
+{
+    v->guests[g].vcpu.psw = *p;
+    v->guests[g].vcpu.psw.flags &= PSW_FLAGS_MASK;
+}
+
+bool vmm_guest_runnable(const struct vmm *v, unsigned g) { return !v->guests[g].stopped; }
+
+enum machine_stop vmm_guest_stop(const struct vmm *v, unsigned g)
+{
+    return v->guests[g].stopped ? v->guests[g].stop : MACHINE_BUDGET;
+}
+
+uint64_t vmm_guest_steps(const struct vmm *v, unsigned g) { return v->guests[g].steps; }
+
+uint64_t vmm_guest_retired(const struct vmm *v, unsigned g)
+{
+    return v->guests[g].stats.direct + v->guests[g].stats.emulated;
+}
+
+const struct vmm_stats *vmm_guest_stats(const struct vmm *v, unsigned g) { return &v->guests[g].stats; }
+const struct machine_trap *vmm_guest_last_trap(const struct vmm *v, unsigned g)
+{
+    return v->guests[g].has_trapped ? &v->guests[g].last_trap : NULL;
+}
+
+const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g) { return &v->guests[g].fmap; }
+
+bool vmm_guest_interpreted(const struct vmm *v, unsigned g)
+{
+    return vmm_place_of(v, &v->guests[g]) == PLACE_INTERP;
+}
+
+bool vmm_guest_translate(const struct vmm *v, unsigned g, uint32_t va, enum machine_access access,
+                         uint32_t *gpa, unsigned *detail)
+{
+    const struct vmm_guest *guest = &v->guests[g];
+    return machine_translate(guest->interp, &guest->vcpu.psw, va, access, gpa, detail);
+}
+
+struct machine *vmm_real_machine(struct vmm *v) { return v->real; }
+const struct machine *vmm_real_machine_const(const struct vmm *v) { return v->real; }
+unsigned vmm_current_guest(const struct vmm *v) { return v->current; }

@@ -1,0 +1,212 @@
+/*
+ * vmm.h: the host-level virtual machine monitor.
+ *
+ * A vmm owns one real machine (machine.h) and runs guests on it.  Each guest
+ * sees a bare Trapeze machine of `guest_memsize` words: its own registers,
+ * its virtual PSW (vcpu), its own console, and guest-physical memory that the
+ * allocator maps onto a region of real memory (the f-map).  The vmm is the
+ * real machine's monitor: every trap lands in its dispatcher, which either
+ * emulates the instruction on the virtual state, reflects the trap into the
+ * guest's own trap area, or absorbs it (the VMM's timer).  vmm/README.md has
+ * the design, the trap path and the memory layout.
+ *
+ * Modes say where guest code runs (the dispatcher is the same):
+ *   te      virtual-supervisor and virtual-user code run directly in real user
+ *           mode; system instructions trap and are emulated.  Paging guests
+ *           are interpreted (shadow page tables come later).
+ *   hvm     virtual-supervisor code is interpreted, virtual-user code runs
+ *           directly (Popek-Goldberg's hybrid VMM, Theorem 3).
+ *   interp  every guest instruction is interpreted.
+ *
+ * Nothing here prints or exits.  Guest misbehaviour ends that guest with a
+ * stop reason, never the vmm.
+ */
+#ifndef TRAPEZE_VMM_H
+#define TRAPEZE_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../isa/isa.h"
+#include "../machine/machine.h"
+
+struct vmm;
+
+enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_MODE_COUNT };
+const char *vmm_mode_name(enum vmm_mode mode); /* "te", "hvm", "interp" */
+/* Sets *mode from its name; false for an unknown name. */
+bool vmm_mode_by_name(const char *name, enum vmm_mode *mode);
+
+#define VMM_DEFAULT_SLICE 10000u /* real-timer slice, guest steps */
+#define VMM_MAX_GUESTS 64u
+
+struct vmm_config {
+    enum vmm_mode mode;
+    const struct isa_variant *variant; /* the real machine's and every guest's; copied */
+    size_t guest_memsize;              /* words of guest-physical memory each guest sees */
+    unsigned nguests;                  /* 1 .. VMM_MAX_GUESTS */
+    uint32_t slice;                    /* 0: VMM_DEFAULT_SLICE */
+};
+
+/* The virtual processor: what the guest would see in a bare machine. */
+struct vmm_vcpu {
+    struct psw psw;           /* the virtual PSW (M, IE, PG, TP, pc, base, bound, timer) */
+    uint32_t reg[ISA_NREGS];  /* general registers (valid whenever vmm_run is not running) */
+};
+
+/* ---- The f-map: guest-physical -> host-physical ------------------------------ */
+
+#define VMM_FMAP_MAX 4
+struct vmm_extent {
+    uint32_t gpa;   /* first guest-physical word */
+    uint32_t hpa;   /* where it lives in real memory */
+    uint32_t words; /* length */
+};
+struct vmm_fmap {
+    struct vmm_extent ext[VMM_FMAP_MAX]; /* sorted by gpa, not overlapping */
+    unsigned n;
+};
+/* Maps gpa: true with *hpa and *run (words from gpa to the end of its
+ * extent), or false when gpa is not mapped. */
+bool vmm_fmap_lookup(const struct vmm_fmap *f, uint32_t gpa, uint32_t *hpa, uint32_t *run);
+
+/* ---- Accounting ---------------------------------------------------------------- */
+
+struct vmm_stats {
+    uint64_t direct;      /* guest instructions the real machine retired                 */
+    uint64_t emulated;    /* guest instructions the vmm carried out in software:         */
+    uint64_t interpreted; /*   of which non-system ones run by its interpreter           */
+    uint64_t reflected;   /* traps and interrupts delivered to the guest's own handler   */
+    uint64_t entries;     /* times the dispatcher ran for this guest                      */
+    uint64_t scheduled;   /* slices given to this guest                                   */
+    uint64_t by_cause[CAUSE_COUNT]; /* entries by the cause that brought them             */
+    uint64_t traps[CAUSE_COUNT];    /* traps and interrupts the guest itself took, by cause:
+                                       what a bare run's machine_stats.traps counts        */
+};
+/* direct / (direct + emulated); 1.0 when both are 0. */
+double vmm_efficiency(const struct vmm_stats *s);
+
+/* ---- Observation (trace, TUI) ------------------------------------------------ */
+
+enum vmm_handling {
+    VMM_EMULATED,  /* a system instruction carried out on the virtual state      */
+    VMM_REFLECTED, /* a trap delivered to the guest's handler                    */
+    VMM_DELIVERED, /* a virtual interrupt (timer, console) delivered to the guest */
+    VMM_ABSORBED,  /* the vmm's own timer: virtual clock charged, guest resumed   */
+    VMM_SCHEDULED, /* the guest was given the CPU for a new slice                */
+    VMM_STOPPED,   /* the guest stopped (halt, machine check, unhandled trap, budget) */
+};
+const char *vmm_handling_name(enum vmm_handling h); /* "emulated", ... */
+
+struct vmm_event {
+    unsigned guest;
+    enum vmm_handling how;
+    enum isa_cause cause;  /* CAUSE_NONE for scheduling and budget stops */
+    unsigned detail;       /* MEM: as the guest sees it */
+    uint32_t value;
+    uint32_t pc;           /* the guest instruction, or the saved pc of svc/interrupts */
+    uint32_t insn;         /* the instruction word for PRIV/emulated, else 0 */
+    bool supervisor;       /* the guest's virtual mode when it arose (its kernel: true) */
+    bool interpreted;      /* it arose in the vmm's interpreter, not on the real machine */
+    enum machine_stop stop; /* VMM_STOPPED: why */
+    uint64_t step;         /* the guest's step count before it (its step number) */
+};
+
+struct vmm_observer {
+    void *ctx;
+    /* Called for every event; MACHINE_STOP_RUN makes vmm_run return
+     * VMM_RUN_STOPPED as soon as the state is consistent (after the event). */
+    enum machine_verdict (*on_event)(void *ctx, struct vmm *v, const struct vmm_event *e);
+};
+
+/* ---- Life cycle ---------------------------------------------------------------- */
+
+/* A vmm with cfg->nguests guests, each reset with pc = ISA_DEFAULT_ENTRY and
+ * zeroed memory.  Returns NULL when the configuration is invalid or memory
+ * cannot be had. */
+struct vmm *vmm_create(const struct vmm_config *cfg);
+void vmm_destroy(struct vmm *v);
+/* A deep copy of v, outside vmm_run: real memory (so every guest's), every
+ * vcpu, console, statistics and run state, and the observer; not the output
+ * sinks.  For snapshots (reverse execution).  NULL when memory cannot be had. */
+struct vmm *vmm_clone(const struct vmm *v);
+
+void vmm_set_observer(struct vmm *v, const struct vmm_observer *obs); /* NULL: none */
+/* Each guest stops with MACHINE_BUDGET after this many steps in all
+ * (UINT64_MAX, the default: no limit), counted exactly as machine_steps()
+ * counts a bare run, so that it stops where machine_run(m, steps) would. */
+void vmm_set_step_limit(struct vmm *v, uint64_t steps_per_guest);
+
+/* ---- Guests ---------------------------------------------------------------------- */
+
+unsigned vmm_guest_count(const struct vmm *v);
+size_t vmm_guest_memsize(const struct vmm *v);
+enum vmm_mode vmm_mode(const struct vmm *v);
+/* Guest-physical memory of guest g (vmm_guest_memsize words); writes take
+ * effect at once.  Load images here. */
+uint32_t *vmm_guest_memory(struct vmm *v, unsigned g);
+const uint32_t *vmm_guest_memory_const(const struct vmm *v, unsigned g);
+/* Resets the vcpu (reset PSW with pc = entry, registers 0) and the run state;
+ * memory, console and statistics are kept. */
+void vmm_guest_reset(struct vmm *v, unsigned g, uint32_t entry);
+const struct vmm_vcpu *vmm_guest_vcpu(const struct vmm *v, unsigned g);
+/* A register of guest g, also while vmm_run is running (from an observer). */
+uint32_t vmm_guest_reg(const struct vmm *v, unsigned g, unsigned r);
+/* Setters for loaders and debuggers; not while vmm_run is running.  The
+ * PSW's flags are masked as machine_set_psw does. */
+void vmm_guest_set_reg(struct vmm *v, unsigned g, unsigned r, uint32_t value);
+void vmm_guest_set_psw(struct vmm *v, unsigned g, const struct psw *p);
+/* True while the guest can still run. */
+bool vmm_guest_runnable(const struct vmm *v, unsigned g);
+/* Why the guest stopped (HALT, CHECK, UNHANDLED_TRAP, BUDGET for the step
+ * limit); MACHINE_BUDGET too while it is runnable. */
+enum machine_stop vmm_guest_stop(const struct vmm *v, unsigned g);
+uint64_t vmm_guest_steps(const struct vmm *v, unsigned g);   /* as machine_steps() */
+uint64_t vmm_guest_retired(const struct vmm *v, unsigned g); /* as stats.retired   */
+const struct vmm_stats *vmm_guest_stats(const struct vmm *v, unsigned g);
+/* The most recent trap the guest took (as machine_last_trap), or NULL. */
+const struct machine_trap *vmm_guest_last_trap(const struct vmm *v, unsigned g);
+const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g);
+/* True when the guest's next instructions run in the interpreter (by the
+ * mode and its virtual PSW), false when they run directly. */
+bool vmm_guest_interpreted(const struct vmm *v, unsigned g);
+/* The PSW guest g's code runs with on the machine beneath it (the "real PSW"
+ * to show next to the virtual one): for direct execution user mode, IE on,
+ * the composed relocation and the programmed timer; for interpretation the
+ * virtual PSW with M=0 on the vmm's interpreter. */
+struct psw vmm_guest_real_psw(const struct vmm *v, unsigned g);
+/* Translates guest-virtual va under the guest's virtual PSW to a
+ * guest-physical address, as the guest's hardware would. */
+bool vmm_guest_translate(const struct vmm *v, unsigned g, uint32_t va,
+                         enum machine_access access, uint32_t *gpa, unsigned *detail);
+
+/* The guest's console: input is appended; output is everything written to
+ * port 0 (capped like the bare machine's), not NUL-terminated. */
+void vmm_feed_input(struct vmm *v, unsigned g, const uint8_t *bytes, size_t n);
+const uint8_t *vmm_guest_output(const struct vmm *v, unsigned g, size_t *len);
+/* Also hands each output byte to sink as the guest writes it (NULL: stop). */
+void vmm_set_output_sink(struct vmm *v, unsigned g, void (*sink)(void *ctx, uint8_t byte),
+                         void *ctx);
+
+/* ---- The host ------------------------------------------------------------------- */
+
+/* The real machine (its PSW is the "real PSW" of the TUI; its memory holds
+ * every guest region).  Do not set its monitor. */
+struct machine *vmm_real_machine(struct vmm *v);
+const struct machine *vmm_real_machine_const(const struct vmm *v);
+/* The guest that runs (or ran last) on the real machine. */
+unsigned vmm_current_guest(const struct vmm *v);
+
+/* ---- Running ---------------------------------------------------------------------- */
+
+enum vmm_run_status {
+    VMM_RUN_DONE,    /* every guest has stopped                      */
+    VMM_RUN_BUDGET,  /* max_steps guest steps were taken             */
+    VMM_RUN_STOPPED, /* the observer asked to stop                   */
+};
+/* Runs the guests round-robin for at most max_steps guest steps in total.
+ * On return every vcpu is up to date. */
+enum vmm_run_status vmm_run(struct vmm *v, uint64_t max_steps);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * vmm_priv.h: the vmm's private layout, shared by its parts.
+ *
+ *   vmm.c       life cycle, accessors, the modes table
+ *   alloc.c     the allocator: guest regions in real memory, the f-maps
+ *   dispatch.c  the dispatcher: every trap of the real machine and of the
+ *               interpreter lands here and is routed
+ *   emulate.c   the interpreter routines, one per system instruction
+ *   reflect.c   reflection: a trap or interrupt delivered into the guest
+ *   sched.c     the virtual clock, the slices and the round-robin scheduler
+ *
+ * Functions shared between the parts are prefixed vmm_ and declared here;
+ * nothing here is public.
+ */
+#ifndef TRAPEZE_VMM_PRIV_H
+#define TRAPEZE_VMM_PRIV_H
+
+#include "vmm.h"
+
+/* Where a guest's next instructions run. */
+enum vmm_place { PLACE_DIRECT, PLACE_INTERP };
+
+/* The first real page is the host's: the real trap area (unused, the vmm is
+ * the monitor) and a canary the attack tests check. */
+#define VMM_HOST_WORDS ISA_PAGE_WORDS
+#define VMM_CANARY 0xdead5afeu
+
+struct vmm_console {
+    uint8_t *input;
+    size_t input_len, input_pos, input_cap;
+    uint8_t *output;
+    size_t output_len, output_cap;
+    uint64_t output_dropped;
+    uint32_t ctrl; /* bit 0: raise IO interrupts on input */
+    void (*sink)(void *ctx, uint8_t byte);
+    void *sink_ctx;
+};
+
+struct vmm_guest {
+    struct vmm *vmm;
+    unsigned index;
+
+    /* The virtual processor.  vcpu.reg is valid while the guest is not
+     * loaded on a machine; vcpu.psw always (the dispatcher syncs it first). */
+    struct vmm_vcpu vcpu;
+
+    /* Memory: the f-map and, because the allocator gives one extent per
+     * guest, the host pointer to guest-physical 0. */
+    struct vmm_fmap fmap;
+    uint32_t *mem;
+    size_t memsize;
+
+    /* The vmm's interpreter for this guest: a machine over the guest's
+     * region (machine_create_on), whose physical space is guest-physical. */
+    struct machine *interp;
+
+    struct vmm_console con;
+
+    /* Run state. */
+    bool stopped;
+    enum machine_stop stop;
+    uint64_t steps;          /* guest steps, as machine_steps() of a bare run */
+    uint64_t step_limit;     /* stop with MACHINE_BUDGET here; UINT64_MAX: none */
+    uint64_t run_end;        /* the current machine_run must stop by this step  */
+    int64_t slice_left;      /* guest steps left in this slice                */
+
+    /* While loaded on a machine: what the last resume programmed. */
+    bool loaded;
+    enum vmm_place place;
+    uint32_t timer_programmed; /* direct: the real timer at resume            */
+    uint64_t retired_mark;     /* the machine's retired count at resume        */
+
+    struct vmm_stats stats;
+    bool has_trapped;
+    struct machine_trap last_trap; /* the guest's own, as its hardware saw it */
+    uint64_t tlb_flushes;      /* virtual tlbflush events (shadow tables' seam) */
+};
+
+struct vmm {
+    enum vmm_mode mode;
+    struct isa_variant variant;        /* the guests' and the real machine's  */
+    struct isa_variant interp_variant; /* every system instruction traps      */
+    uint32_t slice;
+
+    struct machine *real;
+    struct vmm_guest *guests;
+    unsigned nguests;
+    size_t guest_memsize;
+
+    /* Scheduling. */
+    unsigned current;           /* the guest on (or last on) the real machine */
+    struct vmm_guest *running;  /* the guest loaded during vmm_run, else NULL */
+    uint64_t run_budget;        /* guest steps vmm_run may still take          */
+    bool stop_requested;        /* the observer asked to stop                  */
+
+    struct vmm_observer obs;
+};
+
+/* ---- modes (vmm.c) ---- */
+/* Where guest g's next instruction runs under v's mode. */
+enum vmm_place vmm_place_of(const struct vmm *v, const struct vmm_guest *g);
+
+/* ---- allocator (alloc.c) ---- */
+/* Real memory needed for n guests of memsize words. 0 if it does not fit. */
+size_t vmm_alloc_real_size(unsigned n, size_t memsize);
+/* Gives guest g its region of real memory: sets g->fmap, g->mem, g->memsize
+ * and fills the padding after the region with the canary. */
+void vmm_alloc_guest(struct vmm *v, struct vmm_guest *g);
+
+/* ---- dispatcher (dispatch.c) ---- */
+enum machine_verdict vmm_on_real_trap(void *ctx, struct machine *m, const struct machine_trap *t);
+enum machine_verdict vmm_on_interp_trap(void *ctx, struct machine *m, const struct machine_trap *t);
+/* Loads g's state on the machine its place names and marks it loaded. */
+struct machine *vmm_load(struct vmm_guest *g);
+/* Brings g's vcpu up to date from the machine it ran on (after machine_run
+ * returned on its own: budget or halt) and unloads it. */
+void vmm_unload(struct vmm_guest *g, struct machine *m, bool sync_psw);
+/* Reports an event to the observer (if any). */
+void vmm_emit(struct vmm_guest *g, enum vmm_handling how, enum isa_cause cause, unsigned detail,
+              uint32_t value, uint32_t pc, uint32_t insn, bool supervisor, bool interpreted);
+/* Stops guest g for why and reports it. */
+void vmm_stop_guest(struct vmm_guest *g, enum machine_stop why);
+
+/* ---- interpreter routines (emulate.c) ---- */
+enum vmm_emul_result { EMUL_RETIRED, EMUL_FAULT, EMUL_HALTED };
+struct vmm_emul {
+    struct vmm_guest *g;
+    struct machine *cpu; /* holds the guest's general registers */
+    uint32_t w;          /* the instruction */
+    uint32_t pc;         /* its address */
+    bool user;           /* virtual user mode: the variant's action applies */
+    bool silent;         /* the variant says: change no system state */
+    unsigned detail;     /* EMUL_FAULT: MEM detail and value (the address) */
+    uint32_t value;
+};
+typedef enum vmm_emul_result (*vmm_routine)(struct vmm_emul *e);
+/* The routine for opcode, or NULL when it is not a system instruction. */
+vmm_routine vmm_routine_for(uint8_t opcode);
+/* Charges one retired guest instruction to the virtual clock (the timer
+ * rule of ISA.md). */
+void vmm_vclock_tick(struct vmm_guest *g);
+
+/* ---- reflection (reflect.c) ---- */
+/* Delivers a trap to guest g exactly as its hardware would: old PSW (pc =
+ * saved_pc) and cause into its trap area, its new PSW loaded.  Counts one
+ * guest step.  Returns MACHINE_BUDGET when the guest can go on, or why it
+ * must stop: UNHANDLED_TRAP (an all-zero new PSW) or CHECK (its pc does not
+ * translate); the caller reports the trap, then stops it. */
+enum machine_stop vmm_reflect(struct vmm_guest *g, enum isa_cause cause, unsigned detail,
+                              uint32_t value, uint32_t saved_pc);
+/* A virtual interrupt the guest takes before its next instruction, or
+ * CAUSE_NONE. */
+enum isa_cause vmm_pending_interrupt(const struct vmm_guest *g);
+bool vmm_console_io_pending(const struct vmm_console *c);
+uint32_t vmm_console_read(struct vmm_guest *g, uint32_t port);
+void vmm_console_write(struct vmm_guest *g, uint32_t port, uint32_t value);
+
+/* ---- virtual clock and scheduler (sched.c) ---- */
+/* The real timer for a direct resume: min(virtual timer, slice left). */
+uint32_t vmm_program_timer(const struct vmm_guest *g);
+
+#endif
