@@ -21,5 +21,8 @@ int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_check_isa(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
+int cmd_equiv(int argc, char **argv);
 
 #endif

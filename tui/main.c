@@ -20,6 +20,9 @@ static const struct subcommand subcommands[] = {
     {"disasm", cmd_disasm, "disassemble an image (or a source file)"},
     {"run", cmd_run, "run a program on the bare machine"},
     {"check-isa", cmd_check_isa, "decide Popek and Goldberg's theorems for a variant, by experiment"},
+    {"debug", cmd_debug, "step through a program and its traps, forwards and backwards"},
+    {"tui", cmd_tui, "watch a run full-screen: levels, registers, code, traps, f-maps"},
+    {"equiv", cmd_equiv, "compare a run on the bare machine with the same run under the C VMM"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 

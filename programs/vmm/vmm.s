@@ -1,0 +1,778 @@
+; vmm.s: a trap-and-emulate virtual machine monitor written in the toy ISA.
+;
+; It runs one guest on whatever machine it finds itself on -- the bare
+; machine, the C VMM's virtual machine, or a virtual machine made by
+; another copy of itself -- and gives that guest a machine that behaves
+; exactly like a bare one (variant pg): Popek and Goldberg's second
+; theorem, shown rather than asserted.  README.md beside this file has the
+; memory layout, the loading convention and the cost per level.
+;
+;   this machine's physical memory (MEMSIZE words, learned with srr)
+;   0     16                       SHADOW          GUEST_BASE          MEMSIZE
+;   +-----+------------------------+---------------+-------------------+
+;   |trap | the VMM: code, state,  | shadow page   | the guest's       |
+;   |area | the opcode table       | table         | physical memory   |
+;   +-----+------------------------+---------------+-------------------+
+;                                                  guest-physical 0 ...
+;   f-map: guest-physical g  ->  GUEST_BASE + g, for g < GMEM = MEMSIZE - GUEST_BASE
+;
+; The guest runs in real user mode.  While it runs, the real PSW *is* its
+; virtual PSW except for the parts the VMM must own:
+;
+;   virtual PSW                real PSW while the guest runs
+;   M                          0 (kept in vflags)
+;   IE, TP, pc, timer          the same: interrupts and the clock are exact
+;                              and cost nothing
+;   PG=0: base, bound          GUEST_BASE + base, min(bound, GMEM - base)
+;   PG=1: page table, entries  the shadow table, min(entries, SHADOW_MAX)
+;
+; Every trap comes to trap_entry (supervisor, interrupts off, timer off),
+; with the guest's real PSW saved by the hardware in OLD (0..4).  The
+; dispatcher sends it one of two ways:
+;
+;   PRIV and virtual M = 1 ---> emulate: the routine for the opcode works on
+;                               the saved PSW in memory; then one lpsw
+;                               resumes the guest (in/out: plus the port
+;                               operation itself, done for real)
+;   anything else          ---> reflect: old virtual PSW, cause and value
+;                               into the guest's trap area, its new PSW
+;                               loaded (composed into rpsw), one lpsw
+;
+; So the trap path executes one privileged instruction per guest privileged
+; instruction (two for in/out), and each of those is one trap for the level
+; below: the cost grows by about 2x per level of nesting.
+;
+; Registers: the handler uses r1..r4, saved in gregs on entry; r5..r15 stay
+; the guest's throughout, except in the shadow rebuild, which saves what it
+; uses.  Where the guest's instruction names a register, the handler reads
+; it from gregs (r1..r4) or executes a one-word instruction it has built in
+; a slot (self-modifying code: the machine has no instruction cache).
+;
+; What the stack builder (vmm/stack.c) and the TUI read, by label:
+;   guest_entry  the guest's entry point, written by the loader
+;   vflags       the guest's virtual M and PG (IE, TP live in the real PSW)
+;   vbase vbound the guest's virtual relocation
+;   vstate       0 not started, 1 running, 2 halted, 3 unhandled trap,
+;                4 machine check, 5 vmm error (vm_error says which)
+;   vpsw         the guest's final virtual PSW once vstate >= 2
+;   n_emulated   guest instructions emulated
+;   n_traps      traps and interrupts delivered to the guest, by cause
+;   gregs        the guest's r1..r4 while the handler runs
+
+        .equ M, 1               ; PSW flags
+        .equ IE, 2
+        .equ PG, 4
+        .equ TP, 8
+        .equ OLD, 0             ; the trap area: old PSW, cause, value, new PSW
+        .equ CAUSE, 5
+        .equ VALUE, 6
+        .equ NEW, 8
+        .equ C_PRIV, 1          ; causes
+        .equ C_MEM, 2
+        .equ D_PHYSICAL, 3      ; MEM detail: physical address beyond memory
+        .equ C_MEM_PHYSICAL, 0x302      ; MEM, detail physical
+        .equ PTE_V, 1           ; page-table entry bits
+        .equ PTE_W, 2
+        .equ PTE_PHYS, 4        ; (shadow only) an invalid entry that is a
+                                ; physical fault for the guest, not an
+                                ; invalid page; the hardware ignores bit 2
+        .equ SHADOW, 0x1000     ; the shadow page table
+        .equ SHADOW_MAX, 0x1000 ; its entries
+        .equ GUEST_BASE, 0x2000 ; guest-physical 0
+        .equ GUEST_FRAME, 0x20  ; GUEST_BASE / 256
+        .equ G_OLD, GUEST_BASE+OLD      ; the guest's trap area
+        .equ G_CAUSE, GUEST_BASE+CAUSE
+        .equ G_VALUE, GUEST_BASE+VALUE
+        .equ G_NEW, GUEST_BASE+NEW
+        .equ VS_RUNNING, 1      ; vstate
+        .equ VS_HALTED, 2
+        .equ VS_UNHANDLED, 3
+        .equ VS_CHECK, 4
+        .equ VS_ERROR, 5
+        .equ E_SHADOW, 1        ; vm_error: a page table longer than SHADOW_MAX
+        .equ E_SMALL, 2         ;           no room for a guest
+
+; ---- Start: learn the machine, install the handler, start the guest -------
+
+_start:
+        srr r2, r3              ; r3 = bound at reset = this machine's memory
+        st r3, memsize(r0)
+        li r4, GUEST_BASE+256   ; the guest needs at least one page
+        bltu r3, r4, too_small
+        addi r3, r3, -GUEST_BASE
+        st r3, gmem(r0)         ; GMEM: the guest's memory size
+        addi r4, r3, 255
+        shri r4, r4, 8
+        st r4, gframes(r0)      ; its frames (the last may be partial)
+
+        li r1, 255              ; the opcode table: unknown opcodes reflect
+        addi r2, r0, emu_unknown
+fill_table:
+        st r2, optable(r1)
+        addi r1, r1, -1
+        bge r1, r0, fill_table
+        addi r1, r0, routines   ; then each system instruction gets its
+next_routine:                   ; routine; the opcode comes from an
+        ld r2, 0(r1)            ; instruction the assembler encoded, so
+        beqz r2, table_done     ; no opcode number is written here
+        shri r2, r2, 24
+        ld r3, 1(r1)
+        st r3, optable(r2)
+        addi r1, r1, 2
+        b next_routine
+table_done:
+
+        li r1, M                ; the trap handler: supervisor, interrupts
+        st r1, NEW+0(r0)        ; off, timer off, all of memory
+        addi r1, r0, trap_entry
+        st r1, NEW+1(r0)
+        st r0, NEW+2(r0)
+        ld r1, memsize(r0)
+        st r1, NEW+3(r0)
+        st r0, NEW+4(r0)
+
+        ld r3, gmem(r0)
+        li r1, M                ; the guest's reset PSW: M=1, IE=0, PG=0,
+        st r1, vflags(r0)       ; pc = its entry, base 0, bound GMEM
+        st r0, vbase(r0)
+        st r3, vbound(r0)
+        st r0, rpsw+0(r0)       ; really: user mode, relocated to GUEST_BASE
+        ld r1, guest_entry(r0)
+        st r1, rpsw+1(r0)
+        li r1, GUEST_BASE
+        st r1, rpsw+2(r0)
+        st r3, rpsw+3(r0)
+        st r0, rpsw+4(r0)
+        li r1, VS_RUNNING
+        st r1, vstate(r0)
+        mov r1, r0              ; and every register 0
+        mov r2, r0
+        mov r3, r0
+        mov r4, r0
+        lpsw rpsw(r0)
+
+too_small:
+        li r1, E_SMALL
+        b vmm_error
+
+; ---- Macros of the trap path -------------------------------------------------
+
+; RESTORE: the guest's r1..r4 back from gregs.
+        .macro RESTORE
+        ld r1, gregs+1(r0)
+        ld r2, gregs+2(r0)
+        ld r3, gregs+3(r0)
+        ld r4, gregs+4(r0)
+        .endm
+
+; RETIRE: the emulated instruction completed: pc moves on and the virtual
+; timer is charged (ISA.md: TP is set when it reaches 0).  Changes r1.
+        .macro RETIRE
+        ld r1, OLD+1(r0)
+        addi r1, r1, 1
+        st r1, OLD+1(r0)
+        ld r1, OLD+4(r0)
+        beqz r1, retire_done\@
+        addi r1, r1, -1
+        st r1, OLD+4(r0)
+        bnez r1, retire_done\@
+        ld r1, OLD+0(r0)
+        ori r1, r1, TP
+        st r1, OLD+0(r0)
+retire_done\@:
+        .endm
+
+; GREG: r1 = the guest's register number r2.  r1..r4 are in gregs; the
+; others are live, read by executing "add r1, rN, r0" built in a slot.
+; Changes r3, r4.
+        .macro GREG
+        slti r3, r2, 5
+        beqz r3, greg_live\@
+        ld r1, gregs(r2)        ; gregs+0 is always 0, like r0
+        b greg_done\@
+greg_live\@:
+        shli r3, r2, 16         ; field b
+        ld r4, t_add_r1(r0)
+        or r3, r3, r4
+        st r3, greg_slot\@(r0)
+greg_slot\@:
+        .word 0
+greg_done\@:
+        .endm
+
+; SLOT_A slot, template: writes into slot the template with field a of the
+; guest's instruction r1 (a "ld rA, X(r0)" that sets the guest's rA once
+; its registers are back).  Changes r2, r3.
+        .macro SLOT_A slot, template
+        lui r2, 0x00f0          ; field a: bits 23..20
+        and r2, r1, r2
+        ld r3, \template(r0)
+        or r2, r2, r3
+        st r2, \slot(r0)
+        .endm
+
+; CALL_SAVED routine: a call that keeps the guest's r15.
+        .macro CALL_SAVED routine
+        st r15, save_lr(r0)
+        call \routine
+        ld r15, save_lr(r0)
+        .endm
+
+; VPSW_FROM_OLD: vpsw = the guest's virtual PSW as saved by the trap.
+        .macro VPSW_FROM_OLD
+        ld r1, OLD+0(r0)
+        andi r1, r1, IE+TP
+        ld r2, vflags(r0)
+        or r1, r1, r2
+        st r1, vpsw+0(r0)
+        ld r1, OLD+1(r0)
+        st r1, vpsw+1(r0)
+        ld r1, vbase(r0)
+        st r1, vpsw+2(r0)
+        ld r1, vbound(r0)
+        st r1, vpsw+3(r0)
+        ld r1, OLD+4(r0)
+        st r1, vpsw+4(r0)
+        .endm
+
+; LOAD_PSW paged: makes the 5 words at r1 (this machine's physical address)
+; the guest's virtual PSW: vflags, vbase, vbound, and rpsw, the real PSW
+; that runs it.  An unpaged PSW falls through with r3 = rpsw's bound; a
+; paged one continues at the label `paged` with the shadow table built.
+; Changes r1..r4.
+        .macro LOAD_PSW paged
+        ld r2, 0(r1)            ; flags
+        andi r3, r2, M+PG
+        st r3, vflags(r0)
+        andi r2, r2, IE+TP
+        st r2, rpsw+0(r0)
+        ld r2, 1(r1)
+        st r2, rpsw+1(r0)
+        ld r2, 4(r1)
+        st r2, rpsw+4(r0)
+        ld r4, 2(r1)
+        st r4, vbase(r0)
+        ld r2, 3(r1)
+        st r2, vbound(r0)
+        andi r3, r3, PG
+        bnez r3, load_paged\@
+        ld r3, gmem(r0)         ; unpaged: base = GUEST_BASE + base,
+        bgeu r4, r3, load_outside\@     ; bound = min(bound, GMEM - base)
+        sub r3, r3, r4
+        bgeu r2, r3, load_clip\@
+        mov r3, r2
+load_clip\@:
+        st r3, rpsw+3(r0)
+        addi r4, r4, GUEST_BASE
+        st r4, rpsw+2(r0)
+        b load_done\@
+load_outside\@:
+        mov r3, r0              ; base beyond memory: nothing is reachable
+        st r0, rpsw+3(r0)
+        li r4, GUEST_BASE
+        st r4, rpsw+2(r0)
+        b load_done\@
+load_paged\@:
+        CALL_SAVED rebuild      ; paged: the shadow table
+        ld r2, rpsw+0(r0)
+        ori r2, r2, PG
+        st r2, rpsw+0(r0)
+        b \paged
+load_done\@:
+        .endm
+
+; ---- The dispatcher ------------------------------------------------------------
+
+trap_entry:
+        st r1, gregs+1(r0)
+        st r2, gregs+2(r0)
+        st r3, gregs+3(r0)
+        st r4, gregs+4(r0)
+        ld r1, CAUSE(r0)
+        li r2, C_PRIV
+        bne r1, r2, reflect
+        ld r2, vflags(r0)       ; a system instruction in virtual user mode
+        andi r2, r2, M          ; is the guest kernel's business
+        beqz r2, reflect
+        ld r4, n_emulated(r0)
+        addi r4, r4, 1
+        st r4, n_emulated(r0)
+        ld r1, VALUE(r0)        ; r1 = the instruction, for the routines
+        shri r2, r1, 24
+        ld r3, optable(r2)
+        jr r3
+
+; ---- The interpreter routines: r1 = the instruction ------------------------------
+
+emu_pushf:                      ; pushf rd: rd = M, IE, PG, TP (virtual)
+        ld r2, OLD+0(r0)
+        andi r2, r2, IE+TP
+        ld r3, vflags(r0)
+        or r2, r2, r3
+        st r2, gtmp(r0)
+        SLOT_A slot1, t_ld_gtmp
+        b done_slot
+
+emu_popf:                       ; popf rs: IE = bit 1 of rs
+        shri r2, r1, 20
+        andi r2, r2, 15
+        GREG
+        andi r1, r1, IE
+        ld r2, OLD+0(r0)
+        andi r2, r2, M+PG+TP
+        or r2, r2, r1
+        st r2, OLD+0(r0)
+        b done
+
+emu_srr:                        ; srr rd, rs: rd = base, rs = bound (virtual)
+        ld r2, vbase(r0)
+        st r2, gtmp(r0)
+        ld r2, vbound(r0)
+        st r2, gtmp2(r0)
+        SLOT_A slot2, t_ld_gtmp
+        lui r2, 0x000f          ; field b, moved to field a
+        and r2, r1, r2
+        shli r2, r2, 4
+        ld r3, t_ld_gtmp2(r0)
+        or r2, r2, r3
+        st r2, slot3(r0)
+        b done_srr
+
+emu_stmr:                       ; stmr rs: timer = rs (not charged)
+        shri r2, r1, 20
+        andi r2, r2, 15
+        GREG
+        st r1, OLD+4(r0)
+        ld r1, OLD+1(r0)
+        addi r1, r1, 1
+        st r1, OLD+1(r0)
+        b resume
+
+emu_rtmr:                       ; rtmr rd: rd = timer
+        ld r2, OLD+4(r0)
+        st r2, gtmp(r0)
+        SLOT_A slot1, t_ld_gtmp
+        b done_slot
+
+emu_io:                         ; in rd, port / out rs, port: the console is
+        st r1, slot1(r0)        ; passed through, so the guest's own
+        b done_slot             ; instruction runs, with its registers
+
+emu_tlbflush:                   ; tlbflush: the shadow table is resynced
+        ld r2, vflags(r0)       ; here and at every PSW load, nowhere else
+        andi r2, r2, PG         ; (ISA.md's rule allows it)
+        beqz r2, done
+        CALL_SAVED rebuild
+        b done
+
+emu_halt:                       ; halt: the guest stops, so does this machine
+        RETIRE
+        VPSW_FROM_OLD
+        li r1, VS_HALTED
+        st r1, vstate(r0)
+        RESTORE                 ; the guest's registers, for whoever looks
+        halt
+
+emu_unknown:                    ; a system instruction this VMM does not
+        ld r4, n_emulated(r0)   ; know: the guest's hardware would not
+        addi r4, r4, -1         ; either
+        st r4, n_emulated(r0)
+        ld r1, CAUSE(r0)
+        b reflect
+
+emu_lpsw:                       ; lpsw imm(rs)
+        shri r2, r1, 16         ; r1 = rs + imm: the PSW's guest-virtual address
+        andi r2, r2, 15
+        GREG
+        ld r2, VALUE(r0)
+        shli r2, r2, 16
+        srai r2, r2, 16
+        add r1, r1, r2
+        ld r2, OLD+0(r0)        ; the usual case: unpaged, all five words
+        andi r2, r2, PG         ; inside the bound
+        bnez r2, lpsw_words
+        ld r2, OLD+3(r0)
+        bgeu r1, r2, lpsw_words
+        addi r3, r1, 4
+        bgeu r3, r2, lpsw_words
+        ld r2, OLD+2(r0)
+        add r1, r1, r2
+lpsw_load:
+        LOAD_PSW lpsw_enter
+lpsw_enter:
+        RESTORE
+        lpsw rpsw(r0)
+
+; lpsw_words: one word at a time through the real PSW's translation, as
+; the hardware does; a fault becomes the guest's MEM trap on the lpsw.
+lpsw_words:
+        st r1, lpsw_va(r0)
+        st r0, lpsw_i(r0)
+lpsw_next:
+        ld r1, lpsw_va(r0)
+        ld r2, lpsw_i(r0)
+        add r1, r1, r2
+        st r1, VALUE(r0)        ; the address, should it fault
+        st r15, save_lr(r0)
+        call translate          ; r1 = physical, or r2 = fault detail + 1
+        ld r15, save_lr(r0)
+        bnez r2, lpsw_fault
+        ld r1, 0(r1)
+        ld r2, lpsw_i(r0)
+        st r1, npsw(r2)
+        addi r2, r2, 1
+        st r2, lpsw_i(r0)
+        slti r2, r2, 5
+        bnez r2, lpsw_next
+        addi r1, r0, npsw
+        b lpsw_load
+lpsw_fault:
+        addi r2, r2, -1         ; MEM with the real detail: reflect fixes it
+        shli r2, r2, 8
+        ori r1, r2, C_MEM
+        st r1, CAUSE(r0)
+        ld r4, n_emulated(r0)   ; not emulated after all
+        addi r4, r4, -1
+        st r4, n_emulated(r0)
+        b reflect
+
+; translate: r1 = a virtual address under the real PSW saved in OLD ->
+; r1 = this machine's physical address and r2 = 0, or r2 = detail + 1 of
+; the fault.  Changes r3.
+translate:
+        ld r2, OLD+0(r0)
+        andi r2, r2, PG
+        bnez r2, tr_paged
+        ld r2, OLD+3(r0)
+        bgeu r1, r2, tr_bound
+        ld r2, OLD+2(r0)
+        add r1, r1, r2
+        mov r2, r0
+        ret
+tr_paged:
+        shri r2, r1, 8          ; vpn
+        ld r3, OLD+3(r0)
+        bgeu r2, r3, tr_bound
+        ld r3, OLD+2(r0)
+        add r3, r3, r2
+        ld r3, 0(r3)            ; the shadow entry
+        andi r2, r3, PTE_V
+        beqz r2, tr_invalid
+        shri r3, r3, 8
+        shli r3, r3, 8
+        andi r1, r1, 255
+        or r1, r1, r3
+        ld r2, memsize(r0)
+        bgeu r1, r2, tr_physical
+        mov r2, r0
+        ret
+tr_bound:
+        li r2, 1
+        ret
+tr_invalid:
+        li r2, 2
+        ret
+tr_physical:
+        li r2, D_PHYSICAL+1
+        ret
+
+; ---- Tails: resume the guest ------------------------------------------------------
+
+; done: the instruction retired; resume.
+done:
+        RETIRE
+resume:
+        RESTORE
+        lpsw OLD(r0)
+
+; done_slot: retired; with the guest's registers back, slot1 runs (the
+; guest's own in/out, or "ld rA, gtmp(r0)"), then resume.
+done_slot:
+        RETIRE
+        RESTORE
+slot1:  .word 0
+        lpsw OLD(r0)
+
+; done_srr: the same with two register writes (a first, then b).
+done_srr:
+        RETIRE
+        RESTORE
+slot2:  .word 0
+slot3:  .word 0
+        lpsw OLD(r0)
+
+; ---- Reflection: r1 = cause | detail << 8 ------------------------------------------
+
+reflect:
+        andi r2, r1, 255        ; counted by cause
+        ld r3, n_traps(r2)
+        addi r3, r3, 1
+        st r3, n_traps(r2)
+        li r3, C_MEM
+        beq r2, r3, mem_detail
+reflect_go:
+        st r1, G_CAUSE(r0)      ; cause, value
+        ld r2, VALUE(r0)
+        st r2, G_VALUE(r0)
+        ld r2, OLD+0(r0)        ; the old virtual PSW
+        andi r2, r2, IE+TP
+        ld r3, vflags(r0)
+        or r2, r2, r3
+        st r2, G_OLD+0(r0)
+        ld r2, OLD+1(r0)
+        st r2, G_OLD+1(r0)
+        ld r2, vbase(r0)
+        st r2, G_OLD+2(r0)
+        ld r2, vbound(r0)
+        st r2, G_OLD+3(r0)
+        ld r2, OLD+4(r0)
+        st r2, G_OLD+4(r0)
+        li r1, G_NEW            ; the new one
+        LOAD_PSW reflect_paged
+        ld r1, rpsw+1(r0)       ; does its pc translate?  (else the guest's
+        bgeu r1, r3, stop_check ; machine stops: machine check, or an
+reflect_enter:                  ; unhandled trap if the new PSW is all 0)
+        RESTORE
+        lpsw rpsw(r0)
+reflect_paged:
+        ld r1, rpsw+1(r0)
+        shri r2, r1, 8
+        ld r3, rpsw+3(r0)
+        bgeu r2, r3, stop_check
+        ld r3, SHADOW(r2)
+        andi r4, r3, PTE_V
+        beqz r4, stop_check
+        shri r3, r3, 8
+        shli r3, r3, 8
+        andi r1, r1, 255
+        or r1, r1, r3
+        ld r2, memsize(r0)
+        bgeu r1, r2, stop_check
+        b reflect_enter
+
+; mem_detail: the real fault said where translation failed under the real
+; PSW; the guest's hardware would say it of the virtual one.
+mem_detail:
+        ld r2, vflags(r0)
+        andi r2, r2, PG
+        bnez r2, mem_paged
+        ld r2, VALUE(r0)        ; unpaged: beyond the virtual bound, or
+        ld r3, vbound(r0)       ; inside it but beyond the guest's memory
+        li r1, C_MEM
+        bgeu r2, r3, reflect_go
+        li r1, C_MEM_PHYSICAL
+        b reflect_go
+mem_paged:
+        shri r3, r1, 8          ; r3 = the real detail
+        li r2, 1
+        beq r3, r2, mem_invalid
+        bnez r3, reflect_go     ; write-protect, physical: the same
+        ld r2, VALUE(r0)        ; bound: the same, unless the guest's table
+        shri r2, r2, 8          ; goes on beyond the shadow's
+        ld r3, vbound(r0)
+        bgeu r2, r3, reflect_go
+        li r1, E_SHADOW
+        b vmm_error
+mem_invalid:
+        ld r2, VALUE(r0)        ; the shadow entry says why it is invalid
+        shri r2, r2, 8
+        ld r2, SHADOW(r2)
+        andi r2, r2, PTE_PHYS
+        beqz r2, reflect_go
+        li r1, C_MEM_PHYSICAL
+        b reflect_go
+
+; ---- Stopping: this machine stops the way the guest's would ------------------------
+
+; stop_check: the new PSW's pc does not translate: a machine check, or an
+; unhandled trap when the new PSW is all zero.  The guest's trap area is
+; written; its PSW is the new one.  This machine then takes a trap with a
+; new PSW of the same kind, so the level below stops the same way.
+stop_check:
+        ld r1, G_NEW+0(r0)
+        ld r2, G_NEW+1(r0)
+        or r1, r1, r2
+        ld r2, G_NEW+2(r0)
+        or r1, r1, r2
+        ld r2, G_NEW+3(r0)
+        or r1, r1, r2
+        ld r2, G_NEW+4(r0)
+        or r1, r1, r2
+        beqz r1, stop_unhandled
+        ld r1, G_NEW+0(r0)
+        andi r1, r1, M+IE+PG+TP
+        st r1, vpsw+0(r0)
+        ld r1, G_NEW+1(r0)
+        st r1, vpsw+1(r0)
+        ld r1, G_NEW+2(r0)
+        st r1, vpsw+2(r0)
+        ld r1, G_NEW+3(r0)
+        st r1, vpsw+3(r0)
+        ld r1, G_NEW+4(r0)
+        st r1, vpsw+4(r0)
+        li r1, VS_CHECK
+        st r1, vstate(r0)
+        li r1, M                ; a new PSW whose pc (1) is beyond its bound (1)
+        st r1, NEW+0(r0)
+        st r1, NEW+1(r0)
+        st r0, NEW+2(r0)
+        st r1, NEW+3(r0)
+        st r0, NEW+4(r0)
+        RESTORE
+        svc 0
+
+stop_unhandled:
+        st r0, vpsw+0(r0)
+        st r0, vpsw+1(r0)
+        st r0, vpsw+2(r0)
+        st r0, vpsw+3(r0)
+        st r0, vpsw+4(r0)
+        li r1, VS_UNHANDLED
+        st r1, vstate(r0)
+stop_zero:
+        st r0, NEW+0(r0)        ; no handler: the trap below is unhandled
+        st r0, NEW+1(r0)
+        st r0, NEW+2(r0)
+        st r0, NEW+3(r0)
+        st r0, NEW+4(r0)
+        RESTORE
+        svc 0
+
+; vmm_error: r1 = what (E_*).  The VMM cannot go on; it stops its machine
+; with an unhandled trap and says why in vm_error.
+vmm_error:
+        st r1, vm_error(r0)
+        VPSW_FROM_OLD
+        li r1, VS_ERROR
+        st r1, vstate(r0)
+        b stop_zero
+
+; ---- The shadow page table ----------------------------------------------------------
+
+; rebuild: fills the shadow table from the guest's page table (vbase,
+; vbound) and sets rpsw's base and bound to it.  Entry i:
+;
+;   the guest's entry i lies beyond its memory      invalid, PTE_PHYS
+;   the guest's entry is not valid                  invalid
+;   its frame is beyond the guest's memory          invalid, PTE_PHYS
+;   else                                            frame + GUEST_FRAME, same W
+;
+; so the guest can only ever reach its own memory, and a fault on an
+; invalid entry tells the guest's detail.  Changes r1..r4.
+rebuild:
+        st r5, rb_save+0(r0)
+        st r6, rb_save+1(r0)
+        st r7, rb_save+2(r0)
+        st r8, rb_save+3(r0)
+        ld r5, vbound(r0)       ; r5 = entries to build
+        li r1, SHADOW_MAX
+        bltu r5, r1, rb_count
+        mov r5, r1
+rb_count:
+        ld r6, vbase(r0)        ; r6 = the guest's table
+        ld r7, gmem(r0)
+        mov r8, r0              ; r8 = entries inside the guest's memory
+        bgeu r6, r7, rb_inside
+        sub r8, r7, r6
+rb_inside:
+        addi r6, r6, GUEST_BASE
+        ld r7, gframes(r0)      ; r7 = the guest's frames
+        mov r2, r0              ; r2 = i
+rb_next:
+        bgeu r2, r5, rb_done
+        li r3, PTE_PHYS
+        bgeu r2, r8, rb_store
+        add r3, r6, r2
+        ld r3, 0(r3)            ; the guest's entry
+        andi r4, r3, PTE_V
+        beqz r4, rb_invalid
+        shri r4, r3, 8
+        bgeu r4, r7, rb_phys
+        addi r4, r4, GUEST_FRAME
+        shli r4, r4, 8
+        andi r3, r3, PTE_V+PTE_W
+        or r3, r3, r4
+        b rb_store
+rb_invalid:
+        mov r3, r0
+        b rb_store
+rb_phys:
+        li r3, PTE_PHYS
+rb_store:
+        st r3, SHADOW(r2)
+        addi r2, r2, 1
+        b rb_next
+rb_done:
+        li r1, SHADOW
+        st r1, rpsw+2(r0)
+        st r5, rpsw+3(r0)
+        ld r5, rb_save+0(r0)
+        ld r6, rb_save+1(r0)
+        ld r7, rb_save+2(r0)
+        ld r8, rb_save+3(r0)
+        ret
+
+; ---- Data ------------------------------------------------------------------------
+
+; The routines by instruction: the assembler encodes each template, whose
+; opcode (bits 31..24) indexes optable.
+routines:
+        halt
+        .word emu_halt
+        lpsw 0(r0)
+        .word emu_lpsw
+        pushf r0
+        .word emu_pushf
+        popf r0
+        .word emu_popf
+        srr r0, r0
+        .word emu_srr
+        stmr r0
+        .word emu_stmr
+        rtmr r0
+        .word emu_rtmr
+        in r0, 0
+        .word emu_io
+        out r0, 0
+        .word emu_io
+        tlbflush
+        .word emu_tlbflush
+        .word 0
+
+; Templates for the slots: never executed here, copied and completed.
+t_add_r1:   add r1, r0, r0      ; + field b: r1 = rN
+t_ld_gtmp:  ld r0, gtmp(r0)     ; + field a: rA = gtmp
+t_ld_gtmp2: ld r0, gtmp2(r0)    ; + field a: rA = gtmp2
+
+; The loader's word.
+guest_entry: .word 0
+
+; This machine and the guest's.
+memsize:  .word 0               ; words of this machine's memory
+gmem:     .word 0               ; the guest's: memsize - GUEST_BASE
+gframes:  .word 0               ; its pages, rounded up
+
+; The guest's virtual state that the real PSW does not hold.
+vflags:   .word 0               ; M and PG
+vbase:    .word 0
+vbound:   .word 0
+vstate:   .word 0
+vm_error: .word 0
+vpsw:     .space 5              ; the final virtual PSW (vstate >= 2)
+
+; Counters.
+n_emulated: .word 0            ; guest instructions emulated
+n_traps:   .space 16            ; traps reflected into the guest, by cause
+
+; The trap path's scratch.
+gregs:    .space 16             ; the guest's r1..r4 (gregs+0 stays 0)
+gtmp:     .word 0
+gtmp2:    .word 0
+rpsw:     .space 5              ; the real PSW to load next
+npsw:     .space 5              ; lpsw's operand, word by word
+lpsw_va:  .word 0
+lpsw_i:   .word 0
+save_lr:  .word 0
+rb_save:  .space 4
+optable:  .space 256            ; routine by opcode
+vmm_end:

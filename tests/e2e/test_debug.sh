@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# trapeze debug: the scripted sessions of tests/debug/ (commands on stdin,
+# echoed; stdout compared with NAME.expected), -x FILE, and bad command
+# lines.  See tests/debug/README.md.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+
+for cmds in tests/debug/*.cmds; do
+    name=${cmds%.cmds}
+    base=$(basename "$name")
+    read -r -a args <"$name.args"
+    want_status=0
+    [ -f "$name.status" ] && want_status=$(cat "$name.status")
+    run_capture "$TRAPEZE" debug "${args[@]}" <"$cmds"
+    expect_status "$want_status" "debug session $base"
+    e2e_checks=$((e2e_checks + 1))
+    if ! diff -u "$name.expected" "$E2E_TMP/out" >"$E2E_TMP/diff"; then
+        fail "debug session $base: output differs from $name.expected:"
+        head -n 40 "$E2E_TMP/diff"
+    fi
+done
+
+# The story the issue asks for, checked line by line so that a failure
+# says which part broke: a guest's privileged instruction traps, the level
+# it arose at and the level that emulated it are named, and reverse-step
+# returns to the instruction itself.
+story=$'until-trap\nreverse-step\ninfo traps\nstep\n'
+run_capture "$TRAPEZE" debug --vmm te programs/traps.s <<<"$story"
+expect_status 0 "story: status"
+expect_match out '^trap 1: PRIV \(srr r2, r3\) at L2 guest, supervisor -> L1 C VMM: emulated' \
+    "story: the trap, where it arose and how it was handled"
+expect_match out '^back 1 step, at step 7$' "story: reverse-step goes back one step"
+expect_match out '^L2 0x000017 <_start\+7>: srr r2, r3' "story: back at the privileged instruction"
+expect_match out $'\\(trapeze\\) info traps\nno traps yet' "story: the trap is undone with it"
+
+# -x FILE reads the commands from a file and echoes them.
+printf 'step 3\ninfo regs\n' >"$E2E_TMP/script"
+run_capture "$TRAPEZE" debug -x "$E2E_TMP/script" programs/hello.s </dev/null
+expect_status 0 "-x: status"
+expect_match out '^\(trapeze\) step 3$' "-x: the command is echoed"
+expect_match out '^L0 machine: hello.s, step 3$' "-x: the commands ran"
+
+# Errors on the command line: one line, exit status 2.
+run_capture "$TRAPEZE" debug
+expect_status 2 "no program"
+expect_match err 'expected one PROGRAM' "no program: message"
+run_capture "$TRAPEZE" debug --vmm nosuch programs/hello.s
+expect_status 2 "bad --vmm"
+expect_match err -- '--vmm: expected te, hvm or interp' "bad --vmm: message"
+run_capture "$TRAPEZE" debug --json programs/hello.s
+expect_status 2 "--json is not for debug"
+run_capture "$TRAPEZE" debug -x "$E2E_TMP/missing" programs/hello.s
+expect_status 2 "missing -x file"
+printf '_start: bogus r1\n' >"$E2E_TMP/bad.s"
+run_capture "$TRAPEZE" debug "$E2E_TMP/bad.s" </dev/null
+expect_status 2 "bad source"
+expect_match err 'bad.s:1:[0-9]+: error' "bad source: file:line:col message"
+run_capture "$TRAPEZE" debug --help
+expect_status 0 "--help"
+expect_match out '\-x FILE' "--help names -x"
+
+# Interactive, in tmux: tab completion of commands, info topics and
+# labels, and the history.  Polls the screen, never the clock.
+if command -v tmux >/dev/null; then
+    sock=trapeze-test-$$
+    tm() { tmux -L "$sock" "$@"; }
+    trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+    wait_for() {
+        e2e_checks=$((e2e_checks + 1))
+        local i
+        for ((i = 0; i < 300; i++)); do
+            tm capture-pane -p -t dbg | grep -Eq -- "$1" && return 0
+            sleep 0.1
+        done
+        fail "$2: the screen never showed /$1/:"
+        tm capture-pane -p -t dbg | sed 's/^/    | /'
+    }
+    tm new-session -d -s dbg -x 100 -y 30 \
+        "$(printf '%q ' "$TRAPEZE" debug programs/traps.s); echo DBG-EXITED; sleep 600"
+    wait_for '^\(trapeze\)' "interactive: the prompt"
+    tm send-keys -t dbg 'brea' Tab 'at_s' Tab Enter
+    wait_for 'breakpoint 1 at L0 0x000024 <at_svc>' "interactive: completed 'break at_svc'"
+    tm send-keys -t dbg 'info re' Tab Enter
+    wait_for 'L0 machine: traps.s, step 0' "interactive: completed 'info regs'"
+    tm send-keys -t dbg Up Up Enter
+    wait_for 'breakpoint 1 is already there' "interactive: the history recalls 'break at_svc'"
+    tm send-keys -t dbg 'quit' Enter
+    wait_for 'DBG-EXITED' "interactive: quit"
+fi
+
+finish

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# `trapeze run` and `trapeze equiv` with --stack and --depth: stacks of the
+# C VMM and the asm VMM (programs/vmm/vmm.s), the per-level accounting in
+# the summary and in --json, and every command-line error of the options.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+T=$E2E_TMP
+
+# ---- Errors ----------------------------------------------------------------------
+for bad in "--stack foo" "--stack asm,c" "--stack c,,asm" "--depth 9" "--depth x" \
+           "--stack asm --depth 2" "--depth 2 --stack asm" "--stack asm --vmm te"; do
+    # shellcheck disable=SC2086
+    run_capture "$TRAPEZE" run $bad programs/hello.s
+    expect_status 2 "run $bad is refused"
+    expect_lines err 1 "run $bad: one line of error"
+done
+run_capture "$TRAPEZE" run --stack x,asm programs/hello.s
+expect_match err "bad stack 'x,asm'" "the error names the stack"
+run_capture "$TRAPEZE" run --stack asm,c programs/hello.s
+expect_match err "bottom level" "c only at the bottom"
+run_capture "$TRAPEZE" run --depth 9 programs/hello.s
+expect_match err "depth" "the error names the depth"
+run_capture env TRAPEZE_VMM=/nonexistent/vmm.s "$TRAPEZE" run --stack asm programs/hello.s
+expect_status 2 "a missing asm VMM is an error"
+expect_match err "asm VMM" "the error names the asm VMM"
+run_capture "$TRAPEZE" run --help
+expect_match out '--stack SPEC' "--help lists --stack"
+expect_match out '--depth N' "--help lists --depth"
+
+# ---- run -------------------------------------------------------------------------
+run_capture "$TRAPEZE" run --stack asm programs/hello.s
+expect_status 0 "hello under one asm VMM"
+expect_match out '^Hello from Trapeze!$' "its output"
+expect_match err '^trapeze: halt, status 0; 106 instructions, 106 steps' "the guest's summary"
+expect_match err '^level +kind +instructions +traps +emulated +reflected +amplification' "the per-level table"
+expect_match err '^ *0 +asm ' "level 0 is the asm VMM"
+expect_match err '^ *1 +guest +106 ' "level 1 is the guest"
+
+run_capture "$TRAPEZE" run --json --depth 4 programs/toyos/toyos.s
+expect_status 1 "toyos at depth 4: status = processes killed"
+bare=$("$TRAPEZE" run --json programs/toyos/toyos.s 2>/dev/null)
+e2e_checks=$((e2e_checks + 1))
+jq -e --argjson bare "$bare" '
+    .stack == "c,asm,asm,asm" and (.levels | length) == 5
+    and ([.levels[].kind] == ["c", "asm", "asm", "asm", "guest"])
+    and ([.levels[].level] == [0, 1, 2, 3, 4])
+    and .levels[4].instructions == $bare.instructions
+    and .instructions == $bare.instructions and .steps == $bare.steps
+    and .traps == $bare.traps and .output == $bare.output and .regs == $bare.regs
+    and .psw == $bare.psw
+    and .levels[4].traps == ($bare.traps | add)
+    and .levels[3].reflected == .levels[4].traps
+    and .levels[2].reflected == .levels[3].traps
+    and .levels[0].instructions == 0
+    and .levels[3].amplification < .levels[2].amplification
+    and .levels[2].amplification < .levels[1].amplification
+    and ((.levels[4].amplification - ([.levels[0:4][].amplification] | add)) | fabs) < 0.01
+    and .real.instructions > .instructions' <<<"$out" >/dev/null ||
+    fail "toyos --json --depth 4: levels do not add up: $(jq -c '{stack, levels, real}' <<<"$out" 2>&1 | head -c 600)"
+
+run_capture "$TRAPEZE" run --json programs/hello.s
+e2e_checks=$((e2e_checks + 1))
+jq -e 'has("levels") | not' <<<"$out" >/dev/null || fail "a bare run has no levels"
+run_capture "$TRAPEZE" run --json --depth 0 programs/hello.s
+e2e_checks=$((e2e_checks + 1))
+jq -e '.stack == "bare" and (.levels | length) == 1 and .levels[0].kind == "bare"' <<<"$out" >/dev/null ||
+    fail "--depth 0 is the bare machine: $out"
+
+# A budget counts the guest's steps and stops between two of its instructions.
+run_capture "$TRAPEZE" run --json --max-steps 5000 --stack asm,asm programs/toyos/toyos.s
+expect_status 3 "a budget stop under asm,asm"
+bare=$("$TRAPEZE" run --json --max-steps 5000 programs/toyos/toyos.s 2>/dev/null)
+e2e_checks=$((e2e_checks + 1))
+jq -e --argjson bare "$bare" '.stop == "budget" and .steps == 5000 and .regs == $bare.regs
+    and .psw == $bare.psw and .output == $bare.output' <<<"$out" >/dev/null ||
+    fail "budget under asm,asm differs from bare: $(jq -c '{stop, steps, psw}' <<<"$out")"
+run_capture "$TRAPEZE" run --max-steps 5000 --stack asm,asm programs/toyos/toyos.s
+expect_match err 'budget of 5000 steps exhausted' "the budget stop line"
+
+# Input reaches the guest through every level.
+run_capture "$TRAPEZE" run --stack c,asm,asm --input programs/echo_irq.input programs/echo_irq.s
+expect_status 0 "echo_irq under c,asm,asm"
+e2e_checks=$((e2e_checks + 1))
+[ "$out" = "$(cat programs/echo_irq.expected)" ] || fail "echo_irq under c,asm,asm: output differs"
+
+# Stops other than halt are the guest's.
+printf '_start: li r1, 3\n svc 1\n' >"$T/unhandled.s"
+run_capture "$TRAPEZE" run --stack asm,asm "$T/unhandled.s"
+expect_status 3 "an unhandled trap under asm,asm"
+expect_match err 'unhandled trap SVC value 0x1 at pc 0x12' "the guest's unhandled trap"
+
+# ---- equiv -------------------------------------------------------------------------
+for opt in "--depth 4" "--stack asm,asm,asm" "--depth 0" "--depth 1" "--stack asm"; do
+    # shellcheck disable=SC2086
+    run_capture "$TRAPEZE" equiv $opt programs/hello.s
+    expect_status 0 "equiv $opt hello"
+    expect_match out '^equivalent' "equiv $opt hello: equivalent"
+done
+run_capture "$TRAPEZE" equiv --stack c,asm programs/vmm/attack.s
+expect_status 0 "the attacker sees only its own machine"
+expect_match out '^equivalent' "attack.s under c,asm: equivalent"
+run_capture "$TRAPEZE" equiv --stack asm,asm --input programs/echo.input programs/echo.s
+expect_status 0 "echo with input under asm,asm"
+
+# Popek and Goldberg's condition: on x86like the asm VMM cannot be exact.
+run_capture "$TRAPEZE" equiv --isa x86like --stack asm programs/critical.s
+expect_status 1 "x86like under the asm VMM is not equivalent"
+expect_match out 'not equivalent' "equiv says so"
+finish

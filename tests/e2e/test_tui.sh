@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# trapeze tui, driven in tmux: the panes tell the story of a privileged
+# instruction (trap, level, handling, virtual vs real PSW), reverse-step
+# undoes it, continue runs to the end, it fits 80x24 and a bigger terminal,
+# and q gives the terminal back.  Nothing waits on the clock: every check
+# polls the screen until its text appears, a bounded number of times.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+command -v tmux >/dev/null || { echo "tmux is missing (make deps)"; exit 1; }
+
+sock=trapeze-test-$$
+tm() { tmux -L "$sock" "$@"; }
+trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
+
+screen() { tm capture-pane -p -t "$1"; }
+
+# wait_for SESSION REGEX DESCRIPTION: polls the screen until it matches.
+wait_for() {
+    e2e_checks=$((e2e_checks + 1))
+    local i
+    for ((i = 0; i < 300; i++)); do
+        screen "$1" | grep -Eq -- "$2" && return 0
+        sleep 0.1
+    done
+    fail "$3: the screen never showed /$2/:"
+    screen "$1" | sed 's/^/    | /'
+    return 1
+}
+
+# start NAME COLS ROWS ARGS...: a session running trapeze tui ARGS; the
+# pane stays after the program exits, to be inspected.
+start() {
+    local name=$1 cols=$2 rows=$3
+    shift 3
+    tm new-session -d -s "$name" -x "$cols" -y "$rows" \
+        "$(printf '%q ' "$TRAPEZE" tui "$@"); echo TUI-EXITED-\$?; sleep 600"
+}
+
+# ---- 80x24: the story under the C VMM ------------------------------------------------
+start story 80 24 --vmm te programs/traps.s
+wait_for story 'Trap log \(0\)' "startup: the trap log pane"
+wait_for story '>L2 guest: traps.s' "startup: the level stack, L2 running"
+wait_for story 'L1 C VMM \(te\)' "startup: the C VMM level"
+wait_for story '=>000010 _start' "startup: the code pane at the entry"
+tm send-keys -t story t
+wait_for story 'Trap log \(1\)' "t: one trap logged"
+wait_for story '  1 PRIV +srr +L2S 000017->L1 emulated' "t: the trap, its level and its handling"
+wait_for story 'flags  S  -- -- --  U  IE -- --' "t: virtual supervisor, real user side by side"
+wait_for story 'step 8' "t: stopped after the trap"
+tm send-keys -t story r
+wait_for story 'Trap log \(0\)' "r: the trap is undone"
+wait_for story '=>000017 +srr r2, r3' "r: back at the privileged instruction"
+wait_for story 'back 1 step, at step 7' "r: the status line says so"
+tm send-keys -t story '>'
+wait_for story 'Registers & PSW  L2' "> at the top stays at L2"
+tm send-keys -t story '<'
+wait_for story 'host code: no registers' "<: the C VMM level"
+tm send-keys -t story '<'
+wait_for story 'Registers & PSW  L0 machine' "<: the machine level"
+tm send-keys -t story '>' '>' c
+wait_for story 'the program halted, status 0' "c: runs to the end"
+wait_for story 'done: 12 traps handled' "c: the console pane shows the output"
+tm send-keys -t story q
+wait_for story 'TUI-EXITED-0' "q: exits with status 0"
+e2e_checks=$((e2e_checks + 1))
+[ "$(tm display -p -t story '#{alternate_on}')" = 0 ] || fail "q: the alternate screen is still on"
+e2e_checks=$((e2e_checks + 1))
+screen story | grep -q 'Trap log' && fail "q: the TUI's panes are still on the screen"
+
+# ---- Breakpoints, help and a command from the prompt, on the bare machine ------------
+start bare 80 24 programs/traps.s
+wait_for bare '>L0 machine: traps.s' "bare: one level"
+tm send-keys -t bare ':' 'break at_svc' Enter
+wait_for bare 'breakpoint 1 at L0 0x000024 <at_svc>' "bare: :break shows what it did"
+tm send-keys -t bare c
+wait_for bare 'breakpoint 1' "bare: c stops at the breakpoint"
+wait_for bare 'B=>000024 at_svc +svc 66' "bare: the code pane marks the breakpoint and pc"
+tm send-keys -t bare s
+wait_for bare 'SVC +svc +L0S 000025->L0 hardware' "bare: s steps into the trap"
+tm send-keys -t bare Down Down b
+wait_for bare 'breakpoint 2 at L0 0x0000b5 <handler\+2>' "b: a breakpoint at the code cursor"
+wait_for bare 'B  0000b5' "b: the code pane marks it"
+tm send-keys -t bare b
+wait_for bare 'deleted breakpoint 2' "b again: deleted"
+tm send-keys -t bare Escape
+tm send-keys -t bare '?'
+wait_for bare 'keys \(each is a command' "?: the help page"
+wait_for bare 'reverse-continue' "?: generated from the command table"
+tm send-keys -t bare q
+wait_for bare 'Trap log \(1\)' "help closes with any key"
+tm send-keys -t bare g '0' Enter
+wait_for bare 'Memory L0 @000000' "g: the memory pane moves"
+tm send-keys -t bare q
+wait_for bare 'TUI-EXITED-0' "bare: q"
+
+# ---- A bigger terminal, and the demo (no PROGRAM) -------------------------------------
+start big 132 43
+wait_for big 'demo: .*traps.s' "demo: traps.s"
+wait_for big 'L1 C VMM \(te\)' "demo: under the C VMM"
+tm send-keys -t big t t
+wait_for big 'Trap log \(2\)' "big: two traps"
+wait_for big 'trap 2: PRIV \(out r2, 0\) at L2 guest, supervisor -> L1 C VMM: emulated' \
+    "big: the full trap line fits"
+tm send-keys -t big q
+wait_for big 'TUI-EXITED-0' "big: q"
+
+# ---- A run that never ends: c redraws while it runs, and any key stops it -------------
+printf '_start: addi r1, r1, 1\n        b _start\n' >"$E2E_TMP/loop.s"
+start loop 80 24 "$E2E_TMP/loop.s"
+wait_for loop 'Trap log \(0\)' "loop: startup"
+tm send-keys -t loop c
+wait_for loop 'running\.\.\. \(any key stops\)' "loop: c runs"
+wait_for loop 'step [1-9][0-9]{5,}' "loop: the step count moves while it runs"
+tm send-keys -t loop x
+wait_for loop 'interrupted at step [0-9]+' "loop: a key stops it"
+tm send-keys -t loop q
+wait_for loop 'TUI-EXITED-0' "loop: q"
+
+# ---- Not a terminal --------------------------------------------------------------------
+run_capture "$TRAPEZE" tui programs/hello.s </dev/null
+expect_status 2 "no terminal"
+expect_match err 'needs a terminal' "no terminal: message"
+
+finish

@@ -1,0 +1,464 @@
+/*
+ * Units for the debugging engine (tui/engine.h): stepping, the trap log,
+ * breakpoints, and going back, on the bare machine and under the C VMM.
+ *
+ * The central property: going back to time t gives exactly the state a
+ * fresh session has after running forward to t (registers, PSW, memory,
+ * console output, trap log), whatever was done in between.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../tui/commands.h"
+#include "../../tui/engine.h"
+#include "../../vmm/vmm.h"
+
+static struct isa_variant pg(void)
+{
+    struct isa_variant v;
+    char err[ISA_ERROR_SIZE];
+    cr_assert(isa_variant_load("pg", &v, err), "%s", err);
+    return v;
+}
+
+/* A session over a program of programs/ (the tests run from the root). */
+static struct engine *open_session(const char *program, bool vmm, uint64_t max_steps)
+{
+    struct isa_variant v = pg();
+    struct engine_config cfg = {0};
+    cfg.program = program;
+    cfg.variant = &v;
+    cfg.mem = 65536;
+    cfg.max_steps = max_steps;
+    cfg.monitor = vmm ? ENGINE_MON_C : ENGINE_MON_NONE;
+    cfg.vmm_mode = VMM_TE;
+    struct engine *e = engine_open(&cfg, stderr);
+    cr_assert_not_null(e, "engine_open %s", program);
+    return e;
+}
+
+static struct engine_result go(struct engine *e, enum engine_motion m, unsigned L)
+{
+    engine_begin(e, m, L);
+    return engine_go(e, 0);
+}
+
+/* Runs forward exactly n units (a continue in a slice of n). */
+static void run_units(struct engine *e, uint64_t n)
+{
+    engine_begin(e, ENGINE_CONTINUE, 0);
+    struct engine_result r = engine_go(e, n);
+    cr_assert_eq(r.units, n, "ran %llu of %llu units", (unsigned long long)r.units,
+                 (unsigned long long)n);
+}
+
+/* Compares every part of the program's level that a student can see. */
+static void assert_same(const struct engine *a, const struct engine *b, const char *what)
+{
+    unsigned L = engine_running_level(a);
+    cr_assert_eq(engine_time(a), engine_time(b), "%s: time", what);
+    struct engine_level x, y;
+    engine_level(a, L, &x);
+    engine_level(b, L, &y);
+    for (unsigned r = 0; r < ISA_NREGS; r++)
+        cr_assert_eq(x.regs[r], y.regs[r], "%s: r%u 0x%x vs 0x%x", what, r, x.regs[r], y.regs[r]);
+    cr_assert(memcmp(&x.psw, &y.psw, sizeof x.psw) == 0, "%s: PSW", what);
+    for (uint32_t addr = 0; addr < x.memsize; addr++) {
+        uint32_t u = 0, w = 0;
+        engine_read_phys(a, L, addr, &u);
+        engine_read_phys(b, L, addr, &w);
+        cr_assert_eq(u, w, "%s: memory word 0x%x", what, addr);
+    }
+    size_t la, lb;
+    const uint8_t *oa = engine_output(a, &la), *ob = engine_output(b, &lb);
+    cr_assert_eq(la, lb, "%s: output length", what);
+    cr_assert(la == 0 || memcmp(oa, ob, la) == 0, "%s: output", what);
+    cr_assert_eq(engine_trap_total(a), engine_trap_total(b), "%s: trap log", what);
+    for (uint64_t s = 1; s <= engine_trap_total(a); s++) {
+        const struct engine_trap *p = engine_trap_get(a, s), *q = engine_trap_get(b, s);
+        cr_assert(p && q && p->cause == q->cause && p->pc == q->pc && p->time == q->time &&
+                      p->how == q->how,
+                  "%s: trap %llu", what, (unsigned long long)s);
+    }
+}
+
+static uint32_t symbol(const struct engine *e, const char *name)
+{
+    uint32_t v;
+    cr_assert(engine_symbol(e, name, &v), "no symbol %s", name);
+    return v;
+}
+
+static uint32_t pc_of(const struct engine *e)
+{
+    uint32_t pc;
+    cr_assert(engine_pc(e, engine_running_level(e), &pc));
+    return pc;
+}
+
+Test(engine, levels_bare_and_vmm)
+{
+    struct engine *e = open_session("programs/hello.s", false, 0);
+    cr_assert_eq(engine_level_count(e), 1);
+    struct engine_level lv;
+    engine_level(e, 0, &lv);
+    cr_assert_eq(lv.kind, ENGINE_LEVEL_MACHINE);
+    cr_assert(lv.has_regs && lv.has_psw && !lv.has_real);
+    engine_close(e);
+
+    e = open_session("programs/hello.s", true, 0);
+    cr_assert_eq(engine_level_count(e), 3);
+    cr_assert_eq(engine_running_level(e), 2);
+    engine_level(e, 1, &lv);
+    cr_assert_eq(lv.kind, ENGINE_LEVEL_CVMM);
+    cr_assert(!lv.has_regs && !lv.has_psw);
+    cr_assert_eq(engine_code_level(e, 1), 2);
+    engine_level(e, 2, &lv);
+    cr_assert(lv.has_real, "a guest shows the real PSW beside its own");
+    cr_assert(lv.psw.flags & PSW_M, "the guest starts in virtual supervisor mode");
+    cr_assert(!(lv.real.flags & PSW_M), "... on a real machine in user mode");
+    struct engine_extent x[4];
+    unsigned mon;
+    cr_assert_eq(engine_fmap(e, 2, false, x, 4, &mon), 1);
+    cr_assert_eq(mon, 1);
+    cr_assert_eq(x[0].from, 0);
+    cr_assert_eq(x[0].words, 65536);
+    uint32_t real;
+    cr_assert(engine_to_real(e, 2, 5, &real));
+    cr_assert_eq(real, x[0].to + 5);
+    engine_close(e);
+}
+
+Test(engine, until_trap_bare_logs_the_hardware_trap)
+{
+    struct engine *e = open_session("programs/traps.s", false, 0);
+    struct engine_result r = go(e, ENGINE_UNTIL_TRAP, 0);
+    cr_assert_eq(r.outcome, ENGINE_TRAPPED);
+    cr_assert_eq(engine_trap_total(e), 1);
+    const struct engine_trap *t = engine_trap_get(e, 1);
+    cr_assert_eq(t->cause, CAUSE_SVC);
+    cr_assert_eq(t->how, ENGINE_HW);
+    cr_assert_eq(t->level, 0);
+    cr_assert(t->supervisor);
+    cr_assert_eq(t->pc, symbol(e, "at_svc") + 1, "svc saves the next pc");
+    cr_assert_eq(pc_of(e), symbol(e, "handler"));
+    engine_close(e);
+}
+
+Test(engine, vmm_privileged_instruction_is_emulated_and_reversible)
+{
+    struct engine *e = open_session("programs/traps.s", true, 0);
+    struct engine_result r = go(e, ENGINE_UNTIL_TRAP, 2);
+    cr_assert_eq(r.outcome, ENGINE_TRAPPED);
+    const struct engine_trap *t = engine_trap_get(e, 1);
+    cr_assert_eq(t->cause, CAUSE_PRIV);
+    cr_assert_eq(t->how, ENGINE_EMULATED);
+    cr_assert_eq(t->level, 2);
+    cr_assert_eq(t->handler, 1);
+    cr_assert(t->has_insn && isa_opcode_of(t->insn) == ISA_SRR);
+    uint32_t at = t->pc;
+    uint64_t now = engine_time(e);
+
+    r = engine_reverse_step(e, 2);
+    cr_assert_eq(r.outcome, ENGINE_DONE);
+    cr_assert_eq(engine_time(e), now - 1);
+    cr_assert_eq(pc_of(e), at, "back at the privileged instruction");
+    cr_assert_eq(engine_trap_total(e), 0, "the trap is undone");
+
+    r = go(e, ENGINE_STEP, 2);
+    cr_assert_eq(r.outcome, ENGINE_DONE);
+    cr_assert_eq(engine_trap_total(e), 1, "stepping it again traps again");
+    cr_assert_eq(pc_of(e), at + 1);
+    engine_close(e);
+}
+
+Test(engine, reverse_equals_fresh_run_bare)
+{
+    /* Past several snapshot intervals, so a later snapshot is restored. */
+    struct engine *a = open_session("programs/paging.s", false, 0);
+    run_units(a, 60000);
+    for (int i = 0; i < 5; i++) cr_assert_eq(engine_reverse_step(a, 0).outcome, ENGINE_DONE);
+    struct engine *b = open_session("programs/paging.s", false, 0);
+    run_units(b, 59995);
+    assert_same(a, b, "paging.s back 5 from 60000");
+    engine_close(b);
+    engine_close(a);
+}
+
+Test(engine, reverse_equals_fresh_run_vmm)
+{
+    struct engine *a = open_session("programs/traps.s", true, 0);
+    run_units(a, 3000);
+    go(a, ENGINE_UNTIL_TRAP, 2);
+    go(a, ENGINE_STEP, 2);
+    uint64_t t = engine_time(a);
+    run_units(a, 500);
+    cr_assert_eq(engine_reverse_step(a, 2).outcome, ENGINE_DONE);
+    while (engine_time(a) > t) engine_reverse_step(a, 2);
+    struct engine *b = open_session("programs/traps.s", true, 0);
+    run_units(b, 3000);
+    go(b, ENGINE_UNTIL_TRAP, 2);
+    go(b, ENGINE_STEP, 2);
+    assert_same(a, b, "traps.s under the C VMM");
+    /* Replayed in the chunks first run, the host side comes out the same. */
+    struct engine_vmm_counts ka, kb;
+    cr_assert(engine_vmm_counts(a, 1, &ka) && engine_vmm_counts(b, 1, &kb));
+    cr_assert_eq(ka.entries, kb.entries);
+    cr_assert_eq(ka.emulated, kb.emulated);
+    cr_assert_eq(ka.direct, kb.direct);
+    engine_close(b);
+    engine_close(a);
+}
+
+Test(engine, reverse_from_a_vmm_snapshot)
+{
+    /* paging.s pages, so the C VMM interprets it; 40000 units pass two
+     * snapshots (vmm_clone), the latest of which is restored. */
+    struct engine *a = open_session("programs/paging.s", true, 0);
+    run_units(a, 40000);
+    for (int i = 0; i < 3; i++) cr_assert_eq(engine_reverse_step(a, 2).outcome, ENGINE_DONE);
+    struct engine *b = open_session("programs/paging.s", true, 0);
+    run_units(b, 39997);
+    assert_same(a, b, "paging.s under the C VMM, back 3 from 40000");
+    engine_close(b);
+    engine_close(a);
+}
+
+Test(engine, reverse_undoes_console_output)
+{
+    struct engine *e = open_session("programs/hello.s", false, 0);
+    struct engine_result r = go(e, ENGINE_CONTINUE, 0);
+    cr_assert_eq(r.outcome, ENGINE_EXITED);
+    size_t all;
+    engine_output(e, &all);
+    cr_assert_gt(all, 0);
+    cr_assert(engine_exited(e, NULL, NULL));
+    engine_reverse_continue(e);
+    size_t now;
+    engine_output(e, &now);
+    cr_assert_eq(now, 0, "back at the start, nothing was written");
+    cr_assert_eq(engine_time(e), 0);
+    cr_assert_not(engine_exited(e, NULL, NULL));
+    engine_close(e);
+}
+
+Test(engine, next_runs_a_trap_through)
+{
+    struct engine *e = open_session("programs/traps.s", false, 0);
+    struct engine_break b = {.kind = ENGINE_BREAK_ADDR, .level = 0};
+    b.addr = symbol(e, "at_svc");
+    unsigned id = engine_break_add(e, &b, NULL);
+    cr_assert_neq(id, 0);
+    struct engine_result r = go(e, ENGINE_CONTINUE, 0);
+    cr_assert_eq(r.outcome, ENGINE_BREAK);
+    cr_assert_eq(r.breakpoint, id);
+    cr_assert_eq(pc_of(e), b.addr);
+    r = go(e, ENGINE_NEXT, 0);
+    cr_assert_eq(r.outcome, ENGINE_DONE);
+    cr_assert_eq(pc_of(e), b.addr + 1, "back from the handler, after the svc");
+    cr_assert_eq(engine_trap_total(e), 1);
+    cr_assert_gt(r.units, 20, "the handler ran");
+    engine_close(e);
+}
+
+Test(engine, next_under_vmm_over_a_reflected_trap)
+{
+    struct engine *e = open_session("programs/traps.s", true, 0);
+    struct engine_break b = {.kind = ENGINE_BREAK_ADDR, .level = 2};
+    b.addr = symbol(e, "user_prog");
+    engine_break_add(e, &b, NULL);
+    cr_assert_eq(go(e, ENGINE_CONTINUE, 2).outcome, ENGINE_BREAK);
+    cr_assert_eq(pc_of(e), 0, "user_prog runs relocated at virtual 0");
+    uint64_t first = engine_trap_total(e) + 1;
+    cr_assert_eq(go(e, ENGINE_NEXT, 2).outcome, ENGINE_DONE);
+    const struct engine_trap *t = engine_trap_get(e, first);
+    cr_assert_eq(t->cause, CAUSE_PRIV);
+    cr_assert_eq(t->how, ENGINE_REFLECTED, "user-mode halt goes to the guest's kernel");
+    cr_assert_not(t->supervisor);
+    cr_assert_eq(pc_of(e), 1, "the kernel skipped it");
+    engine_close(e);
+}
+
+Test(engine, trap_breakpoints_and_reverse_continue)
+{
+    struct engine *e = open_session("programs/traps.s", false, 0);
+    struct engine_break b = {.kind = ENGINE_BREAK_TRAP, .level = ENGINE_NO_LEVEL, .cause = CAUSE_DIV};
+    unsigned id = engine_break_add(e, &b, NULL);
+    unsigned dup;
+    cr_assert_eq(engine_break_add(e, &b, &dup), 0, "no duplicates");
+    cr_assert_eq(dup, id);
+    struct engine_result r = go(e, ENGINE_CONTINUE, 0);
+    cr_assert_eq(r.outcome, ENGINE_BREAK);
+    const struct engine_trap *t = engine_trap_get(e, engine_trap_total(e));
+    cr_assert_eq(t->cause, CAUSE_DIV);
+    uint64_t at = engine_time(e);
+    cr_assert_eq(go(e, ENGINE_CONTINUE, 0).outcome, ENGINE_EXITED);
+    r = engine_reverse_continue(e);
+    cr_assert_eq(r.outcome, ENGINE_BREAK);
+    cr_assert_eq(r.breakpoint, id);
+    cr_assert_eq(engine_time(e), at, "back just after the DIV trap");
+    r = engine_reverse_continue(e);
+    cr_assert_eq(r.outcome, ENGINE_AT_START);
+    cr_assert_eq(engine_time(e), 0);
+    cr_assert(engine_break_delete(e, id));
+    cr_assert_not(engine_break_delete(e, id));
+    engine_close(e);
+}
+
+Test(engine, mode_breakpoint)
+{
+    struct engine *e = open_session("programs/traps.s", true, 0);
+    struct engine_break b = {.kind = ENGINE_BREAK_MODE, .level = 2};
+    engine_break_add(e, &b, NULL);
+    cr_assert_eq(go(e, ENGINE_CONTINUE, 2).outcome, ENGINE_BREAK);
+    struct engine_level lv;
+    engine_level(e, 2, &lv);
+    cr_assert_not(lv.psw.flags & PSW_M, "the first change is to user mode");
+    cr_assert_eq(pc_of(e), 0);
+    engine_close(e);
+}
+
+Test(engine, register_edits_are_journalled)
+{
+    struct engine *e = open_session("programs/hello.s", false, 0);
+    run_units(e, 3);
+    char err[128];
+    cr_assert(engine_set_reg(e, 0, 9, 77, err, sizeof err));
+    cr_assert_not(engine_set_reg(e, 0, 0, 1, err, sizeof err), "r0 cannot be set");
+    run_units(e, 2);
+    engine_reverse_step(e, 0);
+    engine_reverse_step(e, 0);
+    struct engine_level lv;
+    engine_level(e, 0, &lv);
+    cr_assert_eq(engine_time(e), 3);
+    cr_assert_eq(lv.regs[9], 77, "the edit made at time 3 is kept at time 3");
+    engine_reverse_step(e, 0);
+    engine_level(e, 0, &lv);
+    cr_assert_eq(lv.regs[9], 0, "... and undone before it");
+    engine_close(e);
+
+    e = open_session("programs/hello.s", true, 0);
+    cr_assert_not(engine_set_reg(e, 1, 3, 1, err, sizeof err), "the C VMM has no registers");
+    cr_assert(engine_set_reg(e, 2, ENGINE_REG_PC, 0x20, err, sizeof err));
+    cr_assert_eq(pc_of(e), 0x20);
+    engine_close(e);
+}
+
+Test(engine, budget_stops_the_run)
+{
+    struct engine *e = open_session("programs/traps.s", false, 100);
+    struct engine_result r = go(e, ENGINE_CONTINUE, 0);
+    cr_assert_eq(r.outcome, ENGINE_BUDGET);
+    cr_assert_eq(engine_time(e), 100);
+    cr_assert_eq(go(e, ENGINE_STEP, 0).outcome, ENGINE_BUDGET);
+    engine_close(e);
+}
+
+Test(engine, c_vmm_level_steps_to_its_next_action)
+{
+    struct engine *e = open_session("programs/traps.s", true, 0);
+    struct engine_result r = go(e, ENGINE_STEP, 1);
+    cr_assert_eq(r.outcome, ENGINE_DONE);
+    cr_assert_eq(engine_trap_total(e), 1, "level 1 ran when it handled a trap");
+    cr_assert_eq(engine_trap_get(e, 1)->handler, 1);
+    uint64_t t = engine_time(e);
+    r = engine_reverse_step(e, 1);
+    cr_assert_eq(engine_time(e), t - 1, "back to just before that");
+    cr_assert_eq(engine_trap_total(e), 0);
+    engine_close(e);
+}
+
+Test(engine, sliced_motions_resume)
+{
+    struct engine *e = open_session("programs/traps.s", false, 0);
+    engine_begin(e, ENGINE_CONTINUE, 0);
+    struct engine_result r = engine_go(e, 1000);
+    cr_assert_eq(r.outcome, ENGINE_RUNNING);
+    cr_assert_eq(engine_time(e), 1000);
+    while (r.outcome == ENGINE_RUNNING) r = engine_go(e, 1000);
+    cr_assert_eq(r.outcome, ENGINE_EXITED);
+    engine_close(e);
+}
+
+Test(engine, bad_program_is_an_error)
+{
+    struct isa_variant v = pg();
+    struct engine_config cfg = {.program = "tests/no/such/file.s", .variant = &v, .mem = 4096};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_null(engine_open(&cfg, f));
+    fclose(f);
+    cr_assert_gt(len, 0, "a message was written");
+    free(buf);
+}
+
+/* ---- The command table ------------------------------------------------------------ */
+
+static char *run_commands(struct engine *e, const char *const *lines, int *failures)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct cmd_ctx c;
+    commands_init(&c, e, f);
+    *failures = 0;
+    for (size_t i = 0; lines[i]; i++) *failures += commands_execute(&c, lines[i]) != 0;
+    fclose(f);
+    return buf;
+}
+
+Test(commands, arity_aliases_prefixes)
+{
+    struct engine *e = open_session("programs/hello.s", false, 0);
+    const char *const lines[] = {"s", "stepi 2", "cont", "rev", "reverse-s", "step 1 2", "info",
+                                 "x/4 _start", "bogus", "# comment", "", NULL};
+    int failures;
+    char *out = run_commands(e, lines, &failures);
+    cr_assert_eq(failures, 4, "rev (ambiguous), step 1 2, info, bogus: %s", out);
+    cr_assert(strstr(out, "'rev' is ambiguous"));
+    cr_assert(strstr(out, "error: step takes at most 1 operand"));
+    cr_assert(strstr(out, "error: info takes at least 1 operand"));
+    cr_assert(strstr(out, "the program halted, status 0"));
+    cr_assert(strstr(out, "0x000010 <_start>: 0x"));
+    free(out);
+    engine_close(e);
+}
+
+Test(commands, help_is_generated_from_the_table)
+{
+    size_t n;
+    const struct cmd_spec *t = commands_table(&n);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert(commands_help(f, NULL));
+    cr_assert_not(commands_help(f, "nosuch"));
+    fclose(f);
+    for (size_t i = 0; i < n; i++) cr_assert(strstr(buf, t[i].name), "help lacks %s", t[i].name);
+    free(buf);
+}
+
+static void count_word(void *ctx, const char *word)
+{
+    (void)word;
+    (*(int *)ctx)++;
+}
+
+Test(commands, completion)
+{
+    struct engine *e = open_session("programs/traps.s", false, 0);
+    struct cmd_ctx c;
+    commands_init(&c, e, stderr);
+    int n = 0;
+    commands_complete(&c, 0, NULL, "rev", count_word, &n);
+    cr_assert_eq(n, 2, "reverse-step and reverse-continue");
+    n = 0;
+    commands_complete(&c, 1, "info", "re", count_word, &n);
+    cr_assert_eq(n, 1, "info regs");
+    n = 0;
+    commands_complete(&c, 1, "break", "at_", count_word, &n);
+    cr_assert_geq(n, 8, "labels at_svc, at_hcall, ...");
+    engine_close(e);
+}

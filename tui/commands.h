@@ -1,0 +1,112 @@
+/*
+ * commands.h: the one command table of the debugger and the TUI.
+ *
+ * Each command is a row: name, aliases, argument spec, help, handler.
+ * commands_execute() parses a line, finds the row (by name, alias or
+ * unique prefix), checks the arity, and runs the handler; `help` and the
+ * TUI's help screen are generated from the rows.  Handlers talk to the
+ * engine and write what they have to say to ctx->out: the debugger points
+ * it at stdout, the TUI at a buffer it shows in its message line.
+ *
+ * The TUI's keys are command lines too (tui.c), so a key does nothing that
+ * a typed command could not.
+ */
+#ifndef TRAPEZE_COMMANDS_H
+#define TRAPEZE_COMMANDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine.h"
+#include "options.h"
+
+struct cmd_ctx {
+    struct engine *e;
+    FILE *out;            /* where commands write */
+    unsigned level;       /* the selected level */
+    uint64_t slice;       /* units per engine_go: 0 = to the end (debugger) */
+    bool running;         /* a motion's slice ended; commands_resume() goes on */
+    bool quit;            /* `quit` was given */
+    bool echo_console;    /* reports include the program's new console output */
+    size_t console_shown; /* console bytes already reported */
+    char status[200];     /* one line on the last command: its stop, last trap or error */
+    uint32_t mem_addr;    /* the memory view: last `x` address (L-physical) */
+    unsigned mem_level;
+    /* The motion under way. */
+    enum engine_motion motion;
+    bool reverse;
+    unsigned repeat_left; /* `step N`: steps still to take after this one */
+    uint64_t first_trap;  /* the first trap it logged */
+    uint64_t start_time;
+};
+
+/* A fresh context over e: level = the program's, slice 0, out = stdout. */
+void commands_init(struct cmd_ctx *c, struct engine *e, FILE *out);
+
+/* Reports where the selected level is: "L2 0x000018 <_start+8>: st ...". */
+void commands_where(struct cmd_ctx *c);
+
+/* Runs one command line.  Empty lines and comments (#) do nothing.
+ * Returns 0, or -1 after writing "error: ..." to c->out. */
+int commands_execute(struct cmd_ctx *c, const char *line);
+
+/* Goes on with the motion whose slice ended (c->running); reports when it
+ * stops.  Returns true while it is still running. */
+bool commands_resume(struct cmd_ctx *c);
+/* Abandons the motion under way (the TUI: a key was pressed). */
+void commands_interrupt(struct cmd_ctx *c);
+
+/* The table, for help screens and completion. */
+struct cmd_spec {
+    const char *name;
+    const char *aliases;  /* space-separated, or "" */
+    int min_args, max_args;
+    const char *args;     /* the arguments, for help: "[N]" */
+    const char *help;     /* one line */
+    const char *const *words; /* completions of the first argument, or NULL (symbols) */
+    int (*run)(struct cmd_ctx *c, const char *suffix, int argc, char **argv);
+};
+const struct cmd_spec *commands_table(size_t *n);
+/* Writes the help of every command, or of one (false when unknown). */
+bool commands_help(FILE *out, const char *name);
+
+/* Completion: calls add for every word that completes `prefix` as word
+ * number argi (0: the command) of a line whose command word is cmd. */
+void commands_complete(const struct cmd_ctx *c, int argi, const char *cmd, const char *prefix,
+                       void (*add)(void *ctx, const char *word), void *ctx);
+
+/* ---- Sessions: `trapeze debug` and `trapeze tui` ------------------------------------ */
+
+struct session_args {
+    struct run_options run;   /* the run options (options.h) */
+    const char *script;       /* -x FILE (debug only), or NULL */
+    enum engine_monitor monitor;
+    unsigned vmm_mode;        /* enum vmm_mode when monitor is ENGINE_MON_C */
+    const char *program;      /* NULL when none was given (tui: the demo) */
+};
+
+/* Parses argv (argv[0] is the subcommand): the run options plus --vmm MODE
+ * and, when allow_script, -x FILE.  Returns 0 when ready, 1 after --help
+ * (exit 0), 2 after a one-line error (exit 2).  Free with
+ * commands_session_free. */
+int commands_parse_session(struct session_args *a, int argc, char **argv, bool allow_script,
+                           bool program_optional, const char *summary);
+void commands_session_free(struct session_args *a);
+/* The engine configuration for a, with program as the program. */
+struct engine_config commands_session_config(const struct session_args *a, const char *program);
+
+/* Formatting shared by the views. */
+/* "L2 guest: traps.s" */
+void commands_level_name(const struct engine *e, unsigned L, char *buf, size_t size);
+/* One trap log line; compact drops the disassembly and label names. */
+void commands_format_trap(const struct engine *e, const struct engine_trap *t, bool compact,
+                          char *buf, size_t size);
+/* "0x000018 <_start+8>" for L-virtual va (label by its physical address). */
+void commands_format_place(const struct engine *e, unsigned L, uint32_t va, char *buf,
+                           size_t size);
+/* Mode flags as text: "S IE PG TP" with '-' for clear bits. */
+void commands_format_flags(uint32_t flags, char *buf, size_t size);
+
+#endif

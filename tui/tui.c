@@ -1,0 +1,692 @@
+/*
+ * tui.c: `trapeze tui`, the full-screen front end (ncurses).
+ *
+ * A view over the engine: it draws panes from engine queries and turns
+ * keys into command lines of the one command table (commands.h), so that
+ * every key does what a debugger command does.  While a motion runs it goes
+ * in slices of TUI_SLICE units, redrawing between them and polling the
+ * keyboard; any key stops it.
+ *
+ *   +- level stack -------------------------------------------------------+
+ *   | registers & PSW (virtual | real)  | code around pc (labels, source) |
+ *   |------------------------------------+---------------------------------|
+ *   | trap log                           | f-map / page table              |
+ *   |                                    | memory                          |
+ *   | console (the program's output)                                       |
+ *   | status line                                                          |
+ *   | help bar                                                             |
+ *   +----------------------------------------------------------------------+
+ *
+ * It works at 80x24 and gives the extra room of a bigger terminal to the
+ * code, the trap log and the console.  Emphasis is A_BOLD/A_REVERSE, so it
+ * reads without colour; colour only tints the trap log.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "engine.h"
+
+#define TUI_SLICE 20000u
+#define MIN_ROWS 24
+#define MIN_COLS 80
+#define CMD_MAX 200
+
+/* The keys: each is a command line, or an action of the view itself
+ * (moving the code cursor, prompting). */
+enum key_action { ACT_CMD, ACT_TOGGLE, ACT_GOTO, ACT_PROMPT, ACT_HELP };
+struct key_binding {
+    int key;
+    enum key_action action;
+    const char *command; /* ACT_CMD */
+    const char *bar;     /* its name on the help bar, or NULL */
+    const char *help;
+};
+
+static const struct key_binding keys[] = {
+    {'s', ACT_CMD, "step", "step", "one instruction of the selected level"},
+    {'n', ACT_CMD, "next", "next", "step, running a trap into its handler through"},
+    {'t', ACT_CMD, "until-trap", "trap", "run to the next trap"},
+    {'c', ACT_CMD, "continue", "cont", "run to a breakpoint or the end (any key stops)"},
+    {'r', ACT_CMD, "reverse-step", "back", "go back one instruction"},
+    {'R', ACT_CMD, "reverse-continue", NULL, "go back to the last breakpoint"},
+    {'b', ACT_TOGGLE, NULL, "break", "toggle a breakpoint at the code cursor"},
+    {'<', ACT_CMD, "level -", "<>level", "select the level below"},
+    {'>', ACT_CMD, "level +", NULL, "select the level above"},
+    {'g', ACT_GOTO, NULL, "goto", "show memory at an address (memory pane)"},
+    {':', ACT_PROMPT, NULL, ":cmd", "type a debugger command"},
+    {'?', ACT_HELP, NULL, "help", "this help"},
+    {'q', ACT_CMD, "quit", "quit", "leave"},
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+struct rect {
+    int y, x, h, w;
+};
+
+struct layout {
+    struct rect bar, regs, code, log, fmap, mem, console, status, help;
+};
+
+struct tui {
+    struct cmd_ctx c;
+    char *outbuf; /* what the last command wrote (open_memstream) */
+    size_t outlen;
+    FILE *out;
+    bool cursor_set;  /* the code cursor was moved off the pc */
+    uint32_t cursor;  /* L-virtual address of the code cursor */
+    unsigned cursor_level;
+    bool colour;
+    const char *title;
+};
+
+/* ---- Drawing helpers ---------------------------------------------------------------- */
+
+/* Writes text at row r of rect, clipped to its width and padded with
+ * spaces when pad is set. */
+static void put(const struct rect *rc, int r, int col, attr_t attr, bool pad, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void put(const struct rect *rc, int r, int col, attr_t attr, bool pad, const char *fmt, ...)
+{
+    if (r < 0 || r >= rc->h || col >= rc->w) return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    int room = rc->w - col;
+    attron(attr);
+    mvaddnstr(rc->y + r, rc->x + col, buf, room);
+    int n = (int)strlen(buf);
+    if (pad)
+        for (int i = n; i < room; i++) mvaddch(rc->y + r, rc->x + col + i, ' ');
+    attroff(attr);
+}
+
+static void title(const struct rect *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void title(const struct rect *rc, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    put(rc, 0, 0, A_REVERSE, true, " %s", buf);
+}
+
+static void compute_layout(struct layout *l, int rows, int cols)
+{
+    if (rows < MIN_ROWS) rows = MIN_ROWS;
+    if (cols < MIN_COLS) cols = MIN_COLS;
+    int avail = rows - 3; /* between the level bar and the status and help lines */
+    int extra = avail - 21;
+    int top = 12 + extra * 2 / 5, console = 2 + extra / 5;
+    int bottom = avail - top - console;
+    int left_top = 40 + (cols - MIN_COLS) * 2 / 5;
+    int left_bottom = 46 + (cols - MIN_COLS) / 2;
+    l->bar = (struct rect){0, 0, 1, cols};
+    l->regs = (struct rect){1, 0, top, left_top};
+    l->code = (struct rect){1, left_top, top, cols - left_top};
+    l->log = (struct rect){1 + top, 0, bottom, left_bottom};
+    int fh = bottom / 2;
+    l->fmap = (struct rect){1 + top, left_bottom, fh, cols - left_bottom};
+    l->mem = (struct rect){1 + top + fh, left_bottom, bottom - fh, cols - left_bottom};
+    l->console = (struct rect){1 + top + bottom, 0, console, cols};
+    l->status = (struct rect){rows - 2, 0, 1, cols};
+    l->help = (struct rect){rows - 1, 0, 1, cols};
+}
+
+/* ---- Panes ------------------------------------------------------------------------------ */
+
+static void draw_bar(struct tui *t, const struct rect *rc)
+{
+    struct engine *e = t->c.e;
+    unsigned running = engine_running_level(e);
+    int col = 0;
+    put(rc, 0, 0, A_BOLD, true, " ");
+    col = 1;
+    for (unsigned L = 0; L < engine_level_count(e); L++) {
+        char name[96];
+        commands_level_name(e, L, name, sizeof name);
+        attr_t a = L == t->c.level ? A_REVERSE | A_BOLD : A_BOLD;
+        put(rc, 0, col, a, false, "%s%s ", L == running ? ">" : " ", name);
+        col += (int)strlen(name) + 2;
+        if (L + 1 < engine_level_count(e)) {
+            put(rc, 0, col, A_NORMAL, false, "| ");
+            col += 2;
+        }
+    }
+    char right[64];
+    snprintf(right, sizeof right, "step %" PRIu64 " ", engine_time(e));
+    int rcol = rc->w - (int)strlen(right);
+    if (rcol > col) put(rc, 0, rcol, A_BOLD, false, "%s", right);
+}
+
+static void draw_regs(struct tui *t, const struct rect *rc)
+{
+    struct engine *e = t->c.e;
+    unsigned L = t->c.level;
+    struct engine_level lv;
+    engine_level(e, L, &lv);
+    char name[96];
+    commands_level_name(e, L, name, sizeof name);
+    title(rc, "Registers & PSW  %s", name);
+    if (!lv.has_psw) {
+        struct engine_vmm_counts k;
+        int r = 1;
+        put(rc, r++, 1, A_BOLD, false, "host code: no registers of its own");
+        if (engine_vmm_counts(e, L, &k)) {
+            put(rc, r++, 1, A_NORMAL, false, "mode %s; its guest is L%u", k.mode, L + 1);
+            put(rc, r++, 1, A_NORMAL, false, "direct      %" PRIu64, k.direct);
+            put(rc, r++, 1, A_NORMAL, false, "emulated    %" PRIu64 " (interp. %" PRIu64 ")", k.emulated,
+                k.interpreted);
+            put(rc, r++, 1, A_NORMAL, false, "reflected   %" PRIu64, k.reflected);
+            put(rc, r++, 1, A_NORMAL, false, "entries     %" PRIu64, k.entries);
+            put(rc, r++, 1, A_NORMAL, false, "efficiency  %.1f%%", 100.0 * k.efficiency);
+        }
+        put(rc, r + 1, 1, A_NORMAL, false, "< > selects the levels it");
+        put(rc, r + 2, 1, A_NORMAL, false, "runs on and runs");
+        return;
+    }
+    char f1[32], f2[32];
+    commands_format_flags(lv.psw.flags, f1, sizeof f1);
+    int r = 1;
+    if (lv.has_real) {
+        commands_format_flags(lv.real.flags, f2, sizeof f2);
+        put(rc, r++, 1, A_BOLD, false, "%-6s %-12s %s", "", "virtual", lv.interpreted ? "real (interp)" : "real");
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %-12s %s", "flags", f1, f2);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "pc", lv.psw.pc, lv.real.pc);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "base", lv.psw.base, lv.real.base);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "bound", lv.psw.bound, lv.real.bound);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %-12" PRIu32 " %" PRIu32, "timer", lv.psw.timer, lv.real.timer);
+    } else {
+        put(rc, r++, 1, A_BOLD, false, "%-6s %s", "", "PSW");
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %s", "flags", f1);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "pc", lv.psw.pc);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "base", lv.psw.base);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "bound", lv.psw.bound);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %" PRIu32, "timer", lv.psw.timer);
+    }
+    static const char *const names[ISA_NREGS] = {"r0", "r1", "r2",  "r3",  "r4",  "r5", "r6", "r7",
+                                                "r8", "r9", "r10", "r11", "r12", "r13", "sp", "lr"};
+    int per = (rc->w - 1) / 13;
+    if (per < 1) per = 1;
+    for (unsigned i = 1; i < ISA_NREGS; i++) {
+        int row = r + (int)(i - 1) / per, col = 1 + (int)((i - 1) % per) * 13;
+        put(rc, row, col, A_NORMAL, false, "%-3s %08" PRIx32, names[i], lv.regs[i]);
+    }
+}
+
+static void draw_code(struct tui *t, const struct rect *rc)
+{
+    struct engine *e = t->c.e;
+    unsigned L = engine_code_level(e, t->c.level);
+    uint32_t pc = 0, pa;
+    bool has_pc = engine_pc(e, L, &pc);
+    if (!t->cursor_set || t->cursor_level != L) {
+        t->cursor = pc;
+        t->cursor_level = L;
+    }
+    char where[64] = "";
+    const char *text = NULL;
+    if (has_pc && engine_translate(e, L, pc, &pa, NULL))
+        engine_source_line(e, L, pa, where, sizeof where, &text);
+    title(rc, "Code L%u  %s", L, where);
+    int lines = rc->h - 1;
+    /* Source text of the pc's line under the code when there is room. */
+    bool show_src = text && rc->w >= 50;
+    if (show_src) lines--;
+    uint32_t focus = t->cursor_set ? t->cursor : pc;
+    uint32_t start = focus >= (uint32_t)(lines / 3) ? focus - (uint32_t)(lines / 3) : 0;
+    int label_w = rc->w >= 60 ? 16 : 9;
+    for (int i = 0; i < lines; i++) {
+        uint32_t va = start + (uint32_t)i;
+        char insn[96];
+        bool ok = engine_disassemble(e, L, va, NULL, insn, sizeof insn);
+        const char *label = NULL;
+        bool bp = false;
+        if (ok && engine_translate(e, L, va, &pa, NULL)) {
+            label = engine_label_at(e, L, pa);
+            bp = engine_break_find(e, L, pa) != 0;
+        }
+        attr_t a = A_NORMAL;
+        if (has_pc && va == pc) a |= A_BOLD;
+        if (t->cursor_set && va == t->cursor) a |= A_REVERSE;
+        char src[64] = "";
+        if (ok && rc->w >= 90) {
+            const char *tx = NULL;
+            engine_source_line(e, L, pa, src, sizeof src, &tx);
+        }
+        put(rc, 1 + i, 0, a, true, "%c%s%06" PRIx32 " %-*.*s %-24s %s", bp ? 'B' : ' ',
+            has_pc && va == pc ? "=>" : "  ", va, label_w, label_w, label ? label : "", insn, src);
+    }
+    if (show_src) put(rc, rc->h - 1, 0, A_BOLD, true, " %s: %s", where, text);
+}
+
+static void draw_log(struct tui *t, const struct rect *rc)
+{
+    struct engine *e = t->c.e;
+    uint64_t total = engine_trap_total(e);
+    title(rc, "Trap log (%" PRIu64 ")   arose at -> handled by, how", total);
+    int lines = rc->h - 1;
+    uint64_t first = total > (uint64_t)lines ? total - (uint64_t)lines + 1 : 1;
+    bool compact = rc->w < 100;
+    for (uint64_t s = first, i = 0; s <= total; s++, i++) {
+        const struct engine_trap *tr = engine_trap_get(e, s);
+        if (!tr) continue;
+        char buf[256];
+        commands_format_trap(e, tr, compact, buf, sizeof buf);
+        attr_t a = s == total ? A_BOLD : A_NORMAL;
+        if (t->colour) a |= COLOR_PAIR(tr->how == ENGINE_EMULATED ? 1 : tr->how == ENGINE_HW ? 3 : 2);
+        put(rc, 1 + (int)i, 0, a, true, "%s", buf);
+    }
+    if (total == 0) put(rc, 1, 1, A_NORMAL, false, "no traps yet: t runs to the next one");
+}
+
+static void draw_fmap(struct tui *t, const struct rect *rc)
+{
+    struct engine *e = t->c.e;
+    unsigned L = engine_code_level(e, t->c.level), mon;
+    struct engine_extent x[4];
+    unsigned n = engine_fmap(e, L, false, x, 4, &mon);
+    struct engine_level lv;
+    engine_level(e, L, &lv);
+    bool paging = lv.has_psw && (lv.psw.flags & PSW_PG);
+    title(rc, "F-map L%u%s", L, paging ? " / paging" : "");
+    int r = 1;
+    if (n == 0) put(rc, r++, 1, A_NORMAL, false, "L%u is the machine: no f-map", L);
+    for (unsigned i = 0; i < n; i++)
+        put(rc, r++, 1, A_NORMAL, false, "%06" PRIx32 "+%" PRIx32 " -> L%u %06" PRIx32, x[i].from,
+            x[i].words, mon - 1, x[i].to);
+    if (n) {
+        n = engine_fmap(e, L, true, x, 4, &mon);
+        for (unsigned i = 0; i < n && r < rc->h; i++)
+            put(rc, r++, 1, A_NORMAL, false, "composed: -> real %06" PRIx32, x[i].to);
+    }
+    if (!lv.has_psw || r >= rc->h) return;
+    uint32_t pa;
+    if (paging) {
+        uint32_t vpn = lv.psw.pc >> ISA_PAGE_SHIFT, pte = 0;
+        engine_read_phys(e, L, lv.psw.base + vpn, &pte);
+        put(rc, r++, 1, A_NORMAL, false, "PT @%06" PRIx32 " n=%" PRIu32 " vpn %" PRIx32 " pte %08" PRIx32,
+            lv.psw.base, lv.psw.bound, vpn, pte);
+    }
+    if (r < rc->h && engine_translate(e, L, lv.psw.pc, &pa, NULL)) {
+        uint32_t real = pa;
+        engine_to_real(e, L, pa, &real);
+        put(rc, r++, 1, A_NORMAL, false, "pc %06" PRIx32 " -> L%u %06" PRIx32 " -> real %06" PRIx32,
+            lv.psw.pc, L, pa, real);
+    }
+}
+
+static void draw_mem(struct tui *t, const struct rect *rc)
+{
+    struct engine *e = t->c.e;
+    unsigned L = t->c.mem_level < engine_level_count(e) ? t->c.mem_level : t->c.level;
+    uint32_t a = t->c.mem_addr;
+    const char *label = engine_label_at(e, L, a);
+    title(rc, "Memory L%u @%06" PRIx32 "%s%s%s", L, a, label ? " <" : "", label ? label : "",
+          label ? ">" : "");
+    int per = (rc->w - 8) / 9;
+    if (per < 1) per = 1;
+    for (int r = 1; r < rc->h; r++) {
+        char line[256];
+        int n = snprintf(line, sizeof line, "%06" PRIx32 ":", a);
+        for (int i = 0; i < per && n < (int)sizeof line - 10; i++, a++) {
+            uint32_t w;
+            if (engine_read_phys(e, L, a, &w)) n += snprintf(line + n, sizeof line - (size_t)n, " %08" PRIx32, w);
+            else n += snprintf(line + n, sizeof line - (size_t)n, " --------");
+        }
+        put(rc, r, 1, A_NORMAL, false, "%s", line);
+    }
+}
+
+static void draw_console(struct tui *t, const struct rect *rc)
+{
+    size_t len;
+    const uint8_t *out = engine_output(t->c.e, &len);
+    title(rc, "Console: the program's output (%zu bytes)", len);
+    int lines = rc->h - 1;
+    /* Find the start of the last `lines` lines (a partial last line counts). */
+    size_t pos = len;
+    int seen = 0;
+    if (pos && out[pos - 1] == '\n') pos--;
+    while (pos > 0) {
+        if (out[pos - 1] == '\n' && ++seen == lines) break;
+        pos--;
+    }
+    int r = 1;
+    while (pos < len && r <= lines) {
+        size_t end = pos;
+        while (end < len && out[end] != '\n') end++;
+        char line[512];
+        size_t n = end - pos < sizeof line - 1 ? end - pos : sizeof line - 1;
+        for (size_t i = 0; i < n; i++) line[i] = (out[pos + i] >= 32 && out[pos + i] < 127) ? (char)out[pos + i] : '.';
+        line[n] = '\0';
+        put(rc, r++, 1, A_NORMAL, false, "%s", line);
+        pos = end + 1;
+    }
+}
+
+static void draw_help_bar(const struct rect *rc)
+{
+    int col = 0;
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (!keys[i].bar) continue;
+        char k[4] = {(char)keys[i].key, 0};
+        if (keys[i].key == '<') snprintf(k, sizeof k, "<>");
+        const char *name = keys[i].key == '<' ? "level" : keys[i].bar;
+        put(rc, 0, col, A_REVERSE, false, "%s", k);
+        col += (int)strlen(k);
+        put(rc, 0, col, A_NORMAL, false, " %s ", name);
+        col += (int)strlen(name) + 2;
+    }
+}
+
+static void draw(struct tui *t)
+{
+    struct layout l;
+    compute_layout(&l, LINES, COLS);
+    erase();
+    draw_bar(t, &l.bar);
+    draw_regs(t, &l.regs);
+    draw_code(t, &l.code);
+    draw_log(t, &l.log);
+    draw_fmap(t, &l.fmap);
+    draw_mem(t, &l.mem);
+    draw_console(t, &l.console);
+    const char *st = t->c.status;
+    if (t->c.running) put(&l.status, 0, 0, A_BOLD, true, "running... (any key stops)");
+    else if (*st) put(&l.status, 0, 0, A_BOLD, true, "%s", st);
+    else put(&l.status, 0, 0, A_NORMAL, true, "%s", t->title);
+    draw_help_bar(&l.help);
+    refresh();
+}
+
+/* ---- Commands --------------------------------------------------------------------------- */
+
+/* Runs a command line with its output captured (shown by show_output). */
+static void run_command(struct tui *t, const char *line)
+{
+    if (t->out) fclose(t->out);
+    free(t->outbuf);
+    t->outbuf = NULL;
+    t->outlen = 0;
+    t->out = open_memstream(&t->outbuf, &t->outlen);
+    t->c.out = t->out ? t->out : stderr;
+    t->c.status[0] = '\0';
+    commands_execute(&t->c, line);
+    if (t->out) fflush(t->out);
+    /* Nothing to say in particular: the last line the command wrote. */
+    if (!t->c.status[0] && t->outbuf && t->outlen) {
+        size_t end = t->outlen;
+        while (end > 0 && t->outbuf[end - 1] == '\n') end--;
+        size_t start = end;
+        while (start > 0 && t->outbuf[start - 1] != '\n') start--;
+        snprintf(t->c.status, sizeof t->c.status, "%.*s", (int)(end - start), t->outbuf + start);
+    }
+}
+
+/* A full-screen page of text; any key (or q) closes it, arrows scroll. */
+static void show_page(const char *heading, const char *text)
+{
+    size_t nlines = 0;
+    for (const char *p = text; *p; p++) nlines += *p == '\n';
+    int top = 0;
+    for (;;) {
+        erase();
+        struct rect full = {0, 0, LINES, COLS};
+        title(&full, "%s   (arrows scroll, any other key returns)", heading);
+        const char *p = text;
+        for (int skip = 0; skip < top && *p; p++)
+            if (*p == '\n') skip++;
+        for (int r = 1; r < LINES && *p; r++) {
+            const char *nl = strchr(p, '\n');
+            int n = nl ? (int)(nl - p) : (int)strlen(p);
+            mvaddnstr(r, 0, p, n < COLS ? n : COLS);
+            p = nl ? nl + 1 : p + n;
+        }
+        refresh();
+        int ch = getch();
+        if (ch == KEY_DOWN || ch == 'j') {
+            if (top + LINES - 1 < (int)nlines) top++;
+        } else if (ch == KEY_UP || ch == 'k') {
+            if (top > 0) top--;
+        } else if (ch == KEY_NPAGE || ch == ' ') {
+            top += LINES - 2;
+            if (top > (int)nlines - 1) top = nlines ? (int)nlines - 1 : 0;
+        } else if (ch == KEY_PPAGE) {
+            top = top > LINES - 2 ? top - (LINES - 2) : 0;
+        } else if (ch != KEY_RESIZE) {
+            return;
+        }
+    }
+}
+
+static void show_help(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return;
+    fprintf(f, "keys (each is a command of the table below):\n");
+    for (size_t i = 0; i < NKEYS; i++)
+        fprintf(f, "  %c   %-18s %s\n", keys[i].key, keys[i].command ? keys[i].command : "", keys[i].help);
+    fprintf(f, "  up/down  move the code cursor (b toggles a breakpoint there); Esc: back to pc\n\n");
+    commands_help(f, NULL);
+    fclose(f);
+    show_page("trapeze tui: help", buf);
+    free(buf);
+}
+
+/* Reads a line at the status row; false when cancelled (Esc). */
+static bool prompt(const char *label, char *buf, size_t size)
+{
+    struct layout l;
+    size_t n = 0;
+    buf[0] = '\0';
+    curs_set(1);
+    for (;;) {
+        compute_layout(&l, LINES, COLS);
+        put(&l.status, 0, 0, A_BOLD, true, "%s%s", label, buf);
+        move(l.status.y, (int)(strlen(label) + n) < COLS ? (int)(strlen(label) + n) : COLS - 1);
+        refresh();
+        int ch = getch();
+        if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) break;
+        if (ch == 27) {
+            curs_set(0);
+            return false;
+        }
+        if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n > 0) buf[--n] = '\0';
+        else if (ch >= 32 && ch < 127 && n + 1 < size) {
+            buf[n++] = (char)ch;
+            buf[n] = '\0';
+        }
+    }
+    curs_set(0);
+    return true;
+}
+
+/* Runs a motion to its end in slices, redrawing between them; a key stops it. */
+static void run_live(struct tui *t)
+{
+    nodelay(stdscr, TRUE);
+    while (t->c.running) {
+        draw(t);
+        int ch = getch();
+        if (ch != ERR && ch != KEY_RESIZE) {
+            commands_interrupt(&t->c);
+            break;
+        }
+        commands_resume(&t->c);
+    }
+    nodelay(stdscr, FALSE);
+}
+
+static void key_command(struct tui *t, const char *line)
+{
+    run_command(t, line);
+    run_live(t);
+    t->cursor_set = false;
+}
+
+static void handle_key(struct tui *t, int ch)
+{
+    if (ch == KEY_UP || ch == KEY_DOWN) {
+        if (!t->cursor_set) {
+            uint32_t pc = 0;
+            engine_pc(t->c.e, engine_code_level(t->c.e, t->c.level), &pc);
+            t->cursor = pc;
+            t->cursor_set = true;
+        }
+        if (ch == KEY_UP && t->cursor > 0) t->cursor--;
+        if (ch == KEY_DOWN) t->cursor++;
+        return;
+    }
+    if (ch == 27) {
+        t->cursor_set = false;
+        return;
+    }
+    const struct key_binding *k = NULL;
+    for (size_t i = 0; i < NKEYS; i++)
+        if (keys[i].key == ch) k = &keys[i];
+    if (!k) return;
+    char line[CMD_MAX];
+    switch (k->action) {
+    case ACT_CMD: key_command(t, k->command); break;
+    case ACT_TOGGLE: {
+        unsigned L = engine_code_level(t->c.e, t->c.level);
+        uint32_t va = t->cursor, pa;
+        if (!t->cursor_set) engine_pc(t->c.e, L, &va);
+        if (!engine_translate(t->c.e, L, va, &pa, NULL)) {
+            snprintf(t->c.status, sizeof t->c.status, "error: 0x%06" PRIx32 " does not translate", va);
+            return;
+        }
+        snprintf(line, sizeof line, "toggle 0x%" PRIx32, pa);
+        bool keep = t->cursor_set;
+        run_command(t, line);
+        t->cursor_set = keep;
+        break;
+    }
+    case ACT_GOTO: {
+        char addr[64];
+        if (prompt("memory at (address, label, pc): ", addr, sizeof addr) && *addr) {
+            snprintf(line, sizeof line, "x/1 %s", addr);
+            run_command(t, line);
+        }
+        break;
+    }
+    case ACT_PROMPT:
+        if (prompt(":", line, sizeof line) && *line) {
+            run_command(t, line);
+            run_live(t);
+            t->cursor_set = false;
+            /* One line of output goes to the status line; more get a page. */
+            const char *nl = t->outbuf ? strchr(t->outbuf, '\n') : NULL;
+            if (nl && nl[1] && !t->c.quit) show_page(line, t->outbuf);
+        }
+        break;
+    case ACT_HELP: show_help(); break;
+    }
+}
+
+/* ---- The demo and the command ------------------------------------------------------------ */
+
+/* The built-in demo's program: programs/traps.s, found from the current
+ * directory or next to the executable. */
+static const char *demo_program(char *buf, size_t size)
+{
+    static const char *const rel = "programs/traps.s";
+    if (access(rel, R_OK) == 0) return rel;
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, size, "%s/%s", exe, rel);
+            if (access(buf, R_OK) == 0) return buf;
+        }
+    }
+    return NULL;
+}
+
+int cmd_tui(int argc, char **argv)
+{
+    struct session_args a;
+    int rc = commands_parse_session(
+        &a, argc, argv, false, true,
+        "Shows a run full-screen: the level stack, registers and PSW (virtual and real),\n"
+        "the code, the trap log, the f-maps and memory.  Keys: s step, n next, t to the\n"
+        "next trap, c continue, r back, b breakpoint, < > level, g memory, : command,\n"
+        "? help, q quit.  With no PROGRAM: the demo, programs/traps.s under the C VMM.");
+    if (rc) {
+        commands_session_free(&a);
+        return rc == 1 ? CLI_EXIT_OK : rc;
+    }
+    char path[1100];
+    const char *program = a.program;
+    if (!program) {
+        program = demo_program(path, sizeof path);
+        if (!program) {
+            fprintf(stderr, "trapeze tui: the demo needs programs/traps.s (run it from the source tree)\n");
+            commands_session_free(&a);
+            return CLI_EXIT_USAGE;
+        }
+        if (a.monitor == ENGINE_MON_NONE) a.monitor = ENGINE_MON_C; /* te */
+    }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "trapeze tui: needs a terminal (trapeze debug reads commands from a pipe)\n");
+        commands_session_free(&a);
+        return CLI_EXIT_USAGE;
+    }
+    struct engine_config cfg = commands_session_config(&a, program);
+    struct engine *e = engine_open(&cfg, stderr);
+    if (!e) {
+        commands_session_free(&a);
+        return CLI_EXIT_USAGE;
+    }
+    struct tui t = {0};
+    commands_init(&t.c, e, stderr);
+    t.c.slice = TUI_SLICE;
+    char titlebuf[1400];
+    snprintf(titlebuf, sizeof titlebuf, "%s%s: t runs to the next trap, s steps, ? explains the keys",
+             a.program ? "" : "demo: ", program);
+    t.title = titlebuf;
+
+    initscr();
+    cbreak();
+    noecho();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    t.colour = has_colors() && getenv("NO_COLOR") == NULL;
+    if (t.colour) {
+        start_color();
+        use_default_colors();
+        init_pair(1, COLOR_GREEN, -1);
+        init_pair(2, COLOR_YELLOW, -1);
+        init_pair(3, COLOR_CYAN, -1);
+    }
+    while (!t.c.quit) {
+        draw(&t);
+        int ch = getch();
+        if (ch == ERR) break; /* the terminal went away */
+        if (ch == KEY_RESIZE) continue;
+        handle_key(&t, ch);
+    }
+    endwin();
+    if (t.out) fclose(t.out);
+    free(t.outbuf);
+    engine_close(e);
+    commands_session_free(&a);
+    return CLI_EXIT_OK;
+}
