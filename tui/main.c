@@ -18,7 +18,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"asm", cmd_asm, "assemble a source file into an image"},
     {"disasm", cmd_disasm, "disassemble an image (or a source file)"},
-    {"run", cmd_run, "run a program on the bare machine"},
+    {"run", cmd_run, "run a program on the bare machine, under a VMM or a stack of them"},
     {"check-isa", cmd_check_isa, "decide Popek and Goldberg's theorems for a variant, by experiment"},
     {"debug", cmd_debug, "step through a program and its traps, forwards and backwards"},
     {"tui", cmd_tui, "watch a run full-screen: levels, registers, code, traps, f-maps"},
