@@ -419,7 +419,8 @@ static void stack_trace(void *ctx, const struct stack_trap_event *e)
     fprintf(t->out, " at pc ");
     if (img) print_place(t->out, img, e->pc);
     else fprintf(t->out, "0x%06" PRIx32, e->pc);
-    fprintf(t->out, " -> %s by L%u %s\n", how[e->how], e->handled, level_kind(t->s, e->handled));
+    fprintf(t->out, " -> %s %s L%u %s\n", how[e->how], e->how == STACK_EMULATED ? "by" : "to",
+            e->handled, level_kind(t->s, e->handled));
 }
 
 static struct run_outcome outcome_of_stack(const struct stack *s, enum machine_stop stop)

@@ -268,6 +268,17 @@ uint64_t stack_machine_offset(const struct stack *s, unsigned j)
     return (uint64_t)(mem_of(s, j) - machine_memory(s->real));
 }
 
+bool stack_fmap(const struct stack *s, unsigned i, struct vmm_fmap *out)
+{
+    if (i >= s->n) return false;
+    if (s->spec.kind[i] == STACK_C) {
+        *out = *vmm_guest_fmap(s->cvmm, 0);
+        return true;
+    }
+    *out = (struct vmm_fmap){{{0, s->sym.guest_base, (uint32_t)s->memsize[i + 1]}}, 1};
+    return true;
+}
+
 /* A word of asm monitor i's memory (machine i), by symbol address. */
 static uint32_t vmm_word(const struct stack *s, unsigned i, uint32_t address)
 {
@@ -363,19 +374,6 @@ static void report_trap(struct stack *s, unsigned arose, bool guest_kernel, enum
     s->trap_hook(s->trap_ctx, &e);
 }
 
-void stack_set_trap_hook(struct stack *s,
-                         void (*hook)(void *ctx, const struct stack_trap_event *e), void *ctx)
-{
-    s->trap_hook = hook;
-    s->trap_ctx = ctx;
-    if (s->cvmm) {
-        bool on = s->accounting || hook;
-        vmm_set_observer(s->cvmm, on ? &(struct vmm_observer){s, c_event} : NULL);
-    } else {
-        watch(s, s->watching);
-    }
-}
-
 static enum machine_verdict bare_before_insn(void *ctx, struct machine *m, uint32_t pc,
                                              uint32_t insn);
 static enum machine_verdict bare_after_trap(void *ctx, struct machine *m,
@@ -386,7 +384,7 @@ static enum machine_verdict bare_after_trap(void *ctx, struct machine *m,
 static void watch(struct stack *s, bool on)
 {
     s->watching = on;
-    bool before = on || s->user.before_insn;
+    bool before = (on && s->accounting) || s->user.before_insn;
     bool any = s->accounting || s->user.before_insn || s->user.after_trap || s->trap_hook;
     if (!any) {
         machine_set_observer(s->real, NULL);
@@ -616,6 +614,19 @@ void stack_set_observer(struct stack *s, const struct machine_observer *obs)
     s->user = obs ? *obs : (struct machine_observer){0};
     if (s->cvmm) machine_set_observer(s->real, obs);
     else watch(s, s->watching);
+}
+
+void stack_set_trap_hook(struct stack *s,
+                         void (*hook)(void *ctx, const struct stack_trap_event *e), void *ctx)
+{
+    s->trap_hook = hook;
+    s->trap_ctx = ctx;
+    if (s->cvmm) {
+        bool on = s->accounting || hook;
+        vmm_set_observer(s->cvmm, on ? &(struct vmm_observer){s, c_event} : NULL);
+    } else {
+        watch(s, s->watching);
+    }
 }
 
 unsigned stack_monitor_count(const struct stack *s) { return s->n; }

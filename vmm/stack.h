@@ -178,6 +178,10 @@ struct psw stack_machine_psw(const struct stack *s, unsigned j);
 uint32_t stack_machine_reg(const struct stack *s, unsigned j, unsigned r);
 /* Where machine j's word 0 lives in real memory (machine 0: 0). */
 uint64_t stack_machine_offset(const struct stack *s, unsigned j);
+/* Monitor i's f-map: machine i + 1's physical memory onto machine i's
+ * (the C VMM's is vmm_guest_fmap's).  Compose them with
+ * stack_machine_offset() to reach real memory.  False when i >= n. */
+bool stack_fmap(const struct stack *s, unsigned i, struct vmm_fmap *out);
 /* The level whose code the real machine runs now (0 .. n). */
 unsigned stack_current_level(const struct stack *s);
 

@@ -39,8 +39,9 @@
 ;                               loaded (composed into rpsw), one lpsw
 ;
 ; So the trap path executes one privileged instruction per guest privileged
-; instruction (two for in/out), and each of those is one trap for the level
-; below: the cost grows by about 2x per level of nesting.
+; instruction (two for in/out) and one per reflected trap, and each of
+; those is one trap for the level below: the traps grow by 1 + that, about
+; 2.1x to 2.8x, per level of nesting (README.md measures it).
 ;
 ; Registers: the handler uses r1..r4, saved in gregs on entry; r5..r15 stay
 ; the guest's throughout, except in the shadow rebuild, which saves what it

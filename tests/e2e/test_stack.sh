@@ -83,6 +83,16 @@ expect_status 0 "echo_irq under c,asm,asm"
 e2e_checks=$((e2e_checks + 1))
 [ "$out" = "$(cat programs/echo_irq.expected)" ] || fail "echo_irq under c,asm,asm: output differs"
 
+# --trace traps names the level a trap arose in and the one that took it.
+run_capture "$TRAPEZE" run --trace traps --stack asm,asm programs/hello.s
+expect_match err '^\[ *[0-9]+\] L2 guest PRIV  out r1, 0 at pc 0x[0-9a-f]+ <next\+2> -> emulated by L1 asm$' \
+    "a guest's out, emulated by the VMM below it"
+expect_match err '^\[ *[0-9]+\] L1 asm   PRIV  lpsw 0\(r0\) at pc 0x[0-9a-f]+ <[a-z_0-9+]+> -> emulated by L0 asm$' \
+    "the upper VMM's lpsw, emulated by the lower one"
+run_capture "$TRAPEZE" run --trace traps --depth 2 programs/toyos/toyos.s
+expect_match err 'L2 guest SVC   value 0x3 at pc .* -> reflected to L2 guest$' "a system call goes up to the guest's kernel"
+expect_match err 'L2 guest TIMER value 0x0 at pc .* -> delivered to L2 guest$' "so does its timer"
+
 # Stops other than halt are the guest's.
 printf '_start: li r1, 3\n svc 1\n' >"$T/unhandled.s"
 run_capture "$TRAPEZE" run --stack asm,asm "$T/unhandled.s"
