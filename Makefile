@@ -2,7 +2,7 @@
 #
 #   make            ./trapeze (optimized)
 #   make test       every test, built with ASan and UBSan
-#   make demo       the trap demo (later: the TUI)
+#   make demo       the TUI on its built-in demo: toyos under the C VMM and the asm VMM
 #   make bench      simulated MIPS of the interpreter
 #   make deps       installs the Debian packages the build needs
 #
@@ -98,7 +98,7 @@ e2e: build/san/trapeze trapeze
 
 demo: deps
 	@$(MAKE) --no-print-directory trapeze
-	./trapeze run --trace traps programs/traps.s
+	./trapeze tui
 
 bench: trapeze
 	bash tests/bench/run.sh ./trapeze

@@ -56,9 +56,10 @@ static const char *short_level(const struct engine *e, unsigned L, char *buf, si
 {
     struct engine_level lv;
     engine_level(e, L, &lv);
-    const char *kind = lv.kind == ENGINE_LEVEL_MACHINE ? "machine"
-                       : lv.kind == ENGINE_LEVEL_CVMM  ? "C VMM"
-                                                       : "guest";
+    const char *kind = lv.kind == ENGINE_LEVEL_MACHINE  ? "machine"
+                       : lv.kind == ENGINE_LEVEL_CVMM   ? "C VMM"
+                       : lv.kind == ENGINE_LEVEL_ASMVMM ? "asm VMM"
+                                                        : "guest";
     snprintf(buf, size, "L%u %s", L, kind);
     return buf;
 }
@@ -66,7 +67,7 @@ static const char *short_level(const struct engine *e, unsigned L, char *buf, si
 void commands_format_trap(const struct engine *e, const struct engine_trap *t, bool compact,
                           char *buf, size_t size)
 {
-    char cause[32], what[80] = "", from[24], by[24];
+    char cause[32], what[80] = "", by[24];
     if (t->cause == CAUSE_MEM)
         snprintf(cause, sizeof cause, "MEM/%s",
                  t->detail == MEMF_INVALID    ? "invalid"
@@ -86,7 +87,6 @@ void commands_format_trap(const struct engine *e, const struct engine_trap *t, b
         if (sp) *sp = '\0';
         snprintf(what, sizeof what, " %s", text);
     }
-    short_level(e, t->level, from, sizeof from);
     short_level(e, t->handler, by, sizeof by);
     if (compact) {
         snprintf(buf, size, "%3" PRIu64 " %-9s %-5s L%u%c %06" PRIx32 "->L%u %s", t->seq, cause,
@@ -100,16 +100,20 @@ void commands_format_trap(const struct engine *e, const struct engine_trap *t, b
     if (label && off) snprintf(place, sizeof place, "0x%06" PRIx32 " <%s+%" PRIu32 ">", t->pc, label, off);
     else if (label) snprintf(place, sizeof place, "0x%06" PRIx32 " <%s>", t->pc, label);
     else snprintf(place, sizeof place, "0x%06" PRIx32, t->pc);
-    char handling[96];
+    /* The path: from the level it arose at, through the monitors that
+     * passed it up, to the one that handled it. */
+    char handling[128], path[32] = "";
+    if (t->via != ENGINE_NO_LEVEL && t->via != t->handler)
+        snprintf(path, sizeof path, "L%u%s -> ", t->via, t->handler > t->via + 1 ? " ..." : "");
     if (t->how == ENGINE_HW)
         snprintf(handling, sizeof handling, "its own handler (hardware trap)");
     else if (t->how == ENGINE_EMULATED)
-        snprintf(handling, sizeof handling, "%s: emulated", by);
+        snprintf(handling, sizeof handling, "%s%s: emulated", path, by);
     else
-        snprintf(handling, sizeof handling, "%s: %s to L%u's handler", by, engine_how_name(t->how),
-                 t->target);
-    snprintf(buf, size, "trap %" PRIu64 ": %s%s at %s, %s%s -> %s; saved pc %s", t->seq, cause, what,
-             from, t->supervisor ? "supervisor" : "user", t->interpreted ? " (interpreted)" : "",
+        snprintf(handling, sizeof handling, "%s%s: %s to L%u's handler", path, by,
+                 engine_how_name(t->how), t->target);
+    snprintf(buf, size, "trap %" PRIu64 ": %s%s at L%u, %s%s -> %s; saved pc %s", t->seq, cause, what,
+             t->level, t->supervisor ? "supervisor" : "user", t->interpreted ? " (interpreted)" : "",
              handling, place);
 }
 
@@ -227,6 +231,9 @@ static void report_console(struct cmd_ctx *c)
 static void report_location(struct cmd_ctx *c, unsigned L)
 {
     unsigned code = engine_code_level(c->e, L);
+    struct engine_level lv;
+    engine_level(c->e, code, &lv);
+    if (!lv.active) code = engine_running_level(c->e); /* it waits: show what runs */
     uint32_t pc, pa;
     if (!engine_pc(c->e, code, &pc)) return;
     char place[96], text[96], where[64] = "";
@@ -285,7 +292,6 @@ static void stop_text(struct cmd_ctx *c, const struct engine_result *r, char *bu
                  engine_max_steps(c->e));
         break;
     case ENGINE_AT_START: snprintf(buf, size, "at the start of the history"); break;
-    case ENGINE_IDLE: snprintf(buf, size, "level %u did not run", c->level); break;
     case ENGINE_FAILED: snprintf(buf, size, "error: cannot go there (out of memory?)"); break;
     case ENGINE_DONE:
     case ENGINE_RUNNING:
@@ -556,7 +562,12 @@ static void info_regs(struct cmd_ctx *c, unsigned L)
     engine_level(c->e, L, &lv);
     char name[96];
     commands_level_name(c->e, L, name, sizeof name);
-    fprintf(c->out, "%s, step %" PRIu64 "\n", name, lv.steps);
+    fprintf(c->out, "%s", name);
+    if (lv.has_steps) fprintf(c->out, ", step %" PRIu64, lv.steps);
+    if (lv.has_regs && !lv.active)
+        fprintf(c->out, " (waiting: its machine runs L%u, whose registers these are)",
+                engine_running_level(c->e));
+    fputc('\n', c->out);
     if (!lv.has_regs) {
         struct engine_vmm_counts k;
         if (engine_vmm_counts(c->e, L, &k))
@@ -595,8 +606,8 @@ static void info_psw(struct cmd_ctx *c, unsigned L)
         return;
     }
     commands_format_flags(lv.real.flags, f2, sizeof f2);
-    fprintf(c->out, "PSW of %s: virtual (what it sees) | real (what the machine runs%s)\n", name,
-            lv.interpreted ? "; it is interpreted now, this is the last one loaded" : "");
+    fprintf(c->out, "PSW of %s: virtual (what it sees) | real (what L%u's machine runs%s)\n", name,
+            lv.real_level, lv.interpreted ? "; it is interpreted now" : "");
     fprintf(c->out, "  flags  %-14s | %s\n", f1, f2);
     fprintf(c->out, "  pc     0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", lv.psw.pc, lv.real.pc);
     fprintf(c->out, "  base   0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", lv.psw.base, lv.real.base);
@@ -617,10 +628,13 @@ static void info_levels(struct cmd_ctx *c)
         if (engine_vmm_counts(c->e, L, &k))
             fprintf(c->out, " emulated %" PRIu64 ", reflected %" PRIu64 ", entries %" PRIu64, k.emulated,
                     k.reflected, k.entries);
-        else
+        else if (lv.has_steps)
             fprintf(c->out, " step %-9" PRIu64 " pc 0x%06" PRIx32 " %s%s", lv.steps, lv.psw.pc,
                     (lv.psw.flags & PSW_M) ? "supervisor" : "user",
                     lv.interpreted ? ", interpreted" : "");
+        else
+            fprintf(c->out, " pc 0x%06" PRIx32 " %s", lv.psw.pc,
+                    (lv.psw.flags & PSW_M) ? "supervisor" : "user");
         fputc('\n', c->out);
     }
     fprintf(c->out, "(* selected, > runs now)\n");
@@ -655,19 +669,19 @@ static void info_breaks(struct cmd_ctx *c)
 
 static void info_fmap(struct cmd_ctx *c)
 {
-    unsigned L = engine_code_level(c->e, c->level), mon;
+    unsigned L = engine_code_level(c->e, c->level), mon, onto;
     struct engine_extent x[8];
-    unsigned n = engine_fmap(c->e, L, false, x, 8, &mon);
+    unsigned n = engine_fmap(c->e, L, false, x, 8, &mon, &onto);
     if (n == 0) {
         fprintf(c->out, "L%u is not a guest: its physical memory is the machine's\n", L);
         return;
     }
-    fprintf(c->out, "f-map of L%u, kept by L%u: L%u-physical -> L%u-physical\n", L, mon, L, mon - 1);
+    fprintf(c->out, "f-map of L%u, kept by L%u: L%u-physical -> L%u-physical\n", L, mon, L, onto);
     for (unsigned i = 0; i < n; i++)
         fprintf(c->out, "  [0x%06" PRIx32 ", 0x%06" PRIx32 ") -> [0x%06" PRIx32 ", 0x%06" PRIx32
                         ")  %" PRIu32 " words\n",
                 x[i].from, x[i].from + x[i].words, x[i].to, x[i].to + x[i].words, x[i].words);
-    n = engine_fmap(c->e, L, true, x, 8, &mon);
+    n = engine_fmap(c->e, L, true, x, 8, &mon, &onto);
     fprintf(c->out, "composed, L%u-physical -> real memory:\n", L);
     for (unsigned i = 0; i < n; i++)
         fprintf(c->out, "  [0x%06" PRIx32 ", 0x%06" PRIx32 ") -> [0x%06" PRIx32 ", 0x%06" PRIx32 ")\n",
@@ -1008,7 +1022,7 @@ void commands_init(struct cmd_ctx *c, struct engine *e, FILE *out)
     memset(c, 0, sizeof *c);
     c->e = e;
     c->out = out;
-    c->level = engine_running_level(e);
+    c->level = engine_program_level(e);
     c->mem_level = c->level;
     uint32_t pc;
     if (engine_pc(e, c->level, &pc)) c->mem_addr = pc;
@@ -1061,6 +1075,13 @@ int commands_parse_session(struct session_args *a, int argc, char **argv, bool a
         a->monitor = ENGINE_MON_C;
         a->vmm_mode = (unsigned)a->run.vmm_mode;
     }
+    if (a->run.stacked) {
+        if (a->run.vmm) {
+            fprintf(stderr, "trapeze %s: give --vmm or --stack, not both\n", cmd);
+            return 2;
+        }
+        a->monitor = ENGINE_MON_STACK;
+    }
     if (a->run.nprograms > 1 || (!program_optional && a->run.nprograms == 0)) {
         fprintf(stderr, "trapeze %s: expected one PROGRAM, got %zu (see trapeze %s --help)\n", cmd,
                 a->run.nprograms, cmd);
@@ -1083,5 +1104,6 @@ struct engine_config commands_session_config(const struct session_args *a, const
     cfg.input_len = a->run.input_len;
     cfg.monitor = a->monitor;
     cfg.vmm_mode = a->vmm_mode;
+    cfg.stack = a->run.stack;
     return cfg;
 }

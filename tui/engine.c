@@ -12,7 +12,9 @@
  *                   under the C VMM after each single-unit vmm_run.
  *   after a trap    note_trap(): the trap log, trap breakpoints and
  *                   until-trap.  Fed by the machine's after_trap hook
- *                   (bare) or the VMM's observer events.
+ *                   (bare), the VMM's observer events, or a stack's trap
+ *                   hook (which cannot stop a run: a stack runs one unit
+ *                   at a time while a trap should stop it).
  *
  * Going back.  goto_time() restores the latest snapshot at or before the
  * target and replays the journal to it; search_back() replays unit by unit
@@ -151,6 +153,8 @@ struct engine {
 
 /* ---- Small helpers ------------------------------------------------------------------ */
 
+static bool level_executing(const struct engine *e, unsigned L);
+
 const char *engine_how_name(enum engine_how how)
 {
     switch (how) {
@@ -224,6 +228,8 @@ static enum engine_level_kind level_kind(const struct engine *e, unsigned L)
     return ENGINE_LEVEL_CVMM;
 }
 
+unsigned engine_program_level(const struct engine *e) { return e->prog_level; }
+
 unsigned engine_code_level(const struct engine *e, unsigned L)
 {
     if (L < e->nlevels && level_kind(e, L) == ENGINE_LEVEL_CVMM) return L + 1;
@@ -288,7 +294,7 @@ static void stack_level(const struct engine *e, unsigned L, struct engine_level 
     stack_machine_memory_const(e->st, j, &words);
     out->memsize = words;
     if (out->kind == ENGINE_LEVEL_CVMM) {
-        snprintf(out->name, sizeof out->name, "C VMM");
+        snprintf(out->name, sizeof out->name, "C VMM (%s)", vmm_mode_name(vmm_mode(stack_cvmm(e))));
         out->steps = vmm_guest_stats(stack_cvmm(e), 0)->entries;
         return;
     }
@@ -303,12 +309,12 @@ static void stack_level(const struct engine *e, unsigned L, struct engine_level 
     }
     if (out->kind == ENGINE_LEVEL_ASMVMM) snprintf(out->name, sizeof out->name, "asm VMM");
     else snprintf(out->name, sizeof out->name, "guest: %s", e->progname);
-    out->steps = 0; /* vmm/stack.h counts a level's steps only with accounting */
+    out->has_steps = false; /* vmm/stack.h counts a level's steps only with accounting */
     if (j == 0) return; /* the bottom asm VMM runs on the real machine itself */
     struct vmm *c = stack_cvmm(e);
     out->has_real = true;
     if (j == 1 && c) {
-        out->real = vmm_guest_real_psw(c, 0);
+        out->real = vmm_guest_real_psw(c, 0); /* the interpreter's, when interpreted */
         out->interpreted = vmm_guest_interpreted(c, 0);
         out->real_level = 0;
     } else {
@@ -321,6 +327,8 @@ void engine_level(const struct engine *e, unsigned L, struct engine_level *out)
 {
     memset(out, 0, sizeof *out);
     out->kind = level_kind(e, L);
+    out->has_steps = true;
+    out->active = level_executing(e, L) || L == 0;
     if (e->kind == SESSION_STACK) {
         stack_level(e, L, out);
         return;
@@ -355,7 +363,7 @@ void engine_level(const struct engine *e, unsigned L, struct engine_level *out)
         out->has_regs = out->has_psw = out->has_real = out->runs_code = true;
         for (unsigned r = 0; r < ISA_NREGS; r++) out->regs[r] = vmm_guest_reg(e->v, 0, r);
         out->psw = c->psw;
-        out->real = real_psw(e);
+        out->real = vmm_guest_real_psw(e->v, 0); /* the interpreter's, when interpreted */
         out->interpreted = vmm_guest_interpreted(e->v, 0);
         out->steps = vmm_guest_steps(e->v, 0);
         out->memsize = vmm_guest_memsize(e->v);
@@ -433,16 +441,18 @@ unsigned engine_fmap(const struct engine *e, unsigned L, bool composed, struct e
     if (e->kind == SESSION_STACK) {
         /* Level L runs on machine j = L - 1, a region of machine j - 1,
          * which is the space of level j (or the real machine's). */
-        if (L < 2 || L >= e->nlevels || max == 0) return 0;
+        if (L < 2 || L >= e->nlevels) return 0;
         unsigned j = L - 1;
-        size_t words;
-        stack_machine_memory_const(e->st, j, &words);
-        uint64_t at = stack_machine_offset(e->st, j);
-        if (!composed) at -= stack_machine_offset(e->st, j - 1);
-        out[0] = (struct engine_extent){0, (uint32_t)at, (uint32_t)words};
+        struct vmm_fmap f;
+        if (!stack_fmap(e->st, j - 1, &f)) return 0;
+        uint64_t base = composed ? stack_machine_offset(e->st, j - 1) : 0;
+        unsigned n = 0;
+        for (unsigned i = 0; i < f.n && n < max; i++)
+            out[n++] = (struct engine_extent){f.ext[i].gpa, (uint32_t)(base + f.ext[i].hpa),
+                                              f.ext[i].words};
         if (monitor) *monitor = j;
         if (onto) *onto = composed || (j == 1 && stack_cvmm(e)) ? 0 : j;
-        return 1;
+        return n;
     }
     if (e->kind != SESSION_CVMM || L != 2) return 0;
     if (onto) *onto = 0;
@@ -452,6 +462,23 @@ unsigned engine_fmap(const struct engine *e, unsigned L, bool composed, struct e
         out[n++] = (struct engine_extent){f->ext[i].gpa, f->ext[i].hpa, f->ext[i].words};
     if (monitor) *monitor = 1;
     return n;
+}
+
+/* Level-L physical pa as an address of the program's image (its level's
+ * physical space): the inverse f-map for the levels below the program. */
+static bool image_addr(const struct engine *e, unsigned L, uint32_t pa, uint32_t *ia)
+{
+    if (e->kind == SESSION_BARE || L == e->prog_level) {
+        *ia = pa;
+        return true;
+    }
+    const struct vmm_fmap *f = vmm_guest_fmap(e->v, 0);
+    for (unsigned i = 0; i < f->n; i++)
+        if (pa - f->ext[i].hpa < f->ext[i].words) {
+            *ia = f->ext[i].gpa + (pa - f->ext[i].hpa);
+            return true;
+        }
+    return false;
 }
 
 /* The image whose code is at level-L physical pa, and the address there.
@@ -476,23 +503,6 @@ static const struct asm_image *image_at(const struct engine *e, unsigned L, uint
     }
 }
 
-/* Level-L physical pa as an address of the program's image (its level's
- * physical space): the inverse f-map for the levels below the program. */
-static bool image_addr(const struct engine *e, unsigned L, uint32_t pa, uint32_t *ia)
-{
-    if (e->kind == SESSION_BARE || L == e->prog_level) {
-        *ia = pa;
-        return true;
-    }
-    const struct vmm_fmap *f = vmm_guest_fmap(e->v, 0);
-    for (unsigned i = 0; i < f->n; i++)
-        if (pa - f->ext[i].hpa < f->ext[i].words) {
-            *ia = f->ext[i].gpa + (pa - f->ext[i].hpa);
-            return true;
-        }
-    return false;
-}
-
 const char *engine_label_at(const struct engine *e, unsigned L, uint32_t pa)
 {
     uint32_t ia;
@@ -504,7 +514,10 @@ const char *engine_label_near(const struct engine *e, unsigned L, uint32_t pa, u
 {
     uint32_t ia;
     const struct asm_image *img = image_at(e, L, pa, &ia);
-    return img ? asm_symbol_near(img, ia, offset) : NULL;
+    /* Only inside the image's words: code a program copied elsewhere (a
+     * kernel loading its processes) is not near the label before it. */
+    if (!img || !asm_line_at(img, ia)) return NULL;
+    return asm_symbol_near(img, ia, offset);
 }
 
 bool engine_symbol(const struct engine *e, const char *name, uint32_t *value)
@@ -731,6 +744,7 @@ static enum machine_verdict bare_after_trap(void *ctx, struct machine *m,
     t.value = trap->value;
     t.pc = trap->old_psw.pc;
     t.level = t.handler = t.target = 0;
+    t.via = ENGINE_NO_LEVEL;
     t.supervisor = (trap->old_psw.flags & PSW_M) != 0;
     t.how = ENGINE_HW;
     fill_insn(&t, m, &trap->old_psw);
@@ -755,6 +769,7 @@ static enum machine_verdict vmm_event(void *ctx, struct vmm *v, const struct vmm
     t.pc = ev->pc;
     t.level = t.target = 2;
     t.handler = 1;
+    t.via = ENGINE_NO_LEVEL;
     t.supervisor = ev->supervisor;
     t.interpreted = ev->interpreted;
     t.how = how;
@@ -769,6 +784,50 @@ static enum machine_verdict vmm_event(void *ctx, struct vmm *v, const struct vmm
         t.has_insn = true;
     }
     return note_trap(e, &t);
+}
+
+/* A trap in a stack (stack.h numbers levels from the bottom monitor). */
+static void stack_trap(void *ctx, const struct stack_trap_event *ev)
+{
+    struct engine *e = ctx;
+    struct engine_trap t = {0};
+    t.time = engine_time(e);
+    t.cause = ev->cause;
+    t.detail = ev->detail;
+    t.value = ev->value;
+    t.pc = ev->pc;
+    t.level = ev->arose + 1;
+    t.target = ev->arose + 1;
+    t.via = ENGINE_NO_LEVEL;
+    t.supervisor = ev->arose + 1 < e->prog_level ||
+                   (stack_machine_psw(e->st, ev->arose).flags & PSW_M) != 0;
+    if (ev->how == STACK_EMULATED) {
+        t.how = ENGINE_EMULATED;
+        t.handler = ev->handled + 1;
+    } else {
+        /* To the arising level's own handler, by the monitor beneath it,
+         * or by the hardware when it is the bottom one. */
+        t.how = ev->how == STACK_DELIVERED ? ENGINE_DELIVERED : ENGINE_REFLECTED;
+        t.handler = ev->arose;
+        if (ev->arose == 0) t.how = ENGINE_HW, t.handler = 1;
+    }
+    /* Every trap reaches the bottom monitor (L1) first. */
+    if (t.handler > 1) t.via = 1;
+    if (t.cause == CAUSE_PRIV || t.cause == CAUSE_ILL) t.insn = t.value, t.has_insn = true;
+    /* A monitor's code runs unrelocated on its machine; the guest's saved
+     * PSW is what its machine shows while a monitor handles the trap. */
+    const struct machine *view = e->views[ev->arose];
+    size_t words;
+    stack_machine_memory_const(e->st, ev->arose, &words);
+    struct psw p = {PSW_M, t.pc, 0, (uint32_t)words, 0};
+    if (t.level == e->prog_level) p = stack_machine_psw(e->st, ev->arose);
+    unsigned d;
+    t.has_pc_phys = machine_translate(view, &p, t.pc, ACCESS_FETCH, &t.pc_phys, &d);
+    if (!t.has_insn && t.has_pc_phys && t.cause != CAUSE_TIMER && t.cause != CAUSE_IO) {
+        uint32_t at = t.cause == CAUSE_SVC || t.cause == CAUSE_HCALL ? t.pc - 1 : t.pc;
+        t.has_insn = fetch_under(view, &p, at, &t.insn);
+    }
+    note_trap(e, &t);
 }
 
 /* ---- Breakpoints ------------------------------------------------------------------------ */
@@ -830,6 +889,13 @@ static struct engine_break *break_by_id(struct engine *e, unsigned id)
     for (unsigned i = 0; i < e->nbreaks; i++)
         if (e->breaks[i].id == id) return &e->breaks[i];
     return NULL;
+}
+
+static bool have_trap_breaks(const struct engine *e)
+{
+    for (unsigned i = 0; i < e->nbreaks; i++)
+        if (e->breaks[i].kind == ENGINE_BREAK_TRAP) return true;
+    return false;
 }
 
 /* Breakpoints that need a look between units (all but trap ones). */
@@ -900,6 +966,7 @@ static bool came_back(const struct engine *e)
 {
     struct psw p;
     if (!level_psw(e, e->mo.level, &p)) return true;
+    if (!level_executing(e, e->mo.level)) return false; /* a monitor below is at work */
     const struct psw *c = &e->mo.ctx;
     return (p.flags & (PSW_M | PSW_PG)) == (c->flags & (PSW_M | PSW_PG)) && p.base == c->base &&
            p.bound == c->bound && (p.pc == e->mo.ret_pc || p.pc == e->mo.ret_pc + 1);
@@ -961,6 +1028,50 @@ static bool cvmm_start(struct engine *e)
     return cvmm_attach(e);
 }
 
+/* Hooks the engine to e->st (made or restored): the trap hook, and a
+ * translating view over each machine's memory. */
+static bool stack_attach(struct engine *e)
+{
+    stack_set_trap_hook(e->st, stack_trap, e);
+    for (unsigned j = 0; j <= STACK_MAX_MONITORS; j++) {
+        if (j > 0) machine_destroy(e->views[j]);
+        e->views[j] = NULL;
+    }
+    e->views[0] = stack_real_machine(e->st);
+    for (unsigned j = 1; j + 1 < e->nlevels; j++) {
+        size_t words;
+        uint32_t *mem = stack_machine_memory(e->st, j, &words);
+        e->views[j] = machine_create_on(mem, words, &e->variant);
+        if (!e->views[j]) return false;
+    }
+    return true;
+}
+
+/* Makes the stack at time 0, the program loaded as its guest. */
+static bool stack_start(struct engine *e, char err[STACK_ERROR_SIZE])
+{
+    struct stack_config cfg = {e->spec, &e->variant, e->mem, NULL, false};
+    e->st = stack_create(&cfg, &e->img, err);
+    if (!e->st) return false;
+    if (e->input_len) stack_feed_input(e->st, e->input, e->input_len);
+    if (!stack_attach(e)) {
+        snprintf(err, STACK_ERROR_SIZE, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* Runs the bottom of a stack for k of its steps (the units).  stack_run
+ * without accounting does the same, but counts differently with and
+ * without a C VMM; this keeps one meaning.  The stack's hooks are on the
+ * machine and the C VMM, so they see everything either way. */
+static void stack_bottom_run(struct engine *e, uint64_t k)
+{
+    struct vmm *c = stack_cvmm(e);
+    if (c) vmm_run(c, k);
+    else machine_run(stack_real_machine(e->st), k);
+}
+
 /* Runs k units the plain way (no between-units checks), as a journal item
  * with this chunk would replay.  Returns the units done. */
 static uint64_t run_plain(struct engine *e, uint64_t k, uint64_t chunk)
@@ -974,7 +1085,8 @@ static uint64_t run_plain(struct engine *e, uint64_t k, uint64_t chunk)
     uint64_t c = chunk ? chunk : k;
     while (engine_time(e) - t0 < k) {
         uint64_t left = k - (engine_time(e) - t0), before = engine_time(e);
-        vmm_run(e->v, left < c ? left : c);
+        if (e->kind == SESSION_STACK) stack_bottom_run(e, left < c ? left : c);
+        else vmm_run(e->v, left < c ? left : c);
         if (engine_time(e) == before) break; /* the guest stopped */
         if (e->live && (e->uf.trap_break || (e->until_trap && e->uf.trapped))) break;
     }
@@ -1011,8 +1123,10 @@ static void snap_free(struct snapshot *s)
 {
     machine_destroy(s->m);
     vmm_destroy(s->v);
+    stack_destroy(s->st);
     s->m = NULL;
     s->v = NULL;
+    s->st = NULL;
 }
 
 /* A copy of the session's state for a snapshot (false: out of memory). */
@@ -1020,9 +1134,11 @@ static bool snap_take(const struct engine *e, struct snapshot *s)
 {
     s->m = NULL;
     s->v = NULL;
+    s->st = NULL;
     if (e->kind == SESSION_BARE) s->m = machine_clone(e->m);
-    else s->v = vmm_clone(e->v);
-    return s->m || s->v;
+    else if (e->kind == SESSION_CVMM) s->v = vmm_clone(e->v);
+    else s->st = stack_clone(e->st);
+    return s->m || s->v || s->st;
 }
 
 /* A snapshot at the journal's end every snap_every units. */
@@ -1042,7 +1158,10 @@ static void maybe_snapshot(struct engine *e)
         e->snap_every *= 2;
     }
     struct snapshot snap;
-    if (!snap_take(e, &snap)) return;
+    if (!snap_take(e, &snap)) {
+        e->snap_every = UINT64_MAX / 2; /* no clone (a stack on the C VMM): replay from the start */
+        return;
+    }
     /* Inside the last item, which later units may still grow. */
     snap.pos = (struct jpos){e->jn, 0};
     if (e->jn && e->journal[e->jn - 1].kind == J_RUN)
@@ -1079,16 +1198,19 @@ static uint64_t run_units(struct engine *e, uint64_t n, bool between_checks)
             if (st != MACHINE_BUDGET) break;
         }
         set_bare_observer(e, false);
-    } else if (between_checks) {
+    } else if (between_checks || (e->kind == SESSION_STACK && (e->until_trap || have_trap_breaks(e)))) {
+        /* One unit at a time; a stack's trap hook cannot stop a run, so
+         * traps that should are looked for here too. */
         while (done < n) {
             uint64_t now = engine_time(e);
-            vmm_run(e->v, 1);
+            if (e->kind == SESSION_STACK) stack_bottom_run(e, 1);
+            else vmm_run(e->v, 1);
             uint64_t got = engine_time(e) - now;
             journal_run(e, got, 1);
             done += got;
             maybe_snapshot(e);
             if (got == 0 || e->uf.trap_break || (e->until_trap && e->uf.trapped)) break;
-            if (check_between(e)) break;
+            if (between_checks && check_between(e)) break;
         }
     } else {
         /* In pieces that end where snapshots are due; each piece is one
@@ -1098,12 +1220,13 @@ static uint64_t run_units(struct engine *e, uint64_t n, bool between_checks)
             uint64_t next_snap = e->snaps[e->nsnaps - 1].time + e->snap_every;
             uint64_t piece = n - done;
             if (next_snap > now && next_snap - now < piece) piece = next_snap - now;
-            enum vmm_run_status st = vmm_run(e->v, piece);
+            if (e->kind == SESSION_STACK) stack_bottom_run(e, piece);
+            else vmm_run(e->v, piece);
             uint64_t got = engine_time(e) - now;
             journal_run(e, got, got);
             done += got;
             maybe_snapshot(e);
-            if (st != VMM_RUN_BUDGET || got < piece) break;
+            if (got < piece || engine_exited(e, NULL, NULL)) break;
         }
     }
     e->live = false;
@@ -1174,6 +1297,15 @@ static bool restore_snapshot(struct engine *e, unsigned i)
     log_truncate(e, s->log_n);
     memset(&e->uf, 0, sizeof e->uf);
     if (e->kind == SESSION_BARE) return machine_restore(e->m, s->m);
+    if (e->kind == SESSION_STACK) {
+        char err[STACK_ERROR_SIZE];
+        struct stack *st = s->st ? stack_clone(s->st) : NULL;
+        if (s->st && !st) return false;
+        stack_destroy(e->st);
+        e->st = st;
+        if (!st) return stack_start(e, err); /* the start, made anew */
+        return stack_attach(e);
+    }
     struct vmm *v = vmm_clone(s->v);
     if (!v) return false;
     vmm_destroy(e->v);
@@ -1276,6 +1408,7 @@ static bool search_back(struct engine *e, search_pred pred, unsigned L, unsigned
 /* True when reverse-step of level L is simply one unit back. */
 static bool unit_is_level_step(const struct engine *e, unsigned L)
 {
+    if (e->kind == SESSION_STACK) return L == 0;
     return L == e->prog_level || L == 0;
 }
 
@@ -1344,12 +1477,15 @@ static uint64_t step_level(struct engine *e, unsigned L, uint64_t room, bool *do
         *done = got == 1 || e->uf.trapped;
         return got;
     }
-    /* A monitor written in C "executes" when it handles a trap. */
+    /* A monitor written in C "executes" when it handles a trap; any other
+     * level when a unit of its code runs. */
+    bool c_level = level_kind(e, L) == ENGINE_LEVEL_CVMM;
     uint64_t total = 0;
     while (total < room && !engine_exited(e, NULL, NULL)) {
+        bool ran = !c_level && level_executing(e, L);
         uint64_t got = run_units(e, 1, false);
         total += got;
-        if (L < ENGINE_MAX_LEVELS && e->uf.handled[L]) {
+        if (ran || (c_level && L < ENGINE_MAX_LEVELS && e->uf.handled[L])) {
             *done = true;
             break;
         }
@@ -1460,6 +1596,10 @@ struct engine_result engine_go(struct engine *e, uint64_t slice)
 bool engine_set_reg(struct engine *e, unsigned L, unsigned r, uint32_t value, char *err,
                     size_t errsize)
 {
+    if (e->kind == SESSION_STACK) {
+        snprintf(err, errsize, "registers cannot be set in a stack of monitors (vmm/stack.h has no setter)");
+        return false;
+    }
     if (L >= e->nlevels || !(L == e->prog_level || e->kind == SESSION_BARE)) {
         snprintf(err, errsize,
                  "level %u has no registers of its own to set: the program's are at level %u",
@@ -1488,7 +1628,10 @@ struct engine *engine_open(const struct engine_config *cfg, FILE *errors)
         fprintf(errors, "trapeze: out of memory\n");
         return NULL;
     }
-    e->kind = cfg->monitor == ENGINE_MON_C ? SESSION_CVMM : SESSION_BARE;
+    e->kind = cfg->monitor == ENGINE_MON_C       ? SESSION_CVMM
+              : cfg->monitor == ENGINE_MON_STACK ? SESSION_STACK
+                                                 : SESSION_BARE;
+    e->spec = cfg->stack;
     e->variant = *cfg->variant;
     e->mem = cfg->mem;
     e->max_steps = cfg->max_steps;
@@ -1511,13 +1654,21 @@ struct engine *engine_open(const struct engine_config *cfg, FILE *errors)
         engine_close(e);
         return NULL;
     }
-    e->src = calloc(e->img.nfiles ? e->img.nfiles : 1, sizeof *e->src);
-    if (!e->src) {
-        fprintf(errors, "trapeze: out of memory\n");
-        engine_close(e);
-        return NULL;
+    if (e->kind == SESSION_STACK && e->spec.n == 0) e->kind = SESSION_BARE; /* --stack bare */
+    if (e->kind == SESSION_STACK && e->spec.n == 1 && e->spec.kind[0] == STACK_C) {
+        e->kind = SESSION_CVMM; /* --stack c: the C VMM alone, in te */
+        e->vmode = VMM_TE;
     }
-    if (e->kind == SESSION_BARE) {
+    if (e->kind == SESSION_STACK) {
+        char err[STACK_ERROR_SIZE];
+        e->nlevels = e->spec.n + 2;
+        e->prog_level = e->spec.n + 1;
+        if (!stack_start(e, err)) {
+            fprintf(errors, "%s: error: %s\n", cfg->program, err);
+            engine_close(e);
+            return NULL;
+        }
+    } else if (e->kind == SESSION_BARE) {
         e->nlevels = 1;
         e->prog_level = 0;
         e->m = machine_create(cfg->mem, &e->variant);
@@ -1564,12 +1715,10 @@ void engine_close(struct engine *e)
 {
     if (!e) return;
     for (unsigned i = 0; i < e->nsnaps; i++) snap_free(&e->snaps[i]);
-    if (e->src)
-        for (size_t i = 0; i < e->img.nfiles; i++) {
-            free(e->src[i].text);
-            free(e->src[i].lines);
-        }
-    free(e->src);
+    srccache_free(&e->src);
+    srccache_free(&e->vsrc);
+    for (unsigned j = 1; j <= STACK_MAX_MONITORS; j++) machine_destroy(e->views[j]);
+    stack_destroy(e->st);
     machine_destroy(e->m);
     machine_destroy(e->gview);
     vmm_destroy(e->v);

@@ -99,6 +99,11 @@ struct engine_level {
     unsigned real_level; /* ... the level that machine belongs to */
     bool interpreted; /* a guest: its next instructions run in the VMM's interpreter */
     bool runs_code;   /* it executes instructions of its own (not the C VMM) */
+    bool active;      /* its code is what runs now (always true for L0); a
+                         monitor that is not active waits while its machine
+                         runs the code of a level above: its registers and
+                         PSW are then that machine's, i.e. the upper level's */
+    bool has_steps;   /* steps is known */
     uint64_t steps;   /* its processor's steps */
     size_t memsize;   /* words of its physical memory */
 };
@@ -106,8 +111,11 @@ struct engine_level {
 unsigned engine_level_count(const struct engine *e);
 /* Describes level L (< engine_level_count). */
 void engine_level(const struct engine *e, unsigned L, struct engine_level *out);
-/* The innermost level whose instructions run now (the program's level). */
+/* The level whose instructions run now (the program's, or in a stack the
+ * monitor at work). */
 unsigned engine_running_level(const struct engine *e);
+/* The program's level: the top one. */
+unsigned engine_program_level(const struct engine *e);
 /* The level whose code is shown for L: L itself, or for a monitor written
  * in C, the guest above it. */
 unsigned engine_code_level(const struct engine *e, unsigned L);
@@ -252,7 +260,6 @@ enum engine_outcome {
     ENGINE_TRAPPED,    /* until-trap: a trap was handled                     */
     ENGINE_EXITED,     /* the program stopped: halt, machine check, ...      */
     ENGINE_BUDGET,     /* --max-steps units were spent                       */
-    ENGINE_IDLE,       /* the level did not run within the limit             */
     ENGINE_AT_START,   /* going back reached the start of the history        */
     ENGINE_FAILED,     /* out of memory, or no motion under way              */
 };

@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine.h"
+#include "../vmm/vmm.h"
 
 #define TUI_SLICE 20000u
 #define MIN_ROWS 24
@@ -200,7 +201,9 @@ static void draw_regs(struct tui *t, const struct rect *rc)
     int r = 1;
     if (lv.has_real) {
         commands_format_flags(lv.real.flags, f2, sizeof f2);
-        put(rc, r++, 1, A_BOLD, false, "%-6s %-12s %s", "", "virtual", lv.interpreted ? "real (interp)" : "real");
+        char realname[24];
+        snprintf(realname, sizeof realname, "%s L%u", lv.interpreted ? "interp." : "real", lv.real_level);
+        put(rc, r++, 1, A_BOLD, false, "%-6s %-12s %s", "", "virtual", realname);
         put(rc, r++, 1, A_NORMAL, false, "%-6s %-12s %s", "flags", f1, f2);
         put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "pc", lv.psw.pc, lv.real.pc);
         put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "base", lv.psw.base, lv.real.base);
@@ -293,20 +296,21 @@ static void draw_log(struct tui *t, const struct rect *rc)
 static void draw_fmap(struct tui *t, const struct rect *rc)
 {
     struct engine *e = t->c.e;
-    unsigned L = engine_code_level(e, t->c.level), mon;
+    unsigned L = engine_code_level(e, t->c.level), mon, onto;
     struct engine_extent x[4];
-    unsigned n = engine_fmap(e, L, false, x, 4, &mon);
+    unsigned n = engine_fmap(e, L, false, x, 4, &mon, &onto);
     struct engine_level lv;
     engine_level(e, L, &lv);
     bool paging = lv.has_psw && (lv.psw.flags & PSW_PG);
     title(rc, "F-map L%u%s", L, paging ? " / paging" : "");
+    if (n) put(rc, 0, 9 + (paging ? 9 : 0), A_REVERSE, false, " (kept by L%u)", mon);
     int r = 1;
     if (n == 0) put(rc, r++, 1, A_NORMAL, false, "L%u is the machine: no f-map", L);
     for (unsigned i = 0; i < n; i++)
         put(rc, r++, 1, A_NORMAL, false, "%06" PRIx32 "+%" PRIx32 " -> L%u %06" PRIx32, x[i].from,
-            x[i].words, mon - 1, x[i].to);
-    if (n) {
-        n = engine_fmap(e, L, true, x, 4, &mon);
+            x[i].words, onto, x[i].to);
+    if (n && onto != 0) { /* onto L0: the map is already the composed one */
+        n = engine_fmap(e, L, true, x, 4, &mon, &onto);
         for (unsigned i = 0; i < n && r < rc->h; i++)
             put(rc, r++, 1, A_NORMAL, false, "composed: -> real %06" PRIx32, x[i].to);
     }
@@ -393,8 +397,15 @@ static void draw_help_bar(const struct rect *rc)
 static void draw(struct tui *t)
 {
     struct layout l;
-    compute_layout(&l, LINES, COLS);
     erase();
+    if (LINES < MIN_ROWS || COLS < MIN_COLS) {
+        mvprintw(0, 0, "trapeze tui needs %dx%d;", MIN_COLS, MIN_ROWS);
+        mvprintw(1, 0, "this terminal is %dx%d.", COLS, LINES);
+        mvprintw(2, 0, "Make it bigger, or q quits.");
+        refresh();
+        return;
+    }
+    compute_layout(&l, LINES, COLS);
     draw_bar(t, &l.bar);
     draw_regs(t, &l.regs);
     draw_code(t, &l.code);
@@ -599,24 +610,36 @@ static void handle_key(struct tui *t, int ch)
 
 /* ---- The demo and the command ------------------------------------------------------------ */
 
-/* The built-in demo's program: programs/traps.s, found from the current
- * directory or next to the executable. */
-static const char *demo_program(char *buf, size_t size)
+/* A file of the source tree, found from the current directory or from the
+ * executable's (which lives at the root of the tree). */
+static const char *tree_file(const char *rel, char *buf, size_t size)
 {
-    static const char *const rel = "programs/traps.s";
     if (access(rel, R_OK) == 0) return rel;
     char exe[1024];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(buf, size, "%s/%s", exe, rel);
-            if (access(buf, R_OK) == 0) return buf;
-        }
+    if (n <= 0) return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = '\0';
+    snprintf(buf, size, "%s/%s", exe, rel);
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* The built-in demo: toyos under the C VMM and the asm VMM when both are
+ * there, else traps.s under the C VMM.  Sets the monitors in a. */
+static const char *demo_program(struct session_args *a, char *buf, size_t size)
+{
+    char vmm[1100], err[STACK_ERROR_SIZE];
+    const char *toyos = tree_file("programs/toyos/toyos.s", buf, size);
+    if (toyos && stack_vmm_source(vmm, sizeof vmm) && stack_spec_parse("c,asm", &a->run.stack, err)) {
+        a->monitor = ENGINE_MON_STACK;
+        a->run.stacked = true;
+        return toyos;
     }
-    return NULL;
+    a->monitor = ENGINE_MON_C;
+    a->vmm_mode = VMM_TE;
+    return tree_file("programs/traps.s", buf, size);
 }
 
 int cmd_tui(int argc, char **argv)
@@ -627,7 +650,8 @@ int cmd_tui(int argc, char **argv)
         "Shows a run full-screen: the level stack, registers and PSW (virtual and real),\n"
         "the code, the trap log, the f-maps and memory.  Keys: s step, n next, t to the\n"
         "next trap, c continue, r back, b breakpoint, < > level, g memory, : command,\n"
-        "? help, q quit.  With no PROGRAM: the demo, programs/traps.s under the C VMM.");
+        "? help, q quit.  With no PROGRAM: the demo, toyos under the C VMM and the\n"
+        "asm VMM (--stack c,asm).");
     if (rc) {
         commands_session_free(&a);
         return rc == 1 ? CLI_EXIT_OK : rc;
@@ -635,13 +659,12 @@ int cmd_tui(int argc, char **argv)
     char path[1100];
     const char *program = a.program;
     if (!program) {
-        program = demo_program(path, sizeof path);
+        program = demo_program(&a, path, sizeof path);
         if (!program) {
-            fprintf(stderr, "trapeze tui: the demo needs programs/traps.s (run it from the source tree)\n");
+            fprintf(stderr, "trapeze tui: the demo needs programs/ (run it from the source tree)\n");
             commands_session_free(&a);
             return CLI_EXIT_USAGE;
         }
-        if (a.monitor == ENGINE_MON_NONE) a.monitor = ENGINE_MON_C; /* te */
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "trapeze tui: needs a terminal (trapeze debug reads commands from a pipe)\n");
@@ -658,8 +681,17 @@ int cmd_tui(int argc, char **argv)
     commands_init(&t.c, e, stderr);
     t.c.slice = TUI_SLICE;
     char titlebuf[1400];
-    snprintf(titlebuf, sizeof titlebuf, "%s%s: t runs to the next trap, s steps, ? explains the keys",
-             a.program ? "" : "demo: ", program);
+    const char *slash = strrchr(program, '/');
+    char how[64] = "";
+    if (a.monitor == ENGINE_MON_STACK) {
+        char spec[48];
+        stack_spec_format(&a.run.stack, spec, sizeof spec);
+        snprintf(how, sizeof how, " on %s", spec);
+    } else if (a.monitor == ENGINE_MON_C) {
+        snprintf(how, sizeof how, " under the C VMM");
+    }
+    snprintf(titlebuf, sizeof titlebuf, "%s%s%s: t follows the traps, ? explains the keys",
+             a.program ? "" : "demo: ", slash ? slash + 1 : program, how);
     t.title = titlebuf;
 
     initscr();

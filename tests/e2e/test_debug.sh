@@ -27,11 +27,28 @@ done
 story=$'until-trap\nreverse-step\ninfo traps\nstep\n'
 run_capture "$TRAPEZE" debug --vmm te programs/traps.s <<<"$story"
 expect_status 0 "story: status"
-expect_match out '^trap 1: PRIV \(srr r2, r3\) at L2 guest, supervisor -> L1 C VMM: emulated' \
+expect_match out '^trap 1: PRIV \(srr r2, r3\) at L2, supervisor -> L1 C VMM: emulated' \
     "story: the trap, where it arose and how it was handled"
 expect_match out '^back 1 step, at step 7$' "story: reverse-step goes back one step"
 expect_match out '^L2 0x000017 <_start\+7>: srr r2, r3' "story: back at the privileged instruction"
 expect_match out $'\\(trapeze\\) info traps\nno traps yet' "story: the trap is undone with it"
+
+# The same story on a stack, the C VMM under the asm VMM (programs/vmm):
+# the guest (L3) traps, the C VMM (L1) passes it up to the asm VMM (L2),
+# which emulates it; the asm VMM's own privileged instructions are emulated
+# by L1; the guest goes on; reverse-step at L3 goes back to its srr.
+# Checked by pattern: the traps before it depend on vmm.s.
+story=$'break _start+8\ncontinue\ninfo traps 8\ninfo levels\nreverse-step\n'
+run_capture "$TRAPEZE" debug --stack c,asm programs/traps.s <<<"$story"
+expect_status 0 "stack story: status"
+expect_match out '^breakpoint 1 at L3 0x000018 <_start\+8>' "stack story: a breakpoint at the guest's level"
+expect_match out '^trap [0-9]+: PRIV \(srr r2, r3\) at L3, supervisor -> L1 -> L2 asm VMM: emulated' \
+    "stack story: the guest's srr, passed up by L1, emulated by L2"
+expect_match out '^trap [0-9]+: PRIV \([a-z]+.*\) at L2, supervisor -> L1 C VMM: emulated' \
+    "stack story: the asm VMM's own privileged instructions, emulated by L1"
+expect_match out '^L3 0x000018 <_start\+8>: st r2, 10\(r0\)' "stack story: the guest goes on"
+expect_match out '^\*> L3 guest: traps.s' "stack story: the guest runs"
+expect_match out '^L3 0x000017 <_start\+7>: srr r2, r3' "stack story: reverse-step goes back to the srr"
 
 # -x FILE reads the commands from a file and echoes them.
 printf 'step 3\ninfo regs\n' >"$E2E_TMP/script"

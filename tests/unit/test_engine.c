@@ -22,6 +22,22 @@ static struct isa_variant pg(void)
     return v;
 }
 
+/* A session over a program on a stack of monitors ("c,asm", "asm"). */
+static struct engine *open_stack(const char *program, const char *spec)
+{
+    struct isa_variant v = pg();
+    struct engine_config cfg = {0};
+    char err[STACK_ERROR_SIZE];
+    cr_assert(stack_spec_parse(spec, &cfg.stack, err), "%s", err);
+    cfg.program = program;
+    cfg.variant = &v;
+    cfg.mem = 65536;
+    cfg.monitor = ENGINE_MON_STACK;
+    struct engine *e = engine_open(&cfg, stderr);
+    cr_assert_not_null(e, "engine_open %s on %s", program, spec);
+    return e;
+}
+
 /* A session over a program of programs/ (the tests run from the root). */
 static struct engine *open_session(const char *program, bool vmm, uint64_t max_steps)
 {
@@ -56,7 +72,7 @@ static void run_units(struct engine *e, uint64_t n)
 /* Compares every part of the program's level that a student can see. */
 static void assert_same(const struct engine *a, const struct engine *b, const char *what)
 {
-    unsigned L = engine_running_level(a);
+    unsigned L = engine_program_level(a);
     cr_assert_eq(engine_time(a), engine_time(b), "%s: time", what);
     struct engine_level x, y;
     engine_level(a, L, &x);
@@ -93,7 +109,7 @@ static uint32_t symbol(const struct engine *e, const char *name)
 static uint32_t pc_of(const struct engine *e)
 {
     uint32_t pc;
-    cr_assert(engine_pc(e, engine_running_level(e), &pc));
+    cr_assert(engine_pc(e, engine_program_level(e), &pc));
     return pc;
 }
 
@@ -119,8 +135,9 @@ Test(engine, levels_bare_and_vmm)
     cr_assert(lv.psw.flags & PSW_M, "the guest starts in virtual supervisor mode");
     cr_assert(!(lv.real.flags & PSW_M), "... on a real machine in user mode");
     struct engine_extent x[4];
-    unsigned mon;
-    cr_assert_eq(engine_fmap(e, 2, false, x, 4, &mon), 1);
+    unsigned mon, onto;
+    cr_assert_eq(engine_fmap(e, 2, false, x, 4, &mon, &onto), 1);
+    cr_assert_eq(onto, 0);
     cr_assert_eq(mon, 1);
     cr_assert_eq(x[0].from, 0);
     cr_assert_eq(x[0].words, 65536);
@@ -392,6 +409,90 @@ Test(engine, bad_program_is_an_error)
     fclose(f);
     cr_assert_gt(len, 0, "a message was written");
     free(buf);
+}
+
+/* ---- Stacks of monitors (vmm/stack.h) ---------------------------------------------- */
+
+Test(engine, stack_levels)
+{
+    struct engine *e = open_stack("programs/hello.s", "c,asm");
+    cr_assert_eq(engine_level_count(e), 4);
+    cr_assert_eq(engine_program_level(e), 3);
+    struct engine_level lv;
+    engine_level(e, 1, &lv);
+    cr_assert_eq(lv.kind, ENGINE_LEVEL_CVMM);
+    engine_level(e, 2, &lv);
+    cr_assert_eq(lv.kind, ENGINE_LEVEL_ASMVMM);
+    cr_assert(lv.has_regs && lv.has_psw && lv.has_real);
+    cr_assert_eq(engine_running_level(e), 2, "the asm VMM starts first");
+    cr_assert_str_eq(engine_label_at(e, 2, 0x10), "_start", "the asm VMM's own labels");
+    struct engine_extent x[2];
+    unsigned mon, onto;
+    cr_assert_eq(engine_fmap(e, 3, false, x, 2, &mon, &onto), 1);
+    cr_assert_eq(mon, 2);
+    cr_assert_eq(onto, 2);
+    uint32_t guest_base = x[0].to; /* the asm VMM's GUEST_BASE */
+    cr_assert_gt(guest_base, 0, "the asm VMM's own memory comes first");
+    cr_assert_eq(engine_fmap(e, 3, true, x, 2, &mon, &onto), 1);
+    cr_assert_gt(x[0].to, guest_base, "composed through the C VMM's region");
+    char err[128];
+    cr_assert_not(engine_set_reg(e, 3, 1, 1, err, sizeof err));
+    engine_close(e);
+}
+
+Test(engine, stack_trap_story)
+{
+    /* A guest's privileged instruction: it arises at L3, is passed up by the
+     * C VMM (L1) to the asm VMM (L2), which emulates it; the asm VMM's own
+     * privileged instructions are emulated by L1, and the guest runs on. */
+    struct engine *e = open_stack("programs/traps.s", "c,asm");
+    const struct engine_trap *t = NULL;
+    for (int i = 0; i < 50; i++) {
+        cr_assert_eq(go(e, ENGINE_UNTIL_TRAP, 3).outcome, ENGINE_TRAPPED);
+        t = engine_trap_get(e, engine_trap_total(e));
+        if (t->level == 3) break;
+    }
+    cr_assert_eq(t->level, 3);
+    cr_assert_eq(t->cause, CAUSE_PRIV);
+    cr_assert_eq(t->how, ENGINE_EMULATED);
+    cr_assert_eq(t->handler, 2);
+    cr_assert_eq(t->via, 1);
+    cr_assert_eq(engine_running_level(e), 2, "the asm VMM is at work");
+    uint64_t at = engine_time(e);
+    bool below = false;
+    for (int i = 0; i < 50 && engine_running_level(e) != 3; i++) {
+        go(e, ENGINE_UNTIL_TRAP, 3);
+        t = engine_trap_get(e, engine_trap_total(e));
+        below |= t->level == 2 && t->handler == 1 && t->how == ENGINE_EMULATED;
+    }
+    cr_assert(below, "the asm VMM's privileged instructions go to the C VMM");
+    cr_assert_eq(engine_running_level(e), 3, "back in the guest");
+    /* Back to the guest's instruction, and through it again. */
+    while (engine_time(e) >= at) engine_reverse_step(e, 0);
+    cr_assert_eq(go(e, ENGINE_STEP, 0).outcome, ENGINE_DONE);
+    t = engine_trap_get(e, engine_trap_total(e));
+    cr_assert_eq(t->level, 3, "the same trap, replayed");
+    engine_close(e);
+}
+
+Test(engine, stack_reverse_equals_fresh_run)
+{
+    /* On the bare machine the stack can be cloned: snapshots are taken. */
+    struct engine *a = open_stack("programs/traps.s", "asm");
+    run_units(a, 40000);
+    for (int i = 0; i < 3; i++) cr_assert_eq(engine_reverse_step(a, 0).outcome, ENGINE_DONE);
+    struct engine *b = open_stack("programs/traps.s", "asm");
+    run_units(b, 39997);
+    assert_same(a, b, "traps.s on the asm VMM, back 3 from 40000");
+    /* A step of the guest level is many units; going back one of them
+     * lands on a unit of the guest's. */
+    go(a, ENGINE_STEP, 2);
+    uint64_t t = engine_time(a);
+    cr_assert_eq(engine_reverse_step(a, 2).outcome, ENGINE_DONE);
+    cr_assert_lt(engine_time(a), t);
+    cr_assert_eq(engine_running_level(a), 2);
+    engine_close(b);
+    engine_close(a);
 }
 
 /* ---- The command table ------------------------------------------------------------ */
