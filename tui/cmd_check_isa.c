@@ -35,18 +35,12 @@ struct check_cli {
 
 /* ---- Options -------------------------------------------------------------- */
 
-#define ERR_SIZE 600
+#define ERR_SIZE CLI_ERROR_SIZE
 
-struct check_option {
-    const char *name;
-    const char *arg; /* NULL for a flag */
-    const char *help;
-    bool (*apply)(struct check_cli *c, const char *value, char *err);
-    bool message_names_place;
-};
 
-static bool apply_isa(struct check_cli *c, const char *value, char *err)
+static bool apply_isa(void *target, const char *value, char *err)
 {
+    struct check_cli *c = target;
     char msg[ISA_ERROR_SIZE];
     if (!isa_variant_load(value, &c->variant, msg)) {
         snprintf(err, ERR_SIZE, "%s", msg);
@@ -56,29 +50,33 @@ static bool apply_isa(struct check_cli *c, const char *value, char *err)
     return true;
 }
 
-static bool apply_json(struct check_cli *c, const char *value, char *err)
+static bool apply_json(void *target, const char *value, char *err)
 {
+    struct check_cli *c = target;
     (void)value, (void)err;
     c->format = OUT_JSON;
     return true;
 }
 
-static bool apply_markdown(struct check_cli *c, const char *value, char *err)
+static bool apply_markdown(void *target, const char *value, char *err)
 {
+    struct check_cli *c = target;
     (void)value, (void)err;
     c->format = OUT_MARKDOWN;
     return true;
 }
 
-static bool apply_seed(struct check_cli *c, const char *value, char *err)
+static bool apply_seed(void *target, const char *value, char *err)
 {
+    struct check_cli *c = target;
     if (options_parse_u64(value, &c->opt.seed)) return true;
     snprintf(err, ERR_SIZE, "expected a number, got '%.100s'", value);
     return false;
 }
 
-static bool apply_states(struct check_cli *c, const char *value, char *err)
+static bool apply_states(void *target, const char *value, char *err)
 {
+    struct check_cli *c = target;
     uint64_t n;
     if (options_parse_u64(value, &n) && n <= MAX_STATES) {
         c->opt.states = (unsigned)n;
@@ -89,8 +87,9 @@ static bool apply_states(struct check_cli *c, const char *value, char *err)
     return false;
 }
 
-static bool apply_explain(struct check_cli *c, const char *value, char *err)
+static bool apply_explain(void *target, const char *value, char *err)
 {
+    struct check_cli *c = target;
     if (!isa_op_by_mnemonic(value)) {
         snprintf(err, ERR_SIZE, "unknown instruction '%.100s'", value);
         return false;
@@ -99,20 +98,22 @@ static bool apply_explain(struct check_cli *c, const char *value, char *err)
     return true;
 }
 
-static bool apply_confirm(struct check_cli *c, const char *value, char *err)
+static bool apply_confirm(void *target, const char *value, char *err)
 {
+    struct check_cli *c = target;
     c->confirm = true;
     return apply_isa(c, value, err);
 }
 
-static bool apply_replay(struct check_cli *c, const char *value, char *err)
+static bool apply_replay(void *target, const char *value, char *err)
 {
+    struct check_cli *c = target;
     (void)err;
     c->replay = value;
     return true;
 }
 
-static const struct check_option option_table[] = {
+static const struct cli_option option_table[] = {
     {"--isa", "NAME|PATH", "variant: pg (default), hybrid, x86like, or a variant file", apply_isa, true},
     {"--json", NULL, "print one JSON object", apply_json, false},
     {"--markdown", NULL, "print the table and the theorems as Markdown", apply_markdown, false},
@@ -121,7 +122,7 @@ static const struct check_option option_table[] = {
     {"--explain", "MNEMONIC", "show the witnesses behind one instruction's verdict", apply_explain, false},
     {"--replay", "WITNESS", "run a witness line again (printed by --explain)", apply_replay, false},
     {"--confirm", "NAME|PATH", "run guests that depend on each sensitive instruction of this\n"
-     "                         variant bare and under the te, hvm and interp VMMs", apply_confirm, true},
+     "                           variant bare and under the te, hvm and interp VMMs", apply_confirm, true},
 };
 #define NOPTIONS (sizeof option_table / sizeof option_table[0])
 
@@ -133,14 +134,7 @@ static void print_help(void)
            "privileged, control-sensitive, behaviour-sensitive, user-sensitive or\n"
            "innocuous; then Theorems 1 (trap-and-emulate VMM), 2 (recursive\n"
            "virtualization) and 3 (hybrid VMM) are checked.\n\noptions:\n");
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct check_option *opt = &option_table[i];
-        char left[64];
-        snprintf(left, sizeof left, "%s%s%s", opt->name, opt->arg ? " " : "",
-                 opt->arg ? opt->arg : "");
-        printf("  %-22s %s\n", left, opt->help);
-    }
-    printf("  %-22s %s\n", "--help", "show this help");
+    cli_print_options(stdout, option_table, NOPTIONS);
     printf("\nexit status: 0 when Theorem 1 holds, 1 when it does not (--replay: when the\n"
            "witness does not reproduce; --confirm: when a VMM that a holding theorem\n"
            "vouches for is not equivalent), 2 on bad input.\n");
@@ -157,44 +151,9 @@ static int parse_options(struct check_cli *c, int argc, char **argv)
         fprintf(stderr, "trapeze check-isa: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            print_help();
-            return 1;
-        }
-        const char *eq = arg[0] == '-' ? strchr(arg, '=') : NULL;
-        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-        const struct check_option *opt = NULL;
-        for (size_t k = 0; k < NOPTIONS; k++)
-            if (strlen(option_table[k].name) == name_len &&
-                strncmp(option_table[k].name, arg, name_len) == 0)
-                opt = &option_table[k];
-        if (!opt) {
-            if (arg[0] == '-')
-                fprintf(stderr, "trapeze check-isa: unknown option '%s' (see trapeze check-isa --help)\n", arg);
-            else
-                fprintf(stderr, "trapeze check-isa: unexpected operand '%s' (see trapeze check-isa --help)\n", arg);
-            return CLI_EXIT_USAGE;
-        }
-        const char *value = NULL;
-        if (opt->arg) {
-            if (eq) value = eq + 1;
-            else if (i + 1 < argc) value = argv[++i];
-            else {
-                fprintf(stderr, "trapeze check-isa: %s needs a value (%s)\n", opt->name, opt->arg);
-                return CLI_EXIT_USAGE;
-            }
-        } else if (eq) {
-            fprintf(stderr, "trapeze check-isa: %s takes no value\n", opt->name);
-            return CLI_EXIT_USAGE;
-        }
-        if (!opt->apply(c, value, err)) {
-            if (opt->message_names_place) fprintf(stderr, "%s\n", err);
-            else fprintf(stderr, "trapeze check-isa: %s: %s\n", opt->name, err);
-            return CLI_EXIT_USAGE;
-        }
-    }
+    int rc = cli_parse(option_table, NOPTIONS, c, argc, argv, NULL, NULL);
+    if (rc == 1) print_help();
+    if (rc) return rc;
     if ((c->explain != NULL) + (c->replay != NULL) + c->confirm > 1) {
         fprintf(stderr, "trapeze check-isa: --explain, --replay and --confirm cannot be combined\n");
         return CLI_EXIT_USAGE;

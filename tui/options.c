@@ -8,21 +8,12 @@
 
 #include "cli.h"
 
-#define ERR_SIZE 600
+#define ERR_SIZE CLI_ERROR_SIZE
 
-struct cli_option {
-    const char *name;     /* "--mem" */
-    const char *arg;      /* "WORDS", or NULL for a flag */
-    const char *help;
-    /* Applies the option; on failure writes a message (without the option's
-     * name, which the caller adds) into err and returns false. */
-    bool (*apply)(struct run_options *o, const char *value, char *err);
-    /* The message already names its place ("file:line:col: error: ..."). */
-    bool message_names_place;
-};
 
-static bool apply_isa(struct run_options *o, const char *value, char *err)
+static bool apply_isa(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     char msg[ISA_ERROR_SIZE];
     if (!isa_variant_load(value, &o->variant, msg)) {
         snprintf(err, ERR_SIZE, "%s", msg);
@@ -32,8 +23,9 @@ static bool apply_isa(struct run_options *o, const char *value, char *err)
     return true;
 }
 
-static bool apply_mem(struct run_options *o, const char *value, char *err)
+static bool apply_mem(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     uint64_t words;
     if (!options_parse_u64(value, &words) || words < RUN_MIN_MEM || words > RUN_MAX_MEM) {
         snprintf(err, ERR_SIZE, "expected a number of words from %u to %u, got '%.100s'",
@@ -44,8 +36,9 @@ static bool apply_mem(struct run_options *o, const char *value, char *err)
     return true;
 }
 
-static bool apply_max_steps(struct run_options *o, const char *value, char *err)
+static bool apply_max_steps(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     if (!options_parse_u64(value, &o->max_steps)) {
         snprintf(err, ERR_SIZE, "expected a number of steps, got '%.100s'", value);
         return false;
@@ -53,52 +46,33 @@ static bool apply_max_steps(struct run_options *o, const char *value, char *err)
     return true;
 }
 
-static bool apply_input(struct run_options *o, const char *value, char *err)
+static bool apply_input(void *target, const char *value, char *err)
 {
-    FILE *f = fopen(value, "rb");
-    if (!f) {
+    struct run_options *o = target;
+    size_t len;
+    char *text = cli_read_file(value, &len);
+    if (!text) {
         snprintf(err, ERR_SIZE, "cannot open '%.300s': %s", value, strerror(errno));
         return false;
     }
-    size_t cap = 4096, len = 0;
-    uint8_t *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            uint8_t *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    bool failed = !buf || ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        snprintf(err, ERR_SIZE, "cannot read '%.300s'", value);
-        return false;
-    }
     free(o->input);
-    o->input = buf;
+    o->input = (uint8_t *)text;
     o->input_len = len;
     o->input_path = value;
     return true;
 }
 
-static bool apply_json(struct run_options *o, const char *value, char *err)
+static bool apply_json(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     (void)value, (void)err;
     o->json = true;
     return true;
 }
 
-static bool apply_trace(struct run_options *o, const char *value, char *err)
+static bool apply_trace(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     if (strcmp(value, "traps") == 0) o->trace = TRACE_TRAPS;
     else if (strcmp(value, "insns") == 0) o->trace = TRACE_INSNS;
     else {
@@ -108,8 +82,9 @@ static bool apply_trace(struct run_options *o, const char *value, char *err)
     return true;
 }
 
-static bool apply_vmm(struct run_options *o, const char *value, char *err)
+static bool apply_vmm(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     if (!vmm_mode_by_name(value, &o->vmm_mode)) {
         snprintf(err, ERR_SIZE, "expected te, hvm or interp, got '%.100s'", value);
         return false;
@@ -118,8 +93,9 @@ static bool apply_vmm(struct run_options *o, const char *value, char *err)
     return true;
 }
 
-static bool apply_vms(struct run_options *o, const char *value, char *err)
+static bool apply_vms(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     uint64_t n;
     if (!options_parse_u64(value, &n) || n < 1 || n > RUN_MAX_VMS) {
         snprintf(err, ERR_SIZE, "expected a number of guests from 1 to %u, got '%.100s'",
@@ -130,8 +106,9 @@ static bool apply_vms(struct run_options *o, const char *value, char *err)
     return true;
 }
 
-static bool apply_out_dir(struct run_options *o, const char *value, char *err)
+static bool apply_out_dir(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     if (!*value) {
         snprintf(err, ERR_SIZE, "expected a directory");
         return false;
@@ -140,8 +117,9 @@ static bool apply_out_dir(struct run_options *o, const char *value, char *err)
     return true;
 }
 
-static bool apply_stack(struct run_options *o, const char *value, char *err)
+static bool apply_stack(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     char msg[STACK_ERROR_SIZE];
     if (o->stacked) {
         snprintf(err, ERR_SIZE, "give one of --stack and --depth, once");
@@ -155,8 +133,9 @@ static bool apply_stack(struct run_options *o, const char *value, char *err)
     return true;
 }
 
-static bool apply_depth(struct run_options *o, const char *value, char *err)
+static bool apply_depth(void *target, const char *value, char *err)
 {
+    struct run_options *o = target;
     char msg[STACK_ERROR_SIZE];
     uint64_t n;
     if (o->stacked) {
@@ -194,17 +173,103 @@ static const struct cli_option run_option_table[] = {
 };
 #define NOPTIONS (sizeof run_option_table / sizeof run_option_table[0])
 
-static void print_help(const char *cmd, const char *summary, const char *operands)
+void cli_print_options(FILE *out, const struct cli_option *table, size_t n)
 {
-    printf("usage: trapeze %s [options] %s\n\n%s\n\noptions:\n", cmd, operands, summary);
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct cli_option *opt = &run_option_table[i];
+    for (size_t i = 0; i < n; i++) {
         char left[64];
-        snprintf(left, sizeof left, "%s%s%s", opt->name, opt->arg ? " " : "",
-                 opt->arg ? opt->arg : "");
-        printf("  %-24s %s\n", left, opt->help);
+        snprintf(left, sizeof left, "%s%s%s", table[i].name, table[i].arg ? " " : "",
+                 table[i].arg ? table[i].arg : "");
+        fprintf(out, "  %-24s %s\n", left, table[i].help);
     }
-    printf("  %-24s %s\n", "--help", "show this help");
+    fprintf(out, "  %-24s %s\n", "--help", "show this help");
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, used = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + used, 1, cap - used - 1, f)) > 0) {
+        used += got;
+        if (used + 1 == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    bool failed = !buf || ferror(f);
+    int saved = failed && buf ? EIO : errno;
+    fclose(f);
+    if (failed) {
+        free(buf);
+        errno = saved ? saved : ENOMEM;
+        return NULL;
+    }
+    buf[used] = '\0';
+    *len = used;
+    return buf;
+}
+
+int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, char **argv,
+              char **operands, size_t *noperands)
+{
+    const char *cmd = argv[0];
+    char err[CLI_ERROR_SIZE];
+    bool only_operands = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (only_operands || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            if (!operands) {
+                fprintf(stderr, "trapeze %s: unexpected operand '%s' (see trapeze %s --help)\n",
+                        cmd, arg, cmd);
+                return CLI_EXIT_USAGE;
+            }
+            operands[(*noperands)++] = argv[i];
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_operands = true;
+            continue;
+        }
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) return 1;
+        /* --name=value and --name value */
+        const char *eq = strchr(arg, '=');
+        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const struct cli_option *opt = NULL;
+        for (size_t k = 0; k < n && !opt; k++)
+            if (strlen(table[k].name) == name_len && strncmp(table[k].name, arg, name_len) == 0)
+                opt = &table[k];
+        if (!opt) {
+            fprintf(stderr, "trapeze %s: unknown option '%s' (see trapeze %s --help)\n", cmd, arg,
+                    cmd);
+            return CLI_EXIT_USAGE;
+        }
+        const char *value = NULL;
+        if (opt->arg) {
+            if (eq) value = eq + 1;
+            else if (i + 1 < argc) value = argv[++i];
+            else {
+                fprintf(stderr, "trapeze %s: %s needs a value (%s)\n", cmd, opt->name, opt->arg);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (eq) {
+            fprintf(stderr, "trapeze %s: %s takes no value\n", cmd, opt->name);
+            return CLI_EXIT_USAGE;
+        }
+        if (!opt->apply(target, value, err)) {
+            if (opt->message_names_place) fprintf(stderr, "%s\n", err);
+            else fprintf(stderr, "trapeze %s: %s: %s\n", cmd, opt->name, err);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return 0;
 }
 
 bool options_parse_u64(const char *s, uint64_t *out)
@@ -233,52 +298,13 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
         return CLI_EXIT_USAGE;
     }
     o->programs = calloc((size_t)argc, sizeof *o->programs);
-    bool only_operands = false;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (only_operands || arg[0] != '-' || strcmp(arg, "-") == 0) {
-            o->programs[o->nprograms++] = argv[i];
-            continue;
-        }
-        if (strcmp(arg, "--") == 0) {
-            only_operands = true;
-            continue;
-        }
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            print_help(cmd, summary, usage_operands);
-            return 1;
-        }
-        /* --name=value and --name value */
-        const char *eq = strchr(arg, '=');
-        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-        const struct cli_option *opt = NULL;
-        for (size_t k = 0; k < NOPTIONS; k++)
-            if (strlen(run_option_table[k].name) == name_len &&
-                strncmp(run_option_table[k].name, arg, name_len) == 0)
-                opt = &run_option_table[k];
-        if (!opt) {
-            fprintf(stderr, "trapeze %s: unknown option '%s' (see trapeze %s --help)\n", cmd,
-                    arg, cmd);
-            return CLI_EXIT_USAGE;
-        }
-        const char *value = NULL;
-        if (opt->arg) {
-            if (eq) value = eq + 1;
-            else if (i + 1 < argc) value = argv[++i];
-            else {
-                fprintf(stderr, "trapeze %s: %s needs a value (%s)\n", cmd, opt->name, opt->arg);
-                return CLI_EXIT_USAGE;
-            }
-        } else if (eq) {
-            fprintf(stderr, "trapeze %s: %s takes no value\n", cmd, opt->name);
-            return CLI_EXIT_USAGE;
-        }
-        if (!opt->apply(o, value, err)) {
-            if (opt->message_names_place) fprintf(stderr, "%s\n", err);
-            else fprintf(stderr, "trapeze %s: %s: %s\n", cmd, opt->name, err);
-            return CLI_EXIT_USAGE;
-        }
+    int rc = cli_parse(run_option_table, NOPTIONS, o, argc, argv, o->programs, &o->nprograms);
+    if (rc == 1) {
+        printf("usage: trapeze %s [options] %s\n\n%s\n\noptions:\n", cmd, usage_operands,
+               summary);
+        cli_print_options(stdout, run_option_table, NOPTIONS);
     }
+    if (rc) return rc;
     if (o->stacked && (o->vmm || o->vms || o->out_dir)) {
         fprintf(stderr, "trapeze %s: --stack and --depth run one guest on their own monitors: "
                         "no --vmm, --vms or --out-dir with them\n", cmd);

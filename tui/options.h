@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../isa/isa.h"
 #include "../vmm/stack.h"
@@ -48,6 +49,35 @@ struct run_options {
 int run_options_parse(struct run_options *o, int argc, char **argv, const char *summary,
                       const char *usage_operands);
 void run_options_free(struct run_options *o);
+
+/* ---- The option parser every subcommand uses ------------------------------- */
+
+#define CLI_ERROR_SIZE 600
+
+/* One option of a command; a command's table drives both parsing and --help. */
+struct cli_option {
+    const char *name; /* "--mem" */
+    const char *arg;  /* "WORDS", or NULL for a flag */
+    const char *help;
+    /* Applies the option to the command's target.  On failure writes a
+     * message into err and returns false; the parser prefixes it with the
+     * command and the option unless message_names_place. */
+    bool (*apply)(void *target, const char *value, char err[CLI_ERROR_SIZE]);
+    bool message_names_place; /* err is already "file:line:col: error: ..." */
+};
+
+/* Parses argv[1..] against table (argv[0] is the command's name, used in
+ * messages): --name value, --name=value, flags, and "--" ending the options.
+ * Operands go into operands (room for argc entries), counted in *noperands;
+ * when operands is NULL, an operand is an error.  Returns 0 when parsed, 1
+ * when --help was asked (nothing printed), or 2 after printing one line. */
+int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, char **argv,
+              char **operands, size_t *noperands);
+/* Writes the options part of a --help text: one aligned line per option. */
+void cli_print_options(FILE *out, const struct cli_option *table, size_t n);
+/* The whole file at path, NUL-terminated after *len bytes; the caller frees
+ * it.  NULL with errno set when it cannot be read. */
+char *cli_read_file(const char *path, size_t *len);
 
 /* Parses a decimal or 0x-hexadecimal unsigned number; false on anything else. */
 bool options_parse_u64(const char *s, uint64_t *out);
