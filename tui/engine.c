@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "../vmm/vmm.h"
+#include "options.h"
 
 #define MAX_SNAPS 16
 #define FIRST_SNAP_EVERY 16384u
@@ -550,31 +551,6 @@ static bool split_lines(struct srcfile *s)
     return true;
 }
 
-static char *read_text_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf) buf[len] = '\0';
-    return buf;
-}
-
 static void srccache_free(struct srccache *c)
 {
     if (c->files)
@@ -602,7 +578,7 @@ static const struct srcfile *source_file(struct engine *e, const struct asm_imag
     if (!s->tried) {
         s->tried = true;
         const char *known = img->texts ? img->texts[index] : NULL;
-        s->text = known ? strdup(known) : read_text_file(img->files[index]);
+        s->text = known ? strdup(known) : cli_read_file(img->files[index], &(size_t){0});
         if (s->text && !split_lines(s)) {
             free(s->text);
             s->text = NULL;
@@ -1243,6 +1219,10 @@ static int jpos_cmp(struct jpos a, struct jpos b)
 
 static void apply_set(struct engine *e, const struct jitem *it)
 {
+    if (e->kind == SESSION_STACK) {
+        stack_machine_set_reg(e->st, stack_monitor_count(e->st), it->reg, it->value);
+        return;
+    }
     if (e->kind == SESSION_BARE || it->level == 0) {
         struct machine *m = e->kind == SESSION_BARE ? e->m : vmm_real_machine(e->v);
         if (it->reg == ENGINE_REG_PC) {
@@ -1596,8 +1576,9 @@ struct engine_result engine_go(struct engine *e, uint64_t slice)
 bool engine_set_reg(struct engine *e, unsigned L, unsigned r, uint32_t value, char *err,
                     size_t errsize)
 {
-    if (e->kind == SESSION_STACK) {
-        snprintf(err, errsize, "registers cannot be set in a stack of monitors (vmm/stack.h has no setter)");
+    if (e->kind == SESSION_STACK && r == ENGINE_REG_PC) {
+        snprintf(err, errsize, "the pc cannot be set in a stack of monitors: every level below "
+                               "keeps its own copy of it");
         return false;
     }
     if (L >= e->nlevels || !(L == e->prog_level || e->kind == SESSION_BARE)) {

@@ -320,6 +320,31 @@ uint32_t stack_machine_reg(const struct stack *s, unsigned j, unsigned r)
     return stack_machine_reg(s, i, r);
 }
 
+bool stack_machine_set_reg(struct stack *s, unsigned j, unsigned r, uint32_t value)
+{
+    if (j > s->n || r == 0 || r >= ISA_NREGS) return false;
+    if (j == 0) {
+        machine_set_reg(s->real, r, value);
+        return true;
+    }
+    const unsigned i = j - 1;
+    if (s->spec.kind[i] == STACK_C) {
+        vmm_guest_set_reg(s->cvmm, 0, r, value);
+        return true;
+    }
+    /* Mirrors stack_machine_reg: inside its handler, the asm VMM keeps
+     * r1..r4 of the machine it provides in its save slots. */
+    if (r <= 4 && vmm_word(s, i, s->sym.vstate) == VS_RUNNING &&
+        (stack_machine_psw(s, i).flags & PSW_M)) {
+        size_t words;
+        uint32_t *mem = stack_machine_memory(s, i, &words);
+        if ((uint64_t)s->sym.gregs + r >= words) return false;
+        mem[s->sym.gregs + r] = value;
+        return true;
+    }
+    return stack_machine_set_reg(s, i, r, value);
+}
+
 /* The level whose code runs when machine j is in mode m (true: supervisor):
  * the first machine in supervisor mode from j up runs its monitor. */
 static unsigned walk(const struct stack *s, unsigned j, bool m)

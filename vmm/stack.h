@@ -176,6 +176,10 @@ uint32_t *stack_machine_memory(struct stack *s, unsigned j, size_t *words);
 const uint32_t *stack_machine_memory_const(const struct stack *s, unsigned j, size_t *words);
 struct psw stack_machine_psw(const struct stack *s, unsigned j);
 uint32_t stack_machine_reg(const struct stack *s, unsigned j, unsigned r);
+/* Sets register r of machine j where stack_machine_reg reads it, so the
+ * program on machine j sees the value when it next runs.  False for r0, a
+ * register outside r1..r15 or a machine beyond the guest's. */
+bool stack_machine_set_reg(struct stack *s, unsigned j, unsigned r, uint32_t value);
 /* Where machine j's word 0 lives in real memory (machine 0: 0). */
 uint64_t stack_machine_offset(const struct stack *s, unsigned j);
 /* Monitor i's f-map: machine i + 1's physical memory onto machine i's

@@ -676,3 +676,28 @@ Test(stack, clone_for_snapshots)
     machine_destroy(m);
     asm_image_free(&img);
 }
+
+/* A register set on the guest's machine is the value the guest computes
+ * with, whichever monitors sit below it. */
+Test(stack, registers_set_reach_the_guest)
+{
+    struct asm_image img = load_text("wait:   beqz r3, wait\n"
+                                     "        beqz r5, wait\n"
+                                     "        add r1, r3, r5\n"
+                                     "        halt\n");
+    const char *specs[] = {"asm", "c,asm", "asm,asm", "c,asm,asm"};
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        struct stack *s = make_stack(specs[k], &img, MEM, false);
+        unsigned n = stack_monitor_count(s);
+        cr_assert_eq(stack_run(s, 2000), MACHINE_BUDGET, "%s: the guest spins", specs[k]);
+        cr_assert(stack_machine_set_reg(s, n, 3, 40));
+        cr_assert(stack_machine_set_reg(s, n, 5, 2));
+        cr_assert_eq(stack_machine_reg(s, n, 3), 40, "%s: r3 reads back", specs[k]);
+        cr_assert_not(stack_machine_set_reg(s, n, 0, 1), "r0 stays 0");
+        cr_assert_not(stack_machine_set_reg(s, n + 1, 3, 1), "no machine beyond the guest's");
+        cr_assert_eq(stack_run(s, BIG_BUDGET), MACHINE_HALT, "%s", specs[k]);
+        cr_assert_eq(stack_guest_reg(s, 1), 42, "%s: the guest saw both registers", specs[k]);
+        stack_destroy(s);
+    }
+    asm_image_free(&img);
+}
