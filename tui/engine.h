@@ -295,7 +295,8 @@ bool engine_exited(const struct engine *e, enum machine_stop *why, uint32_t *sta
 const uint8_t *engine_output(const struct engine *e, size_t *len);
 /* Sets register r (1..15) of level L, or its pc when r == ISA_NREGS; the
  * edit is journalled so that going back and forth keeps it.  False with a
- * message in err when L has no registers of its own. */
+ * message in err when L has no registers of its own, or for the pc in a
+ * stack of monitors (each level below keeps its own copy of it). */
 #define ENGINE_REG_PC ISA_NREGS
 bool engine_set_reg(struct engine *e, unsigned L, unsigned r, uint32_t value, char *err,
                     size_t errsize);

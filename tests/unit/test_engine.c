@@ -436,7 +436,13 @@ Test(engine, stack_levels)
     cr_assert_eq(engine_fmap(e, 3, true, x, 2, &mon, &onto), 1);
     cr_assert_gt(x[0].to, guest_base, "composed through the C VMM's region");
     char err[128];
-    cr_assert_not(engine_set_reg(e, 3, 1, 1, err, sizeof err));
+    cr_assert(engine_set_reg(e, 3, 9, 0x1234, err, sizeof err), "%s", err);
+    struct engine_level guest;
+    engine_level(e, 3, &guest);
+    cr_assert_eq(guest.regs[9], 0x1234, "the guest's register, through the stack");
+    cr_assert_not(engine_set_reg(e, 3, ENGINE_REG_PC, 0, err, sizeof err));
+    cr_assert(strstr(err, "pc cannot be set") != NULL, "%s", err);
+    cr_assert_not(engine_set_reg(e, 2, 9, 1, err, sizeof err), "the asm VMM's registers are not the program's");
     engine_close(e);
 }
 
