@@ -360,26 +360,6 @@ Test(vmm, clone_snapshots_everything)
 
 /* ---- Scheduling and resource control ---------------------------------------------- */
 
-/* The real PSW a guest runs with, checked before every real instruction. */
-struct real_watch {
-    struct vmm *v;
-    uint64_t checked, bad;
-};
-
-static enum machine_verdict watch_real(void *ctx, struct machine *m, uint32_t pc, uint32_t insn)
-{
-    (void)pc, (void)insn;
-    struct real_watch *w = ctx;
-    struct psw p = machine_psw(m);
-    const struct vmm_fmap *f = vmm_guest_fmap(w->v, vmm_current_guest(w->v));
-    uint64_t lo = f->ext[0].hpa, hi = lo + f->ext[0].words;
-    w->checked++;
-    if ((p.flags & (PSW_M | PSW_PG)) || !(p.flags & PSW_IE) || p.base < lo ||
-        (uint64_t)p.base + p.bound > hi || p.timer == 0 || p.timer > VMM_DEFAULT_SLICE)
-        w->bad++;
-    return MACHINE_CONTINUE;
-}
-
 /* A guest that turns interrupts off and loops forever keeps neither the
  * CPU nor the other guests from finishing; every real instruction runs in
  * user mode with interrupts on, inside the region of the guest it belongs to. */
@@ -396,8 +376,8 @@ Test(vmm, a_guest_looping_with_interrupts_off_cannot_keep_the_cpu)
         memcpy(vmm_guest_memory(v, g) + 16, count, sizeof count);
         vmm_guest_set_reg(v, g, 2, 30000 * g);
     }
-    struct real_watch w = {v, 0, 0};
-    machine_set_observer(vmm_real_machine(v), &(struct machine_observer){&w, watch_real, NULL});
+    struct tv_real_watch w;
+    tv_watch_start(&w, v);
     enum vmm_run_status st = vmm_run(v, 1000000);
     cr_assert_eq(st, VMM_RUN_BUDGET, "the hog is still running");
     cr_assert(vmm_guest_runnable(v, 0));

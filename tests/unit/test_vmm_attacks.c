@@ -30,25 +30,6 @@
 
 static const char *const victims[] = {"programs/hello.s", "programs/fib.s", "programs/sort.s"};
 
-struct watch {
-    struct vmm *v;
-    uint64_t checked, bad;
-};
-
-static enum machine_verdict watch_real(void *ctx, struct machine *m, uint32_t pc, uint32_t insn)
-{
-    (void)pc, (void)insn;
-    struct watch *w = ctx;
-    struct psw p = machine_psw(m);
-    const struct vmm_fmap *f = vmm_guest_fmap(w->v, vmm_current_guest(w->v));
-    uint64_t lo = f->ext[0].hpa, hi = lo + f->ext[0].words;
-    w->checked++;
-    if ((p.flags & (PSW_M | PSW_PG)) || !(p.flags & PSW_IE) || p.base < lo ||
-        (uint64_t)p.base + p.bound > hi || p.timer == 0 || p.timer > VMM_DEFAULT_SLICE)
-        w->bad++;
-    return MACHINE_CONTINUE;
-}
-
 /* A bare machine of MEM words with the program loaded and reset. */
 static struct machine *load_bare(const char *path, const struct isa_variant *var)
 {
@@ -77,8 +58,8 @@ static unsigned attack(const char *path, unsigned slot)
         struct psw p = machine_psw(start[g]);
         vmm_guest_set_psw(v, g, &p);
     }
-    struct watch w = {v, 0, 0};
-    machine_set_observer(vmm_real_machine(v), &(struct machine_observer){&w, watch_real, NULL});
+    struct tv_real_watch w;
+    tv_watch_start(&w, v);
     vmm_set_step_limit(v, STEPS);
     enum vmm_run_status st = vmm_run(v, (uint64_t)NGUESTS * STEPS + 1);
 

@@ -104,3 +104,25 @@ bool tv_canaries_intact(const struct vmm *v)
     }
     return true;
 }
+
+/* ---- Resource control: the real PSW a guest runs with ------------------------------ */
+
+enum machine_verdict tv_watch_real(void *ctx, struct machine *m, uint32_t pc, uint32_t insn)
+{
+    (void)pc, (void)insn;
+    struct tv_real_watch *w = ctx;
+    struct psw p = machine_psw(m);
+    const struct vmm_fmap *f = vmm_guest_fmap(w->v, vmm_current_guest(w->v));
+    uint64_t lo = f->ext[0].hpa, hi = lo + f->ext[0].words;
+    w->checked++;
+    if ((p.flags & (PSW_M | PSW_PG)) || !(p.flags & PSW_IE) || p.base < lo ||
+        (uint64_t)p.base + p.bound > hi || p.timer == 0 || p.timer > VMM_DEFAULT_SLICE)
+        w->bad++;
+    return MACHINE_CONTINUE;
+}
+
+void tv_watch_start(struct tv_real_watch *w, struct vmm *v)
+{
+    *w = (struct tv_real_watch){v, 0, 0};
+    machine_set_observer(vmm_real_machine(v), &(struct machine_observer){w, tv_watch_real, NULL});
+}

@@ -37,4 +37,16 @@ struct vmm *tv_check_equivalent(const struct machine *bare, enum vmm_mode mode, 
  * the padding after each region) still holds the vmm's canary. */
 bool tv_canaries_intact(const struct vmm *v);
 
+/* Resource control, checked before every real instruction: the guest runs
+ * in real user mode, interrupts on, unpaged, inside its own region, with a
+ * real timer of at most one slice.  Counts the instructions checked and
+ * those that broke it. */
+struct tv_real_watch {
+    struct vmm *v;
+    uint64_t checked, bad;
+};
+enum machine_verdict tv_watch_real(void *ctx, struct machine *m, uint32_t pc, uint32_t insn);
+/* Sets w up and installs it as the observer of v's real machine. */
+void tv_watch_start(struct tv_real_watch *w, struct vmm *v);
+
 #endif
