@@ -16,6 +16,8 @@
  */
 #include "machine.h"
 
+#include "console.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +31,6 @@
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-#define OUTPUT_CAP (16u << 20)
 #define MAX_DEVICES 8
 
 enum run_state { RUN_READY, RUN_HALTED, RUN_CHECKED, RUN_UNHANDLED };
@@ -49,13 +50,7 @@ struct machine {
     struct isa_variant variant;
 
     /* The console device (ports 0..2) and attached devices (ports >= 16). */
-    uint8_t *input;
-    size_t input_len, input_pos, input_cap;
-    uint8_t *output;
-    size_t output_len, output_cap;
-    uint32_t console_ctrl;
-    void (*output_sink)(void *ctx, uint8_t byte);
-    void *output_ctx;
+    struct console con;
     struct device_slot devices[MAX_DEVICES];
     size_t ndevices;
 
@@ -107,17 +102,8 @@ void machine_destroy(struct machine *m)
 {
     if (!m) return;
     if (m->owns_mem) free(m->mem);
-    free(m->input);
-    free(m->output);
+    console_free(&m->con);
     free(m);
-}
-
-static uint8_t *copy_bytes(const uint8_t *src, size_t len, size_t cap)
-{
-    if (!src || cap == 0) return NULL;
-    uint8_t *dst = malloc(cap);
-    if (dst) memcpy(dst, src, len);
-    return dst;
 }
 
 struct machine *machine_clone(const struct machine *m)
@@ -129,43 +115,23 @@ struct machine *machine_clone(const struct machine *m)
     c->mem = mem;
     c->owns_mem = true;
     memcpy(c->mem, m->mem, m->memsize * sizeof *m->mem);
-    c->input = copy_bytes(m->input, m->input_len, m->input_cap);
-    c->output = copy_bytes(m->output, m->output_len, m->output_cap);
-    if ((m->input && !c->input) || (m->output && !c->output)) {
+    /* The copy shares no buffer with m; it keeps m's sink, like its hooks. */
+    c->con.input = c->con.output = NULL;
+    c->con.input_cap = c->con.output_cap = 0;
+    if (!console_copy(&c->con, &m->con)) {
         machine_destroy(c);
         return NULL;
     }
     return c;
 }
 
-static bool ensure_capacity(uint8_t **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap) return true;
-    size_t n = *cap ? *cap : 256;
-    while (n < need) n *= 2;
-    uint8_t *p = realloc(*buf, n);
-    if (!p) return false;
-    *buf = p;
-    *cap = n;
-    return true;
-}
-
 bool machine_restore(struct machine *dst, const struct machine *src)
 {
-    if (dst->memsize != src->memsize) return false;
-    if (!ensure_capacity(&dst->input, &dst->input_cap, src->input_len) ||
-        !ensure_capacity(&dst->output, &dst->output_cap, src->output_len))
-        return false;
+    if (dst->memsize != src->memsize || !console_copy(&dst->con, &src->con)) return false;
     memcpy(dst->reg, src->reg, sizeof dst->reg);
     dst->psw = src->psw;
     memcpy(dst->mem, src->mem, src->memsize * sizeof *src->mem);
     dst->variant = src->variant;
-    if (src->input_len) memcpy(dst->input, src->input, src->input_len);
-    dst->input_len = src->input_len;
-    dst->input_pos = src->input_pos;
-    if (src->output_len) memcpy(dst->output, src->output, src->output_len);
-    dst->output_len = src->output_len;
-    dst->console_ctrl = src->console_ctrl;
     dst->state = src->state;
     dst->stop_requested = false;
     dst->has_trapped = src->has_trapped;
@@ -278,27 +244,20 @@ static uint32_t unpaged_limit(const struct machine *m)
 
 void machine_feed_input(struct machine *m, const uint8_t *bytes, size_t n)
 {
-    if (n == 0) return;
-    /* Drop what has been read before growing, so a long interactive session
-     * does not keep every keystroke. */
-    if (m->input_pos == m->input_len) m->input_pos = m->input_len = 0;
-    if (!ensure_capacity(&m->input, &m->input_cap, m->input_len + n)) return;
-    memcpy(m->input + m->input_len, bytes, n);
-    m->input_len += n;
+    console_feed(&m->con, bytes, n);
 }
 
-size_t machine_input_pending(const struct machine *m) { return m->input_len - m->input_pos; }
+size_t machine_input_pending(const struct machine *m) { return console_input_pending(&m->con); }
 
 const uint8_t *machine_output(const struct machine *m, size_t *len)
 {
-    *len = m->output_len;
-    return m->output ? m->output : (const uint8_t *)"";
+    return console_output(&m->con, len);
 }
 
 void machine_set_output_sink(struct machine *m, void (*sink)(void *ctx, uint8_t byte), void *ctx)
 {
-    m->output_sink = sink;
-    m->output_ctx = ctx;
+    m->con.sink = sink;
+    m->con.sink_ctx = ctx;
 }
 
 bool machine_attach_device(struct machine *m, uint32_t first, uint32_t count,
@@ -323,32 +282,19 @@ static const struct device_slot *device_at(const struct machine *m, uint32_t por
     return NULL;
 }
 
-static bool io_interrupt_pending(const struct machine *m)
-{
-    return (m->console_ctrl & 1u) && m->input_pos < m->input_len;
-}
+static bool io_interrupt_pending(const struct machine *m) { return console_io_pending(&m->con); }
 
 static uint32_t port_read(struct machine *m, uint32_t port)
 {
-    if (port == PORT_CONSOLE_IN)
-        return m->input_pos < m->input_len ? m->input[m->input_pos++] : UINT32_MAX;
+    if (port <= PORT_CONSOLE_CTRL) return console_read(&m->con, port);
     const struct device_slot *d = device_at(m, port);
     return d && d->dev.read ? d->dev.read(d->dev.ctx, m, port) : 0;
 }
 
 static void port_write(struct machine *m, uint32_t port, uint32_t value)
 {
-    if (port == PORT_CONSOLE_OUT) {
-        uint8_t byte = (uint8_t)value;
-        if (m->output_len < OUTPUT_CAP && ensure_capacity(&m->output, &m->output_cap, m->output_len + 1))
-            m->output[m->output_len++] = byte;
-        else
-            m->stats.output_dropped++;
-        if (m->output_sink) m->output_sink(m->output_ctx, byte);
-        return;
-    }
-    if (port == PORT_CONSOLE_CTRL) {
-        m->console_ctrl = value & 1u;
+    if (port <= PORT_CONSOLE_CTRL) {
+        if (!console_write(&m->con, port, value)) m->stats.output_dropped++;
         return;
     }
     const struct device_slot *d = device_at(m, port);

@@ -138,21 +138,12 @@ void vmm_destroy(struct vmm *v)
     if (v->guests) {
         for (unsigned i = 0; i < v->nguests; i++) {
             machine_destroy(v->guests[i].interp);
-            free(v->guests[i].con.input);
-            free(v->guests[i].con.output);
+            console_free(&v->guests[i].con);
         }
         free(v->guests);
     }
     machine_destroy(v->real);
     free(v);
-}
-
-static uint8_t *copy_bytes(const uint8_t *src, size_t len, size_t cap)
-{
-    if (!src || cap == 0) return NULL;
-    uint8_t *dst = malloc(cap);
-    if (dst && len) memcpy(dst, src, len);
-    return dst;
 }
 
 struct vmm *vmm_clone(const struct vmm *v)
@@ -178,19 +169,15 @@ struct vmm *vmm_clone(const struct vmm *v)
         *g = *from;
         g->vmm = c;
         g->mem = machine_memory(c->real) + g->fmap.ext[0].hpa;
-        g->con.sink = NULL;
-        g->con.sink_ctx = NULL;
-        g->con.input = copy_bytes(from->con.input, from->con.input_len, from->con.input_cap);
-        g->con.output = copy_bytes(from->con.output, from->con.output_len, from->con.output_cap);
-        if (!g->con.input) g->con.input_cap = 0;
-        if (!g->con.output) g->con.output_cap = 0;
+        /* Its own console buffers, and no sink (the copy prints nothing). */
+        g->con = (struct console){0};
+        ok &= console_copy(&g->con, &from->con);
         g->interp = machine_create_on(g->mem, g->memsize, &c->interp_variant);
         if (!g->interp || !machine_restore(g->interp, from->interp)) {
             ok = false;
             continue;
         }
         machine_set_monitor(g->interp, &(struct machine_monitor){g, vmm_on_interp_trap});
-        ok &= (g->con.input || !from->con.input) && (g->con.output || !from->con.output);
     }
     if (!ok) {
         vmm_destroy(c);

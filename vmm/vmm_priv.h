@@ -15,6 +15,7 @@
 #ifndef TRAPEZE_VMM_PRIV_H
 #define TRAPEZE_VMM_PRIV_H
 
+#include "../machine/console.h"
 #include "vmm.h"
 
 /* Where a guest's next instructions run. */
@@ -24,17 +25,6 @@ enum vmm_place { PLACE_DIRECT, PLACE_INTERP };
  * the monitor) and a canary the attack tests check. */
 #define VMM_HOST_WORDS ISA_PAGE_WORDS
 #define VMM_CANARY 0xdead5afeu
-
-struct vmm_console {
-    uint8_t *input;
-    size_t input_len, input_pos, input_cap;
-    uint8_t *output;
-    size_t output_len, output_cap;
-    uint64_t output_dropped;
-    uint32_t ctrl; /* bit 0: raise IO interrupts on input */
-    void (*sink)(void *ctx, uint8_t byte);
-    void *sink_ctx;
-};
 
 struct vmm_guest {
     struct vmm *vmm;
@@ -54,7 +44,9 @@ struct vmm_guest {
      * region (machine_create_on), whose physical space is guest-physical. */
     struct machine *interp;
 
-    struct vmm_console con;
+    /* Its virtual console: the same device as the bare machine's. */
+    struct console con;
+    uint64_t output_dropped;
 
     /* Run state. */
     bool stopped;
@@ -151,7 +143,7 @@ enum machine_stop vmm_reflect(struct vmm_guest *g, enum isa_cause cause, unsigne
 /* A virtual interrupt the guest takes before its next instruction, or
  * CAUSE_NONE. */
 enum isa_cause vmm_pending_interrupt(const struct vmm_guest *g);
-bool vmm_console_io_pending(const struct vmm_console *c);
+/* A guest's port access, routed to its virtual devices (console.c). */
 uint32_t vmm_console_read(struct vmm_guest *g, uint32_t port);
 void vmm_console_write(struct vmm_guest *g, uint32_t port, uint32_t value);
 
