@@ -21,12 +21,7 @@
 ; The program avoids `srr` on purpose: x86like executes it in user mode too
 ; (it would reveal the real relocation), and this program is about popf.
 
-        .equ M, 1               ; PSW flags
-        .equ IE, 2
-        .equ OLD_PSW, 0         ; trap area words
-        .equ CAUSE, 5
-        .equ NEW_PSW, 8
-        .equ C_TIMER, 7
+        .include "lib/machine.inc"   ; M, IE, PG, the trap area, causes, save_regs
         .equ TICK, 37           ; instructions between timer interrupts
         .equ ROUNDS, 300        ; critical sections the main loop runs
         .equ KERNEL_SPACE, 0x4000      ; the kernel's address space (bound)

@@ -10,12 +10,7 @@
 ; The handler echoes each byte in upper case (to show that it, not a copy
 ; loop, did the work) and stops at a line holding only ".".
 
-        .equ M, 1               ; PSW flags
-        .equ IE, 2
-        .equ OLD_PSW, 0         ; trap area words
-        .equ CAUSE, 5
-        .equ NEW_PSW, 8
-        .equ C_IO, 8
+        .include "lib/machine.inc"   ; M, IE, PG, the trap area, causes, save_regs
 
 _start:
         la sp, stack_top

@@ -18,18 +18,7 @@
 ; A page-table entry: frame number in bits 31..8, W in bit 1, V in bit 0.
 ; The kernel itself runs unpaged: the trap area's new PSW has PG = 0.
 
-        .equ M, 1               ; PSW flags
-        .equ PG, 4
-        .equ PTE_V, 1           ; page-table entry bits
-        .equ PTE_W, 2
-        .equ OLD_PSW, 0         ; trap area words
-        .equ CAUSE, 5
-        .equ VALUE, 6
-        .equ NEW_PSW, 8
-        .equ C_MEM, 2           ; causes
-        .equ C_SVC, 5
-        .equ D_INVALID, 1       ; MEM details
-        .equ D_WRITE, 2
+        .include "lib/machine.inc"   ; M, IE, PG, the trap area, causes, save_regs
         .equ NPAGES, 64         ; page-table entries
         .equ USER_CODE, 0x1000  ; where the user program is, virtual = physical
         .equ HEAP, 0x2000       ; the user's array, N words
@@ -65,21 +54,7 @@ _start:
 
 ; ---- The trap handler.
 handler:
-        st r1, uregs+1(r0)
-        st r2, uregs+2(r0)
-        st r3, uregs+3(r0)
-        st r4, uregs+4(r0)
-        st r5, uregs+5(r0)
-        st r6, uregs+6(r0)
-        st r7, uregs+7(r0)
-        st r8, uregs+8(r0)
-        st r9, uregs+9(r0)
-        st r10, uregs+10(r0)
-        st r11, uregs+11(r0)
-        st r12, uregs+12(r0)
-        st r13, uregs+13(r0)
-        st r14, uregs+14(r0)
-        st r15, uregs+15(r0)
+        save_regs uregs
         la sp, stack_top
         ld r1, CAUSE(r0)
         andi r8, r1, 255        ; r8 = cause
@@ -196,21 +171,7 @@ the_end:
 
 ; resume: restore the user's registers and load its PSW.
 resume:
-        ld r1, uregs+1(r0)
-        ld r2, uregs+2(r0)
-        ld r3, uregs+3(r0)
-        ld r4, uregs+4(r0)
-        ld r5, uregs+5(r0)
-        ld r6, uregs+6(r0)
-        ld r7, uregs+7(r0)
-        ld r8, uregs+8(r0)
-        ld r9, uregs+9(r0)
-        ld r10, uregs+10(r0)
-        ld r11, uregs+11(r0)
-        ld r12, uregs+12(r0)
-        ld r13, uregs+13(r0)
-        ld r14, uregs+14(r0)
-        ld r15, uregs+15(r0)
+        restore_regs uregs
         lpsw OLD_PSW(r0)
 
 ; translate: r1 = the physical address of the user's virtual address r1,

@@ -19,14 +19,7 @@
 ;   +21         1 while the task is alive
 ;   +22         the task's name: the address of a string
 
-        .equ M, 1               ; PSW flags
-        .equ IE, 2
-        .equ OLD_PSW, 0         ; trap area words
-        .equ CAUSE, 5
-        .equ VALUE, 6
-        .equ NEW_PSW, 8
-        .equ C_SVC, 5
-        .equ C_TIMER, 7
+        .include "lib/machine.inc"   ; M, IE, PG, the trap area, causes, save_regs
         .equ SYS_EXIT, 0        ; system calls
         .equ SYS_PUTC, 1
         .equ SYS_PUTDEC, 2

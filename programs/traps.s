@@ -30,18 +30,7 @@
 ;   7 TIMER    the next instruction    0
 ;   8 IO       the next instruction    the port (not shown here: it needs input)
 
-        .equ M, 1               ; PSW flags: supervisor mode
-        .equ IE, 2              ;            interrupts enabled
-        .equ PG, 4              ;            paging on
-        .equ PTE_V, 1           ; page-table entry: valid
-        .equ PTE_W, 2           ;                   writable
-        .equ OLD_PSW, 0         ; trap area words
-        .equ CAUSE, 5
-        .equ VALUE, 6
-        .equ NEW_PSW, 8
-        .equ C_MEM, 2           ; cause numbers the handler tests
-        .equ C_SVC, 5
-        .equ C_TIMER, 7
+        .include "lib/machine.inc"   ; M, IE, PG, the trap area, causes, save_regs
         .equ TICKS, 100         ; the timer interval of part [12]
 
 _start:
@@ -237,21 +226,7 @@ user_end:
 ;   SVC 0 from user   the user program exits: continue at user_exited
 ;   return            restore r1..r15, lpsw 0(r0)
 handler:
-        st r1, saved+1(r0)
-        st r2, saved+2(r0)
-        st r3, saved+3(r0)
-        st r4, saved+4(r0)
-        st r5, saved+5(r0)
-        st r6, saved+6(r0)
-        st r7, saved+7(r0)
-        st r8, saved+8(r0)
-        st r9, saved+9(r0)
-        st r10, saved+10(r0)
-        st r11, saved+11(r0)
-        st r12, saved+12(r0)
-        st r13, saved+13(r0)
-        st r14, saved+14(r0)
-        st r15, saved+15(r0)
+        save_regs saved
         la sp, handler_stack_top  ; the interrupted sp may be a user's
         ld r1, ntraps(r0)
         addi r1, r1, 1
@@ -317,21 +292,7 @@ h_not_timer:
         jmp user_exited
 
 h_return:
-        ld r1, saved+1(r0)
-        ld r2, saved+2(r0)
-        ld r3, saved+3(r0)
-        ld r4, saved+4(r0)
-        ld r5, saved+5(r0)
-        ld r6, saved+6(r0)
-        ld r7, saved+7(r0)
-        ld r8, saved+8(r0)
-        ld r9, saved+9(r0)
-        ld r10, saved+10(r0)
-        ld r11, saved+11(r0)
-        ld r12, saved+12(r0)
-        ld r13, saved+13(r0)
-        ld r14, saved+14(r0)
-        ld r15, saved+15(r0)
+        restore_regs saved
         lpsw OLD_PSW(r0)        ; resume what the trap interrupted
 
 ; ---- Data.

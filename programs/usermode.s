@@ -22,12 +22,7 @@
 ;   | area | assembled (prog_primes, prog_out, ...)   |          | primes  |
 ;   +------+------------------------------------------+------ - -+---------+
 
-        .equ M, 1               ; PSW flag: supervisor mode
-        .equ OLD_PSW, 0         ; trap area words
-        .equ CAUSE, 5
-        .equ VALUE, 6
-        .equ NEW_PSW, 8
-        .equ C_SVC, 5
+        .include "lib/machine.inc"   ; M, IE, PG, the trap area, causes, save_regs
         .equ SYS_EXIT, 0        ; system call numbers
         .equ SYS_PUTC, 1
         .equ SYS_PUTS, 2
@@ -221,21 +216,7 @@ sp_bad:
         st r1, uregs+1(r0)      ; result: -1
 ; resume: back to the user program, at the instruction after its svc.
 resume:
-        ld r1, uregs+1(r0)
-        ld r2, uregs+2(r0)
-        ld r3, uregs+3(r0)
-        ld r4, uregs+4(r0)
-        ld r5, uregs+5(r0)
-        ld r6, uregs+6(r0)
-        ld r7, uregs+7(r0)
-        ld r8, uregs+8(r0)
-        ld r9, uregs+9(r0)
-        ld r10, uregs+10(r0)
-        ld r11, uregs+11(r0)
-        ld r12, uregs+12(r0)
-        ld r13, uregs+13(r0)
-        ld r14, uregs+14(r0)
-        ld r15, uregs+15(r0)
+        restore_regs uregs
         lpsw OLD_PSW(r0)
 
 ; kill: any trap but a known svc ends the program.

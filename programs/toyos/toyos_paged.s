@@ -19,9 +19,7 @@
 ; The difference shows with the scribbler: its write into its own code
 ; meets a read-only page, and it is killed (MEM, write-protect).
 
-        .equ PT_ENTRIES, 16     ; SPACE / 256
-        .equ PTE_V, 1
-        .equ PTE_W, 2
+        .equ PT_ENTRIES, 16     ; SPACE / 256 (PTE_V, PTE_W: lib/machine.inc)
 
         .include "kernel.inc"
 

@@ -14,14 +14,7 @@
 ; successful access found).  The handler prints cause, detail and value
 ; and goes on with the next attack.
 
-        .equ M, 1               ; PSW flags
-        .equ PG, 4
-        .equ PTE_V, 1
-        .equ PTE_W, 2
-        .equ OLD_PSW, 0
-        .equ CAUSE, 5
-        .equ VALUE, 6
-        .equ NEW_PSW, 8
+        .include "../lib/machine.inc"   ; M, IE, PG, the trap area, causes, save_regs
         .equ NPT, 8             ; entries of the forged page tables
 
 _start:

@@ -1,0 +1,68 @@
+/* programs/lib/machine.inc restates isa.h's constants for assembly programs;
+ * these tests fail the moment the two disagree. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../assembler/asm.h"
+#include "../../isa/isa.h"
+
+#define MACHINE_INC "programs/lib/machine.inc"
+
+static struct asm_image assemble(const char *source)
+{
+    struct asm_image img;
+    cr_assert_eq(asm_assemble_string(source, "programs/uses_machine_inc.s", &img, stderr), 0);
+    return img;
+}
+
+static void expect_symbol(const struct asm_image *img, const char *name, uint32_t value)
+{
+    uint32_t got;
+    cr_assert(asm_symbol_value(img, name, &got), MACHINE_INC " does not define %s", name);
+    cr_assert_eq(got, value, MACHINE_INC ": %s is %u, isa.h says %u", name, got, value);
+}
+
+Test(programs_lib, constants_are_those_of_isa_h)
+{
+    struct asm_image img = assemble(".include \"lib/machine.inc\"\nhalt\n");
+    expect_symbol(&img, "M", PSW_M);
+    expect_symbol(&img, "IE", PSW_IE);
+    expect_symbol(&img, "PG", PSW_PG);
+    expect_symbol(&img, "TP", PSW_TP);
+    expect_symbol(&img, "OLD_PSW", TRAP_OLD_PSW);
+    expect_symbol(&img, "CAUSE", TRAP_CAUSE);
+    expect_symbol(&img, "VALUE", TRAP_VALUE);
+    expect_symbol(&img, "NEW_PSW", TRAP_NEW_PSW);
+#define X(id, n, str) expect_symbol(&img, "C_" #id, CAUSE_##id);
+    ISA_CAUSES(X)
+#undef X
+    expect_symbol(&img, "D_BOUND", MEMF_BOUND);
+    expect_symbol(&img, "D_INVALID", MEMF_INVALID);
+    expect_symbol(&img, "D_WRITE", MEMF_WRITE);
+    expect_symbol(&img, "D_PHYSICAL", MEMF_PHYSICAL);
+    expect_symbol(&img, "PTE_V", PTE_V);
+    expect_symbol(&img, "PTE_W", PTE_W);
+    asm_image_free(&img);
+}
+
+Test(programs_lib, it_places_no_words)
+{
+    struct asm_image img = assemble(".include \"lib/machine.inc\"\nhalt\n");
+    cr_assert_eq(img.nsegments, 1);
+    cr_assert_eq(img.segments[0].count, 1, "only the halt: the include is names and macros");
+    asm_image_free(&img);
+}
+
+Test(programs_lib, save_and_restore_registers_1_to_15)
+{
+    struct asm_image img =
+        assemble(".include \"lib/machine.inc\"\nsave_regs 100\nrestore_regs area\narea: .space 16\n");
+    const uint32_t *w = img.segments[0].words;
+    uint32_t area = 16 + 30;
+    for (unsigned r = 1; r < ISA_NREGS; r++) {
+        cr_assert_eq(w[r - 1], isa_make_i(ISA_ST, r, 0, 100 + r), "save_regs, r%u", r);
+        cr_assert_eq(w[15 + r - 1], isa_make_i(ISA_LD, r, 0, area + r), "restore_regs, r%u", r);
+    }
+    asm_image_free(&img);
+}
