@@ -64,17 +64,17 @@ work:
         popf r0                 ; quiet for the report
         la r1, s_ticks
         ld r2, ticks(r0)
-        call report
+        call puts_dec
         la r1, s_inside
         ld r2, inside(r0)
-        call report
+        call puts_dec
         ld r2, counter(r0)      ; lost = ROUNDS + ticks - counter
         ld r3, ticks(r0)
         li r4, ROUNDS
         add r3, r3, r4
         sub r2, r3, r2
         la r1, s_lost
-        call report
+        call puts_dec
         la r1, s_mode
         call puts
         pushf r2                ; which mode am I in?
@@ -86,17 +86,6 @@ say_mode:
         call puts
         ld r1, inside(r0)       ; exit status: the interrupts that broke in
         halt
-
-; report: prints the string r1, the number r2 and a newline.
-report:
-        push lr
-        push r2
-        call puts
-        pop r1
-        call putdec
-        call newline
-        pop lr
-        ret
 
 ; ---- The timer interrupt handler: counts, checks, re-arms, returns.
 handler:

@@ -85,31 +85,21 @@ h_svc:  ld r9, 6(r0)
         beq r9, r10, part2
         la r1, s_bound          ; report and halt
         ld r2, by_detail+0(r0)
-        call report
+        call puts_dec
         la r1, s_invalid
         ld r2, by_detail+1(r0)
-        call report
+        call puts_dec
         la r1, s_write
         ld r2, by_detail+2(r0)
-        call report
+        call puts_dec
         la r1, s_phys
         ld r2, by_detail+3(r0)
-        call report
+        call puts_dec
         la r1, s_word13
         ld r2, 13(r0)
-        call report
+        call puts_dec
         li r1, 0
         halt
-
-report:
-        push lr
-        push r2
-        call puts
-        pop r1
-        call putdec
-        call newline
-        pop lr
-        ret
 
 memsize:   .word 0
 code_page: .word 0

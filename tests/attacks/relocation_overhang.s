@@ -59,24 +59,14 @@ handler:
 h_exit:
         la r1, s_bound
         ld r2, by_detail+0(r0)
-        call report
+        call puts_dec
         la r1, s_phys
         ld r2, by_detail+3(r0)
-        call report
+        call puts_dec
         ld r1, by_detail+1(r0)  ; status: faults of any other kind (0)
         ld r2, by_detail+2(r0)
         add r1, r1, r2
         halt
-
-report:
-        push lr
-        push r2
-        call puts
-        pop r1
-        call putdec
-        call newline
-        pop lr
-        ret
 
 user_psw:  .word 0, 0, 0, 0x7fffffff, 0
 by_detail: .word 0, 0, 0, 0
