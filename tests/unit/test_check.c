@@ -159,31 +159,30 @@ static void expect_theorems(const struct check_report *r, bool t1, bool t2, bool
 
 /* ---- The built-in variants ------------------------------------------------------ */
 
+/* Classifies a built-in variant and checks every row and every theorem. */
+static void expect_builtin(const char *name, const struct expect *rows, bool t1, bool t2, bool t3,
+                           const char *off1, const char *off3)
+{
+    struct isa_variant v = load(name);
+    struct check_report r = classify(&v, 1, STATES);
+    expect_rows(&r, rows);
+    expect_theorems(&r, t1, t2, t3, off1, off3, "");
+    check_report_free(&r);
+}
+
 Test(check_builtin, pg_is_virtualizable)
 {
-    struct isa_variant v = load("pg");
-    struct check_report r = classify(&v, 1, STATES);
-    expect_rows(&r, pg_rows);
-    expect_theorems(&r, true, true, true, "", "", "");
-    check_report_free(&r);
+    expect_builtin("pg", pg_rows, true, true, true, "", "");
 }
 
 Test(check_builtin, hybrid_fails_theorem1_on_popf_only)
 {
-    struct isa_variant v = load("hybrid");
-    struct check_report r = classify(&v, 1, STATES);
-    expect_rows(&r, hybrid_rows);
-    expect_theorems(&r, false, false, true, "popf", "", "");
-    check_report_free(&r);
+    expect_builtin("hybrid", hybrid_rows, false, false, true, "popf", "");
 }
 
 Test(check_builtin, x86like_fails_theorems_1_and_3)
 {
-    struct isa_variant v = load("x86like");
-    struct check_report r = classify(&v, 1, STATES);
-    expect_rows(&r, x86like_rows);
-    expect_theorems(&r, false, false, false, "pushf,popf,srr", "pushf,srr", "");
-    check_report_free(&r);
+    expect_builtin("x86like", x86like_rows, false, false, false, "pushf,popf,srr", "pushf,srr");
 }
 
 /* The systematic edge cases alone must find every verdict; random states
