@@ -14,14 +14,7 @@
 
 _start:
         la sp, stack_top
-        li r1, M                ; install the trap handler
-        st r1, NEW_PSW+0(r0)
-        la r1, handler
-        st r1, NEW_PSW+1(r0)
-        srr r2, r3
-        st r2, NEW_PSW+2(r0)
-        st r3, NEW_PSW+3(r0)
-        st r0, NEW_PSW+4(r0)
+        install_handler handler
         li r1, 1
         out r1, 2               ; console control: interrupts on input
         li r1, IE

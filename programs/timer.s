@@ -32,14 +32,7 @@
 
 _start:
         la sp, stack_top
-        li r1, M                ; install the trap handler
-        st r1, NEW_PSW+0(r0)
-        la r1, handler
-        st r1, NEW_PSW+1(r0)
-        srr r2, r3              ; r3 = memory size
-        st r2, NEW_PSW+2(r0)
-        st r3, NEW_PSW+3(r0)
-        st r0, NEW_PSW+4(r0)
+        install_handler handler
 
         la r1, tcb_a            ; create the two tasks
         la r2, task_a

@@ -19,14 +19,7 @@
 
 _start:
         la sp, stack_top
-        li r1, M                ; the handler
-        st r1, NEW_PSW+0(r0)
-        la r1, handler
-        st r1, NEW_PSW+1(r0)
-        srr r2, r3              ; r3 = this machine's memory size
-        st r2, NEW_PSW+2(r0)
-        st r3, NEW_PSW+3(r0)
-        st r0, NEW_PSW+4(r0)
+        install_handler handler
         st r3, memsize(r0)
 
         la r8, attacks          ; r8 = the next attack

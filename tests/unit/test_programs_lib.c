@@ -66,3 +66,25 @@ Test(programs_lib, save_and_restore_registers_1_to_15)
     }
     asm_image_free(&img);
 }
+
+Test(programs_lib, install_handler_writes_the_new_psw)
+{
+    struct asm_image img = assemble(".include \"lib/machine.inc\"\ninstall_handler there\nthere: halt\n");
+    const uint32_t *w = img.segments[0].words;
+    uint32_t there = 16 + 9; /* li of a known small value is one word; la is two */
+    const uint32_t expected[] = {
+        isa_make_i(ISA_ADDI, 1, 0, PSW_M),
+        isa_make_i(ISA_ST, 1, 0, TRAP_NEW_PSW + 0),
+        isa_make_i(ISA_LUI, 1, 0, there >> 16),
+        isa_make_i(ISA_ORI, 1, 1, there & 0xffff),
+        isa_make_i(ISA_ST, 1, 0, TRAP_NEW_PSW + 1),
+        isa_make_r(ISA_SRR, 2, 3, 0),
+        isa_make_i(ISA_ST, 2, 0, TRAP_NEW_PSW + 2),
+        isa_make_i(ISA_ST, 3, 0, TRAP_NEW_PSW + 3),
+        isa_make_i(ISA_ST, 0, 0, TRAP_NEW_PSW + 4),
+    };
+    cr_assert_eq(img.segments[0].count, 10);
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
+        cr_assert_eq(w[i], expected[i], "word %zu: 0x%08x, expected 0x%08x", i, w[i], expected[i]);
+    asm_image_free(&img);
+}
