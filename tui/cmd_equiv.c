@@ -413,6 +413,10 @@ int cmd_equiv(int argc, char **argv)
         goto out;
     }
     printf("not equivalent: %s under %s (--isa %s)\n", path, under, o.variant.name);
+    unsigned gave_up_level;
+    const char *gave_up;
+    if (q.x.s && stack_vmm_error(q.x.s, &gave_up_level, &gave_up))
+        printf("the asm VMM at level %u gave up: %s\n", gave_up_level, gave_up);
     /* When one side stopped first, the states differ at its last step. */
     q.bare_end = q.bare;
     q.x_end = q.x;

@@ -15,6 +15,7 @@
  * (vmm/stack.h): the summary adds a table with one line per level, --json
  * adds "stack", "levels": [...] and "real" (the real machine's counts).
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -479,10 +480,7 @@ static void level_json(struct json *j, const struct stack *s)
 
 static int run_stack(struct run_options *o)
 {
-    if (o->nprograms != 1) {
-        fprintf(stderr, "trapeze run: --stack runs one PROGRAM, got %zu\n", o->nprograms);
-        return CLI_EXIT_USAGE;
-    }
+    assert(o->nprograms == 1); /* cmd_run refuses anything else */
     if (o->trace == TRACE_INSNS) {
         fprintf(stderr, "trapeze run: --trace insns is not available with --stack (use --trace traps)\n");
         return CLI_EXIT_USAGE;
@@ -524,8 +522,9 @@ static int run_stack(struct run_options *o)
         json_object_end(&j);
         json_finish(&j);
     } else {
+        /* When a monitor gave up, that is why the guest stopped. */
         if (failed) fprintf(stderr, "trapeze: the asm VMM at level %u gave up: %s\n", level, message);
-        report_stop_line(stderr, "trapeze", &oc, o->max_steps);
+        else report_stop_line(stderr, "trapeze", &oc, o->max_steps);
         report_summary(stderr, &oc);
         level_table(stderr, s);
     }

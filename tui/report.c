@@ -61,7 +61,9 @@ const char *report_mem_detail_name(unsigned detail)
 
 static void describe_trap(FILE *out, const struct machine_trap *t)
 {
-    fprintf(out, "%s", isa_cause_name(t->cause));
+    const char *name = isa_cause_name(t->cause);
+    if (name) fprintf(out, "%s", name);
+    else fprintf(out, "cause %u", (unsigned)t->cause);
     if (t->cause == CAUSE_MEM) fprintf(out, " (%s)", report_mem_detail_name(t->detail));
     fprintf(out, " value 0x%" PRIx32 " at pc 0x%" PRIx32, t->value, t->old_psw.pc);
 }

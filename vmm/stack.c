@@ -840,6 +840,8 @@ bool stack_guest_last_trap(const struct stack *s, struct machine_trap *t)
     for (unsigned c = 0; c < CAUSE_COUNT; c++) total += traps[c];
     if (total == 0) return false;
     const uint32_t *e = mem_of(s, s->n);
+    /* An asm VMM that gave up before delivering left no record there. */
+    if (!isa_cause_name(e[TRAP_CAUSE] & 0xffu)) return false;
     *t = (struct machine_trap){.cause = e[TRAP_CAUSE] & 0xffu,
                                .detail = (e[TRAP_CAUSE] >> 8) & 0xffu,
                                .value = e[TRAP_VALUE],
