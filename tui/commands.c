@@ -8,6 +8,7 @@
  */
 #include "commands.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -1076,10 +1077,7 @@ int commands_parse_session(struct session_args *a, int argc, char **argv, bool a
         a->vmm_mode = (unsigned)a->run.vmm_mode;
     }
     if (a->run.stacked) {
-        if (a->run.vmm) {
-            fprintf(stderr, "trapeze %s: give --vmm or --stack, not both\n", cmd);
-            return 2;
-        }
+        assert(!a->run.vmm); /* run_options_parse refuses --vmm with --stack */
         a->monitor = ENGINE_MON_STACK;
     }
     if (a->run.nprograms > 1 || (!program_optional && a->run.nprograms == 0)) {

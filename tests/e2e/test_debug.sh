@@ -77,7 +77,9 @@ expect_status 0 "--help"
 expect_match out '\-x FILE' "--help names -x"
 
 # Interactive, in tmux: tab completion of commands, info topics and
-# labels, and the history.  Polls the screen, never the clock.
+# labels, and the history.  Polls the screen, never the clock.  tmux is a
+# dependency (make deps): without it these checks fail rather than vanish.
+command -v tmux >/dev/null || fail "tmux is missing (make deps): the interactive checks did not run"
 if command -v tmux >/dev/null; then
     sock=trapeze-test-$$
     tm() { tmux -L "$sock" "$@"; }
