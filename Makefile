@@ -35,7 +35,7 @@ SAN_CFLAGS     = $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=$(SANIT
 
 GEN_VARIANTS = build/gen/variants_builtin.c
 MAIN_SRC  = tui/main.c
-LIB_SRC   = $(sort $(wildcard isa/*.c isa/check/*.c machine/*.c assembler/*.c vmm/*.c labs/*.c) \
+LIB_SRC   = $(sort $(wildcard isa/*.c isa/check/*.c machine/*.c assembler/*.c vmm/*.c vmm/*/*.c labs/*.c) \
                    $(filter-out $(MAIN_SRC),$(wildcard tui/*.c))) $(GEN_VARIANTS)
 UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
 

@@ -134,6 +134,18 @@ enum isa_cause isa_cause_by_name(const char *name)
     return CAUSE_NONE;
 }
 
+const char *isa_mem_fault_name(unsigned detail)
+{
+    static const char *const names[] = {"bound", "invalid", "write", "physical"};
+    return detail < 4 ? names[detail] : "?";
+}
+
+const char *isa_mem_fault_phrase(unsigned detail)
+{
+    static const char *const names[] = {"bound", "invalid page", "write-protect", "physical"};
+    return detail < 4 ? names[detail] : "?";
+}
+
 /* ---- Variants ------------------------------------------------------------- */
 
 /* Generated at build time from the files isa/variants/NAME.var (see the Makefile), so the

@@ -175,6 +175,11 @@ enum isa_mem_fault {
     MEMF_PHYSICAL = 3, /* physical address beyond memory            */
 };
 
+/* "bound", "invalid", "write", "physical"; "?" for an unknown detail. */
+const char *isa_mem_fault_name(unsigned detail);
+/* "beyond the bound", "invalid page", ...; "?" for an unknown detail. */
+const char *isa_mem_fault_phrase(unsigned detail);
+
 /* "PRIV", ..., or NULL for an unknown cause number. */
 const char *isa_cause_name(unsigned cause);
 /* The cause with this name (case-insensitive), or CAUSE_NONE. */

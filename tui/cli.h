@@ -4,18 +4,29 @@
  * main.c holds the one table of subcommands (name, handler, summary); each
  * handler lives in its own cmd_*.c file, parses its own arguments, prints a
  * one-line error naming the place on bad input, and returns the process exit
- * status:
+ * status.  The tool's own outcomes have codes that no halting guest can give
+ * by accident (timeout(1)'s range); a guest's status above 119 is clamped:
  *
- *   0   success (for run: r1 at halt)
- *   2   bad input: command line, source, image or variant file
- *   3   the run stopped without halt: machine check, budget, unhandled trap
+ *   0..119  run: the guest halted with r1 = that value (0: success)
+ *   120     run: the guest halted with r1 outside 0..119 (the summary and
+ *           --json carry the full value)
+ *   121     equiv: not equivalent; check-isa: Theorem 1 fails for the variant
+ *   124     the --max-steps budget ran out before the guest halted (or the
+ *           monitors stalled)
+ *   125     bad input: command line, source, image, variant file, script
+ *   126     the guest's machine stopped without halting: machine check,
+ *           unhandled trap, or a monitor below it gave up
  */
 #ifndef TRAPEZE_CLI_H
 #define TRAPEZE_CLI_H
 
 #define CLI_EXIT_OK 0
-#define CLI_EXIT_USAGE 2
-#define CLI_EXIT_STOPPED 3
+#define CLI_EXIT_HALT_MAX 119
+#define CLI_EXIT_HALT_OTHER 120
+#define CLI_EXIT_DIFFERENT 121
+#define CLI_EXIT_BUDGET 124
+#define CLI_EXIT_USAGE 125
+#define CLI_EXIT_STOPPED 126
 
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);

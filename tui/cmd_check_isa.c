@@ -559,7 +559,7 @@ static int confirm(const struct check_cli *c, const struct check_report *r)
     struct check_confirm_row *rows = calloc(r->nrows, sizeof *rows);
     if (!rows) {
         fprintf(stderr, "trapeze check-isa: out of memory\n");
-        return CLI_EXIT_STOPPED;
+        return CLI_EXIT_USAGE;
     }
     size_t n = check_confirm(&c->variant, r, rows);
     printf("variant %s: each sensitive instruction in small guests that depend on it,\n"
@@ -607,7 +607,7 @@ static int confirm(const struct check_cli *c, const struct check_report *r)
     }
     if (n == 0) printf("\nno sensitive instruction: nothing to confirm\n");
     free(rows);
-    return consistent ? CLI_EXIT_OK : 1;
+    return consistent ? CLI_EXIT_OK : CLI_EXIT_DIFFERENT;
 }
 
 int cmd_check_isa(int argc, char **argv)
@@ -620,7 +620,7 @@ int cmd_check_isa(int argc, char **argv)
     struct check_report r;
     if (!check_classify(&c.variant, &c.opt, &r)) {
         fprintf(stderr, "trapeze check-isa: out of memory\n");
-        return CLI_EXIT_STOPPED;
+        return CLI_EXIT_USAGE;
     }
     if (c.explain) rc = explain(&c, &r);
     else if (c.confirm) rc = confirm(&c, &r);
@@ -630,7 +630,7 @@ int cmd_check_isa(int argc, char **argv)
         case OUT_JSON: print_json(&c, &r, NULL); break;
         case OUT_MARKDOWN: print_markdown(&r); break;
         }
-        rc = r.theorem1 ? CLI_EXIT_OK : 1;
+        rc = r.theorem1 ? CLI_EXIT_OK : CLI_EXIT_DIFFERENT;
     }
     check_report_free(&r);
     return rc;

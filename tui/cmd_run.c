@@ -1,21 +1,22 @@
 /*
- * cmd_run.c: `trapeze run`, a program on the bare machine, or one or more
- * programs as guests of the C VMM (--vmm MODE).
+ * cmd_run.c: `trapeze run`, a program on the bare machine or under a stack
+ * of monitors (--vmm, --stack, --depth), or several guests of the C VMM.
  *
- * Under --vmm every guest gets the whole --mem, the whole --input and its
- * own --max-steps budget; guest K's console output goes to stdout with
- * each line prefixed "[vmK] " when there are several guests (to stdout
- * unchanged for one), or to DIR/vmK.out with --out-dir.  The summary gives
- * each guest's run and its VMM accounting; --json gives, for one guest,
- * the run schema plus "vmm": {...}, and for several {"vmm": {...},
- * "guests": [...]} with one run-schema object per guest.  The exit status
- * is that of the first guest that did not halt with status 0, else 0.
+ * Every kind of run is one run (vmm/run/run.h).  Under the C VMM alone
+ * (--vmm MODE) several guests may run (--vms N copies, or several
+ * PROGRAMs): each gets the whole --mem, the whole --input and its own
+ * --max-steps budget; guest K's console output goes to stdout with each
+ * line prefixed "[vmK] " when there are several guests (to stdout
+ * unchanged for one), or to DIR/vmK.out with --out-dir.
  *
- * With --stack SPEC (or --depth N) one guest runs under a stack of monitors
- * (vmm/stack.h): the summary adds a table with one line per level, --json
- * adds "stack", "levels": [...] and "real" (the real machine's counts).
+ * The summary gives the program's run as a bare run would report it, then
+ * one line per level (instructions, traps, emulated, reflected,
+ * amplification) when there are monitors; --json gives the same as one
+ * object: the run schema, "stack", "levels", "real" and, under the C VMM,
+ * "vmm"; for several guests {"vmm": {...}, "status", "guests": [...]}.
+ * The exit status is that of the first guest that did not halt with
+ * status 0, else 0 (cli.h).
  */
-#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,120 +26,55 @@
 
 #include "../assembler/asm.h"
 #include "../machine/machine.h"
-#include "../vmm/stack.h"
-#include "../vmm/vmm.h"
+#include "../vmm/run/log.h"
+#include "../vmm/run/run.h"
 #include "cli.h"
 #include "json.h"
 #include "options.h"
 #include "report.h"
 
-/* The --trace observer: writes to stderr so stdout stays the guest's. */
+/* ---- Tracing ------------------------------------------------------------------------- */
+
+/* --trace: to stderr, so stdout stays the guests'. */
 struct tracer {
-    const struct asm_image *img;
+    const struct asm_image *img; /* the program (insns: bare only) */
+    struct run_log *log;         /* numbers the traps and counts them */
+    const struct run *run;
     FILE *out;
+    bool several;                /* prefix "vmK " */
 };
 
-static void print_place(FILE *out, const struct asm_image *img, uint32_t address)
-{
-    uint32_t offset;
-    const char *label = asm_symbol_near(img, address, &offset);
-    fprintf(out, "0x%06" PRIx32, address);
-    if (label && offset == 0) fprintf(out, " <%s>", label);
-    else if (label) fprintf(out, " <%s+%" PRIu32 ">", label, offset);
-}
-
-static const char *label_at(void *ctx, uint32_t address)
-{
-    return asm_symbol_at(ctx, address);
-}
+static const char *label_at(void *ctx, uint32_t address) { return asm_symbol_at(ctx, address); }
 
 static enum machine_verdict trace_insn(void *ctx, struct machine *m, uint32_t pc, uint32_t insn)
 {
     struct tracer *t = ctx;
-    char text[96];
+    char text[96], place[96];
+    struct psw p = machine_psw(m);
+    uint32_t pa;
+    unsigned detail;
+    bool has_pa = machine_translate(m, &p, pc, ACCESS_FETCH, &pa, &detail);
     isa_disassemble(insn, pc, label_at, (void *)t->img, text, sizeof text);
-    fprintf(t->out, "[%10" PRIu64 "] %c ", machine_steps(m),
-            (machine_psw(m).flags & PSW_M) ? 'S' : 'U');
-    print_place(t->out, t->img, pc);
-    fprintf(t->out, "  %s\n", text);
+    run_describe_place(t->run, 0, 0, pc, has_pa, pa, place, sizeof place);
+    fprintf(t->out, "[%10" PRIu64 "] %c %s  %s\n", machine_steps(m),
+            (machine_psw(m).flags & PSW_M) ? 'S' : 'U', place, text);
     return MACHINE_CONTINUE;
 }
 
-static enum machine_verdict trace_trap(void *ctx, struct machine *m, const struct machine_trap *trap)
+static enum machine_verdict trace_event(void *ctx, struct run *r, const struct run_event *e)
 {
     struct tracer *t = ctx;
-    fprintf(t->out, "[%10" PRIu64 "] trap %-5s", trap->step, isa_cause_name(trap->cause));
-    if (trap->cause == CAUSE_MEM) fprintf(t->out, " (%s)", report_mem_detail_name(trap->detail));
-    fprintf(t->out, " value 0x%" PRIx32 " from %s mode, saved pc ", trap->value,
-            (trap->old_psw.flags & PSW_M) ? "supervisor" : "user");
-    print_place(t->out, t->img, trap->old_psw.pc);
-    fprintf(t->out, " -> handler pc ");
-    print_place(t->out, t->img, machine_psw(m).pc);
-    fputc('\n', t->out);
+    uint64_t seq = run_log_add(t->log, e);
+    char line[320];
+    run_event_describe(r, e, seq, RUN_EVENT_FULL, line, sizeof line);
+    fprintf(t->out, "[%10" PRIu64 "] ", e->guest_step);
+    if (t->several) fprintf(t->out, "vm%u ", e->guest);
+    fprintf(t->out, "%s\n", line);
     return MACHINE_CONTINUE;
 }
 
-static void write_stdout(void *ctx, uint8_t byte)
-{
-    (void)ctx;
-    putchar(byte);
-    if (byte == '\n') fflush(stdout);
-}
+/* ---- Where each guest's console output goes ------------------------------------------------ */
 
-
-/* ---- The bare machine ------------------------------------------------------------ */
-
-static int run_bare(struct run_options *o)
-{
-    const char *path = o->programs[0];
-    struct asm_image img;
-    if (asm_load_program(path, &img, stderr) != 0) return CLI_EXIT_USAGE;
-    struct machine *m = machine_create(o->mem, &o->variant);
-    if (!m) {
-        fprintf(stderr, "trapeze run: cannot allocate %zu words of memory\n", o->mem);
-        asm_image_free(&img);
-        return CLI_EXIT_USAGE;
-    }
-    int rc = CLI_EXIT_USAGE;
-    if (!asm_image_place(&img, machine_memory(m), machine_memsize(m), 0)) {
-        fprintf(stderr, "%s: error: the program does not fit in %zu words of memory (--mem)\n",
-                path, o->mem);
-        goto out;
-    }
-    machine_reset(m, img.entry);
-    machine_feed_input(m, o->input, o->input_len);
-    if (!o->json) machine_set_output_sink(m, write_stdout, NULL);
-    struct tracer tracer = {&img, stderr};
-    if (o->trace != TRACE_NONE) {
-        struct machine_observer obs = {&tracer, o->trace == TRACE_INSNS ? trace_insn : NULL,
-                                       trace_trap};
-        machine_set_observer(m, &obs);
-    }
-
-    enum machine_stop stop = machine_run(m, o->max_steps);
-    fflush(stdout);
-    struct run_outcome outcome = report_outcome_of(m, stop);
-    if (o->json) {
-        struct json j;
-        json_init(&j, stdout);
-        json_object_begin(&j, NULL);
-        report_json_fields(&j, &outcome);
-        json_object_end(&j);
-        json_finish(&j);
-    } else {
-        report_stop_line(stderr, "trapeze", &outcome, o->max_steps);
-        report_summary(stderr, &outcome);
-    }
-    rc = report_exit_status(&outcome);
-out:
-    machine_destroy(m);
-    asm_image_free(&img);
-    return rc;
-}
-
-/* ---- Guests of the C VMM ------------------------------------------------------------ */
-
-/* Where one guest's console output goes. */
 struct guest_sink {
     unsigned index;
     FILE *file;      /* --out-dir: its own file            */
@@ -161,7 +97,8 @@ static void guest_byte(void *ctx, uint8_t byte)
         return;
     }
     if (!s->prefixed) {
-        write_stdout(NULL, byte);
+        putchar(byte);
+        if (byte == '\n') fflush(stdout);
         return;
     }
     s->line[s->len++] = (char)byte;
@@ -171,366 +108,257 @@ static void guest_byte(void *ctx, uint8_t byte)
     }
 }
 
-/* The guest's run as a bare run of it would be reported. */
-static struct run_outcome outcome_of_guest(const struct vmm *v, unsigned g)
+/* ---- Reports ------------------------------------------------------------------------------------ */
+
+static void level_table(FILE *out, const struct run *r, unsigned g, const char *prefix)
 {
-    struct run_outcome o = {0};
-    const struct vmm_vcpu *cpu = vmm_guest_vcpu(v, g);
-    o.stop = vmm_guest_stop(v, g);
-    memcpy(o.regs, cpu->reg, sizeof o.regs);
-    o.psw = cpu->psw;
-    o.instructions = vmm_guest_retired(v, g);
-    o.steps = vmm_guest_steps(v, g);
-    memcpy(o.traps, vmm_guest_stats(v, g)->traps, sizeof o.traps);
-    const struct machine_trap *t = vmm_guest_last_trap(v, g);
-    if (t) o.last_trap = *t, o.has_trap = true;
-    o.output = vmm_guest_output(v, g, &o.output_len);
-    return o;
+    fprintf(out, "%slevel  kind    %14s %10s %10s %10s %13s\n", prefix, "instructions", "traps",
+            "emulated", "reflected", "amplification");
+    for (unsigned L = 0; L < run_level_count(r); L++) {
+        struct run_level_counts k;
+        run_level_counts(r, g, L, &k);
+        fprintf(out, "%s%5u  %-6s  %14" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %13.2f\n",
+                prefix, L, k.kind, k.instructions, k.traps, k.emulated, k.reflected, k.amplification);
+    }
 }
 
-static void vmm_json(struct json *j, const struct vmm *v, unsigned g)
+/* The C VMM's own line, when level 0 is the C VMM. */
+static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *prefix)
 {
-    const struct vmm_stats *s = vmm_guest_stats(v, g);
+    const struct run_spec *spec = run_spec_of(r);
+    if (spec->n == 0 || spec->kind[0] != RUN_MONITOR_C) return;
+    struct run_level_counts k;
+    run_level_counts(r, g, 0, &k);
+    fprintf(out,
+            "%strapeze: vmm %s: %" PRIu64 " direct, %" PRIu64 " emulated (%" PRIu64
+            " interpreted), %" PRIu64 " reflected, %" PRIu64 " vmm entries; efficiency %.3f%%\n",
+            prefix, vmm_mode_name(spec->mode), k.direct, k.emulated, k.interpreted, k.reflected,
+            k.entries, 100.0 * k.efficiency);
+}
+
+static void vmm_json(struct json *j, const struct run *r, unsigned g)
+{
+    const struct run_spec *spec = run_spec_of(r);
+    if (spec->n == 0 || spec->kind[0] != RUN_MONITOR_C) return;
+    struct run_level_counts k;
+    run_level_counts(r, g, 0, &k);
     json_object_begin(j, "vmm");
-    json_string(j, "mode", vmm_mode_name(vmm_mode(v)));
-    json_uint(j, "direct", s->direct);
-    json_uint(j, "emulated", s->emulated);
-    json_uint(j, "interpreted", s->interpreted);
-    json_uint(j, "reflected", s->reflected);
-    json_uint(j, "entries", s->entries);
-    json_uint(j, "slices", s->scheduled);
-    json_double(j, "efficiency", vmm_efficiency(s));
+    json_string(j, "mode", vmm_mode_name(spec->mode));
+    json_uint(j, "direct", k.direct);
+    json_uint(j, "emulated", k.emulated);
+    json_uint(j, "interpreted", k.interpreted);
+    json_uint(j, "reflected", k.reflected);
+    json_uint(j, "entries", k.entries);
+    json_double(j, "efficiency", k.efficiency);
     json_object_end(j);
 }
 
-static void vmm_summary(FILE *out, const struct vmm *v, unsigned g)
-{
-    const struct vmm_stats *s = vmm_guest_stats(v, g);
-    fprintf(out,
-            "trapeze: vmm %s: %" PRIu64 " direct, %" PRIu64 " emulated (%" PRIu64
-            " interpreted), %" PRIu64 " reflected, %" PRIu64 " vmm entries; efficiency %.3f%%\n",
-            vmm_mode_name(vmm_mode(v)), s->direct, s->emulated, s->interpreted, s->reflected,
-            s->entries, 100.0 * vmm_efficiency(s));
-}
-
-/* --trace traps under the VMM: every event, with its handling. */
-struct vmm_tracer {
-    const struct asm_image *const *imgs; /* by guest */
-    FILE *out;
-    bool several;
-};
-
-static enum machine_verdict trace_event(void *ctx, struct vmm *v, const struct vmm_event *e)
-{
-    (void)v;
-    struct vmm_tracer *t = ctx;
-    if (e->how == VMM_SCHEDULED && !t->several) return MACHINE_CONTINUE;
-    const struct asm_image *img = t->imgs[e->guest];
-    fprintf(t->out, "[%10" PRIu64 "] vm%u ", e->step, e->guest);
-    if (e->how == VMM_SCHEDULED) {
-        fprintf(t->out, "scheduled at pc ");
-        print_place(t->out, img, e->pc);
-    } else if (e->how == VMM_STOPPED) {
-        fprintf(t->out, "stopped: %s at pc ", machine_stop_name(e->stop));
-        print_place(t->out, img, e->pc);
-    } else {
-        fprintf(t->out, "%-5s", isa_cause_name(e->cause) ? isa_cause_name(e->cause) : "?");
-        if (e->cause == CAUSE_MEM) fprintf(t->out, " (%s)", report_mem_detail_name(e->detail));
-        fprintf(t->out, " from %s mode%s at pc ", e->supervisor ? "supervisor" : "user",
-                e->interpreted ? " (interpreted)" : "");
-        print_place(t->out, img, e->pc);
-        if (e->insn) {
-            char text[96];
-            isa_disassemble(e->insn, e->pc, label_at, (void *)img, text, sizeof text);
-            fprintf(t->out, " %s", text);
-        } else if (e->how != VMM_ABSORBED) {
-            fprintf(t->out, " value 0x%" PRIx32, e->value);
-        }
-        fprintf(t->out, " -> %s", vmm_handling_name(e->how));
-    }
-    fputc('\n', t->out);
-    return MACHINE_CONTINUE;
-}
-
-static int run_vmm(struct run_options *o)
-{
-    const size_t nprog = o->nprograms;
-    if (o->vms && nprog > 1) {
-        fprintf(stderr, "trapeze run: --vms runs copies of one PROGRAM; got %zu programs\n", nprog);
-        return CLI_EXIT_USAGE;
-    }
-    if (o->trace == TRACE_INSNS) {
-        fprintf(stderr, "trapeze run: --trace insns is not available with --vmm (use --trace traps)\n");
-        return CLI_EXIT_USAGE;
-    }
-    const unsigned n = o->vms ? o->vms : (unsigned)nprog;
-    if (nprog > RUN_MAX_VMS) {
-        fprintf(stderr, "trapeze run: at most %u guests, got %zu programs\n", RUN_MAX_VMS, nprog);
-        return CLI_EXIT_USAGE;
-    }
-
-    int rc = CLI_EXIT_USAGE;
-    struct asm_image *imgs = calloc(nprog, sizeof *imgs);
-    const struct asm_image **by_guest = calloc(n, sizeof *by_guest);
-    struct guest_sink *sinks = calloc(n, sizeof *sinks);
-    struct vmm *v = NULL;
-    size_t loaded = 0;
-    if (!imgs || !by_guest || !sinks) goto out;
-    for (; loaded < nprog; loaded++)
-        if (asm_load_program(o->programs[loaded], &imgs[loaded], stderr) != 0) goto out;
-
-    struct vmm_config cfg = {o->vmm_mode, &o->variant, o->mem, n, 0};
-    v = vmm_create(&cfg);
-    if (!v) {
-        fprintf(stderr, "trapeze run: cannot allocate %u guests of %zu words (--mem, --vms)\n", n,
-                o->mem);
-        goto out;
-    }
-    if (o->out_dir && mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "trapeze run: --out-dir: cannot create '%s': %s\n", o->out_dir,
-                strerror(errno));
-        goto out;
-    }
-    for (unsigned g = 0; g < n; g++) {
-        const size_t p = o->vms ? 0 : g;
-        by_guest[g] = &imgs[p];
-        if (!asm_image_place(&imgs[p], vmm_guest_memory(v, g), o->mem, 0)) {
-            fprintf(stderr, "%s: error: the program does not fit in %zu words of memory (--mem)\n",
-                    o->programs[p], o->mem);
-            goto out;
-        }
-        vmm_guest_reset(v, g, imgs[p].entry);
-        vmm_feed_input(v, g, o->input, o->input_len);
-        struct guest_sink *s = &sinks[g];
-        s->index = g;
-        s->prefixed = n > 1;
-        if (o->out_dir) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/vm%u.out", o->out_dir, g);
-            s->file = fopen(path, "wb");
-            if (!s->file) {
-                fprintf(stderr, "trapeze run: --out-dir: cannot write '%s': %s\n", path,
-                        strerror(errno));
-                goto out;
-            }
-        }
-        if (!o->json || s->file) vmm_set_output_sink(v, g, guest_byte, s);
-    }
-    struct vmm_tracer tracer = {by_guest, stderr, n > 1};
-    if (o->trace == TRACE_TRAPS) vmm_set_observer(v, &(struct vmm_observer){&tracer, trace_event});
-
-    vmm_set_step_limit(v, o->max_steps);
-    vmm_run(v, UINT64_MAX);
-    for (unsigned g = 0; g < n; g++)
-        if (sinks[g].len) { /* a last line without its newline */
-            flush_line(&sinks[g]);
-            putchar('\n');
-        }
-    fflush(stdout);
-
-    rc = 0;
-    for (unsigned g = 0; g < n && rc == 0; g++) {
-        struct run_outcome oc = outcome_of_guest(v, g);
-        rc = report_exit_status(&oc);
-    }
-    if (o->json) {
-        struct json j;
-        json_init(&j, stdout);
-        json_object_begin(&j, NULL);
-        if (n == 1) {
-            struct run_outcome oc = outcome_of_guest(v, 0);
-            report_json_fields(&j, &oc);
-            vmm_json(&j, v, 0);
-        } else {
-            json_object_begin(&j, "vmm");
-            json_string(&j, "mode", vmm_mode_name(vmm_mode(v)));
-            json_uint(&j, "guests", n);
-            json_object_end(&j);
-            json_uint(&j, "status", (uint64_t)rc);
-            json_array_begin(&j, "guests");
-            for (unsigned g = 0; g < n; g++) {
-                struct run_outcome oc = outcome_of_guest(v, g);
-                json_object_begin(&j, NULL);
-                json_uint(&j, "guest", g);
-                json_string(&j, "program", o->programs[o->vms ? 0 : g]);
-                report_json_fields(&j, &oc);
-                vmm_json(&j, v, g);
-                json_object_end(&j);
-            }
-            json_array_end(&j);
-        }
-        json_object_end(&j);
-        json_finish(&j);
-    } else {
-        for (unsigned g = 0; g < n; g++) {
-            struct run_outcome oc = outcome_of_guest(v, g);
-            char who[32];
-            snprintf(who, sizeof who, n > 1 ? "[vm%u] trapeze" : "trapeze", g);
-            report_stop_line(stderr, who, &oc, o->max_steps);
-            if (n > 1) fprintf(stderr, "[vm%u] ", g);
-            report_summary(stderr, &oc);
-            if (n > 1) fprintf(stderr, "[vm%u] ", g);
-            vmm_summary(stderr, v, g);
-        }
-    }
-out:
-    for (unsigned g = 0; sinks && g < n; g++)
-        if (sinks[g].file) fclose(sinks[g].file);
-    vmm_destroy(v);
-    for (size_t i = 0; i < loaded; i++) asm_image_free(&imgs[i]);
-    free(imgs);
-    free(by_guest);
-    free(sinks);
-    return rc;
-}
-
-/* ---- A stack of monitors --------------------------------------------------------------- */
-
-/* --trace traps under a stack: every trap with the level it arose in and
- * the level whose handler took it.  Addresses are named with the guest's
- * labels at the guest's level and the asm VMM's below it. */
-struct stack_tracer {
-    FILE *out;
-    const struct stack *s;
-    const struct asm_image *guest;
-};
-
-static const char *level_kind(const struct stack *s, unsigned level)
-{
-    if (level >= stack_monitor_count(s)) return "guest";
-    return stack_kind_name(stack_spec_of(s)->kind[level]);
-}
-
-static void stack_trace(void *ctx, const struct stack_trap_event *e)
-{
-    static const char *const how[] = {"emulated", "reflected", "delivered"};
-    const struct stack_tracer *t = ctx;
-    const struct asm_image *img =
-        e->arose >= stack_monitor_count(t->s) ? t->guest : stack_vmm_image(t->s);
-    fprintf(t->out, "[%10" PRIu64 "] L%u %-5s %-5s", e->real_step, e->arose, level_kind(t->s, e->arose),
-            isa_cause_name(e->cause) ? isa_cause_name(e->cause) : "?");
-    if (e->cause == CAUSE_PRIV) {
-        char text[96];
-        isa_disassemble(e->value, e->pc, img ? label_at : NULL, (void *)img, text, sizeof text);
-        fprintf(t->out, " %s", text);
-    } else {
-        if (e->cause == CAUSE_MEM) fprintf(t->out, " (%s)", report_mem_detail_name(e->detail));
-        fprintf(t->out, " value 0x%" PRIx32, e->value);
-    }
-    fprintf(t->out, " at pc ");
-    if (img) print_place(t->out, img, e->pc);
-    else fprintf(t->out, "0x%06" PRIx32, e->pc);
-    fprintf(t->out, " -> %s %s L%u %s\n", how[e->how], e->how == STACK_EMULATED ? "by" : "to",
-            e->handled, level_kind(t->s, e->handled));
-}
-
-static struct run_outcome outcome_of_stack(const struct stack *s, enum machine_stop stop)
-{
-    struct run_outcome o = {0};
-    o.stop = stop;
-    for (unsigned r = 0; r < ISA_NREGS; r++) o.regs[r] = stack_guest_reg(s, r);
-    o.psw = stack_guest_psw(s);
-    o.instructions = stack_guest_instructions(s);
-    o.steps = stack_guest_steps(s);
-    stack_guest_traps(s, o.traps);
-    o.has_trap = stack_guest_last_trap(s, &o.last_trap);
-    o.output = stack_guest_output(s, &o.output_len);
-    return o;
-}
-
-static void level_table(FILE *out, const struct stack *s)
-{
-    fprintf(out, "level  kind    %14s %10s %10s %10s %13s\n", "instructions", "traps", "emulated",
-            "reflected", "amplification");
-    for (unsigned i = 0; i <= stack_monitor_count(s); i++) {
-        struct stack_level_stats l;
-        stack_level_stats(s, i, &l);
-        fprintf(out, "%5u  %-6s  %14" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %13.2f\n",
-                i, l.name, l.instructions, l.traps, l.emulated, l.reflected, l.amplification);
-    }
-}
-
-static void level_json(struct json *j, const struct stack *s)
+static void levels_json(struct json *j, const struct run *r, unsigned g)
 {
     char spec[96];
-    stack_spec_format(stack_spec_of(s), spec, sizeof spec);
+    run_spec_format(run_spec_of(r), spec, sizeof spec);
     json_string(j, "stack", spec);
     json_array_begin(j, "levels");
-    for (unsigned i = 0; i <= stack_monitor_count(s); i++) {
-        struct stack_level_stats l;
-        stack_level_stats(s, i, &l);
+    for (unsigned L = 0; L < run_level_count(r); L++) {
+        struct run_level_counts k;
+        run_level_counts(r, g, L, &k);
         json_object_begin(j, NULL);
-        json_uint(j, "level", i);
-        json_string(j, "kind", l.name);
-        json_uint(j, "instructions", l.instructions);
-        json_uint(j, "traps", l.traps);
-        json_uint(j, "emulated", l.emulated);
-        json_uint(j, "interpreted", l.interpreted);
-        json_uint(j, "reflected", l.reflected);
-        json_double(j, "amplification", l.amplification);
+        json_uint(j, "level", L);
+        json_string(j, "kind", k.kind);
+        json_uint(j, "instructions", k.instructions);
+        json_uint(j, "traps", k.traps);
+        json_uint(j, "emulated", k.emulated);
+        json_uint(j, "interpreted", k.interpreted);
+        json_uint(j, "reflected", k.reflected);
+        json_double(j, "amplification", k.amplification);
         json_object_end(j);
     }
     json_array_end(j);
-    const struct machine *real = stack_real_machine_const(s);
+    const struct machine *real = run_real_machine(r);
     json_object_begin(j, "real");
     json_uint(j, "instructions", machine_stats(real)->retired);
     json_uint(j, "steps", machine_steps(real));
     json_object_end(j);
 }
 
-static int run_stack(struct run_options *o)
+/* Guest g's report fields: the run schema, its levels, a monitor that gave up. */
+static void guest_json(struct json *j, const struct run *r, unsigned g)
 {
-    assert(o->nprograms == 1); /* cmd_run refuses anything else */
-    if (o->trace == TRACE_INSNS) {
-        fprintf(stderr, "trapeze run: --trace insns is not available with --stack (use --trace traps)\n");
-        return CLI_EXIT_USAGE;
-    }
-    const char *path = o->programs[0];
-    struct asm_image img;
-    if (asm_load_program(path, &img, stderr) != 0) return CLI_EXIT_USAGE;
-    struct stack_config cfg = {o->stack, &o->variant, o->mem, NULL, true};
-    char err[STACK_ERROR_SIZE];
-    struct stack *s = stack_create(&cfg, &img, err);
-    if (!s) {
-        fprintf(stderr, "trapeze run: %s\n", err);
-        asm_image_free(&img);
-        return CLI_EXIT_USAGE;
-    }
-    stack_feed_input(s, o->input, o->input_len);
-    if (!o->json) stack_set_output_sink(s, write_stdout, NULL);
-    struct stack_tracer tracer = {stderr, s, &img};
-    if (o->trace == TRACE_TRAPS) stack_set_trap_hook(s, stack_trace, &tracer);
-    enum machine_stop stop = stack_run(s, o->max_steps);
-    fflush(stdout);
-    struct run_outcome oc = outcome_of_stack(s, stop);
+    struct run_outcome oc = report_outcome_of_run(r, g);
+    report_json_fields(j, &oc);
+    if (run_level_count(r) > 1) levels_json(j, r, g);
+    vmm_json(j, r, g);
     unsigned level;
     const char *message;
-    const bool failed = stack_vmm_error(s, &level, &message);
-    if (o->json) {
-        struct json j;
-        json_init(&j, stdout);
-        json_object_begin(&j, NULL);
-        report_json_fields(&j, &oc);
-        level_json(&j, s);
-        if (stack_c_vmm(s)) vmm_json(&j, stack_c_vmm(s), 0);
-        if (failed) {
-            json_object_begin(&j, "vmm_error");
-            json_uint(&j, "level", level);
-            json_string(&j, "message", message);
-            json_object_end(&j);
-        }
-        json_object_end(&j);
-        json_finish(&j);
-    } else {
-        /* When a monitor gave up, that is why the guest stopped. */
-        if (failed) fprintf(stderr, "trapeze: the asm VMM at level %u gave up: %s\n", level, message);
-        else report_stop_line(stderr, "trapeze", &oc, o->max_steps);
-        report_summary(stderr, &oc);
-        level_table(stderr, s);
+    if (run_monitor_error(r, g, &level, &message)) {
+        json_object_begin(j, "vmm_error");
+        json_uint(j, "level", level);
+        json_string(j, "message", message);
+        json_object_end(j);
     }
-    int rc = report_exit_status(&oc);
-    stack_destroy(s);
-    asm_image_free(&img);
+    if (run_stalled(r, g)) json_bool(j, "stalled", true);
+}
+
+static void guest_summary(FILE *out, const struct run *r, unsigned g, bool several, uint64_t max_steps)
+{
+    struct run_outcome oc = report_outcome_of_run(r, g);
+    char who[32], prefix[16] = "";
+    if (several) snprintf(prefix, sizeof prefix, "[vm%u] ", g);
+    snprintf(who, sizeof who, "%strapeze", prefix);
+    unsigned level;
+    const char *message;
+    /* When a monitor gave up or stalled, that is why the program stopped. */
+    if (run_monitor_error(r, g, &level, &message))
+        fprintf(out, "%s: the asm VMM at L%u gave up: %s\n", who, level, message);
+    else if (run_stalled(r, g))
+        fprintf(out, "%s: stalled: the monitors ran %llu steps without a step of the program "
+                     "(does the variant let a monitor's own system instructions run in user mode?)\n",
+                who, (unsigned long long)RUN_STALL_UNITS);
+    else report_stop_line(out, who, &oc, max_steps);
+    fprintf(out, "%s", prefix);
+    report_summary(out, &oc);
+    vmm_summary(out, r, g, prefix);
+    if (run_level_count(r) > 1) level_table(out, r, g, prefix);
+}
+
+/* ---- The command ---------------------------------------------------------------------------------- */
+
+struct run_job {
+    struct run_options *o;
+    unsigned nguests;
+    struct asm_image *imgs;             /* one per PROGRAM */
+    const struct asm_image **by_guest;  /* the image of each guest */
+    struct guest_sink *sinks;
+    size_t loaded;
+    struct run *run;
+    struct run_log *log;
+};
+
+static void job_free(struct run_job *j)
+{
+    for (unsigned g = 0; j->sinks && g < j->nguests; g++)
+        if (j->sinks[g].file) fclose(j->sinks[g].file);
+    run_destroy(j->run);
+    run_log_destroy(j->log);
+    for (size_t i = 0; i < j->loaded; i++) asm_image_free(&j->imgs[i]);
+    free(j->imgs);
+    free(j->by_guest);
+    free(j->sinks);
+}
+
+/* Sets up each guest's console output. */
+static bool open_sinks(struct run_job *j)
+{
+    const struct run_options *o = j->o;
+    if (o->out_dir && mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "trapeze run: --out-dir: cannot create '%s': %s\n", o->out_dir, strerror(errno));
+        return false;
+    }
+    for (unsigned g = 0; g < j->nguests; g++) {
+        struct guest_sink *s = &j->sinks[g];
+        s->index = g;
+        s->prefixed = j->nguests > 1;
+        if (o->out_dir) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/vm%u.out", o->out_dir, g);
+            s->file = fopen(path, "wb");
+            if (!s->file) {
+                fprintf(stderr, "trapeze run: --out-dir: cannot write '%s': %s\n", path, strerror(errno));
+                return false;
+            }
+        }
+        if (!o->json || s->file) run_set_output_sink(j->run, g, guest_byte, s);
+    }
+    return true;
+}
+
+static int run_job(struct run_job *j)
+{
+    struct run_options *o = j->o;
+    const size_t nprog = o->nprograms;
+    j->nguests = o->vms ? o->vms : (unsigned)nprog;
+    j->imgs = calloc(nprog, sizeof *j->imgs);
+    j->by_guest = calloc(j->nguests, sizeof *j->by_guest);
+    j->sinks = calloc(j->nguests, sizeof *j->sinks);
+    if (!j->imgs || !j->by_guest || !j->sinks) {
+        fprintf(stderr, "trapeze run: out of memory\n");
+        return CLI_EXIT_USAGE;
+    }
+    for (; j->loaded < nprog; j->loaded++)
+        if (asm_load_program(o->programs[j->loaded], &j->imgs[j->loaded], stderr) != 0)
+            return CLI_EXIT_USAGE;
+    for (unsigned g = 0; g < j->nguests; g++) j->by_guest[g] = &j->imgs[o->vms ? 0 : g];
+
+    struct run_config cfg = {o->spec, &o->variant, o->mem, j->nguests, NULL};
+    char err[RUN_ERROR_SIZE];
+    j->run = run_create(&cfg, j->by_guest, err);
+    if (!j->run) {
+        /* A program that does not fit names itself, like the assembler's errors. */
+        if (strncmp(err, "the program does not fit", 24) == 0) fprintf(stderr, "%s: error: %s\n", o->programs[0], err);
+        else fprintf(stderr, "trapeze run: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    for (unsigned g = 0; g < j->nguests; g++) run_feed_input(j->run, g, o->input, o->input_len);
+    if (!open_sinks(j)) return CLI_EXIT_USAGE;
+
+    struct tracer tracer = {j->by_guest[0], NULL, j->run, stderr, j->nguests > 1};
+    if (o->trace == TRACE_TRAPS) {
+        j->log = tracer.log = run_log_create(1);
+        if (!j->log) return CLI_EXIT_USAGE;
+        run_set_hooks(j->run, &(struct run_hooks){&tracer, trace_event, NULL});
+    } else if (o->trace == TRACE_INSNS) {
+        run_set_insn_observer(j->run, &(struct machine_observer){&tracer, trace_insn, NULL});
+        j->log = tracer.log = run_log_create(1);
+        if (!j->log) return CLI_EXIT_USAGE;
+        run_set_hooks(j->run, &(struct run_hooks){&tracer, trace_event, NULL});
+    }
+
+    run_go(j->run, o->max_steps);
+    for (unsigned g = 0; g < j->nguests; g++)
+        if (j->sinks[g].len) { /* a last line without its newline */
+            flush_line(&j->sinks[g]);
+            putchar('\n');
+        }
+    fflush(stdout);
+
+    int rc = 0;
+    for (unsigned g = 0; g < j->nguests && rc == 0; g++) {
+        struct run_outcome oc = report_outcome_of_run(j->run, g);
+        rc = report_exit_status(&oc);
+    }
+    if (o->json) {
+        struct json js;
+        json_init(&js, stdout);
+        json_object_begin(&js, NULL);
+        if (j->nguests == 1) {
+            guest_json(&js, j->run, 0);
+        } else {
+            json_object_begin(&js, "vmm");
+            json_string(&js, "mode", vmm_mode_name(o->spec.mode));
+            json_uint(&js, "guests", j->nguests);
+            json_object_end(&js);
+            json_uint(&js, "status", (uint64_t)rc);
+            json_array_begin(&js, "guests");
+            for (unsigned g = 0; g < j->nguests; g++) {
+                json_object_begin(&js, NULL);
+                json_uint(&js, "guest", g);
+                json_string(&js, "program", o->programs[o->vms ? 0 : g]);
+                guest_json(&js, j->run, g);
+                json_object_end(&js);
+            }
+            json_array_end(&js);
+        }
+        json_object_end(&js);
+        json_finish(&js);
+    } else {
+        for (unsigned g = 0; g < j->nguests; g++)
+            guest_summary(stderr, j->run, g, j->nguests > 1, o->max_steps);
+        if (j->log) {
+            fprintf(stderr, "trapeze: %" PRIu64 " traps: arose at -> handled by, how\n",
+                    run_log_total(j->log));
+            run_log_print_counts(stderr, j->run, run_log_counts(j->log), "  ");
+        }
+    }
     return rc;
 }
 
@@ -538,25 +366,31 @@ int cmd_run(int argc, char **argv)
 {
     struct run_options o;
     int rc = run_options_parse(&o, argc, argv,
-                               "Runs PROGRAM (a .s source or an image) on the bare machine, with\n"
-                               "--vmm as guest(s) of the C VMM (--vms N copies, or several PROGRAMs),\n"
-                               "or with --stack/--depth under a stack of monitors.\n"
-                               "Guest console output goes to stdout; the exit status is r1 at halt,\n"
-                               "3 when the run stops otherwise (machine check, budget, unhandled trap).",
-                               "PROGRAM...");
+                               "Runs PROGRAM (a .s source or an image) on the bare machine, under\n"
+                               "the C VMM (--vmm; --vms N copies, or several PROGRAMs), or under a\n"
+                               "stack of monitors (--stack, --depth).  Guest console output goes to\n"
+                               "stdout; the summary (or --json) to stderr (stdout).  Exit status: r1\n"
+                               "at halt, else one of the tool's own (trapeze(1), EXIT STATUS).",
+                               "PROGRAM...", OPTS_RUN);
     if (rc) {
         run_options_free(&o);
         return rc == 1 ? CLI_EXIT_OK : rc;
     }
-    if (!o.vmm && (o.vms || o.out_dir)) {
-        fprintf(stderr, "trapeze run: %s needs --vmm\n", o.vms ? "--vms" : "--out-dir");
+    const bool c_alone = o.spec.n == 1 && o.spec.kind[0] == RUN_MONITOR_C;
+    if (o.vms && o.nprograms > 1) {
+        fprintf(stderr, "trapeze run: --vms runs copies of one PROGRAM; got %zu programs\n", o.nprograms);
         rc = CLI_EXIT_USAGE;
-    } else if (o.nprograms == 0 || (!o.vmm && o.nprograms != 1)) {
+    } else if (o.nprograms == 0 || (!c_alone && o.nprograms != 1)) {
         fprintf(stderr, "trapeze run: expected one PROGRAM%s, got %zu (see trapeze run --help)\n",
-                o.vmm ? " or more" : "", o.nprograms);
+                c_alone ? " or more" : "", o.nprograms);
+        rc = CLI_EXIT_USAGE;
+    } else if (o.nprograms > RUN_MAX_VMS) {
+        fprintf(stderr, "trapeze run: at most %u guests, got %zu programs\n", RUN_MAX_VMS, o.nprograms);
         rc = CLI_EXIT_USAGE;
     } else {
-        rc = o.stacked ? run_stack(&o) : o.vmm ? run_vmm(&o) : run_bare(&o);
+        struct run_job j = {.o = &o};
+        rc = run_job(&j);
+        job_free(&j);
     }
     run_options_free(&o);
     return rc;

@@ -8,7 +8,6 @@
  */
 #include "commands.h"
 
-#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +16,7 @@
 #include <string.h>
 
 #include "../vmm/vmm.h"
+#include "cli.h"
 
 #define MAX_ARGS 8
 #define LINE_MAX_LEN 512
@@ -32,9 +32,7 @@ static const char *const break_words[] = {"trap", "mode", "level", NULL};
 
 void commands_level_name(const struct engine *e, unsigned L, char *buf, size_t size)
 {
-    struct engine_level lv;
-    engine_level(e, L, &lv);
-    snprintf(buf, size, "L%u %s", L, lv.name);
+    engine_level_name(e, L, buf, size);
 }
 
 void commands_format_flags(uint32_t flags, char *buf, size_t size)
@@ -53,69 +51,35 @@ void commands_format_place(const struct engine *e, unsigned L, uint32_t va, char
     else snprintf(buf, size, "0x%06" PRIx32, va);
 }
 
-static const char *short_level(const struct engine *e, unsigned L, char *buf, size_t size)
+void commands_format_trap(const struct engine *e, uint64_t seq, bool compact, char *buf, size_t size)
 {
-    struct engine_level lv;
-    engine_level(e, L, &lv);
-    const char *kind = lv.kind == ENGINE_LEVEL_MACHINE  ? "machine"
-                       : lv.kind == ENGINE_LEVEL_CVMM   ? "C VMM"
-                       : lv.kind == ENGINE_LEVEL_ASMVMM ? "asm VMM"
-                                                        : "guest";
-    snprintf(buf, size, "L%u %s", L, kind);
-    return buf;
+    engine_describe_trap(e, seq, compact, buf, size);
 }
 
-void commands_format_trap(const struct engine *e, const struct engine_trap *t, bool compact,
-                          char *buf, size_t size)
+void commands_format_state(const struct engine *e, unsigned L, char *buf, size_t size)
 {
-    char cause[32], what[80] = "", by[24];
-    if (t->cause == CAUSE_MEM)
-        snprintf(cause, sizeof cause, "MEM/%s",
-                 t->detail == MEMF_INVALID    ? "invalid"
-                 : t->detail == MEMF_WRITE    ? "write"
-                 : t->detail == MEMF_PHYSICAL ? "phys"
-                                              : "bound");
-    else snprintf(cause, sizeof cause, "%s", isa_cause_name(t->cause) ? isa_cause_name(t->cause) : "?");
-    if (t->has_insn && !compact) {
-        char text[64];
-        uint32_t at = (t->cause == CAUSE_SVC || t->cause == CAUSE_HCALL) ? t->pc - 1 : t->pc;
-        isa_disassemble(t->insn, at, NULL, NULL, text, sizeof text);
-        snprintf(what, sizeof what, " (%s)", text);
-    } else if (t->has_insn) {
-        char text[64];
-        isa_disassemble(t->insn, t->pc, NULL, NULL, text, sizeof text);
-        char *sp = strchr(text, ' ');
-        if (sp) *sp = '\0';
-        snprintf(what, sizeof what, " %s", text);
+    struct run_level_view v;
+    engine_level(e, L, &v);
+    char who[64];
+    commands_level_name(e, v.running, who, sizeof who);
+    switch (v.state) {
+    case RUN_LEVEL_RUNNING:
+        snprintf(buf, size, "running%s", v.place == VMM_PLACE_INTERPRETED ? ", interpreted" : "");
+        break;
+    case RUN_LEVEL_WAITING:
+        snprintf(buf, size, "waiting: %s runs", who);
+        break;
+    case RUN_LEVEL_SUSPENDED:
+        snprintf(buf, size, "suspended: %s is handling its trap; shown as at its step %" PRIu64, who,
+                 v.as_of);
+        break;
+    case RUN_LEVEL_NOT_STARTED:
+        snprintf(buf, size, "not started: %s is starting it", who);
+        break;
+    case RUN_LEVEL_STOPPED:
+        snprintf(buf, size, "stopped: %s", machine_stop_name(v.stop));
+        break;
     }
-    short_level(e, t->handler, by, sizeof by);
-    if (compact) {
-        snprintf(buf, size, "%3" PRIu64 " %-9s %-5s L%u%c %06" PRIx32 "->L%u %s", t->seq, cause,
-                 what[0] ? what + 1 : "", t->level, t->supervisor ? 'S' : 'U', t->pc, t->handler,
-                 engine_how_name(t->how));
-        return;
-    }
-    char place[96];
-    uint32_t off;
-    const char *label = t->has_pc_phys ? engine_label_near(e, t->level, t->pc_phys, &off) : NULL;
-    if (label && off) snprintf(place, sizeof place, "0x%06" PRIx32 " <%s+%" PRIu32 ">", t->pc, label, off);
-    else if (label) snprintf(place, sizeof place, "0x%06" PRIx32 " <%s>", t->pc, label);
-    else snprintf(place, sizeof place, "0x%06" PRIx32, t->pc);
-    /* The path: from the level it arose at, through the monitors that
-     * passed it up, to the one that handled it. */
-    char handling[128], path[32] = "";
-    if (t->via != ENGINE_NO_LEVEL && t->via != t->handler)
-        snprintf(path, sizeof path, "L%u%s -> ", t->via, t->handler > t->via + 1 ? " ..." : "");
-    if (t->how == ENGINE_HW)
-        snprintf(handling, sizeof handling, "its own handler (hardware trap)");
-    else if (t->how == ENGINE_EMULATED)
-        snprintf(handling, sizeof handling, "%s%s: emulated", path, by);
-    else
-        snprintf(handling, sizeof handling, "%s%s: %s to L%u's handler", path, by,
-                 engine_how_name(t->how), t->target);
-    snprintf(buf, size, "trap %" PRIu64 ": %s%s at L%u, %s%s -> %s; saved pc %s", t->seq, cause, what,
-             t->level, t->supervisor ? "supervisor" : "user", t->interpreted ? " (interpreted)" : "",
-             handling, place);
 }
 
 /* ---- Operands --------------------------------------------------------------------------- */
@@ -228,22 +192,26 @@ static void report_console(struct cmd_ctx *c)
     c->console_shown = upto;
 }
 
-/* "L2 0x000018 <_start+8>: st r2, 10(r0)    [traps.s:61]" */
+/* "L2 0x000018 <_start+8>: st r2, 10(r0)    [traps.s:61]", with the
+ * level's state when it does not run; a waiting monitor shows what runs. */
 static void report_location(struct cmd_ctx *c, unsigned L)
 {
     unsigned code = engine_code_level(c->e, L);
-    struct engine_level lv;
-    engine_level(c->e, code, &lv);
-    if (!lv.active) code = engine_running_level(c->e); /* it waits: show what runs */
+    struct run_level_view v;
+    engine_level(c->e, code, &v);
+    if (v.state == RUN_LEVEL_WAITING) code = v.running;
     uint32_t pc, pa;
     if (!engine_pc(c->e, code, &pc)) return;
-    char place[96], text[96], where[64] = "";
+    char place[96], text[96], where[64] = "", state[160] = "";
     commands_format_place(c->e, code, pc, place, sizeof place);
     engine_disassemble(c->e, code, pc, NULL, text, sizeof text);
     if (engine_translate(c->e, code, pc, &pa, NULL))
         engine_source_line(c->e, code, pa, where, sizeof where, NULL);
+    engine_level(c->e, code, &v);
+    if (v.state != RUN_LEVEL_RUNNING) commands_format_state(c->e, code, state, sizeof state);
     fprintf(c->out, "L%u %s: %s", code, place, text);
     if (*where) fprintf(c->out, "    [%s]", where);
+    if (*state) fprintf(c->out, "    (%s)", state);
     fputc('\n', c->out);
 }
 
@@ -255,11 +223,10 @@ static void report_traps(struct cmd_ctx *c, uint64_t first, uint64_t last)
                 last - first + 1 - REPORT_TRAPS);
         first = last - REPORT_TRAPS + 1;
     }
-    char buf[256];
+    char buf[320];
     for (uint64_t s = first; s <= last; s++) {
-        const struct engine_trap *t = engine_trap_get(c->e, s);
-        if (!t) continue;
-        commands_format_trap(c->e, t, false, buf, sizeof buf);
+        if (!engine_trap_get(c->e, s)) continue;
+        commands_format_trap(c->e, s, false, buf, sizeof buf);
         fprintf(c->out, "%s\n", buf);
     }
 }
@@ -279,6 +246,7 @@ static void stop_text(struct cmd_ctx *c, const struct engine_result *r, char *bu
         if (b && b->kind == ENGINE_BREAK_TRAP) snprintf(what, sizeof what, " (trap)");
         else if (b && b->kind == ENGINE_BREAK_MODE) snprintf(what, sizeof what, " (mode of L%u changed)", b->level);
         else if (b && b->kind == ENGINE_BREAK_LEVEL) snprintf(what, sizeof what, " (L%u got control)", b->level);
+        else if (b && b->kind == ENGINE_BREAK_ADDR) snprintf(what, sizeof what, " (L%u)", b->level);
         snprintf(buf, size, "breakpoint %u%s", r->breakpoint, what);
         break;
     }
@@ -289,8 +257,13 @@ static void stop_text(struct cmd_ctx *c, const struct engine_result *r, char *bu
         }
         break;
     case ENGINE_BUDGET:
-        snprintf(buf, size, "stopped: the budget of %" PRIu64 " steps is spent (--max-steps)",
+        snprintf(buf, size, "stopped: the budget of %" PRIu64 " steps of the program is spent (--max-steps)",
                  engine_max_steps(c->e));
+        break;
+    case ENGINE_STALLED:
+        snprintf(buf, size, "stopped: the monitors ran %llu steps without a step of the program "
+                 "(does the variant let a monitor's own system instructions run in user mode?)",
+                 (unsigned long long)RUN_STALL_UNITS);
         break;
     case ENGINE_AT_START: snprintf(buf, size, "at the start of the history"); break;
     case ENGINE_FAILED: snprintf(buf, size, "error: cannot go there (out of memory?)"); break;
@@ -311,8 +284,8 @@ static void report(struct cmd_ctx *c, const struct engine_result *r, uint64_t fi
 {
     c->status[0] = '\0';
     uint64_t last = engine_trap_total(c->e);
-    const struct engine_trap *t = last >= first_trap ? engine_trap_get(c->e, last) : NULL;
-    if (t) commands_format_trap(c->e, t, false, c->status, sizeof c->status);
+    if (last >= first_trap && engine_trap_get(c->e, last))
+        commands_format_trap(c->e, last, false, c->status, sizeof c->status);
     report_console(c);
     report_traps(c, first_trap, engine_trap_total(c->e));
     report_stop(c, r);
@@ -359,7 +332,7 @@ void commands_interrupt(struct cmd_ctx *c)
     c->repeat_left = 0;
     struct engine_result r = {ENGINE_DONE, 0, c->first_trap, engine_trap_total(c->e), 0};
     report(c, &r, c->first_trap);
-    say(c, "interrupted at step %" PRIu64, engine_time(c->e));
+    say(c, "interrupted at step %" PRIu64, engine_guest_steps(c->e));
 }
 
 /* The optional repeat count of step, next, reverse-step. */
@@ -381,7 +354,7 @@ static int motion(struct cmd_ctx *c, enum engine_motion m, int argc, char **argv
     c->motion = m;
     c->repeat_left = n - 1;
     c->first_trap = engine_trap_total(c->e) + 1;
-    c->start_time = engine_time(c->e);
+    c->start_time = engine_guest_steps(c->e);
     engine_begin(c->e, m, c->level);
     drive(c);
     return 0;
@@ -411,13 +384,22 @@ static int cmd_continue(struct cmd_ctx *c, const char *sfx, int argc, char **arg
     return motion(c, ENGINE_CONTINUE, argc, argv);
 }
 
-static void report_back(struct cmd_ctx *c, uint64_t from, const struct engine_result *r)
+/* "back 2 steps, at step 5": steps of the program; within one of them
+ * (a monitor's instructions), the machine's steps. */
+static void report_back(struct cmd_ctx *c, uint64_t from_steps, uint64_t from_time,
+                        const struct engine_result *r)
 {
     report_console(c);
     char why[sizeof c->status];
     stop_text(c, r, why, sizeof why);
-    say(c, "back %" PRIu64 " step%s, at step %" PRIu64 "%s%s", from - engine_time(c->e),
-        from - engine_time(c->e) == 1 ? "" : "s", engine_time(c->e), *why ? ": " : "", why);
+    const uint64_t now = engine_guest_steps(c->e), back = from_steps - now;
+    if (back || from_time == engine_time(c->e))
+        say(c, "back %" PRIu64 " step%s, at step %" PRIu64 "%s%s", back, back == 1 ? "" : "s", now,
+            *why ? ": " : "", why);
+    else
+        say(c, "back %" PRIu64 " machine step%s, still at step %" PRIu64 " of the program%s%s",
+            from_time - engine_time(c->e), from_time - engine_time(c->e) == 1 ? "" : "s", now,
+            *why ? ": " : "", why);
     report_location(c, c->level);
 }
 
@@ -427,11 +409,11 @@ static int cmd_reverse_step(struct cmd_ctx *c, const char *sfx, int argc, char *
     uint32_t n;
     if (!count_arg(c, argc, argv, &n)) return -1;
     c->running = false;
-    uint64_t from = engine_time(c->e);
+    uint64_t from = engine_guest_steps(c->e), from_time = engine_time(c->e);
     struct engine_result r = {ENGINE_DONE, 0, 1, 0, 0};
     for (uint32_t i = 0; i < n && r.outcome == ENGINE_DONE; i++)
         r = engine_reverse_step(c->e, c->level);
-    report_back(c, from, &r);
+    report_back(c, from, from_time, &r);
     return r.outcome == ENGINE_FAILED ? -1 : 0;
 }
 
@@ -439,9 +421,9 @@ static int cmd_reverse_continue(struct cmd_ctx *c, const char *sfx, int argc, ch
 {
     (void)sfx, (void)argc, (void)argv;
     c->running = false;
-    uint64_t from = engine_time(c->e);
+    uint64_t from = engine_guest_steps(c->e), from_time = engine_time(c->e);
     struct engine_result r = engine_reverse_continue(c->e);
-    report_back(c, from, &r);
+    report_back(c, from, from_time, &r);
     return r.outcome == ENGINE_FAILED ? -1 : 0;
 }
 
@@ -557,88 +539,104 @@ static int cmd_delete(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
 
 /* ---- Looking ----------------------------------------------------------------------------------- */
 
-static void info_regs(struct cmd_ctx *c, unsigned L)
+/* "L2 guest: traps.s, step 40 (suspended: ...)": the level, its own step
+ * count, and its state when it does not run. */
+static void level_header(struct cmd_ctx *c, unsigned L, const struct run_level_view *v)
 {
-    struct engine_level lv;
-    engine_level(c->e, L, &lv);
-    char name[96];
+    char name[96], state[200];
     commands_level_name(c->e, L, name, sizeof name);
     fprintf(c->out, "%s", name);
-    if (lv.has_steps) fprintf(c->out, ", step %" PRIu64, lv.steps);
-    if (lv.has_regs && !lv.active)
-        fprintf(c->out, " (waiting: its machine runs L%u, whose registers these are)",
-                engine_running_level(c->e));
+    if (!v->host_code) fprintf(c->out, ", step %" PRIu64, v->steps);
+    if (v->state != RUN_LEVEL_RUNNING) {
+        commands_format_state(c->e, L, state, sizeof state);
+        fprintf(c->out, " (%s)", state);
+    }
+}
+
+static void host_code_counts(struct cmd_ctx *c, unsigned L)
+{
+    struct run_level_counts k;
+    engine_level_counts(c->e, L, &k);
+    fprintf(c->out,
+            "  host code, no registers of the machine's; for its guest: %" PRIu64
+            " instructions direct, %" PRIu64 " emulated (%" PRIu64 " interpreted), %" PRIu64
+            " traps reflected, %" PRIu64 " entries\n",
+            k.direct, k.emulated, k.interpreted, k.reflected, k.entries);
+}
+
+static void info_regs(struct cmd_ctx *c, unsigned L)
+{
+    struct run_level_view v;
+    engine_level(c->e, L, &v);
+    level_header(c, L, &v);
+    if (v.state == RUN_LEVEL_WAITING && !v.host_code)
+        fprintf(c->out, "\n  (the machine's registers, which hold L%u's while it runs)", v.running);
     fputc('\n', c->out);
-    if (!lv.has_regs) {
-        struct engine_vmm_counts k;
-        if (engine_vmm_counts(c->e, L, &k))
-            fprintf(c->out,
-                    "  host code, no registers of its own; for its guest: %" PRIu64
-                    " instructions direct, %" PRIu64 " emulated (%" PRIu64
-                    " interpreted), %" PRIu64 " traps reflected, %" PRIu64 " entries\n",
-                    k.direct, k.emulated, k.interpreted, k.reflected, k.entries);
+    if (v.host_code) {
+        host_code_counts(c, L);
         return;
     }
     for (unsigned r = 0; r < ISA_NREGS; r++)
-        fprintf(c->out, "  %-3s 0x%08" PRIx32 "%s", reg_names[r], lv.regs[r], r % 4 == 3 ? "\n" : "");
+        fprintf(c->out, "  %-3s 0x%08" PRIx32 "%s", reg_names[r], v.regs[r], r % 4 == 3 ? "\n" : "");
     char flags[32];
-    commands_format_flags(lv.psw.flags, flags, sizeof flags);
-    fprintf(c->out, "  pc  0x%06" PRIx32 "    flags %s\n", lv.psw.pc, flags);
+    commands_format_flags(v.psw.flags, flags, sizeof flags);
+    fprintf(c->out, "  pc  0x%06" PRIx32 "    flags %s\n", v.psw.pc, flags);
 }
 
 static void info_psw(struct cmd_ctx *c, unsigned L)
 {
-    struct engine_level lv;
-    engine_level(c->e, L, &lv);
+    struct run_level_view v;
+    engine_level(c->e, L, &v);
     char name[96];
     commands_level_name(c->e, L, name, sizeof name);
-    if (!lv.has_psw) {
-        fprintf(c->out, "%s has no PSW of its own (see its guest's, level %u)\n", name,
+    if (v.host_code) {
+        fprintf(c->out, "%s is host code: no PSW of its own (see its guest's, level %u)\n", name,
                 engine_code_level(c->e, L));
         return;
     }
     char f1[32], f2[32];
-    commands_format_flags(lv.psw.flags, f1, sizeof f1);
-    if (!lv.has_real) {
-        fprintf(c->out, "PSW of %s\n", name);
-        fprintf(c->out, "  flags  %s\n  pc     0x%06" PRIx32 "\n  base   0x%06" PRIx32
+    commands_format_flags(v.psw.flags, f1, sizeof f1);
+    if (!v.has_real) {
+        fprintf(c->out, "PSW of ");
+        level_header(c, L, &v);
+        fprintf(c->out, "\n  flags  %s\n  pc     0x%06" PRIx32 "\n  base   0x%06" PRIx32
                         "\n  bound  0x%06" PRIx32 "\n  timer  %" PRIu32 "\n",
-                f1, lv.psw.pc, lv.psw.base, lv.psw.bound, lv.psw.timer);
+                f1, v.psw.pc, v.psw.base, v.psw.bound, v.psw.timer);
         return;
     }
-    commands_format_flags(lv.real.flags, f2, sizeof f2);
-    fprintf(c->out, "PSW of %s: virtual (what it sees) | real (what L%u's machine runs%s)\n", name,
-            lv.real_level, lv.interpreted ? "; it is interpreted now" : "");
+    commands_format_flags(v.real.flags, f2, sizeof f2);
+    fprintf(c->out, "PSW of %s: virtual (what it sees) | real (what %s runs)\n", name,
+            v.place == VMM_PLACE_INTERPRETED ? "the C VMM's interpreter" : "the real machine");
     fprintf(c->out, "  flags  %-14s | %s\n", f1, f2);
-    fprintf(c->out, "  pc     0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", lv.psw.pc, lv.real.pc);
-    fprintf(c->out, "  base   0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", lv.psw.base, lv.real.base);
-    fprintf(c->out, "  bound  0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", lv.psw.bound, lv.real.bound);
-    fprintf(c->out, "  timer  %-14" PRIu32 " | %" PRIu32 "\n", lv.psw.timer, lv.real.timer);
+    fprintf(c->out, "  pc     0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", v.psw.pc, v.real.pc);
+    fprintf(c->out, "  base   0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", v.psw.base, v.real.base);
+    fprintf(c->out, "  bound  0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", v.psw.bound, v.real.bound);
+    fprintf(c->out, "  timer  %-14" PRIu32 " | %" PRIu32 "\n", v.psw.timer, v.real.timer);
 }
 
 static void info_levels(struct cmd_ctx *c)
 {
     unsigned running = engine_running_level(c->e);
-    for (unsigned L = 0; L < engine_level_count(c->e); L++) {
-        struct engine_level lv;
-        engine_level(c->e, L, &lv);
-        char name[96];
+    for (unsigned L = engine_level_count(c->e); L-- > 0;) {
+        struct run_level_view v;
+        engine_level(c->e, L, &v);
+        char name[96], state[200];
         commands_level_name(c->e, L, name, sizeof name);
-        fprintf(c->out, "%c%c %-28s", L == c->level ? '*' : ' ', L == running ? '>' : ' ', name);
-        struct engine_vmm_counts k;
-        if (engine_vmm_counts(c->e, L, &k))
+        commands_format_state(c->e, L, state, sizeof state);
+        fprintf(c->out, "%c%c %-24s", L == c->level ? '*' : ' ', L == running ? '>' : ' ', name);
+        if (v.host_code) {
+            struct run_level_counts k;
+            engine_level_counts(c->e, L, &k);
             fprintf(c->out, " emulated %" PRIu64 ", reflected %" PRIu64 ", entries %" PRIu64, k.emulated,
                     k.reflected, k.entries);
-        else if (lv.has_steps)
-            fprintf(c->out, " step %-9" PRIu64 " pc 0x%06" PRIx32 " %s%s", lv.steps, lv.psw.pc,
-                    (lv.psw.flags & PSW_M) ? "supervisor" : "user",
-                    lv.interpreted ? ", interpreted" : "");
-        else
-            fprintf(c->out, " pc 0x%06" PRIx32 " %s", lv.psw.pc,
-                    (lv.psw.flags & PSW_M) ? "supervisor" : "user");
-        fputc('\n', c->out);
+        } else {
+            fprintf(c->out, " step %-9" PRIu64 " pc 0x%06" PRIx32 " %-10s", v.steps, v.psw.pc,
+                    (v.psw.flags & PSW_M) ? "supervisor" : "user");
+        }
+        fprintf(c->out, " %s\n", state);
     }
-    fprintf(c->out, "(* selected, > runs now)\n");
+    fprintf(c->out, "(* selected, > runs now; each level's own steps; the real machine: step %" PRIu64
+                    ")\n", engine_real_steps(c->e));
 }
 
 static void info_traps(struct cmd_ctx *c, int argc, char **argv)
@@ -668,21 +666,32 @@ static void info_breaks(struct cmd_ctx *c)
     }
 }
 
+/* "L1-physical", or "real memory" for machine 0. */
+static const char *space_name(unsigned j, char *buf, size_t size)
+{
+    if (j == 0) snprintf(buf, size, "real memory");
+    else snprintf(buf, size, "L%u-physical", j);
+    return buf;
+}
+
 static void info_fmap(struct cmd_ctx *c)
 {
-    unsigned L = engine_code_level(c->e, c->level), mon, onto;
-    struct engine_extent x[8];
-    unsigned n = engine_fmap(c->e, L, false, x, 8, &mon, &onto);
+    unsigned L = engine_code_level(c->e, c->level);
+    struct run_extent x[8];
+    unsigned n = engine_fmap(c->e, L, false, x, 8);
     if (n == 0) {
-        fprintf(c->out, "L%u is not a guest: its physical memory is the machine's\n", L);
+        fprintf(c->out, "L%u runs on the real machine: its physical memory is real memory\n", L);
         return;
     }
-    fprintf(c->out, "f-map of L%u, kept by L%u: L%u-physical -> L%u-physical\n", L, mon, L, onto);
+    char onto[32];
+    fprintf(c->out, "f-map of L%u, kept by L%u: L%u-physical -> %s\n", L, L - 1, L,
+            space_name(L - 1, onto, sizeof onto));
     for (unsigned i = 0; i < n; i++)
         fprintf(c->out, "  [0x%06" PRIx32 ", 0x%06" PRIx32 ") -> [0x%06" PRIx32 ", 0x%06" PRIx32
                         ")  %" PRIu32 " words\n",
                 x[i].from, x[i].from + x[i].words, x[i].to, x[i].to + x[i].words, x[i].words);
-    n = engine_fmap(c->e, L, true, x, 8, &mon, &onto);
+    if (L - 1 == 0) return; /* it is already onto real memory */
+    n = engine_fmap(c->e, L, true, x, 8);
     fprintf(c->out, "composed, L%u-physical -> real memory:\n", L);
     for (unsigned i = 0; i < n; i++)
         fprintf(c->out, "  [0x%06" PRIx32 ", 0x%06" PRIx32 ") -> [0x%06" PRIx32 ", 0x%06" PRIx32 ")\n",
@@ -692,25 +701,25 @@ static void info_fmap(struct cmd_ctx *c)
 static void info_pagetable(struct cmd_ctx *c)
 {
     unsigned L = engine_code_level(c->e, c->level);
-    struct engine_level lv;
-    engine_level(c->e, L, &lv);
-    if (!lv.has_psw || !(lv.psw.flags & PSW_PG)) {
+    struct run_level_view v;
+    engine_level(c->e, L, &v);
+    if (!(v.psw.flags & PSW_PG)) {
         fprintf(c->out, "L%u runs with paging off: va -> base 0x%06" PRIx32 " + va, bound 0x%06" PRIx32 "\n",
-                L, lv.psw.base, lv.psw.bound);
+                L, v.psw.base, v.psw.bound);
         return;
     }
     fprintf(c->out, "L%u page table at L%u-physical 0x%06" PRIx32 ", %" PRIu32 " entries\n", L, L,
-            lv.psw.base, lv.psw.bound);
-    uint32_t vpn = lv.psw.pc >> ISA_PAGE_SHIFT, pte, pa;
-    if (engine_read_phys(c->e, L, lv.psw.base + vpn, &pte) && vpn < lv.psw.bound)
+            v.psw.base, v.psw.bound);
+    uint32_t vpn = v.psw.pc >> ISA_PAGE_SHIFT, pte, pa;
+    if (engine_read_phys(c->e, L, v.psw.base + vpn, &pte) && vpn < v.psw.bound)
         fprintf(c->out, "  pc 0x%06" PRIx32 ": vpn 0x%" PRIx32 ", pte 0x%08" PRIx32 " %s%s -> ",
-                lv.psw.pc, vpn, pte, (pte & PTE_V) ? "V" : "-", (pte & PTE_W) ? "W" : "-");
-    if (engine_translate(c->e, L, lv.psw.pc, &pa, NULL))
+                v.psw.pc, vpn, pte, (pte & PTE_V) ? "V" : "-", (pte & PTE_W) ? "W" : "-");
+    if (engine_translate(c->e, L, v.psw.pc, &pa, NULL))
         fprintf(c->out, "L%u-physical 0x%06" PRIx32 "\n", L, pa);
     else fprintf(c->out, "fault\n");
     unsigned shown = 0;
-    for (uint32_t i = 0; i < lv.psw.bound && shown < 32; i++) {
-        if (!engine_read_phys(c->e, L, lv.psw.base + i, &pte)) break;
+    for (uint32_t i = 0; i < v.psw.bound && shown < 32; i++) {
+        if (!engine_read_phys(c->e, L, v.psw.base + i, &pte)) break;
         if (!(pte & PTE_V)) continue;
         fprintf(c->out, "  vpn 0x%04" PRIx32 " -> frame 0x%06" PRIx32 " %s\n", i, isa_pte_frame(pte),
                 (pte & PTE_W) ? "rw" : "r-");
@@ -957,7 +966,8 @@ bool commands_help(FILE *out, const char *name)
     fprintf(out, "commands (a unique prefix will do):\n");
     for (size_t i = 0; i < NCOMMANDS; i++) help_line(out, &table[i]);
     fprintf(out, "ADDR is a number (0x hex), a label, label+N or pc: a word of the level's physical\n"
-                 "memory, as in the listing.  Levels are numbered from the machine (0) up.\n");
+                 "memory, as in the listing.  Levels are numbered from the one on the real\n"
+                 "machine (L0) up to the program.\n");
     return true;
 }
 
@@ -1042,7 +1052,7 @@ int commands_parse_session(struct session_args *a, int argc, char **argv, bool a
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest) {
         fprintf(stderr, "trapeze %s: out of memory\n", cmd);
-        return 2;
+        return CLI_EXIT_USAGE;
     }
     int n = 0;
     bool only_operands = false;
@@ -1055,35 +1065,18 @@ int commands_parse_session(struct session_args *a, int argc, char **argv, bool a
         if (i + 1 == argc) {
             fprintf(stderr, "trapeze %s: -x needs a value (FILE)\n", cmd);
             free(rest);
-            return 2;
+            return CLI_EXIT_USAGE;
         }
         a->script = argv[++i];
     }
-    int rc = run_options_parse(&a->run, n, rest, summary, program_optional ? "[PROGRAM]" : "PROGRAM");
+    int rc = run_options_parse(&a->run, n, rest, summary, program_optional ? "[PROGRAM]" : "PROGRAM",
+                               OPTS_SESSION);
     free(rest);
     if (rc) return rc;
-    const char *unsupported = a->run.json            ? "--json"
-                              : a->run.trace != TRACE_NONE ? "--trace"
-                              : a->run.vms > 1       ? "--vms"
-                              : a->run.out_dir       ? "--out-dir"
-                                                     : NULL;
-    if (unsupported) {
-        fprintf(stderr, "trapeze %s: %s is for trapeze run; a session shows one program\n", cmd,
-                unsupported);
-        return 2;
-    }
-    if (a->run.vmm) {
-        a->monitor = ENGINE_MON_C;
-        a->vmm_mode = (unsigned)a->run.vmm_mode;
-    }
-    if (a->run.stacked) {
-        assert(!a->run.vmm); /* run_options_parse refuses --vmm with --stack */
-        a->monitor = ENGINE_MON_STACK;
-    }
     if (a->run.nprograms > 1 || (!program_optional && a->run.nprograms == 0)) {
         fprintf(stderr, "trapeze %s: expected one PROGRAM, got %zu (see trapeze %s --help)\n", cmd,
                 a->run.nprograms, cmd);
-        return 2;
+        return CLI_EXIT_USAGE;
     }
     a->program = a->run.nprograms ? a->run.programs[0] : NULL;
     return 0;
@@ -1100,8 +1093,6 @@ struct engine_config commands_session_config(const struct session_args *a, const
     cfg.max_steps = a->run.max_steps;
     cfg.input = a->run.input;
     cfg.input_len = a->run.input_len;
-    cfg.monitor = a->monitor;
-    cfg.vmm_mode = a->vmm_mode;
-    cfg.stack = a->run.stack;
+    cfg.spec = a->run.spec;
     return cfg;
 }

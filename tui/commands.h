@@ -80,10 +80,8 @@ void commands_complete(const struct cmd_ctx *c, int argi, const char *cmd, const
 /* ---- Sessions: `trapeze debug` and `trapeze tui` ------------------------------------ */
 
 struct session_args {
-    struct run_options run;   /* the run options (options.h) */
+    struct run_options run;   /* the run options (options.h): the monitors are run.spec */
     const char *script;       /* -x FILE (debug only), or NULL */
-    enum engine_monitor monitor;
-    unsigned vmm_mode;        /* enum vmm_mode when monitor is ENGINE_MON_C */
     const char *program;      /* NULL when none was given (tui: the demo) */
 };
 
@@ -100,9 +98,11 @@ struct engine_config commands_session_config(const struct session_args *a, const
 /* Formatting shared by the views. */
 /* "L2 guest: traps.s" */
 void commands_level_name(const struct engine *e, unsigned L, char *buf, size_t size);
-/* One trap log line; compact drops the disassembly and label names. */
-void commands_format_trap(const struct engine *e, const struct engine_trap *t, bool compact,
-                          char *buf, size_t size);
+/* Trap number seq as one log line; compact: for a narrow pane. */
+void commands_format_trap(const struct engine *e, uint64_t seq, bool compact, char *buf, size_t size);
+/* Level L's state in words: "running", "waiting: L2 guest runs",
+ * "suspended: L0 asm VMM is handling its trap; shown as at its step 40". */
+void commands_format_state(const struct engine *e, unsigned L, char *buf, size_t size);
 /* "0x000018 <_start+8>" for L-virtual va (label by its physical address). */
 void commands_format_place(const struct engine *e, unsigned L, uint32_t va, char *buf,
                            size_t size);

@@ -137,8 +137,8 @@ static int interactive_loop(struct cmd_ctx *c)
     return CLI_EXIT_OK;
 }
 
-/* Reads commands from in, echoing each.  Returns 0, or 1 when a command
- * failed (the session goes on, like a shell script without -e). */
+/* Reads commands from in, echoing each.  Returns 0, or CLI_EXIT_USAGE when
+ * a command failed (the session goes on, like a shell script without -e). */
 static int script_loop(struct cmd_ctx *c, FILE *in)
 {
     char line[SCRIPT_LINE_MAX];
@@ -146,7 +146,7 @@ static int script_loop(struct cmd_ctx *c, FILE *in)
     while (!c->quit && fgets(line, sizeof line, in)) {
         line[strcspn(line, "\r\n")] = '\0';
         printf(PROMPT "%s\n", line);
-        if (commands_execute(c, line) != 0) failed = 1;
+        if (commands_execute(c, line) != 0) failed = CLI_EXIT_USAGE;
         fflush(stdout);
     }
     return failed;

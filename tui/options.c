@@ -89,7 +89,7 @@ static bool apply_vmm(void *target, const char *value, char *err)
         snprintf(err, ERR_SIZE, "expected te, hvm or interp, got '%.100s'", value);
         return false;
     }
-    o->vmm = true;
+    o->vmm_given = true;
     return true;
 }
 
@@ -120,56 +120,63 @@ static bool apply_out_dir(void *target, const char *value, char *err)
 static bool apply_stack(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
-    char msg[STACK_ERROR_SIZE];
-    if (o->stacked) {
+    char msg[RUN_ERROR_SIZE];
+    if (o->stack_given) {
         snprintf(err, ERR_SIZE, "give one of --stack and --depth, once");
         return false;
     }
-    if (!stack_spec_parse(value, &o->stack, msg)) {
+    if (!run_spec_parse(value, &o->spec, msg)) {
         snprintf(err, ERR_SIZE, "%s", msg);
         return false;
     }
-    o->stacked = true;
+    o->stack_given = true;
     return true;
 }
 
 static bool apply_depth(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
-    char msg[STACK_ERROR_SIZE];
+    char msg[RUN_ERROR_SIZE];
     uint64_t n;
-    if (o->stacked) {
+    if (o->stack_given) {
         snprintf(err, ERR_SIZE, "give one of --stack and --depth, once");
         return false;
     }
     if (!options_parse_u64(value, &n) || n > UINT32_MAX) {
-        snprintf(err, ERR_SIZE, "expected a depth (0 .. %d), got '%.100s'", STACK_MAX_MONITORS,
-                 value);
+        snprintf(err, ERR_SIZE, "expected a depth (0 .. %d), got '%.100s'", RUN_MAX_MONITORS, value);
         return false;
     }
-    if (!stack_spec_depth((unsigned)n, &o->stack, msg)) {
+    if (!run_spec_depth((unsigned)n, &o->spec, msg)) {
         snprintf(err, ERR_SIZE, "%s", msg);
         return false;
     }
-    o->stacked = true;
+    o->stack_given = true;
     return true;
 }
 
-static const struct cli_option run_option_table[] = {
-    {"--isa", "NAME|PATH", "variant: pg (default), hybrid, x86like, or a variant file", apply_isa, true},
-    {"--mem", "WORDS", "memory size in words (default 1048576)", apply_mem, false},
-    {"--max-steps", "N", "stop after N steps (default 10000000000)", apply_max_steps, false},
-    {"--input", "FILE", "console input (port 1) from FILE", apply_input, false},
-    {"--json", NULL, "print one JSON object instead of the summary", apply_json, false},
-    {"--trace", "traps|insns", "log every trap, or every instruction, to stderr", apply_trace, false},
-    {"--vmm", "te|hvm|interp", "run as guest(s) of the C VMM: trap-and-emulate, hybrid, interpreter",
-     apply_vmm, false},
-    {"--vms", "N", "with --vmm: N guests running PROGRAM (or give several PROGRAMs)", apply_vms, false},
-    {"--out-dir", "DIR", "with --vmm: each guest's output in DIR/vmK.out, not on stdout",
-     apply_out_dir, false},
-    {"--stack", "SPEC", "run under a stack of monitors from the bottom: c (the C VMM), asm "
-     "(programs/vmm), e.g. c,asm,asm", apply_stack, false},
-    {"--depth", "N", "the stack c,asm,...: N monitors (0: the bare machine)", apply_depth, false},
+/* The run options, each with the bit a command accepts it by. */
+static const struct run_option {
+    struct cli_option opt;
+    unsigned set;
+} run_option_table[] = {
+    {{"--isa", "NAME|PATH", "variant: pg (default), hybrid, x86like, or a variant file", apply_isa, true}, OPT_ISA},
+    {{"--mem", "WORDS", "the program's memory size in words (default 1048576)", apply_mem, false}, OPT_MEM},
+    {{"--max-steps", "N", "stop after N steps of the program (default 10000000000)", apply_max_steps,
+      false}, OPT_MAX_STEPS},
+    {{"--input", "FILE", "console input (port 1) from FILE", apply_input, false}, OPT_INPUT},
+    {{"--json", NULL, "print one JSON object instead of the summary", apply_json, false}, OPT_JSON},
+    {{"--trace", "traps|insns", "log every trap (or, bare, every instruction) to stderr", apply_trace,
+      false}, OPT_TRACE},
+    {{"--vmm", "te|hvm|interp", "the C VMM's mode: trap-and-emulate, hybrid, interpreter; alone, run "
+      "under the C VMM", apply_vmm, false}, OPT_VMM},
+    {{"--vms", "N", "under the C VMM alone: N guests running PROGRAM (or give several PROGRAMs)",
+     apply_vms, false}, OPT_VMS},
+    {{"--out-dir", "DIR", "with several guests: each one's output in DIR/vmK.out, not on stdout",
+     apply_out_dir, false}, OPT_OUT_DIR},
+    {{"--stack", "SPEC", "run under a stack of monitors from the bottom: c (the C VMM), asm "
+     "(programs/vmm), e.g. c,asm,asm", apply_stack, false}, OPT_STACK},
+    {{"--depth", "N", "the stack c,asm,...: N monitors (0: the bare machine)", apply_depth, false},
+     OPT_STACK},
 };
 #define NOPTIONS (sizeof run_option_table / sizeof run_option_table[0])
 
@@ -286,31 +293,70 @@ bool options_parse_u64(const char *s, uint64_t *out)
 }
 
 int run_options_parse(struct run_options *o, int argc, char **argv, const char *summary,
-                      const char *usage_operands)
+                      const char *usage_operands, unsigned accepted)
 {
     const char *cmd = argv[0];
     memset(o, 0, sizeof *o);
     o->mem = ISA_DEFAULT_MEMSIZE;
     o->max_steps = RUN_DEFAULT_MAX_STEPS;
+    o->spec = (struct run_spec){.n = 0, .mode = VMM_TE};
     char err[ERR_SIZE];
     if (!apply_isa(o, "pg", err)) {
         fprintf(stderr, "trapeze %s: %s\n", cmd, err);
         return CLI_EXIT_USAGE;
     }
+    struct cli_option table[NOPTIONS];
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (run_option_table[i].set & accepted) table[n++] = run_option_table[i].opt;
     o->programs = calloc((size_t)argc, sizeof *o->programs);
-    int rc = cli_parse(run_option_table, NOPTIONS, o, argc, argv, o->programs, &o->nprograms);
+    if (!o->programs) {
+        fprintf(stderr, "trapeze %s: out of memory\n", cmd);
+        return CLI_EXIT_USAGE;
+    }
+    int rc = cli_parse(table, n, o, argc, argv, o->programs, &o->nprograms);
     if (rc == 1) {
         printf("usage: trapeze %s [options] %s\n\n%s\n\noptions:\n", cmd, usage_operands,
                summary);
-        cli_print_options(stdout, run_option_table, NOPTIONS);
+        cli_print_options(stdout, table, n);
     }
     if (rc) return rc;
-    if (o->stacked && (o->vmm || o->vms || o->out_dir)) {
-        fprintf(stderr, "trapeze %s: --stack and --depth run one guest on their own monitors: "
-                        "no --vmm, --vms or --out-dir with them\n", cmd);
+    if (o->vmm_given && !o->stack_given) {
+        o->spec = (struct run_spec){.n = 1, .kind = {RUN_MONITOR_C}, .mode = o->vmm_mode};
+    } else if (o->vmm_given) {
+        if (o->spec.n == 0 || o->spec.kind[0] != RUN_MONITOR_C) {
+            char spec[96];
+            run_spec_format(&o->spec, spec, sizeof spec);
+            fprintf(stderr, "trapeze %s: --vmm sets the C VMM's mode, and the stack '%s' has no C "
+                            "VMM (c)\n", cmd, spec);
+            return CLI_EXIT_USAGE;
+        }
+        o->spec.mode = o->vmm_mode;
+    }
+    const bool c_alone = o->spec.n == 1 && o->spec.kind[0] == RUN_MONITOR_C;
+    if ((o->vms || o->out_dir) && !c_alone) {
+        fprintf(stderr, "trapeze %s: %s needs the C VMM alone (--vmm MODE)\n", cmd,
+                o->vms ? "--vms" : "--out-dir");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->trace == TRACE_INSNS && o->spec.n > 0) {
+        fprintf(stderr, "trapeze %s: --trace insns is for the bare machine (use --trace traps)\n", cmd);
         return CLI_EXIT_USAGE;
     }
     return 0;
+}
+
+void run_options_describe(const struct run_options *o, char *buf, size_t size)
+{
+    char spec[96];
+    run_spec_format(&o->spec, spec, sizeof spec);
+    const bool c_alone = o->spec.n == 1 && o->spec.kind[0] == RUN_MONITOR_C;
+    const bool has_c = o->spec.n > 0 && o->spec.kind[0] == RUN_MONITOR_C;
+    if (o->spec.n == 0) snprintf(buf, size, "the bare machine");
+    else if (c_alone) snprintf(buf, size, "--vmm %s", vmm_mode_name(o->spec.mode));
+    else if (has_c && o->spec.mode != VMM_TE)
+        snprintf(buf, size, "--stack %s --vmm %s", spec, vmm_mode_name(o->spec.mode));
+    else snprintf(buf, size, "--stack %s", spec);
 }
 
 void run_options_free(struct run_options *o)

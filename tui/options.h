@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "../isa/isa.h"
-#include "../vmm/stack.h"
+#include "../vmm/run/run.h"
 #include "../vmm/vmm.h"
 
 #define RUN_DEFAULT_MAX_STEPS 10000000000ull
@@ -22,33 +22,56 @@
 
 enum run_trace { TRACE_NONE, TRACE_TRAPS, TRACE_INSNS };
 
+/* The options a command accepts (its --help lists only those). */
+enum run_option_bit {
+    OPT_ISA = 1u << 0,
+    OPT_MEM = 1u << 1,
+    OPT_MAX_STEPS = 1u << 2,
+    OPT_INPUT = 1u << 3,
+    OPT_JSON = 1u << 4,
+    OPT_TRACE = 1u << 5,
+    OPT_VMM = 1u << 6,
+    OPT_VMS = 1u << 7,
+    OPT_OUT_DIR = 1u << 8,
+    OPT_STACK = 1u << 9, /* --stack and --depth */
+};
+#define OPTS_MONITORS (OPT_VMM | OPT_STACK)
+#define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS)
+#define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE)
+#define OPTS_RUN (OPTS_EQUIV | OPT_VMS | OPT_OUT_DIR)
+
 struct run_options {
     const char *isa;            /* as given: a built-in name or a path */
     struct isa_variant variant; /* loaded from isa */
-    size_t mem;                 /* words of (guest) memory */
+    size_t mem;                 /* words of the program's memory */
     uint64_t max_steps;
     const char *input_path;     /* --input, or NULL */
     uint8_t *input;             /* its contents (owned) */
     size_t input_len;
     bool json;
     enum run_trace trace;
-    bool vmm;                   /* --vmm given: run under the C VMM */
-    enum vmm_mode vmm_mode;     /* its mode (te when not given)     */
+    /* The monitors: --vmm MODE alone is the stack "c" in that mode; with
+     * --stack/--depth it sets the mode of the stack's C VMM. */
+    struct run_spec spec;       /* n = 0: the bare machine */
+    bool vmm_given;
+    enum vmm_mode vmm_mode;
+    bool stack_given;           /* --stack SPEC or --depth N */
     unsigned vms;               /* --vms N; 0 when not given        */
     const char *out_dir;        /* --out-dir DIR, or NULL           */
-    bool stacked;               /* --stack SPEC or --depth N given  */
-    struct stack_spec stack;    /* the monitors, bottom first       */
     char **programs;            /* the operands, pointing into argv */
     size_t nprograms;
 };
 
-/* Parses argv[1..] (argv[0] is the subcommand) into o, loading the variant
- * and the input file.  Returns 0 when o is ready, 1 when --help was printed
- * (exit 0), or 2 after printing a one-line error (exit 2).  usage_operands
+/* Parses argv[1..] (argv[0] is the subcommand) into o, accepting the
+ * options in `accepted` (enum run_option_bit), loading the variant and the
+ * input file.  Returns 0 when o is ready, 1 when --help was printed (exit
+ * 0), or CLI_EXIT_USAGE after printing a one-line error.  usage_operands
  * names the operands in the help text ("PROGRAM"). */
 int run_options_parse(struct run_options *o, int argc, char **argv, const char *summary,
-                      const char *usage_operands);
+                      const char *usage_operands, unsigned accepted);
 void run_options_free(struct run_options *o);
+/* "--stack c,asm", "--vmm hvm" or "the bare machine": how o runs. */
+void run_options_describe(const struct run_options *o, char *buf, size_t size);
 
 /* ---- The option parser every subcommand uses ------------------------------- */
 

@@ -2,28 +2,38 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "cli.h"
 
-struct run_outcome report_outcome_of(const struct machine *m, enum machine_stop stop)
+struct run_outcome report_outcome_of_run(const struct run *r, unsigned g)
 {
+    struct run_guest_state st;
+    run_guest_state(r, g, &st);
     struct run_outcome o = {0};
-    o.stop = stop;
-    for (unsigned r = 0; r < ISA_NREGS; r++) o.regs[r] = machine_reg(m, r);
-    o.psw = machine_psw(m);
-    const struct machine_stats *st = machine_stats(m);
-    o.instructions = st->retired;
-    o.steps = machine_steps(m);
-    for (int c = 0; c < CAUSE_COUNT; c++) o.traps[c] = st->traps[c];
-    const struct machine_trap *t = machine_last_trap(m);
-    if (t) o.last_trap = *t, o.has_trap = true;
-    o.output = machine_output(m, &o.output_len);
+    o.stop = st.stop;
+    memcpy(o.regs, st.regs, sizeof o.regs);
+    o.psw = st.psw;
+    o.instructions = st.instructions;
+    o.steps = st.steps;
+    memcpy(o.traps, st.traps, sizeof o.traps);
+    o.last_trap = st.last_trap;
+    o.has_trap = st.has_trap;
+    o.output = st.output;
+    o.output_len = st.output_len;
     return o;
 }
 
 int report_exit_status(const struct run_outcome *o)
 {
-    return o->stop == MACHINE_HALT ? (int)(o->regs[1] & 0xffu) : CLI_EXIT_STOPPED;
+    switch (o->stop) {
+    case MACHINE_HALT: return o->regs[1] <= CLI_EXIT_HALT_MAX ? (int)o->regs[1] : CLI_EXIT_HALT_OTHER;
+    case MACHINE_BUDGET:
+    case MACHINE_STOPPED: return CLI_EXIT_BUDGET;
+    case MACHINE_CHECK:
+    case MACHINE_UNHANDLED_TRAP: break;
+    }
+    return CLI_EXIT_STOPPED;
 }
 
 void report_json_fields(struct json *j, const struct run_outcome *o)
@@ -48,23 +58,12 @@ void report_json_fields(struct json *j, const struct run_outcome *o)
     json_bytes(j, "output", o->output, o->output_len);
 }
 
-const char *report_mem_detail_name(unsigned detail)
-{
-    switch (detail) {
-    case MEMF_BOUND: return "bound";
-    case MEMF_INVALID: return "invalid page";
-    case MEMF_WRITE: return "write-protect";
-    case MEMF_PHYSICAL: return "physical";
-    }
-    return "?";
-}
-
 static void describe_trap(FILE *out, const struct machine_trap *t)
 {
     const char *name = isa_cause_name(t->cause);
     if (name) fprintf(out, "%s", name);
     else fprintf(out, "cause %u", (unsigned)t->cause);
-    if (t->cause == CAUSE_MEM) fprintf(out, " (%s)", report_mem_detail_name(t->detail));
+    if (t->cause == CAUSE_MEM) fprintf(out, " (%s)", isa_mem_fault_phrase(t->detail));
     fprintf(out, " value 0x%" PRIx32 " at pc 0x%" PRIx32, t->value, t->old_psw.pc);
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "../machine/machine.h"
+#include "../vmm/run/run.h"
 #include "json.h"
 
 struct run_outcome {
@@ -28,10 +29,12 @@ struct run_outcome {
     size_t output_len;
 };
 
-/* The outcome of m after a run that ended with stop (borrows m's output). */
-struct run_outcome report_outcome_of(const struct machine *m, enum machine_stop stop);
+/* The outcome of guest g's program in run r (borrows r's output). */
+struct run_outcome report_outcome_of_run(const struct run *r, unsigned g);
 
-/* The process exit status for an outcome: r1 at halt, else CLI_EXIT_STOPPED. */
+/* The process exit status for an outcome (cli.h): r1 at halt (clamped to
+ * CLI_EXIT_HALT_OTHER above CLI_EXIT_HALT_MAX), CLI_EXIT_BUDGET for a
+ * budget stop, CLI_EXIT_STOPPED for a machine check or unhandled trap. */
 int report_exit_status(const struct run_outcome *o);
 
 /* Writes the fields of the run schema (stop, status, regs, psw, instructions,
@@ -46,7 +49,5 @@ void report_stop_line(FILE *out, const char *who, const struct run_outcome *o,
 /* The human summary: stop, status, counts, traps by cause. */
 void report_summary(FILE *out, const struct run_outcome *o);
 
-/* "SVC", or "MEM/bound"-style names with the detail for MEM traps. */
-const char *report_mem_detail_name(unsigned detail);
 
 #endif

@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine.h"
+#include "../vmm/run/run.h"
 #include "../vmm/vmm.h"
 
 #define TUI_SLICE 20000u
@@ -146,26 +147,25 @@ static void compute_layout(struct layout *l, int rows, int cols)
 
 /* ---- Panes ------------------------------------------------------------------------------ */
 
+/* The level stack, the program on the right: the selected level in
+ * reverse video, the running one marked '>', and a legend. */
 static void draw_bar(struct tui *t, const struct rect *rc)
 {
     struct engine *e = t->c.e;
     unsigned running = engine_running_level(e);
-    int col = 0;
     put(rc, 0, 0, A_BOLD, true, " ");
-    col = 1;
+    int col = 1;
     for (unsigned L = 0; L < engine_level_count(e); L++) {
         char name[96];
         commands_level_name(e, L, name, sizeof name);
         attr_t a = L == t->c.level ? A_REVERSE | A_BOLD : A_BOLD;
-        put(rc, 0, col, a, false, "%s%s ", L == running ? ">" : " ", name);
-        col += (int)strlen(name) + 2;
-        if (L + 1 < engine_level_count(e)) {
-            put(rc, 0, col, A_NORMAL, false, "| ");
-            col += 2;
-        }
+        put(rc, 0, col, a, false, "%s%s", L == running ? ">" : " ", name);
+        col += (int)strlen(name) + 1;
+        put(rc, 0, col, A_NORMAL, false, L + 1 < engine_level_count(e) ? " | " : " ");
+        col += L + 1 < engine_level_count(e) ? 3 : 1;
     }
-    char right[64];
-    snprintf(right, sizeof right, "step %" PRIu64 " ", engine_time(e));
+    char right[96];
+    snprintf(right, sizeof right, "step %" PRIu64 " (> runs, reversed: shown) ", engine_guest_steps(e));
     int rcol = rc->w - (int)strlen(right);
     if (rcol > col) put(rc, 0, rcol, A_BOLD, false, "%s", right);
 }
@@ -174,63 +174,86 @@ static void draw_regs(struct tui *t, const struct rect *rc)
 {
     struct engine *e = t->c.e;
     unsigned L = t->c.level;
-    struct engine_level lv;
-    engine_level(e, L, &lv);
-    char name[96];
+    struct run_level_view v;
+    engine_level(e, L, &v);
+    char name[96], state[200];
     commands_level_name(e, L, name, sizeof name);
+    commands_format_state(e, L, state, sizeof state);
     title(rc, "Registers & PSW  %s", name);
-    if (!lv.has_psw) {
-        struct engine_vmm_counts k;
-        int r = 1;
+    int r = 1;
+    if (v.host_code) {
+        struct run_level_counts k;
+        engine_level_counts(e, L, &k);
         put(rc, r++, 1, A_BOLD, false, "host code: no registers of its own");
-        if (engine_vmm_counts(e, L, &k)) {
-            put(rc, r++, 1, A_NORMAL, false, "mode %s; its guest is L%u", k.mode, L + 1);
-            put(rc, r++, 1, A_NORMAL, false, "direct      %" PRIu64, k.direct);
-            put(rc, r++, 1, A_NORMAL, false, "emulated    %" PRIu64 " (interp. %" PRIu64 ")", k.emulated,
-                k.interpreted);
-            put(rc, r++, 1, A_NORMAL, false, "reflected   %" PRIu64, k.reflected);
-            put(rc, r++, 1, A_NORMAL, false, "entries     %" PRIu64, k.entries);
-            put(rc, r++, 1, A_NORMAL, false, "efficiency  %.1f%%", 100.0 * k.efficiency);
-        }
+        put(rc, r++, 1, A_NORMAL, false, "%s; its guest is L%u", state, L + 1);
+        put(rc, r++, 1, A_NORMAL, false, "direct      %" PRIu64, k.direct);
+        put(rc, r++, 1, A_NORMAL, false, "emulated    %" PRIu64 " (interp. %" PRIu64 ")", k.emulated,
+            k.interpreted);
+        put(rc, r++, 1, A_NORMAL, false, "reflected   %" PRIu64, k.reflected);
+        put(rc, r++, 1, A_NORMAL, false, "entries     %" PRIu64, k.entries);
+        put(rc, r++, 1, A_NORMAL, false, "efficiency  %.1f%%", 100.0 * k.efficiency);
         put(rc, r + 1, 1, A_NORMAL, false, "< > selects the levels it");
         put(rc, r + 2, 1, A_NORMAL, false, "runs on and runs");
         return;
     }
+    /* What kind of truth this is, before the numbers. */
+    put(rc, r++, 1, v.state == RUN_LEVEL_RUNNING ? A_NORMAL : A_BOLD, false, "%s, step %" PRIu64, state,
+        v.steps);
     char f1[32], f2[32];
-    commands_format_flags(lv.psw.flags, f1, sizeof f1);
-    int r = 1;
-    if (lv.has_real) {
-        commands_format_flags(lv.real.flags, f2, sizeof f2);
-        char realname[24];
-        snprintf(realname, sizeof realname, "%s L%u", lv.interpreted ? "interp." : "real", lv.real_level);
-        put(rc, r++, 1, A_BOLD, false, "%-6s %-12s %s", "", "virtual", realname);
+    commands_format_flags(v.psw.flags, f1, sizeof f1);
+    if (v.has_real) {
+        commands_format_flags(v.real.flags, f2, sizeof f2);
+        put(rc, r++, 1, A_BOLD, false, "%-6s %-12s %s", "", "virtual",
+            v.place == VMM_PLACE_INTERPRETED ? "interp." : "real");
         put(rc, r++, 1, A_NORMAL, false, "%-6s %-12s %s", "flags", f1, f2);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "pc", lv.psw.pc, lv.real.pc);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "base", lv.psw.base, lv.real.base);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "bound", lv.psw.bound, lv.real.bound);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %-12" PRIu32 " %" PRIu32, "timer", lv.psw.timer, lv.real.timer);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "pc", v.psw.pc, v.real.pc);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "base", v.psw.base, v.real.base);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "bound", v.psw.bound, v.real.bound);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %-12" PRIu32 " %" PRIu32, "timer", v.psw.timer, v.real.timer);
     } else {
-        put(rc, r++, 1, A_BOLD, false, "%-6s %s", "", "PSW");
+        put(rc, r++, 1, A_BOLD, false, "%-6s %s", "", v.state == RUN_LEVEL_WAITING ? "PSW it loaded" : "PSW");
         put(rc, r++, 1, A_NORMAL, false, "%-6s %s", "flags", f1);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "pc", lv.psw.pc);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "base", lv.psw.base);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "bound", lv.psw.bound);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %" PRIu32, "timer", lv.psw.timer);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "pc", v.psw.pc);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "base", v.psw.base);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "bound", v.psw.bound);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %" PRIu32, "timer", v.psw.timer);
     }
     static const char *const names[ISA_NREGS] = {"r0", "r1", "r2",  "r3",  "r4",  "r5", "r6", "r7",
                                                 "r8", "r9", "r10", "r11", "r12", "r13", "sp", "lr"};
+    if (v.state == RUN_LEVEL_WAITING) put(rc, r++, 1, A_NORMAL, false, "registers: L%u's, which runs", v.running);
     int per = (rc->w - 1) / 13;
     if (per < 1) per = 1;
     for (unsigned i = 1; i < ISA_NREGS; i++) {
         int row = r + (int)(i - 1) / per, col = 1 + (int)((i - 1) % per) * 13;
-        put(rc, row, col, A_NORMAL, false, "%-3s %08" PRIx32, names[i], lv.regs[i]);
+        put(rc, row, col, A_NORMAL, false, "%-3s %08" PRIx32, names[i], v.regs[i]);
     }
+}
+
+/* The code pane's marker at a level's pc: where it runs, will resume, will
+ * start, or stopped. */
+static const char *pc_marker(enum run_level_state s)
+{
+    switch (s) {
+    case RUN_LEVEL_RUNNING: return "=>";
+    case RUN_LEVEL_SUSPENDED: return "->";
+    case RUN_LEVEL_NOT_STARTED: return "..";
+    case RUN_LEVEL_STOPPED: return "##";
+    case RUN_LEVEL_WAITING: break;
+    }
+    return "=>";
 }
 
 static void draw_code(struct tui *t, const struct rect *rc)
 {
     struct engine *e = t->c.e;
     unsigned L = engine_code_level(e, t->c.level);
+    struct run_level_view v;
+    engine_level(e, L, &v);
+    /* A waiting monitor's machine runs the level above: show that code. */
+    if (v.state == RUN_LEVEL_WAITING) {
+        L = v.running;
+        engine_level(e, L, &v);
+    }
     uint32_t pc = 0, pa;
     bool has_pc = engine_pc(e, L, &pc);
     if (!t->cursor_set || t->cursor_level != L) {
@@ -241,7 +264,12 @@ static void draw_code(struct tui *t, const struct rect *rc)
     const char *text = NULL;
     if (has_pc && engine_translate(e, L, pc, &pa, NULL))
         engine_source_line(e, L, pa, where, sizeof where, &text);
-    title(rc, "Code L%u  %s", L, where);
+    const char *mark = pc_marker(v.state);
+    static const char *const legend[] = {
+        [RUN_LEVEL_RUNNING] = "=> runs next", [RUN_LEVEL_WAITING] = "=> runs next",
+        [RUN_LEVEL_SUSPENDED] = "-> resumes here", [RUN_LEVEL_NOT_STARTED] = ".. starts here",
+        [RUN_LEVEL_STOPPED] = "## stopped here"};
+    title(rc, "Code L%u  %s  %s", L, legend[v.state], where);
     int lines = rc->h - 1;
     /* Source text of the pc's line under the code when there is room. */
     bool show_src = text && rc->w >= 50;
@@ -268,7 +296,7 @@ static void draw_code(struct tui *t, const struct rect *rc)
             engine_source_line(e, L, pa, src, sizeof src, &tx);
         }
         put(rc, 1 + i, 0, a, true, "%c%s%06" PRIx32 " %-*.*s %-24s %s", bp ? 'B' : ' ',
-            has_pc && va == pc ? "=>" : "  ", va, label_w, label_w, label ? label : "", insn, src);
+            has_pc && va == pc ? mark : "  ", va, label_w, label_w, label ? label : "", insn, src);
     }
     if (show_src) put(rc, rc->h - 1, 0, A_BOLD, true, " %s: %s", where, text);
 }
@@ -282,12 +310,14 @@ static void draw_log(struct tui *t, const struct rect *rc)
     uint64_t first = total > (uint64_t)lines ? total - (uint64_t)lines + 1 : 1;
     bool compact = rc->w < 100;
     for (uint64_t s = first, i = 0; s <= total; s++, i++) {
-        const struct engine_trap *tr = engine_trap_get(e, s);
+        const struct run_event *tr = engine_trap_get(e, s);
         if (!tr) continue;
-        char buf[256];
-        commands_format_trap(e, tr, compact, buf, sizeof buf);
+        char buf[320];
+        commands_format_trap(e, s, compact, buf, sizeof buf);
         attr_t a = s == total ? A_BOLD : A_NORMAL;
-        if (t->colour) a |= COLOR_PAIR(tr->how == ENGINE_EMULATED ? 1 : tr->how == ENGINE_HW ? 3 : 2);
+        if (tr->how == RUN_ABSORBED) a = A_DIM;
+        if (t->colour)
+            a |= COLOR_PAIR(tr->how == RUN_EMULATED ? 1 : tr->how == RUN_HARDWARE ? 3 : 2);
         put(rc, 1 + (int)i, 0, a, true, "%s", buf);
     }
     if (total == 0) put(rc, 1, 1, A_NORMAL, false, "no traps yet: t runs to the next one");
@@ -296,37 +326,42 @@ static void draw_log(struct tui *t, const struct rect *rc)
 static void draw_fmap(struct tui *t, const struct rect *rc)
 {
     struct engine *e = t->c.e;
-    unsigned L = engine_code_level(e, t->c.level), mon, onto;
-    struct engine_extent x[4];
-    unsigned n = engine_fmap(e, L, false, x, 4, &mon, &onto);
-    struct engine_level lv;
-    engine_level(e, L, &lv);
-    bool paging = lv.has_psw && (lv.psw.flags & PSW_PG);
+    unsigned L = engine_code_level(e, t->c.level);
+    struct run_extent x[4];
+    unsigned n = engine_fmap(e, L, false, x, 4);
+    struct run_level_view v;
+    engine_level(e, L, &v);
+    bool paging = (v.psw.flags & PSW_PG) != 0;
     title(rc, "F-map L%u%s", L, paging ? " / paging" : "");
-    if (n) put(rc, 0, 9 + (paging ? 9 : 0), A_REVERSE, false, " (kept by L%u)", mon);
+    if (n) put(rc, 0, 9 + (paging ? 9 : 0), A_REVERSE, false, " (kept by L%u)", L - 1);
     int r = 1;
-    if (n == 0) put(rc, r++, 1, A_NORMAL, false, "L%u is the machine: no f-map", L);
-    for (unsigned i = 0; i < n; i++)
-        put(rc, r++, 1, A_NORMAL, false, "%06" PRIx32 "+%" PRIx32 " -> L%u %06" PRIx32, x[i].from,
-            x[i].words, onto, x[i].to);
-    if (n && onto != 0) { /* onto L0: the map is already the composed one */
-        n = engine_fmap(e, L, true, x, 4, &mon, &onto);
+    if (n == 0) put(rc, r++, 1, A_NORMAL, false, "L%u runs on the real machine: no f-map", L);
+    for (unsigned i = 0; i < n; i++) {
+        if (L - 1 == 0)
+            put(rc, r++, 1, A_NORMAL, false, "%06" PRIx32 "+%" PRIx32 " -> real %06" PRIx32, x[i].from,
+                x[i].words, x[i].to);
+        else
+            put(rc, r++, 1, A_NORMAL, false, "%06" PRIx32 "+%" PRIx32 " -> L%u %06" PRIx32, x[i].from,
+                x[i].words, L - 1, x[i].to);
+    }
+    if (n && L - 1 != 0) { /* onto real memory: the map is already the composed one */
+        n = engine_fmap(e, L, true, x, 4);
         for (unsigned i = 0; i < n && r < rc->h; i++)
             put(rc, r++, 1, A_NORMAL, false, "composed: -> real %06" PRIx32, x[i].to);
     }
-    if (!lv.has_psw || r >= rc->h) return;
+    if (v.host_code || r >= rc->h) return;
     uint32_t pa;
     if (paging) {
-        uint32_t vpn = lv.psw.pc >> ISA_PAGE_SHIFT, pte = 0;
-        engine_read_phys(e, L, lv.psw.base + vpn, &pte);
+        uint32_t vpn = v.psw.pc >> ISA_PAGE_SHIFT, pte = 0;
+        engine_read_phys(e, L, v.psw.base + vpn, &pte);
         put(rc, r++, 1, A_NORMAL, false, "PT @%06" PRIx32 " n=%" PRIu32 " vpn %" PRIx32 " pte %08" PRIx32,
-            lv.psw.base, lv.psw.bound, vpn, pte);
+            v.psw.base, v.psw.bound, vpn, pte);
     }
-    if (r < rc->h && engine_translate(e, L, lv.psw.pc, &pa, NULL)) {
+    if (r < rc->h && engine_translate(e, L, v.psw.pc, &pa, NULL)) {
         uint32_t real = pa;
         engine_to_real(e, L, pa, &real);
         put(rc, r++, 1, A_NORMAL, false, "pc %06" PRIx32 " -> L%u %06" PRIx32 " -> real %06" PRIx32,
-            lv.psw.pc, L, pa, real);
+            v.psw.pc, L, pa, real);
     }
 }
 
@@ -626,20 +661,14 @@ static const char *tree_file(const char *rel, char *buf, size_t size)
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
-/* The built-in demo: toyos under the C VMM and the asm VMM when both are
- * there, else traps.s under the C VMM.  Sets the monitors in a. */
+/* The built-in demo: toyos under the C VMM and the asm VMM. */
 static const char *demo_program(struct session_args *a, char *buf, size_t size)
 {
-    char vmm[1100], err[STACK_ERROR_SIZE];
+    char err[RUN_ERROR_SIZE];
     const char *toyos = tree_file("programs/toyos/toyos.s", buf, size);
-    if (toyos && stack_vmm_source(vmm, sizeof vmm) && stack_spec_parse("c,asm", &a->run.stack, err)) {
-        a->monitor = ENGINE_MON_STACK;
-        a->run.stacked = true;
-        return toyos;
-    }
-    a->monitor = ENGINE_MON_C;
-    a->vmm_mode = VMM_TE;
-    return tree_file("programs/traps.s", buf, size);
+    if (!toyos || !run_spec_parse("c,asm", &a->run.spec, err)) return NULL;
+    a->run.stack_given = true;
+    return toyos;
 }
 
 int cmd_tui(int argc, char **argv)
@@ -683,12 +712,10 @@ int cmd_tui(int argc, char **argv)
     char titlebuf[1400];
     const char *slash = strrchr(program, '/');
     char how[64] = "";
-    if (a.monitor == ENGINE_MON_STACK) {
+    if (a.run.spec.n > 0) {
         char spec[48];
-        stack_spec_format(&a.run.stack, spec, sizeof spec);
+        run_spec_format(&a.run.spec, spec, sizeof spec);
         snprintf(how, sizeof how, " on %s", spec);
-    } else if (a.monitor == ENGINE_MON_C) {
-        snprintf(how, sizeof how, " under the C VMM");
     }
     snprintf(titlebuf, sizeof titlebuf, "%s%s%s: t follows the traps, ? explains the keys",
              a.program ? "" : "demo: ", slash ? slash + 1 : program, how);

@@ -156,6 +156,7 @@ void vmm_emit(struct vmm_guest *g, enum vmm_handling how, enum isa_cause cause, 
         .insn = insn,
         .supervisor = supervisor,
         .interpreted = interpreted,
+        .place = interpreted ? VMM_PLACE_INTERPRETED : VMM_PLACE_DIRECT,
         .stop = g->stop,
         /* Events of a guest step come after it was counted. */
         .step = g->steps - (how == VMM_EMULATED || how == VMM_REFLECTED || how == VMM_DELIVERED),

@@ -256,6 +256,10 @@ const struct machine_trap *vmm_guest_last_trap(const struct vmm *v, unsigned g)
 
 const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g) { return &v->guests[g].fmap; }
 
+const char *vmm_place_name(enum vmm_place p) { return p == VMM_PLACE_DIRECT ? "direct" : "interpreted"; }
+
+enum vmm_place vmm_guest_place(const struct vmm *v, unsigned g) { return vmm_place_of(v, &v->guests[g]); }
+
 bool vmm_guest_interpreted(const struct vmm *v, unsigned g)
 {
     return vmm_place_of(v, &v->guests[g]) == PLACE_INTERP;

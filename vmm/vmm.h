@@ -34,6 +34,10 @@
 struct vmm;
 
 enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_MODE_COUNT };
+
+/* Where a guest's code runs. */
+enum vmm_place { VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED };
+const char *vmm_place_name(enum vmm_place p); /* "direct", "interpreted" */
 const char *vmm_mode_name(enum vmm_mode mode); /* "te", "hvm", "interp" */
 /* Sets *mode from its name; false for an unknown name. */
 bool vmm_mode_by_name(const char *name, enum vmm_mode *mode);
@@ -109,6 +113,7 @@ struct vmm_event {
     uint32_t insn;         /* the instruction word for PRIV/emulated, else 0 */
     bool supervisor;       /* the guest's virtual mode when it arose (its kernel: true) */
     bool interpreted;      /* it arose in the vmm's interpreter, not on the real machine */
+    enum vmm_place place;  /* where it arose */
     enum machine_stop stop; /* VMM_STOPPED: why */
     uint64_t step;         /* the guest's step count before it (its step number) */
 };
@@ -171,6 +176,7 @@ const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g);
 /* True when the guest's next instructions run in the interpreter (by the
  * mode and its virtual PSW), false when they run directly. */
 bool vmm_guest_interpreted(const struct vmm *v, unsigned g);
+enum vmm_place vmm_guest_place(const struct vmm *v, unsigned g);
 /* The PSW guest g's code runs with on the machine beneath it (the "real PSW"
  * to show next to the virtual one): for direct execution user mode, IE on,
  * the composed relocation and the programmed timer; for interpretation the

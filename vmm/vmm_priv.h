@@ -19,7 +19,8 @@
 #include "vmm.h"
 
 /* Where a guest's next instructions run. */
-enum vmm_place { PLACE_DIRECT, PLACE_INTERP };
+#define PLACE_DIRECT VMM_PLACE_DIRECT
+#define PLACE_INTERP VMM_PLACE_INTERPRETED
 
 /* The first real page is the host's: the real trap area (unused, the vmm is
  * the monitor) and a canary the attack tests check. */

@@ -1,0 +1,277 @@
+/* equiv.c: the equivalence check (equiv.h). */
+#include "equiv.h"
+
+#include "../run/log.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* The check under way: the latest run of each side. */
+struct check {
+    const struct equiv_config *cfg;
+    struct run *bare, *virt;
+    char *err;
+};
+
+static struct run *new_side(struct check *q, const struct run_spec *spec)
+{
+    struct run_config rc = {*spec, q->cfg->variant, q->cfg->memsize, 1, q->cfg->asm_vmm_path};
+    const struct asm_image *programs[1] = {q->cfg->program};
+    struct run *r = run_create(&rc, programs, q->err);
+    if (r) run_feed_input(r, 0, q->cfg->input, q->cfg->input_len);
+    return r;
+}
+
+/* Both sides made afresh, at their first step. */
+static bool fresh(struct check *q)
+{
+    run_destroy(q->bare);
+    run_destroy(q->virt);
+    const struct run_spec bare = {.n = 0, .mode = VMM_TE};
+    q->bare = new_side(q, &bare);
+    q->virt = q->bare ? new_side(q, &q->cfg->spec) : NULL;
+    return q->bare && q->virt;
+}
+
+/* Both sides from the start for `steps` steps. */
+static bool run_both(struct check *q, uint64_t steps)
+{
+    if (!fresh(q)) return false;
+    run_go(q->bare, steps);
+    run_go(q->virt, steps);
+    return true;
+}
+
+static void add(struct equiv_lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct equiv_lines *l, const char *fmt, ...)
+{
+    if (l->n == EQUIV_MAX_LINES) {
+        l->more++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->text[l->n++], EQUIV_LINE_SIZE, fmt, ap);
+    va_end(ap);
+}
+
+static void flag_names(uint32_t flags, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s%s", flags & PSW_M ? " M" : "", flags & PSW_IE ? " IE" : "",
+             flags & PSW_PG ? " PG" : "", flags & PSW_TP ? " TP" : "");
+    if (!*buf) snprintf(buf, size, " -");
+}
+
+static void byte_text(uint8_t b, char *buf, size_t size)
+{
+    if (b >= 0x20 && b < 0x7f && b != '\'') snprintf(buf, size, "'%c' (0x%02x)", b, b);
+    else snprintf(buf, size, "0x%02x", b);
+}
+
+static const char *stop_word(enum machine_stop s)
+{
+    return s == MACHINE_BUDGET ? "running" : machine_stop_name(s);
+}
+
+/* Lists every difference between a (bare) and b (virtualized).  With
+ * cheap, only registers, PSW, output length and stop (the lockstep). */
+static size_t differences(const struct run_guest_state *a, const struct run_guest_state *b, bool cheap,
+                          struct equiv_lines *l)
+{
+    size_t before = l->n + l->more;
+    if (a->stop != b->stop) add(l, "stop: bare %s, vmm %s", stop_word(a->stop), stop_word(b->stop));
+    for (unsigned r = 0; r < ISA_NREGS; r++)
+        if (a->regs[r] != b->regs[r])
+            add(l, "r%u: bare 0x%08" PRIx32 ", vmm 0x%08" PRIx32, r, a->regs[r], b->regs[r]);
+    if (a->psw.flags != b->psw.flags) {
+        char fa[24], fb[24];
+        flag_names(a->psw.flags, fa, sizeof fa);
+        flag_names(b->psw.flags, fb, sizeof fb);
+        add(l, "psw.flags: bare 0x%" PRIx32 " (%s), vmm 0x%" PRIx32 " (%s)", a->psw.flags, fa + 1,
+            b->psw.flags, fb + 1);
+    }
+    static const char *const names[] = {"pc", "base", "bound", "timer"};
+    const uint32_t av[] = {a->psw.pc, a->psw.base, a->psw.bound, a->psw.timer};
+    const uint32_t bv[] = {b->psw.pc, b->psw.base, b->psw.bound, b->psw.timer};
+    for (int i = 0; i < 4; i++)
+        if (av[i] != bv[i]) add(l, "psw.%s: bare 0x%" PRIx32 ", vmm 0x%" PRIx32, names[i], av[i], bv[i]);
+    size_t common = a->output_len < b->output_len ? a->output_len : b->output_len;
+    if (cheap) {
+        if (a->output_len != b->output_len)
+            add(l, "output: bare %zu bytes, vmm %zu bytes", a->output_len, b->output_len);
+    } else {
+        size_t i = 0;
+        while (i < common && a->output[i] == b->output[i]) i++;
+        if (i < common) {
+            char ca[24], cb[24];
+            byte_text(a->output[i], ca, sizeof ca);
+            byte_text(b->output[i], cb, sizeof cb);
+            add(l, "output byte %zu: bare %s, vmm %s (bare %zu bytes, vmm %zu)", i, ca, cb,
+                a->output_len, b->output_len);
+        } else if (a->output_len != b->output_len) {
+            add(l, "output: bare %zu bytes, vmm %zu bytes (the same up to byte %zu)", a->output_len,
+                b->output_len, common);
+        }
+        size_t words = 0;
+        for (size_t w = 0; w < a->memsize && w < b->memsize; w++) {
+            if (a->mem[w] == b->mem[w]) continue;
+            if (words++ < 4)
+                add(l, "memory word 0x%06zx: bare 0x%08" PRIx32 ", vmm 0x%08" PRIx32, w, a->mem[w],
+                    b->mem[w]);
+        }
+        if (words > 4) add(l, "... %zu memory words differ in all", words);
+    }
+    if (a->steps != b->steps) add(l, "steps: bare %" PRIu64 ", vmm %" PRIu64, a->steps, b->steps);
+    return l->n + l->more - before;
+}
+
+static bool same(const struct check *q, bool cheap)
+{
+    struct run_guest_state a, b;
+    run_guest_state(q->bare, 0, &a);
+    run_guest_state(q->virt, 0, &b);
+    struct equiv_lines l = {.n = 0};
+    return differences(&a, &b, cheap, &l) == 0;
+}
+
+static struct equiv_end end_of(const struct run *r)
+{
+    struct run_guest_state s;
+    run_guest_state(r, 0, &s);
+    return (struct equiv_end){s.stop, s.regs[1], s.steps};
+}
+
+/* Describes step `step` (1-based) of the bare side, from whose state before
+ * it both sides started the same. */
+static bool describe_step(struct check *q, uint64_t step, char *buf, size_t size)
+{
+    if (!fresh(q)) return false;
+    run_go(q->bare, step - 1);
+    struct run_level_view v;
+    run_level_view(q->bare, 0, 0, &v);
+    const struct psw p = v.psw;
+    uint32_t pa, w = 0;
+    const bool fetched = run_translate(q->bare, 0, 0, p.pc, &pa, NULL);
+    if (fetched) w = run_machine_memory(q->bare, 0, 0, NULL)[pa];
+    run_go(q->bare, step);
+    const struct machine_trap *t = machine_last_trap(run_real_machine(q->bare));
+    const bool interrupt = t && t->step == step - 1 && (t->cause == CAUSE_TIMER || t->cause == CAUSE_IO);
+    const char *mode = (p.flags & PSW_M) ? "supervisor" : "user";
+    if (interrupt) {
+        snprintf(buf, size, "step %" PRIu64 ", in %s mode: the %s interrupt was taken before the "
+                 "instruction at 0x%06" PRIx32, step, mode, t->cause == CAUSE_TIMER ? "timer" : "console", p.pc);
+        return true;
+    }
+    char place[96], text[96] = "(the fetch faults)";
+    run_describe_place(q->bare, 0, 0, p.pc, fetched, pa, place, sizeof place);
+    if (fetched) isa_disassemble(w, p.pc, NULL, NULL, text, sizeof text);
+    snprintf(buf, size, "step %" PRIu64 ", in %s mode: %s  %s", step, mode, place, text);
+    return true;
+}
+
+/* hi: a step count after which the two differ. */
+static bool find_first(struct check *q, uint64_t hi, struct equiv_report *out)
+{
+    /* Bisection: the state after lo steps is the same on both sides, after hi it is not. */
+    uint64_t lo = 0;
+    if (!run_both(q, 0)) return false;
+    if (!same(q, false)) hi = 0;
+    while (hi > 0 && hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (!run_both(q, mid)) return false;
+        if (same(q, false)) lo = mid;
+        else hi = mid;
+    }
+    /* Lockstep up to hi: an earlier difference that went away again. */
+    if (hi > 1 && hi <= EQUIV_LOCKSTEP_LIMIT) {
+        if (!fresh(q)) return false;
+        for (uint64_t k = 1; k < hi; k++) {
+            run_go(q->bare, k);
+            run_go(q->virt, k);
+            if (!same(q, true)) {
+                hi = k;
+                break;
+            }
+        }
+    }
+    out->first_step = hi;
+    if (hi > 0 && !describe_step(q, hi, out->step, sizeof out->step)) return false;
+    if (!run_both(q, hi)) return false;
+    struct run_guest_state a, b;
+    run_guest_state(q->bare, 0, &a);
+    run_guest_state(q->virt, 0, &b);
+    differences(&a, &b, false, &out->at_step);
+    return true;
+}
+
+bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char err[RUN_ERROR_SIZE])
+{
+    *out = (struct equiv_report){0};
+    struct check q = {cfg, NULL, NULL, err};
+    bool ok = false;
+    if (!fresh(&q)) goto done;
+    if (cfg->trace) run_set_hooks(q.virt, cfg->trace);
+    run_go(q.bare, cfg->max_steps);
+    run_go(q.virt, cfg->max_steps);
+    run_set_hooks(q.virt, NULL);
+    out->bare = end_of(q.bare);
+    out->virt = end_of(q.virt);
+    const char *msg;
+    if (run_monitor_error(q.virt, 0, &out->gave_up_level, &msg)) {
+        out->gave_up = true;
+        snprintf(out->gave_up_message, sizeof out->gave_up_message, "%s", msg);
+    }
+    if (same(&q, false)) {
+        out->equivalent = true;
+        ok = true;
+        goto done;
+    }
+    {
+        struct run_guest_state a, b;
+        run_guest_state(q.bare, 0, &a);
+        run_guest_state(q.virt, 0, &b);
+        differences(&a, &b, false, &out->at_end);
+    }
+    /* When one side stopped first, the states differ at its last step. */
+    ok = find_first(&q, out->bare.steps < out->virt.steps ? out->bare.steps : out->virt.steps, out);
+done:
+    run_destroy(q.bare);
+    run_destroy(q.virt);
+    return ok;
+}
+
+static void print_lines(FILE *out, const struct equiv_lines *l)
+{
+    for (size_t i = 0; i < l->n; i++) fprintf(out, "  %s\n", l->text[i]);
+    if (l->more) fprintf(out, "  ... and %zu more\n", l->more);
+}
+
+static void print_end(FILE *out, const char *side, const struct equiv_end *e)
+{
+    fprintf(out, "%s %s", side, machine_stop_name(e->stop));
+    if (e->stop == MACHINE_HALT) fprintf(out, ", status %" PRId32, (int32_t)e->status);
+    fprintf(out, " after %" PRIu64 " steps", e->steps);
+}
+
+void equiv_print(FILE *out, const struct equiv_report *rep, const char *what)
+{
+    if (rep->equivalent) {
+        fprintf(out, "equivalent: %s: %s", what, machine_stop_name(rep->bare.stop));
+        if (rep->bare.stop == MACHINE_HALT) fprintf(out, ", status %" PRId32, (int32_t)rep->bare.status);
+        fprintf(out, " after %" PRIu64 " steps\n", rep->bare.steps);
+        return;
+    }
+    fprintf(out, "not equivalent: %s\n", what);
+    if (rep->gave_up)
+        fprintf(out, "the asm VMM at L%u gave up: %s\n", rep->gave_up_level, rep->gave_up_message);
+    fprintf(out, "first difference after step %" PRIu64 ":\n", rep->first_step);
+    if (rep->first_step > 0) fprintf(out, "  %s\n", rep->step);
+    print_lines(out, &rep->at_step);
+    fprintf(out, "at the end: ");
+    print_end(out, "bare", &rep->bare);
+    fprintf(out, "; ");
+    print_end(out, "vmm", &rep->virt);
+    fputc('\n', out);
+    print_lines(out, &rep->at_end);
+}

@@ -1,0 +1,80 @@
+/*
+ * equiv.h: Popek and Goldberg's equivalence, checked by running.
+ *
+ * A program runs on the bare machine and under a stack of monitors (a run
+ * of each, run.h), with the same memory size, input, variant and step
+ * budget; their final guest-visible states are compared: registers, PSW,
+ * every memory word, console output, stop reason, exit status and step
+ * count.  When they differ, the first step after which they differ is found
+ * by bisection over step budgets (both sides are deterministic, so "run n
+ * steps" can be repeated at will), then confirmed by running both in
+ * lockstep up to it with a cheap comparison (registers, PSW, output, stop),
+ * in case they had differed earlier and converged again.
+ *
+ * `trapeze equiv` prints the report (equiv_print) or writes it as JSON;
+ * graders read the report's fields.  Nothing here exits.
+ */
+#ifndef TRAPEZE_EQUIV_H
+#define TRAPEZE_EQUIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../run/run.h"
+
+#define EQUIV_MAX_LINES 12
+#define EQUIV_LINE_SIZE 160
+#define EQUIV_LOCKSTEP_LIMIT 4000000u /* steps up to which the lockstep check runs */
+
+struct equiv_config {
+    struct run_spec spec;              /* the virtualized side */
+    const struct isa_variant *variant;
+    size_t memsize;
+    uint64_t max_steps;
+    const uint8_t *input;
+    size_t input_len;
+    const struct asm_image *program;   /* borrowed */
+    const char *asm_vmm_path;          /* NULL: the built-in asm VMM */
+    /* Hooks for the first, full run of the virtualized side (--trace). */
+    const struct run_hooks *trace;
+};
+
+/* Differences between the two sides, one line each ("r3: bare 0x..., vmm 0x..."). */
+struct equiv_lines {
+    char text[EQUIV_MAX_LINES][EQUIV_LINE_SIZE];
+    size_t n, more; /* more: further differences not written */
+};
+
+/* How one side ended. */
+struct equiv_end {
+    enum machine_stop stop;
+    uint32_t status; /* r1 */
+    uint64_t steps;
+};
+
+struct equiv_report {
+    bool equivalent;
+    struct equiv_end bare, virt;
+    /* When a monitor of the virtualized side gave up. */
+    bool gave_up;
+    unsigned gave_up_level;
+    char gave_up_message[128];
+    /* Not equivalent: the first step after which they differ (0: they
+     * differ from the start), that step in words, and the differences just
+     * after it and at the end. */
+    uint64_t first_step;
+    char step[200];
+    struct equiv_lines at_step, at_end;
+};
+
+/* Runs and compares.  False, with a one-line message, when a side cannot
+ * be made (bad configuration, out of memory, the asm VMM). */
+bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char err[RUN_ERROR_SIZE]);
+
+/* The report as `trapeze equiv` prints it; `what` names the program and
+ * the side ("programs/x.s under --stack c,asm (--isa pg)"). */
+void equiv_print(FILE *out, const struct equiv_report *rep, const char *what);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * asm_monitor.c: the VMM written in the toy ISA, as the run sees it.
+ *
+ * The run restates nothing of vmm.s: every address it reads and every value
+ * of vstate and vm_error come from the image's symbols, and every one is
+ * checked here, once, when the image is loaded, so that reading a monitor's
+ * word later can never leave its machine's memory.
+ */
+#include "run_priv.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A word (or array) the run reads from the monitor's memory. */
+struct exported {
+    const char *name;
+    size_t field;   /* offsetof(struct asm_layout, ...) */
+    uint32_t words; /* 0: an .equ value, not an address */
+};
+
+#define AT(f) offsetof(struct asm_layout, f)
+static const struct exported exports[] = {
+    {"GUEST_BASE", AT(guest_base), 0},
+    {"guest_entry", AT(guest_entry), 1},
+    {"vflags", AT(vflags), 1},
+    {"vbase", AT(vbase), 1},
+    {"vbound", AT(vbound), 1},
+    {"vstate", AT(vstate), 1},
+    {"vm_error", AT(vm_error), 1},
+    {"vpsw", AT(vpsw), PSW_WORDS},
+    {"n_emulated", AT(n_emulated), 1},
+    {"n_traps", AT(n_traps), CAUSE_COUNT},
+    {"gregs", AT(gregs), ISA_NREGS},
+    {"VS_NOT_STARTED", AT(vs_not_started), 0},
+    {"VS_RUNNING", AT(vs_running), 0},
+    {"VS_HALTED", AT(vs_halted), 0},
+    {"VS_UNHANDLED", AT(vs_unhandled), 0},
+    {"VS_CHECK", AT(vs_check), 0},
+    {"VS_ERROR", AT(vs_error), 0},
+    {"E_SHADOW", AT(e_shadow), 0},
+    {"E_SMALL", AT(e_small), 0},
+};
+#undef AT
+
+/* GUEST_BASE beyond this would make the machines of a deep stack
+ * overflow 2^32 words long before memory runs out. */
+#define MAX_GUEST_BASE (1u << 24)
+
+static uint32_t *field(struct asm_layout *at, size_t offset)
+{
+    return (uint32_t *)((char *)at + offset);
+}
+
+/* The executable's directory or one of its parents holding rel, else the
+ * current directory's rel. */
+static bool find_source(const char *rel, char *buf, size_t size)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        for (int up = 0; up < 4; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash) break;
+            *slash = '\0';
+            if (strlen(exe) + strlen(rel) + 2 > size) break;
+            memcpy(buf, exe, strlen(exe));
+            buf[strlen(exe)] = '/';
+            strcpy(buf + strlen(exe) + 1, rel);
+            if (access(buf, R_OK) == 0) return true;
+        }
+    }
+    snprintf(buf, size, "%s", rel);
+    return access(buf, R_OK) == 0;
+}
+
+static bool check_layout(struct asm_vmm *v, const char *path, char err[RUN_ERROR_SIZE])
+{
+    const struct asm_image *img = &v->img;
+    for (size_t i = 0; i < sizeof exports / sizeof exports[0]; i++) {
+        const struct exported *x = &exports[i];
+        if (!asm_symbol_value(img, x->name, field(&v->at, x->field))) {
+            snprintf(err, RUN_ERROR_SIZE, "%.300s: error: the asm VMM defines no '%s'", path, x->name);
+            return false;
+        }
+    }
+    const uint32_t base = v->at.guest_base;
+    if (base % ISA_PAGE_WORDS || base < TRAP_AREA_WORDS || base > MAX_GUEST_BASE) {
+        snprintf(err, RUN_ERROR_SIZE,
+                 "%.300s: error: GUEST_BASE (0x%x) must be a multiple of %u from %u to 0x%x", path,
+                 base, ISA_PAGE_WORDS, ISA_PAGE_WORDS, MAX_GUEST_BASE);
+        return false;
+    }
+    /* Everything the run reads lies in the monitor's own part of its
+     * machine, which every machine it runs on has. */
+    for (size_t i = 0; i < sizeof exports / sizeof exports[0]; i++) {
+        const struct exported *x = &exports[i];
+        uint32_t at = *field(&v->at, x->field);
+        if (x->words && (uint64_t)at + x->words > base) {
+            snprintf(err, RUN_ERROR_SIZE,
+                     "%.300s: error: the asm VMM's '%s' (0x%x, %u words) is not below GUEST_BASE",
+                     path, x->name, at, x->words);
+            return false;
+        }
+    }
+    for (size_t i = 0; i < img->nsegments; i++) {
+        const struct asm_segment *g = &img->segments[i];
+        if ((uint64_t)g->at + g->count > base) {
+            snprintf(err, RUN_ERROR_SIZE, "%.300s: error: the asm VMM reaches beyond GUEST_BASE",
+                     path);
+            return false;
+        }
+    }
+    const uint32_t states[] = {v->at.vs_not_started, v->at.vs_running, v->at.vs_halted,
+                               v->at.vs_unhandled, v->at.vs_check, v->at.vs_error};
+    for (size_t i = 0; i < 6; i++)
+        for (size_t j = i + 1; j < 6; j++)
+            if (states[i] == states[j]) {
+                snprintf(err, RUN_ERROR_SIZE, "%.300s: error: the asm VMM's VS_* values are not distinct",
+                         path);
+                return false;
+            }
+    return true;
+}
+
+struct asm_vmm *asm_vmm_load(const char *path, char err[RUN_ERROR_SIZE])
+{
+    char found[PATH_MAX];
+    if (!path) {
+        if (!find_source("programs/vmm/vmm.s", found, sizeof found)) {
+            snprintf(err, RUN_ERROR_SIZE, "cannot find the asm VMM (programs/vmm/vmm.s)");
+            return NULL;
+        }
+        path = found;
+    }
+    struct asm_vmm *v = calloc(1, sizeof *v);
+    if (!v) {
+        snprintf(err, RUN_ERROR_SIZE, "out of memory");
+        return NULL;
+    }
+    char *msg = NULL;
+    size_t msg_len = 0;
+    FILE *errors = open_memstream(&msg, &msg_len);
+    int nerr = errors ? asm_load_program(path, &v->img, errors) : -1;
+    if (errors) fclose(errors);
+    if (nerr != 0) {
+        const char *first = msg && *msg ? msg : "cannot load it\n";
+        snprintf(err, RUN_ERROR_SIZE, "the asm VMM does not assemble: %.*s",
+                 (int)strcspn(first, "\n"), first);
+        free(msg);
+        free(v);
+        return NULL;
+    }
+    free(msg);
+    v->refs = 1;
+    if (!check_layout(v, path, err)) {
+        asm_vmm_release(v);
+        return NULL;
+    }
+    return v;
+}
+
+void asm_vmm_release(struct asm_vmm *v)
+{
+    if (!v || --v->refs > 0) return;
+    asm_image_free(&v->img);
+    free(v);
+}
+
+enum machine_stop asm_vmm_guest_stop(const struct asm_vmm *v, const uint32_t *mem)
+{
+    const uint32_t s = mem[v->at.vstate];
+    if (s == v->at.vs_halted) return MACHINE_HALT;
+    if (s == v->at.vs_check) return MACHINE_CHECK;
+    if (s == v->at.vs_unhandled || s == v->at.vs_error) return MACHINE_UNHANDLED_TRAP;
+    return MACHINE_BUDGET;
+}
+
+bool asm_vmm_guest_started(const struct asm_vmm *v, const uint32_t *mem)
+{
+    return mem[v->at.vstate] != v->at.vs_not_started;
+}
+
+const char *asm_vmm_error(const struct asm_vmm *v, const uint32_t *mem)
+{
+    if (mem[v->at.vstate] != v->at.vs_error) return NULL;
+    const uint32_t e = mem[v->at.vm_error];
+    if (e == v->at.e_shadow) return "the guest's page table is longer than the shadow table";
+    if (e == v->at.e_small) return "the machine has no room for a guest";
+    return "an error it does not name";
+}

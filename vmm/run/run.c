@@ -1,0 +1,1047 @@
+/*
+ * run.c: building, running and looking into a run (run.h).
+ *
+ * Memory, for spec "c,asm,asm" and a program of G words (B = GUEST_BASE):
+ *
+ *   real memory (the C VMM's allocator)
+ *   +------+--------------------------------------------------------+
+ *   | host | machine 1: G + 2B words (the C VMM's guest region)      |
+ *   +------+--------------------------------------------------------+
+ *          | asm VMM 1 | machine 2: G + B words                      |
+ *          |  B words  +---------------------------------------------+
+ *          |           | asm VMM 2 | machine 3 = the program: G words|
+ *
+ * With an asm VMM at the bottom, machine 0 is the real machine itself and
+ * machine j starts j * B words into it.
+ *
+ * Accounting keeps, per column, `cur`, the level whose code has run since
+ * `mark` (a count of retired instructions of the bottom machine: the real
+ * one, or the C VMM's guest), and charges the difference whenever the
+ * level can change:
+ *
+ *   real machine at the bottom: a trap always enters level 0; the bottom
+ *       asm VMM's lpsw leaves its handler for the level the loaded PSW and
+ *       the VMMs' vflags name.  The observer watches instructions only
+ *       between the two, so the levels above run unobserved.
+ *   the C VMM at the bottom: every change of level is one of its events
+ *       (its guest's traps, and its guest's lpsw); the level is read off
+ *       the virtual PSW.
+ *
+ * An asm level's emulated instructions are not retired instructions of the
+ * machine below (they trapped), so a level's instruction count is what was
+ * charged to it plus what its monitor emulated.
+ */
+#include "run_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint32_t pc, uint32_t insn);
+static enum machine_verdict real_after_trap(void *ctx, struct machine *m, const struct machine_trap *t);
+static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_event *e);
+
+const char *run_handling_name(enum run_handling h)
+{
+    switch (h) {
+    case RUN_HARDWARE: return "hardware";
+    case RUN_EMULATED: return "emulated";
+    case RUN_REFLECTED: return "reflected";
+    case RUN_DELIVERED: return "delivered";
+    case RUN_ABSORBED: return "absorbed";
+    }
+    return "?";
+}
+
+const char *run_level_state_name(enum run_level_state s)
+{
+    switch (s) {
+    case RUN_LEVEL_RUNNING: return "running";
+    case RUN_LEVEL_WAITING: return "waiting";
+    case RUN_LEVEL_SUSPENDED: return "suspended";
+    case RUN_LEVEL_NOT_STARTED: return "not started";
+    case RUN_LEVEL_STOPPED: return "stopped";
+    }
+    return "?";
+}
+
+/* ---- Machines and levels ------------------------------------------------------------ */
+
+static bool monitor_is_asm(const struct run *r, unsigned i)
+{
+    return i < r->n && r->spec.kind[i] == RUN_MONITOR_ASM;
+}
+
+/* A column's bottom code machine: the real one, or the C VMM's guest. */
+static uint32_t bottom_reg(const struct run *r, const struct column *c, unsigned reg)
+{
+    if (reg == 0 || reg >= ISA_NREGS) return 0;
+    if (r->bottom == BOTTOM_C) return vmm_guest_reg(r->cvmm, c->index, reg);
+    return machine_reg(r->real, reg);
+}
+
+/* Machine j's PSW, as the code running on it sees it.  A machine made by
+ * an asm VMM: the real PSW of the machine below holds IE, TP, pc and timer
+ * (while that VMM is in its handler, the trap saved them in its trap area),
+ * and the VMM's words hold the rest. */
+static struct psw psw_of(const struct run *r, const struct column *c, unsigned j)
+{
+    if (j == 0) return machine_psw(r->real);
+    if (r->bottom == BOTTOM_C && j == 1) return vmm_guest_vcpu(r->cvmm, c->index)->psw;
+    const uint32_t *mem = c->mem[j - 1];
+    const struct asm_layout *at = &r->asm_vmm->at;
+    if (asm_vmm_guest_stop(r->asm_vmm, mem) != MACHINE_BUDGET) return isa_psw_from_words(&mem[at->vpsw]);
+    if (!asm_vmm_guest_started(r->asm_vmm, mem))
+        return (struct psw){PSW_M, mem[at->guest_entry], 0, (uint32_t)r->memsize[j], 0};
+    struct psw below = psw_of(r, c, j - 1);
+    if (below.flags & PSW_M) below = isa_psw_from_words(&mem[TRAP_OLD_PSW]);
+    return (struct psw){(below.flags & (PSW_IE | PSW_TP)) | (mem[at->vflags] & (PSW_M | PSW_PG)),
+                        below.pc, mem[at->vbase], mem[at->vbound], below.timer};
+}
+
+/* The level whose code runs when machine j is in mode `supervisor`: the
+ * first machine in supervisor mode from j up runs its monitor's code. */
+static unsigned walk(const struct run *r, const struct column *c, unsigned j, bool supervisor)
+{
+    for (;;) {
+        if (j >= r->n || supervisor) return j < r->n ? j : r->n;
+        supervisor = (c->mem[j][r->asm_vmm->at.vflags] & PSW_M) != 0;
+        j++;
+    }
+}
+
+static unsigned running_level(const struct run *r, const struct column *c)
+{
+    if (r->n == 0) return 0;
+    if (r->bottom == BOTTOM_C)
+        return walk(r, c, 1, (vmm_guest_vcpu(r->cvmm, c->index)->psw.flags & PSW_M) != 0);
+    return walk(r, c, 0, (machine_psw(r->real).flags & PSW_M) != 0);
+}
+
+/* Why machine j stopped, or MACHINE_BUDGET while it can run.  A machine
+ * whose monitor stopped is stopped too. */
+static enum machine_stop machine_stop_of(const struct run *r, const struct column *c, unsigned j)
+{
+    enum machine_stop below = MACHINE_BUDGET;
+    if (r->bottom == BOTTOM_C) {
+        if (!vmm_guest_runnable(r->cvmm, c->index)) below = vmm_guest_stop(r->cvmm, c->index);
+        if (j <= 1) return below;
+    } else {
+        below = machine_state(r->real);
+        if (j == 0) return below;
+    }
+    for (unsigned i = j; i-- > r->code0;) { /* the nearest monitor knows best */
+        enum machine_stop s = asm_vmm_guest_stop(r->asm_vmm, c->mem[i]);
+        if (s != MACHINE_BUDGET) return s;
+    }
+    return below;
+}
+
+static bool machine_started(const struct run *r, const struct column *c, unsigned j)
+{
+    for (unsigned i = r->code0; i < j; i++)
+        if (!asm_vmm_guest_started(r->asm_vmm, c->mem[i])) return false;
+    return true;
+}
+
+/* ---- Accounting ------------------------------------------------------------------------ */
+
+static uint64_t retired_now(const struct run *r, const struct column *c)
+{
+    if (r->bottom == BOTTOM_C) return vmm_guest_retired(r->cvmm, c->index);
+    return machine_stats(r->real)->retired;
+}
+
+static void charge(struct run *r, struct column *c)
+{
+    uint64_t now = retired_now(r, c);
+    c->charged[c->cur] += now - c->mark;
+    c->mark = now;
+}
+
+/* Instructions charged to level i, the running interval included. */
+static uint64_t charged(const struct run *r, const struct column *c, unsigned i)
+{
+    uint64_t k = c->charged[i];
+    if (c->cur == i) k += retired_now(r, c) - c->mark;
+    return k;
+}
+
+/* Traps asm monitor i delivered into machine i + 1, by cause. */
+static uint64_t asm_reflected(const struct run *r, const struct column *c, unsigned i,
+                              uint64_t by_cause[CAUSE_COUNT])
+{
+    uint64_t total = 0;
+    for (unsigned k = 0; k < CAUSE_COUNT; k++) {
+        uint64_t n = c->mem[i][r->asm_vmm->at.n_traps + k];
+        if (by_cause) by_cause[k] = n;
+        total += n;
+    }
+    return total;
+}
+
+static uint64_t asm_emulated(const struct run *r, const struct column *c, unsigned i)
+{
+    return c->mem[i][r->asm_vmm->at.n_emulated];
+}
+
+/* Level i's instructions completed: charged to it, plus those its asm
+ * monitor emulated (they trapped, so nothing below retired them).  The
+ * C VMM runs none of the machine's instructions. */
+static uint64_t level_instructions(const struct run *r, const struct column *c, unsigned i)
+{
+    if (r->n == 0) return machine_stats(r->real)->retired;
+    if (i < r->n && r->spec.kind[i] == RUN_MONITOR_C) return 0;
+    uint64_t k = charged(r, c, i);
+    if (i > 0 && monitor_is_asm(r, i - 1)) k += asm_emulated(r, c, i - 1);
+    return k;
+}
+
+/* Traps machine i took (its handler's), by cause when by_cause is given. */
+static uint64_t machine_traps(const struct run *r, const struct column *c, unsigned i,
+                              uint64_t by_cause[CAUSE_COUNT])
+{
+    const uint64_t *counts = NULL;
+    if (i == 0 && r->bottom == BOTTOM_MACHINE) counts = machine_stats(r->real)->traps;
+    else if (i == 1 && r->bottom == BOTTOM_C) counts = vmm_guest_stats(r->cvmm, c->index)->traps;
+    else if (i == 0) counts = NULL; /* the C VMM takes no traps of the machine's */
+    else return asm_reflected(r, c, i - 1, by_cause);
+    uint64_t total = 0;
+    for (unsigned k = 0; k < CAUSE_COUNT; k++) {
+        uint64_t n = counts ? counts[k] : 0;
+        if (by_cause) by_cause[k] = n;
+        total += n;
+    }
+    return total;
+}
+
+static uint64_t level_steps(const struct run *r, const struct column *c, unsigned i)
+{
+    if (i < r->n && r->spec.kind[i] == RUN_MONITOR_C) return vmm_guest_stats(r->cvmm, c->index)->entries;
+    return level_instructions(r, c, i) + machine_traps(r, c, i, NULL);
+}
+
+static uint64_t guest_steps(const struct run *r, const struct column *c)
+{
+    return level_steps(r, c, r->n);
+}
+
+/* ---- The observer of the real machine ------------------------------------------------- */
+
+static void install_observer(struct run *r)
+{
+    if (r->bottom != BOTTOM_MACHINE) return;
+    bool before = (r->watching && r->n > 0) || r->checking || r->insn_obs.before_insn;
+    bool after = r->n > 0 || r->hooks.on_event || r->insn_obs.after_trap;
+    if (!before && !after) {
+        machine_set_observer(r->real, NULL); /* the interpreter's fast loop */
+        return;
+    }
+    struct machine_observer obs = {r, before ? real_before_insn : NULL, after ? real_after_trap : NULL};
+    machine_set_observer(r->real, &obs);
+}
+
+static void watch(struct run *r, bool on)
+{
+    if (r->watching == on) return;
+    r->watching = on;
+    install_observer(r);
+}
+
+/* An lpsw of the bottom asm VMM (real supervisor mode) ends its handler:
+ * the loaded PSW's level begins with the next instruction. */
+static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint32_t pc, uint32_t insn)
+{
+    struct run *r = ctx;
+    if (r->insn_obs.before_insn &&
+        r->insn_obs.before_insn(r->insn_obs.ctx, m, pc, insn) == MACHINE_STOP_RUN)
+        return MACHINE_STOP_RUN;
+    if (r->checking && r->hooks.at_boundary &&
+        r->hooks.at_boundary(r->hooks.ctx, r) == MACHINE_STOP_RUN)
+        return MACHINE_STOP_RUN;
+    if (!r->watching || r->n == 0) return MACHINE_CONTINUE;
+    struct column *c = &r->cols[0];
+    struct psw p = machine_psw(m);
+    if (isa_opcode_of(insn) != ISA_LPSW || !(p.flags & PSW_M)) return MACHINE_CONTINUE;
+    uint32_t va = machine_reg(m, isa_field_b(insn)) + isa_simm16(insn), pa;
+    unsigned detail;
+    if (!machine_translate(m, &p, va, ACCESS_LOAD, &pa, &detail))
+        return MACHINE_CONTINUE; /* it faults: the trap will say where we are */
+    unsigned next = walk(r, c, 0, (machine_memory(m)[pa] & PSW_M) != 0);
+    if (r->stop_at_guest && next == r->n && !r->lpsw_pass) {
+        r->lpsw_pass = true; /* stop before it; run_go executes it alone */
+        r->stopped_for_guest = true;
+        return MACHINE_STOP_RUN;
+    }
+    r->lpsw_pass = false;
+    charge(r, c);
+    c->charged[c->cur]++; /* the lpsw itself, which retires */
+    c->mark++;
+    c->cur = next;
+    if (next != 0) watch(r, false);
+    return MACHINE_CONTINUE;
+}
+
+/* ---- Events ------------------------------------------------------------------------------ */
+
+/* A trap arose in level `arose`, whose state just before it was `pre`:
+ * the levels below it were waiting, and it is suspended until it runs
+ * again.  The bottom code level handles its own traps at once (or the C
+ * VMM does, atomically), so it is never seen suspended. */
+static void note_suspension(const struct run *r, struct column *c, unsigned arose, const struct psw *pre)
+{
+    for (unsigned k = 0; k < arose; k++) c->suspended[k] = false;
+    if (arose <= r->code0) return;
+    struct level_snapshot *s = &c->snap[arose];
+    for (unsigned reg = 0; reg < ISA_NREGS; reg++) s->regs[reg] = bottom_reg(r, c, reg);
+    s->psw = *pre;
+    s->steps = level_steps(r, c, arose);
+    c->suspended[arose] = true;
+}
+
+/* How the asm monitors from level `from` up pass on a trap that arose in
+ * level e->arose: a privileged instruction of a level in (virtual)
+ * supervisor mode is emulated by the monitor just below it; anything else
+ * goes up through every monitor to the level's own handler. */
+static void route_asm(struct run_event *e, unsigned from)
+{
+    bool interrupt = e->cause == CAUSE_TIMER || e->cause == CAUSE_IO;
+    if (e->cause == CAUSE_PRIV && e->supervisor && e->arose > from) {
+        e->how = RUN_EMULATED;
+        e->handler = e->arose - 1;
+    } else {
+        e->how = interrupt ? RUN_DELIVERED : RUN_REFLECTED;
+        e->handler = e->arose;
+    }
+}
+
+/* The instruction and the physical pc of an event, under the arising
+ * level's PSW before the trap. */
+static void fill_place(const struct column *c, struct run_event *e, const struct psw *pre)
+{
+    unsigned d;
+    const struct machine *view = c->views[e->arose];
+    e->has_pc_phys = machine_translate(view, pre, e->pc, ACCESS_FETCH, &e->pc_phys, &d);
+    if (e->has_insn || e->cause == CAUSE_TIMER || e->cause == CAUSE_IO) return;
+    if (e->cause == CAUSE_PRIV || e->cause == CAUSE_ILL) {
+        e->insn = e->value, e->has_insn = true;
+        return;
+    }
+    uint32_t at = e->cause == CAUSE_SVC || e->cause == CAUSE_HCALL ? e->pc - 1 : e->pc, pa;
+    if (machine_translate(view, pre, at, ACCESS_FETCH, &pa, &d)) {
+        e->insn = machine_memory_const(view)[pa];
+        e->has_insn = true;
+    }
+}
+
+static enum machine_verdict tell(struct run *r, const struct run_event *e)
+{
+    if (!r->hooks.on_event || r->hooks.on_event(r->hooks.ctx, r, e) != MACHINE_STOP_RUN)
+        return MACHINE_CONTINUE;
+    r->stop_now = true;
+    return MACHINE_STOP_RUN;
+}
+
+static enum machine_verdict real_after_trap(void *ctx, struct machine *m, const struct machine_trap *t)
+{
+    struct run *r = ctx;
+    struct column *c = &r->cols[0];
+    enum machine_verdict verdict = MACHINE_CONTINUE;
+    if (r->insn_obs.after_trap && r->insn_obs.after_trap(r->insn_obs.ctx, m, t) == MACHINE_STOP_RUN)
+        verdict = MACHINE_STOP_RUN;
+    if (r->n > 0) charge(r, c);
+    const unsigned arose = r->n == 0 ? 0 : c->cur;
+    const struct psw pre = arose == 0 ? t->old_psw : psw_of(r, c, arose);
+    struct run_event e = {
+        .guest = 0, .time = t->step, .guest_step = r->n == 0 ? t->step : guest_steps(r, c),
+        .cause = t->cause, .detail = t->detail, .value = t->value, .pc = t->old_psw.pc,
+        .arose = arose, .supervisor = (pre.flags & PSW_M) != 0, .place = VMM_PLACE_DIRECT,
+        .first = 0,
+    };
+    if (arose == 0) e.how = RUN_HARDWARE, e.handler = 0;
+    else route_asm(&e, 0);
+    fill_place(c, &e, &pre);
+    note_suspension(r, c, arose, &pre);
+    if (r->n > 0) {
+        c->cur = 0; /* every trap lands in level 0 */
+        watch(r, true);
+    }
+    if (tell(r, &e) == MACHINE_STOP_RUN) verdict = MACHINE_STOP_RUN;
+    return verdict;
+}
+
+/* The C VMM's events: every trap of its guest's machine, and every change
+ * of level above it. */
+static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_event *ev)
+{
+    struct run *r = ctx;
+    struct column *c = &r->cols[ev->guest];
+    charge(r, c);
+    const unsigned arose = c->cur;
+    const bool trap = ev->how == VMM_EMULATED || ev->how == VMM_REFLECTED ||
+                      ev->how == VMM_DELIVERED || ev->how == VMM_ABSORBED;
+    struct run_event e = {0};
+    struct psw pre = {0};
+    if (trap) {
+        /* Above level 1 the trap passed into machine 1's handler, whose
+         * trap area holds what the levels above ran with; level 1 itself
+         * was handled by the C VMM, and its trap area (reflected) or its
+         * PSW (emulated, absorbed) tell where it was. */
+        if (arose > 1 && ev->how != VMM_EMULATED) pre = psw_of(r, c, arose);
+        else if (ev->how == VMM_REFLECTED || ev->how == VMM_DELIVERED)
+            pre = isa_psw_from_words(&c->mem[1][TRAP_OLD_PSW]);
+        else pre = vmm_guest_vcpu(v, ev->guest)->psw;
+        e = (struct run_event){
+            .guest = ev->guest, .time = run_time(r) - (ev->how != VMM_ABSORBED),
+            .guest_step = r->n == 1 ? ev->step : guest_steps(r, c),
+            .cause = ev->cause, .detail = ev->detail, .value = ev->value, .pc = ev->pc,
+            .insn = ev->insn, .has_insn = ev->insn != 0, .arose = arose,
+            .supervisor = arose == 1 ? ev->supervisor : (pre.flags & PSW_M) != 0,
+            .place = ev->place, .first = 0,
+        };
+        if (ev->how == VMM_ABSORBED) e.how = RUN_ABSORBED, e.handler = 0;
+        else if (ev->how == VMM_EMULATED) e.how = RUN_EMULATED, e.handler = 0;
+        else if (arose == 1)
+            e.how = ev->how == VMM_DELIVERED ? RUN_DELIVERED : RUN_REFLECTED, e.handler = 1;
+        else route_asm(&e, 1);
+        fill_place(c, &e, &pre);
+        if (ev->how != VMM_ABSORBED) note_suspension(r, c, arose, &pre);
+    }
+    c->cur = walk(r, c, 1, (vmm_guest_vcpu(v, ev->guest)->psw.flags & PSW_M) != 0);
+    if (r->stop_at_guest && c->cur == r->n && ev->how != VMM_STOPPED) {
+        r->stopped_for_guest = true;
+        return MACHINE_STOP_RUN;
+    }
+    if (trap && tell(r, &e) == MACHINE_STOP_RUN) return MACHINE_STOP_RUN;
+    /* Checking was turned on: the rest of run_units goes unit by unit. */
+    if (r->checking && r->hooks.at_boundary) return MACHINE_STOP_RUN;
+    return MACHINE_CONTINUE;
+}
+
+/* ---- Life cycle ----------------------------------------------------------------------------- */
+
+static void fail(char err[RUN_ERROR_SIZE], const char *what) { snprintf(err, RUN_ERROR_SIZE, "%s", what); }
+
+static void free_views(struct run *r)
+{
+    for (unsigned g = 0; r->cols && g < r->ncols; g++)
+        for (unsigned j = 1; j <= r->n; j++) {
+            machine_destroy(r->cols[g].views[j]);
+            r->cols[g].views[j] = NULL;
+        }
+}
+
+void run_destroy(struct run *r)
+{
+    if (!r) return;
+    free_views(r);
+    free(r->cols);
+    if (r->cvmm) vmm_destroy(r->cvmm);
+    else machine_destroy(r->real);
+    asm_vmm_release(r->asm_vmm);
+    free(r);
+}
+
+/* Points each column at its machines' memory and makes the views. */
+static bool map_columns(struct run *r)
+{
+    for (unsigned g = 0; g < r->ncols; g++) {
+        struct column *c = &r->cols[g];
+        c->index = g;
+        c->mem[0] = machine_memory(r->real);
+        c->views[0] = r->real;
+        for (unsigned j = 1; j <= r->n; j++) {
+            if (r->bottom == BOTTOM_C)
+                c->mem[j] = vmm_guest_memory(r->cvmm, g) + (size_t)(j - 1) * r->asm_guest_base;
+            else c->mem[j] = c->mem[0] + (size_t)j * r->asm_guest_base;
+            c->views[j] = machine_create_on(c->mem[j], r->memsize[j], &r->variant);
+            if (!c->views[j]) return false;
+        }
+    }
+    return true;
+}
+
+struct run *run_create(const struct run_config *cfg, const struct asm_image *const *programs,
+                       char err[RUN_ERROR_SIZE])
+{
+    const unsigned nguests = cfg && cfg->nguests ? cfg->nguests : 1;
+    if (!cfg || !cfg->variant || cfg->spec.n > RUN_MAX_MONITORS || cfg->memsize < TRAP_AREA_WORDS ||
+        cfg->memsize > UINT32_MAX || (unsigned)cfg->spec.mode >= VMM_MODE_COUNT || !programs) {
+        fail(err, "bad run configuration");
+        return NULL;
+    }
+    for (unsigned i = 1; i < cfg->spec.n; i++)
+        if (cfg->spec.kind[i] != RUN_MONITOR_ASM) {
+            fail(err, "bad stack: 'c' (the C VMM) can only be the bottom level");
+            return NULL;
+        }
+    const bool c_only = cfg->spec.n == 1 && cfg->spec.kind[0] == RUN_MONITOR_C;
+    if (nguests > 1 && (!c_only || nguests > VMM_MAX_GUESTS)) {
+        snprintf(err, RUN_ERROR_SIZE, "%u guests need the C VMM alone (--vmm), with at most %u",
+                 nguests, VMM_MAX_GUESTS);
+        return NULL;
+    }
+    struct run *r = calloc(1, sizeof *r);
+    if (!r) {
+        fail(err, "out of memory");
+        return NULL;
+    }
+    r->spec = cfg->spec;
+    r->n = cfg->spec.n;
+    r->variant = *cfg->variant;
+    r->bottom = r->n > 0 && r->spec.kind[0] == RUN_MONITOR_C ? BOTTOM_C : BOTTOM_MACHINE;
+    r->code0 = r->bottom == BOTTOM_C ? 1 : 0;
+    r->ncols = nguests;
+    r->cols = calloc(nguests, sizeof *r->cols);
+    if (!r->cols) {
+        fail(err, "out of memory");
+        goto failed;
+    }
+    if (r->n > r->code0) {
+        r->asm_vmm = asm_vmm_load(cfg->asm_vmm_path, err);
+        if (!r->asm_vmm) goto failed;
+        r->asm_guest_base = r->asm_vmm->at.guest_base;
+    }
+
+    /* Sizes from the top down: each asm level adds GUEST_BASE words. */
+    r->memsize[r->n] = cfg->memsize;
+    for (unsigned j = r->n; j-- > r->code0;) {
+        r->memsize[j] = r->memsize[j + 1] + r->asm_guest_base;
+        if (r->memsize[j] > UINT32_MAX) {
+            fail(err, "the stack's memory does not fit in 2^32 words");
+            goto failed;
+        }
+    }
+    if (r->bottom == BOTTOM_C) {
+        struct vmm_config vc = {r->spec.mode, &r->variant, r->memsize[1], nguests, 0};
+        r->cvmm = vmm_create(&vc);
+        if (!r->cvmm) {
+            snprintf(err, RUN_ERROR_SIZE, "cannot allocate %u guest%s of %zu words for the C VMM",
+                     nguests, nguests == 1 ? "" : "s", r->memsize[1]);
+            goto failed;
+        }
+        r->real = vmm_real_machine(r->cvmm);
+        r->memsize[0] = machine_memsize(r->real);
+    } else {
+        r->real = machine_create(r->memsize[0], &r->variant);
+        if (!r->real) {
+            snprintf(err, RUN_ERROR_SIZE, "cannot allocate %zu words of memory", r->memsize[0]);
+            goto failed;
+        }
+    }
+    if (!map_columns(r)) {
+        fail(err, "out of memory");
+        goto failed;
+    }
+
+    /* Load: the VMM into every asm level, each program on top of its column. */
+    for (unsigned g = 0; g < r->ncols; g++) {
+        struct column *c = &r->cols[g];
+        c->program = programs[g];
+        for (unsigned i = r->code0; i < r->n; i++) {
+            if (!asm_image_place(&r->asm_vmm->img, c->mem[i], r->memsize[i], 0)) {
+                fail(err, "the asm VMM does not fit in its machine");
+                goto failed;
+            }
+            c->mem[i][r->asm_vmm->at.guest_entry] =
+                i + 1 < r->n ? r->asm_vmm->img.entry : c->program->entry;
+        }
+        if (!asm_image_place(c->program, c->mem[r->n], r->memsize[r->n], 0)) {
+            snprintf(err, RUN_ERROR_SIZE, "the program does not fit in %zu words of memory (--mem)",
+                     r->memsize[r->n]);
+            goto failed;
+        }
+        const uint32_t entry = r->n > r->code0 ? r->asm_vmm->img.entry : c->program->entry;
+        if (r->bottom == BOTTOM_C) {
+            vmm_guest_reset(r->cvmm, g, entry);
+            c->cur = walk(r, c, 1, true);
+        } else {
+            machine_reset(r->real, entry);
+            c->cur = 0;
+        }
+    }
+    if (r->bottom == BOTTOM_C) vmm_set_observer(r->cvmm, &(struct vmm_observer){r, c_event});
+    r->watching = r->bottom == BOTTOM_MACHINE && r->n > 0;
+    install_observer(r);
+    return r;
+
+failed:
+    run_destroy(r);
+    return NULL;
+}
+
+struct run *run_clone(const struct run *r)
+{
+    struct run *c = malloc(sizeof *c);
+    if (!c) return NULL;
+    *c = *r;
+    c->hooks = (struct run_hooks){0};
+    c->checking = false;
+    c->insn_obs = (struct machine_observer){0};
+    c->cvmm = NULL;
+    c->real = NULL;
+    c->cols = malloc(r->ncols * sizeof *c->cols);
+    if (!c->cols) {
+        free(c);
+        return NULL;
+    }
+    memcpy(c->cols, r->cols, r->ncols * sizeof *c->cols);
+    for (unsigned g = 0; g < c->ncols; g++)
+        for (unsigned j = 1; j <= c->n; j++) c->cols[g].views[j] = NULL;
+    if (c->asm_vmm) c->asm_vmm->refs++;
+    if (r->cvmm) {
+        c->cvmm = vmm_clone(r->cvmm);
+        if (!c->cvmm) goto failed;
+        c->real = vmm_real_machine(c->cvmm);
+        for (unsigned g = 0; g < c->ncols; g++) vmm_set_output_sink(c->cvmm, g, NULL, NULL);
+        vmm_set_observer(c->cvmm, &(struct vmm_observer){c, c_event});
+    } else {
+        c->real = machine_clone(r->real);
+        if (!c->real) goto failed;
+        machine_set_output_sink(c->real, NULL, NULL);
+    }
+    if (!map_columns(c)) goto failed;
+    install_observer(c);
+    return c;
+
+failed:
+    run_destroy(c);
+    return NULL;
+}
+
+const struct run_spec *run_spec_of(const struct run *r) { return &r->spec; }
+unsigned run_guest_count(const struct run *r) { return r->ncols; }
+unsigned run_level_count(const struct run *r) { return r->n + 1; }
+unsigned run_program_level(const struct run *r) { return r->n; }
+const struct machine *run_real_machine(const struct run *r) { return r->real; }
+const struct asm_image *run_asm_image(const struct run *r) { return r->asm_vmm ? &r->asm_vmm->img : NULL; }
+
+static const struct column *col(const struct run *r, unsigned g)
+{
+    return &r->cols[g < r->ncols ? g : 0];
+}
+
+void run_feed_input(struct run *r, unsigned g, const uint8_t *bytes, size_t n)
+{
+    if (r->bottom == BOTTOM_C) vmm_feed_input(r->cvmm, col(r, g)->index, bytes, n);
+    else machine_feed_input(r->real, bytes, n);
+}
+
+const uint8_t *run_output(const struct run *r, unsigned g, size_t *len)
+{
+    if (r->bottom == BOTTOM_C) return vmm_guest_output(r->cvmm, col(r, g)->index, len);
+    return machine_output(r->real, len);
+}
+
+void run_set_output_sink(struct run *r, unsigned g, void (*sink)(void *ctx, uint8_t byte), void *ctx)
+{
+    if (r->bottom == BOTTOM_C) vmm_set_output_sink(r->cvmm, col(r, g)->index, sink, ctx);
+    else machine_set_output_sink(r->real, sink, ctx);
+}
+
+void run_set_hooks(struct run *r, const struct run_hooks *hooks)
+{
+    r->hooks = hooks ? *hooks : (struct run_hooks){0};
+    install_observer(r);
+}
+
+void run_set_checking(struct run *r, bool on)
+{
+    if (r->checking == on) return;
+    r->checking = on;
+    install_observer(r);
+}
+
+bool run_set_insn_observer(struct run *r, const struct machine_observer *obs)
+{
+    if (r->n != 0) return false;
+    r->insn_obs = obs ? *obs : (struct machine_observer){0};
+    install_observer(r);
+    return true;
+}
+
+/* ---- Running --------------------------------------------------------------------------------- */
+
+uint64_t run_time(const struct run *r)
+{
+    if (r->bottom == BOTTOM_MACHINE) return machine_steps(r->real);
+    uint64_t t = 0;
+    for (unsigned g = 0; g < r->ncols; g++) t += vmm_guest_steps(r->cvmm, g);
+    return t;
+}
+
+static bool finished(const struct run *r, const struct column *c)
+{
+    if (r->bottom == BOTTOM_C) return !vmm_guest_runnable(r->cvmm, c->index);
+    return machine_state(r->real) != MACHINE_BUDGET;
+}
+
+/* Under the C VMM, how a piece of units is cut matters (its own timer, and
+ * so its absorbed events, runs by slices): run_units says how it cut them,
+ * run_repeat cuts them the same way.  The real machine runs any cut alike. */
+uint64_t run_units(struct run *r, uint64_t k, uint64_t *chunk)
+{
+    const uint64_t t0 = run_time(r);
+    r->stop_now = false;
+    *chunk = 0;
+    if (r->bottom == BOTTOM_MACHINE) {
+        machine_run(r->real, k);
+        return run_time(r) - t0;
+    }
+    if (!(r->checking && r->hooks.at_boundary)) {
+        /* One piece; if a hook turns checking on, it ends at that event. */
+        vmm_run(r->cvmm, k);
+        *chunk = run_time(r) - t0;
+        return *chunk;
+    }
+    *chunk = 1;
+    while (run_time(r) - t0 < k && !r->stop_now) {
+        if (r->hooks.at_boundary(r->hooks.ctx, r) == MACHINE_STOP_RUN) break;
+        if (vmm_run(r->cvmm, 1) == VMM_RUN_DONE) break;
+    }
+    return run_time(r) - t0;
+}
+
+uint64_t run_repeat(struct run *r, uint64_t units, uint64_t chunk)
+{
+    const uint64_t t0 = run_time(r);
+    const bool checking = r->checking;
+    r->checking = false;
+    install_observer(r);
+    if (r->bottom == BOTTOM_MACHINE) {
+        machine_run(r->real, units);
+    } else {
+        const uint64_t piece = chunk ? chunk : units;
+        while (run_time(r) - t0 < units) {
+            uint64_t left = units - (run_time(r) - t0), before = run_time(r);
+            vmm_run(r->cvmm, left < piece ? left : piece);
+            if (run_time(r) == before) break; /* every guest stopped */
+        }
+    }
+    r->checking = checking;
+    install_observer(r);
+    return run_time(r) - t0;
+}
+
+bool run_stalled(const struct run *r, unsigned g) { return col(r, g)->stalled; }
+
+/* The program's stop in column c. */
+static enum machine_stop guest_stop(const struct run *r, const struct column *c)
+{
+    return machine_stop_of(r, c, r->n);
+}
+
+static void bottom_run(struct run *r, uint64_t k)
+{
+    if (r->bottom == BOTTOM_C) vmm_run(r->cvmm, k);
+    else machine_run(r->real, k);
+}
+
+enum machine_stop run_go(struct run *r, uint64_t max_steps)
+{
+    struct column *c = &r->cols[0];
+    r->stop_now = false;
+    if (r->n == r->code0) {
+        /* Bare, or the C VMM alone: it counts its guests' steps itself. */
+        if (r->bottom == BOTTOM_C && r->ncols > 1) {
+            vmm_set_step_limit(r->cvmm, max_steps); /* each guest its own budget */
+            vmm_run(r->cvmm, UINT64_MAX);
+        } else if (r->bottom == BOTTOM_C) {
+            /* One guest: the total is its own, and the run can go on later. */
+            uint64_t done = vmm_guest_steps(r->cvmm, 0);
+            if (done < max_steps) vmm_run(r->cvmm, max_steps - done);
+        } else if (machine_steps(r->real) < max_steps) {
+            machine_run(r->real, max_steps - machine_steps(r->real));
+        }
+        return r->stop_now ? MACHINE_STOPPED : guest_stop(r, c);
+    }
+    /* Asm levels: the bottom runs in slices of guest steps still allowed
+     * (each costs a unit at least, so the program cannot overshoot), and a
+     * handler under way when the budget is spent is run to its end. */
+    uint64_t seen_steps = guest_steps(r, c), seen_time = run_time(r);
+    while (!finished(r, c)) {
+        uint64_t g = guest_steps(r, c), slice;
+        if (g >= max_steps) {
+            if (c->cur == r->n) break; /* whole: the budget stop */
+            r->stop_at_guest = true;
+            slice = RUN_STALL_UNITS;
+        } else {
+            slice = max_steps - g < RUN_STALL_UNITS ? max_steps - g : RUN_STALL_UNITS;
+        }
+        r->stopped_for_guest = false;
+        bottom_run(r, slice);
+        r->stop_at_guest = false;
+        if (r->stopped_for_guest) {
+            if (r->bottom == BOTTOM_MACHINE) machine_run(r->real, 1); /* the lpsw into the program */
+            r->lpsw_pass = false;
+        } else if (r->stop_now) {
+            charge(r, c);
+            return MACHINE_STOPPED;
+        }
+        if (guest_steps(r, c) != seen_steps) {
+            seen_steps = guest_steps(r, c);
+            seen_time = run_time(r);
+        } else if (run_time(r) - seen_time >= RUN_STALL_UNITS && !finished(r, c)) {
+            c->stalled = true;
+            break;
+        }
+    }
+    charge(r, c);
+    return guest_stop(r, c);
+}
+
+/* ---- The program ------------------------------------------------------------------------------- */
+
+void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *out)
+{
+    const struct column *c = col(r, g);
+    *out = (struct run_guest_state){0};
+    out->stop = guest_stop(r, c);
+    for (unsigned reg = 0; reg < ISA_NREGS; reg++) out->regs[reg] = bottom_reg(r, c, reg);
+    out->psw = psw_of(r, c, r->n);
+    out->mem = c->mem[r->n];
+    out->memsize = r->memsize[r->n];
+    out->output = run_output(r, g, &out->output_len);
+    out->instructions = level_instructions(r, c, r->n);
+    out->steps = guest_steps(r, c);
+    machine_traps(r, c, r->n, out->traps);
+    const struct machine_trap *last = NULL;
+    if (r->n == 0) last = machine_last_trap(r->real);
+    else if (r->n == 1 && r->bottom == BOTTOM_C) last = vmm_guest_last_trap(r->cvmm, c->index);
+    if (last) {
+        out->last_trap = *last;
+        out->has_trap = true;
+        return;
+    }
+    /* The top asm VMM delivered it through the program's trap area. */
+    if (r->n == r->code0 || machine_traps(r, c, r->n, NULL) == 0) return;
+    const uint32_t *e = c->mem[r->n];
+    if (!isa_cause_name(e[TRAP_CAUSE] & 0xffu)) return; /* a VMM that gave up before delivering */
+    out->last_trap = (struct machine_trap){.cause = e[TRAP_CAUSE] & 0xffu,
+                                           .detail = (e[TRAP_CAUSE] >> 8) & 0xffu,
+                                           .value = e[TRAP_VALUE],
+                                           .old_psw = isa_psw_from_words(&e[TRAP_OLD_PSW]),
+                                           .step = out->steps};
+    out->has_trap = true;
+}
+
+bool run_monitor_error(const struct run *r, unsigned g, unsigned *level, const char **message)
+{
+    const struct column *c = col(r, g);
+    for (unsigned i = r->code0; i < r->n; i++) {
+        const char *m = asm_vmm_error(r->asm_vmm, c->mem[i]);
+        if (!m) continue;
+        *level = i;
+        *message = m;
+        return true;
+    }
+    return false;
+}
+
+/* ---- Levels --------------------------------------------------------------------------------------- */
+
+unsigned run_running_level(const struct run *r, unsigned g) { return running_level(r, col(r, g)); }
+
+void run_level_name(const struct run *r, unsigned level, char *buf, size_t size)
+{
+    if (level >= r->n) snprintf(buf, size, "%s", r->n == 0 ? "program" : "guest");
+    else if (r->spec.kind[level] == RUN_MONITOR_C) snprintf(buf, size, "C VMM (%s)", vmm_mode_name(r->spec.mode));
+    else snprintf(buf, size, "asm VMM");
+}
+
+static const char *level_kind(const struct run *r, unsigned level)
+{
+    if (level >= r->n) return r->n == 0 ? "program" : "guest";
+    return run_monitor_name(r->spec.kind[level]);
+}
+
+void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_level_view *out)
+{
+    const struct column *c = col(r, g);
+    if (level > r->n) level = r->n;
+    *out = (struct run_level_view){0};
+    out->level = level;
+    out->kind = level_kind(r, level);
+    out->running = running_level(r, c);
+    out->host_code = level < r->n && r->spec.kind[level] == RUN_MONITOR_C;
+    out->memsize = r->memsize[level];
+    out->instructions = level_instructions(r, c, level);
+    out->steps = level_steps(r, c, level);
+    out->place = VMM_PLACE_DIRECT;
+    if (r->bottom == BOTTOM_C && level >= 1) out->place = vmm_guest_place(r->cvmm, c->index);
+
+    enum machine_stop stop = machine_stop_of(r, c, level);
+    if (stop != MACHINE_BUDGET) out->state = RUN_LEVEL_STOPPED, out->stop = stop;
+    else if (!machine_started(r, c, level)) out->state = RUN_LEVEL_NOT_STARTED;
+    else if (level == out->running) out->state = RUN_LEVEL_RUNNING;
+    else if (level < out->running || !c->suspended[level]) out->state = RUN_LEVEL_WAITING;
+    else out->state = RUN_LEVEL_SUSPENDED;
+    if (out->host_code) return;
+
+    if (out->state == RUN_LEVEL_SUSPENDED) {
+        const struct level_snapshot *s = &c->snap[level];
+        memcpy(out->regs, s->regs, sizeof out->regs);
+        out->psw = s->psw;
+        out->as_of = s->steps;
+        return;
+    }
+    out->psw = psw_of(r, c, level);
+    if (out->state == RUN_LEVEL_NOT_STARTED) return; /* registers 0, as at reset */
+    for (unsigned reg = 0; reg < ISA_NREGS; reg++) out->regs[reg] = bottom_reg(r, c, reg);
+    if (out->state != RUN_LEVEL_RUNNING) return;
+    out->has_real = true;
+    out->real = r->bottom == BOTTOM_C ? vmm_guest_real_psw(r->cvmm, c->index) : machine_psw(r->real);
+}
+
+bool run_set_reg(struct run *r, unsigned g, unsigned level, unsigned reg, uint32_t value, char *err,
+                 size_t errsize)
+{
+    struct run_level_view v;
+    run_level_view(r, g, level, &v);
+    char name[32];
+    run_level_name(r, level, name, sizeof name);
+    if (v.host_code) {
+        snprintf(err, errsize, "L%u %s is host code: it has no registers of the machine's", level, name);
+        return false;
+    }
+    if (v.state != RUN_LEVEL_RUNNING) {
+        snprintf(err, errsize,
+                 "L%u %s is %s: its registers can be set while it runs (now L%u does)", level, name,
+                 run_level_state_name(v.state), v.running);
+        return false;
+    }
+    if (reg == 0 || reg > RUN_REG_PC) {
+        snprintf(err, errsize, "r0 is always 0");
+        return false;
+    }
+    /* A running level's registers and pc are the bottom machine's: the asm
+     * VMMs pass both through. */
+    const unsigned gi = col(r, g)->index;
+    if (r->bottom == BOTTOM_C) {
+        if (reg == RUN_REG_PC) {
+            struct psw p = vmm_guest_vcpu(r->cvmm, gi)->psw;
+            p.pc = value;
+            vmm_guest_set_psw(r->cvmm, gi, &p);
+        } else {
+            vmm_guest_set_reg(r->cvmm, gi, reg, value);
+        }
+    } else if (reg == RUN_REG_PC) {
+        struct psw p = machine_psw(r->real);
+        p.pc = value;
+        machine_set_psw(r->real, &p);
+    } else {
+        machine_set_reg(r->real, reg, value);
+    }
+    return true;
+}
+
+static uint64_t guest_privileged(const struct run *r, const struct column *c)
+{
+    if (r->n == 0) return 0;
+    if (monitor_is_asm(r, r->n - 1)) return asm_emulated(r, c, r->n - 1);
+    const struct vmm_stats *st = vmm_guest_stats(r->cvmm, c->index);
+    return st->emulated - st->interpreted;
+}
+
+/* The machine instructions monitor i spent (the C VMM: its emulations). */
+static uint64_t monitor_cost(const struct run *r, const struct column *c, unsigned i)
+{
+    if (r->spec.kind[i] == RUN_MONITOR_C) return vmm_guest_stats(r->cvmm, c->index)->emulated;
+    return level_instructions(r, c, i);
+}
+
+void run_level_counts(const struct run *r, unsigned g, unsigned level, struct run_level_counts *out)
+{
+    const struct column *c = col(r, g);
+    if (level > r->n) level = r->n;
+    *out = (struct run_level_counts){.kind = level_kind(r, level)};
+    const uint64_t priv = guest_privileged(r, c);
+    out->instructions = level_instructions(r, c, level);
+    if (level == r->n) {
+        out->traps = machine_traps(r, c, level, NULL);
+        if (priv) {
+            uint64_t cost = 0;
+            for (unsigned i = 0; i < r->n; i++) cost += monitor_cost(r, c, i);
+            out->amplification = (double)cost / (double)priv;
+        }
+        return;
+    }
+    if (r->spec.kind[level] == RUN_MONITOR_C) {
+        const struct vmm_stats *st = vmm_guest_stats(r->cvmm, c->index);
+        out->traps = st->entries;
+        out->emulated = st->emulated;
+        out->interpreted = st->interpreted;
+        out->reflected = st->reflected;
+        out->direct = st->direct;
+        out->entries = st->entries;
+        out->efficiency = vmm_efficiency(st);
+    } else {
+        out->emulated = asm_emulated(r, c, level);
+        out->reflected = asm_reflected(r, c, level, NULL);
+        out->traps = out->emulated + out->reflected;
+    }
+    if (priv) out->amplification = (double)monitor_cost(r, c, level) / (double)priv;
+}
+
+/* ---- Memory and addresses ---------------------------------------------------------------------- */
+
+const uint32_t *run_machine_memory(const struct run *r, unsigned g, unsigned j, size_t *words)
+{
+    if (j > r->n) j = r->n;
+    if (words) *words = r->memsize[j];
+    return col(r, g)->mem[j];
+}
+
+bool run_to_real(const struct run *r, unsigned g, unsigned j, uint32_t pa, uint32_t *real)
+{
+    if (j > r->n || pa >= r->memsize[j]) return false;
+    const struct column *c = col(r, g);
+    *real = (uint32_t)((size_t)(c->mem[j] - c->mem[0]) + pa);
+    return true;
+}
+
+bool run_translate(const struct run *r, unsigned g, unsigned level, uint32_t va, uint32_t *pa,
+                   unsigned *detail)
+{
+    struct run_level_view v;
+    run_level_view(r, g, level, &v);
+    unsigned d = MEMF_BOUND;
+    bool ok = !v.host_code && machine_translate(col(r, g)->views[v.level], &v.psw, va, ACCESS_LOAD, pa, &d);
+    if (!ok && detail) *detail = d;
+    return ok;
+}
+
+unsigned run_fmap(const struct run *r, unsigned g, unsigned level, bool composed,
+                  struct run_extent *out, unsigned max)
+{
+    if (level == 0 || level > r->n || max == 0) return 0;
+    const struct column *c = col(r, g);
+    const unsigned i = level - 1; /* the monitor that keeps it */
+    if (r->spec.kind[i] == RUN_MONITOR_C) {
+        const struct vmm_fmap *f = vmm_guest_fmap(r->cvmm, c->index);
+        unsigned n = 0;
+        for (unsigned k = 0; k < f->n && n < max; k++)
+            out[n++] = (struct run_extent){f->ext[k].gpa, f->ext[k].hpa, f->ext[k].words};
+        return n;
+    }
+    uint32_t base = r->asm_guest_base;
+    if (composed) base += (uint32_t)(c->mem[i] - c->mem[0]);
+    out[0] = (struct run_extent){0, base, (uint32_t)r->memsize[level]};
+    return 1;
+}
+
+const struct asm_image *run_image_at(const struct run *r, unsigned g, unsigned level, uint32_t pa,
+                                     uint32_t *image_address)
+{
+    const struct column *c = col(r, g);
+    uint32_t real;
+    if (!run_to_real(r, g, level, pa, &real)) return NULL;
+    for (unsigned j = r->n + 1; j-- > r->code0;) {
+        uint32_t off = (uint32_t)(c->mem[j] - c->mem[0]);
+        if (real < off || real - off >= r->memsize[j]) continue;
+        *image_address = real - off;
+        if (j == r->n) return c->program;
+        return monitor_is_asm(r, j) ? &r->asm_vmm->img : NULL;
+    }
+    return NULL;
+}

@@ -1,0 +1,313 @@
+/*
+ * run.h: one run -- a program on a stack of levels over one real machine.
+ *
+ * Every command that runs a program (run, equiv, debug, tui) opens a run.
+ * A run is a list of monitors from the bottom up, then the program, each a
+ * *level*, numbered from the one that runs on the real machine:
+ *
+ *     --stack c,asm (--depth 2)               --stack asm,asm
+ *
+ *     L2  guest    the program                L2  guest    the program
+ *     L1  asm      programs/vmm/vmm.s         L1  asm      vmm.s
+ *     L0  c (te)   the C VMM, host code       L0  asm      vmm.s
+ *     ==========  the real machine  ==        ==========  the real machine  ==
+ *
+ *     bare (no monitors): L0 is the program, on the real machine.
+ *
+ * Level i runs on machine i; the monitor at level i makes machine i + 1;
+ * machine 0 is the real machine.  The C VMM (`c`, vmm.h) is host code, so it
+ * can only be the bottom level; it may run several guests (columns), each
+ * the program, when it is the only monitor.  `asm` is programs/vmm/vmm.s, a
+ * program of the machine: it runs on whatever machine it is given.
+ *
+ * Memory: every machine is a region of the one below.  An asm VMM puts its
+ * guest at GUEST_BASE of its own memory, so machine i has GUEST_BASE words
+ * more than machine i + 1, and the program's machine has exactly the size
+ * asked for.  Loading: each asm level gets the VMM image at 0 with its word
+ * `guest_entry` set to the entry of the level above; the program goes at
+ * physical 0 of the top machine; every machine starts from reset.
+ *
+ * Time and accounting.  A run's clock counts *units*: steps of the lowest
+ * machine that executes instructions (the real machine; under the C VMM its
+ * guest's machine, machine 1).  Every instruction is charged to the level
+ * whose code it is, exactly, so each level's steps, and the program's (the
+ * *guest steps* that --max-steps budgets), are known at any time.
+ *
+ * Views are always true (run_level_view): a level that runs is shown live;
+ * a monitor whose guest runs is *waiting*; a level for which a level below
+ * is handling a trap is *suspended* and shown as it was just before that
+ * trap, with who is at work for it.  Budget stops happen only where the
+ * program's state is whole (its next instruction is its own).
+ *
+ * Nothing here prints or exits.  A guest or a monitor that misbehaves stops
+ * inside the run with a reason, never the simulator.
+ */
+#ifndef TRAPEZE_RUN_H
+#define TRAPEZE_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../assembler/asm.h"
+#include "../../isa/isa.h"
+#include "../../machine/machine.h"
+#include "../vmm.h"
+
+#define RUN_MAX_MONITORS 8
+#define RUN_MAX_LEVELS (RUN_MAX_MONITORS + 1)
+#define RUN_ERROR_SIZE 512
+/* A run stops (stalled) when its monitors take this many units in a row
+ * without a step of the program: a monitor that cannot host the variant,
+ * or loops in its handler, still ends. */
+#define RUN_STALL_UNITS (1ull << 24)
+
+/* ---- What to run -------------------------------------------------------------- */
+
+enum run_monitor { RUN_MONITOR_C, RUN_MONITOR_ASM };
+const char *run_monitor_name(enum run_monitor k); /* "c", "asm" */
+
+struct run_spec {
+    unsigned n;                             /* monitors; 0: the bare machine */
+    enum run_monitor kind[RUN_MAX_MONITORS]; /* bottom first */
+    enum vmm_mode mode;                     /* the C VMM's, when kind[0] is c */
+};
+
+/* Parses "c,asm,asm" (case-insensitive names, no blanks; "bare" or "" for
+ * none; the C VMM runs in te).  On failure writes a one-line message. */
+bool run_spec_parse(const char *text, struct run_spec *out, char err[RUN_ERROR_SIZE]);
+/* --depth N: 0 is the bare machine, N >= 1 is "c" then N - 1 "asm". */
+bool run_spec_depth(unsigned depth, struct run_spec *out, char err[RUN_ERROR_SIZE]);
+/* "c,asm,asm" or "bare"; the mode is not written. */
+void run_spec_format(const struct run_spec *spec, char *buf, size_t size);
+
+struct run_config {
+    struct run_spec spec;
+    const struct isa_variant *variant; /* every machine's; copied */
+    size_t memsize;                    /* the program's machine, in words */
+    unsigned nguests;                  /* 0 or 1: one; more only when the spec is "c" */
+    const char *asm_vmm_path;          /* the asm VMM's source; NULL: the one built in */
+};
+
+struct run;
+
+/* Builds the run and loads programs[g] as guest g (nguests of them; one
+ * image may be given several times), every machine reset.  Returns NULL
+ * with a one-line message in err when the configuration is invalid, the
+ * asm VMM cannot host the variant, memory cannot be had or a program does
+ * not fit. */
+struct run *run_create(const struct run_config *cfg, const struct asm_image *const *programs,
+                       char err[RUN_ERROR_SIZE]);
+void run_destroy(struct run *r);
+/* A deep copy that runs on independently (snapshots for reverse
+ * execution), without hooks or output sinks.  NULL when memory cannot be
+ * had.  Not from inside a hook. */
+struct run *run_clone(const struct run *r);
+
+const struct run_spec *run_spec_of(const struct run *r);
+unsigned run_guest_count(const struct run *r);
+/* Levels 0 .. n: n + 1 of them. */
+unsigned run_level_count(const struct run *r);
+/* The program's level, n. */
+unsigned run_program_level(const struct run *r);
+
+/* Console of guest g: input appended; output so far; a sink for each byte. */
+void run_feed_input(struct run *r, unsigned g, const uint8_t *bytes, size_t n);
+const uint8_t *run_output(const struct run *r, unsigned g, size_t *len);
+void run_set_output_sink(struct run *r, unsigned g, void (*sink)(void *ctx, uint8_t byte),
+                         void *ctx);
+
+/* ---- Events: every trap, where it arose and who handled it --------------------- */
+
+enum run_handling {
+    RUN_HARDWARE,  /* the hardware delivered it to the level's own handler: no monitor took part */
+    RUN_EMULATED,  /* a system instruction, carried out by the monitor below on the virtual state */
+    RUN_REFLECTED, /* passed up by every monitor below to the level's own handler */
+    RUN_DELIVERED, /* an interrupt, delivered by the monitors to the level's own handler */
+    RUN_ABSORBED,  /* the C VMM's own timer: charged, and the level resumed untouched */
+};
+const char *run_handling_name(enum run_handling h); /* "hardware", "emulated", ... */
+
+struct run_event {
+    unsigned guest;        /* the column (a guest of the C VMM) */
+    uint64_t time;         /* the run's units before it */
+    uint64_t guest_step;   /* the program's steps before it */
+    enum isa_cause cause;
+    unsigned detail;       /* MEM: enum isa_mem_fault, as the arising level's hardware gives it */
+    uint32_t value;
+    uint32_t pc;           /* the saved pc, virtual in the arising level */
+    uint32_t pc_phys;      /* ... in its machine's physical memory, when it translated */
+    bool has_pc_phys;
+    uint32_t insn;         /* the instruction that trapped, when known */
+    bool has_insn;
+    unsigned arose;        /* the level whose code trapped (or was interrupted) */
+    bool supervisor;       /* its (virtual) mode then */
+    enum vmm_place place;  /* where its code ran: directly, or in the C VMM's interpreter */
+    unsigned handler;      /* the level whose code handles it (absorbed: the C VMM) */
+    unsigned first;        /* the first level that received it: the bottom monitor; or the
+                              handler itself (hardware) */
+    enum run_handling how;
+    unsigned target;       /* the level whose code runs once it is handled */
+};
+
+/* Hooks.  on_event sees every trap once it is handled by the level that
+ * received it first; returning MACHINE_STOP_RUN ends run_units as soon as
+ * the run is consistent (at once on the real machine; after the C VMM's
+ * handling).  at_boundary, while checking is on, is called before each
+ * unit (before each instruction the real machine fetches; between two
+ * steps of the C VMM's guest); MACHINE_STOP_RUN stops before the unit.
+ * Both may call run_set_checking. */
+struct run_hooks {
+    void *ctx;
+    enum machine_verdict (*on_event)(void *ctx, struct run *r, const struct run_event *e);
+    enum machine_verdict (*at_boundary)(void *ctx, struct run *r);
+};
+void run_set_hooks(struct run *r, const struct run_hooks *hooks); /* NULL: none */
+void run_set_checking(struct run *r, bool on);
+/* An observer of the real machine for --trace insns: allowed on a bare
+ * run only (false otherwise). */
+bool run_set_insn_observer(struct run *r, const struct machine_observer *obs);
+
+/* ---- Running ---------------------------------------------------------------------- */
+
+/* Runs every guest until it stops or has taken max_steps steps (per guest,
+ * counted as a bare run counts them).  A budget stop happens only where
+ * the program's state is whole.  Returns guest 0's stop. */
+enum machine_stop run_go(struct run *r, uint64_t max_steps);
+/* Runs at most k units, hooks honoured.  Returns the units done (fewer when
+ * a hook stopped it or every guest stopped), and in *chunk how run_repeat
+ * runs them again exactly (deterministic replay). */
+uint64_t run_units(struct run *r, uint64_t k, uint64_t *chunk);
+/* Runs `units` units as run_units did when it gave `chunk`, without
+ * stopping for hooks (which still see every event).  Returns the units done. */
+uint64_t run_repeat(struct run *r, uint64_t units, uint64_t chunk);
+/* Units done so far. */
+uint64_t run_time(const struct run *r);
+/* True when the monitors ran RUN_STALL_UNITS units without a step of
+ * guest g's program: run_go stopped it there. */
+bool run_stalled(const struct run *r, unsigned g);
+
+/* ---- The program, as a bare machine would show it ------------------------------- */
+
+struct run_guest_state {
+    enum machine_stop stop;    /* BUDGET while it can run */
+    uint32_t regs[ISA_NREGS];
+    struct psw psw;
+    const uint32_t *mem;       /* its physical memory, memsize words (borrowed) */
+    size_t memsize;
+    const uint8_t *output;     /* borrowed */
+    size_t output_len;
+    uint64_t instructions;     /* retired */
+    uint64_t steps;
+    uint64_t traps[CAUSE_COUNT];
+    bool has_trap;             /* last_trap is its most recent trap */
+    struct machine_trap last_trap;
+};
+void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *out);
+/* When a monitor below guest g's program gave up (an asm VMM's vm_error):
+ * its level and a message. */
+bool run_monitor_error(const struct run *r, unsigned g, unsigned *level, const char **message);
+
+/* ---- Levels ------------------------------------------------------------------------ */
+
+enum run_level_state {
+    RUN_LEVEL_RUNNING,     /* its code is what runs now */
+    RUN_LEVEL_WAITING,     /* a monitor whose guest runs: it resumes at its next trap */
+    RUN_LEVEL_SUSPENDED,   /* a level below is handling a trap for it: shown as just before it */
+    RUN_LEVEL_NOT_STARTED, /* its monitor has not started it yet: shown as it will start */
+    RUN_LEVEL_STOPPED,     /* its machine stopped: halt, machine check, unhandled trap, gave up */
+};
+const char *run_level_state_name(enum run_level_state s); /* "running", "waiting", ... */
+
+/* What a view shows of one level, true whenever it is asked. */
+struct run_level_view {
+    unsigned level;
+    const char *kind;          /* "c", "asm", "guest" (under monitors), "program" (bare) */
+    enum run_level_state state;
+    unsigned running;          /* the level that runs now (SUSPENDED: the one at work) */
+    enum machine_stop stop;    /* STOPPED: why */
+    bool host_code;            /* the C VMM: no registers or PSW of its own */
+    /* Not host code: its registers and its PSW (virtual: machine L's, as
+     * its code sees it).  RUNNING: live.  WAITING: the machine's now, whose
+     * registers hold the running level's and whose PSW is what this monitor
+     * loaded for its guest.  SUSPENDED: as just before the trap being
+     * handled.  NOT_STARTED: as it will start.  STOPPED: as it stopped. */
+    uint32_t regs[ISA_NREGS];
+    struct psw psw;
+    /* RUNNING: the PSW really loaded for its code, on the real machine or
+     * (interpreted) on the C VMM's interpreter. */
+    bool has_real;
+    struct psw real;
+    enum vmm_place place;
+    uint64_t steps;            /* its own steps so far (instructions + traps it took) */
+    uint64_t instructions;     /* its own instructions completed, however */
+    uint64_t as_of;            /* SUSPENDED: its steps when the trap came */
+    size_t memsize;            /* words of machine L */
+};
+void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_level_view *out);
+/* The level whose code runs now in column g. */
+unsigned run_running_level(const struct run *r, unsigned g);
+/* "C VMM (te)", "asm VMM", "guest", "program". */
+void run_level_name(const struct run *r, unsigned level, char *buf, size_t size);
+
+/* Sets register r (1..15) of level L, or its pc (r == ISA_NREGS), where L's
+ * code will see it: only while L is the running level (every level's
+ * registers and pc are then the machine's).  False with a message. */
+#define RUN_REG_PC ISA_NREGS
+bool run_set_reg(struct run *r, unsigned g, unsigned level, unsigned reg, uint32_t value,
+                 char *err, size_t errsize);
+
+/* Per-level accounting of column g.
+ *   instructions  the level's instructions completed, directly or emulated
+ *                 below (the C VMM runs none of the machine's: 0)
+ *   traps         traps and interrupts that reached it (a monitor's
+ *                 dispatcher; the program's own handler)
+ *   emulated      instructions it carried out for the level above
+ *   interpreted   of which non-system ones (the C VMM's interpreter)
+ *   reflected     traps it passed to the level above
+ *   direct, entries, efficiency: the C VMM's own figures (0 for asm)
+ *   amplification monitors: machine instructions spent per privileged
+ *                 instruction of the program (the C VMM: its emulations);
+ *                 the program: the sum over every monitor */
+struct run_level_counts {
+    const char *kind;
+    uint64_t instructions, traps, emulated, interpreted, reflected;
+    uint64_t direct, entries;
+    double efficiency, amplification;
+};
+void run_level_counts(const struct run *r, unsigned g, unsigned level, struct run_level_counts *out);
+/* The real machine's figures. */
+const struct machine *run_real_machine(const struct run *r);
+
+/* ---- Memory and addresses ------------------------------------------------------------ */
+
+/* Machine j's physical memory in column g (j = 0 .. n), and its size. */
+const uint32_t *run_machine_memory(const struct run *r, unsigned g, unsigned j, size_t *words);
+/* Where machine j's word pa lives in real memory; false beyond it. */
+bool run_to_real(const struct run *r, unsigned g, unsigned j, uint32_t pa, uint32_t *real);
+/* Translates va under level L's PSW (as its view shows it) to machine L's
+ * physical memory, as its hardware would for a load. */
+bool run_translate(const struct run *r, unsigned g, unsigned level, uint32_t va, uint32_t *pa,
+                   unsigned *detail);
+
+/* One piece of an f-map: machine L's physical words [from, from + words)
+ * live at [to, to + words) of the machine below its monitor, or of real
+ * memory (composed). */
+struct run_extent {
+    uint32_t from, to, words;
+};
+/* The f-map that level L's monitor (level L - 1) keeps, composed down to
+ * real memory or not.  Returns the number of extents written (at most max);
+ * 0 for level 0, which is on the real machine. */
+unsigned run_fmap(const struct run *r, unsigned g, unsigned level, bool composed,
+                  struct run_extent *out, unsigned max);
+
+/* The image whose code is at machine L's physical pa, and the address
+ * there (the innermost machine holding the word decides: a monitor's
+ * machine holds its own image below its guest's memory), or NULL. */
+const struct asm_image *run_image_at(const struct run *r, unsigned g, unsigned level, uint32_t pa,
+                                     uint32_t *image_address);
+/* The asm VMM's image, or NULL when there is no asm level. */
+const struct asm_image *run_asm_image(const struct run *r);
+
+#endif
