@@ -64,6 +64,10 @@
         .equ PTE_PHYS, 4        ; (shadow only) an invalid entry that is a
                                 ; physical fault for the guest, not an
                                 ; invalid page; the hardware ignores bit 2
+        .equ PTE_FRAME_PAST, 0xffffff00 ; (shadow only) frame 0xffffff: past
+                                ; every machine's memory (fewer than
+                                ; 0xffffff00 words: Trapeze's have at most
+                                ; 64 M)
         .equ SHADOW, 0x1000     ; the shadow page table
         .equ SHADOW_MAX, 0x1000 ; its entries
         .equ GUEST_BASE, 0x2000 ; guest-physical 0 (a multiple of PAGE_WORDS)
@@ -645,11 +649,19 @@ vmm_error:
 ;
 ;   the guest's entry i lies beyond its memory      invalid, PTE_PHYS
 ;   the guest's entry is not valid                  invalid
-;   its frame is beyond the guest's memory          invalid, PTE_PHYS
-;   else                                            frame + GUEST_BASE/256, same W
+;   its frame is beyond the guest's memory          frame 0xffffff, same V, W
+;   else                                            frame + GUEST_BASE/256, same V, W
 ;
-; so the guest can only ever reach its own memory, and a fault on an
-; invalid entry tells the guest's detail.  Changes r1..r4.
+; so the guest can only ever reach its own memory, and each access faults
+; below with the detail the guest's own hardware gives (isa/README.md's
+; order: bound, V, W, physical).  A valid entry keeps V and W even when its
+; frame is past the guest's memory: frame 0xffffff is past this machine's
+; memory too (and past every machine's below), so a store to a read-only
+; page faults "write-protect" and any other access "physical", exactly as
+; for the guest, and nothing needs recomputing.  Only an entry that itself
+; lies past the guest's memory needs PTE_PHYS: any access through it is
+; "physical", which no entry the hardware can read says; mem_invalid turns
+; the "invalid page" it gives back into "physical".  Changes r1..r4.
 rebuild:
         st r5, rb_save+0(r0)
         st r6, rb_save+1(r0)
@@ -677,18 +689,19 @@ rb_next:
         ld r3, 0(r3)            ; the guest's entry
         andi r4, r3, PTE_V
         beqz r4, rb_invalid
-        shri r4, r3, PAGE_SHIFT
-        bgeu r4, r7, rb_phys
+        shri r4, r3, PAGE_SHIFT ; r4 = its frame
+        andi r3, r3, PTE_V+PTE_W
+        bgeu r4, r7, rb_past
         shli r4, r4, PAGE_SHIFT ; frame * 256 + GUEST_BASE: no wrap, the
         addi r4, r4, GUEST_BASE ; frame is below gframes
-        andi r3, r3, PTE_V+PTE_W
         or r3, r3, r4
         b rb_store
 rb_invalid:
         mov r3, r0
         b rb_store
-rb_phys:
-        li r3, PTE_PHYS
+rb_past:
+        li r4, PTE_FRAME_PAST
+        or r3, r3, r4
 rb_store:
         st r3, SHADOW(r2)
         addi r2, r2, 1
