@@ -230,6 +230,22 @@ greg_done\@:
         st r1, vpsw+4(r0)
         .endm
 
+; VPSW_FROM_NEW: vpsw = the guest's new PSW, in its trap area, as the
+; hardware loads it (flags outside M, IE, PG, TP dropped).  Changes r1.
+        .macro VPSW_FROM_NEW
+        ld r1, G_NEW+0(r0)
+        andi r1, r1, M+IE+PG+TP
+        st r1, vpsw+0(r0)
+        ld r1, G_NEW+1(r0)
+        st r1, vpsw+1(r0)
+        ld r1, G_NEW+2(r0)
+        st r1, vpsw+2(r0)
+        ld r1, G_NEW+3(r0)
+        st r1, vpsw+3(r0)
+        ld r1, G_NEW+4(r0)
+        st r1, vpsw+4(r0)
+        .endm
+
 ; LOAD_PSW paged: makes the 5 words at r1 (this machine's physical address)
 ; the guest's virtual PSW: vflags, vbase, vbound, and rpsw, the real PSW
 ; that runs it.  An unpaged PSW falls through with r3 = rpsw's bound; a
@@ -409,7 +425,7 @@ lpsw_next:
         add r1, r1, r2
         st r1, VALUE(r0)        ; the address, should it fault
         st r15, save_lr(r0)
-        call translate          ; r1 = physical, or r2 = fault detail + 1
+        call translate          ; r1 = physical, or r2 = the fault's cause
         ld r15, save_lr(r0)
         bnez r2, lpsw_fault
         ld r1, 0(r1)
@@ -422,18 +438,18 @@ lpsw_next:
         addi r1, r0, npsw
         b lpsw_load
 lpsw_fault:
-        addi r2, r2, -1         ; MEM with the real detail: reflect fixes it
-        shli r2, r2, 8
-        ori r1, r2, C_MEM
-        st r1, CAUSE(r0)
+        mov r1, r2              ; MEM with the real detail: reflect fixes it
         ld r4, n_emulated(r0)   ; not emulated after all
         addi r4, r4, -1
         st r4, n_emulated(r0)
         b reflect
 
 ; translate: r1 = a virtual address under the real PSW saved in OLD_PSW ->
-; r1 = this machine's physical address and r2 = 0, or r2 = detail + 1 of
-; the fault.  Changes r3.
+; r1 = this machine's physical address and r2 = 0, or r2 = the cause word
+; of the fault (C_MEM_BOUND, C_MEM_INVALID or C_MEM_PHYSICAL: a read needs
+; no W).  It compares the vpn with the real bound, min(entries,
+; SHADOW_MAX), so a "bound" here may be the shadow's limit: mem_detail
+; tells the two apart.  Changes r3.
 translate:
         ld r2, OLD_PSW+0(r0)
         andi r2, r2, PG
@@ -462,13 +478,13 @@ tr_paged:
         mov r2, r0
         ret
 tr_bound:
-        li r2, 1
+        li r2, C_MEM_BOUND
         ret
 tr_invalid:
-        li r2, 2
+        li r2, C_MEM_INVALID
         ret
 tr_physical:
-        li r2, D_PHYSICAL+1
+        li r2, C_MEM_PHYSICAL
         ret
 
 ; ---- Tails: resume the guest ------------------------------------------------------
@@ -529,11 +545,11 @@ reflect_go:
 reflect_enter:                  ; unhandled trap if the new PSW is all 0)
         RESTORE
         lpsw rpsw(r0)
-reflect_paged:
+reflect_paged:                  ; the same, through the shadow table
         ld r1, rpsw+1(r0)
         shri r2, r1, PAGE_SHIFT
-        ld r3, rpsw+3(r0)
-        bgeu r2, r3, stop_check
+        ld r3, rpsw+3(r0)       ; min(entries, SHADOW_MAX)
+        bgeu r2, r3, reflect_beyond
         ld r3, SHADOW(r2)
         andi r4, r3, PTE_V
         beqz r4, stop_check
@@ -544,6 +560,11 @@ reflect_paged:
         ld r2, memsize(r0)
         bgeu r1, r2, stop_check
         b reflect_enter
+reflect_beyond:                 ; past the shadow's entries: past the
+        ld r3, vbound(r0)       ; guest's too (its machine check), or
+        bgeu r2, r3, stop_check ; inside its longer table (this VMM cannot
+        li r1, E_SHADOW         ; run that)
+        b vmm_error_new
 
 ; mem_detail: the real fault said where translation failed under the real
 ; PSW; the guest's hardware would say it of the virtual one.
@@ -553,19 +574,22 @@ mem_detail:
         bnez r2, mem_paged
         ld r2, VALUE(r0)        ; unpaged: beyond the virtual bound, or
         ld r3, vbound(r0)       ; inside it but beyond the guest's memory
-        li r1, C_MEM
+        li r1, C_MEM_BOUND
         bgeu r2, r3, reflect_go
         li r1, C_MEM_PHYSICAL
         b reflect_go
 mem_paged:
-        shri r3, r1, 8          ; r3 = the real detail
-        li r2, 1
-        beq r3, r2, mem_invalid
-        bnez r3, reflect_go     ; write-protect, physical: the same
+        li r2, C_MEM_INVALID
+        beq r1, r2, mem_invalid
+        li r2, C_MEM_BOUND
+        bne r1, r2, reflect_go  ; write-protect, physical: the same
         ld r2, VALUE(r0)        ; bound: the same, unless the guest's table
         shri r2, r2, PAGE_SHIFT ; goes on beyond the shadow's
         ld r3, vbound(r0)
         bgeu r2, r3, reflect_go
+        ld r2, n_traps+C_MEM(r0) ; inside the guest's table: this VMM cannot
+        addi r2, r2, -1         ; run that, and the trap (counted) is never
+        st r2, n_traps+C_MEM(r0) ; delivered
         li r1, E_SHADOW
         b vmm_error
 mem_invalid:
@@ -594,17 +618,7 @@ stop_check:
         ld r2, G_NEW+4(r0)
         or r1, r1, r2
         beqz r1, stop_unhandled
-        ld r1, G_NEW+0(r0)
-        andi r1, r1, M+IE+PG+TP
-        st r1, vpsw+0(r0)
-        ld r1, G_NEW+1(r0)
-        st r1, vpsw+1(r0)
-        ld r1, G_NEW+2(r0)
-        st r1, vpsw+2(r0)
-        ld r1, G_NEW+3(r0)
-        st r1, vpsw+3(r0)
-        ld r1, G_NEW+4(r0)
-        st r1, vpsw+4(r0)
+        VPSW_FROM_NEW
         li r1, VS_CHECK
         st r1, vstate(r0)
         li r1, M                ; a new PSW whose pc (1) is beyond its bound (1)
@@ -634,10 +648,18 @@ stop_zero:
         svc 0
 
 ; vmm_error: r1 = what (E_*).  The VMM cannot go on; it stops its machine
-; with an unhandled trap and says why in vm_error.
+; with an unhandled trap and says why in vm_error.  vpsw is the guest's PSW
+; where it trapped (vmm_error), or, when the trap was delivered and its new
+; PSW is what cannot run, that new PSW (vmm_error_new), as at a machine
+; check.
 vmm_error:
         st r1, vm_error(r0)
         VPSW_FROM_OLD
+        b vmm_stop
+vmm_error_new:
+        st r1, vm_error(r0)
+        VPSW_FROM_NEW
+vmm_stop:
         li r1, VS_ERROR
         st r1, vstate(r0)
         b stop_zero
