@@ -8,7 +8,8 @@
 #     is the bare one);
 #   - a guest that uses its page table beyond the shadow's SHADOW_MAX
 #     entries makes the asm VMM give up (vm_error E_SHADOW), whichever of
-#     the three ways it gets there.
+#     the three ways it gets there;
+#   - every attack of tests/attacks/ is exact under the asm VMM.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 G=tests/guests
@@ -116,4 +117,19 @@ for st in "${STACKS[@]}"; do
     jq -e '.stop == "machine-check" and has("vmm_error") == false' <<<"$out" >/dev/null ||
         fail "run --json $st shadow_edge_new_psw: $(jq -c '{stop, vmm_error}' <<<"$out")"
 done
+# ---- The attack suite, on the asm VMM ----------------------------------------------------
+# Every attack of tests/attacks/ (test_vmm_attacks.sh runs them on the C
+# VMM) sees exactly its bare machine under the asm VMM too.
+attacks=0
+for attack in tests/attacks/*.s; do
+    attacks=$((attacks + 1))
+    for st in "${STACKS[@]}"; do
+        # shellcheck disable=SC2086
+        run_capture "$TRAPEZE" equiv --max-steps 300000 $st "$attack"
+        expect_status 0 "equiv $st $attack"
+        expect_match out '^equivalent' "equiv $st $attack: equivalent"
+    done
+done
+e2e_checks=$((e2e_checks + 1))
+[ "$attacks" -ge 12 ] || fail "only $attacks attacks"
 finish
