@@ -64,10 +64,10 @@
         .equ PTE_PHYS, 4        ; (shadow only) an invalid entry that is a
                                 ; physical fault for the guest, not an
                                 ; invalid page; the hardware ignores bit 2
-        .equ PTE_FRAME_PAST, 0xffffff00 ; (shadow only) frame 0xffffff: past
-                                ; every machine's memory (fewer than
-                                ; 0xffffff00 words: Trapeze's have at most
-                                ; 64 M)
+        .equ PTE_FRAME_PAST, -PAGE_WORDS ; (shadow only) 0xffffff00, frame
+                                ; 0xffffff: past every machine's memory
+                                ; (fewer than 0xffffff00 words: Trapeze's
+                                ; have at most 64 M)
         .equ SHADOW, 0x1000     ; the shadow page table
         .equ SHADOW_MAX, 0x1000 ; its entries
         .equ GUEST_BASE, 0x2000 ; guest-physical 0 (a multiple of PAGE_WORDS)
@@ -706,7 +706,7 @@ rb_inside:
 rb_next:
         bgeu r2, r5, rb_done
         li r3, PTE_PHYS
-        bgeu r2, r8, rb_store
+        bgeu r2, r8, rb_store   ; the entry lies past the guest's memory
         add r3, r6, r2
         ld r3, 0(r3)            ; the guest's entry
         andi r4, r3, PTE_V
@@ -721,9 +721,8 @@ rb_next:
 rb_invalid:
         mov r3, r0
         b rb_store
-rb_past:
-        li r4, PTE_FRAME_PAST
-        or r3, r3, r4
+rb_past:                        ; frame past the guest's memory: V, W
+        addi r3, r3, PTE_FRAME_PAST ; (< 256) + 0xffffff00 = frame 0xffffff
 rb_store:
         st r3, SHADOW(r2)
         addi r2, r2, 1
