@@ -81,7 +81,7 @@
         .equ VS_UNHANDLED, 3    ;   its trap found an all-zero new PSW
         .equ VS_CHECK, 4        ;   its new PSW's pc did not translate
         .equ VS_ERROR, 5        ;   this VMM gave up: vm_error says why
-        .equ E_SHADOW, 1        ; vm_error: a page table longer than SHADOW_MAX
+        .equ E_SHADOW, 1        ; vm_error: a page table used past SHADOW_MAX
         .equ E_SMALL, 2         ;           no room for a guest
 
 ; ---- Start: learn the machine, install the handler, start the guest -------
