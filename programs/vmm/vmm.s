@@ -27,7 +27,7 @@
 ;   PG=1: page table, entries  the shadow table, min(entries, SHADOW_MAX)
 ;
 ; Every trap comes to trap_entry (supervisor, interrupts off, timer off),
-; with the guest's real PSW saved by the hardware in OLD (0..4).  The
+; with the guest's real PSW saved by the hardware in OLD_PSW (0..4).  The
 ; dispatcher sends it one of two ways:
 ;
 ;   PRIV and virtual M = 1 ---> emulate: the routine for the opcode works on
@@ -49,48 +49,39 @@
 ; it from gregs (r1..r4) or executes a one-word instruction it has built in
 ; a slot (self-modifying code: the machine has no instruction cache).
 ;
-; What the stack builder (vmm/stack.c) and the TUI read, by label:
-;   guest_entry  the guest's entry point, written by the loader
-;   vflags       the guest's virtual M and PG (IE, TP live in the real PSW)
-;   vbase vbound the guest's virtual relocation
-;   vstate       0 not started, 1 running, 2 halted, 3 unhandled trap,
-;                4 machine check, 5 vmm error (vm_error says which)
-;   vpsw         the guest's final virtual PSW once vstate >= 2
-;   n_emulated   guest instructions emulated
-;   n_traps      traps and interrupts delivered to the guest, by cause
-;   gregs        the guest's r1..r4 while the handler runs
+; What the C side (vmm/stack.c, the TUI, the tests) reads is named here and
+; nowhere else: the .equ names below (GUEST_BASE, SHADOW, SHADOW_MAX, the
+; VS_* values of vstate, the E_* values of vm_error) and the words labelled
+; in "Data" at the end (guest_entry, vflags, vbase, vbound, vstate,
+; vm_error, vpsw, n_emulated, n_traps, gregs).  README.md beside this file
+; lists them, with their meaning, as the contract: rename none of them.
 
-        .equ M, 1               ; PSW flags
-        .equ IE, 2
-        .equ PG, 4
-        .equ TP, 8
-        .equ OLD, 0             ; the trap area: old PSW, cause, value, new PSW
-        .equ CAUSE, 5
-        .equ VALUE, 6
-        .equ NEW, 8
-        .equ C_PRIV, 1          ; causes
-        .equ C_MEM, 2
-        .equ D_PHYSICAL, 3      ; MEM detail: physical address beyond memory
-        .equ C_MEM_PHYSICAL, 0x302      ; MEM, detail physical
-        .equ PTE_V, 1           ; page-table entry bits
-        .equ PTE_W, 2
+        .include "../lib/machine.inc"   ; the PSW flags, the trap area
+                                        ; (OLD_PSW, CAUSE, VALUE, NEW_PSW),
+                                        ; causes, MEM details, PTE bits
+
+; The VMM's own layout (exported: see above).
         .equ PTE_PHYS, 4        ; (shadow only) an invalid entry that is a
                                 ; physical fault for the guest, not an
                                 ; invalid page; the hardware ignores bit 2
+        .equ PTE_FRAME_PAST, -PAGE_WORDS ; (shadow only) 0xffffff00, frame
+                                ; 0xffffff: past every machine's memory
+                                ; (fewer than 0xffffff00 words: Trapeze's
+                                ; have at most 64 M)
         .equ SHADOW, 0x1000     ; the shadow page table
         .equ SHADOW_MAX, 0x1000 ; its entries
-        .equ GUEST_BASE, 0x2000 ; guest-physical 0
-        .equ GUEST_FRAME, 0x20  ; GUEST_BASE / 256
-        .equ G_OLD, GUEST_BASE+OLD      ; the guest's trap area
+        .equ GUEST_BASE, 0x2000 ; guest-physical 0 (a multiple of PAGE_WORDS)
+        .equ G_OLD, GUEST_BASE+OLD_PSW  ; the guest's trap area
         .equ G_CAUSE, GUEST_BASE+CAUSE
         .equ G_VALUE, GUEST_BASE+VALUE
-        .equ G_NEW, GUEST_BASE+NEW
-        .equ VS_RUNNING, 1      ; vstate
-        .equ VS_HALTED, 2
-        .equ VS_UNHANDLED, 3
-        .equ VS_CHECK, 4
-        .equ VS_ERROR, 5
-        .equ E_SHADOW, 1        ; vm_error: a page table longer than SHADOW_MAX
+        .equ G_NEW, GUEST_BASE+NEW_PSW
+        .equ VS_NOT_STARTED, 0  ; vstate: this VMM's code has not run yet
+        .equ VS_RUNNING, 1      ;   the guest runs (or this VMM handles its trap)
+        .equ VS_HALTED, 2       ;   the guest halted
+        .equ VS_UNHANDLED, 3    ;   its trap found an all-zero new PSW
+        .equ VS_CHECK, 4        ;   its new PSW's pc did not translate
+        .equ VS_ERROR, 5        ;   this VMM gave up: vm_error says why
+        .equ E_SHADOW, 1        ; vm_error: a page table used past SHADOW_MAX
         .equ E_SMALL, 2         ;           no room for a guest
 
 ; ---- Start: learn the machine, install the handler, start the guest -------
@@ -98,15 +89,16 @@
 _start:
         srr r2, r3              ; r3 = bound at reset = this machine's memory
         st r3, memsize(r0)
-        li r4, GUEST_BASE+256   ; the guest needs at least one page
+        li r4, GUEST_BASE+PAGE_WORDS    ; the guest needs at least one page
         bltu r3, r4, too_small
         addi r3, r3, -GUEST_BASE
         st r3, gmem(r0)         ; GMEM: the guest's memory size
-        addi r4, r3, 255
-        shri r4, r4, 8
+        addi r4, r3, PAGE_WORDS-1
+        shri r4, r4, PAGE_SHIFT
         st r4, gframes(r0)      ; its frames (the last may be partial)
 
-        li r1, 255              ; the opcode table: unknown opcodes reflect
+        li r1, 255              ; the opcode table (256 opcodes, 8 bits):
+                                ; unknown opcodes reflect
         addi r2, r0, emu_unknown
 fill_table:
         st r2, optable(r1)
@@ -124,13 +116,15 @@ next_routine:                   ; routine; the opcode comes from an
 table_done:
 
         li r1, M                ; the trap handler: supervisor, interrupts
-        st r1, NEW+0(r0)        ; off, timer off, all of memory
+        st r1, NEW_PSW+0(r0)    ; off, timer off, all of memory (not
+                                ; install_handler: its srr would cost every
+                                ; level below one more trap)
         addi r1, r0, trap_entry
-        st r1, NEW+1(r0)
-        st r0, NEW+2(r0)
+        st r1, NEW_PSW+1(r0)
+        st r0, NEW_PSW+2(r0)
         ld r1, memsize(r0)
-        st r1, NEW+3(r0)
-        st r0, NEW+4(r0)
+        st r1, NEW_PSW+3(r0)
+        st r0, NEW_PSW+4(r0)
 
         ld r3, gmem(r0)
         li r1, M                ; the guest's reset PSW: M=1, IE=0, PG=0,
@@ -169,17 +163,17 @@ too_small:
 ; RETIRE: the emulated instruction completed: pc moves on and the virtual
 ; timer is charged (ISA.md: TP is set when it reaches 0).  Changes r1.
         .macro RETIRE
-        ld r1, OLD+1(r0)
+        ld r1, OLD_PSW+1(r0)
         addi r1, r1, 1
-        st r1, OLD+1(r0)
-        ld r1, OLD+4(r0)
+        st r1, OLD_PSW+1(r0)
+        ld r1, OLD_PSW+4(r0)
         beqz r1, retire_done\@
         addi r1, r1, -1
-        st r1, OLD+4(r0)
+        st r1, OLD_PSW+4(r0)
         bnez r1, retire_done\@
-        ld r1, OLD+0(r0)
+        ld r1, OLD_PSW+0(r0)
         ori r1, r1, TP
-        st r1, OLD+0(r0)
+        st r1, OLD_PSW+0(r0)
 retire_done\@:
         .endm
 
@@ -221,18 +215,34 @@ greg_done\@:
 
 ; VPSW_FROM_OLD: vpsw = the guest's virtual PSW as saved by the trap.
         .macro VPSW_FROM_OLD
-        ld r1, OLD+0(r0)
+        ld r1, OLD_PSW+0(r0)
         andi r1, r1, IE+TP
         ld r2, vflags(r0)
         or r1, r1, r2
         st r1, vpsw+0(r0)
-        ld r1, OLD+1(r0)
+        ld r1, OLD_PSW+1(r0)
         st r1, vpsw+1(r0)
         ld r1, vbase(r0)
         st r1, vpsw+2(r0)
         ld r1, vbound(r0)
         st r1, vpsw+3(r0)
-        ld r1, OLD+4(r0)
+        ld r1, OLD_PSW+4(r0)
+        st r1, vpsw+4(r0)
+        .endm
+
+; VPSW_FROM_NEW: vpsw = the guest's new PSW, in its trap area, as the
+; hardware loads it (flags outside M, IE, PG, TP dropped).  Changes r1.
+        .macro VPSW_FROM_NEW
+        ld r1, G_NEW+0(r0)
+        andi r1, r1, M+IE+PG+TP
+        st r1, vpsw+0(r0)
+        ld r1, G_NEW+1(r0)
+        st r1, vpsw+1(r0)
+        ld r1, G_NEW+2(r0)
+        st r1, vpsw+2(r0)
+        ld r1, G_NEW+3(r0)
+        st r1, vpsw+3(r0)
+        ld r1, G_NEW+4(r0)
         st r1, vpsw+4(r0)
         .endm
 
@@ -306,7 +316,7 @@ trap_entry:
 ; ---- The interpreter routines: r1 = the instruction ------------------------------
 
 emu_pushf:                      ; pushf rd: rd = M, IE, PG, TP (virtual)
-        ld r2, OLD+0(r0)
+        ld r2, OLD_PSW+0(r0)
         andi r2, r2, IE+TP
         ld r3, vflags(r0)
         or r2, r2, r3
@@ -319,10 +329,10 @@ emu_popf:                       ; popf rs: IE = bit 1 of rs
         andi r2, r2, 15
         GREG
         andi r1, r1, IE
-        ld r2, OLD+0(r0)
+        ld r2, OLD_PSW+0(r0)
         andi r2, r2, M+PG+TP
         or r2, r2, r1
-        st r2, OLD+0(r0)
+        st r2, OLD_PSW+0(r0)
         b done
 
 emu_srr:                        ; srr rd, rs: rd = base, rs = bound (virtual)
@@ -343,14 +353,14 @@ emu_stmr:                       ; stmr rs: timer = rs (not charged)
         shri r2, r1, 20
         andi r2, r2, 15
         GREG
-        st r1, OLD+4(r0)
-        ld r1, OLD+1(r0)
+        st r1, OLD_PSW+4(r0)
+        ld r1, OLD_PSW+1(r0)
         addi r1, r1, 1
-        st r1, OLD+1(r0)
+        st r1, OLD_PSW+1(r0)
         b resume
 
 emu_rtmr:                       ; rtmr rd: rd = timer
-        ld r2, OLD+4(r0)
+        ld r2, OLD_PSW+4(r0)
         st r2, gtmp(r0)
         SLOT_A slot1, t_ld_gtmp
         b done_slot
@@ -389,14 +399,14 @@ emu_lpsw:                       ; lpsw imm(rs)
         shli r2, r2, 16
         srai r2, r2, 16
         add r1, r1, r2
-        ld r2, OLD+0(r0)        ; the usual case: unpaged, all five words
+        ld r2, OLD_PSW+0(r0)    ; the usual case: unpaged, all five words
         andi r2, r2, PG         ; inside the bound
         bnez r2, lpsw_words
-        ld r2, OLD+3(r0)
+        ld r2, OLD_PSW+3(r0)
         bgeu r1, r2, lpsw_words
         addi r3, r1, 4
         bgeu r3, r2, lpsw_words
-        ld r2, OLD+2(r0)
+        ld r2, OLD_PSW+2(r0)
         add r1, r1, r2
 lpsw_load:
         LOAD_PSW lpsw_enter
@@ -415,7 +425,7 @@ lpsw_next:
         add r1, r1, r2
         st r1, VALUE(r0)        ; the address, should it fault
         st r15, save_lr(r0)
-        call translate          ; r1 = physical, or r2 = fault detail + 1
+        call translate          ; r1 = physical, or r2 = the fault's cause
         ld r15, save_lr(r0)
         bnez r2, lpsw_fault
         ld r1, 0(r1)
@@ -428,53 +438,53 @@ lpsw_next:
         addi r1, r0, npsw
         b lpsw_load
 lpsw_fault:
-        addi r2, r2, -1         ; MEM with the real detail: reflect fixes it
-        shli r2, r2, 8
-        ori r1, r2, C_MEM
-        st r1, CAUSE(r0)
+        mov r1, r2              ; MEM with the real detail: reflect fixes it
         ld r4, n_emulated(r0)   ; not emulated after all
         addi r4, r4, -1
         st r4, n_emulated(r0)
         b reflect
 
-; translate: r1 = a virtual address under the real PSW saved in OLD ->
-; r1 = this machine's physical address and r2 = 0, or r2 = detail + 1 of
-; the fault.  Changes r3.
+; translate: r1 = a virtual address under the real PSW saved in OLD_PSW ->
+; r1 = this machine's physical address and r2 = 0, or r2 = the cause word
+; of the fault (C_MEM_BOUND, C_MEM_INVALID or C_MEM_PHYSICAL: a read needs
+; no W).  It compares the vpn with the real bound, min(entries,
+; SHADOW_MAX), so a "bound" here may be the shadow's limit: mem_detail
+; tells the two apart.  Changes r3.
 translate:
-        ld r2, OLD+0(r0)
+        ld r2, OLD_PSW+0(r0)
         andi r2, r2, PG
         bnez r2, tr_paged
-        ld r2, OLD+3(r0)
+        ld r2, OLD_PSW+3(r0)
         bgeu r1, r2, tr_bound
-        ld r2, OLD+2(r0)
+        ld r2, OLD_PSW+2(r0)
         add r1, r1, r2
         mov r2, r0
         ret
 tr_paged:
-        shri r2, r1, 8          ; vpn
-        ld r3, OLD+3(r0)
+        shri r2, r1, PAGE_SHIFT ; vpn
+        ld r3, OLD_PSW+3(r0)
         bgeu r2, r3, tr_bound
-        ld r3, OLD+2(r0)
+        ld r3, OLD_PSW+2(r0)
         add r3, r3, r2
         ld r3, 0(r3)            ; the shadow entry
         andi r2, r3, PTE_V
         beqz r2, tr_invalid
-        shri r3, r3, 8
-        shli r3, r3, 8
-        andi r1, r1, 255
+        shri r3, r3, PAGE_SHIFT
+        shli r3, r3, PAGE_SHIFT
+        andi r1, r1, PAGE_WORDS-1
         or r1, r1, r3
         ld r2, memsize(r0)
         bgeu r1, r2, tr_physical
         mov r2, r0
         ret
 tr_bound:
-        li r2, 1
+        li r2, C_MEM_BOUND
         ret
 tr_invalid:
-        li r2, 2
+        li r2, C_MEM_INVALID
         ret
 tr_physical:
-        li r2, D_PHYSICAL+1
+        li r2, C_MEM_PHYSICAL
         ret
 
 ; ---- Tails: resume the guest ------------------------------------------------------
@@ -484,7 +494,7 @@ done:
         RETIRE
 resume:
         RESTORE
-        lpsw OLD(r0)
+        lpsw OLD_PSW(r0)
 
 ; done_slot: retired; with the guest's registers back, slot1 runs (the
 ; guest's own in/out, or "ld rA, gtmp(r0)"), then resume.
@@ -492,7 +502,7 @@ done_slot:
         RETIRE
         RESTORE
 slot1:  .word 0
-        lpsw OLD(r0)
+        lpsw OLD_PSW(r0)
 
 ; done_srr: the same with two register writes (a first, then b).
 done_srr:
@@ -500,12 +510,12 @@ done_srr:
         RESTORE
 slot2:  .word 0
 slot3:  .word 0
-        lpsw OLD(r0)
+        lpsw OLD_PSW(r0)
 
 ; ---- Reflection: r1 = cause | detail << 8 ------------------------------------------
 
 reflect:
-        andi r2, r1, 255        ; counted by cause
+        andi r2, r1, CAUSE_MASK ; counted by cause
         ld r3, n_traps(r2)
         addi r3, r3, 1
         st r3, n_traps(r2)
@@ -515,18 +525,18 @@ reflect_go:
         st r1, G_CAUSE(r0)      ; cause, value
         ld r2, VALUE(r0)
         st r2, G_VALUE(r0)
-        ld r2, OLD+0(r0)        ; the old virtual PSW
+        ld r2, OLD_PSW+0(r0)    ; the old virtual PSW
         andi r2, r2, IE+TP
         ld r3, vflags(r0)
         or r2, r2, r3
         st r2, G_OLD+0(r0)
-        ld r2, OLD+1(r0)
+        ld r2, OLD_PSW+1(r0)
         st r2, G_OLD+1(r0)
         ld r2, vbase(r0)
         st r2, G_OLD+2(r0)
         ld r2, vbound(r0)
         st r2, G_OLD+3(r0)
-        ld r2, OLD+4(r0)
+        ld r2, OLD_PSW+4(r0)
         st r2, G_OLD+4(r0)
         li r1, G_NEW            ; the new one
         LOAD_PSW reflect_paged
@@ -535,21 +545,26 @@ reflect_go:
 reflect_enter:                  ; unhandled trap if the new PSW is all 0)
         RESTORE
         lpsw rpsw(r0)
-reflect_paged:
+reflect_paged:                  ; the same, through the shadow table
         ld r1, rpsw+1(r0)
-        shri r2, r1, 8
-        ld r3, rpsw+3(r0)
-        bgeu r2, r3, stop_check
+        shri r2, r1, PAGE_SHIFT
+        ld r3, rpsw+3(r0)       ; min(entries, SHADOW_MAX)
+        bgeu r2, r3, reflect_beyond
         ld r3, SHADOW(r2)
         andi r4, r3, PTE_V
         beqz r4, stop_check
-        shri r3, r3, 8
-        shli r3, r3, 8
-        andi r1, r1, 255
+        shri r3, r3, PAGE_SHIFT
+        shli r3, r3, PAGE_SHIFT
+        andi r1, r1, PAGE_WORDS-1
         or r1, r1, r3
         ld r2, memsize(r0)
         bgeu r1, r2, stop_check
         b reflect_enter
+reflect_beyond:                 ; past the shadow's entries: past the
+        ld r3, vbound(r0)       ; guest's too (its machine check), or
+        bgeu r2, r3, stop_check ; inside its longer table (this VMM cannot
+        li r1, E_SHADOW         ; run that)
+        b vmm_error_new
 
 ; mem_detail: the real fault said where translation failed under the real
 ; PSW; the guest's hardware would say it of the virtual one.
@@ -559,24 +574,27 @@ mem_detail:
         bnez r2, mem_paged
         ld r2, VALUE(r0)        ; unpaged: beyond the virtual bound, or
         ld r3, vbound(r0)       ; inside it but beyond the guest's memory
-        li r1, C_MEM
+        li r1, C_MEM_BOUND
         bgeu r2, r3, reflect_go
         li r1, C_MEM_PHYSICAL
         b reflect_go
 mem_paged:
-        shri r3, r1, 8          ; r3 = the real detail
-        li r2, 1
-        beq r3, r2, mem_invalid
-        bnez r3, reflect_go     ; write-protect, physical: the same
+        li r2, C_MEM_INVALID
+        beq r1, r2, mem_invalid
+        li r2, C_MEM_BOUND
+        bne r1, r2, reflect_go  ; write-protect, physical: the same
         ld r2, VALUE(r0)        ; bound: the same, unless the guest's table
-        shri r2, r2, 8          ; goes on beyond the shadow's
+        shri r2, r2, PAGE_SHIFT ; goes on beyond the shadow's
         ld r3, vbound(r0)
         bgeu r2, r3, reflect_go
+        ld r2, n_traps+C_MEM(r0) ; inside the guest's table: this VMM cannot
+        addi r2, r2, -1         ; run that, and the trap (counted) is never
+        st r2, n_traps+C_MEM(r0) ; delivered
         li r1, E_SHADOW
         b vmm_error
 mem_invalid:
         ld r2, VALUE(r0)        ; the shadow entry says why it is invalid
-        shri r2, r2, 8
+        shri r2, r2, PAGE_SHIFT
         ld r2, SHADOW(r2)
         andi r2, r2, PTE_PHYS
         beqz r2, reflect_go
@@ -600,25 +618,15 @@ stop_check:
         ld r2, G_NEW+4(r0)
         or r1, r1, r2
         beqz r1, stop_unhandled
-        ld r1, G_NEW+0(r0)
-        andi r1, r1, M+IE+PG+TP
-        st r1, vpsw+0(r0)
-        ld r1, G_NEW+1(r0)
-        st r1, vpsw+1(r0)
-        ld r1, G_NEW+2(r0)
-        st r1, vpsw+2(r0)
-        ld r1, G_NEW+3(r0)
-        st r1, vpsw+3(r0)
-        ld r1, G_NEW+4(r0)
-        st r1, vpsw+4(r0)
+        VPSW_FROM_NEW
         li r1, VS_CHECK
         st r1, vstate(r0)
         li r1, M                ; a new PSW whose pc (1) is beyond its bound (1)
-        st r1, NEW+0(r0)
-        st r1, NEW+1(r0)
-        st r0, NEW+2(r0)
-        st r1, NEW+3(r0)
-        st r0, NEW+4(r0)
+        st r1, NEW_PSW+0(r0)
+        st r1, NEW_PSW+1(r0)
+        st r0, NEW_PSW+2(r0)
+        st r1, NEW_PSW+3(r0)
+        st r0, NEW_PSW+4(r0)
         RESTORE
         svc 0
 
@@ -631,19 +639,27 @@ stop_unhandled:
         li r1, VS_UNHANDLED
         st r1, vstate(r0)
 stop_zero:
-        st r0, NEW+0(r0)        ; no handler: the trap below is unhandled
-        st r0, NEW+1(r0)
-        st r0, NEW+2(r0)
-        st r0, NEW+3(r0)
-        st r0, NEW+4(r0)
+        st r0, NEW_PSW+0(r0)    ; no handler: the trap below is unhandled
+        st r0, NEW_PSW+1(r0)
+        st r0, NEW_PSW+2(r0)
+        st r0, NEW_PSW+3(r0)
+        st r0, NEW_PSW+4(r0)
         RESTORE
         svc 0
 
 ; vmm_error: r1 = what (E_*).  The VMM cannot go on; it stops its machine
-; with an unhandled trap and says why in vm_error.
+; with an unhandled trap and says why in vm_error.  vpsw is the guest's PSW
+; where it trapped (vmm_error), or, when the trap was delivered and its new
+; PSW is what cannot run, that new PSW (vmm_error_new), as at a machine
+; check.
 vmm_error:
         st r1, vm_error(r0)
         VPSW_FROM_OLD
+        b vmm_stop
+vmm_error_new:
+        st r1, vm_error(r0)
+        VPSW_FROM_NEW
+vmm_stop:
         li r1, VS_ERROR
         st r1, vstate(r0)
         b stop_zero
@@ -655,11 +671,19 @@ vmm_error:
 ;
 ;   the guest's entry i lies beyond its memory      invalid, PTE_PHYS
 ;   the guest's entry is not valid                  invalid
-;   its frame is beyond the guest's memory          invalid, PTE_PHYS
-;   else                                            frame + GUEST_FRAME, same W
+;   its frame is beyond the guest's memory          frame 0xffffff, same V, W
+;   else                                            frame + GUEST_BASE/256, same V, W
 ;
-; so the guest can only ever reach its own memory, and a fault on an
-; invalid entry tells the guest's detail.  Changes r1..r4.
+; so the guest can only ever reach its own memory, and each access faults
+; below with the detail the guest's own hardware gives (isa/README.md's
+; order: bound, V, W, physical).  A valid entry keeps V and W even when its
+; frame is past the guest's memory: frame 0xffffff is past this machine's
+; memory too (and past every machine's below), so a store to a read-only
+; page faults "write-protect" and any other access "physical", exactly as
+; for the guest, and nothing needs recomputing.  Only an entry that itself
+; lies past the guest's memory needs PTE_PHYS: any access through it is
+; "physical", which no entry the hardware can read says; mem_invalid turns
+; the "invalid page" it gives back into "physical".  Changes r1..r4.
 rebuild:
         st r5, rb_save+0(r0)
         st r6, rb_save+1(r0)
@@ -682,23 +706,23 @@ rb_inside:
 rb_next:
         bgeu r2, r5, rb_done
         li r3, PTE_PHYS
-        bgeu r2, r8, rb_store
+        bgeu r2, r8, rb_store   ; the entry lies past the guest's memory
         add r3, r6, r2
         ld r3, 0(r3)            ; the guest's entry
         andi r4, r3, PTE_V
         beqz r4, rb_invalid
-        shri r4, r3, 8
-        bgeu r4, r7, rb_phys
-        addi r4, r4, GUEST_FRAME
-        shli r4, r4, 8
+        shri r4, r3, PAGE_SHIFT ; r4 = its frame
         andi r3, r3, PTE_V+PTE_W
+        bgeu r4, r7, rb_past
+        shli r4, r4, PAGE_SHIFT ; frame * 256 + GUEST_BASE: no wrap, the
+        addi r4, r4, GUEST_BASE ; frame is below gframes
         or r3, r3, r4
         b rb_store
 rb_invalid:
         mov r3, r0
         b rb_store
-rb_phys:
-        li r3, PTE_PHYS
+rb_past:                        ; frame past the guest's memory: V, W
+        addi r3, r3, PTE_FRAME_PAST ; (< 256) + 0xffffff00 = frame 0xffffff
 rb_store:
         st r3, SHADOW(r2)
         addi r2, r2, 1
@@ -745,28 +769,34 @@ t_add_r1:   add r1, r0, r0      ; + field b: r1 = rN
 t_ld_gtmp:  ld r0, gtmp(r0)     ; + field a: rA = gtmp
 t_ld_gtmp2: ld r0, gtmp2(r0)    ; + field a: rA = gtmp2
 
+; ---- Exported: the words the C side reads by label (README.md) -----------
+
 ; The loader's word.
 guest_entry: .word 0
+
+; The guest's virtual state that the real PSW does not hold.
+vflags:   .word 0               ; M and PG (IE and TP live in the real PSW)
+vbase:    .word 0
+vbound:   .word 0
+vstate:   .word 0               ; VS_*
+vm_error: .word 0               ; E_*, once vstate = VS_ERROR
+vpsw:     .space 5              ; the final virtual PSW (vstate >= VS_HALTED)
+
+; Counters.
+n_emulated: .word 0             ; guest instructions emulated
+n_traps:  .space 16             ; traps reflected into the guest, by cause
+
+; The handler's save area.
+gregs:    .space 16             ; the guest's r1..r4 (gregs+0 stays 0)
+
+; ---- Private ------------------------------------------------------------------
 
 ; This machine and the guest's.
 memsize:  .word 0               ; words of this machine's memory
 gmem:     .word 0               ; the guest's: memsize - GUEST_BASE
 gframes:  .word 0               ; its pages, rounded up
 
-; The guest's virtual state that the real PSW does not hold.
-vflags:   .word 0               ; M and PG
-vbase:    .word 0
-vbound:   .word 0
-vstate:   .word 0
-vm_error: .word 0
-vpsw:     .space 5              ; the final virtual PSW (vstate >= 2)
-
-; Counters.
-n_emulated: .word 0            ; guest instructions emulated
-n_traps:   .space 16            ; traps reflected into the guest, by cause
-
 ; The trap path's scratch.
-gregs:    .space 16             ; the guest's r1..r4 (gregs+0 stays 0)
 gtmp:     .word 0
 gtmp2:    .word 0
 rpsw:     .space 5              ; the real PSW to load next
@@ -776,4 +806,5 @@ lpsw_i:   .word 0
 save_lr:  .word 0
 rb_save:  .space 4
 optable:  .space 256            ; routine by opcode
-vmm_end:
+vmm_end:                        ; (exported) nothing up to SHADOW is written
+

@@ -43,6 +43,22 @@ Test(programs_lib, constants_are_those_of_isa_h)
     expect_symbol(&img, "D_PHYSICAL", MEMF_PHYSICAL);
     expect_symbol(&img, "PTE_V", PTE_V);
     expect_symbol(&img, "PTE_W", PTE_W);
+    expect_symbol(&img, "PAGE_SHIFT", ISA_PAGE_SHIFT);
+    expect_symbol(&img, "PAGE_WORDS", ISA_PAGE_WORDS);
+    asm_image_free(&img);
+}
+
+/* The CAUSE word: the cause in its low 8 bits (ISA.md; isa.h names no mask,
+ * machine.c writes cause | detail << 8), a MEM trap's detail above them. */
+Test(programs_lib, cause_words_are_cause_and_detail)
+{
+    struct asm_image img = assemble(".include \"lib/machine.inc\"\nhalt\n");
+    expect_symbol(&img, "CAUSE_MASK", 0xffu);
+    cr_assert_lt(CAUSE_COUNT - 1, 0x100, "every cause fits under CAUSE_MASK");
+    expect_symbol(&img, "C_MEM_BOUND", CAUSE_MEM | MEMF_BOUND << 8);
+    expect_symbol(&img, "C_MEM_INVALID", CAUSE_MEM | MEMF_INVALID << 8);
+    expect_symbol(&img, "C_MEM_WRITE", CAUSE_MEM | MEMF_WRITE << 8);
+    expect_symbol(&img, "C_MEM_PHYSICAL", CAUSE_MEM | MEMF_PHYSICAL << 8);
     asm_image_free(&img);
 }
 
