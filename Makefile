@@ -34,9 +34,16 @@ SAN_CFLAGS     = $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=$(SANIT
                  -fno-sanitize-recover=all -DTRAPEZE_TEST_BUILD
 
 GEN_VARIANTS = build/gen/variants_builtin.c
+# The sources compiled into the binary, by tree path (asm_embedded_source):
+# the asm VMM, the TUI's demo (toyos and its includes) and the library they
+# include.  This is the only list of them; the files stay their only definition.
+EMBEDDED_PROGRAMS = programs/vmm/vmm.s \
+                    programs/toyos/toyos.s programs/toyos/kernel.inc programs/toyos/user.inc \
+                    $(sort $(wildcard programs/lib/*.inc))
+GEN_PROGRAMS = build/gen/programs_embedded.c
 MAIN_SRC  = tui/main.c
 LIB_SRC   = $(sort $(wildcard isa/*.c isa/check/*.c machine/*.c assembler/*.c vmm/*.c labs/*.c) \
-                   $(filter-out $(MAIN_SRC),$(wildcard tui/*.c))) $(GEN_VARIANTS)
+                   $(filter-out $(MAIN_SRC),$(wildcard tui/*.c))) $(GEN_VARIANTS) $(GEN_PROGRAMS)
 UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
 
 # Each dispatch builds into its own folder, so switching DISPATCH rebuilds.
@@ -80,7 +87,11 @@ $(GEN_VARIANTS): isa/embed_variants.awk $(sort $(wildcard isa/variants/*.var))
 	@mkdir -p $(dir $@)
 	awk -f isa/embed_variants.awk $(sort $(wildcard isa/variants/*.var)) > $@.tmp && mv $@.tmp $@
 
-$(REL_DIR)/build/gen/%.o build/san/build/gen/%.o: $(GEN_VARIANTS)
+$(GEN_PROGRAMS): assembler/embed_sources.awk $(EMBEDDED_PROGRAMS)
+	@mkdir -p $(dir $@)
+	LC_ALL=C awk -f assembler/embed_sources.awk $(EMBEDDED_PROGRAMS) > $@.tmp && mv $@.tmp $@
+
+$(REL_DIR)/build/gen/%.o build/san/build/gen/%.o: $(GEN_VARIANTS) $(GEN_PROGRAMS)
 
 # ---- Tests --------------------------------------------------------------------
 
