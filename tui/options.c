@@ -155,6 +155,23 @@ static bool apply_depth(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_include_dir(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (!*value) {
+        snprintf(err, ERR_SIZE, "expected a directory");
+        return false;
+    }
+    const char **dirs = realloc(o->include_dirs, (o->ninclude_dirs + 1) * sizeof *dirs);
+    if (!dirs) {
+        snprintf(err, ERR_SIZE, "out of memory");
+        return false;
+    }
+    dirs[o->ninclude_dirs++] = value;
+    o->include_dirs = dirs;
+    return true;
+}
+
 static const struct cli_option run_option_table[] = {
     {"--isa", "NAME|PATH", "variant: pg (default), hybrid, x86like, or a variant file", apply_isa, true},
     {"--mem", "WORDS", "memory size in words (default 1048576)", apply_mem, false},
@@ -170,6 +187,8 @@ static const struct cli_option run_option_table[] = {
     {"--stack", "SPEC", "run under a stack of monitors from the bottom: c (the C VMM), asm "
      "(programs/vmm), e.g. c,asm,asm", apply_stack, false},
     {"--depth", "N", "the stack c,asm,...: N monitors (0: the bare machine)", apply_depth, false},
+    {"-I", "DIR", "look for .include files in DIR after the including file's folder "
+     "(repeatable, in order)", apply_include_dir, false},
 };
 #define NOPTIONS (sizeof run_option_table / sizeof run_option_table[0])
 
@@ -317,6 +336,8 @@ void run_options_free(struct run_options *o)
 {
     free(o->input);
     free(o->programs);
+    free(o->include_dirs);
     o->input = NULL;
     o->programs = NULL;
+    o->include_dirs = NULL;
 }

@@ -40,6 +40,11 @@ struct run_options {
     struct stack_spec stack;    /* the monitors, bottom first       */
     char **programs;            /* the operands, pointing into argv */
     size_t nprograms;
+    /* -I DIR, in order (owned array, strings in argv): where a program's
+     * .include files are looked for after the including file's directory;
+     * struct asm_options takes them as they are. */
+    const char **include_dirs;
+    size_t ninclude_dirs;
 };
 
 /* Parses argv[1..] (argv[0] is the subcommand) into o, loading the variant
