@@ -8,6 +8,9 @@
 #
 # DISPATCH=goto|switch picks the interpreter's dispatch (default goto).
 
+# The one definition of the version: trapeze --version.
+VERSION   = 0.1.0
+
 CC       ?= cc
 CSTD      = -std=c11 -D_POSIX_C_SOURCE=200809L
 WARNINGS  = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -92,6 +95,10 @@ $(GEN_PROGRAMS): assembler/embed_sources.awk $(EMBEDDED_PROGRAMS)
 	LC_ALL=C awk -f assembler/embed_sources.awk $(EMBEDDED_PROGRAMS) > $@.tmp && mv $@.tmp $@
 
 $(REL_DIR)/build/gen/%.o build/san/build/gen/%.o: $(GEN_VARIANTS) $(GEN_PROGRAMS)
+
+# Only main.c sees the version; it is rebuilt when the Makefile changes.
+$(REL_DIR)/tui/main.o build/san/tui/main.o: Makefile
+$(REL_DIR)/tui/main.o build/san/tui/main.o: CFLAGS_COMMON += -DTRAPEZE_VERSION='"$(VERSION)"'
 
 # ---- Tests --------------------------------------------------------------------
 
