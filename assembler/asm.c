@@ -406,6 +406,13 @@ static void verror(struct as *as, uint32_t loc, uint32_t col, const char *fmt, v
         }
     }
     free(msg.s);
+    /* A pseudo-instruction's words share its line and expression (li's lui
+     * and ori): the same message twice in a row is said once. */
+    const struct diag *prev = as->diags.n ? &as->diags.v[as->diags.n - 1] : NULL;
+    if (prev && prev->seq == seq && prev->col == col && strcmp(prev->text, b.s) == 0) {
+        free(b.s);
+        return;
+    }
     *PUSH(as->diags) = (struct diag){seq, col, (uint32_t)as->diags.n, b.s};
     if (++as->nerrors >= ASM_MAX_ERRORS) as->stopped = as->too_many = true;
 }
