@@ -8,6 +8,7 @@
 #include "../assembler/asm.h"
 #include "cli.h"
 
+/* A printf format: %d is the exit status of bad input. */
 static const char asm_help[] =
     "usage: trapeze asm FILE.s [-o FILE.img] [--listing] [-I DIR]...\n"
     "\n"
@@ -21,7 +22,7 @@ static const char asm_help[] =
     "  -h, --help   print this help\n"
     "\n"
     "Errors are reported as file:line:col: error: ... with the line and a caret;\n"
-    "the exit status is then 2.  The language is described in assembler/README.md.\n";
+    "the exit status is then %d.  The language is described in assembler/README.md.\n";
 
 static const char disasm_help[] =
     "usage: trapeze disasm FILE [-I DIR]...\n"
@@ -81,7 +82,7 @@ static int assemble_command(int argc, char **argv, const char **dirs)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(asm_help, stdout);
+            printf(asm_help, CLI_EXIT_USAGE);
             return CLI_EXIT_OK;
         } else if (strcmp(a, "--listing") == 0) {
             listing = true;
