@@ -5,8 +5,14 @@
 #   make demo       the TUI on its built-in demo: toyos under the C VMM and the asm VMM
 #   make bench      simulated MIPS of the interpreter
 #   make deps       installs the Debian packages the build needs
+#   make install    ./trapeze, the programs and the man page under PREFIX
+#   make uninstall  removes what make install put there
 #
 # DISPATCH=goto|switch picks the interpreter's dispatch (default goto).
+# PREFIX (default /usr/local) and DESTDIR (staging, prepended) place the install.
+
+# The one definition of the version: trapeze --version and the man page.
+VERSION   = 0.1.0
 
 CC       ?= cc
 CSTD      = -std=c11 -D_POSIX_C_SOURCE=200809L
@@ -34,9 +40,16 @@ SAN_CFLAGS     = $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=$(SANIT
                  -fno-sanitize-recover=all -DTRAPEZE_TEST_BUILD
 
 GEN_VARIANTS = build/gen/variants_builtin.c
+# The sources compiled into the binary, by tree path (asm_embedded_source):
+# the asm VMM, the TUI's demo (toyos and its includes) and the library they
+# include.  This is the only list of them; the files stay their only definition.
+EMBEDDED_PROGRAMS = programs/vmm/vmm.s \
+                    programs/toyos/toyos.s programs/toyos/kernel.inc programs/toyos/user.inc \
+                    $(sort $(wildcard programs/lib/*.inc))
+GEN_PROGRAMS = build/gen/programs_embedded.c
 MAIN_SRC  = tui/main.c
 LIB_SRC   = $(sort $(wildcard isa/*.c isa/check/*.c machine/*.c assembler/*.c vmm/*.c vmm/*/*.c labs/*.c) \
-                   $(filter-out $(MAIN_SRC),$(wildcard tui/*.c))) $(GEN_VARIANTS)
+                   $(filter-out $(MAIN_SRC),$(wildcard tui/*.c))) $(GEN_VARIANTS) $(GEN_PROGRAMS)
 UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
 
 # Each dispatch builds into its own folder, so switching DISPATCH rebuilds.
@@ -45,7 +58,7 @@ REL_LIB_OBJ = $(LIB_SRC:%.c=$(REL_DIR)/%.o)
 SAN_LIB_OBJ = $(LIB_SRC:%.c=build/san/%.o)
 UNIT_OBJ    = $(UNIT_SRC:%.c=build/san/%.o)
 
-.PHONY: all test unit e2e demo bench deps clean check-deps
+.PHONY: all test unit e2e demo bench deps clean check-deps install uninstall
 .DEFAULT_GOAL := all
 
 all: trapeze
@@ -80,7 +93,15 @@ $(GEN_VARIANTS): isa/embed_variants.awk $(sort $(wildcard isa/variants/*.var))
 	@mkdir -p $(dir $@)
 	awk -f isa/embed_variants.awk $(sort $(wildcard isa/variants/*.var)) > $@.tmp && mv $@.tmp $@
 
-$(REL_DIR)/build/gen/%.o build/san/build/gen/%.o: $(GEN_VARIANTS)
+$(GEN_PROGRAMS): assembler/embed_sources.awk $(EMBEDDED_PROGRAMS)
+	@mkdir -p $(dir $@)
+	LC_ALL=C awk -f assembler/embed_sources.awk $(EMBEDDED_PROGRAMS) > $@.tmp && mv $@.tmp $@
+
+$(REL_DIR)/build/gen/%.o build/san/build/gen/%.o: $(GEN_VARIANTS) $(GEN_PROGRAMS)
+
+# Only main.c sees the version; it is rebuilt when the Makefile changes.
+$(REL_DIR)/tui/main.o build/san/tui/main.o: Makefile
+$(REL_DIR)/tui/main.o build/san/tui/main.o: CFLAGS_COMMON += -DTRAPEZE_VERSION='"$(VERSION)"'
 
 # ---- Tests --------------------------------------------------------------------
 
@@ -120,6 +141,36 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null || exit 1; \
 	fi
+
+# ---- Installing -----------------------------------------------------------------
+
+PREFIX  ?= /usr/local
+BINDIR   = $(PREFIX)/bin
+DATADIR  = $(PREFIX)/share/trapeze
+MAN1DIR  = $(PREFIX)/share/man/man1
+# Every program with what its tests compare (output, input, exit status) and
+# the READMEs that explain them; installed under DATADIR/programs/ as in the tree.
+INSTALL_PROGRAMS = $(sort $(shell find programs -type f \( -name '*.s' -o -name '*.inc' \
+                     -o -name '*.expected' -o -name '*.input' -o -name '*.status' -o -name '*.md' \)))
+INSTALL_PROGRAM_DIRS = $(sort $(patsubst %/,%,$(dir $(INSTALL_PROGRAMS))))
+
+install: trapeze tui/trapeze.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) \
+	           $(addprefix $(DESTDIR)$(DATADIR)/,$(INSTALL_PROGRAM_DIRS))
+	install -m 755 trapeze $(DESTDIR)$(BINDIR)/trapeze
+	sed -e 's/@VERSION@/$(VERSION)/g' -e 's|\\fIPREFIX\\fP|$(PREFIX)|g' tui/trapeze.1 \
+	    > $(DESTDIR)$(MAN1DIR)/trapeze.1
+	chmod 644 $(DESTDIR)$(MAN1DIR)/trapeze.1
+	for f in $(INSTALL_PROGRAMS); do install -m 644 $$f $(DESTDIR)$(DATADIR)/$$f || exit 1; done
+
+# Removes the files install wrote and the folders it made under DATADIR when
+# they are empty; bin/ and man1/ are shared, so they stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/trapeze $(DESTDIR)$(MAN1DIR)/trapeze.1
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(INSTALL_PROGRAMS))
+	printf '%s\n' $(INSTALL_PROGRAM_DIRS) | sort -r | sed 's|^|$(DESTDIR)$(DATADIR)/|' | \
+	  xargs rmdir 2>/dev/null || true
+	rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 clean:
 	rm -rf build trapeze

@@ -209,6 +209,7 @@ struct srcfile {
     struct span *lines;
     size_t nlines;
     bool has_id;            /* dev/ino identify it (for include cycles) */
+    bool tree;              /* path is an embedded tree path, which identifies it */
     dev_t dev;
     ino_t ino;
 };
@@ -296,6 +297,7 @@ struct diag {
 
 struct as {
     FILE *errors;
+    struct asm_options opts;
     VEC(struct srcfile) files;
     VEC(struct loc) locs;
     VEC(struct term) terms;
@@ -404,6 +406,13 @@ static void verror(struct as *as, uint32_t loc, uint32_t col, const char *fmt, v
         }
     }
     free(msg.s);
+    /* A pseudo-instruction's words share its line and expression (li's lui
+     * and ori): the same message twice in a row is said once. */
+    const struct diag *prev = as->diags.n ? &as->diags.v[as->diags.n - 1] : NULL;
+    if (prev && prev->seq == seq && prev->col == col && strcmp(prev->text, b.s) == 0) {
+        free(b.s);
+        return;
+    }
     *PUSH(as->diags) = (struct diag){seq, col, (uint32_t)as->diags.n, b.s};
     if (++as->nerrors >= ASM_MAX_ERRORS) as->stopped = as->too_many = true;
 }
@@ -1007,11 +1016,15 @@ static void assemble_pseudo(struct as *as, uint32_t loc, struct cur *c, const st
 
 /* ---- Source files ---------------------------------------------------------------------- */
 
-/* Reads a whole file; NULL with *message set on failure. */
-static char *read_file(const char *path, size_t *len, struct stat *st, const char **message)
+/* Reads a whole file; NULL with *message set on failure, and *missing set
+ * when the reason is that there is no such file. */
+static char *read_file(const char *path, size_t *len, struct stat *st, const char **message,
+                       bool *missing)
 {
+    *missing = false;
     FILE *f = fopen(path, "rb");
     if (!f) {
+        *missing = errno == ENOENT;
         *message = strerror(errno);
         return NULL;
     }
@@ -1046,10 +1059,12 @@ static char *read_file(const char *path, size_t *len, struct stat *st, const cha
     return text;
 }
 
-/* Adds a file with its text (both owned from now on); returns its index. */
-static uint32_t add_file(struct as *as, char *path, char *text, size_t len, const struct stat *st)
+/* Adds a file with its text (both owned from now on); returns its index.
+ * st identifies a file on disk; tree says that path names an embedded one. */
+static uint32_t add_file(struct as *as, char *path, char *text, size_t len, const struct stat *st,
+                         bool tree)
 {
-    struct srcfile f = {.path = path, .orig = text, .buf = asm_xstrndup(text, len)};
+    struct srcfile f = {.path = path, .orig = text, .buf = asm_xstrndup(text, len), .tree = tree};
     if (st) f.has_id = true, f.dev = st->st_dev, f.ino = st->st_ino;
     size_t cap = 0;
     for (size_t start = 0; start < len;) {
@@ -1275,18 +1290,150 @@ static void dir_equ(struct as *as, uint32_t loc, struct cur *c)
     }
 }
 
-/* The path of an included file: relative paths are relative to the directory
- * of the including file. */
+/* ---- Finding included files ---------------------------------------------------------- */
+
+/* dir + "/" + name, without doubling a slash at the end of dir. */
+static char *join_path(const char *dir, size_t dir_len, const char *name)
+{
+    while (dir_len > 1 && dir[dir_len - 1] == '/') dir_len--;
+    bool slash = dir_len > 0 && dir[dir_len - 1] != '/';
+    char *p = asm_xmalloc(dir_len + slash + strlen(name) + 1);
+    memcpy(p, dir, dir_len);
+    if (slash) p[dir_len] = '/';
+    strcpy(p + dir_len + slash, name);
+    return p;
+}
+
+/* The path of an included file on disk: relative paths are relative to the
+ * directory of the including file. */
 static char *include_path(const char *including, const char *name)
 {
     const char *slash = strrchr(including, '/');
     if (name[0] == '/' || !slash) return asm_xstrndup(name, strlen(name));
-    size_t dir = (size_t)(slash - including);
-    char *p = asm_xmalloc(dir + 1 + strlen(name) + 1);
-    memcpy(p, including, dir);
-    p[dir] = '/';
-    strcpy(p + dir + 1, name);
-    return p;
+    return join_path(including, (size_t)(slash - including), name);
+}
+
+/* The tree path of name, relative to the directory of the tree path
+ * including (NULL: to the root), with "", "." and ".." segments resolved;
+ * NULL when name is absolute or climbs above the root.  Caller frees. */
+static char *tree_path(const char *including, const char *name)
+{
+    if (name[0] == '/') return NULL;
+    const char *slash = including ? strrchr(including, '/') : NULL;
+    char *joined = slash ? join_path(including, (size_t)(slash - including), name)
+                         : asm_xstrndup(name, strlen(name));
+    char *out = asm_xmalloc(strlen(joined) + 1);
+    size_t n = 0;
+    for (const char *p = joined; *p;) {
+        size_t seg = strcspn(p, "/");
+        if (seg == 2 && p[0] == '.' && p[1] == '.') {
+            if (n == 0) {
+                free(joined);
+                free(out);
+                return NULL;
+            }
+            while (n > 0 && out[n - 1] != '/') n--;
+            if (n > 0) n--; /* the slash before the dropped segment */
+        } else if (seg > 0 && !(seg == 1 && p[0] == '.')) {
+            if (n > 0) out[n++] = '/';
+            memcpy(out + n, p, seg);
+            n += seg;
+        }
+        p += seg;
+        if (*p == '/') p++;
+    }
+    out[n] = '\0';
+    free(joined);
+    if (n == 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static const struct asm_embedded_file *embedded_file(const char *normalized)
+{
+    for (const struct asm_embedded_file *f = asm_embedded_files; f->path; f++)
+        if (strcmp(f->path, normalized) == 0) return f;
+    return NULL;
+}
+
+const char *asm_embedded_source(const char *path)
+{
+    char *norm = path ? tree_path(NULL, path) : NULL;
+    const struct asm_embedded_file *f = norm ? embedded_file(norm) : NULL;
+    free(norm);
+    return f ? f->text : NULL;
+}
+
+const char *asm_embedded_path(size_t i)
+{
+    for (size_t k = 0; asm_embedded_files[k].path; k++)
+        if (k == i) return asm_embedded_files[k].path;
+    return NULL;
+}
+
+#define NOT_EMBEDDED "not among the sources built into trapeze"
+
+/* The file an .include names, read (see struct asm_options for where it is
+ * looked for).  Returns its text, owned by the caller, with *path (owned)
+ * and *len set, and *st when *has_st; or NULL after reporting at loc:col
+ * the error and every place it looked. */
+static char *find_include(struct as *as, uint32_t loc, uint32_t col, const char *name,
+                          char **path, size_t *len, struct stat *st, bool *has_st)
+{
+    const char *including = loc_path(as, loc);
+    *has_st = false;
+    if (as->opts.embedded) {
+        *path = tree_path(including, name);
+        const struct asm_embedded_file *f = *path ? embedded_file(*path) : NULL;
+        if (!f) {
+            if (*path)
+                error_at(as, loc, col, "cannot open include file '%s': " NOT_EMBEDDED, *path);
+            else
+                error_at(as, loc, col,
+                         "cannot open include file '%s': an embedded program includes only "
+                         "embedded files, by a path inside the tree", name);
+            free(*path);
+            return NULL;
+        }
+        *len = strlen(f->text);
+        return asm_xstrndup(f->text, *len);
+    }
+    size_t ndirs = name[0] == '/' ? 0 : as->opts.ninclude_dirs;
+    struct sbuf tried = {0};
+    for (size_t k = 0; k <= ndirs; k++) {
+        const char *dir = k ? as->opts.include_dirs[k - 1] : NULL;
+        char *p = k ? join_path(dir, strlen(dir), name) : include_path(including, name);
+        const char *why = NULL;
+        bool missing;
+        char *text = read_file(p, len, st, &why, &missing);
+        if (text) {
+            free(tried.s);
+            *path = p;
+            *has_st = true;
+            return text;
+        }
+        if (!missing || ndirs == 0) {
+            error_at(as, loc, col, "cannot open include file '%s': %s", p, why);
+            free(p);
+            free(tried.s);
+            return NULL;
+        }
+        sb_printf(&tried, "%s'%s'", k ? ", " : "", p);
+        free(p);
+    }
+    error_at(as, loc, col, "cannot find include file '%s': looked for %s (beside the including "
+                           "file, then in each -I directory)", name, tried.s);
+    free(tried.s);
+    return NULL;
+}
+
+/* True when f is the file read as (st, tree, path). */
+static bool same_file(const struct srcfile *f, const struct stat *st, bool tree, const char *path)
+{
+    if (tree) return f->tree && strcmp(f->path, path) == 0;
+    return st && f->has_id && f->dev == st->st_dev && f->ino == st->st_ino;
 }
 
 static void dir_include(struct as *as, uint32_t loc, struct cur *c)
@@ -1302,19 +1449,16 @@ static void dir_include(struct as *as, uint32_t loc, struct cur *c)
         error_at(as, loc, col, "includes nested more than %d deep", ASM_MAX_INCLUDE_DEPTH);
         goto out;
     }
-    char *path = include_path(loc_path(as, loc), name.s);
+    char *path = NULL;
     struct stat st;
-    const char *why = NULL;
+    bool has_st;
     size_t len = 0;
-    char *text = read_file(path, &len, &st, &why);
-    if (!text) {
-        error_at(as, loc, col, "cannot open include file '%s': %s", path, why);
-        free(path);
-        goto out;
-    }
+    char *text = find_include(as, loc, col, name.s, &path, &len, &st, &has_st);
+    if (!text) goto out;
+    const struct stat *id = has_st ? &st : NULL;
+    bool tree = as->opts.embedded;
     for (int d = 0; d <= as->include_depth; d++) {
-        const struct srcfile *f = &as->files.v[as->include_stack[d]];
-        if (f->has_id && f->dev == st.st_dev && f->ino == st.st_ino) {
+        if (same_file(&as->files.v[as->include_stack[d]], id, tree, path)) {
             error_at(as, loc, col, "include cycle: '%s' is already being assembled", path);
             free(path);
             free(text);
@@ -1323,10 +1467,9 @@ static void dir_include(struct as *as, uint32_t loc, struct cur *c)
     }
     uint32_t fi = NO_INDEX;
     for (size_t i = 0; i < as->files.n; i++)
-        if (as->files.v[i].has_id && as->files.v[i].dev == st.st_dev && as->files.v[i].ino == st.st_ino)
-            fi = (uint32_t)i;
+        if (same_file(&as->files.v[i], id, tree, path)) fi = (uint32_t)i;
     if (fi == NO_INDEX) {
-        fi = add_file(as, path, text, len, &st);
+        fi = add_file(as, path, text, len, id, tree);
     } else {
         free(path);
         free(text);
@@ -1904,23 +2047,40 @@ static void free_as(struct as *as)
 }
 
 /* Assembles text (owned from now on; NULL = read path). */
-static int assemble(const char *path, char *text, size_t len, struct asm_image *out, FILE *errors)
+static int assemble(const char *path, char *text, size_t len, const struct asm_options *opts,
+                    struct asm_image *out, FILE *errors)
 {
     memset(out, 0, sizeof *out);
     struct as as = {.errors = errors, .org_loc = NO_INDEX, .entry_expr = NO_INDEX,
                     .pc = ISA_DEFAULT_ENTRY};
+    if (opts) as.opts = *opts;
     struct stat st;
     bool have_id = false;
-    if (!text) {
+    char *name = NULL;
+    if (as.opts.embedded) {
+        name = tree_path(NULL, path);
+        const struct asm_embedded_file *f = text || !name ? NULL : embedded_file(name);
+        if (!name || (!text && !f)) {
+            if (errors)
+                fprintf(errors, "%s: error: cannot read the source file: %s\n", path,
+                        name ? NOT_EMBEDDED : "not a path inside the tree");
+            free(name);
+            free(text);
+            return 1;
+        }
+        if (!text) text = asm_xstrndup(f->text, len = strlen(f->text));
+    } else if (!text) {
         const char *why = NULL;
-        text = read_file(path, &len, &st, &why);
+        bool missing;
+        text = read_file(path, &len, &st, &why, &missing);
         if (!text) {
             if (errors) fprintf(errors, "%s: error: cannot read the source file: %s\n", path, why);
             return 1;
         }
         have_id = true;
     }
-    uint32_t fi = add_file(&as, asm_xstrndup(path, strlen(path)), text, len, have_id ? &st : NULL);
+    if (!name) name = asm_xstrndup(path, strlen(path));
+    uint32_t fi = add_file(&as, name, text, len, have_id ? &st : NULL, as.opts.embedded);
     as.include_stack[0] = fi;
     process_file(&as, fi);
     if (as.collecting) free_macro(&as.coll), as.collecting = false;
@@ -1937,7 +2097,8 @@ static int assemble(const char *path, char *text, size_t len, struct asm_image *
         if (errors) {
             for (size_t i = 0; i < as.diags.n; i++) fputs(as.diags.v[i].text, errors);
             if (as.too_many)
-                fprintf(errors, "%s: error: too many errors; stopped after %d\n", path, as.nerrors);
+                fprintf(errors, "%s: error: too many errors; stopped after %d\n", as.files.v[0].path,
+                        as.nerrors);
         }
     }
     int n = as.nerrors;
@@ -1947,18 +2108,44 @@ static int assemble(const char *path, char *text, size_t len, struct asm_image *
 
 int asm_assemble_file(const char *path, struct asm_image *out, FILE *errors)
 {
-    return assemble(path, NULL, 0, out, errors);
+    return assemble(path, NULL, 0, NULL, out, errors);
+}
+
+int asm_assemble_file_opts(const char *path, const struct asm_options *opts,
+                           struct asm_image *out, FILE *errors)
+{
+    return assemble(path, NULL, 0, opts, out, errors);
 }
 
 int asm_assemble_string(const char *source, const char *name, struct asm_image *out, FILE *errors)
 {
+    return asm_assemble_string_opts(source, name, NULL, out, errors);
+}
+
+int asm_assemble_string_opts(const char *source, const char *name,
+                             const struct asm_options *opts, struct asm_image *out,
+                             FILE *errors)
+{
     size_t len = strlen(source);
-    return assemble(name ? name : "<string>", asm_xstrndup(source, len), len, out, errors);
+    return assemble(name ? name : "<string>", asm_xstrndup(source, len), len, opts, out, errors);
+}
+
+int asm_assemble_embedded(const char *tree_path, struct asm_image *out, FILE *errors)
+{
+    const struct asm_options opts = {.embedded = true};
+    return assemble(tree_path, NULL, 0, &opts, out, errors);
 }
 
 int asm_load_program(const char *path, struct asm_image *out, FILE *errors)
 {
-    if (!asm_is_image_file(path)) return asm_assemble_file(path, out, errors);
+    return asm_load_program_opts(path, NULL, out, errors);
+}
+
+int asm_load_program_opts(const char *path, const struct asm_options *opts,
+                          struct asm_image *out, FILE *errors)
+{
+    if ((opts && opts->embedded) || !asm_is_image_file(path))
+        return asm_assemble_file_opts(path, opts, out, errors);
     char err[512];
     if (asm_image_read(path, out, err, sizeof err)) return 0;
     if (errors) fprintf(errors, "%s\n", err);

@@ -55,6 +55,26 @@ struct asm_image {
                      array or an entry) when unknown, as after asm_image_read */
 };
 
+/* How a program is found and read.  A zeroed struct (or a NULL pointer where
+ * one is taken) is the default: everything on disk, no include directories.
+ *
+ *   .include "name"   on disk:  name if absolute; else beside the including
+ *                               file, then include_dirs[0], [1], ... in order
+ *                     embedded: the tree path of the including file's
+ *                               directory joined with name (".." allowed),
+ *                               looked up in the embedded sources only
+ */
+struct asm_options {
+    /* Directories searched, in order, for a relative .include that is not
+     * beside the including file (trapeze's -I DIR).  On disk only: embedded
+     * programs never read a file. */
+    const char *const *include_dirs;
+    size_t ninclude_dirs;
+    /* Read the program and every file it includes from the sources built
+     * into trapeze (asm_embedded_source), by tree path, never from disk. */
+    bool embedded;
+};
+
 /* Assembles the file at path (following .include relative to the including
  * file).  Errors go to errors as "file:line:col: error: message", each
  * followed by the source line and a caret; several are reported per run.
@@ -65,6 +85,41 @@ int asm_assemble_file(const char *path, struct asm_image *out, FILE *errors);
  * for resolving .include (NULL means "<string>").  errors may be NULL. */
 int asm_assemble_string(const char *source, const char *name, struct asm_image *out,
                         FILE *errors);
+/* asm_assemble_file and asm_assemble_string with options (NULL: the
+ * defaults, which is what the functions without _opts use).  With
+ * opts->embedded, path (and name, for includes) is a tree path such as
+ * "programs/vmm/vmm.s", and messages and the image's files[] name tree paths
+ * (normalized: "programs/toyos/../lib/x.inc" is "programs/lib/x.inc"). */
+int asm_assemble_file_opts(const char *path, const struct asm_options *opts,
+                           struct asm_image *out, FILE *errors);
+int asm_assemble_string_opts(const char *source, const char *name,
+                             const struct asm_options *opts, struct asm_image *out,
+                             FILE *errors);
+
+/* ---- Programs built into trapeze ----------------------------------------------
+ *
+ * The Makefile (EMBEDDED_PROGRAMS) lists the files of the source tree whose
+ * text is compiled into the binary, so that trapeze needs no programs/
+ * directory for them: the asm VMM, the TUI's demo, and the library they
+ * include.  The files stay their only definition (build/gen/programs_embedded.c
+ * is generated from them).  Which one a command uses is the caller's choice:
+ * a path the user gives names a file on disk; a built-in program (the asm VMM
+ * of --stack asm, the demo) is taken from the embedded tree, whatever the
+ * current directory holds (assembler/README.md, "Embedded programs"). */
+
+/* The text of the embedded source at tree_path (e.g. "programs/vmm/vmm.s";
+ * "./" and ".." are resolved), or NULL when it is not embedded.  Static:
+ * never freed. */
+const char *asm_embedded_source(const char *tree_path);
+/* The tree path of the i-th embedded source (in the Makefile's order), or
+ * NULL when i is past the last. */
+const char *asm_embedded_path(size_t i);
+/* Assembles the embedded program at tree_path, with its includes from the
+ * embedded tree: asm_assemble_file_opts with only .embedded set.  The
+ * image's texts[] hold every file's source, so a listing or the debugger
+ * shows it without files on disk. */
+int asm_assemble_embedded(const char *tree_path, struct asm_image *out, FILE *errors);
+
 /* Frees everything img owns and zeroes it; a zeroed image may be freed too. */
 void asm_image_free(struct asm_image *img);
 
@@ -78,6 +133,11 @@ bool asm_is_image_file(const char *path);
 /* Loads a program: an image file, or a source file (anything else), which is
  * assembled.  Errors go to errors; returns the number of errors. */
 int asm_load_program(const char *path, struct asm_image *out, FILE *errors);
+/* The same with options (NULL: the defaults).  With opts->embedded, path is
+ * a tree path and the program is assembled from the embedded sources (there
+ * are no embedded images). */
+int asm_load_program_opts(const char *path, const struct asm_options *opts,
+                          struct asm_image *out, FILE *errors);
 
 /* Copies the image's words into physical memory at offset + address.
  * Returns false (and writes nothing) when a word would fall outside memory. */

@@ -3,6 +3,7 @@
  *
  *   asm.c        the two-pass assembler (sources, macros, expressions, encoding)
  *   asm_image.c  the image: text format, queries, listing, disassembly
+ *   build/gen/programs_embedded.c  the embedded sources (generated)
  */
 #ifndef TRAPEZE_ASM_PRIV_H
 #define TRAPEZE_ASM_PRIV_H
@@ -41,6 +42,15 @@ bool asm_is_ident_char(int ch);
 int asm_register_number(const char *s, size_t len);
 /* True when s is a name the assembler accepts for a label or .equ. */
 bool asm_valid_symbol_name(const char *s);
+
+/* The embedded sources, in the Makefile's order (EMBEDDED_PROGRAMS), ended
+ * by {NULL, NULL}; defined in build/gen/programs_embedded.c, which
+ * assembler/embed_sources.awk generates from the files themselves. */
+struct asm_embedded_file {
+    const char *path; /* tree path, e.g. "programs/vmm/vmm.s" */
+    const char *text; /* the file's bytes */
+};
+extern const struct asm_embedded_file asm_embedded_files[];
 
 /* Sorts img->symbols (labels first, each kind by value then name) and
  * img->lines by address.  Both asm.c and the image reader build images. */

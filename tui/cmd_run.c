@@ -284,8 +284,9 @@ static int run_job(struct run_job *j)
         fprintf(stderr, "trapeze run: out of memory\n");
         return CLI_EXIT_USAGE;
     }
+    struct asm_options ao = {o->include_dirs, o->ninclude_dirs, false};
     for (; j->loaded < nprog; j->loaded++)
-        if (asm_load_program(o->programs[j->loaded], &j->imgs[j->loaded], stderr) != 0)
+        if (asm_load_program_opts(o->programs[j->loaded], &ao, &j->imgs[j->loaded], stderr) != 0)
             return CLI_EXIT_USAGE;
     for (unsigned g = 0; g < j->nguests; g++) j->by_guest[g] = &j->imgs[o->vms ? 0 : g];
 

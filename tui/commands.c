@@ -1094,5 +1094,7 @@ struct engine_config commands_session_config(const struct session_args *a, const
     cfg.input = a->run.input;
     cfg.input_len = a->run.input_len;
     cfg.spec = a->run.spec;
+    cfg.include_dirs = a->run.include_dirs;
+    cfg.ninclude_dirs = a->run.ninclude_dirs;
     return cfg;
 }

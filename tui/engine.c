@@ -1068,7 +1068,10 @@ struct engine *engine_open(const struct engine_config *cfg, FILE *errors)
         engine_close(e);
         return NULL;
     }
-    if (asm_load_program(cfg->program, &e->img, errors) != 0) {
+    struct asm_options ao = {cfg->include_dirs, cfg->ninclude_dirs, false};
+    int nerr = cfg->embedded ? asm_assemble_embedded(cfg->program, &e->img, errors)
+                             : asm_load_program_opts(cfg->program, &ao, &e->img, errors);
+    if (nerr != 0) {
         engine_close(e);
         return NULL;
     }

@@ -61,6 +61,9 @@ struct engine;
 
 struct engine_config {
     const char *program;               /* a .s source or an image */
+    bool embedded;                     /* program is a source built into trapeze (the demo) */
+    const char *const *include_dirs;   /* -I: where .include looks after the file's folder */
+    size_t ninclude_dirs;
     const struct isa_variant *variant; /* copied */
     size_t mem;                        /* words the program's machine has */
     uint64_t max_steps;                /* the program's steps; 0: no limit */

@@ -2,12 +2,17 @@
  * main.c: the `trapeze` command, one binary with subcommands.
  *
  * The subcommand table below is the only list of them: dispatch and the
- * top-level help are both made from it.
+ * top-level help are both made from it.  The version is the Makefile's
+ * VERSION, passed to this file alone as TRAPEZE_VERSION.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+#ifndef TRAPEZE_VERSION
+#error "TRAPEZE_VERSION comes from the Makefile (VERSION)"
+#endif
 
 struct subcommand {
     const char *name;
@@ -33,7 +38,8 @@ static void usage(FILE *out)
             "Trapeze, a teaching simulator for machine virtualization.\n\ncommands:\n");
     for (size_t i = 0; i < NSUBCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
-    fprintf(out, "\n'trapeze COMMAND --help' describes a command's options.\n");
+    fprintf(out, "\n'trapeze COMMAND --help' describes a command's options;\n"
+                 "'trapeze --version' (or -V) prints the version.  The manual: man trapeze.\n");
 }
 
 int main(int argc, char **argv)
@@ -45,6 +51,10 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("trapeze %s\n", TRAPEZE_VERSION);
         return CLI_EXIT_OK;
     }
     for (size_t i = 0; i < NSUBCOMMANDS; i++)

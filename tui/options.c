@@ -154,6 +154,23 @@ static bool apply_depth(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_include_dir(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (!*value) {
+        snprintf(err, ERR_SIZE, "expected a directory");
+        return false;
+    }
+    const char **dirs = realloc(o->include_dirs, (o->ninclude_dirs + 1) * sizeof *dirs);
+    if (!dirs) {
+        snprintf(err, ERR_SIZE, "out of memory");
+        return false;
+    }
+    dirs[o->ninclude_dirs++] = value;
+    o->include_dirs = dirs;
+    return true;
+}
+
 /* The run options, each with the bit a command accepts it by. */
 static const struct run_option {
     struct cli_option opt;
@@ -177,6 +194,8 @@ static const struct run_option {
      "(programs/vmm), e.g. c,asm,asm", apply_stack, false}, OPT_STACK},
     {{"--depth", "N", "the stack c,asm,...: N monitors (0: the bare machine)", apply_depth, false},
      OPT_STACK},
+    {{"-I", "DIR", "look for .include files in DIR after the including file's folder "
+      "(repeatable, in order)", apply_include_dir, false}, OPT_INCLUDE},
 };
 #define NOPTIONS (sizeof run_option_table / sizeof run_option_table[0])
 
@@ -363,6 +382,8 @@ void run_options_free(struct run_options *o)
 {
     free(o->input);
     free(o->programs);
+    free(o->include_dirs);
     o->input = NULL;
     o->programs = NULL;
+    o->include_dirs = NULL;
 }

@@ -34,9 +34,10 @@ enum run_option_bit {
     OPT_VMS = 1u << 7,
     OPT_OUT_DIR = 1u << 8,
     OPT_STACK = 1u << 9, /* --stack and --depth */
+    OPT_INCLUDE = 1u << 10, /* -I DIR */
 };
 #define OPTS_MONITORS (OPT_VMM | OPT_STACK)
-#define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS)
+#define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE)
 #define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE)
 #define OPTS_RUN (OPTS_EQUIV | OPT_VMS | OPT_OUT_DIR)
 
@@ -60,6 +61,11 @@ struct run_options {
     const char *out_dir;        /* --out-dir DIR, or NULL           */
     char **programs;            /* the operands, pointing into argv */
     size_t nprograms;
+    /* -I DIR, in order (owned array, strings in argv): where a program's
+     * .include files are looked for after the including file's directory;
+     * struct asm_options takes them as they are. */
+    const char **include_dirs;
+    size_t ninclude_dirs;
 };
 
 /* Parses argv[1..] (argv[0] is the subcommand) into o, accepting the

@@ -645,31 +645,8 @@ static void handle_key(struct tui *t, int ch)
 
 /* ---- The demo and the command ------------------------------------------------------------ */
 
-/* A file of the source tree, found from the current directory or from the
- * executable's (which lives at the root of the tree). */
-static const char *tree_file(const char *rel, char *buf, size_t size)
-{
-    if (access(rel, R_OK) == 0) return rel;
-    char exe[1024];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash) return NULL;
-    *slash = '\0';
-    snprintf(buf, size, "%s/%s", exe, rel);
-    return access(buf, R_OK) == 0 ? buf : NULL;
-}
-
-/* The built-in demo: toyos under the C VMM and the asm VMM. */
-static const char *demo_program(struct session_args *a, char *buf, size_t size)
-{
-    char err[RUN_ERROR_SIZE];
-    const char *toyos = tree_file("programs/toyos/toyos.s", buf, size);
-    if (!toyos || !run_spec_parse("c,asm", &a->run.spec, err)) return NULL;
-    a->run.stack_given = true;
-    return toyos;
-}
+/* The built-in demo: toyos (built into trapeze) under the C VMM and the asm VMM. */
+#define DEMO_PROGRAM "programs/toyos/toyos.s"
 
 int cmd_tui(int argc, char **argv)
 {
@@ -685,15 +662,13 @@ int cmd_tui(int argc, char **argv)
         commands_session_free(&a);
         return rc == 1 ? CLI_EXIT_OK : rc;
     }
-    char path[1100];
     const char *program = a.program;
-    if (!program) {
-        program = demo_program(&a, path, sizeof path);
-        if (!program) {
-            fprintf(stderr, "trapeze tui: the demo needs programs/ (run it from the source tree)\n");
-            commands_session_free(&a);
-            return CLI_EXIT_USAGE;
-        }
+    char err[RUN_ERROR_SIZE];
+    if (!program && !a.run.stack_given && !a.run.vmm_given) {
+        program = DEMO_PROGRAM;
+        run_spec_parse("c,asm", &a.run.spec, err);
+    } else if (!program) {
+        program = DEMO_PROGRAM; /* the demo program under the monitors given */
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "trapeze tui: needs a terminal (trapeze debug reads commands from a pipe)\n");
@@ -701,6 +676,7 @@ int cmd_tui(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     struct engine_config cfg = commands_session_config(&a, program);
+    cfg.embedded = !a.program;
     struct engine *e = engine_open(&cfg, stderr);
     if (!e) {
         commands_session_free(&a);

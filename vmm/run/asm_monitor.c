@@ -8,11 +8,9 @@
  */
 #include "run_priv.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* A word (or array) the run reads from the monitor's memory. */
 struct exported {
@@ -52,29 +50,6 @@ static const struct exported exports[] = {
 static uint32_t *field(struct asm_layout *at, size_t offset)
 {
     return (uint32_t *)((char *)at + offset);
-}
-
-/* The executable's directory or one of its parents holding rel, else the
- * current directory's rel. */
-static bool find_source(const char *rel, char *buf, size_t size)
-{
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = '\0';
-        for (int up = 0; up < 4; up++) {
-            char *slash = strrchr(exe, '/');
-            if (!slash) break;
-            *slash = '\0';
-            if (strlen(exe) + strlen(rel) + 2 > size) break;
-            memcpy(buf, exe, strlen(exe));
-            buf[strlen(exe)] = '/';
-            strcpy(buf + strlen(exe) + 1, rel);
-            if (access(buf, R_OK) == 0) return true;
-        }
-    }
-    snprintf(buf, size, "%s", rel);
-    return access(buf, R_OK) == 0;
 }
 
 static bool check_layout(struct asm_vmm *v, const char *path, char err[RUN_ERROR_SIZE])
@@ -126,16 +101,11 @@ static bool check_layout(struct asm_vmm *v, const char *path, char err[RUN_ERROR
     return true;
 }
 
+/* The asm VMM built into trapeze, by its tree path. */
+#define BUILT_IN_VMM "programs/vmm/vmm.s"
+
 struct asm_vmm *asm_vmm_load(const char *path, char err[RUN_ERROR_SIZE])
 {
-    char found[PATH_MAX];
-    if (!path) {
-        if (!find_source("programs/vmm/vmm.s", found, sizeof found)) {
-            snprintf(err, RUN_ERROR_SIZE, "cannot find the asm VMM (programs/vmm/vmm.s)");
-            return NULL;
-        }
-        path = found;
-    }
     struct asm_vmm *v = calloc(1, sizeof *v);
     if (!v) {
         snprintf(err, RUN_ERROR_SIZE, "out of memory");
@@ -144,7 +114,8 @@ struct asm_vmm *asm_vmm_load(const char *path, char err[RUN_ERROR_SIZE])
     char *msg = NULL;
     size_t msg_len = 0;
     FILE *errors = open_memstream(&msg, &msg_len);
-    int nerr = errors ? asm_load_program(path, &v->img, errors) : -1;
+    int nerr = -1;
+    if (errors) nerr = path ? asm_load_program(path, &v->img, errors) : asm_assemble_embedded(BUILT_IN_VMM, &v->img, errors);
     if (errors) fclose(errors);
     if (nerr != 0) {
         const char *first = msg && *msg ? msg : "cannot load it\n";
@@ -156,7 +127,7 @@ struct asm_vmm *asm_vmm_load(const char *path, char err[RUN_ERROR_SIZE])
     }
     free(msg);
     v->refs = 1;
-    if (!check_layout(v, path, err)) {
+    if (!check_layout(v, path ? path : BUILT_IN_VMM, err)) {
         asm_vmm_release(v);
         return NULL;
     }
