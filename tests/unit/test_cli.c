@@ -77,7 +77,7 @@ Test(options, defaults_and_values)
 {
     char *argv[] = {"run", "--mem", "4096", "--max-steps=99", "--isa", "x86like", "--json", "p.s", NULL};
     struct run_options o;
-    cr_assert_eq(run_options_parse(&o, 8, argv, "s", "PROGRAM"), 0);
+    cr_assert_eq(run_options_parse(&o, 8, argv, "s", "PROGRAM", OPTS_RUN), 0);
     cr_assert_eq(o.mem, 4096);
     cr_assert_eq(o.max_steps, 99);
     cr_assert_str_eq(o.variant.name, "x86like");
@@ -87,11 +87,25 @@ Test(options, defaults_and_values)
     run_options_free(&o);
 
     char *plain[] = {"run", "p.s", NULL};
-    cr_assert_eq(run_options_parse(&o, 2, plain, "s", "PROGRAM"), 0);
+    cr_assert_eq(run_options_parse(&o, 2, plain, "s", "PROGRAM", OPTS_RUN), 0);
     cr_assert_eq(o.mem, ISA_DEFAULT_MEMSIZE);
     cr_assert_eq(o.max_steps, RUN_DEFAULT_MAX_STEPS);
     cr_assert_str_eq(o.variant.name, "pg");
     run_options_free(&o);
+}
+
+/* A program halting with r1 = r, on a bare run. */
+static struct run *halting_with(uint32_t r1, struct asm_image *img, const struct isa_variant *v)
+{
+    char src[128], err[RUN_ERROR_SIZE];
+    snprintf(src, sizeof src, "_start: li r1, %u\n        halt\n", r1);
+    cr_assert_eq(asm_assemble_string(src, "t.s", img, NULL), 0);
+    const struct asm_image *programs[1] = {img};
+    struct run_config cfg = {.spec = {.n = 0}, .variant = v, .memsize = 1024, .nguests = 1};
+    struct run *r = run_create(&cfg, programs, err);
+    cr_assert_not_null(r, "%s", err);
+    run_go(r, 100);
+    return r;
 }
 
 Test(report, exit_status_and_outcome)
@@ -99,18 +113,38 @@ Test(report, exit_status_and_outcome)
     struct isa_variant v;
     char err[ISA_ERROR_SIZE];
     cr_assert(isa_variant_load("pg", &v, err));
-    struct machine *m = machine_create(1024, &v);
-    uint32_t *mem = machine_memory(m);
-    mem[16] = isa_make_i(ISA_ADDI, 1, 0, 300); /* r1 = 300: exit status 300 & 255 */
-    mem[17] = isa_make_j(ISA_HALT, 0);
-    enum machine_stop stop = machine_run(m, 100);
-    struct run_outcome o = report_outcome_of(m, stop);
-    cr_assert_eq(o.stop, MACHINE_HALT);
-    cr_assert_eq(o.instructions, 2);
-    cr_assert_eq(o.steps, 2);
-    cr_assert_eq(o.psw.pc, 18);
-    cr_assert_eq(report_exit_status(&o), 300 & 255);
-    o.stop = MACHINE_BUDGET;
-    cr_assert_eq(report_exit_status(&o), CLI_EXIT_STOPPED);
-    machine_destroy(m);
+    /* A status a halting guest gives is its own; every other value is
+     * clamped, so that none can pass for one of the tool's outcomes. */
+    const struct {
+        uint32_t r1;
+        int status;
+    } cases[] = {{0, 0}, {2, 2}, {119, 119}, {120, CLI_EXIT_HALT_OTHER}, {124, CLI_EXIT_HALT_OTHER},
+                 {256, CLI_EXIT_HALT_OTHER}, {0xffffffffu, CLI_EXIT_HALT_OTHER}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct asm_image img;
+        struct run *r = halting_with(cases[i].r1, &img, &v);
+        struct run_outcome o = report_outcome_of_run(r, 0);
+        cr_assert_eq(o.stop, MACHINE_HALT);
+        cr_assert_eq(o.regs[1], cases[i].r1, "the full r1 is kept");
+        cr_assert_eq(report_exit_status(&o), cases[i].status, "r1 = %u", cases[i].r1);
+        if (i == 0) {
+            cr_assert_eq(o.instructions, 2);
+            cr_assert_eq(o.steps, 2);
+            cr_assert_eq(o.psw.pc, 18);
+            o.stop = MACHINE_BUDGET;
+            cr_assert_eq(report_exit_status(&o), CLI_EXIT_BUDGET);
+            o.stop = MACHINE_CHECK;
+            cr_assert_eq(report_exit_status(&o), CLI_EXIT_STOPPED);
+            o.stop = MACHINE_UNHANDLED_TRAP;
+            cr_assert_eq(report_exit_status(&o), CLI_EXIT_STOPPED);
+        }
+        run_destroy(r);
+        asm_image_free(&img);
+    }
+    /* The tool's own codes are distinct and above every clamped status. */
+    const int own[] = {CLI_EXIT_DIFFERENT, CLI_EXIT_BUDGET, CLI_EXIT_USAGE, CLI_EXIT_STOPPED};
+    for (size_t i = 0; i < 4; i++) {
+        cr_assert_gt(own[i], CLI_EXIT_HALT_OTHER);
+        for (size_t j = i + 1; j < 4; j++) cr_assert_neq(own[i], own[j]);
+    }
 }

@@ -65,7 +65,7 @@ struct equiv_report {
      * differ from the start), that step in words, and the differences just
      * after it and at the end. */
     uint64_t first_step;
-    char step[200];
+    char step[320];
     struct equiv_lines at_step, at_end;
 };
 

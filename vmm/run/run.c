@@ -387,10 +387,12 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
          * trap area holds what the levels above ran with; level 1 itself
          * was handled by the C VMM, and its trap area (reflected) or its
          * PSW (emulated, absorbed) tell where it was. */
-        if (arose > 1 && ev->how != VMM_EMULATED) pre = psw_of(r, c, arose);
-        else if (ev->how == VMM_REFLECTED || ev->how == VMM_DELIVERED)
-            pre = isa_psw_from_words(&c->mem[1][TRAP_OLD_PSW]);
-        else pre = vmm_guest_vcpu(v, ev->guest)->psw;
+        if (arose > 1 && ev->how != VMM_EMULATED) {
+            pre = psw_of(r, c, arose);
+        } else {
+            pre = c->psw1;
+            pre.pc = ev->pc;
+        }
         e = (struct run_event){
             .guest = ev->guest, .time = run_time(r) - (ev->how != VMM_ABSORBED),
             .guest_step = r->n == 1 ? ev->step : guest_steps(r, c),
@@ -407,7 +409,8 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
         fill_place(c, &e, &pre);
         if (ev->how != VMM_ABSORBED) note_suspension(r, c, arose, &pre);
     }
-    c->cur = walk(r, c, 1, (vmm_guest_vcpu(v, ev->guest)->psw.flags & PSW_M) != 0);
+    c->psw1 = vmm_guest_vcpu(v, ev->guest)->psw;
+    c->cur = walk(r, c, 1, (c->psw1.flags & PSW_M) != 0);
     if (r->stop_at_guest && c->cur == r->n && ev->how != VMM_STOPPED) {
         r->stopped_for_guest = true;
         return MACHINE_STOP_RUN;
@@ -554,6 +557,7 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
         const uint32_t entry = r->n > r->code0 ? r->asm_vmm->img.entry : c->program->entry;
         if (r->bottom == BOTTOM_C) {
             vmm_guest_reset(r->cvmm, g, entry);
+            c->psw1 = vmm_guest_vcpu(r->cvmm, g)->psw;
             c->cur = walk(r, c, 1, true);
         } else {
             machine_reset(r->real, entry);

@@ -76,6 +76,11 @@ struct column {
     bool suspended[RUN_MAX_LEVELS];
     struct level_snapshot snap[RUN_MAX_LEVELS];
 
+    /* The C VMM at the bottom: machine 1's PSW as its last event left it.
+     * Every change of it but pc and timer is an event, so with the pc of
+     * the next one it is the PSW that event's trap interrupted. */
+    struct psw psw1;
+
     bool stalled;
 };
 
