@@ -116,7 +116,8 @@ struct engine {
     enum stop_kind stop;  /* why the live run stopped */
     unsigned stop_break;  /* STOP_BREAK: the breakpoint */
     bool trapped;         /* a trap (not absorbed) was logged by this run */
-    unsigned pending;     /* a handled trap stops where this level runs; ENGINE_NO_LEVEL */
+    unsigned pending;     /* a handled trap stops where this level or one above runs;
+                             ENGINE_NO_LEVEL: none */
     unsigned pending_break; /* ... the trap breakpoint that asked (0: until-trap) */
     bool handled[ENGINE_MAX_LEVELS]; /* host-code levels that handled a trap since the last boundary */
     uint32_t prev_mode[ENGINE_MAX_LEVELS];
@@ -553,7 +554,7 @@ static bool boundary_stop(struct engine *e)
     unsigned id = 0;
     if (motion_ends_here(e, running)) {
         kind = STOP_MOTION;
-    } else if (e->pending != ENGINE_NO_LEVEL && running == e->pending) {
+    } else if (e->pending != ENGINE_NO_LEVEL && running >= e->pending) {
         kind = e->pending_break ? STOP_BREAK : STOP_TRAP;
         id = e->pending_break;
     } else if (e->max_steps && running == e->prog_level && engine_guest_steps(e) >= e->max_steps) {
@@ -581,6 +582,14 @@ static enum machine_verdict at_boundary(void *ctx, struct run *r)
     return boundary_stop(e) ? MACHINE_STOP_RUN : MACHINE_CONTINUE;
 }
 
+/* A trap is handled once the processor is at this level or above: an
+ * emulated instruction once its emulator has resumed the level above it,
+ * anything else once the level's own handler begins. */
+static unsigned handled_where(const struct run_event *ev)
+{
+    return ev->how == RUN_EMULATED ? ev->handler + 1 : ev->handler;
+}
+
 static enum machine_verdict on_event(void *ctx, struct run *r, const struct run_event *ev)
 {
     struct engine *e = ctx;
@@ -591,13 +600,13 @@ static enum machine_verdict on_event(void *ctx, struct run *r, const struct run_
     e->trapped = true;
     const struct engine_break *b = trap_break_match(e, ev);
     if (e->pending == ENGINE_NO_LEVEL && (b || e->until_trap)) {
-        e->pending = ev->arose;
+        e->pending = handled_where(ev);
         e->pending_break = b ? b->id : 0;
     }
     if (!e->live || e->pending == ENGINE_NO_LEVEL) return MACHINE_CONTINUE;
     /* Handled already (by the hardware or the C VMM): stop now; else where
-     * the level runs again. */
-    if (run_running_level(r, 0) == e->pending) {
+     * its handling is done. */
+    if (run_running_level(r, 0) >= e->pending) {
         e->stop = e->pending_break ? STOP_BREAK : STOP_TRAP;
         e->stop_break = e->pending_break;
         e->pending = ENGINE_NO_LEVEL;
@@ -858,7 +867,7 @@ static bool pred_breakpoint(struct engine *e, unsigned L, bool before, unsigned 
     if (!before) return false;
     const unsigned running = engine_running_level(e);
     unsigned hit = 0;
-    if (e->pending != ENGINE_NO_LEVEL && running == e->pending) {
+    if (e->pending != ENGINE_NO_LEVEL && running >= e->pending) {
         hit = e->pending_break;
         e->pending = ENGINE_NO_LEVEL;
     }

@@ -21,8 +21,10 @@
  * Stops.  Motions stop only at boundaries of the level asked about: `step`
  * and `next` of level L, mode and address breakpoints of L, stop where L's
  * code is about to run; a trap (until-trap, trap breakpoints) stops once
- * it is handled, where the level it arose in runs again; the --max-steps
- * budget counts the program's steps and stops where the program runs.
+ * it is handled: an emulated instruction where its emulator has resumed
+ * the level above it, any other trap where the level's own handler
+ * begins; the --max-steps budget counts the program's steps and stops
+ * where the program runs.
  *
  * Time.  Internally the session counts the run's *units* (run.h), which
  * makes going back exact: everything is deterministic (console input comes
