@@ -136,15 +136,10 @@ static bool parse_reg(const char *s, unsigned *r)
     return true;
 }
 
-/* An address of level L's physical memory: NUMBER, LABEL, LABEL+N,
- * LABEL-N, or `pc` (the level's pc, translated). */
-static bool parse_addr(struct cmd_ctx *c, unsigned L, const char *s, uint32_t *out)
+/* A value: NUMBER, LABEL, LABEL+N or LABEL-N (the program's symbols). */
+static bool parse_value(struct cmd_ctx *c, const char *s, uint32_t *out)
 {
     if (parse_number(s, out)) return true;
-    if (strcmp(s, "pc") == 0) {
-        uint32_t pc;
-        return engine_pc(c->e, L, &pc) && engine_translate(c->e, L, pc, out, NULL);
-    }
     char name[128];
     const char *op = strpbrk(s, "+-");
     size_t n = op ? (size_t)(op - s) : strlen(s);
@@ -156,6 +151,17 @@ static bool parse_addr(struct cmd_ctx *c, unsigned L, const char *s, uint32_t *o
     if (op && !parse_number(op + 1, &off)) return false;
     *out = op && *op == '-' ? base - off : base + off;
     return true;
+}
+
+/* An address of level L's physical memory: a value (parse_value), or `pc`
+ * (the level's pc, translated). */
+static bool parse_addr(struct cmd_ctx *c, unsigned L, const char *s, uint32_t *out)
+{
+    if (strcmp(s, "pc") == 0) {
+        uint32_t pc;
+        return engine_pc(c->e, L, &pc) && engine_translate(c->e, L, pc, out, NULL);
+    }
+    return parse_value(c, s, out);
 }
 
 static bool parse_level(struct cmd_ctx *c, const char *s, unsigned *L)
@@ -580,7 +586,11 @@ static void info_regs(struct cmd_ctx *c, unsigned L)
         fprintf(c->out, "  %-3s 0x%08" PRIx32 "%s", reg_names[r], v.regs[r], r % 4 == 3 ? "\n" : "");
     char flags[32];
     commands_format_flags(v.psw.flags, flags, sizeof flags);
-    fprintf(c->out, "  pc  0x%06" PRIx32 "    flags %s\n", v.psw.pc, flags);
+    fprintf(c->out, "  pc  0x%06" PRIx32 "    flags %s", v.psw.pc, flags);
+    uint32_t at;
+    if (v.state == RUN_LEVEL_STOPPED && v.stop == MACHINE_HALT && engine_pc(c->e, L, &at))
+        fprintf(c->out, "    (halted at 0x%06" PRIx32 ")", at);
+    fputc('\n', c->out);
 }
 
 static void info_psw(struct cmd_ctx *c, unsigned L)
@@ -623,14 +633,17 @@ static void info_levels(struct cmd_ctx *c)
         char name[96], state[200];
         commands_level_name(c->e, L, name, sizeof name);
         commands_format_state(c->e, L, state, sizeof state);
-        fprintf(c->out, "%c%c %-24s", L == c->level ? '*' : ' ', L == running ? '>' : ' ', name);
+        const bool runs = L == running && v.state == RUN_LEVEL_RUNNING;
+        fprintf(c->out, "%c%c %-24s", L == c->level ? '*' : ' ', runs ? '>' : ' ', name);
         if (v.host_code) {
             struct run_level_counts k;
             engine_level_counts(c->e, L, &k);
             fprintf(c->out, " emulated %" PRIu64 ", reflected %" PRIu64 ", entries %" PRIu64, k.emulated,
                     k.reflected, k.entries);
         } else {
-            fprintf(c->out, " step %-9" PRIu64 " pc 0x%06" PRIx32 " %-10s", v.steps, v.psw.pc,
+            uint32_t pc = v.psw.pc;
+            engine_pc(c->e, L, &pc); /* a halted level: its halt */
+            fprintf(c->out, " step %-9" PRIu64 " pc 0x%06" PRIx32 " %-10s", v.steps, pc,
                     (v.psw.flags & PSW_M) ? "supervisor" : "user");
         }
         fprintf(c->out, " %s\n", state);
@@ -861,8 +874,8 @@ static int cmd_set(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
     unsigned r;
     uint32_t v;
     if (!parse_reg(argv[0], &r)) return error(c, "'%s' is not a register (r1..r15, sp, lr, pc)", argv[0]);
-    if (!parse_number(argv[1], &v) && !engine_symbol(c->e, argv[1], &v))
-        return error(c, "'%s' is not a number or a symbol", argv[1]);
+    if (!parse_value(c, argv[1], &v))
+        return error(c, "'%s' is not a number, a symbol or symbol+N", argv[1]);
     char err[160];
     if (!engine_set_reg(c->e, engine_code_level(c->e, c->level), r, v, err, sizeof err))
         return error(c, "%s", err);
