@@ -4,10 +4,10 @@ set -u
 : "${TRAPEZE:?TRAPEZE must name the trapeze binary}"
 : "${ROOT:=$(pwd)}"
 # The exit statuses of `trapeze` (tui/cli.h); tests name them, never the numbers.
-EXIT_NOT_EQUIVALENT=1 # equiv: the runs differ; check-isa: Theorem 1 fails
-EXIT_BAD_INPUT=2      # a command line, source, image or variant file is wrong
-EXIT_BUDGET=3         # --max-steps ran out before the guest halted
-EXIT_CRASHED=3        # the guest's machine stopped without halting
+EXIT_NOT_EQUIVALENT=121 # equiv: the runs differ; check-isa: Theorem 1 fails
+EXIT_BAD_INPUT=125      # a command line, source, image or variant file is wrong
+EXIT_BUDGET=124         # --max-steps ran out before the guest halted
+EXIT_CRASHED=126        # the guest's machine stopped without halting
 e2e_failures=0
 e2e_checks=0
 E2E_TMP=$(mktemp -d)

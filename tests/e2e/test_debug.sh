@@ -27,50 +27,77 @@ done
 story=$'until-trap\nreverse-step\ninfo traps\nstep\n'
 run_capture "$TRAPEZE" debug --vmm te programs/traps.s <<<"$story"
 expect_status 0 "story: status"
-expect_match out '^trap 1: PRIV \(srr r2, r3\) at L2, supervisor -> L1 C VMM: emulated' \
+expect_match out '^trap 1: PRIV srr r2, r3 at L1 guest, supervisor, pc 0x000017 <_start\+7> -> emulated by L0 c$' \
     "story: the trap, where it arose and how it was handled"
 expect_match out '^back 1 step, at step 7$' "story: reverse-step goes back one step"
-expect_match out '^L2 0x000017 <_start\+7>: srr r2, r3' "story: back at the privileged instruction"
+expect_match out '^L1 0x000017 <_start\+7>: srr r2, r3' "story: back at the privileged instruction"
 expect_match out $'\\(trapeze\\) info traps\nno traps yet' "story: the trap is undone with it"
 
 # The same story on a stack, the C VMM under the asm VMM (programs/vmm):
-# the guest (L3) traps, the C VMM (L1) passes it up to the asm VMM (L2),
+# the guest (L2) traps, the C VMM (L0) passes it up to the asm VMM (L1),
 # which emulates it; the asm VMM's own privileged instructions are emulated
-# by L1; the guest goes on; reverse-step at L3 goes back to its srr.
+# by L0; the guest goes on; reverse-step at L2 goes back to its srr.
 # Checked by pattern: the traps before it depend on vmm.s.
 story=$'break _start+8\ncontinue\ninfo traps 8\ninfo levels\nreverse-step\n'
 run_capture "$TRAPEZE" debug --stack c,asm programs/traps.s <<<"$story"
 expect_status 0 "stack story: status"
-expect_match out '^breakpoint 1 at L3 0x000018 <_start\+8>' "stack story: a breakpoint at the guest's level"
-expect_match out '^trap [0-9]+: PRIV \(srr r2, r3\) at L3, supervisor -> L1 -> L2 asm VMM: emulated' \
-    "stack story: the guest's srr, passed up by L1, emulated by L2"
-expect_match out '^trap [0-9]+: PRIV \([a-z]+.*\) at L2, supervisor -> L1 C VMM: emulated' \
-    "stack story: the asm VMM's own privileged instructions, emulated by L1"
-expect_match out '^L3 0x000018 <_start\+8>: st r2, 10\(r0\)' "stack story: the guest goes on"
-expect_match out '^\*> L3 guest: traps.s' "stack story: the guest runs"
-expect_match out '^L3 0x000017 <_start\+7>: srr r2, r3' "stack story: reverse-step goes back to the srr"
+expect_match out '^breakpoint 1 at L2 0x000018 <_start\+8>' "stack story: a breakpoint at the guest's level"
+expect_match out '^trap [0-9]+: PRIV srr r2, r3 at L2 guest, supervisor, pc 0x000017 <_start\+7> -> emulated by L1 asm, passed up by L0 c$' \
+    "stack story: the guest's srr, passed up by L0, emulated by L1"
+expect_match out '^trap [0-9]+: PRIV [a-z]+.* at L1 asm, supervisor, pc .* -> emulated by L0 c$' \
+    "stack story: the asm VMM's own privileged instructions, emulated by L0"
+expect_match out '^L2 0x000018 <_start\+8>: st r2, 10\(r0\)' "stack story: the guest goes on"
+expect_match out '^\*> L2 guest: traps.s +step [0-9]+ +pc 0x000018 supervisor running$' "stack story: the guest runs"
+expect_match out '^   L1 asm VMM +step [0-9]+ .* waiting: L2 guest: traps.s runs$' "stack story: its monitor waits"
+expect_match out '^L2 0x000017 <_start\+7>: srr r2, r3' "stack story: reverse-step goes back to the srr"
+
+# The issue's example: at depth 2, stopped where the guest's first system
+# call is handled, the guest's registers are its own (the bare run's at that
+# step), not a stale copy in the asm VMM's save area; while the monitors
+# handle a trap the guest is shown suspended, as it was before the trap.
+story=$'break trap SVC\ncontinue\ninfo regs\n'
+run_capture "$TRAPEZE" debug --depth 2 programs/toyos/toyos.s <<<"$story"
+steps=$(sed -n 's/^L2 guest: toyos.s, step \([0-9]*\)$/\1/p' <<<"$out")
+e2e_checks=$((e2e_checks + 1))
+if [ -z "$steps" ]; then
+    fail "depth 2: no step count for the guest: ${out:0:400}"
+else
+    guest_regs=$(sed -n '/^L2 guest: toyos.s, step/,/^  pc/p' <<<"$out" | tail -n +2)
+    bare=$("$TRAPEZE" debug programs/toyos/toyos.s <<<$'step '"$steps"$'\ninfo regs\n' 2>/dev/null)
+    bare_regs=$(sed -n '/^L0 program: toyos.s, step/,/^  pc/p' <<<"$bare" | tail -n +2)
+    [ -n "$guest_regs" ] && [ "$guest_regs" = "$bare_regs" ] ||
+        fail "depth 2: the guest's registers at step $steps differ from the bare run's: $guest_regs vs $bare_regs"
+fi
+story=$'break trap SVC\ncontinue\ndelete\nlevel 0\nstep\nlevel 2\ninfo regs\n'
+run_capture "$TRAPEZE" debug --depth 2 programs/toyos/toyos.s <<<"$story"
+expect_match out '^L2 guest: toyos.s, step [0-9]+ \(suspended: L[01] [a-zA-Z ()]+ is handling its trap; shown as at its step [0-9]+\)$' \
+    "depth 2: a guest whose trap a monitor handles is suspended"
 
 # -x FILE reads the commands from a file and echoes them.
 printf 'step 3\ninfo regs\n' >"$E2E_TMP/script"
 run_capture "$TRAPEZE" debug -x "$E2E_TMP/script" programs/hello.s </dev/null
 expect_status 0 "-x: status"
 expect_match out '^\(trapeze\) step 3$' "-x: the command is echoed"
-expect_match out '^L0 machine: hello.s, step 3$' "-x: the commands ran"
+expect_match out '^L0 program: hello.s, step 3$' "-x: the commands ran"
 
-# Errors on the command line: one line, exit status 2.
+# Errors on the command line: one line, the bad-input status.
 run_capture "$TRAPEZE" debug
-expect_status 2 "no program"
+expect_status "$EXIT_BAD_INPUT" "no program"
 expect_match err 'expected one PROGRAM' "no program: message"
 run_capture "$TRAPEZE" debug --vmm nosuch programs/hello.s
-expect_status 2 "bad --vmm"
+expect_status "$EXIT_BAD_INPUT" "bad --vmm"
 expect_match err -- '--vmm: expected te, hvm or interp' "bad --vmm: message"
 run_capture "$TRAPEZE" debug --json programs/hello.s
-expect_status 2 "--json is not for debug"
+expect_status "$EXIT_BAD_INPUT" "--json is not for debug"
+expect_match err "unknown option '--json'" "--json is not for debug: message"
+run_capture "$TRAPEZE" debug --help
+e2e_checks=$((e2e_checks + 1))
+grep -Eq -- '--json|--trace|--vms|--out-dir' <<<"$out" && fail "debug --help lists options debug refuses"
 run_capture "$TRAPEZE" debug -x "$E2E_TMP/missing" programs/hello.s
-expect_status 2 "missing -x file"
+expect_status "$EXIT_BAD_INPUT" "missing -x file"
 printf '_start: bogus r1\n' >"$E2E_TMP/bad.s"
 run_capture "$TRAPEZE" debug "$E2E_TMP/bad.s" </dev/null
-expect_status 2 "bad source"
+expect_status "$EXIT_BAD_INPUT" "bad source"
 expect_match err 'bad.s:1:[0-9]+: error' "bad source: file:line:col message"
 run_capture "$TRAPEZE" debug --help
 expect_status 0 "--help"
@@ -100,7 +127,7 @@ if command -v tmux >/dev/null; then
     tm send-keys -t dbg 'brea' Tab 'at_s' Tab Enter
     wait_for 'breakpoint 1 at L0 0x000024 <at_svc>' "interactive: completed 'break at_svc'"
     tm send-keys -t dbg 'info re' Tab Enter
-    wait_for 'L0 machine: traps.s, step 0' "interactive: completed 'info regs'"
+    wait_for 'L0 program: traps.s, step 0' "interactive: completed 'info regs'"
     tm send-keys -t dbg Up Up Enter
     wait_for 'breakpoint 1 is already there' "interactive: the history recalls 'break at_svc'"
     tm send-keys -t dbg 'quit' Enter
