@@ -289,9 +289,11 @@ static void report_stop(struct cmd_ctx *c, const struct engine_result *r)
 static void report(struct cmd_ctx *c, const struct engine_result *r, uint64_t first_trap)
 {
     c->status[0] = '\0';
+    /* The status line tells the trap until-trap waited for, else the last. */
     uint64_t last = engine_trap_total(c->e);
-    if (last >= first_trap && engine_trap_get(c->e, last))
-        commands_format_trap(c->e, last, false, c->status, sizeof c->status);
+    uint64_t told = c->motion == ENGINE_UNTIL_TRAP ? first_trap : last;
+    if (last >= first_trap && engine_trap_get(c->e, told))
+        commands_format_trap(c->e, told, false, c->status, sizeof c->status);
     report_console(c);
     report_traps(c, first_trap, engine_trap_total(c->e));
     report_stop(c, r);

@@ -147,25 +147,43 @@ static void compute_layout(struct layout *l, int rows, int cols)
 
 /* ---- Panes ------------------------------------------------------------------------------ */
 
-/* The level stack, the program on the right: the selected level in
- * reverse video, the running one marked '>', and a legend. */
+/* The level stack, from the real machine's level on the left to the
+ * program: the level shown in reverse video, the one that runs marked '>',
+ * and a legend; short names when the long ones do not fit. */
 static void draw_bar(struct tui *t, const struct rect *rc)
 {
     struct engine *e = t->c.e;
-    unsigned running = engine_running_level(e);
+    const unsigned running = engine_running_level(e), n = engine_level_count(e);
+    char right[96];
+    snprintf(right, sizeof right, " step %" PRIu64 "  >runs  [shown] ", engine_guest_steps(e));
+    char names[ENGINE_MAX_LEVELS][96];
+    for (int pass = 0; pass < 2; pass++) {
+        int width = 1 + (int)strlen(right);
+        for (unsigned L = 0; L < n; L++) {
+            struct run_level_view v;
+            engine_level(e, L, &v);
+            if (pass == 0) commands_level_name(e, L, names[L], sizeof names[L]);
+            else if (L == engine_program_level(e)) commands_level_name(e, L, names[L], sizeof names[L]);
+            else snprintf(names[L], sizeof names[L], "L%u %s", L, v.kind);
+            width += (int)strlen(names[L]) + 4;
+        }
+        if (width <= rc->w) break;
+    }
     put(rc, 0, 0, A_BOLD, true, " ");
     int col = 1;
-    for (unsigned L = 0; L < engine_level_count(e); L++) {
-        char name[96];
-        commands_level_name(e, L, name, sizeof name);
-        attr_t a = L == t->c.level ? A_REVERSE | A_BOLD : A_BOLD;
-        put(rc, 0, col, a, false, "%s%s", L == running ? ">" : " ", name);
-        col += (int)strlen(name) + 1;
-        put(rc, 0, col, A_NORMAL, false, L + 1 < engine_level_count(e) ? " | " : " ");
-        col += L + 1 < engine_level_count(e) ? 3 : 1;
+    for (unsigned L = 0; L < n; L++) {
+        struct run_level_view v;
+        engine_level(e, L, &v);
+        const bool runs = L == running && v.state == RUN_LEVEL_RUNNING;
+        const bool shown = L == t->c.level;
+        attr_t a = shown ? A_REVERSE | A_BOLD : A_BOLD;
+        put(rc, 0, col, a, false, "%s%s%s%s", runs ? ">" : " ", shown ? "[" : "", names[L], shown ? "]" : "");
+        col += (int)strlen(names[L]) + 1 + (shown ? 2 : 0);
+        if (L + 1 < n) {
+            put(rc, 0, col, A_NORMAL, false, " | ");
+            col += 3;
+        }
     }
-    char right[96];
-    snprintf(right, sizeof right, "step %" PRIu64 " (> runs, reversed: shown) ", engine_guest_steps(e));
     int rcol = rc->w - (int)strlen(right);
     if (rcol > col) put(rc, 0, rcol, A_BOLD, false, "%s", right);
 }
@@ -180,6 +198,8 @@ static void draw_regs(struct tui *t, const struct rect *rc)
     commands_level_name(e, L, name, sizeof name);
     commands_format_state(e, L, state, sizeof state);
     title(rc, "Registers & PSW  %s", name);
+    if (v.state == RUN_LEVEL_WAITING && !v.host_code) /* whose registers these are */
+        title(rc, "Registers & PSW  %s (L%u's regs)", name, v.running);
     int r = 1;
     if (v.host_code) {
         struct run_level_counts k;
@@ -197,30 +217,40 @@ static void draw_regs(struct tui *t, const struct rect *rc)
         return;
     }
     /* What kind of truth this is, before the numbers. */
-    put(rc, r++, 1, v.state == RUN_LEVEL_RUNNING ? A_NORMAL : A_BOLD, false, "%s, step %" PRIu64, state,
-        v.steps);
+    char line[64];
+    switch (v.state) {
+    case RUN_LEVEL_RUNNING:
+        snprintf(line, sizeof line, "running%s, step %" PRIu64,
+                 v.place == VMM_PLACE_INTERPRETED ? " (interpreted)" : "", v.steps);
+        break;
+    case RUN_LEVEL_WAITING: snprintf(line, sizeof line, "waiting: L%u runs; step %" PRIu64, v.running, v.steps); break;
+    case RUN_LEVEL_SUSPENDED:
+        snprintf(line, sizeof line, "suspended: L%u at work; as at step %" PRIu64, v.running, v.as_of);
+        break;
+    case RUN_LEVEL_NOT_STARTED: snprintf(line, sizeof line, "not started: L%u starts it", v.running); break;
+    case RUN_LEVEL_STOPPED: snprintf(line, sizeof line, "stopped: %s, step %" PRIu64, machine_stop_name(v.stop), v.steps); break;
+    }
+    put(rc, r++, 1, v.state == RUN_LEVEL_RUNNING ? A_NORMAL : A_BOLD, false, "%s", line);
     char f1[32], f2[32];
     commands_format_flags(v.psw.flags, f1, sizeof f1);
     if (v.has_real) {
         commands_format_flags(v.real.flags, f2, sizeof f2);
-        put(rc, r++, 1, A_BOLD, false, "%-6s %-12s %s", "", "virtual",
+        put(rc, r++, 1, A_BOLD, false, "%-6s %-14s %s", "", "virtual",
             v.place == VMM_PLACE_INTERPRETED ? "interp." : "real");
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %-12s %s", "flags", f1, f2);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "pc", v.psw.pc, v.real.pc);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "base", v.psw.base, v.real.base);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "       %06" PRIx32, "bound", v.psw.bound, v.real.bound);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %-12" PRIu32 " %" PRIu32, "timer", v.psw.timer, v.real.timer);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %-14s %s", "flags", f1, f2);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "         %06" PRIx32, "pc", v.psw.pc, v.real.pc);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "/%06" PRIx32 "  %06" PRIx32 "/%06" PRIx32, "base/b",
+            v.psw.base, v.psw.bound, v.real.base, v.real.bound);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %-14" PRIu32 " %" PRIu32, "timer", v.psw.timer, v.real.timer);
     } else {
         put(rc, r++, 1, A_BOLD, false, "%-6s %s", "", v.state == RUN_LEVEL_WAITING ? "PSW it loaded" : "PSW");
         put(rc, r++, 1, A_NORMAL, false, "%-6s %s", "flags", f1);
         put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "pc", v.psw.pc);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "base", v.psw.base);
-        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32, "bound", v.psw.bound);
+        put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "/%06" PRIx32, "base/b", v.psw.base, v.psw.bound);
         put(rc, r++, 1, A_NORMAL, false, "%-6s %" PRIu32, "timer", v.psw.timer);
     }
     static const char *const names[ISA_NREGS] = {"r0", "r1", "r2",  "r3",  "r4",  "r5", "r6", "r7",
                                                 "r8", "r9", "r10", "r11", "r12", "r13", "sp", "lr"};
-    if (v.state == RUN_LEVEL_WAITING) put(rc, r++, 1, A_NORMAL, false, "registers: L%u's, which runs", v.running);
     int per = (rc->w - 1) / 13;
     if (per < 1) per = 1;
     for (unsigned i = 1; i < ISA_NREGS; i++) {
@@ -687,11 +717,11 @@ int cmd_tui(int argc, char **argv)
     t.c.slice = TUI_SLICE;
     char titlebuf[1400];
     const char *slash = strrchr(program, '/');
-    char how[64] = "";
+    char how[96] = "";
     if (a.run.spec.n > 0) {
-        char spec[48];
-        run_spec_format(&a.run.spec, spec, sizeof spec);
-        snprintf(how, sizeof how, " on %s", spec);
+        char under[80];
+        run_options_describe(&a.run, under, sizeof under);
+        snprintf(how, sizeof how, " under %s", under);
     }
     snprintf(titlebuf, sizeof titlebuf, "%s%s%s: t follows the traps, ? explains the keys",
              a.program ? "" : "demo: ", slash ? slash + 1 : program, how);

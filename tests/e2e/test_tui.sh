@@ -39,25 +39,27 @@ start() {
 # ---- 80x24: the story under the C VMM ------------------------------------------------
 start story 80 24 --vmm te programs/traps.s
 wait_for story 'Trap log \(0\)' "startup: the trap log pane"
-wait_for story '>L2 guest: traps.s' "startup: the level stack, L2 running"
-wait_for story 'L1 C VMM \(te\)' "startup: the C VMM level"
+wait_for story '>\[L1 guest: traps.s\]' "startup: the level stack, L1 running and shown"
+wait_for story ' L0 C VMM \(te\) \| ' "startup: the C VMM level, below it"
+wait_for story '>runs  \[shown\]' "startup: the bar's legend"
 wait_for story '=>000010 _start' "startup: the code pane at the entry"
 tm send-keys -t story t
 wait_for story 'Trap log \(1\)' "t: one trap logged"
-wait_for story '  1 PRIV +srr +L2S 000017->L1 emulated' "t: the trap, its level and its handling"
-wait_for story 'flags  S  -- -- --  U  IE -- --' "t: virtual supervisor, real user side by side"
+wait_for story '  1 PRIV +srr +L1S 000017->L0 emulated' "t: the trap, its level and its handling"
+wait_for story 'flags  S  -- -- -- +U  IE -- --' "t: virtual supervisor, real user side by side"
 wait_for story 'step 8' "t: stopped after the trap"
 tm send-keys -t story r
 wait_for story 'Trap log \(0\)' "r: the trap is undone"
 wait_for story '=>000017 +srr r2, r3' "r: back at the privileged instruction"
 wait_for story 'back 1 step, at step 7' "r: the status line says so"
 tm send-keys -t story '>'
-wait_for story 'Registers & PSW  L2' "> at the top stays at L2"
+wait_for story 'Registers & PSW  L1' "> at the top stays at L1"
 tm send-keys -t story '<'
 wait_for story 'host code: no registers' "<: the C VMM level"
+wait_for story ' >L1 guest: traps.s ' "<: the bar marks the running level apart from the shown one"
 tm send-keys -t story '<'
-wait_for story 'Registers & PSW  L0 machine' "<: the machine level"
-tm send-keys -t story '>' '>' c
+wait_for story 'Registers & PSW  L0 C VMM' "< at the bottom stays at L0"
+tm send-keys -t story '>' c
 wait_for story 'the program halted, status 0' "c: runs to the end"
 wait_for story 'done: 12 traps handled' "c: the console pane shows the output"
 tm send-keys -t story q
@@ -69,7 +71,7 @@ screen story | grep -q 'Trap log' && fail "q: the TUI's panes are still on the s
 
 # ---- Breakpoints, help and a command from the prompt, on the bare machine ------------
 start bare 80 24 programs/traps.s
-wait_for bare '>L0 machine: traps.s' "bare: one level"
+wait_for bare '>\[L0 program: traps.s\]' "bare: one level"
 tm send-keys -t bare ':' 'break at_svc' Enter
 wait_for bare 'breakpoint 1 at L0 0x000024 <at_svc>' "bare: :break shows what it did"
 tm send-keys -t bare c
@@ -122,24 +124,26 @@ press_until() {
 }
 
 start demo 80 24
-wait_for demo 'demo: toyos.s on c,asm' "demo: toyos on the stack"
-wait_for demo 'L1 C VMM \(te\) \| .L2 asm VMM \| .L3 guest: toyos.s' "demo: the level stack"
-press_until demo 'PRIV +[a-z]+ +L3S [0-9a-f]+->L2 emulated' 40 "demo: a guest's privileged instruction"
-wait_for demo '>L2 asm VMM' "demo: the asm VMM is at work"
-wait_for demo 'at L3, supervisor -> L1 -> L2 asm VMM: emulated' "demo: the status line: passed up by L1, emulated by L2"
-press_until demo '[a-z]+ +L2S [0-9a-f]+->L1 emulated' 10 "demo: the asm VMM's own traps, emulated by L1"
-press_until demo '>L3 guest: toyos.s' 20 "demo: the guest runs again"
+wait_for demo 'demo: toyos.s under --stack c,asm' "demo: toyos on the stack"
+wait_for demo 'L0 C VMM \(te\) \| >L1 asm VMM \|  \[L2 guest: toyos.s\]' "demo: the level stack; the asm VMM starts first"
+wait_for demo '\.\.000010 _start' "demo: the guest is not started: where it will start"
+wait_for demo 'not started: L1 starts it' "demo: ... and it says so"
+press_until demo 'PRIV +[a-z]+ +L2S [0-9a-f]+->L1 emulated' 40 "demo: a guest's privileged instruction"
+wait_for demo 'trap [0-9]+: PRIV [a-z]+.* at L2 guest, supervisor -> emulated by L1 asm' "demo: the status line: the guest's trap, emulated by L1"
+wait_for demo '[a-z]+ +L1S [0-9a-f]+->L0 emulated' "demo: the asm VMM's own traps, emulated by L0, during its handling"
+wait_for demo '>\[L2 guest: toyos.s\]' "demo: stopped where the guest runs again"
 tm send-keys -t demo '<'
-wait_for demo 'Registers & PSW  L2 asm VMM' "demo: < shows the asm VMM"
+wait_for demo 'Registers & PSW  L1 asm VMM \(L2.s regs\)' "demo: < shows the asm VMM, waiting"
+wait_for demo 'waiting: L2 runs' "demo: ... and says so"
 tm send-keys -t demo q
 wait_for demo 'TUI-EXITED-0' "demo: q"
 
 # ---- A bigger terminal ----------------------------------------------------------------
 start big 132 43 --vmm te programs/traps.s
-wait_for big 'L1 C VMM \(te\)' "big: under the C VMM"
+wait_for big 'L0 C VMM \(te\)' "big: under the C VMM"
 tm send-keys -t big t t
 wait_for big 'Trap log \(2\)' "big: two traps"
-wait_for big 'trap 2: PRIV \(out r2, 0\) at L2, supervisor -> L1 C VMM: emulated; saved pc 0x0006d9 <puts\+2>' \
+wait_for big 'trap 2: PRIV out r2, 0 at L1 guest, supervisor -> emulated by L0 c; pc 0x0006d9 <puts\+2>' \
     "big: the full trap line fits"
 tm send-keys -t big q
 wait_for big 'TUI-EXITED-0' "big: q"
@@ -166,7 +170,7 @@ wait_for small 'TUI-EXITED-0' "small: q"
 
 # ---- Not a terminal --------------------------------------------------------------------
 run_capture "$TRAPEZE" tui programs/hello.s </dev/null
-expect_status 2 "no terminal"
+expect_status "$EXIT_BAD_INPUT" "no terminal"
 expect_match err 'needs a terminal' "no terminal: message"
 
 finish

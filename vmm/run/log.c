@@ -151,9 +151,9 @@ void run_event_describe(const struct run *r, const struct run_event *e, uint64_t
         snprintf(path, sizeof path, "absorbed by %s (its own timer)", handler);
         break;
     }
-    snprintf(buf, size, "trap %" PRIu64 ": %s%s at %s, %s%s, pc %s -> %s", seq, cause, what, arose,
+    snprintf(buf, size, "trap %" PRIu64 ": %s%s at %s, %s%s -> %s; pc %s", seq, cause, what, arose,
              e->supervisor ? "supervisor" : "user",
-             e->place == VMM_PLACE_INTERPRETED ? " (interpreted)" : "", place, path);
+             e->place == VMM_PLACE_INTERPRETED ? " (interpreted)" : "", path, place);
 }
 
 void run_log_print_counts(FILE *out, const struct run *r, const struct run_log_counts *counts,

@@ -5,10 +5,10 @@
  * their traps here and describe them with run_event_describe, so a trap
  * reads the same, with the same level numbers, wherever it is shown:
  *
- *   trap 7: PRIV lpsw 0(r1) at L2 guest, supervisor, pc 0x000040 <resume+3>
- *           -> emulated by L1 asm, passed up by L0 c
- *   trap 8: SVC 0x2 at L2 guest, user, pc 0x000312 <main+7>
- *           -> reflected by L0 c, L1 asm to L2's handler
+ *   trap 7: PRIV lpsw 0(r1) at L2 guest, supervisor -> emulated by L1 asm,
+ *           passed up by L0 c; pc 0x000040 <resume+3>
+ *   trap 8: SVC svc 2 at L2 guest, user -> reflected by L0 c, L1 asm to
+ *           L2's handler; pc 0x000312 <main+7>
  *
  * The log keeps the most recent `keep` events and counts all of them by
  * path (the level a trap arose in, the level whose code handled it, how).
