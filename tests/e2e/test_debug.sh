@@ -27,7 +27,7 @@ done
 story=$'until-trap\nreverse-step\ninfo traps\nstep\n'
 run_capture "$TRAPEZE" debug --vmm te programs/traps.s <<<"$story"
 expect_status 0 "story: status"
-expect_match out '^trap 1: PRIV srr r2, r3 at L1 guest, supervisor, pc 0x000017 <_start\+7> -> emulated by L0 c$' \
+expect_match out '^trap 1: PRIV srr r2, r3 at L1 guest, supervisor -> emulated by L0 c; pc 0x000017 <_start\+7>$' \
     "story: the trap, where it arose and how it was handled"
 expect_match out '^back 1 step, at step 7$' "story: reverse-step goes back one step"
 expect_match out '^L1 0x000017 <_start\+7>: srr r2, r3' "story: back at the privileged instruction"
@@ -42,9 +42,9 @@ story=$'break _start+8\ncontinue\ninfo traps 8\ninfo levels\nreverse-step\n'
 run_capture "$TRAPEZE" debug --stack c,asm programs/traps.s <<<"$story"
 expect_status 0 "stack story: status"
 expect_match out '^breakpoint 1 at L2 0x000018 <_start\+8>' "stack story: a breakpoint at the guest's level"
-expect_match out '^trap [0-9]+: PRIV srr r2, r3 at L2 guest, supervisor, pc 0x000017 <_start\+7> -> emulated by L1 asm, passed up by L0 c$' \
+expect_match out '^trap [0-9]+: PRIV srr r2, r3 at L2 guest, supervisor -> emulated by L1 asm, passed up by L0 c; pc 0x000017 <_start\+7>$' \
     "stack story: the guest's srr, passed up by L0, emulated by L1"
-expect_match out '^trap [0-9]+: PRIV [a-z]+.* at L1 asm, supervisor, pc .* -> emulated by L0 c$' \
+expect_match out '^trap [0-9]+: PRIV [a-z]+.* at L1 asm, supervisor -> emulated by L0 c; pc .*' \
     "stack story: the asm VMM's own privileged instructions, emulated by L0"
 expect_match out '^L2 0x000018 <_start\+8>: st r2, 10\(r0\)' "stack story: the guest goes on"
 expect_match out '^\*> L2 guest: traps.s +step [0-9]+ +pc 0x000018 supervisor running$' "stack story: the guest runs"
