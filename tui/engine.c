@@ -486,26 +486,51 @@ static void watch_reset(struct engine *e)
     memset(e->handled, 0, sizeof e->handled);
 }
 
+/* What a boundary looks like: the running level and its view, the
+ * physical address of its pc once asked for. */
+struct boundary {
+    unsigned running;
+    struct run_level_view view;
+    bool have_pa, pc_translates;
+    uint32_t pc_pa;
+};
+
+static void boundary_at(const struct engine *e, struct boundary *b)
+{
+    b->running = engine_running_level(e);
+    engine_level(e, b->running, &b->view);
+    b->have_pa = false;
+}
+
+static bool boundary_pc_pa(const struct engine *e, struct boundary *b, uint32_t *pa)
+{
+    if (!b->have_pa) {
+        b->have_pa = true;
+        b->pc_translates = engine_translate(e, b->running, b->view.psw.pc, &b->pc_pa, NULL);
+    }
+    *pa = b->pc_pa;
+    return b->pc_translates;
+}
+
 /* The state breakpoint (id) matched at this boundary, or 0.  A level's
  * mode is compared only where it runs, so a mode is never seen half-made
  * by the monitor below. */
-static unsigned state_break(struct engine *e, unsigned running)
+static unsigned state_break(struct engine *e, struct boundary *at)
 {
     unsigned hit = 0;
+    const uint32_t mode = at->view.psw.flags & PSW_M;
     for (unsigned i = 0; i < e->nbreaks && !hit; i++) {
         const struct engine_break *b = &e->breaks[i];
-        uint32_t pc, pa;
+        uint32_t pa;
         switch (b->kind) {
         case ENGINE_BREAK_ADDR:
-            if (b->level == running && engine_pc(e, b->level, &pc) &&
-                engine_translate(e, b->level, pc, &pa, NULL) && pa == b->addr)
-                hit = b->id;
+            if (b->level == at->running && boundary_pc_pa(e, at, &pa) && pa == b->addr) hit = b->id;
             break;
         case ENGINE_BREAK_MODE:
-            if (b->level == running && level_mode(e, b->level) != e->prev_mode[b->level]) hit = b->id;
+            if (b->level == at->running && mode != e->prev_mode[b->level]) hit = b->id;
             break;
         case ENGINE_BREAK_LEVEL:
-            if ((running == b->level && e->prev_running != b->level) ||
+            if ((at->running == b->level && e->prev_running != b->level) ||
                 (b->level < ENGINE_MAX_LEVELS && e->handled[b->level]))
                 hit = b->id;
             break;
@@ -516,10 +541,11 @@ static unsigned state_break(struct engine *e, unsigned running)
 }
 
 /* Moves the mode and level watches on to this boundary. */
-static void watch_move(struct engine *e, unsigned running)
+static void watch_move(struct engine *e, const struct boundary *at)
 {
-    if (running < e->nlevels) e->prev_mode[running] = level_mode(e, running);
-    e->prev_running = running;
+    if (at->running < e->nlevels && !at->view.host_code)
+        e->prev_mode[at->running] = at->view.psw.flags & PSW_M;
+    e->prev_running = at->running;
     memset(e->handled, 0, sizeof e->handled);
 }
 
@@ -549,7 +575,9 @@ static bool motion_ends_here(const struct engine *e, unsigned running)
 /* Decides at a boundary whether the live run stops here; records why. */
 static bool boundary_stop(struct engine *e)
 {
-    const unsigned running = engine_running_level(e);
+    struct boundary at;
+    boundary_at(e, &at);
+    const unsigned running = at.running;
     enum stop_kind kind = STOP_NONE;
     unsigned id = 0;
     if (motion_ends_here(e, running)) {
@@ -557,12 +585,12 @@ static bool boundary_stop(struct engine *e)
     } else if (e->pending != ENGINE_NO_LEVEL && running >= e->pending) {
         kind = e->pending_break ? STOP_BREAK : STOP_TRAP;
         id = e->pending_break;
-    } else if (e->max_steps && running == e->prog_level && engine_guest_steps(e) >= e->max_steps) {
+    } else if (e->max_steps && running == e->prog_level && at.view.steps >= e->max_steps) {
         kind = STOP_BUDGET;
-    } else if ((id = state_break(e, running)) != 0) {
+    } else if ((id = state_break(e, &at)) != 0) {
         kind = STOP_BREAK;
     }
-    watch_move(e, running);
+    watch_move(e, &at);
     if (kind == STOP_NONE) return false;
     e->stop = kind;
     e->stop_break = id;
@@ -576,7 +604,9 @@ static enum machine_verdict at_boundary(void *ctx, struct run *r)
     struct engine *e = ctx;
     if (!e->live) return MACHINE_CONTINUE;
     if (engine_time(e) == e->check_from) {
-        watch_move(e, engine_running_level(e));
+        struct boundary at;
+        boundary_at(e, &at);
+        watch_move(e, &at);
         return MACHINE_CONTINUE;
     }
     return boundary_stop(e) ? MACHINE_STOP_RUN : MACHINE_CONTINUE;
@@ -865,14 +895,15 @@ static bool pred_breakpoint(struct engine *e, unsigned L, bool before, unsigned 
 {
     (void)L;
     if (!before) return false;
-    const unsigned running = engine_running_level(e);
+    struct boundary at;
+    boundary_at(e, &at);
     unsigned hit = 0;
-    if (e->pending != ENGINE_NO_LEVEL && running >= e->pending) {
+    if (e->pending != ENGINE_NO_LEVEL && at.running >= e->pending) {
         hit = e->pending_break;
         e->pending = ENGINE_NO_LEVEL;
     }
-    if (!hit) hit = state_break(e, running);
-    watch_move(e, running);
+    if (!hit) hit = state_break(e, &at);
+    watch_move(e, &at);
     if (hit) *id = hit;
     return hit != 0;
 }

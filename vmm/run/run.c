@@ -231,7 +231,7 @@ static uint64_t guest_steps(const struct run *r, const struct column *c)
 static void install_observer(struct run *r)
 {
     if (r->bottom != BOTTOM_MACHINE) return;
-    bool before = (r->watching && r->n > 0) || r->checking || r->insn_obs.before_insn;
+    bool before = (r->watching && r->n > 0) || r->insn_obs.before_insn;
     bool after = r->n > 0 || r->hooks.on_event || r->insn_obs.after_trap;
     if (!before && !after) {
         machine_set_observer(r->real, NULL); /* the interpreter's fast loop */
@@ -255,9 +255,6 @@ static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint3
     struct run *r = ctx;
     if (r->insn_obs.before_insn &&
         r->insn_obs.before_insn(r->insn_obs.ctx, m, pc, insn) == MACHINE_STOP_RUN)
-        return MACHINE_STOP_RUN;
-    if (r->checking && r->hooks.at_boundary &&
-        r->hooks.at_boundary(r->hooks.ctx, r) == MACHINE_STOP_RUN)
         return MACHINE_STOP_RUN;
     if (!r->watching || r->n == 0) return MACHINE_CONTINUE;
     struct column *c = &r->cols[0];
@@ -367,6 +364,8 @@ static enum machine_verdict real_after_trap(void *ctx, struct machine *m, const 
         watch(r, true);
     }
     if (tell(r, &e) == MACHINE_STOP_RUN) verdict = MACHINE_STOP_RUN;
+    /* Checking was turned on: run_units goes on unit by unit. */
+    if (r->in_piece && r->checking && r->hooks.at_boundary) verdict = MACHINE_STOP_RUN;
     return verdict;
 }
 
@@ -416,8 +415,8 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
         return MACHINE_STOP_RUN;
     }
     if (trap && tell(r, &e) == MACHINE_STOP_RUN) return MACHINE_STOP_RUN;
-    /* Checking was turned on: the rest of run_units goes unit by unit. */
-    if (r->checking && r->hooks.at_boundary) return MACHINE_STOP_RUN;
+    /* Checking was turned on: run_units goes on unit by unit. */
+    if (r->in_piece && r->checking && r->hooks.at_boundary) return MACHINE_STOP_RUN;
     return MACHINE_CONTINUE;
 }
 
@@ -687,21 +686,24 @@ uint64_t run_units(struct run *r, uint64_t k, uint64_t *chunk)
 {
     const uint64_t t0 = run_time(r);
     r->stop_now = false;
-    *chunk = 0;
-    if (r->bottom == BOTTOM_MACHINE) {
-        machine_run(r->real, k);
-        return run_time(r) - t0;
-    }
+    *chunk = r->bottom == BOTTOM_MACHINE ? 0 : 1;
     if (!(r->checking && r->hooks.at_boundary)) {
         /* One piece; if a hook turns checking on, it ends at that event. */
-        vmm_run(r->cvmm, k);
-        *chunk = run_time(r) - t0;
-        return *chunk;
+        r->in_piece = true;
+        if (r->bottom == BOTTOM_MACHINE) machine_run(r->real, k);
+        else vmm_run(r->cvmm, k);
+        r->in_piece = false;
+        if (r->bottom == BOTTOM_C) *chunk = run_time(r) - t0;
+        return run_time(r) - t0;
     }
-    *chunk = 1;
+    /* A boundary between every two units: before an interrupt as before an
+     * instruction, so that a step of a level is one of its steps. */
     while (run_time(r) - t0 < k && !r->stop_now) {
         if (r->hooks.at_boundary(r->hooks.ctx, r) == MACHINE_STOP_RUN) break;
-        if (vmm_run(r->cvmm, 1) == VMM_RUN_DONE) break;
+        uint64_t before = run_time(r);
+        if (r->bottom == BOTTOM_MACHINE) machine_run(r->real, 1);
+        else if (vmm_run(r->cvmm, 1) == VMM_RUN_DONE) break;
+        if (run_time(r) == before) break; /* stopped */
     }
     return run_time(r) - t0;
 }

@@ -154,9 +154,10 @@ struct run_event {
  * received it first; returning MACHINE_STOP_RUN ends run_units as soon as
  * the run is consistent (at once on the real machine; after the C VMM's
  * handling).  at_boundary, while checking is on, is called before each
- * unit (before each instruction the real machine fetches; between two
- * steps of the C VMM's guest); MACHINE_STOP_RUN stops before the unit.
- * Both may call run_set_checking. */
+ * unit (the run then goes one unit at a time: before an interrupt as
+ * before an instruction); MACHINE_STOP_RUN stops before the unit.  Both
+ * may call run_set_checking; turning it on ends the piece under way at
+ * once, so that run_units returns and goes on unit by unit next time. */
 struct run_hooks {
     void *ctx;
     enum machine_verdict (*on_event)(void *ctx, struct run *r, const struct run_event *e);

@@ -108,6 +108,7 @@ struct run {
     bool watching;                       /* accounting: the bottom asm VMM's handler runs */
     struct machine_observer insn_obs;    /* --trace insns (bare runs) */
     bool stop_now;                       /* a hook asked to stop */
+    bool in_piece;                       /* run_units runs one piece, unchecked */
 
     /* Budget stops at the program's boundary (run_go). */
     bool stop_at_guest, lpsw_pass, stopped_for_guest;
