@@ -106,6 +106,7 @@ struct engine {
         struct psw ctx;      /* next: the context to come back to */
         bool has_ctx;
         uint32_t ret_pc;
+        uint64_t ref_steps;  /* step: the level's steps it must get past */
         uint64_t first_log;  /* the log's length when it began */
     } mo;
 
@@ -560,16 +561,19 @@ static bool came_back(const struct engine *e)
            v.psw.bound == c->bound && (v.psw.pc == e->mo.ret_pc || v.psw.pc == e->mo.ret_pc + 1);
 }
 
-/* The motion's own end: level L's next boundary (host code: a trap it
- * handled), or, for next in phase 1, the return to its context. */
-static bool motion_ends_here(const struct engine *e, unsigned running)
+/* The motion's own end: level L's next boundary after one more step of
+ * its own (host code: a trap it handled), or, for next in phase 1, the
+ * return to its context. */
+static bool motion_ends_here(const struct engine *e, const struct boundary *at)
 {
     if (!e->mo.active || (e->mo.kind != ENGINE_STEP && e->mo.kind != ENGINE_NEXT)) return false;
     if (e->mo.phase == 1) return came_back(e);
-    struct run_level_view v;
-    engine_level(e, e->mo.level, &v);
-    if (v.host_code) return e->handled[e->mo.level];
-    return running == e->mo.level;
+    if (at->running != e->mo.level) {
+        struct run_level_view v;
+        engine_level(e, e->mo.level, &v);
+        return v.host_code && e->handled[e->mo.level];
+    }
+    return at->view.steps > e->mo.ref_steps;
 }
 
 /* Decides at a boundary whether the live run stops here; records why. */
@@ -580,7 +584,7 @@ static bool boundary_stop(struct engine *e)
     const unsigned running = at.running;
     enum stop_kind kind = STOP_NONE;
     unsigned id = 0;
-    if (motion_ends_here(e, running)) {
+    if (motion_ends_here(e, &at)) {
         kind = STOP_MOTION;
     } else if (e->pending != ENGINE_NO_LEVEL && running >= e->pending) {
         kind = e->pending_break ? STOP_BREAK : STOP_TRAP;
@@ -987,6 +991,9 @@ void engine_begin(struct engine *e, enum engine_motion motion, unsigned L)
     engine_level(e, e->mo.level, &v);
     e->mo.has_ctx = !v.host_code;
     e->mo.ctx = v.psw;
+    /* A suspended level's instruction is under way: its end is the step.
+     * A level not started yet gets there and then takes its first step. */
+    e->mo.ref_steps = v.state == RUN_LEVEL_SUSPENDED ? v.as_of : v.steps;
     e->pending = ENGINE_NO_LEVEL;
 }
 

@@ -176,7 +176,7 @@ unsigned engine_break_find(const struct engine *e, unsigned L, uint32_t pa);
 /* ---- Running ------------------------------------------------------------------------ */
 
 enum engine_motion {
-    ENGINE_STEP,        /* to level L's next instruction boundary                 */
+    ENGINE_STEP,        /* one step of level L: to its next boundary, one step on */
     ENGINE_NEXT,        /* the same, and a trap into its own handler run through  */
     ENGINE_UNTIL_TRAP,  /* to the next trap, once it is handled                   */
     ENGINE_CONTINUE,    /* to a breakpoint or the end                             */
