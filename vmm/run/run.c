@@ -803,8 +803,13 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
     const struct column *c = col(r, g);
     *out = (struct run_guest_state){0};
     out->stop = guest_stop(r, c);
-    for (unsigned reg = 0; reg < ISA_NREGS; reg++) out->regs[reg] = bottom_reg(r, c, reg);
-    out->psw = psw_of(r, c, r->n);
+    /* As its view shows it: whole where a budget stop leaves it, reset
+     * before it started, as before its trap when a stalled run left it
+     * suspended. */
+    struct run_level_view v;
+    run_level_view(r, g, r->n, &v);
+    memcpy(out->regs, v.regs, sizeof out->regs);
+    out->psw = v.psw;
     out->mem = c->mem[r->n];
     out->memsize = r->memsize[r->n];
     out->output = run_output(r, g, &out->output_len);
