@@ -186,7 +186,7 @@ static void guest_json(struct json *j, const struct run *r, unsigned g)
 {
     struct run_outcome oc = report_outcome_of_run(r, g);
     report_json_fields(j, &oc);
-    if (run_level_count(r) > 1) levels_json(j, r, g);
+    levels_json(j, r, g); /* every run has levels: a bare one, one */
     vmm_json(j, r, g);
     unsigned level;
     const char *message;
