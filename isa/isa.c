@@ -134,6 +134,15 @@ enum isa_cause isa_cause_by_name(const char *name)
     return CAUSE_NONE;
 }
 
+bool isa_trap_decode(const uint32_t *area, struct isa_trap_record *t)
+{
+    unsigned cause = area[TRAP_CAUSE] & 0xffu;
+    if (!isa_cause_name(cause)) return false;
+    *t = (struct isa_trap_record){(enum isa_cause)cause, (area[TRAP_CAUSE] >> 8) & 0xffu, area[TRAP_VALUE],
+                                  isa_psw_from_words(&area[TRAP_OLD_PSW])};
+    return true;
+}
+
 const char *isa_mem_fault_name(unsigned detail)
 {
     static const char *const names[] = {"bound", "invalid", "write", "physical"};

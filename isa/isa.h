@@ -194,6 +194,17 @@ enum isa_trap_area {
     TRAP_AREA_WORDS = 16,
 };
 
+/* One trap as a trap area records it. */
+struct isa_trap_record {
+    enum isa_cause cause;
+    unsigned detail;
+    uint32_t value;
+    struct psw old_psw;
+};
+/* Reads the record of the last trap back from words 0..6.  False when
+ * bits 7..0 of word 5 name no cause. */
+bool isa_trap_decode(const uint32_t *area, struct isa_trap_record *t);
+
 /* ---- Paging and ports ------------------------------------------------------ */
 
 #define ISA_PAGE_SHIFT 8

@@ -353,7 +353,8 @@ bool engine_disassemble(const struct engine *e, unsigned L, uint32_t va, uint32_
     uint32_t pa, w;
     unsigned detail;
     if (!engine_translate(e, L, va, &pa, &detail)) {
-        snprintf(buf, size, "<MEM fault: %s>", isa_mem_fault_phrase(detail));
+        const char *why = isa_mem_fault_phrase(detail);
+        snprintf(buf, size, "<MEM fault: %s>", why ? why : "?");
         return false;
     }
     if (!engine_read_phys(e, L, pa, &w)) {

@@ -63,7 +63,8 @@ static void describe_trap(FILE *out, const struct machine_trap *t)
     const char *name = isa_cause_name(t->cause);
     if (name) fprintf(out, "%s", name);
     else fprintf(out, "cause %u", (unsigned)t->cause);
-    if (t->cause == CAUSE_MEM) fprintf(out, " (%s)", isa_mem_fault_phrase(t->detail));
+    const char *phrase = t->cause == CAUSE_MEM ? isa_mem_fault_phrase(t->detail) : NULL;
+    if (phrase) fprintf(out, " (%s)", phrase);
     fprintf(out, " value 0x%" PRIx32 " at pc 0x%" PRIx32, t->value, t->old_psw.pc);
 }
 

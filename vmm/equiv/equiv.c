@@ -170,9 +170,12 @@ static bool describe_step(struct check *q, uint64_t step, char *buf, size_t size
     return true;
 }
 
-/* hi: a step count after which the two differ. */
+/* hi: the steps of the side that stopped first (both sides differ at the
+ * end, which may be one step later: the step it could not take). */
 static bool find_first(struct check *q, uint64_t hi, struct equiv_report *out)
 {
+    if (!run_both(q, hi)) return false;
+    if (same(q, false)) hi++;
     /* Bisection: the state after lo steps is the same on both sides, after hi it is not. */
     uint64_t lo = 0;
     if (!run_both(q, 0)) return false;

@@ -9,6 +9,7 @@ struct run_log {
     struct run_event *ring;
     size_t keep;
     uint64_t total;
+    uint64_t first_kept; /* the oldest event the ring still holds (1 when empty) */
     struct run_log_counts counts;
 };
 
@@ -17,6 +18,7 @@ struct run_log *run_log_create(size_t keep)
     struct run_log *log = calloc(1, sizeof *log);
     if (!log) return NULL;
     log->keep = keep ? keep : 1;
+    log->first_kept = 1;
     log->ring = calloc(log->keep, sizeof *log->ring);
     if (!log->ring) {
         free(log);
@@ -36,6 +38,7 @@ uint64_t run_log_add(struct run_log *log, const struct run_event *e)
 {
     log->ring[log->total % log->keep] = *e;
     log->total++;
+    if (log->total - log->first_kept >= log->keep) log->first_kept = log->total - log->keep + 1;
     struct run_log_counts *k = &log->counts;
     k->total++;
     if (e->cause < CAUSE_COUNT) k->by_cause[e->cause]++;
@@ -48,7 +51,7 @@ uint64_t run_log_total(const struct run_log *log) { return log->total; }
 
 const struct run_event *run_log_get(const struct run_log *log, uint64_t seq)
 {
-    if (seq == 0 || seq > log->total || log->total - seq >= log->keep) return NULL;
+    if (seq < log->first_kept || seq > log->total) return NULL;
     return &log->ring[(seq - 1) % log->keep];
 }
 
@@ -57,9 +60,10 @@ const struct run_log_counts *run_log_counts(const struct run_log *log) { return 
 void run_log_rewind(struct run_log *log, uint64_t n, const struct run_log_counts *counts)
 {
     if (n > log->total) return;
-    /* Events between n and the oldest kept one are gone from the ring
-     * already; those after n are simply not there any more. */
+    /* Events after n are forgotten; those whose slots later events took
+     * stay gone (first_kept never moves back). */
     log->total = n;
+    if (log->first_kept > n + 1) log->first_kept = n + 1;
     log->counts = *counts;
 }
 
@@ -69,7 +73,8 @@ void run_event_cause(const struct run_event *e, char *buf, size_t size)
 {
     const char *name = isa_cause_name(e->cause);
     if (!name) snprintf(buf, size, "cause %u", (unsigned)e->cause);
-    else if (e->cause == CAUSE_MEM) snprintf(buf, size, "MEM/%s", isa_mem_fault_name(e->detail));
+    else if (e->cause == CAUSE_MEM && isa_mem_fault_name(e->detail))
+        snprintf(buf, size, "MEM/%s", isa_mem_fault_name(e->detail));
     else snprintf(buf, size, "%s", name);
 }
 

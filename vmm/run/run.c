@@ -40,6 +40,8 @@
 static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint32_t pc, uint32_t insn);
 static enum machine_verdict real_after_trap(void *ctx, struct machine *m, const struct machine_trap *t);
 static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_event *e);
+static bool machine_started(const struct run *r, const struct column *c, unsigned j);
+static void take_delivered(const struct run *r, struct column *c);
 
 const char *run_handling_name(enum run_handling h)
 {
@@ -91,7 +93,7 @@ static struct psw psw_of(const struct run *r, const struct column *c, unsigned j
     const uint32_t *mem = c->mem[j - 1];
     const struct asm_layout *at = &r->asm_vmm->at;
     if (asm_vmm_guest_stop(r->asm_vmm, mem) != MACHINE_BUDGET) return isa_psw_from_words(&mem[at->vpsw]);
-    if (!asm_vmm_guest_started(r->asm_vmm, mem))
+    if (!machine_started(r, c, j))
         return (struct psw){PSW_M, mem[at->guest_entry], 0, (uint32_t)r->memsize[j], 0};
     struct psw below = psw_of(r, c, j - 1);
     if (below.flags & PSW_M) below = isa_psw_from_words(&mem[TRAP_OLD_PSW]);
@@ -137,11 +139,19 @@ static enum machine_stop machine_stop_of(const struct run *r, const struct colum
     return below;
 }
 
+/* Machine j has started once code of its level or above has run: an asm
+ * VMM marks its guest running a few instructions before it starts it. */
 static bool machine_started(const struct run *r, const struct column *c, unsigned j)
 {
-    for (unsigned i = r->code0; i < j; i++)
-        if (!asm_vmm_guest_started(r->asm_vmm, c->mem[i])) return false;
-    return true;
+    (void)r;
+    return c->ran[j];
+}
+
+/* The level running since the last mark becomes `level`. */
+static void set_cur(struct column *c, unsigned level)
+{
+    c->cur = level;
+    for (unsigned k = 0; k <= level; k++) c->ran[k] = true;
 }
 
 /* ---- Accounting ------------------------------------------------------------------------ */
@@ -274,12 +284,33 @@ static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint3
     charge(r, c);
     c->charged[c->cur]++; /* the lpsw itself, which retires */
     c->mark++;
-    c->cur = next;
+    set_cur(c, next);
+    take_delivered(r, c);
     if (next != 0) watch(r, false);
     return MACHINE_CONTINUE;
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */
+
+/* A trap of the program on its way to its handler through an asm VMM: its
+ * record is taken from the program's trap area when the program runs
+ * again, as it was delivered (the handler may write those words). */
+static void note_delivery(const struct run *r, struct column *c, const struct run_event *e)
+{
+    if (r->n > r->code0 && e->arose == r->n && e->handler == r->n &&
+        (e->how == RUN_REFLECTED || e->how == RUN_DELIVERED))
+        c->delivering = true;
+}
+
+static void take_delivered(const struct run *r, struct column *c)
+{
+    if (!c->delivering || c->cur != r->n) return;
+    c->delivering = false;
+    struct isa_trap_record t;
+    if (!isa_trap_decode(c->mem[r->n], &t)) return; /* a VMM that gave up before delivering */
+    c->last_trap = (struct machine_trap){t.cause, t.detail, t.value, t.old_psw, guest_steps(r, c) - 1};
+    c->has_trap = true;
+}
 
 /* A trap arose in level `arose`, whose state just before it was `pre`:
  * the levels below it were waiting, and it is suspended until it runs
@@ -357,10 +388,12 @@ static enum machine_verdict real_after_trap(void *ctx, struct machine *m, const 
     };
     if (arose == 0) e.how = RUN_HARDWARE, e.handler = 0;
     else route_asm(&e, 0);
+    e.target = arose;
     fill_place(c, &e, &pre);
     note_suspension(r, c, arose, &pre);
+    note_delivery(r, c, &e);
     if (r->n > 0) {
-        c->cur = 0; /* every trap lands in level 0 */
+        set_cur(c, 0); /* every trap lands in level 0 */
         watch(r, true);
     }
     if (tell(r, &e) == MACHINE_STOP_RUN) verdict = MACHINE_STOP_RUN;
@@ -405,11 +438,14 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
         else if (arose == 1)
             e.how = ev->how == VMM_DELIVERED ? RUN_DELIVERED : RUN_REFLECTED, e.handler = 1;
         else route_asm(&e, 1);
+        e.target = arose;
         fill_place(c, &e, &pre);
         if (ev->how != VMM_ABSORBED) note_suspension(r, c, arose, &pre);
+        note_delivery(r, c, &e);
     }
     c->psw1 = vmm_guest_vcpu(v, ev->guest)->psw;
-    c->cur = walk(r, c, 1, (c->psw1.flags & PSW_M) != 0);
+    set_cur(c, walk(r, c, 1, (c->psw1.flags & PSW_M) != 0));
+    take_delivered(r, c);
     if (r->stop_at_guest && c->cur == r->n && ev->how != VMM_STOPPED) {
         r->stopped_for_guest = true;
         return MACHINE_STOP_RUN;
@@ -557,10 +593,10 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
         if (r->bottom == BOTTOM_C) {
             vmm_guest_reset(r->cvmm, g, entry);
             c->psw1 = vmm_guest_vcpu(r->cvmm, g)->psw;
-            c->cur = walk(r, c, 1, true);
+            set_cur(c, walk(r, c, 1, true));
         } else {
             machine_reset(r->real, entry);
-            c->cur = 0;
+            set_cur(c, 0);
         }
     }
     if (r->bottom == BOTTOM_C) vmm_set_observer(r->cvmm, &(struct vmm_observer){r, c_event});
@@ -698,12 +734,19 @@ uint64_t run_units(struct run *r, uint64_t k, uint64_t *chunk)
     }
     /* A boundary between every two units: before an interrupt as before an
      * instruction, so that a step of a level is one of its steps. */
+    uint64_t checked = UINT64_MAX; /* the time at_boundary last looked at */
     while (run_time(r) - t0 < k && !r->stop_now) {
-        if (r->hooks.at_boundary(r->hooks.ctx, r) == MACHINE_STOP_RUN) break;
-        uint64_t before = run_time(r);
-        if (r->bottom == BOTTOM_MACHINE) machine_run(r->real, 1);
-        else if (vmm_run(r->cvmm, 1) == VMM_RUN_DONE) break;
-        if (run_time(r) == before) break; /* stopped */
+        const uint64_t now = run_time(r);
+        if (now != checked) {
+            checked = now;
+            if (r->hooks.at_boundary(r->hooks.ctx, r) == MACHINE_STOP_RUN) break;
+        }
+        if (r->bottom == BOTTOM_MACHINE) {
+            machine_run(r->real, 1);
+            if (run_time(r) == now) break; /* the machine stopped */
+        } else if (vmm_run(r->cvmm, 1) == VMM_RUN_DONE) {
+            break; /* (a vmm_run may take no unit: its own scheduling) */
+        }
     }
     return run_time(r) - t0;
 }
@@ -825,15 +868,10 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
         return;
     }
     /* The top asm VMM delivered it through the program's trap area. */
-    if (r->n == r->code0 || machine_traps(r, c, r->n, NULL) == 0) return;
-    const uint32_t *e = c->mem[r->n];
-    if (!isa_cause_name(e[TRAP_CAUSE] & 0xffu)) return; /* a VMM that gave up before delivering */
-    out->last_trap = (struct machine_trap){.cause = e[TRAP_CAUSE] & 0xffu,
-                                           .detail = (e[TRAP_CAUSE] >> 8) & 0xffu,
-                                           .value = e[TRAP_VALUE],
-                                           .old_psw = isa_psw_from_words(&e[TRAP_OLD_PSW]),
-                                           .step = out->steps};
-    out->has_trap = true;
+    if (c->has_trap) {
+        out->last_trap = c->last_trap;
+        out->has_trap = true;
+    }
 }
 
 bool run_monitor_error(const struct run *r, unsigned g, unsigned *level, const char **message)
@@ -907,6 +945,10 @@ void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_
 bool run_set_reg(struct run *r, unsigned g, unsigned level, unsigned reg, uint32_t value, char *err,
                  size_t errsize)
 {
+    if (level > r->n) {
+        snprintf(err, errsize, "there is no level %u: the program is L%u", level, r->n);
+        return false;
+    }
     struct run_level_view v;
     run_level_view(r, g, level, &v);
     char name[32];

@@ -75,6 +75,12 @@ struct column {
      * again (or a level above it traps: then it was waiting). */
     bool suspended[RUN_MAX_LEVELS];
     struct level_snapshot snap[RUN_MAX_LEVELS];
+    /* Machine j has started: code of level j or above has run. */
+    bool ran[RUN_MAX_LEVELS];
+
+    /* The program's last trap under an asm VMM, as delivered. */
+    bool delivering, has_trap;
+    struct machine_trap last_trap;
 
     /* The C VMM at the bottom: machine 1's PSW as its last event left it.
      * Every change of it but pc and timer is an event, so with the pc of
