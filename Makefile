@@ -123,6 +123,7 @@ demo: deps
 
 bench: trapeze
 	bash tests/bench/run.sh ./trapeze
+	bash tests/bench/levels.sh ./trapeze
 
 # ---- Set-up -------------------------------------------------------------------
 
