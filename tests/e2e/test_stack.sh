@@ -102,6 +102,16 @@ jq -e --argjson bare "$bare" '.stop == "budget" and .steps == 5000 and .regs == 
 run_capture "$TRAPEZE" run --max-steps 5000 --stack asm,asm programs/toyos/toyos.s
 expect_match err 'budget of 5000 steps exhausted' "the budget stop line"
 
+# Monitors that never let the program run stall: the budget status, said so.
+# (pg_lpsw_exec lets the upper asm VMM's own lpsw run in user mode.)
+run_capture "$TRAPEZE" run --json --isa tests/variants/pg_lpsw_exec.var --stack asm,asm programs/hello.s
+expect_status $EXIT_BUDGET "stalled monitors: the budget status"
+e2e_checks=$((e2e_checks + 1))
+jq -e '.stop == "budget" and .stalled == true and .steps == 0' <<<"$out" >/dev/null ||
+    fail "stalled monitors: --json: $(jq -c '{stop, stalled, steps}' <<<"$out" 2>&1)"
+run_capture "$TRAPEZE" run --isa tests/variants/pg_lpsw_exec.var --stack asm,asm programs/hello.s
+expect_match err '^trapeze: stalled: the monitors ran [0-9]+ steps without a step of the program' "stalled monitors: the stop line"
+
 # Input reaches the guest through every level.
 run_capture "$TRAPEZE" run --stack c,asm,asm --input programs/echo_irq.input programs/echo_irq.s
 expect_status 0 "echo_irq under c,asm,asm"
