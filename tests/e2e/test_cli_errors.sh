@@ -48,6 +48,36 @@ check-isa --explain popf --confirm pg|$EXIT_BAD_INPUT|^trapeze check-isa: --expl
 check-isa --replay priv:x --markdown|$EXIT_BAD_INPUT|^trapeze check-isa: --replay prints text only$
 EOF2
 
+# Each --help lists only the options its command takes.
+help_has() { # CMD OPTION: trapeze CMD --help lists OPTION
+    "$TRAPEZE" "$1" --help | grep -Eq -- "^ +$2( |\$)"
+}
+for opt in --isa --mem --max-steps --input --json --trace --vmm --vms --out-dir --stack --depth -I; do
+    e2e_checks=$((e2e_checks + 1))
+    help_has run "$opt" || fail "run --help does not list $opt"
+done
+for opt in --isa --mem --max-steps --input --json --trace --vmm --stack --depth -I; do
+    e2e_checks=$((e2e_checks + 1))
+    help_has equiv "$opt" || fail "equiv --help does not list $opt"
+done
+for opt in --vms --out-dir; do
+    e2e_checks=$((e2e_checks + 1))
+    ! help_has equiv "$opt" || fail "equiv --help lists $opt, which it does not take"
+done
+e2e_checks=$((e2e_checks + 1))
+"$TRAPEZE" equiv --help | grep -E -- '^ +--trace ' | grep -qv insns ||
+    fail "equiv --help offers --trace insns, which it refuses: $("$TRAPEZE" equiv --help | grep -E -- '^ +--trace ')"
+for cmd in debug tui; do
+    for opt in --isa --mem --max-steps --input --vmm --stack --depth -I; do
+        e2e_checks=$((e2e_checks + 1))
+        help_has $cmd "$opt" || fail "$cmd --help does not list $opt"
+    done
+    for opt in --json --trace --vms --out-dir; do
+        e2e_checks=$((e2e_checks + 1))
+        ! help_has $cmd "$opt" || fail "$cmd --help lists $opt, which it does not take"
+    done
+done
+
 # At most VMM_MAX_GUESTS (64) guests.
 many=()
 for _ in $(seq 65); do many+=("$H"); done
