@@ -68,7 +68,6 @@ e2e_checks=$((e2e_checks + 1))
 jq -e --argjson budget "$EXIT_BUDGET" '.guests[0].stop == "budget" and .guests[0].steps == 12345 and .guests[1].stop == "halt"
        and .status == $budget' <<<"$out" >/dev/null ||
     fail "budget per guest: ${out:0:300}"
-
 expect_status $EXIT_BUDGET "the budget status is the first guest's"
 
 # ---- --trace traps shows the handling.
