@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # soak_stack.sh: the full equivalence matrix of the stacks, too slow for
-# `make test` (which runs a sample: tests/unit/test_stack.c,
-# tests/e2e/test_stack.sh, tests/e2e/test_toyos.sh).
+# `make test` (which runs a sample: tests/e2e/test_stack.sh,
+# tests/e2e/test_toyos.sh, tests/e2e/test_asm_vmm.sh).
 #
 # Every program with an .expected file (and programs/vmm/attack.s) runs
 # under `trapeze equiv` at depths 0 to 4 and under asm, asm,asm and

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `trapeze asm` and `trapeze disasm` end to end: output names, the listing,
-# the image, the disassembly round trip, errors (file:line:col, exit 2) and
+# the image, the disassembly round trip, errors (file:line:col, the bad-input status) and
 # every command-line mistake.
 . "$(dirname "$0")/lib.sh"
 T=$E2E_TMP
@@ -81,7 +81,7 @@ if "$TRAPEZE" run --help >/dev/null 2>&1; then
     expect_match out '^hi$' "and prints"
 fi
 
-# errors: file:line:col, the line and a caret, several per run, exit 2
+# errors: file:line:col, the line and a caret, several per run, bad input
 cat >"$T/bad.s" <<'S'
         nop
         add r1, r2
@@ -89,7 +89,7 @@ cat >"$T/bad.s" <<'S'
         addi r1, r0, 70000
 S
 run_capture "$TRAPEZE" asm "$T/bad.s"
-expect_status 2 "errors exit 2"
+expect_status $EXIT_BAD_INPUT "errors are bad input"
 expect_match err "^$T/bad.s:2:19: error: missing operand: 'add' expects rd, rs, rt$" "missing operand"
 expect_match err "^$T/bad.s:3:13: error: undefined symbol 'nowhere'$" "undefined symbol"
 expect_match err "^$T/bad.s:4:22: error: immediate 70000 out of range for addi \(-32768\.\.32767\)$" "range"
@@ -98,13 +98,13 @@ expect_match err '^                  \^$' "a caret marks the column"
 e2e_checks=$((e2e_checks + 1))
 [ ! -e "$T/bad.img" ] || fail "no image is written after errors"
 run_capture "$TRAPEZE" disasm "$T/bad.s"
-expect_status 2 "disasm of a bad source exits 2"
+expect_status $EXIT_BAD_INPUT "disasm of a bad source is bad input"
 expect_match err "bad.s:2:19: error:" "disasm reports source errors"
 
 # hostile input: never a crash
 head -c 5000 /dev/urandom >"$T/garbage.s"
 run_capture "$TRAPEZE" asm "$T/garbage.s"
-expect_status 2 "binary garbage exits 2"
+expect_status $EXIT_BAD_INPUT "binary garbage is bad input"
 expect_match err "garbage.s:[0-9]+:[0-9]+: error: " "garbage gets located errors"
 : >"$T/empty.s"
 run_capture "$TRAPEZE" asm "$T/empty.s"
@@ -113,27 +113,27 @@ run_capture "$TRAPEZE" disasm "$T/empty.img"
 expect_status 0 "and disassembles"
 awk 'BEGIN { printf "nop "; for (i = 0; i < 200000; i++) printf "x"; print "" }' >"$T/long.s"
 run_capture "$TRAPEZE" asm "$T/long.s"
-expect_status 2 "a huge line is an error"
+expect_status $EXIT_BAD_INPUT "a huge line is an error"
 expect_match err "long.s:1:5: error: extra operand" "located"
 e2e_checks=$((e2e_checks + 1))
 [ "${#err}" -lt 2000 ] || fail "the echo of a huge line is cut (${#err} bytes)"
 for i in $(seq 1 80); do echo "bad$i"; done >"$T/many.s"
 run_capture "$TRAPEZE" asm "$T/many.s"
-expect_status 2 "many errors exit 2"
+expect_status $EXIT_BAD_INPUT "many errors are bad input"
 expect_match err "many.s: error: too many errors; stopped after 50$" "errors are capped"
 
 # malformed images
 head -n 5 "$T/prog.img" >"$T/trunc.img"
 run_capture "$TRAPEZE" disasm "$T/trunc.img"
-expect_status 2 "a truncated image exits 2"
+expect_status $EXIT_BAD_INPUT "a truncated image is bad input"
 expect_match err "^$T/trunc.img:[0-9]+:1: error: truncated image" "truncated image message"
 expect_lines err 1 "one line"
 printf 'trapeze-image 1\nentry 0x10\nsegment 0x10 1\nzzzz\nend\n' >"$T/garbled.img"
 run_capture "$TRAPEZE" disasm "$T/garbled.img"
-expect_status 2 "a garbled image exits 2"
+expect_status $EXIT_BAD_INPUT "a garbled image is bad input"
 expect_match err "^$T/garbled.img:4:1: error: bad word 'zzzz'" "garbled image message"
 run_capture "$TRAPEZE" asm "$T/prog.img"
-expect_status 2 "asm refuses an image"
+expect_status $EXIT_BAD_INPUT "asm refuses an image"
 expect_match err "prog.img: error: this is an image, not assembly source" "asm names the mistake"
 
 # the command line
@@ -142,27 +142,27 @@ for cmd in asm disasm; do
     expect_status 0 "$cmd --help"
     expect_match out "^usage: trapeze $cmd " "$cmd --help shows usage"
     run_capture "$TRAPEZE" $cmd
-    expect_status 2 "$cmd without a file"
+    expect_status $EXIT_BAD_INPUT "$cmd without a file"
     expect_lines err 1 "$cmd usage error is one line"
     run_capture "$TRAPEZE" $cmd --bogus "$T/prog.s"
-    expect_status 2 "$cmd with an unknown option"
+    expect_status $EXIT_BAD_INPUT "$cmd with an unknown option"
     expect_match err "^trapeze $cmd: unknown option '--bogus'" "$cmd names the option"
     expect_lines err 1 "one line"
     run_capture "$TRAPEZE" $cmd "$T/prog.s" "$T/prog.s"
-    expect_status 2 "$cmd with two files"
+    expect_status $EXIT_BAD_INPUT "$cmd with two files"
     expect_lines err 1 "one line"
     run_capture "$TRAPEZE" $cmd "$T/does-not-exist.s"
-    expect_status 2 "$cmd of a missing file"
+    expect_status $EXIT_BAD_INPUT "$cmd of a missing file"
     expect_match err "does-not-exist.s: error: cannot read the source file: No such file or directory" "missing file"
 done
 run_capture "$TRAPEZE" asm "$T/prog.s" -o
-expect_status 2 "-o without a name"
+expect_status $EXIT_BAD_INPUT "-o without a name"
 expect_match err "^trapeze asm: -o needs a file name" "-o message"
 run_capture "$TRAPEZE" asm "$T/prog.s" -o "$T/prog.s"
-expect_status 2 "-o onto the source"
+expect_status $EXIT_BAD_INPUT "-o onto the source"
 expect_match err "would overwrite the source" "refuses to overwrite"
 run_capture "$TRAPEZE" asm "$T/prog.s" -o "$T/no-such-dir/x.img"
-expect_status 2 "unwritable output"
+expect_status $EXIT_BAD_INPUT "unwritable output"
 expect_match err "x.img: error: cannot write the image" "write error"
 
 finish

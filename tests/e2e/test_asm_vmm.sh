@@ -67,6 +67,7 @@ done
 # Each guest uses page 0x1800 of a 0x1801-entry table: the C VMM runs it
 # exactly; the asm VMM that sees the guest's own table (the top one) gives
 # up with E_SHADOW, which the run reports, and nothing below it does.
+# Levels count from the real machine: the top asm VMM is L0 alone, L1 on c or asm.
 top_asm_level() { [ "$1" = "--stack asm" ] && echo 0 || echo 1; }
 msg="the guest's page table is longer than the shadow table"
 for name in shadow_limit_new_psw shadow_limit_lpsw shadow_limit_load; do
@@ -97,11 +98,11 @@ for name in shadow_limit_new_psw shadow_limit_lpsw shadow_limit_load; do
         # shellcheck disable=SC2086
         run_capture "$TRAPEZE" run $st "$prog"
         expect_status "$EXIT_CRASHED" "run $st $name"
-        expect_match err "^trapeze: the asm VMM at level $lvl gave up: $msg\$" "run $st $name: the stop line says so"
+        expect_match err "^trapeze: the asm VMM at L$lvl gave up: $msg\$" "run $st $name: the stop line says so"
         # shellcheck disable=SC2086
         run_capture "$TRAPEZE" equiv $st "$prog"
         expect_status "$EXIT_NOT_EQUIVALENT" "equiv $st $name: not equivalent"
-        expect_match out "^the asm VMM at level $lvl gave up: $msg\$" "equiv $st $name: names the VMM that gave up"
+        expect_match out "^the asm VMM at L$lvl gave up: $msg\$" "equiv $st $name: names the VMM that gave up"
     done
 done
 # A new pc just past a table of exactly SHADOW_MAX entries is past the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # trapeze check-isa: the verdicts and theorems of the built-in and made-up
 # variants, the three output formats, --explain with witnesses that replay,
-# and every kind of bad input (exit 2).
+# and every kind of bad input (the bad-input status).
 . "$(dirname "$0")/lib.sh"
 V=$ROOT/tests/variants
 S="--states 100"
@@ -22,7 +22,7 @@ e2e_checks=$((e2e_checks + 1))
 [ "$rows" -eq 46 ] || fail "pg: $rows instruction rows, expected 46"
 
 run_capture "$TRAPEZE" check-isa --isa hybrid $S
-expect_status 1 "hybrid fails Theorem 1"
+expect_status $EXIT_NOT_EQUIVALENT "hybrid fails Theorem 1"
 expect_match out '^popf +no +yes +- +- +critical$' "hybrid: popf critical"
 expect_match out 'sensitive but not privileged: popf$' "hybrid: theorem 1 names popf"
 expect_match out '^Theorem 3 +holds' "hybrid: theorem 3 holds"
@@ -30,7 +30,7 @@ expect_match out '^Theorem 2 +FAILS' "hybrid: theorem 2 fails"
 expect_match out 'check-isa --isa hybrid --explain popf' "hybrid: points at the explanation"
 
 run_capture "$TRAPEZE" check-isa --isa x86like $S
-expect_status 1 "x86like fails Theorem 1"
+expect_status $EXIT_NOT_EQUIVALENT "x86like fails Theorem 1"
 expect_match out '^pushf +no +- +mode,location,ie +yes +critical-user$' "x86like: pushf"
 expect_match out '^srr +no +- +location +yes +critical-user$' "x86like: srr"
 expect_match out 'sensitive but not privileged: pushf, popf, srr$' "x86like: theorem 1 names three"
@@ -39,7 +39,7 @@ expect_match out 'user-sensitive but not privileged: pushf, srr$' "x86like: theo
 # ---- Formats ------------------------------------------------------------------------
 
 run_capture "$TRAPEZE" check-isa --isa x86like --json $S
-expect_status 1 "x86like --json"
+expect_status $EXIT_NOT_EQUIVALENT "x86like --json"
 expect_lines out 1 "one JSON line"
 expect_match out '"theorems":\{"1":\{[^}]*"holds":false,"offenders":\["pushf","popf","srr"\]' "json theorem 1"
 expect_match out '"3":\{[^}]*"holds":false,"offenders":\["pushf","srr"\]' "json theorem 3"
@@ -49,7 +49,7 @@ jq -e --argjson n "$(grep -c '^ISA_OP(' isa/isa.def)" '(.instructions | length) 
     fail "--json is not valid JSON with one row per instruction of isa.def"
 
 run_capture "$TRAPEZE" check-isa --isa hybrid --markdown $S
-expect_status 1 "--markdown"
+expect_status $EXIT_NOT_EQUIVALENT "--markdown"
 expect_match out '^\| instruction \| privileged \| control-sensitive \| behaviour-sensitive \| user-sensitive \| verdict \|$' "markdown header"
 expect_match out '^\| `popf` \| no \| yes \| - \| - \| critical \|$' "markdown popf row"
 expect_match out '^- \*\*Theorem 3 holds\*\*' "markdown theorem 3"
@@ -101,24 +101,24 @@ run_capture "$TRAPEZE" check-isa --isa x86like --replay "$W"
 expect_status 0 "srr location witness on x86like"
 expect_match out '^reproduced: r1: A 0x100, B 0x4c4$' "srr reveals the base"
 run_capture "$TRAPEZE" check-isa --isa pg --replay "$W"
-expect_status 1 "srr location witness on pg"
+expect_status $EXIT_NOT_EQUIVALENT "srr location witness on pg"
 expect_match out '^not reproduced: state A traps PRIV' "pg traps srr"
 
 # ---- Made-up variants ------------------------------------------------------------------
 
 run_capture "$TRAPEZE" check-isa --isa "$V/pg_popf_silent.var" $S
-expect_status 1 "pg with popf silent"
+expect_status $EXIT_NOT_EQUIVALENT "pg with popf silent"
 expect_match out '^popf +no +yes +- +- +critical$' "popf silent is critical"
 expect_match out '^Theorem 3 +holds' "popf silent keeps theorem 3"
 
 run_capture "$TRAPEZE" check-isa --isa "$V/pg_rtmr_exec.var" $S
-expect_status 1 "pg with rtmr exec"
+expect_status $EXIT_NOT_EQUIVALENT "pg with rtmr exec"
 expect_match out '^rtmr +no +- +timer +yes +critical-user$' "rtmr exec is user-critical"
 expect_match out 'timing dependent, not hidden by a trap: rtmr$' "rtmr exec breaks theorem 2 by timing"
 expect_match out 'user-sensitive but not privileged: rtmr$' "rtmr exec breaks theorem 3"
 
 run_capture "$TRAPEZE" check-isa --isa "$V/x86like_srr_trap.var" $S
-expect_status 1 "x86like with srr trap"
+expect_status $EXIT_NOT_EQUIVALENT "x86like with srr trap"
 expect_match out '^srr +yes +- +location +- +emulated$' "srr trap is privileged"
 expect_match out 'user-sensitive but not privileged: pushf$' "only pushf breaks theorem 3"
 
@@ -126,11 +126,11 @@ run_capture "$TRAPEZE" check-isa --isa "$V/hybrid_popf_trap.var" $S
 expect_status 0 "hybrid with popf trap is pg again"
 
 run_capture "$TRAPEZE" check-isa --isa "$V/pg_lpsw_exec.var" $S
-expect_status 1 "pg with lpsw exec"
+expect_status $EXIT_NOT_EQUIVALENT "pg with lpsw exec"
 expect_match out '^lpsw +no +yes +.* +yes +critical-user$' "lpsw exec changes IE and the timer from user mode"
 
 run_capture "$TRAPEZE" check-isa --isa "$V/pg_out_exec.var" $S
-expect_status 1 "pg with out exec"
+expect_status $EXIT_NOT_EQUIVALENT "pg with out exec"
 expect_match out '^out +no +yes +- +yes +critical-user$' "out exec drives the console"
 
 # ---- --confirm: guests on the bare machine and under te, hvm, interp ----------------------
@@ -159,7 +159,7 @@ bad() { # bad EXPECTED-STDERR-REGEX DESCRIPTION ARGS...
     local re=$1 what=$2
     shift 2
     run_capture "$TRAPEZE" check-isa "$@"
-    expect_status 2 "$what"
+    expect_status $EXIT_BAD_INPUT "$what"
     expect_match err "$re" "$what"
     expect_lines err 1 "$what: one line"
     expect_lines out 0 "$what: nothing on stdout"
@@ -193,5 +193,8 @@ run_capture "$TRAPEZE" check-isa --help
 expect_status 0 "--help"
 expect_match out '^usage: trapeze check-isa' "--help usage"
 expect_match out '--explain MNEMONIC' "--help lists --explain"
+# The exit statuses it names are cli.h's: Theorem 1 fails 121, bad input 125.
+expect_match out "\\b$EXIT_NOT_EQUIVALENT\\b" "--help names the Theorem-1-fails status"
+expect_match out "\\b$EXIT_BAD_INPUT\\b" "--help names the bad-input status"
 
 finish

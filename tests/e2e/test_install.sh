@@ -6,14 +6,13 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 [ -d "${E2E_TMP:-}" ] || exit 1 # every path below is under it
 
-# ---- Waiting for the lead's changes ------------------------------------------------
-# Set each to 1 when the change it names is in, and the checks it guards run:
-#   EMBEDDED_VMM: the run layer (vmm/stack.c) assembles the asm VMM with
-#     asm_assemble_embedded("programs/vmm/vmm.s"), so --stack asm needs no file.
+# ---- The lead's changes these checks waited for (both in) -------------------------
+#   EMBEDDED_VMM: the run layer (vmm/run) assembles the asm VMM built into
+#     the binary, so --stack asm needs no file.
 #   RUN_INCLUDE_DIRS: run, equiv, debug and tui pass run_options.include_dirs
-#     to asm_load_program_opts, so -I DIR reaches the assembler.
-EMBEDDED_VMM=0
-RUN_INCLUDE_DIRS=0
+#     to the assembler, so -I DIR reaches it.
+EMBEDDED_VMM=1
+RUN_INCLUDE_DIRS=1
 
 T=$E2E_TMP
 P=$T/usr          # PREFIX
@@ -106,6 +105,9 @@ if [ "$RUN_INCLUDE_DIRS" = 1 ]; then
     expect_status 42 "run -I inc"
     run_capture "$TZ" equiv -I inc src/prog.s
     expect_status 0 "equiv -I inc"
+    run_capture "$TZ" debug -I inc src/prog.s <<<c
+    expect_status 0 "debug -I inc"
+    expect_match out '^the program halted, status 42$' "debug -I inc: the include was found"
 fi
 
 # every installed program, run where it was installed, gives its .expected
@@ -133,11 +135,11 @@ e2e_checks=$((e2e_checks + 1))
 
 # the built-in asm VMM: no programs/vmm/vmm.s near the binary or here
 if [ "$EMBEDDED_VMM" = 1 ]; then
-    run_capture env -u TRAPEZE_VMM "$TZ" run --stack asm "$D/hello.s"
+    run_capture "$TZ" run --stack asm "$D/hello.s"
     expect_status 0 "run --stack asm from a directory with no programs/"
     e2e_checks=$((e2e_checks + 1))
     [ "$out" = "$(cat "$D/hello.expected")" ] || fail "hello.s under the embedded asm VMM: $out"
-    run_capture env -u TRAPEZE_VMM "$TZ" equiv --depth 3 "$D/hello.s"
+    run_capture "$TZ" equiv --depth 3 "$D/hello.s"
     expect_status 0 "equiv --depth 3 with the embedded asm VMM"
 fi
 cd "$ROOT" || exit 1

@@ -2,7 +2,8 @@
 # The manual page cannot go stale: every subcommand that `trapeze --help`
 # lists has its section in tui/trapeze.1, and every option that
 # `trapeze CMD --help` prints is described there (in the command's section,
-# or in RUN OPTIONS for a command whose section refers to them).  The page
+# or in RUN OPTIONS for a command whose section refers to them), and such a
+# section names each run option its command does not take.  The page
 # is linted with groff and man when they are installed.  --version is the
 # Makefile's VERSION.
 . "$(dirname "$0")/lib.sh"
@@ -30,6 +31,11 @@ e2e_checks=$((e2e_checks + 1))
 run_options=$(section .SH "RUN OPTIONS")
 e2e_checks=$((e2e_checks + 1))
 [ -n "$run_options" ] || fail "the page has no RUN OPTIONS section"
+# option lines of a --help: indented, starting with -x or --name, maybe "-h, --help"
+help_options() { grep -E '^[[:space:]]+-' | sed -E 's/^[[:space:]]+(-[-A-Za-z]+)(, (-[-A-Za-z]+))?.*/\1 \3/'; }
+all_run_options=$("$TRAPEZE" run --help | help_options)
+e2e_checks=$((e2e_checks + 1))
+[ -n "$all_run_options" ] || fail "trapeze run --help shows no options"
 
 for cmd in $commands; do
     text=$(section .SS "$(roff "$cmd")")
@@ -38,13 +44,21 @@ for cmd in $commands; do
         fail "trapeze.1 has no section '.SS $(roff "$cmd")' for the command $cmd"
         continue
     fi
+    own=$text
     grep -q 'RUN OPTIONS' <<<"$text" && text="$text
 $run_options"
     run_capture "$TRAPEZE" "$cmd" --help
     expect_status 0 "trapeze $cmd --help"
-    # option lines: indented, starting with -x or --name, maybe "-h, --help"
-    options=$(grep -E '^[[:space:]]+-' <<<"$out" |
-        sed -E 's/^[[:space:]]+(-[-A-Za-z]+)(, (-[-A-Za-z]+))?.*/\1 \3/')
+    options=$(help_options <<<"$out")
+    if grep -q 'RUN OPTIONS' <<<"$own"; then
+        # the run options this command refuses are named in its own section
+        for opt in $all_run_options; do
+            grep -qxF -- "$opt" <<<"$(tr ' ' '\n' <<<"$options")" && continue
+            e2e_checks=$((e2e_checks + 1))
+            grep -qF -- "$(roff "$opt")" <<<"$own" ||
+                fail "the section of $cmd does not say that it does not take $opt (write it as $(roff "$opt"))"
+        done
+    fi
     e2e_checks=$((e2e_checks + 1))
     [ -n "$options" ] || fail "trapeze $cmd --help shows no options: ${out:0:300}"
     for opt in $options; do

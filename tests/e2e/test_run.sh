@@ -32,27 +32,49 @@ e2e_checks=$((e2e_checks + 1))
 jq -e '(.regs | length) == 16 and (.instructions == .steps) and (.psw | keys | length) == 5' <<<"$out" >/dev/null ||
     fail "--json is valid JSON with 16 registers and 5 PSW words"
 
+# The exit status is r1 when it is 0..119; any other r1 is 120, and the
+# summary and --json carry the whole value.
+printf '_start: li r1, 2\n        halt\n' >"$T/two.s"
+run_capture "$TRAPEZE" run "$T/two.s"
+expect_status 2 "r1 = 2 at halt exits 2"
+printf '_start: li r1, 119\n        halt\n' >"$T/s119.s"
+run_capture "$TRAPEZE" run "$T/s119.s"
+expect_status 119 "r1 = 119 at halt exits 119"
+printf '_start: li r1, 256\n        halt\n' >"$T/s256.s"
+run_capture "$TRAPEZE" run "$T/s256.s"
+expect_status $EXIT_HALT_OTHER "r1 = 256 at halt is the halted-otherwise status"
+expect_match err '^trapeze: halt, status 256; ' "the summary has the whole r1"
+run_capture "$TRAPEZE" run --json "$T/s256.s"
+expect_status $EXIT_HALT_OTHER "--json keeps the halted-otherwise status"
+expect_match out '"status":256[,}]' "--json has the whole r1"
+printf '_start: li r1, 120\n        halt\n' >"$T/s120.s"
+run_capture "$TRAPEZE" run --json "$T/s120.s"
+expect_status $EXIT_HALT_OTHER "r1 = 120 at halt is the halted-otherwise status"
+expect_match out '"stop":"halt","status":120[,}]' "and --json says the guest halted with 120"
+
 # An image written by `trapeze asm` runs the same as its source.
 "$TRAPEZE" asm "$T/hello.s" -o "$T/hello.img" >/dev/null 2>&1
 run_capture "$TRAPEZE" run "$T/hello.img"
 expect_status 7 "an image runs"
 expect_match out '^hi$' "an image prints the same"
 
-# The budget stops an endless loop: exit 3, and exactly N steps were taken.
+# The budget stops an endless loop: the budget status, and exactly N steps were taken.
 printf 'spin: b spin\n' >"$T/spin.s"
 run_capture "$TRAPEZE" run --max-steps 1000 "$T/spin.s"
-expect_status 3 "an exhausted budget exits 3"
+expect_status $EXIT_BUDGET "an exhausted budget has the budget status"
 expect_match err '^trapeze: budget of 1000 steps exhausted at pc 0x10$' "budget message"
 run_capture "$TRAPEZE" run --json --max-steps 1000 "$T/spin.s"
+expect_status $EXIT_BUDGET "--json keeps the budget status"
 expect_match out '"stop":"budget"' "--json stop budget"
 expect_match out '"steps":1000' "the budget counts steps exactly"
 
 # A trap with no handler installed: the new PSW is all zero.
 printf 'svc 42\n' >"$T/svc.s"
 run_capture "$TRAPEZE" run "$T/svc.s"
-expect_status 3 "an unhandled trap exits 3"
+expect_status $EXIT_CRASHED "an unhandled trap: the machine stopped without halting"
 expect_match err '^trapeze: unhandled trap SVC value 0x2a at pc 0x11: no handler installed' "unhandled trap message"
 run_capture "$TRAPEZE" run --json "$T/svc.s"
+expect_status $EXIT_CRASHED "--json keeps the unhandled-trap status"
 expect_match out '"stop":"unhandled-trap"' "--json stop unhandled-trap"
 
 # A handler whose pc does not translate: machine check.
@@ -67,7 +89,7 @@ cat >"$T/check.s" <<'S'
         .word 0             ; ILL
 S
 run_capture "$TRAPEZE" run "$T/check.s"
-expect_status 3 "a machine check exits 3"
+expect_status $EXIT_CRASHED "a machine check: the machine stopped without halting"
 expect_match err '^trapeze: machine check: trap ILL value 0x0 at pc 0x17, and the new PSW.s pc 0x1388 does not translate$' "machine check message"
 
 # Console input from a file.
@@ -100,7 +122,9 @@ handler: ld r2, 1(r0)
 S
 run_capture "$TRAPEZE" run --trace traps "$T/trace.s"
 expect_status 0 "traced run halts"
-expect_match err 'trap SVC   value 0x3 from supervisor mode, saved pc 0x[0-9a-f]+ -> handler pc 0x[0-9a-f]+ <handler>' "trap trace line"
+expect_match err '^\[ +8\] trap 1: SVC svc 3 at L0 program, supervisor, pc 0x000019 -> to L0.s handler by the hardware$' "trap trace line"
+expect_match err '^trapeze: 1 traps: arose at -> handled by, how$' "the trace ends with a summary of the traps"
+expect_match err '^  L0 program -> L0 program hardware +1$' "one line per path"
 expect_lines out 0 "trace does not touch stdout"
 run_capture "$TRAPEZE" run --trace insns --max-steps 3 "$T/trace.s"
 expect_match err 'S 0x000010  (addi|lui|ori) r2' "instruction trace line"
@@ -108,22 +132,22 @@ expect_match err 'S 0x000010  (addi|lui|ori) r2' "instruction trace line"
 # Variants: a bad variant file is reported at file:line:col.
 printf 'variant broken\nuser add trap\n' >"$T/bad.var"
 run_capture "$TRAPEZE" run --isa "$T/bad.var" "$T/hello.s"
-expect_status 2 "bad variant exits 2"
+expect_status $EXIT_BAD_INPUT "a bad variant is bad input"
 expect_match err "^$T/bad.var:2:6: error: 'add' is not a system instruction" "bad variant message"
 expect_lines err 1 "bad variant: one line"
 run_capture "$TRAPEZE" run --isa nosuch "$T/hello.s"
-expect_status 2 "unknown variant exits 2"
+expect_status $EXIT_BAD_INPUT "an unknown variant is bad input"
 expect_match err "^nosuch: error: no built-in variant" "unknown variant message"
 for v in pg hybrid x86like; do
     run_capture "$TRAPEZE" run --isa "$v" "$T/hello.s"
     expect_status 7 "built-in variant $v runs"
 done
 
-# Command-line errors: one line each, exit 2.
+# Command-line errors: one line each, the bad-input status.
 while IFS='|' read -r args pattern; do
     # shellcheck disable=SC2086
     run_capture "$TRAPEZE" $args
-    expect_status 2 "trapeze $args"
+    expect_status $EXIT_BAD_INPUT "trapeze $args"
     expect_match err "$pattern" "trapeze $args message"
     expect_lines err 1 "trapeze $args: one line"
 done <<EOF2
@@ -143,7 +167,7 @@ EOF2
 # A program larger than memory is refused, not truncated.
 printf '.org 300\n.word 1\n' >"$T/big.s"
 run_capture "$TRAPEZE" run --mem 256 "$T/big.s"
-expect_status 2 "a program beyond --mem exits 2"
+expect_status $EXIT_BAD_INPUT "a program beyond --mem is bad input"
 expect_match err "big.s: error: the program does not fit in 256 words" "program too big message"
 
 run_capture "$TRAPEZE" --help

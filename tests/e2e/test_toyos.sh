@@ -20,9 +20,9 @@ for build in toyos toyos_paged; do
 
     # Ticks go on while every live process sleeps: the idle loop takes them.
     run_capture "$TRAPEZE" run --trace traps "$prog"
-    expect_match err 'trap TIMER .* from supervisor mode, saved pc 0x[0-9a-f]+ <idle_loop>' \
+    expect_match err '^\[ *[0-9]+\] trap [0-9]+: TIMER at L0 program, supervisor, pc 0x[0-9a-f]+ <idle_loop> -> to L0.s handler by the hardware$' \
         "$build: the kernel idles with interrupts on"
-    expect_match err 'trap SVC .* from user mode' "$build: system calls from user mode"
+    expect_match err '^\[ *[0-9]+\] trap [0-9]+: SVC svc [0-9]+ at L0 program, user, ' "$build: system calls from user mode"
 done
 
 # The same processes; only the scribbler's fate differs.
@@ -44,7 +44,7 @@ e2e_checks=$((e2e_checks + 1))
 # The output depends on the timer: a run stopped early shows the lines so
 # far, in the same order (the interleaving is exact, not approximate).
 run_capture "$TRAPEZE" run --max-steps 20000 programs/toyos/toyos.s
-expect_status 3 "a budget stop"
+expect_status $EXIT_BUDGET "a budget stop"
 e2e_checks=$((e2e_checks + 1))
 [ "$(head -c ${#out} programs/toyos/toyos.expected)" = "$out" ] ||
     fail "the first 20000 steps print a prefix of the full output"

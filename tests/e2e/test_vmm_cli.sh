@@ -10,6 +10,9 @@ T=$E2E_TMP
 run_capture "$TRAPEZE" run --vmm te programs/hello.s
 expect_status 0 "hello under te"
 expect_match err '^trapeze: vmm te: [0-9]+ direct, [0-9]+ emulated \([0-9]+ interpreted\), [0-9]+ reflected, [0-9]+ vmm entries; efficiency [0-9.]+%$' "vmm summary line"
+expect_match err '^level +kind +instructions +traps +emulated +reflected +amplification$' "the per-level table under --vmm"
+expect_match err '^ +0 +c +0 +21 +21 +0 ' "L0 is the C VMM: it emulates hello's 21 system instructions"
+expect_match err '^ +1 +guest +106 +0 ' "L1 is the guest"
 run_capture "$TRAPEZE" run --vmm te --json programs/hello.s
 e2e_checks=$((e2e_checks + 1))
 jq -e '.vmm.mode == "te" and (.vmm | has("direct") and has("emulated") and has("reflected") and has("entries") and has("efficiency") and has("interpreted"))
@@ -62,15 +65,22 @@ expect_status 5 "status of the first guest that did not halt with 0"
 printf 'spin: b spin\n' >"$T/spin.s"
 run_capture "$TRAPEZE" run --vmm te --json --max-steps 12345 "$T/spin.s" programs/hello.s
 e2e_checks=$((e2e_checks + 1))
-jq -e '.guests[0].stop == "budget" and .guests[0].steps == 12345 and .guests[1].stop == "halt" and .status == 3' <<<"$out" >/dev/null ||
+jq -e --argjson budget "$EXIT_BUDGET" '.guests[0].stop == "budget" and .guests[0].steps == 12345 and .guests[1].stop == "halt"
+       and .status == $budget' <<<"$out" >/dev/null ||
     fail "budget per guest: ${out:0:300}"
+expect_status $EXIT_BUDGET "the budget status is the first guest's"
 
 # ---- --trace traps shows the handling.
 run_capture "$TRAPEZE" run --vmm te --trace traps programs/traps.s
-expect_match err 'vm0 PRIV +from supervisor mode at pc 0x[0-9a-f]+ <[a-z_+0-9]+> out r[0-9]+, 0 -> emulated' "trace: emulated out"
-expect_match err 'vm0 SVC +from user mode .* -> reflected' "trace: reflected svc"
-expect_match err 'vm0 TIMER .* -> (delivered|absorbed)' "trace: timer"
-expect_match err 'stopped: halt' "trace: the stop"
+expect_match err '^\[ *[0-9]+\] trap [0-9]+: PRIV out r[0-9]+, 0 at L1 guest, supervisor, pc 0x[0-9a-f]+ <[a-z_+0-9]+> -> emulated by L0 c$' "trace: emulated out"
+expect_match err '^\[ *[0-9]+\] trap [0-9]+: SVC svc 0 at L1 guest, user, pc 0x[0-9a-f]+ -> reflected by L0 c to L1.s handler$' "trace: reflected svc"
+expect_match err '^\[ *[0-9]+\] trap [0-9]+: TIMER at L1 guest, .* -> (delivered by L0 c to L1.s handler|absorbed by L0 c \(its own timer\))$' "trace: timer"
+expect_match err '^trapeze: halt, status 0; ' "trace: the stop"
+expect_match err '^trapeze: [0-9]+ traps: arose at -> handled by, how$' "trace: the summary of the traps"
+expect_match err '^  L1 guest   -> L1 guest   reflected +11$' "trace: the summary: traps.s's own traps but the timer, reflected"
+expect_match err '^  L1 guest   -> L1 guest   delivered +1$' "trace: the summary: its timer interrupt, delivered"
+run_capture "$TRAPEZE" run --vmm te --vms 2 --trace traps programs/hello.s
+expect_match err '^\[ *[0-9]+\] vm1 trap [0-9]+: PRIV halt at L1 guest, ' "trace of several guests: each line names its guest"
 
 # ---- critical.s: fine bare, broken under te on x86like, named by equiv.
 run_capture "$TRAPEZE" run --isa x86like programs/critical.s
@@ -82,7 +92,7 @@ e2e_checks=$((e2e_checks + 1))
 [ "$status" -ne 0 ] && [ "$status" -lt 128 ] || fail "critical.s under te on x86like: status $status (a crash?)"
 expect_match out 'pushf says the kernel runs in user mode' "pushf shows the real mode under te"
 run_capture "$TRAPEZE" equiv --isa x86like programs/critical.s
-expect_status 1 "equiv critical.s on x86like"
+expect_status $EXIT_NOT_EQUIVALENT "equiv critical.s on x86like"
 expect_match out '^not equivalent' "equiv says not equivalent"
 expect_match out '^  step [0-9]+, in supervisor mode: 0x[0-9a-f]+ <next_round>  popf r0$' "equiv names the popf"
 expect_match out '^  psw.flags: bare 0x1 \(M\), vmm 0x3 \(M IE\)$' "equiv shows IE differing"
@@ -90,52 +100,80 @@ expect_match out 'output byte [0-9]+: bare' "equiv shows the output difference"
 run_capture "$TRAPEZE" equiv --isa x86like --vmm hvm programs/critical.s
 expect_status 0 "hvm is exact on x86like for critical.s"
 run_capture "$TRAPEZE" equiv --isa hybrid programs/critical.s
-expect_status 1 "te breaks critical.s on hybrid too (popf)"
+expect_status $EXIT_NOT_EQUIVALENT "te breaks critical.s on hybrid too (popf)"
 run_capture "$TRAPEZE" equiv programs/critical.s
 expect_status 0 "critical.s is equivalent on pg"
+
+# ---- equiv --json, for graders: the same verdict and differences as the text.
+run_capture "$TRAPEZE" equiv --json --isa x86like programs/critical.s
+expect_status $EXIT_NOT_EQUIVALENT "equiv --json keeps the not-equivalent status"
+expect_lines out 1 "equiv --json prints one line"
+e2e_checks=$((e2e_checks + 1))
+jq -e '.program == "programs/critical.s" and .isa == "x86like" and .stack == "c" and .mode == "te"
+       and .equivalent == false
+       and .bare == {"stop": "halt", "status": 0, "steps": .bare.steps} and .vmm.stop == "halt" and .vmm.status != 0
+       and .first_difference_after > 0 and (.step | test("<next_round>  popf r0$"))
+       and .differences == ["psw.flags: bare 0x1 (M), vmm 0x3 (M IE)"]
+       and any(.differences_at_end[]; test("^output byte [0-9]+: bare"))' <<<"$out" >/dev/null ||
+    fail "equiv --json, not equivalent: ${out:0:400}"
+run_capture "$TRAPEZE" equiv --json --vmm hvm --isa x86like programs/critical.s
+expect_status 0 "equiv --json, equivalent"
+e2e_checks=$((e2e_checks + 1))
+jq -e '.equivalent == true and .mode == "hvm" and .bare == .vmm' <<<"$out" >/dev/null ||
+    fail "equiv --json, equivalent: ${out:0:400}"
+# equiv --trace traps: the virtualized run's traps on stderr, the verdict on stdout.
+run_capture "$TRAPEZE" equiv --trace traps programs/hello.s
+expect_status 0 "equiv --trace traps"
+expect_match out '^equivalent' "equiv --trace traps: the verdict on stdout"
+expect_lines out 1 "equiv --trace traps: only the verdict on stdout"
+expect_match err '^\[ *[0-9]+\] trap 21: PRIV halt at L1 guest, supervisor, pc 0x[0-9a-f]+ <done\+1> -> emulated by L0 c$' \
+    "equiv --trace traps: the virtualized run's traps on stderr"
 
 # ---- equiv finds a budget-limited difference and a first difference at step 1.
 run_capture "$TRAPEZE" equiv --isa x86like --max-steps 40 programs/critical.s
 expect_status 0 "before the popf the two agree"
 printf 'pushf r2\nli r1, 0\nhalt\n' >"$T/pushf.s"
 run_capture "$TRAPEZE" equiv --isa x86like "$T/pushf.s"
-expect_status 1 "pushf in the first step"
+expect_status $EXIT_NOT_EQUIVALENT "pushf in the first step"
 expect_match out '^first difference after step 1:$' "step 1"
 expect_match out 'pushf r2$' "names pushf"
 expect_match out '^  r2: bare 0x00000001, vmm 0x00000002$' "r2 differs"
 
-# ---- Errors: exit 2 with one line.
+# ---- Errors: the bad-input status with one line.
 run_capture "$TRAPEZE" run --vms 2 programs/hello.s
-expect_status 2 "--vms needs --vmm"
-expect_match err '^trapeze run: --vms needs --vmm$' "--vms message"
+expect_status $EXIT_BAD_INPUT "--vms needs the C VMM"
+expect_match err '^trapeze run: --vms needs the C VMM alone \(--vmm MODE\)$' "--vms message"
+run_capture "$TRAPEZE" run --depth 1 --vms 2 programs/hello.s
+expect_status 0 "--depth 1 is the C VMM alone: --vms works"
+expect_lines out 2 "--depth 1 --vms 2: two guests"
 run_capture "$TRAPEZE" run --vmm tx programs/hello.s
-expect_status 2 "unknown mode"
+expect_status $EXIT_BAD_INPUT "unknown mode"
 expect_match err "^trapeze run: --vmm: expected te, hvm or interp, got 'tx'$" "mode message"
 run_capture "$TRAPEZE" run --vmm te --vms 0 programs/hello.s
-expect_status 2 "--vms 0"
+expect_status $EXIT_BAD_INPUT "--vms 0"
 run_capture "$TRAPEZE" run --vmm te --vms 65 programs/hello.s
-expect_status 2 "--vms too many"
+expect_status $EXIT_BAD_INPUT "--vms too many"
 run_capture "$TRAPEZE" run --vmm te --vms 2 programs/hello.s programs/fib.s
-expect_status 2 "--vms with several programs"
+expect_status $EXIT_BAD_INPUT "--vms with several programs"
 run_capture "$TRAPEZE" run programs/hello.s programs/fib.s
-expect_status 2 "several programs without --vmm"
+expect_status $EXIT_BAD_INPUT "several programs without --vmm"
 run_capture "$TRAPEZE" run --vmm te --trace insns programs/hello.s
-expect_status 2 "--trace insns with --vmm"
+expect_status $EXIT_BAD_INPUT "--trace insns with --vmm"
 run_capture "$TRAPEZE" run --vmm te --out-dir /proc/nonexistent/x programs/hello.s
-expect_status 2 "--out-dir that cannot be made"
+expect_status $EXIT_BAD_INPUT "--out-dir that cannot be made"
 expect_lines err 1 "one line for --out-dir"
 run_capture "$TRAPEZE" run --vmm te programs/hello.s "$T/missing.s"
-expect_status 2 "a missing program among several"
+expect_status $EXIT_BAD_INPUT "a missing program among several"
 printf 'addi r1, r1, 99999\n' >"$T/bad.s"
 run_capture "$TRAPEZE" equiv "$T/bad.s"
-expect_status 2 "equiv: a bad source"
+expect_status $EXIT_BAD_INPUT "equiv: a bad source"
 expect_match err "bad.s:1:[0-9]+: error:" "equiv: the error names the place"
 run_capture "$TRAPEZE" equiv programs/hello.s programs/fib.s
-expect_status 2 "equiv: two programs"
+expect_status $EXIT_BAD_INPUT "equiv: two programs"
 run_capture "$TRAPEZE" equiv
-expect_status 2 "equiv: no program"
+expect_status $EXIT_BAD_INPUT "equiv: no program"
 run_capture "$TRAPEZE" equiv --vms 2 programs/hello.s
-expect_status 2 "equiv: --vms"
+expect_status $EXIT_BAD_INPUT "equiv: --vms"
 run_capture "$TRAPEZE" equiv --help
 expect_status 0 "equiv --help"
 expect_match out '^usage: trapeze equiv' "equiv usage"
