@@ -7,10 +7,11 @@
  *   trapeze check-isa --replay WITNESS [--isa V]
  *   trapeze check-isa --confirm V
  *
- * Exit status: the table exits 0 when Theorem 1 holds and 1 when it does not;
- * --explain exits 0; --replay exits 0 when the witness reproduces, 1 when it
- * does not; --confirm exits 1 when a VMM that a holding theorem vouches for
- * is not equivalent; bad input of any kind exits 2.
+ * Exit status (cli.h): the table exits 0 when Theorem 1 holds and
+ * CLI_EXIT_DIFFERENT when it does not; --explain exits 0; --replay exits 0
+ * when the witness reproduces, CLI_EXIT_DIFFERENT when it does not;
+ * --confirm exits CLI_EXIT_DIFFERENT when a VMM that a holding theorem
+ * vouches for is not equivalent; bad input of any kind exits CLI_EXIT_USAGE.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,9 +136,10 @@ static void print_help(void)
            "innocuous; then Theorems 1 (trap-and-emulate VMM), 2 (recursive\n"
            "virtualization) and 3 (hybrid VMM) are checked.\n\noptions:\n");
     cli_print_options(stdout, option_table, NOPTIONS);
-    printf("\nexit status: 0 when Theorem 1 holds, 1 when it does not (--replay: when the\n"
+    printf("\nexit status: 0 when Theorem 1 holds, %d when it does not (--replay: when the\n"
            "witness does not reproduce; --confirm: when a VMM that a holding theorem\n"
-           "vouches for is not equivalent), 2 on bad input.\n");
+           "vouches for is not equivalent), %d on bad input.\n",
+           CLI_EXIT_DIFFERENT, CLI_EXIT_USAGE);
 }
 
 /* Returns 0 when c is ready, 1 after --help, 2 after an error. */
@@ -538,7 +540,7 @@ static int replay(const struct check_cli *c)
     snprintf(w.what, sizeof w.what, "%s", what);
     print_witness(c, &w);
     printf("%s: %s\n", ok ? "reproduced" : "not reproduced", what);
-    return ok ? CLI_EXIT_OK : 1;
+    return ok ? CLI_EXIT_OK : CLI_EXIT_DIFFERENT;
 }
 
 /* ---- --confirm ------------------------------------------------------------------- */

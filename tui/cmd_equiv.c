@@ -65,7 +65,7 @@ static void report_json(const struct equiv_report *rep, const struct run_options
     json_string(&j, "program", path);
     json_string(&j, "isa", o->variant.name);
     json_string(&j, "stack", spec);
-    json_string(&j, "mode", vmm_mode_name(o->spec.mode));
+    if (o->spec.n > 0 && o->spec.kind[0] == RUN_MONITOR_C) json_string(&j, "mode", vmm_mode_name(o->spec.mode));
     json_bool(&j, "equivalent", rep->equivalent);
     end_json(&j, "bare", &rep->bare);
     end_json(&j, "vmm", &rep->virt);
@@ -103,11 +103,6 @@ int cmd_equiv(int argc, char **argv)
     if (o.nprograms != 1) {
         fprintf(stderr, "trapeze equiv: expected one PROGRAM, got %zu (see trapeze equiv --help)\n",
                 o.nprograms);
-        run_options_free(&o);
-        return CLI_EXIT_USAGE;
-    }
-    if (o.trace == TRACE_INSNS) {
-        fprintf(stderr, "trapeze equiv: --trace traps only (the virtualized run's traps)\n");
         run_options_free(&o);
         return CLI_EXIT_USAGE;
     }

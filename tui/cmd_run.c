@@ -149,6 +149,7 @@ static void vmm_json(struct json *j, const struct run *r, unsigned g)
     json_uint(j, "interpreted", k.interpreted);
     json_uint(j, "reflected", k.reflected);
     json_uint(j, "entries", k.entries);
+    json_uint(j, "slices", k.slices);
     json_double(j, "efficiency", k.efficiency);
     json_object_end(j);
 }
@@ -354,9 +355,9 @@ static int run_job(struct run_job *j)
     } else {
         for (unsigned g = 0; g < j->nguests; g++)
             guest_summary(stderr, j->run, g, j->nguests > 1, o->max_steps);
-        if (j->log) {
-            fprintf(stderr, "trapeze: %" PRIu64 " traps: arose at -> handled by, how\n",
-                    run_log_total(j->log));
+        if (j->log && run_log_total(j->log)) {
+            fprintf(stderr, "trapeze: %" PRIu64 " trap%s: arose at -> handled by, how\n",
+                    run_log_total(j->log), run_log_total(j->log) == 1 ? "" : "s");
             run_log_print_counts(stderr, j->run, run_log_counts(j->log), "  ");
         }
     }

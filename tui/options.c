@@ -82,6 +82,17 @@ static bool apply_trace(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_trace_traps(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (strcmp(value, "traps") != 0) {
+        snprintf(err, ERR_SIZE, "expected 'traps', got '%.100s'", value);
+        return false;
+    }
+    o->trace = TRACE_TRAPS;
+    return true;
+}
+
 static bool apply_vmm(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
@@ -184,6 +195,8 @@ static const struct run_option {
     {{"--json", NULL, "print one JSON object instead of the summary", apply_json, false}, OPT_JSON},
     {{"--trace", "traps|insns", "log every trap (or, bare, every instruction) to stderr", apply_trace,
       false}, OPT_TRACE},
+    {{"--trace", "traps", "log every trap of the virtualized run to stderr", apply_trace_traps, false},
+     OPT_TRACE_TRAPS},
     {{"--vmm", "te|hvm|interp", "the C VMM's mode: trap-and-emulate, hybrid, interpreter; alone, run "
       "under the C VMM", apply_vmm, false}, OPT_VMM},
     {{"--vms", "N", "under the C VMM alone: N guests running PROGRAM (or give several PROGRAMs)",

@@ -35,11 +35,12 @@ enum run_option_bit {
     OPT_OUT_DIR = 1u << 8,
     OPT_STACK = 1u << 9, /* --stack and --depth */
     OPT_INCLUDE = 1u << 10, /* -I DIR */
+    OPT_TRACE_TRAPS = 1u << 11, /* --trace traps only */
 };
 #define OPTS_MONITORS (OPT_VMM | OPT_STACK)
 #define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE)
-#define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE)
-#define OPTS_RUN (OPTS_EQUIV | OPT_VMS | OPT_OUT_DIR)
+#define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS)
+#define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR)
 
 struct run_options {
     const char *isa;            /* as given: a built-in name or a path */

@@ -28,7 +28,7 @@ run --vmm te --out-dir /dev/null/sub $H|$EXIT_BAD_INPUT|^trapeze run: --out-dir:
 equiv --vms 2 $H|$EXIT_BAD_INPUT|^trapeze equiv: unknown option '--vms' \(see trapeze equiv --help\)$
 equiv --out-dir $T/od $H|$EXIT_BAD_INPUT|^trapeze equiv: unknown option '--out-dir' \(see trapeze equiv --help\)$
 equiv $H $H|$EXIT_BAD_INPUT|^trapeze equiv: expected one PROGRAM, got 2
-equiv --trace insns $H|$EXIT_BAD_INPUT|^trapeze equiv: --trace traps only \(the virtualized run's traps\)$
+equiv --trace insns $H|$EXIT_BAD_INPUT|^trapeze equiv: --trace: expected 'traps', got 'insns'$
 equiv --stack asm --vmm te $H|$EXIT_BAD_INPUT|^trapeze equiv: --vmm sets the C VMM's mode, and the stack 'asm' has no C VMM \(c\)$
 debug --json $H|$EXIT_BAD_INPUT|^trapeze debug: unknown option '--json' \(see trapeze debug --help\)$
 debug --trace traps $H|$EXIT_BAD_INPUT|^trapeze debug: unknown option '--trace' \(see trapeze debug --help\)$

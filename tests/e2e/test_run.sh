@@ -122,8 +122,8 @@ handler: ld r2, 1(r0)
 S
 run_capture "$TRAPEZE" run --trace traps "$T/trace.s"
 expect_status 0 "traced run halts"
-expect_match err '^\[ +8\] trap 1: SVC svc 3 at L0 program, supervisor, pc 0x000019 -> to L0.s handler by the hardware$' "trap trace line"
-expect_match err '^trapeze: 1 traps: arose at -> handled by, how$' "the trace ends with a summary of the traps"
+expect_match err '^\[ +8\] trap 1: SVC svc 3 at L0 program, supervisor -> to L0.s handler by the hardware; pc 0x000019$' "trap trace line"
+expect_match err '^trapeze: 1 trap: arose at -> handled by, how$' "the trace ends with a summary of the traps"
 expect_match err '^  L0 program -> L0 program hardware +1$' "one line per path"
 expect_lines out 0 "trace does not touch stdout"
 run_capture "$TRAPEZE" run --trace insns --max-steps 3 "$T/trace.s"

@@ -72,9 +72,9 @@ expect_status $EXIT_BUDGET "the budget status is the first guest's"
 
 # ---- --trace traps shows the handling.
 run_capture "$TRAPEZE" run --vmm te --trace traps programs/traps.s
-expect_match err '^\[ *[0-9]+\] trap [0-9]+: PRIV out r[0-9]+, 0 at L1 guest, supervisor, pc 0x[0-9a-f]+ <[a-z_+0-9]+> -> emulated by L0 c$' "trace: emulated out"
-expect_match err '^\[ *[0-9]+\] trap [0-9]+: SVC svc 0 at L1 guest, user, pc 0x[0-9a-f]+ -> reflected by L0 c to L1.s handler$' "trace: reflected svc"
-expect_match err '^\[ *[0-9]+\] trap [0-9]+: TIMER at L1 guest, .* -> (delivered by L0 c to L1.s handler|absorbed by L0 c \(its own timer\))$' "trace: timer"
+expect_match err '^\[ *[0-9]+\] trap [0-9]+: PRIV out r[0-9]+, 0 at L1 guest, supervisor -> emulated by L0 c; pc 0x[0-9a-f]+ <[a-z_+0-9]+>$' "trace: emulated out"
+expect_match err '^\[ *[0-9]+\] trap [0-9]+: SVC svc 0 at L1 guest, user -> reflected by L0 c to L1.s handler; pc 0x[0-9a-f]+$' "trace: reflected svc"
+expect_match err '^\[ *[0-9]+\] trap [0-9]+: TIMER at L1 guest, .* -> (delivered by L0 c to L1.s handler|absorbed by L0 c \(its own timer\)); pc ' "trace: timer"
 expect_match err '^trapeze: halt, status 0; ' "trace: the stop"
 expect_match err '^trapeze: [0-9]+ traps: arose at -> handled by, how$' "trace: the summary of the traps"
 expect_match err '^  L1 guest   -> L1 guest   reflected +11$' "trace: the summary: traps.s's own traps but the timer, reflected"
@@ -126,7 +126,7 @@ run_capture "$TRAPEZE" equiv --trace traps programs/hello.s
 expect_status 0 "equiv --trace traps"
 expect_match out '^equivalent' "equiv --trace traps: the verdict on stdout"
 expect_lines out 1 "equiv --trace traps: only the verdict on stdout"
-expect_match err '^\[ *[0-9]+\] trap 21: PRIV halt at L1 guest, supervisor, pc 0x[0-9a-f]+ <done\+1> -> emulated by L0 c$' \
+expect_match err '^\[ *[0-9]+\] trap 21: PRIV halt at L1 guest, supervisor -> emulated by L0 c; pc 0x[0-9a-f]+ <done\+1>$' \
     "equiv --trace traps: the virtualized run's traps on stderr"
 
 # ---- equiv finds a budget-limited difference and a first difference at step 1.

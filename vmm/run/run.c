@@ -867,8 +867,14 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
         out->has_trap = true;
         return;
     }
-    /* The top asm VMM delivered it through the program's trap area. */
-    if (c->has_trap) {
+    /* The top asm VMM delivered it through the program's trap area; when
+     * its new PSW could not run, the program stopped right there. */
+    struct isa_trap_record t;
+    if (c->delivering && (out->stop == MACHINE_CHECK || out->stop == MACHINE_UNHANDLED_TRAP) &&
+        isa_trap_decode(c->mem[r->n], &t)) {
+        out->last_trap = (struct machine_trap){t.cause, t.detail, t.value, t.old_psw, out->steps - 1};
+        out->has_trap = true;
+    } else if (c->has_trap) {
         out->last_trap = c->last_trap;
         out->has_trap = true;
     }
@@ -1027,6 +1033,7 @@ void run_level_counts(const struct run *r, unsigned g, unsigned level, struct ru
         out->reflected = st->reflected;
         out->direct = st->direct;
         out->entries = st->entries;
+        out->slices = st->scheduled;
         out->efficiency = vmm_efficiency(st);
     } else {
         out->emulated = asm_emulated(r, c, level);

@@ -266,14 +266,14 @@ bool run_set_reg(struct run *r, unsigned g, unsigned level, unsigned reg, uint32
  *   emulated      instructions it carried out for the level above
  *   interpreted   of which non-system ones (the C VMM's interpreter)
  *   reflected     traps it passed to the level above
- *   direct, entries, efficiency: the C VMM's own figures (0 for asm)
+ *   direct, entries, slices, efficiency: the C VMM's own figures (0 for asm)
  *   amplification monitors: machine instructions spent per privileged
  *                 instruction of the program (the C VMM: its emulations);
  *                 the program: the sum over every monitor */
 struct run_level_counts {
     const char *kind;
     uint64_t instructions, traps, emulated, interpreted, reflected;
-    uint64_t direct, entries;
+    uint64_t direct, entries, slices;
     double efficiency, amplification;
 };
 void run_level_counts(const struct run *r, unsigned g, unsigned level, struct run_level_counts *out);
