@@ -2,7 +2,7 @@
  * test_run_events.c: the events of a run (run_set_hooks' on_event): where
  * each trap arose, who handled it and how, and where it happened.
  *
- * A small kernel (EV_GUEST) does one of everything: a supervisor srr, an
+ * A small kernel (tr_ev_guest) does one of everything: a supervisor srr, an
  * lpsw into a relocated user task with interrupts and the timer on, svc 1
  * from user mode every eight rounds, the timer interrupts, svc 3 to end.
  * Its events are checked for known routes under bare, c, asm and c,asm;
@@ -23,40 +23,7 @@
 
 #define MEM TR_MEM
 
-static const char EV_GUEST[] =
-    "_start:  li r1, 1\n"         /* new PSW: supervisor, handler, bound 0x10000 */
-    "         st r1, 8(r0)\n"
-    "         la r1, handler\n"
-    "         st r1, 9(r0)\n"
-    "         st r0, 10(r0)\n"
-    "         li r1, 0x10000\n"
-    "         st r1, 11(r0)\n"
-    "         st r0, 12(r0)\n"
-    "ksrr:    srr r2, r3\n"
-    "klpsw:   lpsw upsw(r0)\n"
-    "upsw:    .word 2, 0, 0x1000, 0x100, 50\n"
-    "handler: ld r4, 5(r0)\n"
-    "         li r6, 7\n"
-    "         beq r4, r6, tick\n"
-    "         ld r7, 6(r0)\n"
-    "         li r6, 3\n"
-    "         beq r7, r6, fin\n"
-    "hback:   lpsw 0(r0)\n"
-    "tick:    addi r5, r5, 1\n"
-    "         li r6, 50\n"
-    "         st r6, 4(r0)\n"
-    "         lpsw 0(r0)\n"
-    "fin:     add r1, r8, r5\n"
-    "         halt\n"
-    "         .org 0x1000\n"          /* the user task, at virtual 0 */
-    "user:    li r8, 0\n"
-    "uloop:   addi r8, r8, 1\n"
-    "         andi r9, r8, 7\n"
-    "         bnez r9, uskip\n"
-    "usvc:    svc 1\n"
-    "uskip:   li r10, 100\n"
-    "         blt r8, r10, uloop\n"
-    "udone:   svc 3\n";
+#define EV_GUEST tr_ev_guest
 
 /* Every event of a run, copied. */
 struct events {

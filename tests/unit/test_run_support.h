@@ -80,6 +80,13 @@ struct tr_trace tr_trace_bare(const struct asm_image *img, const char *variant, 
                               uint64_t steps);
 void tr_trace_free(struct tr_trace *t);
 
+/* A small kernel that does one of everything a trap can be: a supervisor
+ * srr (label ksrr), an lpsw (klpsw) into a user task relocated to 0x1000
+ * with interrupts and a timer of 50 on, svc 1 from user mode every eight
+ * rounds (usvc, saved pc uskip), timer interrupts its handler re-arms, and
+ * svc 3 to halt with r1 = 100 + the ticks. */
+extern const char tr_ev_guest[];
+
 /* Writes text to dir/name (made with mkdtemp by the caller). */
 void tr_write_file(const char *dir, const char *name, const char *text);
 /* A whole file, malloc'd and NUL-terminated. */
