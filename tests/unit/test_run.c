@@ -817,3 +817,89 @@ Test(run, last_trap_is_the_trap_not_the_trap_area, .disabled = true)
     }
     asm_image_free(&img);
 }
+
+/* ---- Consoles and observers ----------------------------------------------------------------- */
+
+struct sink {
+    uint8_t bytes[8192];
+    size_t n;
+};
+
+static void to_sink(void *ctx, uint8_t byte)
+{
+    struct sink *s = ctx;
+    if (s->n < sizeof s->bytes) s->bytes[s->n++] = byte;
+}
+
+/* The output sink gets each byte the program writes; a clone has none of
+ * its own, and its console (input left, output so far) is a copy. */
+Test(run, output_sink_and_input)
+{
+    struct asm_image img = tr_load_file("programs/echo.s");
+    size_t len;
+    uint8_t *input = tr_input_of("programs/echo.s", &len);
+    cr_assert_gt(len, 0);
+    const char *specs[] = {"bare", "c", "asm", "c,asm"};
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        struct run *r = make(specs[k], &img, MEM);
+        static struct sink s, t;
+        memset(&s, 0, sizeof s);
+        memset(&t, 0, sizeof t);
+        run_set_output_sink(r, 0, to_sink, &s);
+        run_feed_input(r, 0, input, len);
+        cr_assert_eq(run_go(r, 1000), MACHINE_BUDGET, "%s", specs[k]);
+        struct run *c = run_clone(r);
+        cr_assert_not_null(c);
+        cr_assert_eq(run_go(r, BIG_BUDGET), MACHINE_HALT, "%s", specs[k]);
+        size_t n;
+        const uint8_t *out = run_output(r, 0, &n);
+        cr_assert_gt(n, 0);
+        cr_assert_eq(s.n, n, "%s: every byte to the sink", specs[k]);
+        cr_assert_eq(memcmp(s.bytes, out, n), 0);
+        /* the clone runs on without the sink, with its own console */
+        const size_t before = s.n;
+        run_set_output_sink(c, 0, to_sink, &t);
+        cr_assert_eq(run_go(c, BIG_BUDGET), MACHINE_HALT);
+        cr_assert_eq(s.n, before, "%s: the original's sink is not the clone's", specs[k]);
+        size_t cn;
+        const uint8_t *cout = run_output(c, 0, &cn);
+        cr_assert_eq(cn, n);
+        cr_assert_eq(memcmp(cout, out, n), 0, "%s: the clone wrote the same", specs[k]);
+        cr_assert_lt(t.n, n, "%s: the clone's sink got only what came after the clone", specs[k]);
+        cr_assert_eq(memcmp(t.bytes, out + (n - t.n), t.n), 0);
+        run_destroy(c);
+        run_destroy(r);
+    }
+    free(input);
+    asm_image_free(&img);
+}
+
+static enum machine_verdict count_insn(void *ctx, struct machine *m, uint32_t pc, uint32_t insn)
+{
+    (void)m, (void)pc, (void)insn;
+    ++*(uint64_t *)ctx;
+    return MACHINE_CONTINUE;
+}
+
+/* --trace insns: an observer of the real machine, on a bare run only. */
+Test(run, instruction_observer_on_bare_runs_only)
+{
+    struct asm_image img = tr_load_file("programs/fib.s");
+    uint64_t n = 0;
+    const struct machine_observer obs = {&n, count_insn, NULL};
+    struct run *r = make("bare", &img, MEM);
+    cr_assert(run_set_insn_observer(r, &obs));
+    cr_assert_eq(run_go(r, BIG_BUDGET), MACHINE_HALT);
+    struct run_guest_state s;
+    run_guest_state(r, 0, &s);
+    cr_assert_eq(n, s.instructions, "every instruction, the halt too");
+    cr_assert(run_set_insn_observer(r, NULL));
+    run_destroy(r);
+    const char *specs[] = {"c", "asm", "c,asm"};
+    for (size_t k = 0; k < 3; k++) {
+        r = make(specs[k], &img, MEM);
+        cr_assert_not(run_set_insn_observer(r, &obs), "%s", specs[k]);
+        run_destroy(r);
+    }
+    asm_image_free(&img);
+}

@@ -422,3 +422,45 @@ Test(run_levels, a_running_monitor_gets_its_registers)
     run_destroy(r);
     asm_image_free(&img);
 }
+
+/* run_translate uses the level's PSW as its view shows it: for the
+ * program, the bare machine's translation, faults and their details
+ * included (toyos_paged runs its processes paged). */
+Test(run_levels, translation_is_the_programs_own)
+{
+    struct asm_image img = tr_load_file("programs/toyos/toyos_paged.s");
+    const char *specs[] = {"bare", "c", "asm", "c,asm", "asm,asm"};
+    const uint64_t stops[] = {5000, 20000, 30011};
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++)
+        for (size_t s = 0; s < 3; s++) {
+            struct run *r = tr_run(specs[k], "pg", &img, MEM);
+            cr_assert_eq(run_go(r, stops[s]), MACHINE_BUDGET);
+            struct machine *m = tr_bare(&img, "pg", MEM, NULL, 0);
+            machine_run(m, stops[s]);
+            const struct psw p = machine_psw(m);
+            const unsigned n = run_program_level(r);
+            unsigned checked = 0, faults = 0;
+            for (uint32_t va = 0; va < 0x12000; va += 97) {
+                uint32_t pa = 0, pb = 0;
+                unsigned da = 99, db = 99;
+                const bool a = run_translate(r, 0, n, va, &pa, &da);
+                const bool b = machine_translate(m, &p, va, ACCESS_LOAD, &pb, &db);
+                cr_assert_eq(a, b, "%s at %" PRIu64 ": va 0x%x", specs[k], stops[s], va);
+                if (a) cr_assert_eq(pa, pb, "%s: va 0x%x", specs[k], va);
+                else cr_assert_eq(da, db, "%s: va 0x%x: detail", specs[k], va);
+                checked++;
+                faults += !a;
+            }
+            cr_assert_gt(faults, 0);
+            cr_assert_lt(faults, checked);
+            machine_destroy(m);
+            run_destroy(r);
+        }
+    /* a host-code level translates nothing */
+    struct run *r = tr_run("c,asm", "pg", &img, MEM);
+    uint32_t pa;
+    unsigned d;
+    cr_assert_not(run_translate(r, 0, 0, 0x10, &pa, &d));
+    run_destroy(r);
+    asm_image_free(&img);
+}
