@@ -903,3 +903,53 @@ Test(run, instruction_observer_on_bare_runs_only)
     }
     asm_image_free(&img);
 }
+
+/* Every f-map says where a machine's words are: through it, the words of
+ * machine L are the words of the machine below (or of real memory,
+ * composed), and run_to_real agrees. */
+static void check_fmaps(const struct run *r, const char *what)
+{
+    for (unsigned L = 1; L < run_level_count(r); L++) {
+        size_t words;
+        const uint32_t *mine = run_machine_memory(r, 0, L, &words);
+        for (int composed = 0; composed < 2; composed++) {
+            struct run_extent ext[8];
+            const unsigned n = run_fmap(r, 0, L, composed, ext, 8);
+            cr_assert_gt(n, 0, "%s L%u", what, L);
+            const bool c_below = run_spec_of(r)->kind[L - 1] == RUN_MONITOR_C;
+            /* the C VMM's map is into real memory already */
+            const unsigned below = composed || c_below ? 0 : L - 1;
+            size_t bwords;
+            const uint32_t *under = run_machine_memory(r, 0, below, &bwords);
+            uint64_t covered = 0;
+            for (unsigned k = 0; k < n; k++) {
+                cr_assert_leq((uint64_t)ext[k].to + ext[k].words, bwords, "%s L%u", what, L);
+                cr_assert_leq((uint64_t)ext[k].from + ext[k].words, words, "%s L%u", what, L);
+                covered += ext[k].words;
+                for (uint32_t i = 0; i < ext[k].words; i += 61) {
+                    cr_assert_eq(under[ext[k].to + i], mine[ext[k].from + i], "%s L%u%s: word 0x%x", what, L,
+                                 composed ? " composed" : "", ext[k].from + i);
+                    if (composed || below == 0) {
+                        uint32_t real;
+                        cr_assert(run_to_real(r, 0, L, ext[k].from + i, &real));
+                        cr_assert_eq(real, ext[k].to + i, "%s L%u: run_to_real", what, L);
+                    }
+                }
+            }
+            cr_assert_eq(covered, words, "%s L%u: the whole machine is mapped", what, L);
+        }
+    }
+}
+
+Test(run, fmaps_map_every_machine)
+{
+    struct asm_image img = tr_load_file("programs/toyos/toyos.s");
+    const char *specs[] = {"c", "asm", "c,asm", "asm,asm", "c,asm,asm"};
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        struct run *r = make(specs[k], &img, MEM);
+        cr_assert_eq(run_go(r, 20000), MACHINE_BUDGET);
+        check_fmaps(r, specs[k]);
+        run_destroy(r);
+    }
+    asm_image_free(&img);
+}

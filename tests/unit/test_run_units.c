@@ -297,6 +297,37 @@ Test(run_units, four_guests_each_equal_their_bare_run)
     }
 }
 
+/* A run of several guests stopped by its budget goes on, like a run of one. */
+Test(run_units, several_guests_go_on_after_a_budget, .disabled = true)
+{
+    /* BUG: with nguests > 1, run_go sets the C VMM's step limit and runs
+     * it; a later run_go with a larger budget does not make the guests the
+     * first budget stopped runnable again: four toyos, run_go(r, 3000)
+     * then run_go(r, TR_BIG_BUDGET): every guest still at 3000 steps,
+     * stop budget (bare: halt after 53,490 steps). */
+    struct asm_image img = tr_load_file("programs/toyos/toyos.s");
+    const struct asm_image *programs[4] = {&img, &img, &img, &img};
+    struct isa_variant pg = test_support_variant("pg");
+    struct run_config cfg = {tr_spec("c"), &pg, MEM, 4, NULL};
+    char err[RUN_ERROR_SIZE] = "";
+    struct run *r = run_create(&cfg, programs, err);
+    cr_assert_not_null(r, "%s", err);
+    cr_assert_eq(run_go(r, 3000), MACHINE_BUDGET);
+    run_go(r, TR_BIG_BUDGET);
+    struct machine *m = tr_bare(&img, "pg", MEM, NULL, 0);
+    enum machine_stop bstop = machine_run(m, TR_BIG_BUDGET);
+    for (unsigned g = 0; g < 4; g++) {
+        struct run_guest_state s;
+        run_guest_state(r, g, &s);
+        char why[256];
+        cr_assert(tr_same_guest(m, bstop, r, g, s.stop, why, sizeof why), "guest %u, %" PRIu64 " steps: %s", g,
+                  s.steps, why);
+    }
+    machine_destroy(m);
+    run_destroy(r);
+    asm_image_free(&img);
+}
+
 static enum machine_verdict count_by_guest(void *ctx, struct run *r, const struct run_event *e)
 {
     (void)r;
