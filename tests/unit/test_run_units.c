@@ -87,7 +87,7 @@ static void check_pieces(const char *program, uint64_t units)
         cr_assert_eq(td.hash, tb.hash, "%s %s: the pieces' events", program, spec);
         /* and the program, where it got to, is its bare run after as many
          * steps (when its state is whole: it runs; see
-         * guest_state_while_the_program_is_suspended, .disabled = true) */
+         * guest_state_while_the_program_is_suspended) */
         struct run_level_view v;
         run_level_view(a, 0, run_program_level(a), &v);
         if (v.state == RUN_LEVEL_RUNNING) {
