@@ -179,7 +179,7 @@ Test(equiv, the_asm_vmm_gives_up_on_a_long_page_table)
 /* Where one side stops before the other, the first difference is the step
  * the stopped side could not take, and the report lists what differs just
  * after it. */
-Test(equiv, the_first_difference_of_a_side_that_stops_early, .disabled = true)
+Test(equiv, the_first_difference_of_a_side_that_stops_early)
 {
     /* BUG: find_first takes min(bare.steps, virt.steps) as a step after
      * which the sides differ without checking it.  When the asm VMM gives

@@ -763,7 +763,7 @@ Test(run, registers_set_reach_the_guest)
 
 /* There is no level above the program: setting its registers is refused,
  * not passed to the program. */
-Test(run, no_registers_beyond_the_program, .disabled = true)
+Test(run, no_registers_beyond_the_program)
 {
     /* BUG: run_set_reg(r, g, n + 1, ...) sets the program's register
      * (run_level_view clamps the level to n), and returns true. */
@@ -785,7 +785,7 @@ Test(run, no_registers_beyond_the_program, .disabled = true)
 
 /* The program's last trap is the trap it took, whatever its handler did to
  * its trap area afterwards. */
-Test(run, last_trap_is_the_trap_not_the_trap_area, .disabled = true)
+Test(run, last_trap_is_the_trap_not_the_trap_area)
 {
     /* BUG: under an asm VMM, run_guest_state rebuilds last_trap from the
      * program's trap area (E[0..6]) at the time it is asked, so a handler

@@ -238,7 +238,7 @@ Test(run_levels, unit_by_unit_under_one_monitor)
 
 /* Until its monitor starts it, the program is not started and shown as it
  * will start: from reset at its entry. */
-Test(run_levels, the_program_is_not_started_until_its_monitor_starts_it, .disabled = true)
+Test(run_levels, the_program_is_not_started_until_its_monitor_starts_it)
 {
     /* BUG: the asm VMM stores VS_RUNNING in vstate a few instructions
      * before the lpsw that starts its guest; in between, the program's
