@@ -100,21 +100,7 @@ char *isa_disassemble(uint32_t w, uint32_t pc, isa_label_fn label_of, void *ctx,
     return buf;
 }
 
-/* ---- PSW and causes -------------------------------------------------------- */
-
-void isa_psw_to_words(const struct psw *p, uint32_t words[PSW_WORDS])
-{
-    words[0] = p->flags;
-    words[1] = p->pc;
-    words[2] = p->base;
-    words[3] = p->bound;
-    words[4] = p->timer;
-}
-
-struct psw isa_psw_from_words(const uint32_t words[PSW_WORDS])
-{
-    return (struct psw){words[0] & PSW_FLAGS_MASK, words[1], words[2], words[3], words[4]};
-}
+/* ---- Causes, MEM details, the trap record -------------------------------- */
 
 const char *isa_cause_name(unsigned cause)
 {
@@ -132,6 +118,36 @@ enum isa_cause isa_cause_by_name(const char *name)
     ISA_CAUSES(X)
 #undef X
     return CAUSE_NONE;
+}
+
+const char *isa_mem_fault_name(unsigned detail)
+{
+    switch (detail) {
+#define X(id, n, name, phrase) case n: return name;
+        ISA_MEM_FAULTS(X)
+#undef X
+    default: return NULL;
+    }
+}
+
+const char *isa_mem_fault_phrase(unsigned detail)
+{
+    switch (detail) {
+#define X(id, n, name, phrase) case n: return phrase;
+        ISA_MEM_FAULTS(X)
+#undef X
+    default: return NULL;
+    }
+}
+
+bool isa_trap_decode(const uint32_t *area, struct isa_trap_record *t)
+{
+    const uint32_t word = area[TRAP_CAUSE];
+    const unsigned cause = word & 0xffu;
+    if (!isa_cause_name(cause)) return false;
+    *t = (struct isa_trap_record){(enum isa_cause)cause, (word >> 8) & 0xffu, area[TRAP_VALUE],
+                                  isa_psw_from_words(&area[TRAP_OLD_PSW])};
+    return true;
 }
 
 /* ---- Variants ------------------------------------------------------------- */

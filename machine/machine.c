@@ -328,17 +328,12 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
     if (m->monitor.on_trap) {
         if (m->monitor.on_trap(m->monitor.ctx, m, &t) == MACHINE_STOP_RUN) m->stop_requested = true;
     } else {
-        uint32_t *e = m->mem;
-        isa_psw_to_words(&t.old_psw, &e[TRAP_OLD_PSW]);
-        e[TRAP_CAUSE] = (uint32_t)cause | (detail & 0xffu) << 8;
-        e[TRAP_VALUE] = value;
-        bool all_zero = true;
-        for (int i = 0; i < PSW_WORDS; i++) all_zero &= e[TRAP_NEW_PSW + i] == 0;
-        m->psw = isa_psw_from_words(&e[TRAP_NEW_PSW]);
+        isa_trap_deliver(m->mem, &(struct isa_trap_record){cause, detail, value, t.old_psw});
+        m->psw = isa_trap_new_psw(m->mem);
         m->stats.tlb_flushes++;
         uint32_t pa;
         unsigned fault;
-        if (all_zero) m->state = RUN_UNHANDLED;
+        if (isa_trap_unhandled(m->mem)) m->state = RUN_UNHANDLED;
         else if (!machine_translate(m, &m->psw, m->psw.pc, ACCESS_FETCH, &pa, &fault))
             m->state = RUN_CHECKED;
     }
