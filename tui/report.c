@@ -50,13 +50,8 @@ void report_json_fields(struct json *j, const struct run_outcome *o)
 
 const char *report_mem_detail_name(unsigned detail)
 {
-    switch (detail) {
-    case MEMF_BOUND: return "bound";
-    case MEMF_INVALID: return "invalid page";
-    case MEMF_WRITE: return "write-protect";
-    case MEMF_PHYSICAL: return "physical";
-    }
-    return "?";
+    const char *phrase = isa_mem_fault_phrase(detail);
+    return phrase ? phrase : "?";
 }
 
 static void describe_trap(FILE *out, const struct machine_trap *t)
