@@ -79,6 +79,13 @@ size_t isa_op_count(void);
 const struct isa_op *isa_op_by_opcode(uint8_t opcode);
 /* The instruction with this mnemonic (case-sensitive), or NULL. */
 const struct isa_op *isa_op_by_mnemonic(const char *mnemonic);
+/* The i-th instruction (from 0, in table order) whose flags include all of
+ * flags, or NULL when there are fewer:
+ *     for (i = 0; (op = isa_op_with_flags(ISA_F_SYSTEM, i)); i++) ... */
+const struct isa_op *isa_op_with_flags(unsigned flags, size_t i);
+/* The system instructions' mnemonics as a phrase, "halt, lpsw, ... and
+ * tlbflush", into buf (always NUL-terminated, cut to size).  Returns buf. */
+char *isa_system_mnemonic_list(char *buf, size_t size);
 
 /* ---- Field access ---------------------------------------------------------- */
 
@@ -309,7 +316,7 @@ struct isa_variant {
 
 #define ISA_ERROR_SIZE 512
 
-/* Loads a variant: NAME of a built-in one ("pg", "hybrid", "x86like") or the
+/* Loads a variant: NAME of a built-in one (isa_builtin_variant_names()) or the
  * path of a variant file.  On failure returns false and writes a one-line
  * message "file:line:col: error: ..." into err. */
 bool isa_variant_load(const char *name_or_path, struct isa_variant *out,
@@ -317,7 +324,8 @@ bool isa_variant_load(const char *name_or_path, struct isa_variant *out,
 /* Parses variant text; file names the text in messages. */
 bool isa_variant_parse(const char *text, const char *file, struct isa_variant *out,
                        char err[ISA_ERROR_SIZE]);
-/* The names of the built-in variants, NULL-terminated. */
+/* The names of the built-in variants, NULL-terminated: one per file in
+ * isa/variants/, the default "pg" first, then the others by file name. */
 const char *const *isa_builtin_variant_names(void);
 /* The text of a built-in variant file, or NULL. */
 const char *isa_builtin_variant_text(const char *name);
