@@ -237,7 +237,7 @@ static enum machine_verdict trace_event(void *ctx, struct vmm *v, const struct v
         fprintf(t->out, "%-5s", isa_cause_name(e->cause) ? isa_cause_name(e->cause) : "?");
         if (e->cause == CAUSE_MEM) fprintf(t->out, " (%s)", report_mem_detail_name(e->detail));
         fprintf(t->out, " from %s mode%s at pc ", e->supervisor ? "supervisor" : "user",
-                e->interpreted ? " (interpreted)" : "");
+                e->place == VMM_PLACE_INTERPRETED ? " (interpreted)" : "");
         print_place(t->out, img, e->pc);
         if (e->insn) {
             char text[96];

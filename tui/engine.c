@@ -242,7 +242,7 @@ unsigned engine_code_level(const struct engine *e, unsigned L)
  * and its own last PSW is shown. */
 static struct psw real_psw(const struct engine *e)
 {
-    if (vmm_guest_interpreted(e->v, 0) || !vmm_guest_runnable(e->v, 0))
+    if (vmm_guest_place(e->v, 0) == VMM_PLACE_INTERPRETED || !vmm_guest_runnable(e->v, 0))
         return machine_psw(vmm_real_machine_const(e->v));
     return vmm_guest_real_psw(e->v, 0);
 }
@@ -253,7 +253,7 @@ static bool level_psw(const struct engine *e, unsigned L, struct psw *p)
     if (e->kind == SESSION_STACK) {
         if (L >= e->nlevels || level_kind(e, L) == ENGINE_LEVEL_CVMM) return false;
         struct vmm *c = stack_cvmm(e);
-        if (L == 0 && c && !vmm_guest_interpreted(c, 0) && vmm_guest_runnable(c, 0))
+        if (L == 0 && c && vmm_guest_place(c, 0) != VMM_PLACE_INTERPRETED && vmm_guest_runnable(c, 0))
             *p = vmm_guest_real_psw(c, 0);
         else *p = stack_machine_psw(e->st, L ? L - 1 : 0);
         return true;
@@ -316,7 +316,7 @@ static void stack_level(const struct engine *e, unsigned L, struct engine_level 
     out->has_real = true;
     if (j == 1 && c) {
         out->real = vmm_guest_real_psw(c, 0); /* the interpreter's, when interpreted */
-        out->interpreted = vmm_guest_interpreted(c, 0);
+        out->interpreted = vmm_guest_place(c, 0) == VMM_PLACE_INTERPRETED;
         out->real_level = 0;
     } else {
         out->real = stack_machine_psw(e->st, j - 1);
@@ -365,7 +365,7 @@ void engine_level(const struct engine *e, unsigned L, struct engine_level *out)
         for (unsigned r = 0; r < ISA_NREGS; r++) out->regs[r] = vmm_guest_reg(e->v, 0, r);
         out->psw = c->psw;
         out->real = vmm_guest_real_psw(e->v, 0); /* the interpreter's, when interpreted */
-        out->interpreted = vmm_guest_interpreted(e->v, 0);
+        out->interpreted = vmm_guest_place(e->v, 0) == VMM_PLACE_INTERPRETED;
         out->steps = vmm_guest_steps(e->v, 0);
         out->memsize = vmm_guest_memsize(e->v);
         break;
@@ -747,7 +747,7 @@ static enum machine_verdict vmm_event(void *ctx, struct vmm *v, const struct vmm
     t.handler = 1;
     t.via = ENGINE_NO_LEVEL;
     t.supervisor = ev->supervisor;
-    t.interpreted = ev->interpreted;
+    t.interpreted = ev->place == VMM_PLACE_INTERPRETED;
     t.how = how;
     /* A reflected trap's old PSW is in the guest's trap area now; an
      * emulated instruction ran in the context the guest is still in. */
@@ -888,7 +888,7 @@ static bool level_executing(const struct engine *e, unsigned L)
     if (e->kind == SESSION_BARE) return L == 0;
     if (e->kind == SESSION_STACK) return L == engine_running_level(e);
     if (L == 2) return true;
-    if (L == 0) return !vmm_guest_interpreted(e->v, 0);
+    if (L == 0) return vmm_guest_place(e->v, 0) != VMM_PLACE_INTERPRETED;
     return false;
 }
 

@@ -42,7 +42,7 @@ static struct vmm_guest *pick(struct vmm *v)
         v->current = g->index;
         if (v->obs.on_event)
             vmm_emit(g, VMM_SCHEDULED, CAUSE_NONE, 0, 0, g->vcpu.psw.pc, 0,
-                     (g->vcpu.psw.flags & PSW_M) != 0, false);
+                     (g->vcpu.psw.flags & PSW_M) != 0);
         return g;
     }
     return NULL;
@@ -56,7 +56,7 @@ static void deliver(struct vmm_guest *g, enum isa_cause irq)
     const uint32_t value = irq == CAUSE_IO ? PORT_CONSOLE_IN : 0;
     g->slice_left--;
     enum machine_stop stop = vmm_reflect(g, irq, 0, value, pc);
-    if (g->vmm->obs.on_event) vmm_emit(g, VMM_DELIVERED, irq, 0, value, pc, 0, sup, false);
+    if (g->vmm->obs.on_event) vmm_emit(g, VMM_DELIVERED, irq, 0, value, pc, 0, sup);
     if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
 }
 

@@ -1,9 +1,10 @@
 /*
  * vmm.c: the vmm's life cycle, its accessors and the table of modes.
  *
- * A mode is one routine saying where a guest's next instructions run, given
- * its virtual PSW; the dispatcher, the routines and the scheduler are the
- * same for all.  A mode is added by adding a line to `modes`.
+ * A mode is one routine picking the place where a guest's next
+ * instructions run (direct, interpreted: dispatch.c's table of places),
+ * given its virtual PSW; the dispatcher, the routines and the scheduler are
+ * the same for all.  A mode is added by adding a line to `modes`.
  */
 #include "vmm_priv.h"
 
@@ -16,20 +17,20 @@
  * runs until shadow page tables exist. */
 static enum vmm_place place_te(const struct psw *p)
 {
-    return (p->flags & PSW_PG) ? PLACE_INTERP : PLACE_DIRECT;
+    return (p->flags & PSW_PG) ? VMM_PLACE_INTERPRETED : VMM_PLACE_DIRECT;
 }
 
 /* hvm: virtual-supervisor code is interpreted, virtual-user code runs
  * directly (Theorem 3's hybrid VMM). */
 static enum vmm_place place_hvm(const struct psw *p)
 {
-    return (p->flags & (PSW_M | PSW_PG)) ? PLACE_INTERP : PLACE_DIRECT;
+    return (p->flags & (PSW_M | PSW_PG)) ? VMM_PLACE_INTERPRETED : VMM_PLACE_DIRECT;
 }
 
 static enum vmm_place place_interp(const struct psw *p)
 {
     (void)p;
-    return PLACE_INTERP;
+    return VMM_PLACE_INTERPRETED;
 }
 
 static const struct {
@@ -56,6 +57,11 @@ bool vmm_mode_by_name(const char *name, enum vmm_mode *mode)
 enum vmm_place vmm_place_of(const struct vmm *v, const struct vmm_guest *g)
 {
     return modes[v->mode].place(&g->vcpu.psw);
+}
+
+const char *vmm_place_name(enum vmm_place place)
+{
+    return (unsigned)place < VMM_PLACE_COUNT ? vmm_places[place].name : "?";
 }
 
 const char *vmm_handling_name(enum vmm_handling h)
@@ -220,7 +226,7 @@ uint32_t vmm_guest_reg(const struct vmm *v, unsigned gi, unsigned r)
     const struct vmm_guest *g = &v->guests[gi];
     if (r >= ISA_NREGS) return 0;
     if (!g->loaded) return g->vcpu.reg[r];
-    return machine_reg(g->place == PLACE_DIRECT ? v->real : g->interp, r);
+    return machine_reg(vmm_places[g->place].machine(g), r);
 }
 
 void vmm_guest_set_reg(struct vmm *v, unsigned g, unsigned r, uint32_t value)
@@ -256,9 +262,9 @@ const struct machine_trap *vmm_guest_last_trap(const struct vmm *v, unsigned g)
 
 const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g) { return &v->guests[g].fmap; }
 
-bool vmm_guest_interpreted(const struct vmm *v, unsigned g)
+enum vmm_place vmm_guest_place(const struct vmm *v, unsigned g)
 {
-    return vmm_place_of(v, &v->guests[g]) == PLACE_INTERP;
+    return vmm_place_of(v, &v->guests[g]);
 }
 
 bool vmm_guest_translate(const struct vmm *v, unsigned g, uint32_t va, enum machine_access access,
