@@ -207,11 +207,24 @@ void vmm_set_step_limit(struct vmm *v, uint64_t steps)
 unsigned vmm_guest_count(const struct vmm *v) { return v->nguests; }
 size_t vmm_guest_memsize(const struct vmm *v) { return v->guest_memsize; }
 enum vmm_mode vmm_mode(const struct vmm *v) { return v->mode; }
-uint32_t *vmm_guest_memory(struct vmm *v, unsigned g) { return v->guests[g].mem; }
-const uint32_t *vmm_guest_memory_const(const struct vmm *v, unsigned g) { return v->guests[g].mem; }
+/* Every function taking a guest index checks it first: NEVER() aborts the
+ * test build, and a release build returns a neutral value (vmm.h). */
+
+uint32_t *vmm_guest_memory(struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return NULL;
+    return v->guests[g].mem;
+}
+
+const uint32_t *vmm_guest_memory_const(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return NULL;
+    return v->guests[g].mem;
+}
 
 void vmm_guest_reset(struct vmm *v, unsigned gi, uint32_t entry)
 {
+    if (NEVER(gi >= v->nguests)) return;
     struct vmm_guest *g = &v->guests[gi];
     memset(g->vcpu.reg, 0, sizeof g->vcpu.reg);
     g->vcpu.psw = (struct psw){PSW_M, entry, 0, (uint32_t)g->memsize, 0};
@@ -219,57 +232,85 @@ void vmm_guest_reset(struct vmm *v, unsigned gi, uint32_t entry)
     g->stop = MACHINE_BUDGET;
 }
 
-const struct vmm_vcpu *vmm_guest_vcpu(const struct vmm *v, unsigned g) { return &v->guests[g].vcpu; }
+const struct vmm_vcpu *vmm_guest_vcpu(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return NULL;
+    return &v->guests[g].vcpu;
+}
 
 uint32_t vmm_guest_reg(const struct vmm *v, unsigned gi, unsigned r)
 {
+    if (NEVER(gi >= v->nguests) || r >= ISA_NREGS) return 0;
     const struct vmm_guest *g = &v->guests[gi];
-    if (r >= ISA_NREGS) return 0;
     if (!g->loaded) return g->vcpu.reg[r];
     return machine_reg(vmm_places[g->place].machine(g), r);
 }
 
 void vmm_guest_set_reg(struct vmm *v, unsigned g, unsigned r, uint32_t value)
 {
+    if (NEVER(g >= v->nguests)) return;
     if (r > 0 && r < ISA_NREGS) v->guests[g].vcpu.reg[r] = value;
 }
 
 void vmm_guest_set_psw(struct vmm *v, unsigned g, const struct psw *p)
 {
+    if (NEVER(g >= v->nguests)) return;
     v->guests[g].vcpu.psw = *p;
     v->guests[g].vcpu.psw.flags &= PSW_FLAGS_MASK;
 }
 
-bool vmm_guest_runnable(const struct vmm *v, unsigned g) { return !v->guests[g].stopped; }
+bool vmm_guest_runnable(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return false;
+    return !v->guests[g].stopped;
+}
 
 enum machine_stop vmm_guest_stop(const struct vmm *v, unsigned g)
 {
+    if (NEVER(g >= v->nguests)) return MACHINE_BUDGET;
     return v->guests[g].stopped ? v->guests[g].stop : MACHINE_BUDGET;
 }
 
-uint64_t vmm_guest_steps(const struct vmm *v, unsigned g) { return v->guests[g].steps; }
+uint64_t vmm_guest_steps(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return 0;
+    return v->guests[g].steps;
+}
 
 uint64_t vmm_guest_retired(const struct vmm *v, unsigned g)
 {
+    if (NEVER(g >= v->nguests)) return 0;
     return v->guests[g].stats.direct + v->guests[g].stats.emulated;
 }
 
-const struct vmm_stats *vmm_guest_stats(const struct vmm *v, unsigned g) { return &v->guests[g].stats; }
+const struct vmm_stats *vmm_guest_stats(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return NULL;
+    return &v->guests[g].stats;
+}
+
 const struct machine_trap *vmm_guest_last_trap(const struct vmm *v, unsigned g)
 {
+    if (NEVER(g >= v->nguests)) return NULL;
     return v->guests[g].has_trapped ? &v->guests[g].last_trap : NULL;
 }
 
-const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g) { return &v->guests[g].fmap; }
+const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return NULL;
+    return &v->guests[g].fmap;
+}
 
 enum vmm_place vmm_guest_place(const struct vmm *v, unsigned g)
 {
+    if (NEVER(g >= v->nguests)) return VMM_PLACE_DIRECT;
     return vmm_place_of(v, &v->guests[g]);
 }
 
 bool vmm_guest_translate(const struct vmm *v, unsigned g, uint32_t va, enum machine_access access,
                          uint32_t *gpa, unsigned *detail)
 {
+    if (NEVER(g >= v->nguests)) return false;
     const struct vmm_guest *guest = &v->guests[g];
     return machine_translate(guest->interp, &guest->vcpu.psw, va, access, gpa, detail);
 }
