@@ -28,6 +28,18 @@
 
 /* ---- The places -------------------------------------------------------------- */
 
+/* True when real words [base, base + bound) lie inside one extent of g's
+ * f-map: all that guest code with this relocation can reach. */
+static inline bool inside_region(const struct vmm_guest *g, uint32_t base, uint32_t bound)
+{
+    if (bound == 0) return true;
+    for (unsigned i = 0; i < g->fmap.n; i++) {
+        const struct vmm_extent *x = &g->fmap.ext[i];
+        if (base >= x->hpa && (uint64_t)base + bound <= (uint64_t)x->hpa + x->words) return true;
+    }
+    return false;
+}
+
 /* The real PSW for running g directly: user mode, interrupts on, no paging,
  * the guest's virtual relocation composed with its f-map, the timer given. */
 static struct psw compose_direct(const struct vmm_guest *g, uint32_t timer)
@@ -39,6 +51,9 @@ static struct psw compose_direct(const struct vmm_guest *g, uint32_t timer)
         real.base = hpa;
         real.bound = vp->bound < run ? vp->bound : run;
     }
+    /* Resource control: whatever the virtual PSW says, the guest's code
+     * reaches nothing outside its own region. */
+    TRAPEZE_ASSERT(inside_region(g, real.base, real.bound));
     return real;
 }
 
@@ -47,6 +62,8 @@ static struct machine *direct_machine(const struct vmm_guest *g) { return g->vmm
 static struct psw direct_compose(struct vmm_guest *g)
 {
     g->timer_programmed = vmm_program_timer(g);
+    /* The real timer always fires within the slice: the CPU comes back. */
+    TRAPEZE_ASSERT(g->timer_programmed >= 1 && g->timer_programmed <= g->vmm->slice);
     return compose_direct(g, g->timer_programmed);
 }
 
@@ -55,6 +72,7 @@ static struct psw direct_compose(struct vmm_guest *g)
 static uint64_t charge_retired(struct vmm_guest *g, struct machine *m)
 {
     uint64_t retired = machine_stats(m)->retired;
+    TRAPEZE_ASSERT(retired >= g->retired_mark);
     uint64_t n = retired - g->retired_mark;
     g->retired_mark = retired;
     g->steps += n;
@@ -183,6 +201,7 @@ void vmm_unload(struct vmm_guest *g, struct machine *m, bool sync_psw)
         struct psw now = machine_psw(m);
         vmm_places[g->place].charge(g, m, &now);
     }
+    TRAPEZE_ASSERT(g->slice_left >= -1);
     for (unsigned r = 1; r < ISA_NREGS; r++) g->vcpu.reg[r] = machine_reg(m, r);
     g->loaded = false;
     g->vmm->running = NULL;
@@ -195,6 +214,8 @@ void vmm_emit(struct vmm_guest *g, enum vmm_handling how, enum isa_cause cause, 
 {
     struct vmm *v = g->vmm;
     if (!v->obs.on_event) return;
+    const uint64_t counted = how == VMM_EMULATED || how == VMM_REFLECTED || how == VMM_DELIVERED;
+    TRAPEZE_ASSERT(g->steps >= counted);
     struct vmm_event e = {
         .guest = g->index,
         .how = how,
@@ -207,7 +228,7 @@ void vmm_emit(struct vmm_guest *g, enum vmm_handling how, enum isa_cause cause, 
         .place = g->loaded ? g->place : VMM_PLACE_DIRECT,
         .stop = g->stop,
         /* Events of a guest step come after it was counted. */
-        .step = g->steps - (how == VMM_EMULATED || how == VMM_REFLECTED || how == VMM_DELIVERED),
+        .step = g->steps - counted,
     };
     if (v->obs.on_event(v->obs.ctx, v, &e) == MACHINE_STOP_RUN) v->stop_requested = true;
 }
@@ -233,7 +254,8 @@ static void handle_system(struct vmm_guest *g, struct machine *cpu, uint32_t w, 
     const vmm_routine routine = vmm_routine_for(opcode);
     const bool tracing = g->vmm->obs.on_event != NULL;
 
-    if (act == USER_TRAP || !routine) {
+    /* PRIV comes only from system instructions, and each has a routine. */
+    if (act == USER_TRAP || NEVER(routine == NULL)) {
         enum machine_stop stop = vmm_reflect(g, CAUSE_PRIV, 0, w, pc);
         if (tracing) vmm_emit(g, VMM_REFLECTED, CAUSE_PRIV, 0, w, pc, w, sup);
         if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
@@ -268,8 +290,8 @@ static void handle_mem(struct vmm_guest *g, const struct machine_trap *t, bool s
 {
     unsigned detail;
     uint32_t gpa;
-    if (machine_translate(g->interp, &g->vcpu.psw, t->value, ACCESS_LOAD, &gpa, &detail))
-        detail = MEMF_BOUND; /* unreachable: the composed bound is within the virtual one */
+    if (NEVER(machine_translate(g->interp, &g->vcpu.psw, t->value, ACCESS_LOAD, &gpa, &detail)))
+        detail = MEMF_BOUND; /* the composed bound is within the virtual one */
     enum machine_stop stop = vmm_reflect(g, CAUSE_MEM, detail, t->value, t->old_psw.pc);
     if (g->vmm->obs.on_event)
         vmm_emit(g, VMM_REFLECTED, CAUSE_MEM, detail, t->value, t->old_psw.pc, 0, sup);
@@ -313,6 +335,9 @@ static enum machine_verdict dispatch(struct vmm_guest *g, struct machine *m,
     g->stats.entries++;
     g->stats.by_cause[t->cause]++;
     g->slice_left--;
+    /* Every machine step costs the slice one and the run was budgeted
+     * slice_left + 1 steps, the last for the real timer's own interrupt. */
+    TRAPEZE_ASSERT(g->slice_left >= -1);
     switch ((enum vmm_route)place->route[t->cause]) {
     case ROUTE_ABSORB:
         if (g->vmm->obs.on_event) vmm_emit(g, VMM_ABSORBED, t->cause, 0, 0, t->old_psw.pc, 0, sup);

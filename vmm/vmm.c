@@ -135,6 +135,7 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
         g->step_limit = UINT64_MAX;
         vmm_guest_reset(v, i, ISA_DEFAULT_ENTRY);
     }
+    TRAPEZE_ASSERT(vmm_fmaps_valid(v));
     return v;
 }
 
@@ -154,6 +155,8 @@ void vmm_destroy(struct vmm *v)
 
 struct vmm *vmm_clone(const struct vmm *v)
 {
+    TRAPEZE_ASSERT(v->running == NULL); /* outside vmm_run */
+    TRAPEZE_ASSERT(vmm_fmaps_valid(v));
     struct vmm *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     *c = *v;
@@ -189,6 +192,7 @@ struct vmm *vmm_clone(const struct vmm *v)
         vmm_destroy(c);
         return NULL;
     }
+    TRAPEZE_ASSERT(vmm_fmaps_valid(c));
     return c;
 }
 
@@ -249,12 +253,14 @@ uint32_t vmm_guest_reg(const struct vmm *v, unsigned gi, unsigned r)
 void vmm_guest_set_reg(struct vmm *v, unsigned g, unsigned r, uint32_t value)
 {
     if (NEVER(g >= v->nguests)) return;
+    TRAPEZE_ASSERT(!v->guests[g].loaded); /* not while vmm_run runs it */
     if (r > 0 && r < ISA_NREGS) v->guests[g].vcpu.reg[r] = value;
 }
 
 void vmm_guest_set_psw(struct vmm *v, unsigned g, const struct psw *p)
 {
     if (NEVER(g >= v->nguests)) return;
+    TRAPEZE_ASSERT(!v->guests[g].loaded); /* not while vmm_run runs it */
     v->guests[g].vcpu.psw = *p;
     v->guests[g].vcpu.psw.flags &= PSW_FLAGS_MASK;
 }

@@ -129,6 +129,11 @@ size_t vmm_alloc_real_size(unsigned n, size_t memsize);
 /* Gives guest g its region of real memory: sets g->fmap, g->mem, g->memsize
  * and fills the padding after the region with the canary. */
 void vmm_alloc_guest(struct vmm *v, struct vmm_guest *g);
+/* The allocator's invariant, for assertions: every guest's f-map has
+ * extents sorted by gpa, disjoint, covering exactly [0, memsize) from one
+ * extent at g->mem (what the routines rely on), inside real memory past the
+ * host page, and no two guests' extents share a real word. */
+bool vmm_fmaps_valid(const struct vmm *v);
 
 /* ---- dispatcher (dispatch.c) ---- */
 enum machine_verdict vmm_on_real_trap(void *ctx, struct machine *m, const struct machine_trap *t);
