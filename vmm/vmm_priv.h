@@ -3,8 +3,9 @@
  *
  *   vmm.c       life cycle, accessors, the modes table
  *   alloc.c     the allocator: guest regions in real memory, the f-maps
- *   dispatch.c  the dispatcher: every trap of the real machine and of the
- *               interpreter lands here and is routed
+ *   dispatch.c  the table of places and the dispatcher: every trap of the
+ *               real machine and of the interpreter lands here and is
+ *               routed by the place it came from
  *   emulate.c   the interpreter routines, one per system instruction
  *   reflect.c   reflection: a trap or interrupt delivered into the guest
  *   sched.c     the virtual clock, the slices and the round-robin scheduler
