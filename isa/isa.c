@@ -100,21 +100,7 @@ char *isa_disassemble(uint32_t w, uint32_t pc, isa_label_fn label_of, void *ctx,
     return buf;
 }
 
-/* ---- PSW and causes -------------------------------------------------------- */
-
-void isa_psw_to_words(const struct psw *p, uint32_t words[PSW_WORDS])
-{
-    words[0] = p->flags;
-    words[1] = p->pc;
-    words[2] = p->base;
-    words[3] = p->bound;
-    words[4] = p->timer;
-}
-
-struct psw isa_psw_from_words(const uint32_t words[PSW_WORDS])
-{
-    return (struct psw){words[0] & PSW_FLAGS_MASK, words[1], words[2], words[3], words[4]};
-}
+/* ---- Causes, MEM details, the trap record -------------------------------- */
 
 const char *isa_cause_name(unsigned cause)
 {
@@ -134,42 +120,81 @@ enum isa_cause isa_cause_by_name(const char *name)
     return CAUSE_NONE;
 }
 
-bool isa_trap_decode(const uint32_t *area, struct isa_trap_record *t)
-{
-    unsigned cause = area[TRAP_CAUSE] & 0xffu;
-    if (!isa_cause_name(cause)) return false;
-    *t = (struct isa_trap_record){(enum isa_cause)cause, (area[TRAP_CAUSE] >> 8) & 0xffu, area[TRAP_VALUE],
-                                  isa_psw_from_words(&area[TRAP_OLD_PSW])};
-    return true;
-}
-
 const char *isa_mem_fault_name(unsigned detail)
 {
-    static const char *const names[] = {"bound", "invalid", "write", "physical"};
-    return detail < 4 ? names[detail] : "?";
+    switch (detail) {
+#define X(id, n, name, phrase) case n: return name;
+        ISA_MEM_FAULTS(X)
+#undef X
+    default: return NULL;
+    }
 }
 
 const char *isa_mem_fault_phrase(unsigned detail)
 {
-    static const char *const names[] = {"bound", "invalid page", "write-protect", "physical"};
-    return detail < 4 ? names[detail] : "?";
+    switch (detail) {
+#define X(id, n, name, phrase) case n: return phrase;
+        ISA_MEM_FAULTS(X)
+#undef X
+    default: return NULL;
+    }
+}
+
+bool isa_trap_decode(const uint32_t *area, struct isa_trap_record *t)
+{
+    const uint32_t word = area[TRAP_CAUSE];
+    const unsigned cause = word & 0xffu;
+    if (!isa_cause_name(cause)) return false;
+    *t = (struct isa_trap_record){(enum isa_cause)cause, (word >> 8) & 0xffu, area[TRAP_VALUE],
+                                  isa_psw_from_words(&area[TRAP_OLD_PSW])};
+    return true;
+}
+
+/* ---- Lists in messages ------------------------------------------------------ */
+
+/* Appends the strings of list (NULL-terminated) to buf as "a, b and c"
+ * (last_sep between the last two), always NUL-terminated. */
+static char *join_words(const char *const *list, const char *last_sep, char *buf, size_t size)
+{
+    size_t len = 0;
+    if (size == 0) return buf;
+    buf[0] = '\0';
+    for (size_t i = 0; list[i]; i++) {
+        const char *sep = i == 0 ? "" : list[i + 1] ? ", " : last_sep;
+        append(buf, size, &len, "%s%s", sep, list[i]);
+    }
+    return buf;
+}
+
+const struct isa_op *isa_op_with_flags(unsigned flags, size_t i)
+{
+    for (size_t k = 0; k < isa_op_count(); k++)
+        if ((op_table[k].flags & flags) == flags && i-- == 0) return &op_table[k];
+    return NULL;
+}
+
+char *isa_system_mnemonic_list(char *buf, size_t size)
+{
+    const char *list[ISA_OPCODE_SLOTS + 1];
+    size_t n = 0;
+    for (const struct isa_op *op; (op = isa_op_with_flags(ISA_F_SYSTEM, n)); n++) list[n] = op->mnemonic;
+    list[n] = NULL;
+    return join_words(list, " and ", buf, size);
 }
 
 /* ---- Variants ------------------------------------------------------------- */
 
 /* Generated at build time from the files isa/variants/NAME.var (see the Makefile), so the
- * files stay the single definition of the built-in variants. */
+ * files stay the single definition of the built-in variants: the texts and
+ * their names, both with the default variant first (isa/embed_variants.awk). */
 struct isa_builtin_variant {
     const char *name;
     const char *text;
 };
 extern const struct isa_builtin_variant isa_builtin_variants[];
+extern const char *const isa_builtin_variant_name_list[];
 
-const char *const *isa_builtin_variant_names(void)
-{
-    static const char *const names[] = {"pg", "hybrid", "x86like", NULL};
-    return names;
-}
+const char *const *isa_builtin_variant_names(void) { return isa_builtin_variant_name_list; }
 
 const char *isa_builtin_variant_text(const char *name)
 {
@@ -384,11 +409,11 @@ static bool variant_parse_chain(const char *text, const char *file,
                 op = isa_op_by_mnemonic(mn);
             }
             if (!op) FAIL_AT(t[1].col, "unknown instruction '%.*s'", TEXT(t[1]));
-            if (!(op->flags & ISA_F_SYSTEM))
-                FAIL_AT(t[1].col,
-                        "'%s' is not a system instruction; only halt, lpsw, pushf, popf, srr, "
-                        "stmr, rtmr, in, out and tlbflush can be set",
-                        mn);
+            if (!(op->flags & ISA_F_SYSTEM)) {
+                char list[256];
+                FAIL_AT(t[1].col, "'%s' is not a system instruction; only %s can be set", mn,
+                        isa_system_mnemonic_list(list, sizeof list));
+            }
             if (set_by_file[op->opcode]) FAIL_AT(t[1].col, "'%s' is set twice", mn);
             enum isa_user_action action;
             if (tok_is(&t[2], "trap")) action = USER_TRAP;
@@ -426,12 +451,14 @@ static bool variant_load_chain(const char *name_or_path, const struct variant_si
     if (builtin) {
         snprintf(path, sizeof path, "%s", name_or_path);
     } else if (!strchr(name_or_path, '/') && !strchr(name_or_path, '.')) {
+        char names[128];
+        join_words(isa_builtin_variant_names(), ", ", names, sizeof names);
         if (site)
-            site_error(site, err, "no built-in variant '%.64s' (pg, hybrid, x86like); write a path "
-                       "with '/' or '.' for a file", name_or_path);
+            site_error(site, err, "no built-in variant '%.64s' (%s); write a path "
+                       "with '/' or '.' for a file", name_or_path, names);
         else
-            snprintf(err, ISA_ERROR_SIZE, "%.300s: error: no built-in variant of that name (pg, "
-                     "hybrid, x86like), and not a path (a path has '/' or '.')", name_or_path);
+            snprintf(err, ISA_ERROR_SIZE, "%.300s: error: no built-in variant of that name (%s), "
+                     "and not a path (a path has '/' or '.')", name_or_path, names);
         return false;
     } else {
         path_beside(site ? site->file : NULL, name_or_path, path, sizeof path);

@@ -79,6 +79,13 @@ size_t isa_op_count(void);
 const struct isa_op *isa_op_by_opcode(uint8_t opcode);
 /* The instruction with this mnemonic (case-sensitive), or NULL. */
 const struct isa_op *isa_op_by_mnemonic(const char *mnemonic);
+/* The i-th instruction (from 0, in table order) whose flags include all of
+ * flags, or NULL when there are fewer:
+ *     for (i = 0; (op = isa_op_with_flags(ISA_F_SYSTEM, i)); i++) ... */
+const struct isa_op *isa_op_with_flags(unsigned flags, size_t i);
+/* The system instructions' mnemonics as a phrase, "halt, lpsw, ... and
+ * tlbflush", into buf (always NUL-terminated, cut to size).  Returns buf. */
+char *isa_system_mnemonic_list(char *buf, size_t size);
 
 /* ---- Field access ---------------------------------------------------------- */
 
@@ -142,9 +149,21 @@ struct psw {
     uint32_t timer; /* instructions to the timer interrupt; 0 = off */
 };
 
-void isa_psw_to_words(const struct psw *p, uint32_t words[PSW_WORDS]);
+/* The PSW as the five words a trap stores and lpsw loads (flags, pc,
+ * base, bound, timer).  Inline: they are on the interpreter's trap path. */
+static inline void isa_psw_to_words(const struct psw *p, uint32_t words[PSW_WORDS])
+{
+    words[0] = p->flags;
+    words[1] = p->pc;
+    words[2] = p->base;
+    words[3] = p->bound;
+    words[4] = p->timer;
+}
 /* Bits outside PSW_FLAGS_MASK are dropped, as the hardware does. */
-struct psw isa_psw_from_words(const uint32_t words[PSW_WORDS]);
+static inline struct psw isa_psw_from_words(const uint32_t words[PSW_WORDS])
+{
+    return (struct psw){words[0] & PSW_FLAGS_MASK, words[1], words[2], words[3], words[4]};
+}
 
 /* ---- Traps ---------------------------------------------------------------- */
 
@@ -167,25 +186,53 @@ enum isa_cause {
     CAUSE_COUNT
 };
 
-/* Detail of a MEM trap. */
-enum isa_mem_fault {
-    MEMF_BOUND = 0,    /* va >= bound, or vpn >= bound under paging */
-    MEMF_INVALID = 1,  /* page-table entry without V                */
-    MEMF_WRITE = 2,    /* store to a page without W                 */
-    MEMF_PHYSICAL = 3, /* physical address beyond memory            */
-};
-
-/* "bound", "invalid", "write", "physical"; "?" for an unknown detail. */
-const char *isa_mem_fault_name(unsigned detail);
-/* "beyond the bound", "invalid page", ...; "?" for an unknown detail. */
-const char *isa_mem_fault_phrase(unsigned detail);
-
 /* "PRIV", ..., or NULL for an unknown cause number. */
 const char *isa_cause_name(unsigned cause);
 /* The cause with this name (case-insensitive), or CAUSE_NONE. */
 enum isa_cause isa_cause_by_name(const char *name);
 
-/* The trap area, in physical words. */
+/* The detail of a MEM trap:
+ *   BOUND     va >= bound (under paging: vpn >= bound)
+ *   INVALID   the page-table entry has no V
+ *   WRITE     a store to a page whose entry has no W
+ *   PHYSICAL  the physical address, or the entry's own, is >= MEMSIZE
+ * X(ID, number, name, phrase): the name is one word for commands and
+ * tables, the phrase says it in a report ("MEM (invalid page)"). */
+#define ISA_MEM_FAULTS(X)                                \
+    X(BOUND, 0, "bound", "beyond the bound")             \
+    X(INVALID, 1, "invalid", "invalid page")             \
+    X(WRITE, 2, "write", "write-protected page")         \
+    X(PHYSICAL, 3, "physical", "beyond physical memory")
+
+enum isa_mem_fault {
+#define X(id, n, name, phrase) MEMF_##id = n,
+    ISA_MEM_FAULTS(X)
+#undef X
+    MEMF_COUNT
+};
+
+/* "bound", "invalid", "write", "physical"; NULL for a detail that names no
+ * fault (as isa_cause_name), so a caller decides how to show one. */
+const char *isa_mem_fault_name(unsigned detail);
+/* "beyond the bound", ...; NULL for a detail that names no fault. */
+const char *isa_mem_fault_phrase(unsigned detail);
+
+/*
+ * The trap area, in physical words: the one definition of its layout.
+ *
+ *    0..4   old PSW           \
+ *    5      cause | detail<<8  > the trap record: all a trap writes
+ *    6      value             /
+ *    7      reserved          never written
+ *    8..12  new PSW           read by the trap, written by the handler's owner
+ *    13..15 reserved          never written
+ *
+ * The functions below work on any level's trap area, given a pointer to
+ * that level's physical word 0 with at least TRAP_AREA_WORDS words: the
+ * machine's memory, a guest's region in real memory, the memory an asm VMM
+ * gives its guest.  The machine delivers traps with them, the C VMM reflects
+ * with them, and whoever reads a trap back decodes it with them.
+ */
 enum isa_trap_area {
     TRAP_OLD_PSW = 0,  /* 0..4  old PSW stored by the trap */
     TRAP_CAUSE = 5,    /* cause | detail << 8             */
@@ -197,12 +244,43 @@ enum isa_trap_area {
 /* One trap as a trap area records it. */
 struct isa_trap_record {
     enum isa_cause cause;
-    unsigned detail;
-    uint32_t value;
-    struct psw old_psw;
+    unsigned detail;    /* MEM: enum isa_mem_fault; else 0; only bits 7..0 are stored */
+    uint32_t value;     /* the trap value of ISA.md's table */
+    struct psw old_psw; /* the PSW the trap saves (pc = the saved pc) */
 };
-/* Reads the record of the last trap back from words 0..6.  False when
- * bits 7..0 of word 5 name no cause. */
+
+/* Word 5 of the trap area: cause in bits 7..0, detail in bits 15..8. */
+static inline uint32_t isa_trap_cause_word(enum isa_cause cause, unsigned detail)
+{
+    return ((uint32_t)cause & 0xffu) | (detail & 0xffu) << 8;
+}
+
+/* Stores the record in words 0..6 of the trap area and nothing else. */
+static inline void isa_trap_deliver(uint32_t *area, const struct isa_trap_record *t)
+{
+    isa_psw_to_words(&t->old_psw, &area[TRAP_OLD_PSW]);
+    area[TRAP_CAUSE] = isa_trap_cause_word(t->cause, t->detail);
+    area[TRAP_VALUE] = t->value;
+}
+
+/* The PSW a trap loads from words 8..12 (flags masked). */
+static inline struct psw isa_trap_new_psw(const uint32_t *area)
+{
+    return isa_psw_from_words(&area[TRAP_NEW_PSW]);
+}
+
+/* True when the five new-PSW words are all zero: no handler is installed,
+ * and a trap stops the machine "unhandled-trap" (isa/README.md). */
+static inline bool isa_trap_unhandled(const uint32_t *area)
+{
+    uint32_t any = 0;
+    for (int i = 0; i < PSW_WORDS; i++) any |= area[TRAP_NEW_PSW + i];
+    return any == 0;
+}
+
+/* Reads the record of the last trap back from words 0..6.  False, with *t
+ * untouched, when bits 7..0 of word 5 name no cause (no trap was recorded
+ * there, or the guest overwrote it); bits 31..16 of word 5 are ignored. */
 bool isa_trap_decode(const uint32_t *area, struct isa_trap_record *t);
 
 /* ---- Paging and ports ------------------------------------------------------ */
@@ -238,7 +316,7 @@ struct isa_variant {
 
 #define ISA_ERROR_SIZE 512
 
-/* Loads a variant: NAME of a built-in one ("pg", "hybrid", "x86like") or the
+/* Loads a variant: NAME of a built-in one (isa_builtin_variant_names()) or the
  * path of a variant file.  On failure returns false and writes a one-line
  * message "file:line:col: error: ..." into err. */
 bool isa_variant_load(const char *name_or_path, struct isa_variant *out,
@@ -246,7 +324,8 @@ bool isa_variant_load(const char *name_or_path, struct isa_variant *out,
 /* Parses variant text; file names the text in messages. */
 bool isa_variant_parse(const char *text, const char *file, struct isa_variant *out,
                        char err[ISA_ERROR_SIZE]);
-/* The names of the built-in variants, NULL-terminated. */
+/* The names of the built-in variants, NULL-terminated: one per file in
+ * isa/variants/, the default "pg" first, then the others by file name. */
 const char *const *isa_builtin_variant_names(void);
 /* The text of a built-in variant file, or NULL. */
 const char *isa_builtin_variant_text(const char *name);

@@ -16,6 +16,7 @@
  */
 #include "machine.h"
 
+#include "../isa/invariant.h"
 #include "console.h"
 
 #include <stdlib.h>
@@ -153,7 +154,11 @@ void machine_reset(struct machine *m, uint32_t entry)
 size_t machine_memsize(const struct machine *m) { return m->memsize; }
 uint32_t *machine_memory(struct machine *m) { return m->mem; }
 const uint32_t *machine_memory_const(const struct machine *m) { return m->mem; }
-uint32_t machine_reg(const struct machine *m, unsigned r) { return r < ISA_NREGS ? m->reg[r] : 0; }
+uint32_t machine_reg(const struct machine *m, unsigned r)
+{
+    TRAPEZE_ASSERT(m->reg[0] == 0); /* r0 reads 0: every write to it is undone */
+    return r < ISA_NREGS ? m->reg[r] : 0;
+}
 
 void machine_set_reg(struct machine *m, unsigned r, uint32_t value)
 {
@@ -227,6 +232,7 @@ bool machine_translate(const struct machine *m, const struct psw *psw, uint32_t 
     }
     if (phys >= m->memsize) return *detail = MEMF_PHYSICAL, false;
     *pa = (uint32_t)phys;
+    TRAPEZE_ASSERT(*pa < m->memsize);
     return true;
 }
 
@@ -318,6 +324,9 @@ void machine_set_monitor(struct machine *m, const struct machine_monitor *mon)
 static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, uint32_t value,
                       uint32_t saved_pc)
 {
+    TRAPEZE_ASSERT(cause > CAUSE_NONE && cause < CAUSE_COUNT);
+    TRAPEZE_ASSERT(cause == CAUSE_MEM ? detail < MEMF_COUNT : detail == 0);
+    TRAPEZE_ASSERT(m->reg[0] == 0); /* no trap leaves an instruction half-written */
     m->psw.pc = saved_pc;
     if (cause == CAUSE_TIMER) m->psw.flags &= ~PSW_TP;
     struct machine_trap t = {cause, detail, value, m->psw, machine_steps(m)};
@@ -328,17 +337,12 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
     if (m->monitor.on_trap) {
         if (m->monitor.on_trap(m->monitor.ctx, m, &t) == MACHINE_STOP_RUN) m->stop_requested = true;
     } else {
-        uint32_t *e = m->mem;
-        isa_psw_to_words(&t.old_psw, &e[TRAP_OLD_PSW]);
-        e[TRAP_CAUSE] = (uint32_t)cause | (detail & 0xffu) << 8;
-        e[TRAP_VALUE] = value;
-        bool all_zero = true;
-        for (int i = 0; i < PSW_WORDS; i++) all_zero &= e[TRAP_NEW_PSW + i] == 0;
-        m->psw = isa_psw_from_words(&e[TRAP_NEW_PSW]);
+        isa_trap_deliver(m->mem, &(struct isa_trap_record){cause, detail, value, t.old_psw});
+        m->psw = isa_trap_new_psw(m->mem);
         m->stats.tlb_flushes++;
         uint32_t pa;
         unsigned fault;
-        if (all_zero) m->state = RUN_UNHANDLED;
+        if (isa_trap_unhandled(m->mem)) m->state = RUN_UNHANDLED;
         else if (!machine_translate(m, &m->psw, m->psw.pc, ACCESS_FETCH, &pa, &fault))
             m->state = RUN_CHECKED;
     }
@@ -350,6 +354,7 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
 void machine_raise_trap(struct machine *m, enum isa_cause cause, unsigned detail,
                         uint32_t value, uint32_t saved_pc)
 {
+    if (NEVER(cause <= CAUSE_NONE || cause >= CAUSE_COUNT)) return;
     take_trap(m, cause, detail, value, saved_pc);
 }
 
@@ -367,6 +372,7 @@ static void retire(struct machine *m, bool charge_timer)
 static void exec_system(struct machine *m, uint32_t w)
 {
     const uint8_t opcode = isa_opcode_of(w);
+    TRAPEZE_ASSERT(isa_op_by_opcode(opcode) && (isa_op_by_opcode(opcode)->flags & ISA_F_SYSTEM));
     const uint32_t pc = m->psw.pc;
     const bool user = !(m->psw.flags & PSW_M);
     const enum isa_user_action action = user ? m->variant.user_action[opcode] : USER_EXEC;
@@ -477,10 +483,14 @@ static void exec_system(struct machine *m, uint32_t w)
 #endif
 
 /* Writes the locals back and charges the instructions retired in this batch
- * to the statistics, the budget and the timer. */
+ * to the statistics, the budget and the timer.  A batch never runs past
+ * either: it was min(budget, timer) long, and left counts down. */
 #define SYNC()                                                         \
     do {                                                               \
         uint64_t done_ = batch - left;                                 \
+        TRAPEZE_ASSERT(left <= batch && done_ <= budget);              \
+        TRAPEZE_ASSERT(m->psw.timer == 0 || done_ <= m->psw.timer);    \
+        TRAPEZE_ASSERT(R[0] == 0);                                     \
         m->psw.pc = pc;                                                \
         m->stats.retired += done_;                                     \
         budget -= done_;                                               \
@@ -489,6 +499,13 @@ static void exec_system(struct machine *m, uint32_t w)
             if (m->psw.timer == 0) m->psw.flags |= PSW_TP;             \
         }                                                              \
         batch = left = 0;                                              \
+    } while (0)
+
+/* A trap or a slow-path instruction took one step of the budget. */
+#define STEP_TAKEN()                   \
+    do {                               \
+        TRAPEZE_ASSERT(budget > 0);    \
+        budget--;                      \
     } while (0)
 
 /* Address translation of the fast path: unpaged and in range, else the full
@@ -502,7 +519,7 @@ static void exec_system(struct machine *m, uint32_t w)
             SYNC();                                                                \
             if (!machine_translate(m, &m->psw, (va), (access), &(pa), &detail_)) { \
                 take_trap(m, CAUSE_MEM, detail_, (va), pc);                        \
-                budget--;                                                          \
+                STEP_TAKEN();                                                      \
                 goto reload;                                                       \
             }                                                                      \
             batch = left = 1;                                                      \
@@ -532,14 +549,14 @@ static void exec_system(struct machine *m, uint32_t w)
     do {                                               \
         SYNC();                                        \
         take_trap(m, (cause), 0, SIMM, pc + 1);        \
-        budget--;                                      \
+        STEP_TAKEN();                                  \
         goto reload;                                   \
     } while (0)
 #define LEAVE_WITH_TRAP(cause, value)               \
     do {                                            \
         SYNC();                                     \
         take_trap(m, (cause), 0, (value), pc);      \
-        budget--;                                   \
+        STEP_TAKEN();                               \
         goto reload;                                \
     } while (0)
 
@@ -571,7 +588,7 @@ reload:
     if ((m->psw.flags & PSW_IE) && ((m->psw.flags & PSW_TP) || io_interrupt_pending(m))) {
         if (m->psw.flags & PSW_TP) take_trap(m, CAUSE_TIMER, 0, 0, m->psw.pc);
         else take_trap(m, CAUSE_IO, 0, PORT_CONSOLE_IN, m->psw.pc);
-        budget--;
+        STEP_TAKEN();
         goto reload;
     }
     batch = budget;
@@ -591,6 +608,9 @@ reload:
     pc = m->psw.pc;
     base = m->psw.base;
     limit = unpaged_limit(m);
+    /* The fast path indexes memory with base + va for every va < limit. */
+    TRAPEZE_ASSERT(batch >= 1 && batch <= budget);
+    TRAPEZE_ASSERT(limit == 0 || (uint64_t)base + limit <= m->memsize);
 
 #if TRAPEZE_DISPATCH_GOTO
     FETCH();
@@ -674,7 +694,7 @@ reload:
             vmcase(TLBFLUSH) {
                 SYNC();
                 exec_system(m, w);
-                budget--;
+                STEP_TAKEN();
                 goto reload;
             }
             vmdefault LEAVE_WITH_TRAP(CAUSE_ILL, w);
@@ -690,8 +710,13 @@ batch_end:
 
 enum machine_stop machine_run(struct machine *m, uint64_t max_steps)
 {
+    const uint64_t before = TRAPEZE_TESTING ? machine_steps(m) : 0;
     m->stop_requested = false;
-    return interpret(m, max_steps);
+    const enum machine_stop stop = interpret(m, max_steps);
+    /* The budget is exact: all of it unless the machine stopped first. */
+    TRAPEZE_ASSERT(stop == MACHINE_BUDGET ? machine_steps(m) - before == max_steps
+                                          : machine_steps(m) - before <= max_steps);
+    return stop;
 }
 
 enum machine_stop machine_step(struct machine *m) { return machine_run(m, 1); }

@@ -164,7 +164,11 @@ enum machine_stop machine_step(struct machine *m);
 enum machine_stop machine_state(const struct machine *m);
 
 /* Makes the machine perform a trap now, through the monitor or the trap area,
- * exactly as the hardware would (the VMMs use it to reflect). */
+ * exactly as the hardware would.  cause is a real cause (1..CAUSE_COUNT-1),
+ * detail an enum isa_mem_fault for MEM and 0 otherwise, and it is called
+ * between runs, not from a hook (the step would be outside machine_run's
+ * budget).  The test build asserts all three; a release build ignores a bad
+ * cause. */
 void machine_raise_trap(struct machine *m, enum isa_cause cause, unsigned detail,
                         uint32_t value, uint32_t saved_pc);
 

@@ -42,6 +42,37 @@ void vmm_alloc_guest(struct vmm *v, struct vmm_guest *g)
         for (size_t a = TRAP_AREA_WORDS; a < VMM_HOST_WORDS; a++) real[a] = VMM_CANARY;
 }
 
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+bool vmm_fmaps_valid(const struct vmm *v)
+{
+    const uint64_t real_words = machine_memsize(v->real);
+    const uint32_t *real = machine_memory_const(v->real);
+    for (unsigned i = 0; i < v->nguests; i++) {
+        const struct vmm_guest *g = &v->guests[i];
+        const struct vmm_fmap *f = &g->fmap;
+        if (f->n != 1 || f->ext[0].gpa != 0 || f->ext[0].words != g->memsize ||
+            g->mem != real + f->ext[0].hpa)
+            return false;
+        for (unsigned k = 0; k < f->n; k++) {
+            const struct vmm_extent *x = &f->ext[k];
+            if (x->words == 0 || x->hpa < VMM_HOST_WORDS ||
+                (uint64_t)x->hpa + x->words > real_words)
+                return false;
+            if (k > 0 && (uint64_t)f->ext[k - 1].gpa + f->ext[k - 1].words > x->gpa) return false;
+            for (unsigned j = 0; j < i; j++)
+                for (unsigned l = 0; l < v->guests[j].fmap.n; l++) {
+                    const struct vmm_extent *y = &v->guests[j].fmap.ext[l];
+                    if (overlap(x->hpa, x->words, y->hpa, y->words)) return false;
+                }
+        }
+    }
+    return true;
+}
+
 bool vmm_fmap_lookup(const struct vmm_fmap *f, uint32_t gpa, uint32_t *hpa, uint32_t *run)
 {
     for (unsigned i = 0; i < f->n; i++) {

@@ -23,18 +23,20 @@ void vmm_console_write(struct vmm_guest *g, uint32_t port, uint32_t value)
 
 void vmm_feed_input(struct vmm *v, unsigned gi, const uint8_t *bytes, size_t n)
 {
-    if (gi < v->nguests) console_feed(&v->guests[gi].con, bytes, n);
+    if (NEVER(gi >= v->nguests)) return;
+    console_feed(&v->guests[gi].con, bytes, n);
 }
 
 const uint8_t *vmm_guest_output(const struct vmm *v, unsigned gi, size_t *len)
 {
+    if (NEVER(gi >= v->nguests)) return *len = 0, (const uint8_t *)"";
     return console_output(&v->guests[gi].con, len);
 }
 
 void vmm_set_output_sink(struct vmm *v, unsigned gi, void (*sink)(void *ctx, uint8_t byte),
                          void *ctx)
 {
-    if (gi >= v->nguests) return;
+    if (NEVER(gi >= v->nguests)) return;
     v->guests[gi].con.sink = sink;
     v->guests[gi].con.sink_ctx = ctx;
 }

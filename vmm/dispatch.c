@@ -1,25 +1,44 @@
 /*
- * dispatch.c: the dispatcher.  Every trap of the real machine, and every trap
- * of the vmm's interpreter, lands here and is routed:
+ * dispatch.c: the places and the dispatcher.
  *
- *   real trap --> charge the direct run (virtual clock, slice, counts)
- *             --> TIMER            absorbed: the vmm's own timer (slice or
- *                                  virtual clock); no guest step
- *             --> PRIV, virtual M=1 (or the variant executes it in user mode)
- *                                  emulated by the routine for the opcode
- *             --> PRIV, virtual M=0 (variant: trap)          reflected
- *             --> MEM              reflected, detail recomputed against the
- *                                  virtual PSW (a real bound fault may be a
- *                                  virtual physical fault)
- *             --> SVC HCALL ILL DIV reflected as they are
- *             --> resume: straight back into the machine when nothing needs
- *                 the scheduler, else stop the machine's run
+ * A place is where a guest's code runs (vmm.h, enum vmm_place); the table
+ * vmm_places says, per place, which machine runs it, the PSW it runs with,
+ * how to charge what ran and where each cause of trap goes.  Every trap of
+ * the real machine, and every trap of the vmm's interpreter, lands here and
+ * is routed by the table of the place it came from:
+ *
+ *   trap --> charge what ran (direct: virtual clock from the real timer;
+ *            interpreted: the interpreter's PSW is the virtual one)
+ *        --> ABSORB   direct TIMER, IO: the vmm's own timer (slice or
+ *                     virtual clock); no guest step
+ *        --> SYSTEM   PRIV, virtual M=1 (or the variant executes it in user
+ *                     mode): emulated by the routine for the opcode;
+ *                     PRIV, virtual M=0 (variant: trap): reflected
+ *        --> MEM      direct MEM: reflected, detail recomputed against the
+ *                     virtual PSW (a real bound fault may be a virtual
+ *                     physical fault)
+ *        --> REFLECT  SVC HCALL ILL DIV, and all the interpreter's own:
+ *                     reflected as they are
+ *        --> resume: straight back into the machine when nothing needs
+ *            the scheduler, else stop the machine's run
  *
  * The path allocates nothing and calls the observer only when one is set.
  */
 #include "vmm_priv.h"
 
-/* ---- Loading a guest on a machine -------------------------------------------- */
+/* ---- The places -------------------------------------------------------------- */
+
+/* True when real words [base, base + bound) lie inside one extent of g's
+ * f-map: all that guest code with this relocation can reach. */
+static inline bool inside_region(const struct vmm_guest *g, uint32_t base, uint32_t bound)
+{
+    if (bound == 0) return true;
+    for (unsigned i = 0; i < g->fmap.n; i++) {
+        const struct vmm_extent *x = &g->fmap.ext[i];
+        if (base >= x->hpa && (uint64_t)base + bound <= (uint64_t)x->hpa + x->words) return true;
+    }
+    return false;
+}
 
 /* The real PSW for running g directly: user mode, interrupts on, no paging,
  * the guest's virtual relocation composed with its f-map, the timer given. */
@@ -32,74 +51,40 @@ static struct psw compose_direct(const struct vmm_guest *g, uint32_t timer)
         real.base = hpa;
         real.bound = vp->bound < run ? vp->bound : run;
     }
+    /* Resource control: whatever the virtual PSW says, the guest's code
+     * reaches nothing outside its own region. */
+    TRAPEZE_ASSERT(inside_region(g, real.base, real.bound));
     return real;
 }
 
-/* The interpreter runs the virtual PSW itself, in user mode so that every
- * system instruction comes here (its variant traps them all). */
-static struct psw compose_interp(const struct vmm_guest *g)
+static struct machine *direct_machine(const struct vmm_guest *g) { return g->vmm->real; }
+
+static struct psw direct_compose(struct vmm_guest *g)
 {
-    struct psw p = g->vcpu.psw;
-    p.flags &= ~PSW_M;
-    return p;
+    g->timer_programmed = vmm_program_timer(g);
+    /* The real timer always fires within the slice: the CPU comes back. */
+    TRAPEZE_ASSERT(g->timer_programmed >= 1 && g->timer_programmed <= g->vmm->slice);
+    return compose_direct(g, g->timer_programmed);
 }
 
-struct psw vmm_guest_real_psw(const struct vmm *v, unsigned gi)
-{
-    const struct vmm_guest *g = &v->guests[gi];
-    if (vmm_place_of(v, g) == PLACE_INTERP) return compose_interp(g);
-    if (g->loaded) return machine_psw(v->real);
-    /* Not running: what its next slice would start with. */
-    uint64_t slice = g->slice_left > 0 ? (uint64_t)g->slice_left : v->slice;
-    uint32_t t = g->vcpu.psw.timer;
-    return compose_direct(g, t && t < slice ? t : (uint32_t)slice);
-}
-
-static struct machine *machine_of(struct vmm_guest *g)
-{
-    return g->place == PLACE_DIRECT ? g->vmm->real : g->interp;
-}
-
-/* Sets m's PSW for g's next run on it and marks where the clock starts. */
-static void program(struct vmm_guest *g, struct machine *m)
-{
-    struct psw p;
-    if (g->place == PLACE_DIRECT) {
-        g->timer_programmed = vmm_program_timer(g);
-        p = compose_direct(g, g->timer_programmed);
-    } else {
-        p = compose_interp(g);
-    }
-    machine_set_psw(m, &p);
-}
-
-struct machine *vmm_load(struct vmm_guest *g)
-{
-    struct vmm *v = g->vmm;
-    g->place = vmm_place_of(v, g);
-    struct machine *m = machine_of(g);
-    for (unsigned r = 1; r < ISA_NREGS; r++) machine_set_reg(m, r, g->vcpu.reg[r]);
-    program(g, m);
-    g->retired_mark = machine_stats(m)->retired;
-    g->loaded = true;
-    v->running = g;
-    if (g->place == PLACE_DIRECT) v->current = g->index;
-    return m;
-}
-
-/* ---- Charging what ran since the last resume ------------------------------------ */
-
-/* Directly executed instructions: each is a guest step; the real timer ran
- * down by exactly the instructions the virtual timer counts. */
-static void charge_direct(struct vmm_guest *g, struct machine *m, const struct psw *now)
+/* The instructions m retired for g since the last resume: each is a guest
+ * step and costs the slice one. */
+static uint64_t charge_retired(struct vmm_guest *g, struct machine *m)
 {
     uint64_t retired = machine_stats(m)->retired;
+    TRAPEZE_ASSERT(retired >= g->retired_mark);
     uint64_t n = retired - g->retired_mark;
     g->retired_mark = retired;
-    g->stats.direct += n;
     g->steps += n;
     g->slice_left -= (int64_t)n;
+    return n;
+}
 
+/* Directly executed instructions: the real timer ran down by exactly the
+ * instructions the virtual timer counts. */
+static void direct_charge(struct vmm_guest *g, struct machine *m, const struct psw *now)
+{
+    g->stats.direct += charge_retired(g, m);
     struct psw *vp = &g->vcpu.psw;
     uint32_t ran = now->timer <= g->timer_programmed ? g->timer_programmed - now->timer : 0;
     g->timer_programmed = now->timer;
@@ -111,29 +96,112 @@ static void charge_direct(struct vmm_guest *g, struct machine *m, const struct p
     vp->pc = now->pc;
 }
 
-/* Interpreted instructions: the interpreter ran the virtual PSW itself, so
- * the virtual PSW is its PSW with the virtual mode put back. */
-static void charge_interp(struct vmm_guest *g, struct machine *m, const struct psw *now)
+static struct psw direct_shown(const struct vmm_guest *g)
 {
-    uint64_t retired = machine_stats(m)->retired;
-    uint64_t n = retired - g->retired_mark;
-    g->retired_mark = retired;
+    const struct vmm *v = g->vmm;
+    if (g->loaded && g->place == VMM_PLACE_DIRECT) return machine_psw(v->real);
+    /* Not running there: what its next slice would start with. */
+    uint64_t slice = g->slice_left > 0 ? (uint64_t)g->slice_left : v->slice;
+    uint32_t t = g->vcpu.psw.timer;
+    return compose_direct(g, t && t < slice ? t : (uint32_t)slice);
+}
+
+static struct machine *interp_machine(const struct vmm_guest *g) { return g->interp; }
+
+/* The interpreter runs the virtual PSW itself, in user mode so that every
+ * system instruction comes here (its variant traps them all). */
+static struct psw compose_interp(const struct vmm_guest *g)
+{
+    struct psw p = g->vcpu.psw;
+    p.flags &= ~PSW_M;
+    return p;
+}
+
+static struct psw interp_compose(struct vmm_guest *g) { return compose_interp(g); }
+
+/* Interpreted instructions are emulated ones; the interpreter ran the
+ * virtual PSW itself, so the virtual PSW is its PSW with the virtual mode
+ * put back. */
+static void interp_charge(struct vmm_guest *g, struct machine *m, const struct psw *now)
+{
+    uint64_t n = charge_retired(g, m);
     g->stats.interpreted += n;
     g->stats.emulated += n;
-    g->steps += n;
-    g->slice_left -= (int64_t)n;
     uint32_t mode = g->vcpu.psw.flags & PSW_M;
     g->vcpu.psw = *now;
     g->vcpu.psw.flags = (now->flags & ~PSW_M) | mode;
 }
 
+/*
+ * The table of places.  Routes: on the real machine the timer is the vmm's
+ * (slices, the virtual clock) and so is the console's line, which never
+ * fires there; a MEM fault is against the composed relocation, so its
+ * detail is recomputed.  The interpreter runs the virtual PSW, so all its
+ * traps but PRIV are the guest's own, already exact.  HCALL is reflected
+ * like SVC for now: a paravirtual interface of the vmm's own (a later
+ * issue) would route it elsewhere.  A new place is one more row, with its
+ * enum vmm_place value in vmm.h.
+ */
+const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT] = {
+    [VMM_PLACE_DIRECT] = {
+        .name = "direct",
+        .machine = direct_machine,
+        .compose = direct_compose,
+        .charge = direct_charge,
+        .shown = direct_shown,
+        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_MEM] = ROUTE_MEM,
+                  [CAUSE_TIMER] = ROUTE_ABSORB, [CAUSE_IO] = ROUTE_ABSORB},
+    },
+    [VMM_PLACE_INTERPRETED] = {
+        .name = "interpreted",
+        .machine = interp_machine,
+        .compose = interp_compose,
+        .charge = interp_charge,
+        .shown = compose_interp,
+        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM},
+    },
+};
+
+struct psw vmm_guest_real_psw(const struct vmm *v, unsigned gi)
+{
+    if (NEVER(gi >= v->nguests)) return (struct psw){0};
+    const struct vmm_guest *g = &v->guests[gi];
+    return vmm_places[vmm_place_of(v, g)].shown(g);
+}
+
+/* ---- Loading a guest on a machine -------------------------------------------- */
+
+/* Sets m's PSW for g's next run on it and marks where the clock starts. */
+static void program(struct vmm_guest *g, struct machine *m)
+{
+    const struct psw p = vmm_places[g->place].compose(g);
+    machine_set_psw(m, &p);
+}
+
+struct machine *vmm_load(struct vmm_guest *g)
+{
+    struct vmm *v = g->vmm;
+    TRAPEZE_ASSERT(!g->loaded && v->running == NULL && v->current == g->index);
+    g->place = vmm_place_of(v, g);
+    struct machine *m = vmm_places[g->place].machine(g);
+    for (unsigned r = 1; r < ISA_NREGS; r++) machine_set_reg(m, r, g->vcpu.reg[r]);
+    program(g, m);
+    g->retired_mark = machine_stats(m)->retired;
+    g->loaded = true;
+    v->running = g;
+    return m;
+}
+
+/* ---- Charging what ran since the last resume ------------------------------------ */
+
 void vmm_unload(struct vmm_guest *g, struct machine *m, bool sync_psw)
 {
+    TRAPEZE_ASSERT(g->loaded && g->vmm->running == g && vmm_places[g->place].machine(g) == m);
     if (sync_psw) {
         struct psw now = machine_psw(m);
-        if (g->place == PLACE_DIRECT) charge_direct(g, m, &now);
-        else charge_interp(g, m, &now);
+        vmm_places[g->place].charge(g, m, &now);
     }
+    TRAPEZE_ASSERT(g->slice_left >= -1);
     for (unsigned r = 1; r < ISA_NREGS; r++) g->vcpu.reg[r] = machine_reg(m, r);
     g->loaded = false;
     g->vmm->running = NULL;
@@ -142,10 +210,12 @@ void vmm_unload(struct vmm_guest *g, struct machine *m, bool sync_psw)
 /* ---- Events ------------------------------------------------------------------------- */
 
 void vmm_emit(struct vmm_guest *g, enum vmm_handling how, enum isa_cause cause, unsigned detail,
-              uint32_t value, uint32_t pc, uint32_t insn, bool supervisor, bool interpreted)
+              uint32_t value, uint32_t pc, uint32_t insn, bool supervisor)
 {
     struct vmm *v = g->vmm;
     if (!v->obs.on_event) return;
+    const uint64_t counted = how == VMM_EMULATED || how == VMM_REFLECTED || how == VMM_DELIVERED;
+    TRAPEZE_ASSERT(g->steps >= counted);
     struct vmm_event e = {
         .guest = g->index,
         .how = how,
@@ -155,11 +225,10 @@ void vmm_emit(struct vmm_guest *g, enum vmm_handling how, enum isa_cause cause, 
         .pc = pc,
         .insn = insn,
         .supervisor = supervisor,
-        .interpreted = interpreted,
-        .place = interpreted ? VMM_PLACE_INTERPRETED : VMM_PLACE_DIRECT,
+        .place = g->loaded ? g->place : VMM_PLACE_DIRECT,
         .stop = g->stop,
         /* Events of a guest step come after it was counted. */
-        .step = g->steps - (how == VMM_EMULATED || how == VMM_REFLECTED || how == VMM_DELIVERED),
+        .step = g->steps - counted,
     };
     if (v->obs.on_event(v->obs.ctx, v, &e) == MACHINE_STOP_RUN) v->stop_requested = true;
 }
@@ -168,8 +237,7 @@ void vmm_stop_guest(struct vmm_guest *g, enum machine_stop why)
 {
     g->stopped = true;
     g->stop = why;
-    vmm_emit(g, VMM_STOPPED, CAUSE_NONE, 0, 0, g->vcpu.psw.pc, 0, (g->vcpu.psw.flags & PSW_M) != 0,
-             g->loaded && g->place == PLACE_INTERP);
+    vmm_emit(g, VMM_STOPPED, CAUSE_NONE, 0, 0, g->vcpu.psw.pc, 0, (g->vcpu.psw.flags & PSW_M) != 0);
 }
 
 /* ---- Routing -------------------------------------------------------------------------- */
@@ -178,7 +246,7 @@ void vmm_stop_guest(struct vmm_guest *g, enum machine_stop why)
  * virtual mode allows it (supervisor, or the variant executes it in user
  * mode), else reflect the PRIV trap to the guest's kernel. */
 static void handle_system(struct vmm_guest *g, struct machine *cpu, uint32_t w, uint32_t pc,
-                          bool sup, bool interpreted)
+                          bool sup)
 {
     const uint8_t opcode = isa_opcode_of(w);
     const bool user = !sup;
@@ -186,9 +254,10 @@ static void handle_system(struct vmm_guest *g, struct machine *cpu, uint32_t w, 
     const vmm_routine routine = vmm_routine_for(opcode);
     const bool tracing = g->vmm->obs.on_event != NULL;
 
-    if (act == USER_TRAP || !routine) {
+    /* PRIV comes only from system instructions, and each has a routine. */
+    if (act == USER_TRAP || NEVER(routine == NULL)) {
         enum machine_stop stop = vmm_reflect(g, CAUSE_PRIV, 0, w, pc);
-        if (tracing) vmm_emit(g, VMM_REFLECTED, CAUSE_PRIV, 0, w, pc, w, sup, interpreted);
+        if (tracing) vmm_emit(g, VMM_REFLECTED, CAUSE_PRIV, 0, w, pc, w, sup);
         if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
         return;
     }
@@ -200,12 +269,12 @@ static void handle_system(struct vmm_guest *g, struct machine *cpu, uint32_t w, 
     case EMUL_HALTED:
         g->stats.emulated++;
         g->steps++;
-        if (tracing) vmm_emit(g, VMM_EMULATED, CAUSE_PRIV, 0, w, pc, w, sup, interpreted);
+        if (tracing) vmm_emit(g, VMM_EMULATED, CAUSE_PRIV, 0, w, pc, w, sup);
         if (result == EMUL_HALTED) vmm_stop_guest(g, MACHINE_HALT);
         return;
     case EMUL_FAULT: {
         enum machine_stop stop = vmm_reflect(g, CAUSE_MEM, e.detail, e.value, pc);
-        if (tracing) vmm_emit(g, VMM_REFLECTED, CAUSE_MEM, e.detail, e.value, pc, w, sup, interpreted);
+        if (tracing) vmm_emit(g, VMM_REFLECTED, CAUSE_MEM, e.detail, e.value, pc, w, sup);
         if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
         return;
     }
@@ -221,22 +290,21 @@ static void handle_mem(struct vmm_guest *g, const struct machine_trap *t, bool s
 {
     unsigned detail;
     uint32_t gpa;
-    if (machine_translate(g->interp, &g->vcpu.psw, t->value, ACCESS_LOAD, &gpa, &detail))
-        detail = MEMF_BOUND; /* unreachable: the composed bound is within the virtual one */
+    if (NEVER(machine_translate(g->interp, &g->vcpu.psw, t->value, ACCESS_LOAD, &gpa, &detail)))
+        detail = MEMF_BOUND; /* the composed bound is within the virtual one */
     enum machine_stop stop = vmm_reflect(g, CAUSE_MEM, detail, t->value, t->old_psw.pc);
     if (g->vmm->obs.on_event)
-        vmm_emit(g, VMM_REFLECTED, CAUSE_MEM, detail, t->value, t->old_psw.pc, 0, sup, false);
+        vmm_emit(g, VMM_REFLECTED, CAUSE_MEM, detail, t->value, t->old_psw.pc, 0, sup);
     if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
 }
 
-static void handle_reflect(struct vmm_guest *g, const struct machine_trap *t, bool sup,
-                           bool interpreted)
+static void handle_reflect(struct vmm_guest *g, const struct machine_trap *t, bool sup)
 {
     enum machine_stop stop = vmm_reflect(g, t->cause, t->detail, t->value, t->old_psw.pc);
     if (g->vmm->obs.on_event) {
         enum vmm_handling how =
             t->cause == CAUSE_TIMER || t->cause == CAUSE_IO ? VMM_DELIVERED : VMM_REFLECTED;
-        vmm_emit(g, how, t->cause, t->detail, t->value, t->old_psw.pc, 0, sup, interpreted);
+        vmm_emit(g, how, t->cause, t->detail, t->value, t->old_psw.pc, 0, sup);
     }
     if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
 }
@@ -254,41 +322,43 @@ static enum machine_verdict resume(struct vmm_guest *g, struct machine *m)
     return MACHINE_CONTINUE;
 }
 
-enum machine_verdict vmm_on_real_trap(void *ctx, struct machine *m, const struct machine_trap *t)
+/* Every trap of the machine of g's place: charge what ran there, route the
+ * trap by the place's table, resume. */
+static enum machine_verdict dispatch(struct vmm_guest *g, struct machine *m,
+                                     const struct machine_trap *t)
 {
-    struct vmm *v = ctx;
-    struct vmm_guest *g = v->running;
+    const struct vmm_place_ops *place = &vmm_places[g->place];
+    TRAPEZE_ASSERT(g->loaded && g->vmm->running == g && place->machine(g) == m);
+    TRAPEZE_ASSERT((unsigned)t->cause < CAUSE_COUNT);
     const bool sup = (g->vcpu.psw.flags & PSW_M) != 0;
-    charge_direct(g, m, &t->old_psw);
+    place->charge(g, m, &t->old_psw);
     g->stats.entries++;
     g->stats.by_cause[t->cause]++;
     g->slice_left--;
-    switch (t->cause) {
-    case CAUSE_TIMER: /* the vmm's timer: slice end or the virtual clock reached 0 */
-    case CAUSE_IO:    /* the real console is not the guest's: never raised */
-        if (v->obs.on_event)
-            vmm_emit(g, VMM_ABSORBED, t->cause, 0, 0, t->old_psw.pc, 0, sup, false);
+    /* Every machine step costs the slice one and the run was budgeted
+     * slice_left + 1 steps, the last for the real timer's own interrupt. */
+    TRAPEZE_ASSERT(g->slice_left >= -1);
+    switch ((enum vmm_route)place->route[t->cause]) {
+    case ROUTE_ABSORB:
+        if (g->vmm->obs.on_event) vmm_emit(g, VMM_ABSORBED, t->cause, 0, 0, t->old_psw.pc, 0, sup);
         break;
-    case CAUSE_PRIV: handle_system(g, m, t->value, t->old_psw.pc, sup, false); break;
-    case CAUSE_MEM: handle_mem(g, t, sup); break;
-    /* HCALL is reflected like SVC for now: a paravirtual interface handled
-     * by the vmm itself (a later issue) answers it here instead. */
-    default: handle_reflect(g, t, sup, false); break;
+    case ROUTE_SYSTEM: handle_system(g, m, t->value, t->old_psw.pc, sup); break;
+    case ROUTE_MEM: handle_mem(g, t, sup); break;
+    case ROUTE_REFLECT: handle_reflect(g, t, sup); break;
     }
     return resume(g, m);
 }
 
+/* The real machine's monitor: the trap is the running guest's. */
+enum machine_verdict vmm_on_real_trap(void *ctx, struct machine *m, const struct machine_trap *t)
+{
+    struct vmm *v = ctx;
+    TRAPEZE_ASSERT(v->running != NULL);
+    return dispatch(v->running, m, t);
+}
+
+/* A guest's interpreter's monitor. */
 enum machine_verdict vmm_on_interp_trap(void *ctx, struct machine *m, const struct machine_trap *t)
 {
-    struct vmm_guest *g = ctx;
-    const bool sup = (g->vcpu.psw.flags & PSW_M) != 0;
-    charge_interp(g, m, &t->old_psw);
-    g->stats.entries++;
-    g->stats.by_cause[t->cause]++;
-    g->slice_left--;
-    /* Everything but PRIV is the guest's own trap, already exact: the
-     * interpreter translates with the virtual PSW and keeps its clock. */
-    if (t->cause == CAUSE_PRIV) handle_system(g, m, t->value, t->old_psw.pc, sup, true);
-    else handle_reflect(g, t, sup, true);
-    return resume(g, m);
+    return dispatch(ctx, m, t);
 }

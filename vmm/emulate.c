@@ -56,8 +56,14 @@ static enum vmm_emul_result retire(struct vmm_emul *e, bool charge_timer)
 }
 
 /* A guest-physical word through the f-map.  The allocator gives each guest
- * one extent, so the f-map is the offset g->mem. */
-static uint32_t guest_load(const struct vmm_guest *g, uint32_t gpa) { return g->mem[gpa]; }
+ * one extent, so the f-map is the offset g->mem (vmm_fmaps_valid); gpa comes
+ * from a translation on the guest's interpreter, whose memory is exactly
+ * the guest's. */
+static uint32_t guest_load(const struct vmm_guest *g, uint32_t gpa)
+{
+    TRAPEZE_ASSERT(gpa < g->memsize);
+    return g->mem[gpa];
+}
 
 /* ---- The routines ---------------------------------------------------------------- */
 

@@ -1,10 +1,12 @@
 /*
  * reflect.c: reflection.  A trap the guest's own kernel must see is
- * delivered into the guest exactly as its hardware would deliver it:
+ * delivered into the guest exactly as its hardware would deliver it, by the
+ * same isa_trap_deliver() the machine uses (isa.h has the layout), on the
+ * guest's trap area, guest-physical 0..15:
  *
- *   guest-physical 0..4   old virtual PSW (pc = the saved pc; TP cleared
- *                         for a timer interrupt)
- *   guest-physical 5, 6   cause | detail << 8, value
+ *   guest-physical 0..6   the record: old virtual PSW (pc = the saved pc;
+ *                         TP cleared for a timer interrupt), cause | detail
+ *                         << 8, value
  *   guest-physical 8..12  new virtual PSW, loaded
  *
  * then, as on the bare machine, an all-zero new PSW stops the guest
@@ -23,12 +25,8 @@ enum machine_stop vmm_reflect(struct vmm_guest *g, enum isa_cause cause, unsigne
 
     /* The trap area is guest-physical 0..15: through the f-map, g->mem. */
     uint32_t *e = g->mem;
-    isa_psw_to_words(&old, &e[TRAP_OLD_PSW]);
-    e[TRAP_CAUSE] = (uint32_t)cause | (detail & 0xffu) << 8;
-    e[TRAP_VALUE] = value;
-    bool all_zero = true;
-    for (int i = 0; i < PSW_WORDS; i++) all_zero &= e[TRAP_NEW_PSW + i] == 0;
-    g->vcpu.psw = isa_psw_from_words(&e[TRAP_NEW_PSW]);
+    isa_trap_deliver(e, &(struct isa_trap_record){cause, detail, value, old});
+    g->vcpu.psw = isa_trap_new_psw(e);
     g->last_trap = (struct machine_trap){cause, detail, value, old, g->steps};
     g->has_trapped = true;
     g->tlb_flushes++;
@@ -38,7 +36,7 @@ enum machine_stop vmm_reflect(struct vmm_guest *g, enum isa_cause cause, unsigne
 
     uint32_t gpa;
     unsigned fault;
-    if (all_zero) return MACHINE_UNHANDLED_TRAP;
+    if (isa_trap_unhandled(e)) return MACHINE_UNHANDLED_TRAP;
     if (!machine_translate(g->interp, &g->vcpu.psw, g->vcpu.psw.pc, ACCESS_FETCH, &gpa, &fault))
         return MACHINE_CHECK;
     return MACHINE_BUDGET;

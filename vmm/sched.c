@@ -42,7 +42,7 @@ static struct vmm_guest *pick(struct vmm *v)
         v->current = g->index;
         if (v->obs.on_event)
             vmm_emit(g, VMM_SCHEDULED, CAUSE_NONE, 0, 0, g->vcpu.psw.pc, 0,
-                     (g->vcpu.psw.flags & PSW_M) != 0, false);
+                     (g->vcpu.psw.flags & PSW_M) != 0);
         return g;
     }
     return NULL;
@@ -56,7 +56,7 @@ static void deliver(struct vmm_guest *g, enum isa_cause irq)
     const uint32_t value = irq == CAUSE_IO ? PORT_CONSOLE_IN : 0;
     g->slice_left--;
     enum machine_stop stop = vmm_reflect(g, irq, 0, value, pc);
-    if (g->vmm->obs.on_event) vmm_emit(g, VMM_DELIVERED, irq, 0, value, pc, 0, sup, false);
+    if (g->vmm->obs.on_event) vmm_emit(g, VMM_DELIVERED, irq, 0, value, pc, 0, sup);
     if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
 }
 
@@ -74,6 +74,7 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
         if (taken >= left) break;
         uint64_t room = left - taken;
         if (room > g->step_limit - g->steps) room = g->step_limit - g->steps;
+        TRAPEZE_ASSERT(room >= 1);
 
         enum isa_cause irq = vmm_pending_interrupt(g);
         if (irq != CAUSE_NONE) {
@@ -88,6 +89,8 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
         uint64_t budget = room, slice = (uint64_t)g->slice_left + 1;
         if (budget > slice) budget = slice;
         enum machine_stop st = machine_run(m, budget);
+        /* At most one guest step per machine step, and resume() stops at run_end. */
+        TRAPEZE_ASSERT(g->steps <= g->run_end);
         if (st == MACHINE_STOPPED) {
             vmm_unload(g, m, false); /* the dispatcher left the vcpu current */
         } else {
@@ -106,12 +109,15 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
 
 enum vmm_run_status vmm_run(struct vmm *v, uint64_t max_steps)
 {
+    TRAPEZE_ASSERT(v->running == NULL); /* not from an observer */
     v->stop_requested = false;
     uint64_t left = max_steps;
     while (left > 0) {
         struct vmm_guest *g = pick(v);
         if (!g) return VMM_RUN_DONE;
-        left -= run_slice(v, g, left);
+        const uint64_t taken = run_slice(v, g, left);
+        TRAPEZE_ASSERT(taken <= left && v->running == NULL);
+        left -= taken;
         if (v->stop_requested) return VMM_RUN_STOPPED;
     }
     for (unsigned i = 0; i < v->nguests; i++)

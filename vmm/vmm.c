@@ -1,9 +1,10 @@
 /*
  * vmm.c: the vmm's life cycle, its accessors and the table of modes.
  *
- * A mode is one routine saying where a guest's next instructions run, given
- * its virtual PSW; the dispatcher, the routines and the scheduler are the
- * same for all.  A mode is added by adding a line to `modes`.
+ * A mode is one routine picking the place where a guest's next
+ * instructions run (direct, interpreted: dispatch.c's table of places),
+ * given its virtual PSW; the dispatcher, the routines and the scheduler are
+ * the same for all.  A mode is added by adding a line to `modes`.
  */
 #include "vmm_priv.h"
 
@@ -16,20 +17,20 @@
  * runs until shadow page tables exist. */
 static enum vmm_place place_te(const struct psw *p)
 {
-    return (p->flags & PSW_PG) ? PLACE_INTERP : PLACE_DIRECT;
+    return (p->flags & PSW_PG) ? VMM_PLACE_INTERPRETED : VMM_PLACE_DIRECT;
 }
 
 /* hvm: virtual-supervisor code is interpreted, virtual-user code runs
  * directly (Theorem 3's hybrid VMM). */
 static enum vmm_place place_hvm(const struct psw *p)
 {
-    return (p->flags & (PSW_M | PSW_PG)) ? PLACE_INTERP : PLACE_DIRECT;
+    return (p->flags & (PSW_M | PSW_PG)) ? VMM_PLACE_INTERPRETED : VMM_PLACE_DIRECT;
 }
 
 static enum vmm_place place_interp(const struct psw *p)
 {
     (void)p;
-    return PLACE_INTERP;
+    return VMM_PLACE_INTERPRETED;
 }
 
 static const struct {
@@ -56,6 +57,11 @@ bool vmm_mode_by_name(const char *name, enum vmm_mode *mode)
 enum vmm_place vmm_place_of(const struct vmm *v, const struct vmm_guest *g)
 {
     return modes[v->mode].place(&g->vcpu.psw);
+}
+
+const char *vmm_place_name(enum vmm_place place)
+{
+    return (unsigned)place < VMM_PLACE_COUNT ? vmm_places[place].name : "?";
 }
 
 const char *vmm_handling_name(enum vmm_handling h)
@@ -129,6 +135,7 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
         g->step_limit = UINT64_MAX;
         vmm_guest_reset(v, i, ISA_DEFAULT_ENTRY);
     }
+    TRAPEZE_ASSERT(vmm_fmaps_valid(v));
     return v;
 }
 
@@ -148,6 +155,8 @@ void vmm_destroy(struct vmm *v)
 
 struct vmm *vmm_clone(const struct vmm *v)
 {
+    TRAPEZE_ASSERT(v->running == NULL); /* outside vmm_run */
+    TRAPEZE_ASSERT(vmm_fmaps_valid(v));
     struct vmm *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     *c = *v;
@@ -183,6 +192,7 @@ struct vmm *vmm_clone(const struct vmm *v)
         vmm_destroy(c);
         return NULL;
     }
+    TRAPEZE_ASSERT(vmm_fmaps_valid(c));
     return c;
 }
 
@@ -193,7 +203,15 @@ void vmm_set_observer(struct vmm *v, const struct vmm_observer *obs)
 
 void vmm_set_step_limit(struct vmm *v, uint64_t steps)
 {
-    for (unsigned i = 0; i < v->nguests; i++) v->guests[i].step_limit = steps;
+    for (unsigned i = 0; i < v->nguests; i++) {
+        struct vmm_guest *g = &v->guests[i];
+        g->step_limit = steps;
+        /* A guest its budget alone stopped goes on under a bigger one. */
+        if (g->stopped && g->stop == MACHINE_BUDGET && g->steps < steps) {
+            g->stopped = false;
+            g->stop = MACHINE_BUDGET;
+        }
+    }
 }
 
 /* ---- Guests ---------------------------------------------------------------------- */
@@ -201,11 +219,24 @@ void vmm_set_step_limit(struct vmm *v, uint64_t steps)
 unsigned vmm_guest_count(const struct vmm *v) { return v->nguests; }
 size_t vmm_guest_memsize(const struct vmm *v) { return v->guest_memsize; }
 enum vmm_mode vmm_mode(const struct vmm *v) { return v->mode; }
-uint32_t *vmm_guest_memory(struct vmm *v, unsigned g) { return v->guests[g].mem; }
-const uint32_t *vmm_guest_memory_const(const struct vmm *v, unsigned g) { return v->guests[g].mem; }
+/* Every function taking a guest index checks it first: NEVER() aborts the
+ * test build, and a release build returns a neutral value (vmm.h). */
+
+uint32_t *vmm_guest_memory(struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return NULL;
+    return v->guests[g].mem;
+}
+
+const uint32_t *vmm_guest_memory_const(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return NULL;
+    return v->guests[g].mem;
+}
 
 void vmm_guest_reset(struct vmm *v, unsigned gi, uint32_t entry)
 {
+    if (NEVER(gi >= v->nguests)) return;
     struct vmm_guest *g = &v->guests[gi];
     memset(g->vcpu.reg, 0, sizeof g->vcpu.reg);
     g->vcpu.psw = (struct psw){PSW_M, entry, 0, (uint32_t)g->memsize, 0};
@@ -213,61 +244,87 @@ void vmm_guest_reset(struct vmm *v, unsigned gi, uint32_t entry)
     g->stop = MACHINE_BUDGET;
 }
 
-const struct vmm_vcpu *vmm_guest_vcpu(const struct vmm *v, unsigned g) { return &v->guests[g].vcpu; }
+const struct vmm_vcpu *vmm_guest_vcpu(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return NULL;
+    return &v->guests[g].vcpu;
+}
 
 uint32_t vmm_guest_reg(const struct vmm *v, unsigned gi, unsigned r)
 {
+    if (NEVER(gi >= v->nguests) || r >= ISA_NREGS) return 0;
     const struct vmm_guest *g = &v->guests[gi];
-    if (r >= ISA_NREGS) return 0;
     if (!g->loaded) return g->vcpu.reg[r];
-    return machine_reg(g->place == PLACE_DIRECT ? v->real : g->interp, r);
+    return machine_reg(vmm_places[g->place].machine(g), r);
 }
 
 void vmm_guest_set_reg(struct vmm *v, unsigned g, unsigned r, uint32_t value)
 {
+    if (NEVER(g >= v->nguests)) return;
+    TRAPEZE_ASSERT(!v->guests[g].loaded); /* not while vmm_run runs it */
     if (r > 0 && r < ISA_NREGS) v->guests[g].vcpu.reg[r] = value;
 }
 
 void vmm_guest_set_psw(struct vmm *v, unsigned g, const struct psw *p)
 {
+    if (NEVER(g >= v->nguests)) return;
+    TRAPEZE_ASSERT(!v->guests[g].loaded); /* not while vmm_run runs it */
     v->guests[g].vcpu.psw = *p;
     v->guests[g].vcpu.psw.flags &= PSW_FLAGS_MASK;
 }
 
-bool vmm_guest_runnable(const struct vmm *v, unsigned g) { return !v->guests[g].stopped; }
+bool vmm_guest_runnable(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return false;
+    return !v->guests[g].stopped;
+}
 
 enum machine_stop vmm_guest_stop(const struct vmm *v, unsigned g)
 {
+    if (NEVER(g >= v->nguests)) return MACHINE_BUDGET;
     return v->guests[g].stopped ? v->guests[g].stop : MACHINE_BUDGET;
 }
 
-uint64_t vmm_guest_steps(const struct vmm *v, unsigned g) { return v->guests[g].steps; }
+uint64_t vmm_guest_steps(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return 0;
+    return v->guests[g].steps;
+}
 
 uint64_t vmm_guest_retired(const struct vmm *v, unsigned g)
 {
+    if (NEVER(g >= v->nguests)) return 0;
     return v->guests[g].stats.direct + v->guests[g].stats.emulated;
 }
 
-const struct vmm_stats *vmm_guest_stats(const struct vmm *v, unsigned g) { return &v->guests[g].stats; }
+const struct vmm_stats *vmm_guest_stats(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return NULL;
+    return &v->guests[g].stats;
+}
+
 const struct machine_trap *vmm_guest_last_trap(const struct vmm *v, unsigned g)
 {
+    if (NEVER(g >= v->nguests)) return NULL;
     return v->guests[g].has_trapped ? &v->guests[g].last_trap : NULL;
 }
 
-const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g) { return &v->guests[g].fmap; }
-
-const char *vmm_place_name(enum vmm_place p) { return p == VMM_PLACE_DIRECT ? "direct" : "interpreted"; }
-
-enum vmm_place vmm_guest_place(const struct vmm *v, unsigned g) { return vmm_place_of(v, &v->guests[g]); }
-
-bool vmm_guest_interpreted(const struct vmm *v, unsigned g)
+const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g)
 {
-    return vmm_place_of(v, &v->guests[g]) == PLACE_INTERP;
+    if (NEVER(g >= v->nguests)) return NULL;
+    return &v->guests[g].fmap;
+}
+
+enum vmm_place vmm_guest_place(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return VMM_PLACE_DIRECT;
+    return vmm_place_of(v, &v->guests[g]);
 }
 
 bool vmm_guest_translate(const struct vmm *v, unsigned g, uint32_t va, enum machine_access access,
                          uint32_t *gpa, unsigned *detail)
 {
+    if (NEVER(g >= v->nguests)) return false;
     const struct vmm_guest *guest = &v->guests[g];
     return machine_translate(guest->interp, &guest->vcpu.psw, va, access, gpa, detail);
 }

@@ -10,13 +10,21 @@
  * guest's own trap area, or absorbs it (the VMM's timer).  vmm/README.md has
  * the design, the trap path and the memory layout.
  *
- * Modes say where guest code runs (the dispatcher is the same):
+ * Where a guest's code runs is a *place*: directly on the real machine, or
+ * on the vmm's interpreter.  Modes pick a place from the virtual PSW (the
+ * dispatcher is the same):
  *   te      virtual-supervisor and virtual-user code run directly in real user
  *           mode; system instructions trap and are emulated.  Paging guests
  *           are interpreted (shadow page tables come later).
  *   hvm     virtual-supervisor code is interpreted, virtual-user code runs
  *           directly (Popek-Goldberg's hybrid VMM, Theorem 3).
  *   interp  every guest instruction is interpreted.
+ *
+ * Guest indices: every function taking a guest index g requires
+ * g < vmm_guest_count(v).  The test build asserts it (and aborts); a
+ * release build never reads or writes out of bounds for a bad g: the
+ * function does nothing and returns 0, false, NULL, MACHINE_BUDGET,
+ * VMM_PLACE_DIRECT or an all-zero PSW (vmm_guest_output: "" with *len 0).
  *
  * Nothing here prints or exits.  Guest misbehaviour ends that guest with a
  * stop reason, never the vmm.
@@ -34,13 +42,19 @@
 struct vmm;
 
 enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_MODE_COUNT };
-
-/* Where a guest's code runs. */
-enum vmm_place { VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED };
-const char *vmm_place_name(enum vmm_place p); /* "direct", "interpreted" */
 const char *vmm_mode_name(enum vmm_mode mode); /* "te", "hvm", "interp" */
 /* Sets *mode from its name; false for an unknown name. */
 bool vmm_mode_by_name(const char *name, enum vmm_mode *mode);
+
+/* Where a guest's code runs. */
+enum vmm_place {
+    VMM_PLACE_DIRECT,      /* on the real machine, in real user mode            */
+    VMM_PLACE_INTERPRETED, /* on the vmm's interpreter, a machine over its region */
+    /* A new place (binary translation, hardware assistance) goes here, with
+     * its row in the table of places in dispatch.c. */
+    VMM_PLACE_COUNT
+};
+const char *vmm_place_name(enum vmm_place place); /* "direct", "interpreted"; "?" */
 
 #define VMM_DEFAULT_SLICE 10000u /* real-timer slice, guest steps */
 #define VMM_MAX_GUESTS 64u
@@ -112,8 +126,9 @@ struct vmm_event {
     uint32_t pc;           /* the guest instruction, or the saved pc of svc/interrupts */
     uint32_t insn;         /* the instruction word for PRIV/emulated, else 0 */
     bool supervisor;       /* the guest's virtual mode when it arose (its kernel: true) */
-    bool interpreted;      /* it arose in the vmm's interpreter, not on the real machine */
-    enum vmm_place place;  /* where it arose */
+    enum vmm_place place;  /* where the guest's code ran when it arose: the place of
+                              the machine that trapped; VMM_PLACE_DIRECT for what the
+                              vmm raises between runs (scheduled, delivered, stopped) */
     enum machine_stop stop; /* VMM_STOPPED: why */
     uint64_t step;         /* the guest's step count before it (its step number) */
 };
@@ -140,7 +155,8 @@ struct vmm *vmm_clone(const struct vmm *v);
 void vmm_set_observer(struct vmm *v, const struct vmm_observer *obs); /* NULL: none */
 /* Each guest stops with MACHINE_BUDGET after this many steps in all
  * (UINT64_MAX, the default: no limit), counted exactly as machine_steps()
- * counts a bare run, so that it stops where machine_run(m, steps) would. */
+ * counts a bare run, so that it stops where machine_run(m, steps) would.
+ * A guest stopped by a smaller limit before goes on under a bigger one. */
 void vmm_set_step_limit(struct vmm *v, uint64_t steps_per_guest);
 
 /* ---- Guests ---------------------------------------------------------------------- */
@@ -173,14 +189,13 @@ const struct vmm_stats *vmm_guest_stats(const struct vmm *v, unsigned g);
 /* The most recent trap the guest took (as machine_last_trap), or NULL. */
 const struct machine_trap *vmm_guest_last_trap(const struct vmm *v, unsigned g);
 const struct vmm_fmap *vmm_guest_fmap(const struct vmm *v, unsigned g);
-/* True when the guest's next instructions run in the interpreter (by the
- * mode and its virtual PSW), false when they run directly. */
-bool vmm_guest_interpreted(const struct vmm *v, unsigned g);
+/* Where the guest's next instructions run, by the mode and its virtual PSW. */
 enum vmm_place vmm_guest_place(const struct vmm *v, unsigned g);
 /* The PSW guest g's code runs with on the machine beneath it (the "real PSW"
- * to show next to the virtual one): for direct execution user mode, IE on,
- * the composed relocation and the programmed timer; for interpretation the
- * virtual PSW with M=0 on the vmm's interpreter. */
+ * to show next to the virtual one), for the place of its next instructions:
+ * direct, user mode, IE on, the composed relocation and the programmed
+ * timer (the real machine's PSW while the guest is loaded there);
+ * interpreted, the virtual PSW with M=0 on the vmm's interpreter. */
 struct psw vmm_guest_real_psw(const struct vmm *v, unsigned g);
 /* Translates guest-virtual va under the guest's virtual PSW to a
  * guest-physical address, as the guest's hardware would. */

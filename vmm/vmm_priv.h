@@ -3,8 +3,9 @@
  *
  *   vmm.c       life cycle, accessors, the modes table
  *   alloc.c     the allocator: guest regions in real memory, the f-maps
- *   dispatch.c  the dispatcher: every trap of the real machine and of the
- *               interpreter lands here and is routed
+ *   dispatch.c  the table of places and the dispatcher: every trap of the
+ *               real machine and of the interpreter lands here and is
+ *               routed by the place it came from
  *   emulate.c   the interpreter routines, one per system instruction
  *   reflect.c   reflection: a trap or interrupt delivered into the guest
  *   sched.c     the virtual clock, the slices and the round-robin scheduler
@@ -15,12 +16,9 @@
 #ifndef TRAPEZE_VMM_PRIV_H
 #define TRAPEZE_VMM_PRIV_H
 
+#include "../isa/invariant.h"
 #include "../machine/console.h"
 #include "vmm.h"
-
-/* Where a guest's next instructions run. */
-#define PLACE_DIRECT VMM_PLACE_DIRECT
-#define PLACE_INTERP VMM_PLACE_INTERPRETED
 
 /* The first real page is the host's: the real trap area (unused, the vmm is
  * the monitor) and a canary the attack tests check. */
@@ -57,7 +55,8 @@ struct vmm_guest {
     uint64_t run_end;        /* the current machine_run must stop by this step  */
     int64_t slice_left;      /* guest steps left in this slice                */
 
-    /* While loaded on a machine: what the last resume programmed. */
+    /* While loaded on a machine (then it is vmm->running and vmm->current):
+     * the place it was loaded in and what the last resume programmed. */
     bool loaded;
     enum vmm_place place;
     uint32_t timer_programmed; /* direct: the real timer at resume            */
@@ -83,7 +82,6 @@ struct vmm {
     /* Scheduling. */
     unsigned current;           /* the guest on (or last on) the real machine */
     struct vmm_guest *running;  /* the guest loaded during vmm_run, else NULL */
-    uint64_t run_budget;        /* guest steps vmm_run may still take          */
     bool stop_requested;        /* the observer asked to stop                  */
 
     struct vmm_observer obs;
@@ -93,24 +91,64 @@ struct vmm {
 /* Where guest g's next instruction runs under v's mode. */
 enum vmm_place vmm_place_of(const struct vmm *v, const struct vmm_guest *g);
 
+/* ---- places (dispatch.c) ---- */
+/* What the dispatcher does with a trap that came from a place. */
+enum vmm_route {
+    ROUTE_REFLECT, /* the guest's own trap: into its trap area as it is         */
+    ROUTE_SYSTEM,  /* PRIV: emulate the system instruction, or reflect the PRIV  */
+    ROUTE_MEM,     /* a real fault: reflected, its detail recomputed against the
+                      virtual PSW (the shadow tables' seam)                      */
+    ROUTE_ABSORB,  /* the vmm's own (its timer): charged, no guest step          */
+};
+
+/*
+ * One row per enum vmm_place: everything the dispatcher, the loader and the
+ * accessors need to know about a place, so that none of them tests which
+ * place a guest is in.
+ */
+struct vmm_place_ops {
+    const char *name; /* vmm_place_name() */
+    /* The machine that runs g's code there and holds its registers (and its
+     * PSW, composed) while g is loaded. */
+    struct machine *(*machine)(const struct vmm_guest *g);
+    /* The PSW g's code runs with there for its next run; also records what
+     * charge() will need (the timer programmed). */
+    struct psw (*compose)(struct vmm_guest *g);
+    /* Charges what m ran for g since the last resume (now: m's PSW then):
+     * counts, guest steps, the slice, the virtual clock, the virtual pc. */
+    void (*charge)(struct vmm_guest *g, struct machine *m, const struct psw *now);
+    /* vmm_guest_real_psw() for a guest whose next instructions run there. */
+    struct psw (*shown)(const struct vmm_guest *g);
+    /* enum vmm_route, by the cause of a trap of that place's machine. */
+    uint8_t route[CAUSE_COUNT];
+};
+extern const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT];
+
 /* ---- allocator (alloc.c) ---- */
 /* Real memory needed for n guests of memsize words. 0 if it does not fit. */
 size_t vmm_alloc_real_size(unsigned n, size_t memsize);
 /* Gives guest g its region of real memory: sets g->fmap, g->mem, g->memsize
  * and fills the padding after the region with the canary. */
 void vmm_alloc_guest(struct vmm *v, struct vmm_guest *g);
+/* The allocator's invariant, for assertions: every guest's f-map has
+ * extents sorted by gpa, disjoint, covering exactly [0, memsize) from one
+ * extent at g->mem (what the routines rely on), inside real memory past the
+ * host page, and no two guests' extents share a real word. */
+bool vmm_fmaps_valid(const struct vmm *v);
 
 /* ---- dispatcher (dispatch.c) ---- */
 enum machine_verdict vmm_on_real_trap(void *ctx, struct machine *m, const struct machine_trap *t);
 enum machine_verdict vmm_on_interp_trap(void *ctx, struct machine *m, const struct machine_trap *t);
-/* Loads g's state on the machine its place names and marks it loaded. */
+/* Loads g's state on the machine of the place its mode picks and marks it
+ * loaded.  g must be the current guest, and none may be loaded. */
 struct machine *vmm_load(struct vmm_guest *g);
 /* Brings g's vcpu up to date from the machine it ran on (after machine_run
  * returned on its own: budget or halt) and unloads it. */
 void vmm_unload(struct vmm_guest *g, struct machine *m, bool sync_psw);
-/* Reports an event to the observer (if any). */
+/* Reports an event to the observer (if any).  Its place is where g is
+ * loaded, or VMM_PLACE_DIRECT between runs. */
 void vmm_emit(struct vmm_guest *g, enum vmm_handling how, enum isa_cause cause, unsigned detail,
-              uint32_t value, uint32_t pc, uint32_t insn, bool supervisor, bool interpreted);
+              uint32_t value, uint32_t pc, uint32_t insn, bool supervisor);
 /* Stops guest g for why and reports it. */
 void vmm_stop_guest(struct vmm_guest *g, enum machine_stop why);
 

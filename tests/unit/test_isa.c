@@ -1,6 +1,6 @@
 /*
  * test_isa.c: the instruction table against ISA.md, the field helpers, the
- * PSW words and the disassembler.
+ * PSW words, the trap area, the MEM details and the disassembler.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -168,6 +168,128 @@ Test(isa, psw_words)
     cr_assert_eq(PTE_W, 2);
     cr_assert_eq(ISA_DEFAULT_MEMSIZE, 1048576u);
     cr_assert_eq(ISA_DEFAULT_ENTRY, 16u);
+}
+
+/* ---- The trap area ---------------------------------------------------------------- */
+
+/* A trap area full of a marker, so that a word written by mistake shows. */
+static void fill_area(uint32_t *area, uint32_t marker)
+{
+    for (unsigned i = 0; i < TRAP_AREA_WORDS; i++) area[i] = marker + i;
+}
+
+Test(isa, trap_deliver_writes_words_0_to_6_only)
+{
+    uint32_t area[TRAP_AREA_WORDS + 2];
+    fill_area(area, 0xa0a0a000u);
+    area[TRAP_AREA_WORDS] = area[TRAP_AREA_WORDS + 1] = 0x5a5a5a5au;
+    const struct isa_trap_record t = {CAUSE_MEM, MEMF_WRITE, 0xdeadbeef,
+                                      {PSW_M | PSW_PG, 0x1234, 0x5000, 0x600, 77}};
+    isa_trap_deliver(area, &t);
+    const uint32_t want[7] = {PSW_M | PSW_PG, 0x1234, 0x5000, 0x600, 77, 2 | 2 << 8, 0xdeadbeef};
+    for (unsigned i = 0; i < 7; i++)
+        cr_assert_eq(area[i], want[i], "word %u = 0x%x, want 0x%x", i, area[i], want[i]);
+    for (unsigned i = 7; i < TRAP_AREA_WORDS; i++)
+        cr_assert_eq(area[i], 0xa0a0a000u + i, "word %u was written", i);
+    cr_assert_eq(area[TRAP_AREA_WORDS], 0x5a5a5a5au, "written past the trap area");
+    cr_assert_eq(area[TRAP_AREA_WORDS + 1], 0x5a5a5a5au, "written past the trap area");
+}
+
+Test(isa, trap_cause_word_keeps_eight_bits_each)
+{
+    cr_assert_eq(isa_trap_cause_word(CAUSE_SVC, 0), 5);
+    cr_assert_eq(isa_trap_cause_word(CAUSE_MEM, MEMF_PHYSICAL), 0x302);
+    cr_assert_eq(isa_trap_cause_word(CAUSE_MEM, 0x1ff), 0xff02, "detail is 8 bits");
+    uint32_t area[TRAP_AREA_WORDS] = {0};
+    isa_trap_deliver(area, &(struct isa_trap_record){CAUSE_MEM, 0x1203, 7, {0}});
+    cr_assert_eq(area[TRAP_CAUSE], 0x0302, "bits 31..16 of word 5 stay 0");
+}
+
+Test(isa, trap_decode_reads_back_what_deliver_wrote)
+{
+    uint32_t area[TRAP_AREA_WORDS];
+    for (unsigned c = 1; c < CAUSE_COUNT; c++) {
+        fill_area(area, 0x11110000u * c);
+        const struct isa_trap_record t = {(enum isa_cause)c, c == CAUSE_MEM ? MEMF_INVALID : 0,
+                                          0x100u + c, {PSW_IE | PSW_TP, 40u + c, 3, 4, c}};
+        isa_trap_deliver(area, &t);
+        struct isa_trap_record back;
+        cr_assert(isa_trap_decode(area, &back), "cause %u", c);
+        cr_assert_eq(back.cause, t.cause);
+        cr_assert_eq(back.detail, t.detail);
+        cr_assert_eq(back.value, t.value);
+        cr_assert(memcmp(&back.old_psw, &t.old_psw, sizeof t.old_psw) == 0, "cause %u", c);
+    }
+    /* The old PSW's flags come back masked, as any PSW loaded from words. */
+    area[TRAP_OLD_PSW] = 0xfffffff0u | PSW_M;
+    area[TRAP_CAUSE] = 0xabcd0000u | isa_trap_cause_word(CAUSE_DIV, 0);
+    struct isa_trap_record back;
+    cr_assert(isa_trap_decode(area, &back), "bits 31..16 of word 5 are ignored");
+    cr_assert_eq(back.cause, CAUSE_DIV);
+    cr_assert_eq(back.old_psw.flags, PSW_M);
+}
+
+Test(isa, trap_decode_refuses_a_word_5_without_a_cause)
+{
+    const uint32_t not_causes[] = {0, CAUSE_COUNT, 0xff, 0x100 /* detail 1, cause 0 */, 0x1234500};
+    for (size_t i = 0; i < sizeof not_causes / sizeof not_causes[0]; i++) {
+        uint32_t area[TRAP_AREA_WORDS] = {0};
+        area[TRAP_CAUSE] = not_causes[i];
+        struct isa_trap_record back = {CAUSE_IO, 9, 9, {9, 9, 9, 9, 9}};
+        cr_assert_not(isa_trap_decode(area, &back), "word 5 = 0x%x", not_causes[i]);
+        cr_assert_eq(back.cause, CAUSE_IO, "the record is left untouched");
+        cr_assert_eq(back.value, 9);
+    }
+}
+
+Test(isa, trap_new_psw_and_the_unhandled_rule)
+{
+    uint32_t area[TRAP_AREA_WORDS] = {0};
+    for (unsigned i = 0; i < TRAP_NEW_PSW; i++) area[i] = 0xffffffffu;
+    for (unsigned i = TRAP_NEW_PSW + PSW_WORDS; i < TRAP_AREA_WORDS; i++) area[i] = 0xffffffffu;
+    cr_assert(isa_trap_unhandled(area), "only words 8..12 count");
+    for (unsigned i = 0; i < PSW_WORDS; i++) {
+        area[TRAP_NEW_PSW + i] = 1u << 31;
+        cr_assert_not(isa_trap_unhandled(area), "new PSW word %u set", i);
+        area[TRAP_NEW_PSW + i] = 0;
+    }
+    /* A new PSW whose only bits are flags the hardware drops still counts
+     * as installed: the rule reads the words, not the loaded PSW. */
+    area[TRAP_NEW_PSW] = 0x80;
+    cr_assert_not(isa_trap_unhandled(area));
+    const uint32_t words[PSW_WORDS] = {0xff, 0x800, 0x10, 0x20, 5};
+    memcpy(&area[TRAP_NEW_PSW], words, sizeof words);
+    struct psw p = isa_trap_new_psw(area);
+    cr_assert_eq(p.flags, PSW_FLAGS_MASK);
+    cr_assert_eq(p.pc, 0x800);
+    cr_assert_eq(p.base, 0x10);
+    cr_assert_eq(p.bound, 0x20);
+    cr_assert_eq(p.timer, 5);
+}
+
+/* ---- MEM details ------------------------------------------------------------------- */
+
+Test(isa, mem_fault_names_and_phrases)
+{
+    cr_assert_eq(MEMF_BOUND, 0);
+    cr_assert_eq(MEMF_INVALID, 1);
+    cr_assert_eq(MEMF_WRITE, 2);
+    cr_assert_eq(MEMF_PHYSICAL, 3);
+    cr_assert_eq(MEMF_COUNT, 4);
+    const char *names[] = {"bound", "invalid", "write", "physical"};
+    for (unsigned d = 0; d < MEMF_COUNT; d++) {
+        cr_assert_str_eq(isa_mem_fault_name(d), names[d]);
+        const char *phrase = isa_mem_fault_phrase(d);
+        cr_assert_not_null(phrase);
+        cr_assert_gt(strlen(phrase), strlen("page"), "detail %u: '%s'", d, phrase);
+        for (unsigned e = 0; e < d; e++)
+            cr_assert_str_neq(phrase, isa_mem_fault_phrase(e), "two details, one phrase");
+    }
+    cr_assert_str_eq(isa_mem_fault_phrase(MEMF_INVALID), "invalid page");
+    cr_assert_null(isa_mem_fault_name(MEMF_COUNT));
+    cr_assert_null(isa_mem_fault_phrase(MEMF_COUNT));
+    cr_assert_null(isa_mem_fault_name(0xff));
+    cr_assert_null(isa_mem_fault_phrase(UINT32_MAX));
 }
 
 static const char *label_of(void *ctx, uint32_t address)

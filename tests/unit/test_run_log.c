@@ -267,8 +267,8 @@ Test(run_log, full_and_compact_lines)
     ev = run_recorded("c,asm", &img, &r);
     e = first(ev, CAUSE_PRIV, 2, RUN_EMULATED, &seq);
     snprintf(want, sizeof want,
-             "trap %" PRIu64 ": PRIV srr r2, r3 at L2 guest, supervisor -> emulated by L1 asm, ; pc 0x%06x <ksrr>"
-             "passed up by L0 c", seq, ksrr);
+             "trap %" PRIu64 ": PRIV srr r2, r3 at L2 guest, supervisor -> emulated by L1 asm, "
+             "passed up by L0 c; pc 0x%06x <ksrr>", seq, ksrr);
     expect_line(r, e, seq, RUN_EVENT_FULL, want);
     snprintf(want, sizeof want, "%3" PRIu64 " PRIV      srr   L2S %06x->L1 emulated", seq, ksrr);
     expect_line(r, e, seq, RUN_EVENT_COMPACT, want);

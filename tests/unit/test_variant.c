@@ -4,6 +4,7 @@
  * error with its exact "file:line:col: error: ..." text.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,67 @@ Test(variant, builtins)
         cr_assert_not_null(isa_builtin_variant_text(names[i]));
     }
     cr_assert_null(isa_builtin_variant_text("nope"));
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The built-in names are the files of isa/variants/, generated, not
+ * written down: pg first, the others by file name. */
+Test(variant, builtin_names_are_the_files_present)
+{
+    DIR *d = opendir("isa/variants");
+    cr_assert_not_null(d, "isa/variants (run the tests from the repository's top directory)");
+    char files[16][64];
+    const char *sorted[16];
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".var") != 0) continue;
+        cr_assert_lt(n, 16);
+        snprintf(files[n], sizeof files[n], "%.*s", (int)(len - 4), e->d_name);
+        sorted[n] = files[n];
+        n++;
+    }
+    closedir(d);
+    qsort(sorted, n, sizeof sorted[0], compare_names);
+    const char *const *names = isa_builtin_variant_names();
+    cr_assert_str_eq(names[0], "pg", "the default comes first");
+    size_t k = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(sorted[i], "pg") == 0) continue;
+        cr_assert_not_null(names[k], "%s.var is not built in", sorted[i]);
+        cr_assert_str_eq(names[k], sorted[i], "built-in %zu", k);
+        k++;
+    }
+    cr_assert_eq(k, n, "one name per file");
+    cr_assert_null(names[k], "a built-in name without its file: %s", names[k]);
+}
+
+/* The list of system instructions in messages is the flagged entries of isa.def. */
+Test(variant, system_mnemonics_are_the_flagged_instructions)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < isa_op_count(); i++) {
+        const struct isa_op *op = &isa_ops()[i];
+        if (!(op->flags & ISA_F_SYSTEM)) continue;
+        cr_assert_eq(isa_op_with_flags(ISA_F_SYSTEM, n), op, "system instruction %zu", n);
+        n++;
+    }
+    cr_assert_eq(n, 10, "ISA.md lists ten system instructions");
+    cr_assert_null(isa_op_with_flags(ISA_F_SYSTEM, n));
+    cr_assert_eq(isa_op_with_flags(0, 0), &isa_ops()[0], "no flags: every instruction");
+    cr_assert_null(isa_op_with_flags(0, isa_op_count()));
+    cr_assert_eq(isa_op_with_flags(ISA_F_SYSTEM | ISA_F_LOAD, 0), isa_op_by_mnemonic("lpsw"));
+    cr_assert_null(isa_op_with_flags(ISA_F_SYSTEM | ISA_F_LOAD, 1));
+
+    char buf[256];
+    cr_assert_str_eq(isa_system_mnemonic_list(buf, sizeof buf),
+                     "halt, lpsw, pushf, popf, srr, stmr, rtmr, in, out and tlbflush");
+    char small[8];
+    cr_assert_str_eq(isa_system_mnemonic_list(small, sizeof small), "halt, l", "cut to size");
 }
 
 /* The embedded text is the file in isa/variants/ (tests run from the top). */

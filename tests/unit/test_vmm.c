@@ -459,7 +459,7 @@ Test(vmm, observer_sees_each_trap_with_its_handling)
         cr_assert_eq(l.e[i].step, want[i].step, "event %zu: step %llu", i,
                      (unsigned long long)l.e[i].step);
         cr_assert_eq(l.e[i].guest, 0);
-        cr_assert_not(l.e[i].interpreted);
+        cr_assert_eq(l.e[i].place, VMM_PLACE_DIRECT, "event %zu", i);
     }
     cr_assert_eq(l.e[2].value, 9);
     cr_assert_eq(l.e[4].stop, MACHINE_HALT);
@@ -523,6 +523,97 @@ Test(vmm, hvm_places_kernel_and_user_code)
     cr_assert_eq(s->direct, 3, "user code ran directly");
     cr_assert_eq(s->interpreted, 2, "kernel code was interpreted");
     cr_assert_eq(s->emulated, 4, "2 interpreted + lpsw + halt");
+    vmm_destroy(v);
+    machine_destroy(m);
+}
+
+/* ---- Places ----------------------------------------------------------------------------- */
+
+Test(vmm, place_names)
+{
+    cr_assert_str_eq(vmm_place_name(VMM_PLACE_DIRECT), "direct");
+    cr_assert_str_eq(vmm_place_name(VMM_PLACE_INTERPRETED), "interpreted");
+    cr_assert_str_eq(vmm_place_name(VMM_PLACE_COUNT), "?");
+    cr_assert_str_eq(vmm_place_name((enum vmm_place)-1), "?");
+    for (unsigned p = 0; p < VMM_PLACE_COUNT; p++) {
+        cr_assert_not_null(vmm_places[p].machine, "place %u", p);
+        cr_assert_not_null(vmm_places[p].compose, "place %u", p);
+        cr_assert_not_null(vmm_places[p].charge, "place %u", p);
+        cr_assert_not_null(vmm_places[p].shown, "place %u", p);
+        cr_assert_eq(vmm_places[p].route[CAUSE_PRIV], ROUTE_SYSTEM,
+                     "place %u: system instructions are emulated wherever they trap", p);
+    }
+}
+
+/* Each mode picks a place from the virtual PSW; the real PSW shown is the
+ * place's. */
+Test(vmm, modes_pick_places_from_the_virtual_psw)
+{
+    struct isa_variant pg = test_support_variant("pg");
+    const struct {
+        uint32_t flags;
+        enum vmm_place te, hvm, interp;
+    } cases[] = {
+        {PSW_M, VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED},
+        {0, VMM_PLACE_DIRECT, VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED},
+        {PSW_IE, VMM_PLACE_DIRECT, VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED},
+        {PSW_PG, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED},
+        {PSW_M | PSW_PG, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (size_t k = 0; k < 3; k++) {
+            struct vmm *v = vmm_create(&(struct vmm_config){all_modes[k], &pg, 4096, 1, 0});
+            cr_assert_not_null(v);
+            const struct psw p = {cases[i].flags, 0x20, 0x100, 0x200, 7};
+            vmm_guest_set_psw(v, 0, &p);
+            const enum vmm_place want[] = {cases[i].te, cases[i].hvm, cases[i].interp};
+            cr_assert_eq(vmm_guest_place(v, 0), want[k], "flags 0x%x under %s: %s", p.flags,
+                         vmm_mode_name(all_modes[k]), vmm_place_name(vmm_guest_place(v, 0)));
+            const struct psw real = vmm_guest_real_psw(v, 0);
+            if (want[k] == VMM_PLACE_INTERPRETED) {
+                cr_assert_eq(real.flags, p.flags & ~PSW_M, "the interpreter runs it in user mode");
+                cr_assert_eq(real.base, p.base);
+                cr_assert_eq(real.bound, p.bound);
+            } else {
+                cr_assert_eq(real.flags, PSW_IE, "direct: real user mode, interrupts on");
+                cr_assert_eq(real.base, vmm_guest_fmap(v, 0)->ext[0].hpa + p.base);
+                cr_assert_eq(real.bound, p.bound);
+                cr_assert_eq(real.timer, 7, "the virtual timer, shorter than a slice");
+            }
+            cr_assert_eq(real.pc, p.pc);
+            vmm_destroy(v);
+        }
+    }
+}
+
+/* Events say where the guest's code ran: under hvm the kernel's on the
+ * interpreter, the user program's on the real machine. */
+Test(vmm, events_carry_the_place_they_arose_in)
+{
+    struct machine *m = test_support_machine("pg");
+    PUT(m, TS_CODE, TS_I(ADDI, 1, 0, 1), TS_I(LPSW, 0, 0, 0x40));
+    PUT(m, 0x40, 0, 0x300, 0, 0x1000, 0);
+    PUT(m, 0x300, TS_I(ADDI, 1, 1, 1), TS_I(SVC, 0, 0, 9));
+    struct vmm *v = tv_mirror(m, VMM_HVM, 1, NULL);
+    struct log l = {.n = 0};
+    vmm_set_observer(v, &(struct vmm_observer){&l, record});
+    cr_assert_eq(vmm_run(v, 1000), VMM_RUN_DONE);
+    const struct {
+        enum vmm_handling how;
+        enum isa_cause cause;
+        enum vmm_place place;
+    } want[] = {
+        {VMM_EMULATED, CAUSE_PRIV, VMM_PLACE_INTERPRETED}, /* lpsw, kernel   */
+        {VMM_REFLECTED, CAUSE_SVC, VMM_PLACE_DIRECT},      /* svc, user      */
+        {VMM_EMULATED, CAUSE_PRIV, VMM_PLACE_INTERPRETED}, /* halt, handler  */
+        {VMM_STOPPED, CAUSE_NONE, VMM_PLACE_INTERPRETED},  /* at the halt    */
+    };
+    cr_assert_eq(l.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        cr_assert_eq(l.e[i].how, want[i].how, "event %zu: %s", i, vmm_handling_name(l.e[i].how));
+        cr_assert_eq(l.e[i].cause, want[i].cause, "event %zu", i);
+        cr_assert_eq(l.e[i].place, want[i].place, "event %zu: %s", i, vmm_place_name(l.e[i].place));
+    }
     vmm_destroy(v);
     machine_destroy(m);
 }
