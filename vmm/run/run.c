@@ -90,6 +90,7 @@ static struct psw psw_of(const struct run *r, const struct column *c, unsigned j
 {
     if (j == 0) return machine_psw(r->real);
     if (r->bottom == BOTTOM_C && j == 1) return vmm_guest_vcpu(r->cvmm, c->index)->psw;
+    TRAPEZE_ASSERT(j <= r->n && monitor_is_asm(r, j - 1)); /* made by an asm VMM */
     const uint32_t *mem = c->mem[j - 1];
     const struct asm_layout *at = &r->asm_vmm->at;
     if (asm_vmm_guest_stop(r->asm_vmm, mem) != MACHINE_BUDGET) return isa_psw_from_words(&mem[at->vpsw]);
@@ -150,6 +151,7 @@ static bool machine_started(const struct run *r, const struct column *c, unsigne
 /* The level running since the last mark becomes `level`. */
 static void set_cur(struct column *c, unsigned level)
 {
+    TRAPEZE_ASSERT(level < RUN_MAX_LEVELS);
     c->cur = level;
     for (unsigned k = 0; k <= level; k++) c->ran[k] = true;
 }
@@ -165,6 +167,7 @@ static uint64_t retired_now(const struct run *r, const struct column *c)
 static void charge(struct run *r, struct column *c)
 {
     uint64_t now = retired_now(r, c);
+    TRAPEZE_ASSERT(now >= c->mark && c->cur <= r->n);
     c->charged[c->cur] += now - c->mark;
     c->mark = now;
 }
@@ -655,9 +658,19 @@ unsigned run_program_level(const struct run *r) { return r->n; }
 const struct machine *run_real_machine(const struct run *r) { return r->real; }
 const struct asm_image *run_asm_image(const struct run *r) { return r->asm_vmm ? &r->asm_vmm->img : NULL; }
 
+/* Guest g's column; a bad index is the caller's bug (guest 0 in release). */
 static const struct column *col(const struct run *r, unsigned g)
 {
-    return &r->cols[g < r->ncols ? g : 0];
+    if (NEVER(g >= r->ncols)) g = 0;
+    return &r->cols[g];
+}
+
+/* A level the caller names; past the program is the caller's bug (the
+ * program in release). */
+static unsigned level_in(const struct run *r, unsigned level)
+{
+    if (NEVER(level > r->n)) level = r->n;
+    return level;
 }
 
 void run_feed_input(struct run *r, unsigned g, const uint8_t *bytes, size_t n)
@@ -836,6 +849,11 @@ enum machine_stop run_go(struct run *r, uint64_t max_steps)
         }
     }
     charge(r, c);
+    if (TRAPEZE_TESTING) {
+        uint64_t all = 0;
+        for (unsigned L = 0; L <= r->n; L++) all += c->charged[L];
+        TRAPEZE_ASSERT(all == retired_now(r, c)); /* every instruction is some level's */
+    }
     return guest_stop(r, c);
 }
 
@@ -913,7 +931,7 @@ static const char *level_kind(const struct run *r, unsigned level)
 void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_level_view *out)
 {
     const struct column *c = col(r, g);
-    if (level > r->n) level = r->n;
+    level = level_in(r, level);
     *out = (struct run_level_view){0};
     out->level = level;
     out->kind = level_kind(r, level);
@@ -1012,7 +1030,7 @@ static uint64_t monitor_cost(const struct run *r, const struct column *c, unsign
 void run_level_counts(const struct run *r, unsigned g, unsigned level, struct run_level_counts *out)
 {
     const struct column *c = col(r, g);
-    if (level > r->n) level = r->n;
+    level = level_in(r, level);
     *out = (struct run_level_counts){.kind = level_kind(r, level)};
     const uint64_t priv = guest_privileged(r, c);
     out->instructions = level_instructions(r, c, level);
@@ -1047,7 +1065,7 @@ void run_level_counts(const struct run *r, unsigned g, unsigned level, struct ru
 
 const uint32_t *run_machine_memory(const struct run *r, unsigned g, unsigned j, size_t *words)
 {
-    if (j > r->n) j = r->n;
+    j = level_in(r, j);
     if (words) *words = r->memsize[j];
     return col(r, g)->mem[j];
 }

@@ -16,6 +16,7 @@
 #ifndef TRAPEZE_RUN_PRIV_H
 #define TRAPEZE_RUN_PRIV_H
 
+#include "../../isa/invariant.h"
 #include "run.h"
 
 /* Where the asm VMM keeps what the run reads: addresses in its machine's
