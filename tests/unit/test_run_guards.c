@@ -6,6 +6,7 @@
  * in release the run answers for guest 0 or the program instead.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <signal.h>
 
 #include "test_run_support.h"
