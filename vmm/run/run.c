@@ -659,7 +659,7 @@ const struct machine *run_real_machine(const struct run *r) { return r->real; }
 const struct asm_image *run_asm_image(const struct run *r) { return r->asm_vmm ? &r->asm_vmm->img : NULL; }
 
 /* Guest g's column; a bad index is the caller's bug (guest 0 in release). */
-static const struct column *col(const struct run *r, unsigned g)
+static const struct column *column_of(const struct run *r, unsigned g)
 {
     if (NEVER(g >= r->ncols)) g = 0;
     return &r->cols[g];
@@ -675,19 +675,19 @@ static unsigned level_in(const struct run *r, unsigned level)
 
 void run_feed_input(struct run *r, unsigned g, const uint8_t *bytes, size_t n)
 {
-    if (r->bottom == BOTTOM_C) vmm_feed_input(r->cvmm, col(r, g)->index, bytes, n);
+    if (r->bottom == BOTTOM_C) vmm_feed_input(r->cvmm, column_of(r, g)->index, bytes, n);
     else machine_feed_input(r->real, bytes, n);
 }
 
 const uint8_t *run_output(const struct run *r, unsigned g, size_t *len)
 {
-    if (r->bottom == BOTTOM_C) return vmm_guest_output(r->cvmm, col(r, g)->index, len);
+    if (r->bottom == BOTTOM_C) return vmm_guest_output(r->cvmm, column_of(r, g)->index, len);
     return machine_output(r->real, len);
 }
 
 void run_set_output_sink(struct run *r, unsigned g, void (*sink)(void *ctx, uint8_t byte), void *ctx)
 {
-    if (r->bottom == BOTTOM_C) vmm_set_output_sink(r->cvmm, col(r, g)->index, sink, ctx);
+    if (r->bottom == BOTTOM_C) vmm_set_output_sink(r->cvmm, column_of(r, g)->index, sink, ctx);
     else machine_set_output_sink(r->real, sink, ctx);
 }
 
@@ -785,7 +785,7 @@ uint64_t run_repeat(struct run *r, uint64_t units, uint64_t chunk)
     return run_time(r) - t0;
 }
 
-bool run_stalled(const struct run *r, unsigned g) { return col(r, g)->stalled; }
+bool run_stalled(const struct run *r, unsigned g) { return column_of(r, g)->stalled; }
 
 /* The program's stop in column c. */
 static enum machine_stop guest_stop(const struct run *r, const struct column *c)
@@ -861,7 +861,7 @@ enum machine_stop run_go(struct run *r, uint64_t max_steps)
 
 void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *out)
 {
-    const struct column *c = col(r, g);
+    const struct column *c = column_of(r, g);
     *out = (struct run_guest_state){0};
     out->stop = guest_stop(r, c);
     /* As its view shows it: whole where a budget stop leaves it, reset
@@ -900,7 +900,7 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
 
 bool run_monitor_error(const struct run *r, unsigned g, unsigned *level, const char **message)
 {
-    const struct column *c = col(r, g);
+    const struct column *c = column_of(r, g);
     for (unsigned i = r->code0; i < r->n; i++) {
         const char *m = asm_vmm_error(r->asm_vmm, c->mem[i]);
         if (!m) continue;
@@ -913,7 +913,7 @@ bool run_monitor_error(const struct run *r, unsigned g, unsigned *level, const c
 
 /* ---- Levels --------------------------------------------------------------------------------------- */
 
-unsigned run_running_level(const struct run *r, unsigned g) { return running_level(r, col(r, g)); }
+unsigned run_running_level(const struct run *r, unsigned g) { return running_level(r, column_of(r, g)); }
 
 void run_level_name(const struct run *r, unsigned level, char *buf, size_t size)
 {
@@ -930,7 +930,7 @@ static const char *level_kind(const struct run *r, unsigned level)
 
 void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_level_view *out)
 {
-    const struct column *c = col(r, g);
+    const struct column *c = column_of(r, g);
     level = level_in(r, level);
     *out = (struct run_level_view){0};
     out->level = level;
@@ -993,7 +993,7 @@ bool run_set_reg(struct run *r, unsigned g, unsigned level, unsigned reg, uint32
     }
     /* A running level's registers and pc are the bottom machine's: the asm
      * VMMs pass both through. */
-    const unsigned gi = col(r, g)->index;
+    const unsigned gi = column_of(r, g)->index;
     if (r->bottom == BOTTOM_C) {
         if (reg == RUN_REG_PC) {
             struct psw p = vmm_guest_vcpu(r->cvmm, gi)->psw;
@@ -1029,7 +1029,7 @@ static uint64_t monitor_cost(const struct run *r, const struct column *c, unsign
 
 void run_level_counts(const struct run *r, unsigned g, unsigned level, struct run_level_counts *out)
 {
-    const struct column *c = col(r, g);
+    const struct column *c = column_of(r, g);
     level = level_in(r, level);
     *out = (struct run_level_counts){.kind = level_kind(r, level)};
     const uint64_t priv = guest_privileged(r, c);
@@ -1067,13 +1067,13 @@ const uint32_t *run_machine_memory(const struct run *r, unsigned g, unsigned j, 
 {
     j = level_in(r, j);
     if (words) *words = r->memsize[j];
-    return col(r, g)->mem[j];
+    return column_of(r, g)->mem[j];
 }
 
 bool run_to_real(const struct run *r, unsigned g, unsigned j, uint32_t pa, uint32_t *real)
 {
     if (j > r->n || pa >= r->memsize[j]) return false;
-    const struct column *c = col(r, g);
+    const struct column *c = column_of(r, g);
     *real = (uint32_t)((size_t)(c->mem[j] - c->mem[0]) + pa);
     return true;
 }
@@ -1084,7 +1084,7 @@ bool run_translate(const struct run *r, unsigned g, unsigned level, uint32_t va,
     struct run_level_view v;
     run_level_view(r, g, level, &v);
     unsigned d = MEMF_BOUND;
-    bool ok = !v.host_code && machine_translate(col(r, g)->views[v.level], &v.psw, va, ACCESS_LOAD, pa, &d);
+    bool ok = !v.host_code && machine_translate(column_of(r, g)->views[v.level], &v.psw, va, ACCESS_LOAD, pa, &d);
     if (!ok && detail) *detail = d;
     return ok;
 }
@@ -1093,7 +1093,7 @@ unsigned run_fmap(const struct run *r, unsigned g, unsigned level, bool composed
                   struct run_extent *out, unsigned max)
 {
     if (level == 0 || level > r->n || max == 0) return 0;
-    const struct column *c = col(r, g);
+    const struct column *c = column_of(r, g);
     const unsigned i = level - 1; /* the monitor that keeps it */
     if (r->spec.kind[i] == RUN_MONITOR_C) {
         const struct vmm_fmap *f = vmm_guest_fmap(r->cvmm, c->index);
@@ -1111,7 +1111,7 @@ unsigned run_fmap(const struct run *r, unsigned g, unsigned level, bool composed
 const struct asm_image *run_image_at(const struct run *r, unsigned g, unsigned level, uint32_t pa,
                                      uint32_t *image_address)
 {
-    const struct column *c = col(r, g);
+    const struct column *c = column_of(r, g);
     uint32_t real;
     if (!run_to_real(r, g, level, pa, &real)) return NULL;
     for (unsigned j = r->n + 1; j-- > r->code0;) {
