@@ -136,6 +136,14 @@ static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *
             k.entries, 100.0 * k.efficiency);
 }
 
+/* What a monitor did for the level above: the fields "vmm" and "levels" share. */
+static void handling_json(struct json *j, const struct run_level_counts *k)
+{
+    json_uint(j, "emulated", k->emulated);
+    json_uint(j, "interpreted", k->interpreted);
+    json_uint(j, "reflected", k->reflected);
+}
+
 static void vmm_json(struct json *j, const struct run *r, unsigned g)
 {
     const struct run_spec *spec = run_spec_of(r);
@@ -145,9 +153,7 @@ static void vmm_json(struct json *j, const struct run *r, unsigned g)
     json_object_begin(j, "vmm");
     json_string(j, "mode", vmm_mode_name(spec->mode));
     json_uint(j, "direct", k.direct);
-    json_uint(j, "emulated", k.emulated);
-    json_uint(j, "interpreted", k.interpreted);
-    json_uint(j, "reflected", k.reflected);
+    handling_json(j, &k);
     json_uint(j, "entries", k.entries);
     json_uint(j, "slices", k.slices);
     json_double(j, "efficiency", k.efficiency);
@@ -168,9 +174,7 @@ static void levels_json(struct json *j, const struct run *r, unsigned g)
         json_string(j, "kind", k.kind);
         json_uint(j, "instructions", k.instructions);
         json_uint(j, "traps", k.traps);
-        json_uint(j, "emulated", k.emulated);
-        json_uint(j, "interpreted", k.interpreted);
-        json_uint(j, "reflected", k.reflected);
+        handling_json(j, &k);
         json_double(j, "amplification", k.amplification);
         json_object_end(j);
     }
