@@ -52,6 +52,33 @@ expect_lines() {
     [ "$n" -eq "$2" ] || fail "$3: $1 has $n lines, expected $2: ${text:0:400}"
 }
 
+# check_expected BINARY DIR: every DIR/**/X.s with an X.expected beside it
+# runs under BINARY (X.input as --input when there is one) to exactly the
+# .expected text on stdout, exiting 0 or with the number in X.status.  Sets
+# $checked_programs to how many there were.
+check_expected() {
+    local bin=$1 dir=$2 prog base want st
+    checked_programs=0
+    while IFS= read -r prog; do
+        base=${prog%.s}
+        [ -f "$base.expected" ] || continue
+        checked_programs=$((checked_programs + 1))
+        local args=(--max-steps 50000000)
+        [ -f "$base.input" ] && args+=(--input "$base.input")
+        want=0
+        [ -f "$base.status" ] && want=$(tr -d ' \n' <"$base.status")
+        "$bin" run "${args[@]}" "$prog" >"$E2E_TMP/expected.out" 2>"$E2E_TMP/expected.err"
+        st=$?
+        e2e_checks=$((e2e_checks + 2))
+        if ! cmp -s "$E2E_TMP/expected.out" "$base.expected"; then
+            fail "$prog: output differs from $base.expected (diff expected actual):"
+            diff "$base.expected" "$E2E_TMP/expected.out" | head -n 40
+        fi
+        [ "$st" -eq "$want" ] ||
+            fail "$prog: exit status $st, expected $want; stderr: $(head -c 300 "$E2E_TMP/expected.err")"
+    done < <(find "$dir" -name '*.s' | sort)
+}
+
 finish() {
     if [ "$e2e_failures" -ne 0 ]; then
         echo "$e2e_failures of $e2e_checks checks failed"

@@ -111,23 +111,9 @@ if [ "$RUN_INCLUDE_DIRS" = 1 ]; then
 fi
 
 # every installed program, run where it was installed, gives its .expected
-ran=0
-for prog in "$D"/*.s "$D"/*/*.s; do
-    base=${prog%.s}
-    [ -f "$base.expected" ] || continue
-    ran=$((ran + 1))
-    args=(--max-steps 50000000)
-    [ -f "$base.input" ] && args+=(--input "$base.input")
-    want=0
-    [ -f "$base.status" ] && want=$(tr -d ' \n' <"$base.status")
-    "$TZ" run "${args[@]}" "$prog" >"$T/out" 2>"$T/err"
-    status=$?
-    e2e_checks=$((e2e_checks + 2))
-    cmp -s "$T/out" "$base.expected" || fail "${prog#$P/}: output differs from its .expected"
-    [ "$status" -eq "$want" ] || fail "${prog#$P/}: exit status $status, expected $want: $(head -c 300 "$T/err")"
-done
+check_expected "$TZ" "$D"
 e2e_checks=$((e2e_checks + 1))
-[ "$ran" -ge 10 ] || fail "ran only $ran installed programs"
+[ "$checked_programs" -ge 10 ] || fail "ran only $checked_programs installed programs"
 run_capture "$TZ" run "$D/hello.s"
 expect_status 0 "run the installed hello.s"
 e2e_checks=$((e2e_checks + 1))

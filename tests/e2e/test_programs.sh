@@ -6,33 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 
-shopt -s globstar nullglob
-found=0
-for prog in programs/**/*.s; do
-    base=${prog%.s}
-    [ -f "$base.expected" ] || continue
-    found=$((found + 1))
-    args=(--max-steps 50000000)
-    [ -f "$base.input" ] && args+=(--input "$base.input")
-    want_status=0
-    [ -f "$base.status" ] && want_status=$(tr -d ' \n' <"$base.status")
-
-    "$TRAPEZE" run "${args[@]}" "$prog" >"$E2E_TMP/out" 2>"$E2E_TMP/err"
-    status=$?
-    e2e_checks=$((e2e_checks + 2))
-    ok=1
-    if ! cmp -s "$E2E_TMP/out" "$base.expected"; then
-        fail "$prog: output differs from $base.expected (diff expected actual):"
-        diff "$base.expected" "$E2E_TMP/out" | head -n 40
-        ok=0
-    fi
-    if [ "$status" -ne "$want_status" ]; then
-        fail "$prog: exit status $status, expected $want_status; stderr:"
-        head -n 20 "$E2E_TMP/err"
-        ok=0
-    fi
-    [ "$ok" = 1 ] && echo "ok   $prog"
-done
+check_expected "$TRAPEZE" programs
+found=$checked_programs
 
 # traps.s provokes every cause but IO, and echo_irq.s takes IO interrupts:
 # the trap counters of --json say so.

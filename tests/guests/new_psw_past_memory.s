@@ -5,28 +5,17 @@
 ; needs no W), so the trap ends in a machine check; the trap itself was
 ; fully performed, so the old PSW, cause and value are in the trap area.
 
-        .include "../../programs/lib/machine.inc"
+        .include "guest.inc"
 
 _start:
-        la sp, stack_top
-        la r1, s_intro
-        call puts
-        call newline
+        guest_start s_intro
         srr r2, r3              ; r3 = the memory size
         addi r4, r3, 255        ; the first frame wholly past memory
         shri r4, r4, 8
         shli r4, r4, 8
         ori r4, r4, PTE_V
         st r4, table+1(r0)      ; vpn 1: valid, read-only, past memory
-        li r1, M+PG             ; the new PSW: paged, pc in vpn 1
-        st r1, NEW_PSW+0(r0)
-        li r1, 0x180
-        st r1, NEW_PSW+1(r0)
-        la r1, table
-        st r1, NEW_PSW+2(r0)
-        li r1, 2
-        st r1, NEW_PSW+3(r0)
-        st r0, NEW_PSW+4(r0)
+        set_new_psw M+PG, 0x180, table, 2       ; paged, pc in vpn 1
         svc 1                   ; a machine check
         halt
 

@@ -16,7 +16,7 @@
 ; access uses its own offset (0 to 17), so the low byte of the value says
 ; which instruction a line of the report is about.
 
-        .include "../../programs/lib/machine.inc"
+        .include "guest.inc"
 
 _start:
         la sp, stack_top

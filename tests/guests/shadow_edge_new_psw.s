@@ -7,23 +7,11 @@
 ; a longer table but past the shadow's" (where it gives up:
 ; shadow_limit_new_psw.s).
 
-        .include "../../programs/lib/machine.inc"
-        .equ TABLE, 0x1000      ; 0x1000 entries, all invalid
+        .include "guest.inc"
 
 _start:
-        la sp, stack_top
-        la r1, s_intro
-        call puts
-        call newline
-        li r1, M+PG
-        st r1, NEW_PSW+0(r0)
-        li r1, 0x100000         ; virtual page 0x1000
-        st r1, NEW_PSW+1(r0)
-        li r1, TABLE
-        st r1, NEW_PSW+2(r0)
-        li r1, 0x1000
-        st r1, NEW_PSW+3(r0)
-        st r0, NEW_PSW+4(r0)
+        guest_start s_intro
+        set_new_psw M+PG, 0x100000, TABLE, 0x1000       ; pc at page 0x1000 of 0x1000
         svc 1                   ; a machine check
         halt
 

@@ -5,20 +5,12 @@
 ; shadows at most SHADOW_MAX = 4096 entries: the access faults below, and
 ; the VMM gives up (vm_error E_SHADOW) rather than invent a fault.
 
-        .include "../../programs/lib/machine.inc"
-        .equ TABLE, 0x1000      ; 0x1801 entries, all invalid but two
-        .equ ENTRIES, 0x1801
-        .equ FAR, 0x180000      ; virtual page 0x1800
+        .include "guest.inc"
 
 _start:
-        la sp, stack_top
-        la r1, s_intro
-        call puts
-        call newline
-        li r1, code_page+PTE_V  ; vpn 0: the code below
-        st r1, TABLE+0(r0)
-        li r1, data_page+PTE_V  ; vpn 0x1800: the word it loads
-        st r1, TABLE+0x1800(r0)
+        guest_start s_intro
+        map_page 0, code_page   ; vpn 0: the code below
+        map_page 0x1800, data_page      ; vpn 0x1800: the word it loads
         lpsw paged(r0)
 
 paged:    .word M+PG, 0, TABLE, ENTRIES, 0

@@ -6,20 +6,12 @@
 ; cannot read that operand as the guest's hardware would: it gives up
 ; (vm_error E_SHADOW).
 
-        .include "../../programs/lib/machine.inc"
-        .equ TABLE, 0x1000      ; 0x1801 entries, all invalid but two
-        .equ ENTRIES, 0x1801
-        .equ FAR, 0x180000      ; virtual page 0x1800
+        .include "guest.inc"
 
 _start:
-        la sp, stack_top
-        la r1, s_intro
-        call puts
-        call newline
-        li r1, code_page+PTE_V  ; vpn 0: the code below
-        st r1, TABLE+0(r0)
-        li r1, psw_page+PTE_V   ; vpn 0x1800: the PSW it loads
-        st r1, TABLE+0x1800(r0)
+        guest_start s_intro
+        map_page 0, code_page   ; vpn 0: the code below
+        map_page 0x1800, psw_page       ; vpn 0x1800: the PSW it loads
         srr r2, r3
         st r3, far_psw+3(r0)    ; unpaged, all of memory
         lpsw paged(r0)

@@ -7,27 +7,12 @@
 ; README promises, not report a machine check the guest's hardware would
 ; not have.
 
-        .include "../../programs/lib/machine.inc"
-        .equ TABLE, 0x1000      ; 0x1801 entries, all invalid but one
-        .equ ENTRIES, 0x1801
-        .equ FAR, 0x180000      ; virtual page 0x1800
+        .include "guest.inc"
 
 _start:
-        la sp, stack_top
-        la r1, s_intro
-        call puts
-        call newline
-        li r1, handler_page+PTE_V
-        st r1, TABLE+0x1800(r0)
-        li r1, M+PG
-        st r1, NEW_PSW+0(r0)
-        li r1, FAR
-        st r1, NEW_PSW+1(r0)
-        li r1, TABLE
-        st r1, NEW_PSW+2(r0)
-        li r1, ENTRIES
-        st r1, NEW_PSW+3(r0)
-        st r0, NEW_PSW+4(r0)
+        guest_start s_intro
+        map_page 0x1800, handler_page
+        set_new_psw M+PG, FAR, TABLE, ENTRIES
         svc 1
         halt
 

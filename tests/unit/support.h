@@ -20,9 +20,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../../isa/isa.h"
 #include "../../machine/machine.h"
+
+/* In a comparison `bool f(..., char *why, size_t size)`: says why the two
+ * differ, in why, and returns false. */
+#define TS_DIFFER(...)                          \
+    do {                                        \
+        snprintf(why, size, __VA_ARGS__);       \
+        return false;                           \
+    } while (0)
 
 #define TS_MEM 65536u
 #define TS_CODE 0x100u

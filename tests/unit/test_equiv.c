@@ -181,14 +181,8 @@ Test(equiv, the_asm_vmm_gives_up_on_a_long_page_table)
  * after it. */
 Test(equiv, the_first_difference_of_a_side_that_stops_early)
 {
-    /* BUG: find_first takes min(bare.steps, virt.steps) as a step after
-     * which the sides differ without checking it.  When the asm VMM gives
-     * up inside its handler the program's last step is not taken, so after
-     * that many steps both sides are still the same: shadow_limit_load.s
-     * under asm reports "first difference after step 271", names the ori
-     * of the li before the load, and lists no difference at that step;
-     * it should be step 272, the ld from page 0x1800, with "stop: bare
-     * running, vmm unhandled-trap". */
+    /* Regression: find_first took min(bare.steps, virt.steps) as a differing step unchecked:
+     * shadow_limit_load.s under asm said step 271, an ori, with nothing listed. */
     struct asm_image img = tr_load_file("tests/guests/shadow_limit_load.s");
     struct equiv_report rep;
     char err[RUN_ERROR_SIZE];

@@ -765,8 +765,7 @@ Test(run, registers_set_reach_the_guest)
  * not passed to the program. */
 Test(run, no_registers_beyond_the_program)
 {
-    /* BUG: run_set_reg(r, g, n + 1, ...) sets the program's register
-     * (run_level_view clamps the level to n), and returns true. */
+    /* Regression: run_level_view's clamp let run_set_reg(n + 1) set the program's register. */
     struct asm_image img = tr_load_text("wait: beqz r3, wait\n halt\n");
     const char *specs[] = {"bare", "asm", "c,asm"};
     for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
@@ -787,11 +786,8 @@ Test(run, no_registers_beyond_the_program)
  * its trap area afterwards. */
 Test(run, last_trap_is_the_trap_not_the_trap_area)
 {
-    /* BUG: under an asm VMM, run_guest_state rebuilds last_trap from the
-     * program's trap area (E[0..6]) at the time it is asked, so a handler
-     * that rewrites those words (critical.s re-arms the timer in E[4];
-     * here the cause word is overwritten) changes the "last trap": bare
-     * SVC value 7, timer 0; under asm MEM value 0x99, timer 0x25. */
+    /* Regression: the last trap was rebuilt from the trap area when asked, so a handler
+     * rewriting E[4..6] changed it. */
     struct asm_image img = tr_load_text(
         "_start: li r1, 1\n st r1, 8(r0)\n la r1, handler\n st r1, 9(r0)\n"
         " li r1, 0x10000\n st r1, 11(r0)\n svc 7\n"

@@ -383,8 +383,7 @@ Test(run_events, the_programs_events_are_its_bare_traps)
 /* The level whose code runs once an event is handled. */
 Test(run_events, target_is_the_level_that_runs_next)
 {
-    /* BUG: run_event.target is never set (run.c fills every other field;
-     * it stays 0): under c,asm the user task's svc has target 0, not 2. */
+    /* Regression: target was never set, so it read 0. */
     struct asm_image img = tr_load_text(EV_GUEST);
     const char *specs[] = {"c", "asm", "c,asm"};
     for (size_t k = 0; k < 3; k++) {

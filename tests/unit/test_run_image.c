@@ -123,6 +123,27 @@ static void write_variant(const struct tree *t, const char *name, const char *fr
     snprintf(path, size, "%s/%s", t->vmm, name);
 }
 
+/* A copy of vmm.s in which the exported word `label` is moved to address
+ * (its label renamed, an .equ of the name at address after GUEST_BASE's). */
+static void write_moved(const struct tree *t, const char *name, const char *label, const char *address,
+                        char *path, size_t size)
+{
+    char *orig = tr_read_file("programs/vmm/vmm.s");
+    char from[64], to[64], equ[160];
+    snprintf(from, sizeof from, "%s:", label);
+    snprintf(to, sizeof to, "%s_moved:", label);
+    char *renamed = replace_word(orig, from, to);
+    const char *base = ".equ GUEST_BASE, 0x2000";
+    cr_assert_not_null(strstr(renamed, base));
+    snprintf(equ, sizeof equ, "%s\n        .equ %s, %s", base, label, address);
+    char *text = replace_word(renamed, base, equ);
+    tr_write_file(t->vmm, name, text);
+    snprintf(path, size, "%s/%s", t->vmm, name);
+    free(text);
+    free(renamed);
+    free(orig);
+}
+
 /* run_create with the asm VMM at path: NULL, and the message. */
 static void expect_refused(const char *path, const char *spec, const char *words)
 {
@@ -206,55 +227,19 @@ Test(run_image, exported_words_lie_below_guest_base)
 {
     struct tree t = make_tree();
     char path[256];
-    char *orig = tr_read_file("programs/vmm/vmm.s");
     /* vm_error becomes a name for a word inside the guest's memory */
-    char *a = replace_word(orig, "vm_error:", "vm_error_moved:");
-    free(orig);
-    const char *line = ".equ GUEST_BASE, 0x2000";
-    char *at = strstr(a, line);
-    cr_assert_not_null(at);
-    const char *extra = "\n        .equ vm_error, 0x2004";
-    char *b = malloc(strlen(a) + strlen(extra) + 1);
-    cr_assert_not_null(b);
-    const size_t head = (size_t)(at - a) + strlen(line);
-    memcpy(b, a, head);
-    strcpy(b + head, extra);
-    strcat(b, a + head);
-    tr_write_file(t.vmm, "vm_error_above.s", b);
-    snprintf(path, sizeof path, "%s/vm_error_above.s", t.vmm);
+    write_moved(&t, "vm_error_above.s", "vm_error", "0x2004", path, sizeof path);
     expect_refused(path, "asm", "'vm_error' (0x2004, 1 words) is not below GUEST_BASE");
-    free(a);
-    free(b);
 
     /* an array whose end passes GUEST_BASE */
-    orig = tr_read_file("programs/vmm/vmm.s");
-    a = replace_word(orig, "n_traps:", "n_traps_moved:");
-    free(orig);
-    at = strstr(a, line);
-    extra = "\n        .equ n_traps, 0x1ff8";
-    b = malloc(strlen(a) + strlen(extra) + 1);
-    cr_assert_not_null(b);
-    memcpy(b, a, head);
-    strcpy(b + head, extra);
-    strcat(b, a + head);
-    tr_write_file(t.vmm, "n_traps_across.s", b);
-    snprintf(path, sizeof path, "%s/n_traps_across.s", t.vmm);
+    write_moved(&t, "n_traps_across.s", "n_traps", "0x1ff8", path, sizeof path);
     expect_refused(path, "c,asm", "'n_traps' (0x1ff8, ");
     expect_refused(path, "c,asm", "words) is not below GUEST_BASE");
-    free(a);
-    free(b);
 
     /* the image itself reaching into the guest's memory */
-    orig = tr_read_file("programs/vmm/vmm.s");
-    b = malloc(strlen(orig) + 64);
-    cr_assert_not_null(b);
-    strcpy(b, orig);
-    strcat(b, "\n        .org 0x2000\n        .word 7\n");
-    tr_write_file(t.vmm, "image_above.s", b);
-    snprintf(path, sizeof path, "%s/image_above.s", t.vmm);
+    write_variant(&t, "image_above.s", "vmm_end:", "vmm_end:\n        .org 0x2000\n        .word 7\n", path,
+                  sizeof path);
     expect_refused(path, "asm", "reaches beyond GUEST_BASE");
-    free(orig);
-    free(b);
     remove_tree(&t);
 }
 

@@ -132,22 +132,27 @@ Test(run_log, rewind_restores_counts_and_total)
     run_log_destroy(log);
 }
 
-/* Rewinding past the kept events: the ones it goes back to that the ring
- * no longer holds are forgotten, not replaced by later ones. */
-Test(run_log, rewind_past_the_ring_forgets)
+/* A log keeping 4 of 10 events (values 100 .. 1000), rewound to event k
+ * with the counts it had there. */
+static struct run_log *rewound_to(uint64_t k)
 {
-    /* BUG: run_log_get(n) after run_log_rewind(n) returns a later event
-     * that took its slot in the ring: keep 4, add 1..10 (values 100..1000),
-     * rewind to 5: get(2) gives the event of value 1000 and get(5) that of
-     * 900 (events 9 and 10 took their slots), not NULL. */
     struct run_log *log = run_log_create(4);
-    struct run_log_counts at5 = {0};
+    struct run_log_counts at = {0};
     for (uint32_t i = 1; i <= 10; i++) {
         struct run_event e = made(i * 100, 0, 0, RUN_HARDWARE, CAUSE_SVC);
         run_log_add(log, &e);
-        if (i == 5) at5 = *run_log_counts(log);
+        if (i == k) at = *run_log_counts(log);
     }
-    run_log_rewind(log, 5, &at5);
+    run_log_rewind(log, k, &at);
+    return log;
+}
+
+/* Rewinding past the kept events: the ones it goes back to that the ring
+ * no longer holds are forgotten, not read as the later events that took
+ * their slots. */
+Test(run_log, rewind_past_the_ring_forgets)
+{
+    struct run_log *log = rewound_to(5);
     for (uint64_t seq = 1; seq <= 5; seq++) {
         const struct run_event *got = run_log_get(log, seq);
         cr_assert(got == NULL || got->value == seq * 100, "event %" PRIu64 " reads as the event of value %u",
@@ -159,14 +164,7 @@ Test(run_log, rewind_past_the_ring_forgets)
 /* Rewinding within the kept events keeps them. */
 Test(run_log, rewind_within_the_ring)
 {
-    struct run_log *log = run_log_create(4);
-    struct run_log_counts at8 = {0};
-    for (uint32_t i = 1; i <= 10; i++) {
-        struct run_event e = made(i * 100, 0, 0, RUN_HARDWARE, CAUSE_SVC);
-        run_log_add(log, &e);
-        if (i == 8) at8 = *run_log_counts(log);
-    }
-    run_log_rewind(log, 8, &at8);
+    struct run_log *log = rewound_to(8);
     cr_assert_eq(run_log_get(log, 7)->value, 700);
     cr_assert_eq(run_log_get(log, 8)->value, 800);
     cr_assert_null(run_log_get(log, 9));

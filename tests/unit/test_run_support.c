@@ -83,52 +83,46 @@ static bool same_psw(const struct psw *a, const struct psw *b)
            a->timer == b->timer;
 }
 
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        snprintf(why, size, __VA_ARGS__);                                                          \
-        return false;                                                                              \
-    } while (0)
-
 bool tr_same_guest(const struct machine *m, enum machine_stop bstop, const struct run *r, unsigned g,
                    enum machine_stop rstop, char *why, size_t size)
 {
     struct run_guest_state s;
     run_guest_state(r, g, &s);
     if (bstop != rstop)
-        FAIL("stop: bare %s, run %s", machine_stop_name(bstop), machine_stop_name(rstop));
+        TS_DIFFER("stop: bare %s, run %s", machine_stop_name(bstop), machine_stop_name(rstop));
     if (s.stop != machine_state(m))
-        FAIL("guest state's stop: bare %s, run %s", machine_stop_name(machine_state(m)),
+        TS_DIFFER("guest state's stop: bare %s, run %s", machine_stop_name(machine_state(m)),
              machine_stop_name(s.stop));
     for (unsigned reg = 0; reg < ISA_NREGS; reg++)
         if (machine_reg(m, reg) != s.regs[reg])
-            FAIL("r%u: bare 0x%x, run 0x%x", reg, machine_reg(m, reg), s.regs[reg]);
+            TS_DIFFER("r%u: bare 0x%x, run 0x%x", reg, machine_reg(m, reg), s.regs[reg]);
     struct psw a = machine_psw(m);
     if (!same_psw(&a, &s.psw))
-        FAIL("psw: bare {%x %x %x %x %x}, run {%x %x %x %x %x}", a.flags, a.pc, a.base, a.bound,
+        TS_DIFFER("psw: bare {%x %x %x %x %x}, run {%x %x %x %x %x}", a.flags, a.pc, a.base, a.bound,
              a.timer, s.psw.flags, s.psw.pc, s.psw.base, s.psw.bound, s.psw.timer);
     if (s.memsize != machine_memsize(m))
-        FAIL("memory size: bare %zu, run %zu", machine_memsize(m), s.memsize);
+        TS_DIFFER("memory size: bare %zu, run %zu", machine_memsize(m), s.memsize);
     const uint32_t *x = machine_memory_const(m);
     for (size_t i = 0; i < s.memsize; i++)
-        if (x[i] != s.mem[i]) FAIL("memory[0x%zx]: bare 0x%x, run 0x%x", i, x[i], s.mem[i]);
+        if (x[i] != s.mem[i]) TS_DIFFER("memory[0x%zx]: bare 0x%x, run 0x%x", i, x[i], s.mem[i]);
     size_t la;
     const uint8_t *oa = machine_output(m, &la);
     if (la != s.output_len || memcmp(oa, s.output, la) != 0)
-        FAIL("output: bare %zu bytes, run %zu bytes", la, s.output_len);
+        TS_DIFFER("output: bare %zu bytes, run %zu bytes", la, s.output_len);
     if (machine_stats(m)->retired != s.instructions || machine_steps(m) != s.steps)
-        FAIL("counts: bare %" PRIu64 " instructions %" PRIu64 " steps, run %" PRIu64 " %" PRIu64,
+        TS_DIFFER("counts: bare %" PRIu64 " instructions %" PRIu64 " steps, run %" PRIu64 " %" PRIu64,
              machine_stats(m)->retired, machine_steps(m), s.instructions, s.steps);
     for (unsigned c = 0; c < CAUSE_COUNT; c++)
         if (s.traps[c] != machine_stats(m)->traps[c])
-            FAIL("%s traps: bare %" PRIu64 ", run %" PRIu64, isa_cause_name(c) ? isa_cause_name(c) : "?",
+            TS_DIFFER("%s traps: bare %" PRIu64 ", run %" PRIu64, isa_cause_name(c) ? isa_cause_name(c) : "?",
                  machine_stats(m)->traps[c], s.traps[c]);
     const struct machine_trap *t = machine_last_trap(m);
-    if ((t != NULL) != s.has_trap) FAIL("last trap: bare %s, run %s", t ? "one" : "none", s.has_trap ? "one" : "none");
+    if ((t != NULL) != s.has_trap) TS_DIFFER("last trap: bare %s, run %s", t ? "one" : "none", s.has_trap ? "one" : "none");
     /* The old PSW's pc only: see run.last_trap_is_the_trap_not_the_trap_area
      * (a program that rewrites its trap area). */
     if (t && (t->cause != s.last_trap.cause || t->detail != s.last_trap.detail ||
               t->value != s.last_trap.value || t->old_psw.pc != s.last_trap.old_psw.pc))
-        FAIL("last trap: bare %s/%u value 0x%x pc 0x%x, run %s/%u value 0x%x pc 0x%x",
+        TS_DIFFER("last trap: bare %s/%u value 0x%x pc 0x%x, run %s/%u value 0x%x pc 0x%x",
              isa_cause_name(t->cause), t->detail, t->value, t->old_psw.pc,
              isa_cause_name(s.last_trap.cause) ? isa_cause_name(s.last_trap.cause) : "?",
              s.last_trap.detail, s.last_trap.value, s.last_trap.old_psw.pc);
@@ -141,33 +135,32 @@ bool tr_same_runs(const struct run *a, const struct run *b, unsigned g, char *wh
     run_guest_state(a, g, &x);
     run_guest_state(b, g, &y);
     if (run_time(a) != run_time(b))
-        FAIL("run_time: %" PRIu64 " and %" PRIu64, run_time(a), run_time(b));
-    if (x.stop != y.stop) FAIL("stop: %s and %s", machine_stop_name(x.stop), machine_stop_name(y.stop));
+        TS_DIFFER("run_time: %" PRIu64 " and %" PRIu64, run_time(a), run_time(b));
+    if (x.stop != y.stop) TS_DIFFER("stop: %s and %s", machine_stop_name(x.stop), machine_stop_name(y.stop));
     for (unsigned reg = 0; reg < ISA_NREGS; reg++)
-        if (x.regs[reg] != y.regs[reg]) FAIL("r%u: 0x%x and 0x%x", reg, x.regs[reg], y.regs[reg]);
+        if (x.regs[reg] != y.regs[reg]) TS_DIFFER("r%u: 0x%x and 0x%x", reg, x.regs[reg], y.regs[reg]);
     if (!same_psw(&x.psw, &y.psw))
-        FAIL("psw: {%x %x %x %x %x} and {%x %x %x %x %x}", x.psw.flags, x.psw.pc, x.psw.base,
+        TS_DIFFER("psw: {%x %x %x %x %x} and {%x %x %x %x %x}", x.psw.flags, x.psw.pc, x.psw.base,
              x.psw.bound, x.psw.timer, y.psw.flags, y.psw.pc, y.psw.base, y.psw.bound, y.psw.timer);
-    if (x.memsize != y.memsize) FAIL("memory size %zu and %zu", x.memsize, y.memsize);
+    if (x.memsize != y.memsize) TS_DIFFER("memory size %zu and %zu", x.memsize, y.memsize);
     for (size_t i = 0; i < x.memsize; i++)
-        if (x.mem[i] != y.mem[i]) FAIL("memory[0x%zx]: 0x%x and 0x%x", i, x.mem[i], y.mem[i]);
+        if (x.mem[i] != y.mem[i]) TS_DIFFER("memory[0x%zx]: 0x%x and 0x%x", i, x.mem[i], y.mem[i]);
     if (x.output_len != y.output_len || memcmp(x.output, y.output, x.output_len) != 0)
-        FAIL("output: %zu and %zu bytes", x.output_len, y.output_len);
+        TS_DIFFER("output: %zu and %zu bytes", x.output_len, y.output_len);
     if (x.steps != y.steps || x.instructions != y.instructions)
-        FAIL("guest steps %" PRIu64 " and %" PRIu64 ", instructions %" PRIu64 " and %" PRIu64,
+        TS_DIFFER("guest steps %" PRIu64 " and %" PRIu64 ", instructions %" PRIu64 " and %" PRIu64,
              x.steps, y.steps, x.instructions, y.instructions);
     /* Every machine of the column, monitors' included. */
     for (unsigned j = 0; j < run_level_count(a); j++) {
         size_t wa, wb;
         const uint32_t *ma = run_machine_memory(a, g, j, &wa), *mb = run_machine_memory(b, g, j, &wb);
-        if (wa != wb) FAIL("machine %u: %zu and %zu words", j, wa, wb);
+        if (wa != wb) TS_DIFFER("machine %u: %zu and %zu words", j, wa, wb);
         for (size_t i = 0; i < wa; i++)
-            if (ma[i] != mb[i]) FAIL("machine %u memory[0x%zx]: 0x%x and 0x%x", j, i, ma[i], mb[i]);
+            if (ma[i] != mb[i]) TS_DIFFER("machine %u memory[0x%zx]: 0x%x and 0x%x", j, i, ma[i], mb[i]);
     }
     return true;
 }
 
-#undef FAIL
 
 void tr_check_equivalent_image(const struct asm_image *img, const char *what, const char *spec,
                                const char *variant, size_t mem, uint64_t budget,

@@ -230,12 +230,8 @@ Test(run_units, boundaries_and_checking)
 /* The hook is called once before each unit, not twice before some. */
 Test(run_units, at_boundary_once_per_unit)
 {
-    /* BUG (minor): under the C VMM, run_units with checking calls
-     * at_boundary again when a vmm_run(1) did no unit (the first
-     * scheduling at time 0, and each slice end of the C VMM's own timer):
-     * toyos under c, 5000 units: 5001 calls (twice at time 0); under
-     * c,asm, 30000 units: 30003 (twice at 0, 10000, 20000).  A hook that
-     * counts units ("stop after n") miscounts. */
+    /* Regression: at_boundary was called twice where a vmm_run(1) took no unit (time 0, each
+     * slice end). */
     struct asm_image img = tr_load_file("programs/toyos/toyos.s");
     const char *specs[] = {"c", "c,asm"};
     for (size_t k = 0; k < 2; k++) {
@@ -303,11 +299,8 @@ Test(run_units, four_guests_each_equal_their_bare_run)
 /* A run of several guests stopped by its budget goes on, like a run of one. */
 Test(run_units, several_guests_go_on_after_a_budget)
 {
-    /* BUG: with nguests > 1, run_go sets the C VMM's step limit and runs
-     * it; a later run_go with a larger budget does not make the guests the
-     * first budget stopped runnable again: four toyos, run_go(r, 3000)
-     * then run_go(r, TR_BIG_BUDGET): every guest still at 3000 steps,
-     * stop budget (bare: halt after 53,490 steps). */
+    /* Regression: a guest that the C VMM's step limit had stopped could not go on under a
+     * bigger one. */
     struct asm_image img = tr_load_file("programs/toyos/toyos.s");
     const struct asm_image *programs[4] = {&img, &img, &img, &img};
     struct isa_variant pg = test_support_variant("pg");

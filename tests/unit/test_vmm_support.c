@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../vmm/vmm_priv.h"
+#include "support.h"
 
 struct vmm *tv_mirror(const struct machine *bare, enum vmm_mode mode, unsigned n, const char *input)
 {
@@ -23,43 +24,37 @@ struct vmm *tv_mirror(const struct machine *bare, enum vmm_mode mode, unsigned n
     return v;
 }
 
-#define DIFF(...)                            \
-    do {                                     \
-        snprintf(why, size, __VA_ARGS__);    \
-        return false;                        \
-    } while (0)
-
 bool tv_same(const struct machine *bare, enum machine_stop bstop, const struct vmm *v, unsigned g,
              char *why, size_t size)
 {
     const struct vmm_vcpu *cpu = vmm_guest_vcpu(v, g);
     for (unsigned r = 0; r < ISA_NREGS; r++)
         if (machine_reg(bare, r) != cpu->reg[r])
-            DIFF("r%u: bare 0x%x vmm 0x%x", r, machine_reg(bare, r), cpu->reg[r]);
+            TS_DIFFER("r%u: bare 0x%x vmm 0x%x", r, machine_reg(bare, r), cpu->reg[r]);
     struct psw b = machine_psw(bare), p = cpu->psw;
     if (memcmp(&b, &p, sizeof b) != 0)
-        DIFF("PSW: bare {%x %x %x %x %x} vmm {%x %x %x %x %x}", b.flags, b.pc, b.base, b.bound,
+        TS_DIFFER("PSW: bare {%x %x %x %x %x} vmm {%x %x %x %x %x}", b.flags, b.pc, b.base, b.bound,
              b.timer, p.flags, p.pc, p.base, p.bound, p.timer);
     const uint32_t *bm = machine_memory_const(bare), *gm = vmm_guest_memory_const(v, g);
     for (size_t a = 0; a < machine_memsize(bare); a++)
-        if (bm[a] != gm[a]) DIFF("E[0x%zx]: bare 0x%x vmm 0x%x", a, bm[a], gm[a]);
+        if (bm[a] != gm[a]) TS_DIFFER("E[0x%zx]: bare 0x%x vmm 0x%x", a, bm[a], gm[a]);
     size_t bl, gl;
     const uint8_t *bo = machine_output(bare, &bl), *go = vmm_guest_output(v, g, &gl);
-    if (bl != gl || memcmp(bo, go, bl) != 0) DIFF("output: bare %zu bytes, vmm %zu bytes", bl, gl);
+    if (bl != gl || memcmp(bo, go, bl) != 0) TS_DIFFER("output: bare %zu bytes, vmm %zu bytes", bl, gl);
     if (bstop == MACHINE_STOPPED) bstop = MACHINE_BUDGET;
     if (bstop != vmm_guest_stop(v, g))
-        DIFF("stop: bare %s vmm %s", machine_stop_name(bstop),
+        TS_DIFFER("stop: bare %s vmm %s", machine_stop_name(bstop),
              machine_stop_name(vmm_guest_stop(v, g)));
     if (machine_steps(bare) != vmm_guest_steps(v, g))
-        DIFF("steps: bare %llu vmm %llu", (unsigned long long)machine_steps(bare),
+        TS_DIFFER("steps: bare %llu vmm %llu", (unsigned long long)machine_steps(bare),
              (unsigned long long)vmm_guest_steps(v, g));
     for (unsigned c = 0; c < CAUSE_COUNT; c++)
         if (machine_stats(bare)->traps[c] != vmm_guest_stats(v, g)->traps[c])
-            DIFF("%s traps: bare %llu vmm %llu", isa_cause_name(c) ? isa_cause_name(c) : "?",
+            TS_DIFFER("%s traps: bare %llu vmm %llu", isa_cause_name(c) ? isa_cause_name(c) : "?",
                  (unsigned long long)machine_stats(bare)->traps[c],
                  (unsigned long long)vmm_guest_stats(v, g)->traps[c]);
     if (machine_stats(bare)->retired != vmm_guest_retired(v, g))
-        DIFF("retired: bare %llu vmm %llu", (unsigned long long)machine_stats(bare)->retired,
+        TS_DIFFER("retired: bare %llu vmm %llu", (unsigned long long)machine_stats(bare)->retired,
              (unsigned long long)vmm_guest_retired(v, g));
     return true;
 }
