@@ -104,6 +104,17 @@ static bool apply_vmm(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_shadow(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (!vmm_shadow_policy_by_name(value, &o->shadow)) {
+        snprintf(err, ERR_SIZE, "expected trace, rebuild or lazy, got '%.100s'", value);
+        return false;
+    }
+    o->shadow_given = true;
+    return true;
+}
+
 static bool apply_vms(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
@@ -199,6 +210,9 @@ static const struct run_option {
      OPT_TRACE_TRAPS},
     {{"--vmm", "te|hvm|interp", "the C VMM's mode: trap-and-emulate, hybrid, interpreter; alone, run "
       "under the C VMM", apply_vmm, false}, OPT_VMM},
+    {{"--shadow", "trace|rebuild|lazy", "how the C VMM (te) keeps a paging guest's shadow page "
+      "tables: trace PTE writes (default), rebuild at each flush, fill lazily", apply_shadow, false},
+     OPT_SHADOW},
     {{"--vms", "N", "under the C VMM alone: N guests running PROGRAM (or give several PROGRAMs)",
      apply_vms, false}, OPT_VMS},
     {{"--out-dir", "DIR", "with several guests: each one's output in DIR/vmK.out, not on stdout",
@@ -365,6 +379,14 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
         }
         o->spec.mode = o->vmm_mode;
     }
+    if (o->shadow_given) {
+        if (o->spec.n == 0 || o->spec.kind[0] != RUN_MONITOR_C || o->spec.mode != VMM_TE) {
+            fprintf(stderr, "trapeze %s: --shadow is for the C VMM in te (--vmm te, or a stack "
+                            "that starts with c)\n", cmd);
+            return CLI_EXIT_USAGE;
+        }
+        o->spec.shadow = o->shadow;
+    }
     const bool c_alone = o->spec.n == 1 && o->spec.kind[0] == RUN_MONITOR_C;
     if ((o->vms || o->out_dir) && !c_alone) {
         fprintf(stderr, "trapeze %s: %s needs the C VMM alone (--vmm MODE)\n", cmd,
@@ -389,6 +411,10 @@ void run_options_describe(const struct run_options *o, char *buf, size_t size)
     else if (has_c && o->spec.mode != VMM_TE)
         snprintf(buf, size, "--stack %s --vmm %s", spec, vmm_mode_name(o->spec.mode));
     else snprintf(buf, size, "--stack %s", spec);
+    if (has_c && o->spec.shadow != VMM_SHADOW_TRACE) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, " --shadow %s", vmm_shadow_policy_name(o->spec.shadow));
+    }
 }
 
 void run_options_free(struct run_options *o)

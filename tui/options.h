@@ -36,8 +36,9 @@ enum run_option_bit {
     OPT_STACK = 1u << 9, /* --stack and --depth */
     OPT_INCLUDE = 1u << 10, /* -I DIR */
     OPT_TRACE_TRAPS = 1u << 11, /* --trace traps only */
+    OPT_SHADOW = 1u << 12,
 };
-#define OPTS_MONITORS (OPT_VMM | OPT_STACK)
+#define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW)
 #define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE)
 #define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS)
 #define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR)
@@ -57,6 +58,8 @@ struct run_options {
     struct run_spec spec;       /* n = 0: the bare machine */
     bool vmm_given;
     enum vmm_mode vmm_mode;
+    bool shadow_given;          /* --shadow POLICY: the C VMM's, in te */
+    enum vmm_shadow_policy shadow;
     bool stack_given;           /* --stack SPEC or --depth N */
     unsigned vms;               /* --vms N; 0 when not given        */
     const char *out_dir;        /* --out-dir DIR, or NULL           */

@@ -11,8 +11,12 @@
  *   \__ host page (VMM_HOST_WORDS) _/\_ R = M rounded up to a page _/
  *
  * f-map of guest k: [0, M) -> [256 + k*R, 256 + k*R + M), one extent.
- * Regions start on page boundaries so that shadow page tables (a later
- * issue) can map guest frames onto host frames one to one.
+ * Regions start on page boundaries so that shadow page tables map guest
+ * frames onto host frames one to one.  Past the last region lies the
+ * shadow area: VMM_SHADOW_TABLES tables of vmm_shadow_capacity() entries
+ * per guest (shadow.c), which no guest's f-map reaches:
+ *
+ *   ... | guest n-1 | pad | guest 0's tables | guest 1's | ... | guest n-1's |
  */
 #include "vmm_priv.h"
 
@@ -21,11 +25,28 @@ static size_t region_words(size_t memsize)
     return (memsize + ISA_PAGE_WORDS - 1) / ISA_PAGE_WORDS * ISA_PAGE_WORDS;
 }
 
+/* Per guest: its region, and VMM_SHADOW_TABLES shadow tables. */
+static uint64_t guest_words(size_t memsize)
+{
+    return (uint64_t)region_words(memsize) +
+           (uint64_t)VMM_SHADOW_TABLES * vmm_shadow_capacity_for(memsize);
+}
+
 size_t vmm_alloc_real_size(unsigned n, size_t memsize)
 {
-    size_t region = region_words(memsize);
-    if (n == 0 || memsize == 0 || region > (UINT32_MAX - VMM_HOST_WORDS) / n) return 0;
-    return VMM_HOST_WORDS + (size_t)n * region;
+    /* Real memory stays below the frame shadow entries use for "past memory". */
+    const uint64_t limit = (uint64_t)VMM_SPTE_PAST << ISA_PAGE_SHIFT;
+    if (n == 0 || memsize == 0 || memsize > UINT32_MAX ||
+        guest_words(memsize) > (limit - VMM_HOST_WORDS) / n)
+        return 0;
+    return VMM_HOST_WORDS + (size_t)n * (size_t)guest_words(memsize);
+}
+
+void vmm_alloc_shadow_area(struct vmm *v)
+{
+    v->shadow_capacity = vmm_shadow_capacity_for(v->guest_memsize);
+    v->shadow_hpa = (uint32_t)(VMM_HOST_WORDS + (size_t)v->nguests * region_words(v->guest_memsize));
+    v->shadow_words = (size_t)v->nguests * VMM_SHADOW_TABLES * v->shadow_capacity;
 }
 
 void vmm_alloc_guest(struct vmm *v, struct vmm_guest *g)
@@ -60,7 +81,8 @@ bool vmm_fmaps_valid(const struct vmm *v)
         for (unsigned k = 0; k < f->n; k++) {
             const struct vmm_extent *x = &f->ext[k];
             if (x->words == 0 || x->hpa < VMM_HOST_WORDS ||
-                (uint64_t)x->hpa + x->words > real_words)
+                (uint64_t)x->hpa + x->words > v->shadow_hpa || x->hpa % ISA_PAGE_WORDS ||
+                (uint64_t)v->shadow_hpa + v->shadow_words > real_words)
                 return false;
             if (k > 0 && (uint64_t)f->ext[k - 1].gpa + f->ext[k - 1].words > x->gpa) return false;
             for (unsigned j = 0; j < i; j++)

@@ -59,11 +59,16 @@ static struct psw compose_direct(const struct vmm_guest *g, uint32_t timer)
 
 static struct machine *direct_machine(const struct vmm_guest *g) { return g->vmm->real; }
 
+/* A paging guest's code runs with real PG=1 on its shadow table, which
+ * maps nothing outside its region (shadow.c). */
+static bool paged(const struct vmm_guest *g) { return (g->vcpu.psw.flags & PSW_PG) != 0; }
+
 static struct psw direct_compose(struct vmm_guest *g)
 {
     g->timer_programmed = vmm_program_timer(g);
     /* The real timer always fires within the slice: the CPU comes back. */
     TRAPEZE_ASSERT(g->timer_programmed >= 1 && g->timer_programmed <= g->vmm->slice);
+    if (paged(g)) return vmm_shadow_compose(g, g->timer_programmed);
     return compose_direct(g, g->timer_programmed);
 }
 
@@ -103,7 +108,8 @@ static struct psw direct_shown(const struct vmm_guest *g)
     /* Not running there: what its next slice would start with. */
     uint64_t slice = g->slice_left > 0 ? (uint64_t)g->slice_left : v->slice;
     uint32_t t = g->vcpu.psw.timer;
-    return compose_direct(g, t && t < slice ? t : (uint32_t)slice);
+    const uint32_t timer = t && t < slice ? t : (uint32_t)slice;
+    return paged(g) ? vmm_shadow_shown(g, timer) : compose_direct(g, timer);
 }
 
 static struct machine *interp_machine(const struct vmm_guest *g) { return g->interp; }
@@ -281,16 +287,23 @@ static void handle_system(struct vmm_guest *g, struct machine *cpu, uint32_t w, 
     }
 }
 
-/* A MEM trap of the real machine: the guest's own fault, with the detail its
- * hardware would give.  Under te every real fault of a direct run is a
- * virtual fault too (the composed bound never exceeds the virtual one); the
- * shadow page tables of a later issue will find faults of their own here
- * and fix them instead of reflecting. */
+/* A MEM trap of the real machine.  Unpaged, it is the guest's own fault
+ * (the composed bound never exceeds the virtual one), its detail
+ * recomputed against the virtual PSW.  Paged, it may be the shadow
+ * table's own (a hidden fault: fixed and retried, or the instruction
+ * interpreted), which the guest never sees; else the shadow gives the
+ * guest's fault exactly, and the guest's walk says so. */
 static void handle_mem(struct vmm_guest *g, const struct machine_trap *t, bool sup)
 {
+    if (paged(g) && vmm_shadow_fault(g, t)) {
+        if (g->vmm->obs.on_event)
+            vmm_emit(g, VMM_ABSORBED, CAUSE_MEM, t->detail, t->value, t->old_psw.pc, 0, sup);
+        return;
+    }
     unsigned detail;
     uint32_t gpa;
-    if (NEVER(machine_translate(g->interp, &g->vcpu.psw, t->value, ACCESS_LOAD, &gpa, &detail)))
+    const enum machine_access access = t->detail == MEMF_WRITE ? ACCESS_STORE : ACCESS_LOAD;
+    if (NEVER(machine_translate(g->interp, &g->vcpu.psw, t->value, access, &gpa, &detail)))
         detail = MEMF_BOUND; /* the composed bound is within the virtual one */
     enum machine_stop stop = vmm_reflect(g, CAUSE_MEM, detail, t->value, t->old_psw.pc);
     if (g->vmm->obs.on_event)

@@ -97,6 +97,7 @@ ROUTINE(LPSW)
     }
     *vpsw(e) = next;
     g->tlb_flushes++; /* a PSW load is where cached (shadow) translations die */
+    vmm_shadow_flush(g);
     return EMUL_RETIRED;
 }
 
@@ -146,8 +147,10 @@ ROUTINE(OUT)
 
 ROUTINE(TLBFLUSH)
 {
-    /* Translations are not cached yet; shadow page tables will resync here. */
-    if (!e->silent) e->g->tlb_flushes++;
+    if (!e->silent) {
+        e->g->tlb_flushes++;
+        vmm_shadow_flush(e->g);
+    }
     return retire(e, true);
 }
 

@@ -88,6 +88,9 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
          * interrupt) bounds the run whatever the guest does. */
         uint64_t budget = room, slice = (uint64_t)g->slice_left + 1;
         if (budget > slice) budget = slice;
+        /* One instruction no shadow entry can express: one step there. */
+        const bool once = g->shadow.interpret_next && g->place == VMM_PLACE_INTERPRETED;
+        if (once) budget = 1;
         enum machine_stop st = machine_run(m, budget);
         /* At most one guest step per machine step, and resume() stops at run_end. */
         TRAPEZE_ASSERT(g->steps <= g->run_end);
@@ -102,6 +105,7 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
                 machine_reset(m, 0);
             }
         }
+        if (once) vmm_shadow_after_interpreted(g);
     }
     if (!g->stopped && g->steps >= g->step_limit) vmm_stop_guest(g, MACHINE_BUDGET);
     return g->steps - start;

@@ -13,11 +13,12 @@
 
 /* ---- Modes ----------------------------------------------------------------------- */
 
-/* te: everything runs directly except paging guests, which the interpreter
- * runs until shadow page tables exist. */
+/* te: everything runs directly, paging guests through shadow page tables
+ * (shadow.c). */
 static enum vmm_place place_te(const struct psw *p)
 {
-    return (p->flags & PSW_PG) ? VMM_PLACE_INTERPRETED : VMM_PLACE_DIRECT;
+    (void)p;
+    return VMM_PLACE_DIRECT;
 }
 
 /* hvm: virtual-supervisor code is interpreted, virtual-user code runs
@@ -56,6 +57,8 @@ bool vmm_mode_by_name(const char *name, enum vmm_mode *mode)
 
 enum vmm_place vmm_place_of(const struct vmm *v, const struct vmm_guest *g)
 {
+    /* An instruction no shadow entry can express: on the interpreter, once. */
+    if (g->shadow.interpret_next) return VMM_PLACE_INTERPRETED;
     return modes[v->mode].place(&g->vcpu.psw);
 }
 
@@ -95,7 +98,8 @@ static void real_console_sink(void *ctx, uint8_t byte)
 
 struct vmm *vmm_create(const struct vmm_config *cfg)
 {
-    if (!cfg || !cfg->variant || (unsigned)cfg->mode >= VMM_MODE_COUNT || cfg->nguests == 0 ||
+    if (!cfg || !cfg->variant || (unsigned)cfg->mode >= VMM_MODE_COUNT ||
+        (unsigned)cfg->shadow >= VMM_SHADOW_POLICY_COUNT || cfg->nguests == 0 ||
         cfg->nguests > VMM_MAX_GUESTS || cfg->guest_memsize < TRAP_AREA_WORDS ||
         cfg->guest_memsize > UINT32_MAX)
         return NULL;
@@ -105,6 +109,7 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
     struct vmm *v = calloc(1, sizeof *v);
     if (!v) return NULL;
     v->mode = cfg->mode;
+    v->shadow_policy = cfg->shadow;
     v->variant = *cfg->variant;
     v->interp_variant = *cfg->variant;
     for (unsigned op = 0; op < ISA_OPCODE_SLOTS; op++) v->interp_variant.user_action[op] = USER_TRAP;
@@ -112,6 +117,7 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
     v->guest_memsize = cfg->guest_memsize;
     v->nguests = cfg->nguests;
     v->current = cfg->nguests - 1; /* so that guest 0 is picked first */
+    vmm_alloc_shadow_area(v);
 
     v->real = machine_create(real_words, &v->variant);
     v->guests = calloc(cfg->nguests, sizeof *v->guests);
@@ -127,7 +133,7 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
         g->index = i;
         vmm_alloc_guest(v, g);
         g->interp = machine_create_on(g->mem, g->memsize, &v->interp_variant);
-        if (!g->interp) {
+        if (!g->interp || !vmm_shadow_init(g)) {
             vmm_destroy(v);
             return NULL;
         }
@@ -146,6 +152,7 @@ void vmm_destroy(struct vmm *v)
         for (unsigned i = 0; i < v->nguests; i++) {
             machine_destroy(v->guests[i].interp);
             console_free(&v->guests[i].con);
+            vmm_shadow_free(&v->guests[i]);
         }
         free(v->guests);
     }
@@ -181,6 +188,9 @@ struct vmm *vmm_clone(const struct vmm *v)
         /* Its own console buffers, and no sink (the copy prints nothing). */
         g->con = (struct console){0};
         ok &= console_copy(&g->con, &from->con);
+        g->shadow.words = NULL;
+        g->shadow.traced = NULL;
+        ok &= vmm_shadow_copy(g, from);
         g->interp = machine_create_on(g->mem, g->memsize, &c->interp_variant);
         if (!g->interp || !machine_restore(g->interp, from->interp)) {
             ok = false;
@@ -225,6 +235,8 @@ enum vmm_mode vmm_mode(const struct vmm *v) { return v->mode; }
 uint32_t *vmm_guest_memory(struct vmm *v, unsigned g)
 {
     if (NEVER(g >= v->nguests)) return NULL;
+    /* The caller may write anywhere, page tables included. */
+    vmm_shadow_forget(&v->guests[g]);
     return v->guests[g].mem;
 }
 
@@ -240,6 +252,7 @@ void vmm_guest_reset(struct vmm *v, unsigned gi, uint32_t entry)
     struct vmm_guest *g = &v->guests[gi];
     memset(g->vcpu.reg, 0, sizeof g->vcpu.reg);
     g->vcpu.psw = (struct psw){PSW_M, entry, 0, (uint32_t)g->memsize, 0};
+    vmm_shadow_psw_changed(g);
     g->stopped = false;
     g->stop = MACHINE_BUDGET;
 }
@@ -271,6 +284,7 @@ void vmm_guest_set_psw(struct vmm *v, unsigned g, const struct psw *p)
     TRAPEZE_ASSERT(!v->guests[g].loaded); /* not while vmm_run runs it */
     v->guests[g].vcpu.psw = *p;
     v->guests[g].vcpu.psw.flags &= PSW_FLAGS_MASK;
+    vmm_shadow_psw_changed(&v->guests[g]);
 }
 
 bool vmm_guest_runnable(const struct vmm *v, unsigned g)

@@ -56,6 +56,17 @@ enum vmm_place {
 };
 const char *vmm_place_name(enum vmm_place place); /* "direct", "interpreted"; "?" */
 
+/* How te keeps a paging guest's shadow page tables in step with its own
+ * (vmm/README.md, "Shadow page tables").  The first is the default. */
+enum vmm_shadow_policy {
+    VMM_SHADOW_TRACE,   /* write-protect the guest's tables, sync each PTE write: flushes are free */
+    VMM_SHADOW_REBUILD, /* rebuild the whole shadow at each flush (lpsw, tlbflush, trap) */
+    VMM_SHADOW_LAZY,    /* start empty, fill an entry per hidden fault, drop all at each flush */
+    VMM_SHADOW_POLICY_COUNT
+};
+const char *vmm_shadow_policy_name(enum vmm_shadow_policy p); /* "trace", "rebuild", "lazy"; "?" */
+bool vmm_shadow_policy_by_name(const char *name, enum vmm_shadow_policy *p);
+
 #define VMM_DEFAULT_SLICE 10000u /* real-timer slice, guest steps */
 #define VMM_MAX_GUESTS 64u
 
@@ -65,6 +76,7 @@ struct vmm_config {
     size_t guest_memsize;              /* words of guest-physical memory each guest sees */
     unsigned nguests;                  /* 1 .. VMM_MAX_GUESTS */
     uint32_t slice;                    /* 0: VMM_DEFAULT_SLICE */
+    enum vmm_shadow_policy shadow;     /* te's shadow page tables */
 };
 
 /* The virtual processor: what the guest would see in a bare machine. */
@@ -104,6 +116,73 @@ struct vmm_stats {
 };
 /* direct / (direct + emulated); 1.0 when both are 0. */
 double vmm_efficiency(const struct vmm_stats *s);
+
+/* ---- Shadow page tables (te) ---------------------------------------------------
+ *
+ * Under te a paging guest (virtual PG=1) runs directly with real PG=1 and a
+ * shadow table: the guest's table composed with its f-map, guest-virtual ->
+ * host-physical, in host memory the allocator reserves past every guest's
+ * region.  Each guest has VMM_SHADOW_TABLES of them, one per guest table
+ * (root) in use, each of vmm_shadow_capacity() entries; a guest page past
+ * that capacity is interpreted, one instruction at a time.
+ *
+ * A shadow entry is a real PTE (V, W, frame) and, in bits 2..7 that the
+ * hardware ignores, why it is what it is: */
+#define VMM_SPTE_GUEST_INVALID (1u << 2) /* V=0: the guest's own entry is invalid          */
+#define VMM_SPTE_INTERPRET (1u << 3)     /* V=0: not expressible (a frame that is only partly
+                                            guest memory): accesses are interpreted       */
+#define VMM_SPTE_TRACED (1u << 4)        /* V=1, W withheld: the frame holds a guest page
+                                            table (trace): a store traps and is synced    */
+#define VMM_SPTE_PAST 0xffffffu          /* the frame of a guest frame past its memory (or of
+                                            a guest PTE past it): a physical fault, really */
+/* 0 is an entry not filled yet (lazy): its first use is a hidden fault. */
+
+#define VMM_SHADOW_TABLES 4u
+
+struct vmm_shadow_stats {
+    uint64_t hidden_faults; /* real MEM faults the guest never sees: fixed and retried */
+    uint64_t true_faults;   /* MEM faults of a shadowed guest, reflected to it          */
+    uint64_t pte_writes;    /* trace: guest stores into its page tables, trapped and synced */
+    uint64_t rebuilds;      /* whole shadow tables built from the guest's                */
+    uint64_t fills;         /* entries filled one at a time at a hidden fault            */
+    uint64_t drops;         /* shadow tables emptied at a flush (lazy)                   */
+    uint64_t verifies;      /* trace: tables compared with the guest's after unpaged code,
+                               which no write protection reaches, could have changed them */
+    uint64_t interpreted;   /* instructions no shadow entry can express, interpreted      */
+    uint64_t flushes;       /* tlbflush and PSW loads (lpsw, traps) of the guest          */
+    uint64_t words_written; /* shadow words written, all told: the policy's work          */
+    uint64_t words_in_use;  /* shadow entries that hold a translation now                 */
+    uint64_t words_reserved; /* host words reserved for this guest's shadow tables        */
+};
+/* Why a shadow entry last changed. */
+enum vmm_shadow_reason {
+    VMM_SHADOW_UNCHANGED,
+    VMM_SHADOW_BY_REBUILD,      /* "rebuild": the table was built from the guest's */
+    VMM_SHADOW_BY_HIDDEN_FAULT, /* "hidden fault": filled or fixed at a fault      */
+    VMM_SHADOW_BY_PTE_WRITE,    /* "PTE write": the guest stored into its table    */
+    VMM_SHADOW_BY_FLUSH,        /* "flush": dropped at a tlbflush or PSW load      */
+    VMM_SHADOW_BY_VERIFY,       /* "verify": found changed after unpaged code ran  */
+};
+const char *vmm_shadow_reason_name(enum vmm_shadow_reason r);
+
+/* One shadow table of a guest. */
+struct vmm_shadow_table {
+    uint32_t root;      /* the guest table it shadows: guest-physical address (the vbase) */
+    uint32_t entries;   /* guest entries it covers: min(guest bound, capacity) */
+    uint32_t hpa;       /* where its entries live in real memory */
+    bool active;        /* the one the guest's virtual PSW walks now (PG=1) */
+    bool stale;         /* to be rebuilt or verified before it is used again */
+    enum vmm_shadow_reason last_reason; /* why its last-changed entry changed */
+    uint32_t last_vpn;  /* that entry (UNCHANGED: none) */
+    uint64_t last_step; /* the guest's step count then */
+};
+uint32_t vmm_shadow_capacity(const struct vmm *v); /* entries per shadow table */
+/* Guest g's shadow tables in use, the active one first; returns how many
+ * (at most max) were written. */
+unsigned vmm_guest_shadow_tables(const struct vmm *v, unsigned g, struct vmm_shadow_table *out,
+                                 unsigned max);
+const struct vmm_shadow_stats *vmm_guest_shadow_stats(const struct vmm *v, unsigned g);
+enum vmm_shadow_policy vmm_shadow_policy(const struct vmm *v);
 
 /* ---- Observation (trace, TUI) ------------------------------------------------ */
 

@@ -25,6 +25,35 @@
 #define VMM_HOST_WORDS ISA_PAGE_WORDS
 #define VMM_CANARY 0xdead5afeu
 
+/* One shadow table (shadow.c): the public view, and what keeps it. */
+struct vmm_shadow_slot {
+    struct vmm_shadow_table t; /* root, entries (computed so far), hpa, stale, last change */
+    bool used;
+    bool unverified;           /* trace: unpaged code could have written its guest table */
+    uint64_t last_use;         /* for choosing a table to reuse (least recently used) */
+    uint32_t *spte;            /* its entries, in real memory (t.hpa) */
+    uint32_t *src;             /* per entry, the guest PTE it was made from (host memory) */
+    uint32_t *filled;          /* lazy: the entries filled, in order, so a drop clears them */
+    uint32_t nfilled;
+};
+
+/* A guest's shadow tables and the policy's state. */
+struct vmm_guest_shadow {
+    struct vmm_shadow_slot slot[VMM_SHADOW_TABLES];
+    int active;                 /* the slot of the running paged space, or -1 */
+    uint64_t clock;
+    uint16_t *traced;           /* trace: per guest frame, the tables whose words lie in it */
+    size_t nframes;
+    uint32_t *words;            /* the host memory behind src, filled and traced (one block) */
+    size_t nwords;
+    /* The next instruction is interpreted (no shadow entry can express
+     * it); after it, the guest word at sync_gpa is resynced (a traced store). */
+    bool interpret_next;
+    bool sync_after;
+    uint32_t sync_gpa;
+    struct vmm_shadow_stats stats;
+};
+
 struct vmm_guest {
     struct vmm *vmm;
     unsigned index;
@@ -65,7 +94,9 @@ struct vmm_guest {
     struct vmm_stats stats;
     bool has_trapped;
     struct machine_trap last_trap; /* the guest's own, as its hardware saw it */
-    uint64_t tlb_flushes;      /* virtual tlbflush events (shadow tables' seam) */
+    uint64_t tlb_flushes;      /* virtual tlbflush events and PSW loads */
+
+    struct vmm_guest_shadow shadow; /* te: its shadow page tables (shadow.c) */
 };
 
 struct vmm {
@@ -73,6 +104,10 @@ struct vmm {
     struct isa_variant variant;        /* the guests' and the real machine's  */
     struct isa_variant interp_variant; /* every system instruction traps      */
     uint32_t slice;
+    enum vmm_shadow_policy shadow_policy;
+    uint32_t shadow_capacity;          /* entries per shadow table */
+    uint32_t shadow_hpa;               /* the shadow area: past every guest's region */
+    size_t shadow_words;               /* its size: nguests * VMM_SHADOW_TABLES * capacity */
 
     struct machine *real;
     struct vmm_guest *guests;
@@ -127,6 +162,8 @@ extern const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT];
 /* ---- allocator (alloc.c) ---- */
 /* Real memory needed for n guests of memsize words. 0 if it does not fit. */
 size_t vmm_alloc_real_size(unsigned n, size_t memsize);
+/* Places the shadow area past the n regions: v->shadow_*. */
+void vmm_alloc_shadow_area(struct vmm *v);
 /* Gives guest g its region of real memory: sets g->fmap, g->mem, g->memsize
  * and fills the padding after the region with the canary. */
 void vmm_alloc_guest(struct vmm *v, struct vmm_guest *g);
@@ -185,6 +222,36 @@ enum isa_cause vmm_pending_interrupt(const struct vmm_guest *g);
 /* A guest's port access, routed to its virtual devices (console.c). */
 uint32_t vmm_console_read(struct vmm_guest *g, uint32_t port);
 void vmm_console_write(struct vmm_guest *g, uint32_t port, uint32_t value);
+
+/* ---- shadow page tables (shadow.c) ---- */
+/* Entries per shadow table for guests of memsize words. */
+uint32_t vmm_shadow_capacity_for(size_t memsize);
+/* Sets up g's shadow state (its tables at their place in the shadow area);
+ * false when memory cannot be had.  _free releases it, _copy makes to's
+ * equal to from's (the clone's real memory already holds the entries). */
+bool vmm_shadow_init(struct vmm_guest *g);
+void vmm_shadow_free(struct vmm_guest *g);
+bool vmm_shadow_copy(struct vmm_guest *to, const struct vmm_guest *from);
+/* The real PSW for g's paged code (virtual PG=1) run directly: the shadow
+ * of its current table, made ready by the policy. */
+struct psw vmm_shadow_compose(struct vmm_guest *g, uint32_t timer);
+/* The same without changing anything: what the next compose would give. */
+struct psw vmm_shadow_shown(const struct vmm_guest *g, uint32_t timer);
+/* A real MEM fault of g's paged code: true when it was hidden (fixed, or
+ * the instruction will be interpreted) and the guest must not see it. */
+bool vmm_shadow_fault(struct vmm_guest *g, const struct machine_trap *t);
+/* The guest's translations may have changed: a tlbflush or a PSW load
+ * (lpsw, a trap reflected).  Its new virtual PSW is loaded. */
+void vmm_shadow_flush(struct vmm_guest *g);
+/* The same for a PSW set from outside (reset, a debugger): not counted. */
+void vmm_shadow_psw_changed(struct vmm_guest *g);
+/* The vmm itself wrote guest words [gpa, gpa + n) (a trap record). */
+void vmm_shadow_wrote(struct vmm_guest *g, uint32_t gpa, uint32_t n);
+/* Someone outside the guest may have written anywhere in its memory. */
+void vmm_shadow_forget(struct vmm_guest *g);
+/* An interpreted instruction (the place was chosen by interpret_next)
+ * completed or trapped: resync what it may have written. */
+void vmm_shadow_after_interpreted(struct vmm_guest *g);
 
 /* ---- virtual clock and scheduler (sched.c) ---- */
 /* The real timer for a direct resume: min(virtual timer, slice left). */

@@ -106,7 +106,7 @@ static bool run_bare(const struct isa_variant *v, const struct check_state *s,
 static bool run_vmm(const struct isa_variant *v, enum vmm_mode mode, const struct check_state *s,
                     const uint32_t *mem, struct final *f)
 {
-    struct vmm_config cfg = {mode, v, GUEST_WORDS, 1, 0};
+    struct vmm_config cfg = {mode, v, GUEST_WORDS, 1, 0, VMM_SHADOW_TRACE};
     struct vmm *vm = vmm_create(&cfg);
     if (!vm) return false;
     memcpy(vmm_guest_memory(vm, 0), mem, GUEST_WORDS * sizeof *mem);

@@ -303,13 +303,17 @@ Test(run_log, full_and_compact_lines)
     asm_image_free(&img);
 }
 
-/* The interpreter's events say so (toyos_paged under te runs paged code in
- * the C VMM's interpreter). */
+/* The interpreter's events say so (toyos under hvm runs its kernel in the
+ * C VMM's interpreter). */
 Test(run_log, interpreted_events_say_so)
 {
     struct asm_image img = tr_load_file("programs/toyos/toyos_paged.s");
-    struct run *r;
-    struct events *ev = run_recorded("c", &img, &r);
+    struct events *ev = calloc(1, sizeof *ev);
+    cr_assert_not_null(ev);
+    const struct run_spec hvm = {.n = 1, .kind = {RUN_MONITOR_C}, .mode = VMM_HVM};
+    struct run *r = tr_run_spec(&hvm, "pg", &img, MEM);
+    run_set_hooks(r, &(struct run_hooks){ev, record, NULL});
+    cr_assert_eq(run_go(r, TR_BIG_BUDGET), MACHINE_HALT);
     size_t interpreted = 0;
     for (size_t i = 0; i < ev->n; i++) {
         char buf[320];

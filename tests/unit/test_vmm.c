@@ -37,17 +37,17 @@ static void check_all_modes(const struct machine *m, uint64_t steps, const char 
 Test(vmm, create_rejects_bad_configs)
 {
     struct isa_variant pg = test_support_variant("pg");
-    struct vmm_config ok = {VMM_TE, &pg, 4096, 2, 0};
+    struct vmm_config ok = {VMM_TE, &pg, 4096, 2, 0, VMM_SHADOW_TRACE};
     struct vmm *v = vmm_create(&ok);
     cr_assert_not_null(v);
     vmm_destroy(v);
     struct vmm_config bad[] = {
-        {VMM_TE, NULL, 4096, 1, 0},
-        {VMM_TE, &pg, 4096, 0, 0},
-        {VMM_TE, &pg, 4096, VMM_MAX_GUESTS + 1, 0},
-        {VMM_TE, &pg, TRAP_AREA_WORDS - 1, 1, 0},
-        {VMM_MODE_COUNT, &pg, 4096, 1, 0},
-        {VMM_TE, &pg, (size_t)1 << 31, 4, 0}, /* does not fit 32-bit real memory */
+        {VMM_TE, NULL, 4096, 1, 0, VMM_SHADOW_TRACE},
+        {VMM_TE, &pg, 4096, 0, 0, VMM_SHADOW_TRACE},
+        {VMM_TE, &pg, 4096, VMM_MAX_GUESTS + 1, 0, VMM_SHADOW_TRACE},
+        {VMM_TE, &pg, TRAP_AREA_WORDS - 1, 1, 0, VMM_SHADOW_TRACE},
+        {VMM_MODE_COUNT, &pg, 4096, 1, 0, VMM_SHADOW_TRACE},
+        {VMM_TE, &pg, (size_t)1 << 31, 4, 0, VMM_SHADOW_TRACE}, /* does not fit 32-bit real memory */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_null(vmm_create(&bad[i]), "config %zu accepted", i);
@@ -72,10 +72,13 @@ Test(vmm, modes_by_name)
 Test(vmm, fmap_layout)
 {
     struct isa_variant pg = test_support_variant("pg");
-    struct vmm_config cfg = {VMM_TE, &pg, 1000, 3, 0};
+    struct vmm_config cfg = {VMM_TE, &pg, 1000, 3, 0, VMM_SHADOW_TRACE};
     struct vmm *v = vmm_create(&cfg);
     cr_assert_not_null(v);
-    cr_assert_eq(machine_memsize(vmm_real_machine(v)), VMM_HOST_WORDS + 3 * 1024);
+    /* Past the regions, each guest's shadow tables: 4 of 256 entries. */
+    cr_assert_eq(vmm_shadow_capacity(v), 256);
+    cr_assert_eq(machine_memsize(vmm_real_machine(v)),
+                 VMM_HOST_WORDS + 3 * 1024 + 3 * VMM_SHADOW_TABLES * 256);
     for (unsigned g = 0; g < 3; g++) {
         const struct vmm_fmap *f = vmm_guest_fmap(v, g);
         cr_assert_eq(f->n, 1);
@@ -366,7 +369,7 @@ Test(vmm, clone_snapshots_everything)
 Test(vmm, a_guest_looping_with_interrupts_off_cannot_keep_the_cpu)
 {
     struct isa_variant pg = test_support_variant("pg");
-    struct vmm_config cfg = {VMM_TE, &pg, 4096, 3, 0};
+    struct vmm_config cfg = {VMM_TE, &pg, 4096, 3, 0, VMM_SHADOW_TRACE};
     struct vmm *v = vmm_create(&cfg);
     cr_assert_not_null(v);
     static const uint32_t hog[] = {TS_I(POPF, 0, 0, 0), TS_I(STMR, 0, 0, 0), TS_J(JMP, 18)};
@@ -557,12 +560,12 @@ Test(vmm, modes_pick_places_from_the_virtual_psw)
         {PSW_M, VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED},
         {0, VMM_PLACE_DIRECT, VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED},
         {PSW_IE, VMM_PLACE_DIRECT, VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED},
-        {PSW_PG, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED},
-        {PSW_M | PSW_PG, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED},
+        {PSW_PG, VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED},
+        {PSW_M | PSW_PG, VMM_PLACE_DIRECT, VMM_PLACE_INTERPRETED, VMM_PLACE_INTERPRETED},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         for (size_t k = 0; k < 3; k++) {
-            struct vmm *v = vmm_create(&(struct vmm_config){all_modes[k], &pg, 4096, 1, 0});
+            struct vmm *v = vmm_create(&(struct vmm_config){all_modes[k], &pg, 4096, 1, 0, VMM_SHADOW_TRACE});
             cr_assert_not_null(v);
             const struct psw p = {cases[i].flags, 0x20, 0x100, 0x200, 7};
             vmm_guest_set_psw(v, 0, &p);
@@ -574,6 +577,14 @@ Test(vmm, modes_pick_places_from_the_virtual_psw)
                 cr_assert_eq(real.flags, p.flags & ~PSW_M, "the interpreter runs it in user mode");
                 cr_assert_eq(real.base, p.base);
                 cr_assert_eq(real.bound, p.bound);
+            } else if (p.flags & PSW_PG) {
+                cr_assert_eq(real.flags, PSW_IE | PSW_PG, "direct, paged: on its shadow table");
+                struct vmm_shadow_table t[VMM_SHADOW_TABLES];
+                cr_assert_eq(vmm_guest_shadow_tables(v, 0, t, VMM_SHADOW_TABLES), 0,
+                             "none is built before the guest runs");
+                cr_assert_eq(real.base, v->shadow_hpa, "the table it would start with");
+                cr_assert_eq(real.bound, vmm_shadow_capacity(v), "its bound, capped");
+                cr_assert_eq(real.timer, 7);
             } else {
                 cr_assert_eq(real.flags, PSW_IE, "direct: real user mode, interrupts on");
                 cr_assert_eq(real.base, vmm_guest_fmap(v, 0)->ext[0].hpa + p.base);
@@ -639,9 +650,10 @@ Test(vmm, hybrid_popf_breaks_te_not_hvm)
     machine_destroy(m);
 }
 
-/* A paging guest: te interprets it (counted as emulated) with the guest's
- * own table over its own region. */
-Test(vmm, paging_guest_is_interpreted_exactly)
+/* A paging guest: te runs it directly on a shadow table, exactly, with
+ * every policy; its true faults (write-protect, a frame past memory) are
+ * reflected and the shadow's own are hidden. */
+Test(vmm, paging_guest_runs_directly_and_exactly)
 {
     struct machine *m = test_support_machine("pg");
     uint32_t *e = machine_memory(m);
@@ -654,9 +666,17 @@ Test(vmm, paging_guest_is_interpreted_exactly)
         TS_I(LD, 8, 0, 1), TS_I(ADDI, 8, 8, 1), TS_I(ST, 8, 0, 1), TS_I(BEQ, 7, 0, 1),
         TS_I(LPSW, 0, 0, 0), TS_J(HALT, 0));
     test_support_set_psw(m, PSW_PG, 0, 0x3000, 8, 0);
-    struct vmm *v = tv_check_equivalent(m, VMM_TE, 1, 1000, NULL, "paging");
-    cr_assert_gt(vmm_guest_stats(v, 0)->interpreted, 0);
-    vmm_destroy(v);
+    for (unsigned p = 0; p < VMM_SHADOW_POLICY_COUNT; p++) {
+        struct vmm *v = tv_check_equivalent_policy(m, VMM_TE, p, 1000, "paging");
+        const struct vmm_shadow_stats *sh = vmm_guest_shadow_stats(v, 0);
+        cr_assert_eq(vmm_guest_stats(v, 0)->interpreted, 0, "%s", vmm_shadow_policy_name(p));
+        cr_assert_gt(vmm_guest_stats(v, 0)->direct, 0);
+        cr_assert_eq(sh->true_faults, 2, "%s: the write-protect and the physical fault",
+                     vmm_shadow_policy_name(p));
+        if (p == VMM_SHADOW_LAZY) cr_assert_gt(sh->fills, 0, "lazy fills at hidden faults");
+        else cr_assert_gt(sh->rebuilds, 0, "%s builds whole tables", vmm_shadow_policy_name(p));
+        vmm_destroy(v);
+    }
     check_all_modes(m, 1000, "paging");
     machine_destroy(m);
 }

@@ -50,7 +50,7 @@ static unsigned attack(const char *path, unsigned slot)
     for (unsigned g = 0, k = 0; g < NGUESTS; g++)
         start[g] = load_bare(g == slot ? path : victims[k++], &pg);
 
-    struct vmm_config cfg = {VMM_TE, &pg, MEM, NGUESTS, 0};
+    struct vmm_config cfg = {VMM_TE, &pg, MEM, NGUESTS, 0, VMM_SHADOW_TRACE};
     struct vmm *v = vmm_create(&cfg);
     cr_assert_not_null(v);
     for (unsigned g = 0; g < NGUESTS; g++) {

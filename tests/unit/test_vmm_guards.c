@@ -16,7 +16,7 @@
 static struct vmm *three_guests(void)
 {
     struct isa_variant pg = test_support_variant("pg");
-    struct vmm *v = vmm_create(&(struct vmm_config){VMM_TE, &pg, 1024, NGUESTS, 0});
+    struct vmm *v = vmm_create(&(struct vmm_config){VMM_TE, &pg, 1024, NGUESTS, 0, VMM_SHADOW_TRACE});
     cr_assert_not_null(v);
     return v;
 }

@@ -16,7 +16,7 @@ static void quiet(void) { cr_redirect_stderr(); }
 static struct vmm *make(enum vmm_mode mode, unsigned n)
 {
     struct isa_variant pg = test_support_variant("pg");
-    struct vmm *v = vmm_create(&(struct vmm_config){mode, &pg, 1000, n, 0});
+    struct vmm *v = vmm_create(&(struct vmm_config){mode, &pg, 1000, n, 0, VMM_SHADOW_TRACE});
     cr_assert_not_null(v);
     return v;
 }

@@ -10,7 +10,13 @@
 
 struct vmm *tv_mirror(const struct machine *bare, enum vmm_mode mode, unsigned n, const char *input)
 {
-    struct vmm_config cfg = {mode, machine_variant(bare), machine_memsize(bare), n, 0};
+    return tv_mirror_policy(bare, mode, VMM_SHADOW_TRACE, n, input);
+}
+
+struct vmm *tv_mirror_policy(const struct machine *bare, enum vmm_mode mode,
+                             enum vmm_shadow_policy policy, unsigned n, const char *input)
+{
+    struct vmm_config cfg = {mode, machine_variant(bare), machine_memsize(bare), n, 0, policy};
     struct vmm *v = vmm_create(&cfg);
     cr_assert_not_null(v, "vmm_create");
     struct psw p = machine_psw(bare);
@@ -59,23 +65,37 @@ bool tv_same(const struct machine *bare, enum machine_stop bstop, const struct v
     return true;
 }
 
-struct vmm *tv_check_equivalent(const struct machine *bare, enum vmm_mode mode, unsigned n,
-                                uint64_t steps, const char *input, const char *what)
+static struct vmm *check_equivalent(const struct machine *bare, enum vmm_mode mode,
+                                    enum vmm_shadow_policy policy, unsigned n, uint64_t steps,
+                                    const char *input, const char *what)
 {
     struct machine *b = machine_clone(bare);
     cr_assert_not_null(b);
-    struct vmm *v = tv_mirror(bare, mode, n, input);
+    struct vmm *v = tv_mirror_policy(bare, mode, policy, n, input);
     if (input) machine_feed_input(b, (const uint8_t *)input, strlen(input));
     enum machine_stop bstop = machine_run(b, steps);
     vmm_set_step_limit(v, steps);
     vmm_run(v, UINT64_MAX);
     char why[256];
     for (unsigned g = 0; g < n; g++)
-        cr_assert(tv_same(b, bstop, v, g, why, sizeof why), "%s, %s, guest %u: %s", what,
-                  vmm_mode_name(mode), g, why);
+        cr_assert(tv_same(b, bstop, v, g, why, sizeof why), "%s, %s (shadow %s), guest %u: %s",
+                  what, vmm_mode_name(mode), vmm_shadow_policy_name(policy), g, why);
     cr_assert(tv_canaries_intact(v), "%s: real memory outside the guests changed", what);
     machine_destroy(b);
     return v;
+}
+
+struct vmm *tv_check_equivalent(const struct machine *bare, enum vmm_mode mode, unsigned n,
+                                uint64_t steps, const char *input, const char *what)
+{
+    return check_equivalent(bare, mode, VMM_SHADOW_TRACE, n, steps, input, what);
+}
+
+struct vmm *tv_check_equivalent_policy(const struct machine *bare, enum vmm_mode mode,
+                                       enum vmm_shadow_policy policy, uint64_t steps,
+                                       const char *what)
+{
+    return check_equivalent(bare, mode, policy, 1, steps, NULL, what);
 }
 
 bool tv_canaries_intact(const struct vmm *v)
@@ -87,8 +107,10 @@ bool tv_canaries_intact(const struct vmm *v)
         if (mem[a] != VMM_CANARY) return false;
     for (size_t a = 0; a < TRAP_AREA_WORDS; a++)
         if (mem[a] != 0) return false;
-    /* Every word not in some guest's f-map must hold the canary. */
+    /* Every word not in some guest's f-map, nor in the shadow tables' area
+     * (the vmm's own, past every region), must hold the canary. */
     for (size_t a = VMM_HOST_WORDS; a < size; a++) {
+        if (a - v->shadow_hpa < v->shadow_words) continue;
         bool mapped = false;
         for (unsigned g = 0; g < vmm_guest_count(v) && !mapped; g++) {
             const struct vmm_fmap *f = vmm_guest_fmap(v, g);
@@ -107,12 +129,37 @@ enum machine_verdict tv_watch_real(void *ctx, struct machine *m, uint32_t pc, ui
     (void)pc, (void)insn;
     struct tv_real_watch *w = ctx;
     struct psw p = machine_psw(m);
-    const struct vmm_fmap *f = vmm_guest_fmap(w->v, vmm_current_guest(w->v));
+    const unsigned g = vmm_current_guest(w->v);
+    const struct vmm_fmap *f = vmm_guest_fmap(w->v, g);
     uint64_t lo = f->ext[0].hpa, hi = lo + f->ext[0].words;
     w->checked++;
-    if ((p.flags & (PSW_M | PSW_PG)) || !(p.flags & PSW_IE) || p.base < lo ||
-        (uint64_t)p.base + p.bound > hi || p.timer == 0 || p.timer > VMM_DEFAULT_SLICE)
+    if ((p.flags & PSW_M) || !(p.flags & PSW_IE) || p.timer == 0 || p.timer > VMM_DEFAULT_SLICE) {
         w->bad++;
+        return MACHINE_CONTINUE;
+    }
+    if (!(p.flags & PSW_PG)) {
+        if (p.base < lo || (uint64_t)p.base + p.bound > hi) w->bad++;
+        return MACHINE_CONTINUE;
+    }
+    /* Paged: the table is one of this guest's shadow tables, and each of
+     * its valid entries reaches a whole frame of its region, or past real
+     * memory. */
+    const struct vmm *v = w->v;
+    const uint64_t tables = v->shadow_hpa + (uint64_t)g * VMM_SHADOW_TABLES * v->shadow_capacity;
+    if (p.base < tables || (uint64_t)p.base + p.bound > tables + VMM_SHADOW_TABLES * v->shadow_capacity) {
+        w->bad++;
+        return MACHINE_CONTINUE;
+    }
+    const uint32_t *mem = machine_memory_const(m);
+    for (uint32_t vpn = 0; vpn < p.bound; vpn++) {
+        const uint32_t e = mem[p.base + vpn];
+        if (!(e & PTE_V) || isa_pte_frame(e) == VMM_SPTE_PAST) continue;
+        const uint64_t at = (uint64_t)isa_pte_frame(e) * ISA_PAGE_WORDS;
+        if (at < lo || at + ISA_PAGE_WORDS > hi) {
+            w->bad++;
+            break;
+        }
+    }
     return MACHINE_CONTINUE;
 }
 

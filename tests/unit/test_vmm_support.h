@@ -21,6 +21,9 @@
  * (may be NULL).  Asserts that it can be made. */
 struct vmm *tv_mirror(const struct machine *bare, enum vmm_mode mode, unsigned n,
                       const char *input);
+/* The same with te's shadow page tables kept by policy (tv_mirror: trace). */
+struct vmm *tv_mirror_policy(const struct machine *bare, enum vmm_mode mode,
+                             enum vmm_shadow_policy policy, unsigned n, const char *input);
 
 /* Compares guest g of v with the bare machine stopped with bstop; false
  * with the first difference in why. */
@@ -32,6 +35,10 @@ bool tv_same(const struct machine *bare, enum machine_stop bstop, const struct v
  * input is fed to both.  Returns the vmm (destroy it) for more checks. */
 struct vmm *tv_check_equivalent(const struct machine *bare, enum vmm_mode mode, unsigned n,
                                 uint64_t steps, const char *input, const char *what);
+/* The same for one guest without input, shadow tables kept by policy. */
+struct vmm *tv_check_equivalent_policy(const struct machine *bare, enum vmm_mode mode,
+                                       enum vmm_shadow_policy policy, uint64_t steps,
+                                       const char *what);
 
 /* True when the real memory outside every guest region (the host page and
  * the padding after each region) still holds the vmm's canary. */

@@ -71,6 +71,7 @@ struct run_spec {
     unsigned n;                             /* monitors; 0: the bare machine */
     enum run_monitor kind[RUN_MAX_MONITORS]; /* bottom first */
     enum vmm_mode mode;                     /* the C VMM's, when kind[0] is c */
+    enum vmm_shadow_policy shadow;          /* ... and its shadow page tables' */
 };
 
 /* Parses "c,asm,asm" (case-insensitive names, no blanks; "bare" or "" for
