@@ -124,6 +124,7 @@ demo: deps
 bench: trapeze
 	bash tests/bench/run.sh ./trapeze
 	bash tests/bench/levels.sh ./trapeze
+	bash tests/bench/shadow.sh ./trapeze
 
 # ---- Set-up -------------------------------------------------------------------
 

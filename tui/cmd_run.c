@@ -134,6 +134,40 @@ static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *
             " interpreted), %" PRIu64 " reflected, %" PRIu64 " vmm entries; efficiency %.3f%%\n",
             prefix, vmm_mode_name(spec->mode), k.direct, k.emulated, k.interpreted, k.reflected,
             k.entries, 100.0 * k.efficiency);
+    enum vmm_shadow_policy policy;
+    const struct vmm_shadow_stats *sh = run_shadow_stats(r, g, &policy);
+    if (!sh || sh->rebuilds + sh->fills + sh->hidden_faults + sh->true_faults == 0) return;
+    fprintf(out,
+            "%strapeze: shadow page tables (%s): %" PRIu64 " hidden faults, %" PRIu64
+            " true faults, %" PRIu64 " PTE writes, %" PRIu64 " rebuilds, %" PRIu64 " fills, %" PRIu64
+            " drops, %" PRIu64 " verifies, %" PRIu64 " interpreted; %" PRIu64 " of %" PRIu64
+            " shadow words in use\n",
+            prefix, vmm_shadow_policy_name(policy), sh->hidden_faults, sh->true_faults,
+            sh->pte_writes, sh->rebuilds, sh->fills, sh->drops, sh->verifies, sh->interpreted,
+            sh->words_in_use, sh->words_reserved);
+}
+
+static void shadow_json(struct json *j, const struct run *r, unsigned g)
+{
+    enum vmm_shadow_policy policy;
+    const struct vmm_shadow_stats *sh = run_shadow_stats(r, g, &policy);
+    if (!sh) return;
+    json_object_begin(j, "shadow");
+    json_string(j, "policy", vmm_shadow_policy_name(policy));
+    json_uint(j, "hidden_faults", sh->hidden_faults);
+    json_uint(j, "true_faults", sh->true_faults);
+    json_uint(j, "pte_writes", sh->pte_writes);
+    json_uint(j, "rebuilds", sh->rebuilds);
+    json_uint(j, "fills", sh->fills);
+    json_uint(j, "drops", sh->drops);
+    json_uint(j, "verifies", sh->verifies);
+    json_uint(j, "interpreted", sh->interpreted);
+    json_uint(j, "flushes", sh->flushes);
+    json_uint(j, "entries_made", sh->entries_made);
+    json_uint(j, "words_written", sh->words_written);
+    json_uint(j, "words_in_use", sh->words_in_use);
+    json_uint(j, "words_reserved", sh->words_reserved);
+    json_object_end(j);
 }
 
 /* What a monitor did for the level above: the fields "vmm" and "levels" share. */
@@ -157,6 +191,7 @@ static void vmm_json(struct json *j, const struct run *r, unsigned g)
     json_uint(j, "entries", k.entries);
     json_uint(j, "slices", k.slices);
     json_double(j, "efficiency", k.efficiency);
+    shadow_json(j, r, g);
     json_object_end(j);
 }
 

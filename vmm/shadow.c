@@ -203,6 +203,7 @@ static void set_entry(struct vmm_guest *g, struct vmm_shadow_slot *s, uint32_t v
 static void sync_entry(struct vmm_guest *g, struct vmm_shadow_slot *s, uint32_t vpn,
                        enum vmm_shadow_reason why)
 {
+    g->shadow.stats.entries_made++;
     uint32_t src;
     const uint32_t e = make_entry(g, s->t.root, vpn, &src);
     set_entry(g, s, vpn, e, src, why);
@@ -411,6 +412,7 @@ bool vmm_shadow_fault(struct vmm_guest *g, const struct machine_trap *t)
     if (vpn < s->t.entries) {
         uint32_t src;
         const uint32_t e = make_entry(g, s->t.root, vpn, &src);
+        sh->stats.entries_made++;
         if (s->spte[vpn] != e) {
             if (s->spte[vpn] == 0 && g->vmm->shadow_policy == VMM_SHADOW_LAZY)
                 s->filled[s->nfilled++] = vpn;

@@ -15,7 +15,7 @@
  * dispatcher is the same):
  *   te      virtual-supervisor and virtual-user code run directly in real user
  *           mode; system instructions trap and are emulated.  Paging guests
- *           are interpreted (shadow page tables come later).
+ *           run directly too, on shadow page tables (below).
  *   hvm     virtual-supervisor code is interpreted, virtual-user code runs
  *           directly (Popek-Goldberg's hybrid VMM, Theorem 3).
  *   interp  every guest instruction is interpreted.
@@ -137,7 +137,7 @@ double vmm_efficiency(const struct vmm_stats *s);
                                             a guest PTE past it): a physical fault, really */
 /* 0 is an entry not filled yet (lazy): its first use is a hidden fault. */
 
-#define VMM_SHADOW_TABLES 4u
+#define VMM_SHADOW_TABLES 8u
 
 struct vmm_shadow_stats {
     uint64_t hidden_faults; /* real MEM faults the guest never sees: fixed and retried */
@@ -150,7 +150,8 @@ struct vmm_shadow_stats {
                                which no write protection reaches, could have changed them */
     uint64_t interpreted;   /* instructions no shadow entry can express, interpreted      */
     uint64_t flushes;       /* tlbflush and PSW loads (lpsw, traps) of the guest          */
-    uint64_t words_written; /* shadow words written, all told: the policy's work          */
+    uint64_t entries_made;  /* shadow entries computed from guest PTEs: the policy's work */
+    uint64_t words_written; /* of which changed a shadow word                             */
     uint64_t words_in_use;  /* shadow entries that hold a translation now                 */
     uint64_t words_reserved; /* host words reserved for this guest's shadow tables        */
 };

@@ -75,7 +75,7 @@ Test(vmm, fmap_layout)
     struct vmm_config cfg = {VMM_TE, &pg, 1000, 3, 0, VMM_SHADOW_TRACE};
     struct vmm *v = vmm_create(&cfg);
     cr_assert_not_null(v);
-    /* Past the regions, each guest's shadow tables: 4 of 256 entries. */
+    /* Past the regions, each guest's shadow tables of 256 entries. */
     cr_assert_eq(vmm_shadow_capacity(v), 256);
     cr_assert_eq(machine_memsize(vmm_real_machine(v)),
                  VMM_HOST_WORDS + 3 * 1024 + 3 * VMM_SHADOW_TABLES * 256);

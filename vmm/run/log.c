@@ -153,7 +153,9 @@ void run_event_describe(const struct run *r, const struct run_event *e, uint64_t
                  *passed ? passed : "the hardware", e->handler);
         break;
     case RUN_ABSORBED:
-        snprintf(path, sizeof path, "absorbed by %s (its own timer)", handler);
+        snprintf(path, sizeof path, "absorbed by %s (%s)", handler,
+                 e->cause == CAUSE_MEM ? "a hidden fault: its shadow page table, fixed"
+                                       : "its own timer");
         break;
     }
     snprintf(buf, size, "trap %" PRIu64 ": %s%s at %s, %s%s -> %s; pc %s", seq, cause, what, arose,

@@ -1062,6 +1062,15 @@ void run_level_counts(const struct run *r, unsigned g, unsigned level, struct ru
     if (priv) out->amplification = (double)monitor_cost(r, c, level) / (double)priv;
 }
 
+const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
+                                                enum vmm_shadow_policy *policy)
+{
+    if (!r->cvmm || r->spec.mode != VMM_TE) return NULL;
+    const struct column *c = column_of(r, g);
+    if (policy) *policy = vmm_shadow_policy(r->cvmm);
+    return vmm_guest_shadow_stats(r->cvmm, c->index);
+}
+
 /* ---- Memory and addresses ---------------------------------------------------------------------- */
 
 const uint32_t *run_machine_memory(const struct run *r, unsigned g, unsigned j, size_t *words)

@@ -280,6 +280,10 @@ struct run_level_counts {
 void run_level_counts(const struct run *r, unsigned g, unsigned level, struct run_level_counts *out);
 /* The real machine's figures. */
 const struct machine *run_real_machine(const struct run *r);
+/* The C VMM's shadow page tables for column g, and their policy: NULL
+ * unless level 0 is the C VMM in te. */
+const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
+                                                enum vmm_shadow_policy *policy);
 
 /* ---- Memory and addresses ------------------------------------------------------------ */
 
