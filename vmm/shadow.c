@@ -394,6 +394,34 @@ struct psw vmm_shadow_shown(const struct vmm_guest *g, uint32_t timer)
 
 /* ---- Faults ---------------------------------------------------------------------------- */
 
+static void sync_word(struct vmm_guest *g, uint32_t gpa, enum vmm_shadow_reason why);
+
+/* A paged store into a traced table (trace): carried out here, as the
+ * guest's hardware would, and every shadow of the word resynced -- the
+ * cost of a PTE change under trace.  `st` is the only instruction that
+ * stores; false (interpret it instead) for anything else. */
+static bool emulate_traced_store(struct vmm_guest *g, const struct machine_trap *t, uint32_t va,
+                                 uint32_t gpa)
+{
+    const struct machine *cpu = g->vmm->real; /* holds the registers while g runs there */
+    const uint32_t pc = t->old_psw.pc;
+    uint32_t at;
+    unsigned detail;
+    if (!machine_translate(g->interp, &g->vcpu.psw, pc, ACCESS_FETCH, &at, &detail)) return false;
+    const uint32_t w = g->mem[at];
+    if (isa_opcode_of(w) != ISA_ST) return false;
+    if (machine_reg(cpu, isa_field_b(w)) + isa_simm16(w) != va) return false;
+    g->mem[gpa] = machine_reg(cpu, isa_field_a(w));
+    sync_word(g, gpa, VMM_SHADOW_BY_PTE_WRITE);
+    /* One guest instruction retired, in software: a non-system one. */
+    g->vcpu.psw.pc = pc + 1;
+    vmm_vclock_tick(g);
+    g->stats.emulated++;
+    g->stats.interpreted++;
+    g->steps++;
+    return true;
+}
+
 bool vmm_shadow_fault(struct vmm_guest *g, const struct machine_trap *t)
 {
     struct vmm_guest_shadow *sh = &g->shadow;
@@ -423,12 +451,13 @@ bool vmm_shadow_fault(struct vmm_guest *g, const struct machine_trap *t)
     }
     /* Right as it is, and still no way through: past the capacity, a frame
      * partly outside memory, or a store into a traced table. */
-    sh->interpret_next = true;
     if (access == ACCESS_STORE && vpn < s->t.entries && (s->spte[vpn] & VMM_SPTE_TRACED)) {
         sh->stats.pte_writes++;
+        if (emulate_traced_store(g, t, va, gpa)) return true;
         sh->sync_after = true;
         sh->sync_gpa = gpa;
     }
+    sh->interpret_next = true;
     return true;
 }
 
