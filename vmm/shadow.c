@@ -362,6 +362,7 @@ static struct vmm_shadow_slot *prepare(struct vmm_guest *g, uint32_t root, uint3
     s->t.stale = false;
     s->last_use = ++sh->clock;
     sh->active = (int)i;
+    TRAPEZE_ASSERT(!TRAPEZE_TESTING || vmm_shadow_valid(g));
     return s;
 }
 
@@ -535,6 +536,46 @@ void vmm_shadow_forget(struct vmm_guest *g)
 {
     for (unsigned i = 0; i < VMM_SHADOW_TABLES; i++) release_table(g, &g->shadow.slot[i]);
     g->shadow.active = -1;
+}
+
+/* ---- The invariant ------------------------------------------------------------------- */
+
+bool vmm_shadow_valid(const struct vmm_guest *g)
+{
+    const struct vmm *v = g->vmm;
+    const struct vmm_guest_shadow *sh = &g->shadow;
+    const uint32_t cap = v->shadow_capacity;
+    const uint32_t first = g->fmap.ext[0].hpa >> ISA_PAGE_SHIFT;
+    const uint32_t end = (uint32_t)((g->fmap.ext[0].hpa + g->memsize) >> ISA_PAGE_SHIFT);
+    const uint32_t *real = machine_memory_const(v->real);
+    uint64_t in_use = 0;
+    for (unsigned i = 0; i < VMM_SHADOW_TABLES; i++) {
+        const struct vmm_shadow_slot *s = &sh->slot[i];
+        if (s->t.hpa != v->shadow_hpa + (g->index * VMM_SHADOW_TABLES + i) * cap ||
+            s->spte != real + s->t.hpa || s->t.entries > cap || (!s->used && s->t.entries))
+            return false;
+        for (uint32_t vpn = 0; vpn < cap; vpn++) {
+            const uint32_t e = s->spte[vpn];
+            if (vpn >= s->t.entries && e != 0) return false; /* nothing past its entries */
+            if (!(e & PTE_V)) continue;
+            in_use++;
+            const uint32_t f = isa_pte_frame(e);
+            if (f != VMM_SPTE_PAST && (f < first || f >= end)) return false; /* outside the region */
+            if ((e & VMM_SPTE_TRACED) && (e & PTE_W)) return false;
+        }
+    }
+    if (in_use != sh->stats.words_in_use) return false;
+    if (v->shadow_policy != VMM_SHADOW_TRACE) return true;
+    for (size_t f = 0; f < sh->nframes; f++) { /* each frame counted once per table in it */
+        unsigned tables = 0;
+        for (unsigned i = 0; i < VMM_SHADOW_TABLES; i++) {
+            uint32_t lo, hi;
+            if (sh->slot[i].used && table_frames(g, &sh->slot[i], &lo, &hi) && f >= lo && f <= hi)
+                tables++;
+        }
+        if (sh->traced[f] != tables) return false;
+    }
+    return true;
 }
 
 /* ---- Accessors ------------------------------------------------------------------------ */

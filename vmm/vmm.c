@@ -164,6 +164,8 @@ struct vmm *vmm_clone(const struct vmm *v)
 {
     TRAPEZE_ASSERT(v->running == NULL); /* outside vmm_run */
     TRAPEZE_ASSERT(vmm_fmaps_valid(v));
+    for (unsigned i = 0; TRAPEZE_TESTING && i < v->nguests; i++)
+        TRAPEZE_ASSERT(vmm_shadow_valid(&v->guests[i]));
     struct vmm *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     *c = *v;

@@ -232,6 +232,11 @@ uint32_t vmm_shadow_capacity_for(size_t memsize);
 bool vmm_shadow_init(struct vmm_guest *g);
 void vmm_shadow_free(struct vmm_guest *g);
 bool vmm_shadow_copy(struct vmm_guest *to, const struct vmm_guest *from);
+/* The shadow tables' invariant, for assertions: each table where the
+ * layout puts it, nothing past its entries, every valid entry onto a frame
+ * of g's region (or past real memory), a traced entry never writable,
+ * words_in_use true, and (trace) each frame's count of tables in it. */
+bool vmm_shadow_valid(const struct vmm_guest *g);
 /* The real PSW for g's paged code (virtual PG=1) run directly: the shadow
  * of its current table, made ready by the policy. */
 struct psw vmm_shadow_compose(struct vmm_guest *g, uint32_t timer);

@@ -10,6 +10,7 @@
 
 #include "../../vmm/vmm_priv.h"
 #include "support.h"
+#include "test_vmm_support.h"
 
 static void quiet(void) { cr_redirect_stderr(); }
 
@@ -171,4 +172,72 @@ Test(vmm_invariants, no_clone_inside_a_run, .signal = SIGABRT, .init = quiet)
 {
     enum misdeed d = CLONE;
     run_misbehaving(&d);
+}
+
+/* ---- The shadow tables ---------------------------------------------------------- */
+
+/* A guest two steps into paged supervisor code under te: its shadow table
+ * built (and, under trace, its table's frame traced). */
+static struct vmm *paged_guest(enum vmm_shadow_policy policy)
+{
+    struct machine *m = test_support_machine("pg");
+    uint32_t *e = machine_memory(m);
+    for (uint32_t i = 0; i < 8; i++) e[0x300 + i] = (0x20 + i) << 8 | PTE_V | PTE_W;
+    e[0x2000] = TS_I(ADDI, 1, 0, 7);
+    e[0x2001] = TS_I(ST, 1, 0, 0x100);
+    e[0x2002] = TS_J(HALT, 0);
+    test_support_set_psw(m, PSW_M | PSW_PG, 0, 0x300, 8, 0);
+    struct vmm *v = tv_mirror_policy(m, VMM_TE, policy, 1, NULL);
+    vmm_set_step_limit(v, 2);
+    vmm_run(v, UINT64_MAX);
+    cr_assert_gt(vmm_guest_shadow_stats(v, 0)->words_in_use, 0, "%s",
+                 vmm_shadow_policy_name(policy));
+    machine_destroy(m);
+    return v;
+}
+
+Test(vmm_invariants, shadow_tables_are_valid)
+{
+    for (unsigned p = 0; p < VMM_SHADOW_POLICY_COUNT; p++) {
+        struct vmm *v = paged_guest(p);
+        cr_assert(vmm_shadow_valid(&v->guests[0]), "%s", vmm_shadow_policy_name(p));
+        struct vmm *c = vmm_clone(v);
+        cr_assert(vmm_shadow_valid(&c->guests[0]), "%s, cloned", vmm_shadow_policy_name(p));
+        vmm_destroy(c);
+        vmm_destroy(v);
+    }
+}
+
+Test(vmm_invariants, broken_shadow_tables_are_seen)
+{
+    struct vmm *v = paged_guest(VMM_SHADOW_TRACE);
+    struct vmm_guest *g = &v->guests[0];
+    struct vmm_shadow_slot *s = &g->shadow.slot[0];
+    const uint32_t keep = s->spte[0];
+    cr_assert(keep & PTE_V);
+    s->spte[0] = PTE_V | PTE_W; /* frame 0: the host page */
+    cr_assert_not(vmm_shadow_valid(g), "an entry outside the guest's region");
+    s->spte[0] = (isa_pte_frame(keep) + 0x1000) << 8 | PTE_V;
+    cr_assert_not(vmm_shadow_valid(g), "an entry past the region");
+    s->spte[0] = keep | VMM_SPTE_TRACED | PTE_W;
+    cr_assert_not(vmm_shadow_valid(g), "a traced entry that is writable");
+    s->spte[0] = keep;
+    s->spte[s->t.entries] = keep;
+    cr_assert_not(vmm_shadow_valid(g), "an entry past the table's");
+    s->spte[s->t.entries] = 0;
+    g->shadow.stats.words_in_use++;
+    cr_assert_not(vmm_shadow_valid(g), "words in use miscounted");
+    g->shadow.stats.words_in_use--;
+    g->shadow.traced[3]++; /* the table at 0x300 is in frame 3 */
+    cr_assert_not(vmm_shadow_valid(g), "a frame's tables miscounted");
+    g->shadow.traced[3]--;
+    cr_assert(vmm_shadow_valid(g));
+    vmm_destroy(v);
+}
+
+Test(vmm_invariants, clone_checks_the_shadow_tables, .signal = SIGABRT, .init = quiet)
+{
+    struct vmm *v = paged_guest(VMM_SHADOW_LAZY);
+    v->guests[0].shadow.slot[0].spte[0] = PTE_V | PTE_W; /* onto the host page */
+    vmm_clone(v);
 }
