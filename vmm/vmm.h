@@ -245,7 +245,9 @@ unsigned vmm_guest_count(const struct vmm *v);
 size_t vmm_guest_memsize(const struct vmm *v);
 enum vmm_mode vmm_mode(const struct vmm *v);
 /* Guest-physical memory of guest g (vmm_guest_memsize words); writes take
- * effect at once.  Load images here. */
+ * effect at once.  Load images here.  The call drops g's shadow page
+ * tables (the writes may change its page tables): write before the next
+ * vmm_run, or call it again. */
 uint32_t *vmm_guest_memory(struct vmm *v, unsigned g);
 const uint32_t *vmm_guest_memory_const(const struct vmm *v, unsigned g);
 /* Resets the vcpu (reset PSW with pc = entry, registers 0) and the run state;
