@@ -817,8 +817,8 @@ void commands_format_change(const struct run_page_table *t, char *buf, size_t si
         return;
     }
     if (t->change.count > 1)
-        snprintf(buf, size, "vpn 0x%" PRIx32 ", %s (%u entries changed since the stop before)",
-                 t->change.vpn, vmm_shadow_reason_name(t->change.reason), t->change.count);
+        snprintf(buf, size, "vpn 0x%" PRIx32 ", %s (%u entries changed in one motion)", t->change.vpn,
+                 vmm_shadow_reason_name(t->change.reason), t->change.count);
     else
         snprintf(buf, size, "vpn 0x%" PRIx32 ", %s", t->change.vpn, vmm_shadow_reason_name(t->change.reason));
 }
