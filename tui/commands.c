@@ -891,10 +891,10 @@ static int info_shadow(struct cmd_ctx *c, int argc, char **argv)
     char line[64 + RUN_MAX_PAGE_TABLES * 24];
     int len = snprintf(line, sizeof line, " %-6s %-8s", "vpn", "virtual");
     for (unsigned k = 0; k < n; k++) {
-        char h[32], col[40];
+        char h[32], col[48];
         table_heading(&t[k], h, sizeof h);
         snprintf(col, sizeof col, "[%u] %s", k + 1, h);
-        len += snprintf(line + len, sizeof line - (size_t)len, "  %-19s", col);
+        len += snprintf(line + len, sizeof line - (size_t)len, "  %-19.19s", col);
     }
     put_trimmed(c, line);
     bool marks[RUN_PTE_ABSENT + 1] = {false};
