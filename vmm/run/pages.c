@@ -168,6 +168,7 @@ void run_pte_decode(const struct run *r, const struct run_page_table *t, bool pr
         else if (out->valid && (pte & VMM_SPTE_TRACED)) out->mark = RUN_PTE_TRACED;
         break;
     case RUN_TABLE_ASM_SHADOW: {
+        if (!r->asm_vmm) break; /* no asm VMM: no marks of its to read */
         const struct asm_layout *at = &r->asm_vmm->at;
         if (!out->valid) out->mark = (pte & at->pte_phys) ? RUN_PTE_PAST_MEMORY : RUN_PTE_GUEST_INVALID;
         else if (out->frame == isa_pte_frame(at->pte_frame_past)) out->mark = RUN_PTE_PAST_MEMORY;

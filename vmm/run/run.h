@@ -352,7 +352,8 @@ struct run_table_change {
     uint32_t vpn;                      /* the entry that changed last */
     unsigned count;                    /* entries changed then (run_pages_look), 1 for the C VMM */
     enum vmm_shadow_reason reason;     /* "rebuild" for an asm VMM, "PTE write" for an own table */
-    uint64_t time;                     /* the run's time (run_time) when it was made or found */
+    uint64_t time;                     /* the column's units (run_time, for one guest) when it was
+                                          made or found */
 };
 
 struct run_page_table {
