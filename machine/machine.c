@@ -41,6 +41,16 @@ struct device_slot {
     struct machine_device dev;
 };
 
+/* The page-table entries of the running table that stores changed since the
+ * last flush, each with its value at that flush (machine.h).  Empty (n == 0)
+ * is the common case, and then no translation looks at it. */
+struct pte_record {
+    unsigned n;
+    struct {
+        uint32_t pa, old;
+    } entry[MACHINE_PTE_RECORD];
+};
+
 struct machine {
     /* The processor: everything ISA.md calls architectural state. */
     uint32_t reg[ISA_NREGS];
@@ -65,6 +75,12 @@ struct machine {
     bool has_trapped;
     struct machine_trap last_trap;
     struct machine_stats stats;
+
+    /* ISA.md's page-table rule: what changed since the last flush, and the
+     * first translation that relied on such a change (stats counts them). */
+    struct pte_record changed;
+    bool pte_rule_broken;
+    struct machine_pte_use pte_first;
 };
 
 /* ---- Life cycle ------------------------------------------------------------ */
@@ -138,6 +154,9 @@ bool machine_restore(struct machine *dst, const struct machine *src)
     dst->has_trapped = src->has_trapped;
     dst->last_trap = src->last_trap;
     dst->stats = src->stats;
+    dst->changed = src->changed;
+    dst->pte_rule_broken = src->pte_rule_broken;
+    dst->pte_first = src->pte_first;
     return true;
 }
 
@@ -145,6 +164,7 @@ void machine_reset(struct machine *m, uint32_t entry)
 {
     memset(m->reg, 0, sizeof m->reg);
     m->psw = (struct psw){PSW_M, entry, 0, (uint32_t)m->memsize, 0};
+    m->changed.n = 0; /* the reset PSW is loaded: a flush */
     m->state = RUN_READY;
     m->stop_requested = false;
 }
@@ -171,6 +191,7 @@ void machine_set_psw(struct machine *m, const struct psw *p)
 {
     m->psw = *p;
     m->psw.flags &= PSW_FLAGS_MASK;
+    m->changed.n = 0; /* a PSW load is a flush (machine.h) */
 }
 
 const struct isa_variant *machine_variant(const struct machine *m) { return &m->variant; }
@@ -186,6 +207,12 @@ uint64_t machine_steps(const struct machine *m)
 const struct machine_trap *machine_last_trap(const struct machine *m)
 {
     return m->has_trapped ? &m->last_trap : NULL;
+}
+
+bool machine_pte_rule_broken(const struct machine *m, struct machine_pte_use *first)
+{
+    if (m->pte_rule_broken && first) *first = m->pte_first;
+    return m->pte_rule_broken;
 }
 
 const char *machine_stop_name(enum machine_stop s)
@@ -233,6 +260,71 @@ bool machine_translate(const struct machine *m, const struct psw *psw, uint32_t 
     if (phys >= m->memsize) return *detail = MEMF_PHYSICAL, false;
     *pa = (uint32_t)phys;
     TRAPEZE_ASSERT(*pa < m->memsize);
+    return true;
+}
+
+/* ---- The page-table rule (machine.h) ------------------------------------------- */
+
+/* Where cached translations would die: tlbflush, lpsw, a trap. */
+static void flush(struct machine *m)
+{
+    m->stats.tlb_flushes++;
+    m->changed.n = 0;
+}
+
+/* The program's translation of va (at the instruction at m->psw.pc) reads
+ * its page-table entry, if it gets that far: was that entry changed since
+ * the last flush?  Called only when the record is not empty. */
+static void check_pte_use(struct machine *m, uint32_t va, enum machine_access access)
+{
+    const struct psw *p = &m->psw;
+    const uint32_t vpn = va >> ISA_PAGE_SHIFT;
+    if (!(p->flags & PSW_PG) || vpn >= p->bound) return;
+    const uint64_t pte_pa = (uint64_t)p->base + vpn;
+    if (pte_pa >= m->memsize) return;
+    for (unsigned i = 0; i < m->changed.n; i++) {
+        if (m->changed.entry[i].pa != pte_pa) continue;
+        const uint32_t old = m->changed.entry[i].old, now = m->mem[pte_pa];
+        if (old == now) return; /* changed and changed back: nothing to rely on */
+        m->stats.stale_pte_uses++;
+        if (!m->pte_rule_broken) {
+            m->pte_rule_broken = true;
+            m->pte_first = (struct machine_pte_use){machine_steps(m), p->pc, va, access,
+                                                    (uint32_t)pte_pa, old, now};
+        }
+        return;
+    }
+}
+
+/* A store of value to physical pa, about to happen: when it changes an entry
+ * of the running page table, remember the entry's value at the last flush
+ * (the first store since then has it). */
+static void note_store(struct machine *m, uint32_t pa, uint32_t value)
+{
+    const struct psw *p = &m->psw;
+    if (!(p->flags & PSW_PG) || pa < p->base || pa - p->base >= p->bound) return;
+    for (unsigned i = 0; i < m->changed.n; i++)
+        if (m->changed.entry[i].pa == pa) return;
+    if (m->mem[pa] == value) return;
+    if (m->changed.n == MACHINE_PTE_RECORD) {
+        m->stats.pte_writes_unchecked++;
+        return;
+    }
+    m->changed.entry[m->changed.n].pa = pa;
+    m->changed.entry[m->changed.n].old = m->mem[pa];
+    m->changed.n++;
+}
+
+/* machine_translate for the running program's own access at m->psw.pc,
+ * watching the rule; value is what a store will write.  The interpreter
+ * comes here only off its unpaged fast window, so a paged run pays these
+ * few tests per access and an unpaged one nothing. */
+static inline bool translate_access(struct machine *m, uint32_t va, enum machine_access access,
+                                    uint32_t value, uint32_t *pa, unsigned *detail)
+{
+    if (unlikely(m->changed.n != 0)) check_pte_use(m, va, access);
+    if (!machine_translate(m, &m->psw, va, access, pa, detail)) return false;
+    if (access == ACCESS_STORE) note_store(m, *pa, value);
     return true;
 }
 
@@ -333,13 +425,16 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
     m->stats.traps[cause]++;
     m->last_trap = t;
     m->has_trapped = true;
+    /* A trap loads a PSW, the monitor's or the trap area's: a flush.  (The
+     * monitor's way is not counted in tlb_flushes; it counts its own.) */
+    m->changed.n = 0;
 
     if (m->monitor.on_trap) {
         if (m->monitor.on_trap(m->monitor.ctx, m, &t) == MACHINE_STOP_RUN) m->stop_requested = true;
     } else {
         isa_trap_deliver(m->mem, &(struct isa_trap_record){cause, detail, value, t.old_psw});
         m->psw = isa_trap_new_psw(m->mem);
-        m->stats.tlb_flushes++;
+        flush(m);
         uint32_t pa;
         unsigned fault;
         if (isa_trap_unhandled(m->mem)) m->state = RUN_UNHANDLED;
@@ -396,7 +491,7 @@ static void exec_system(struct machine *m, uint32_t w)
         for (uint32_t i = 0; i < PSW_WORDS; i++) {
             uint32_t va = R[b] + imm + i, pa;
             unsigned detail;
-            if (!machine_translate(m, &m->psw, va, ACCESS_LOAD, &pa, &detail)) {
+            if (!translate_access(m, va, ACCESS_LOAD, 0, &pa, &detail)) {
                 take_trap(m, CAUSE_MEM, detail, va, pc);
                 return;
             }
@@ -415,7 +510,7 @@ static void exec_system(struct machine *m, uint32_t w)
                 next.bound = m->psw.bound;
             }
             m->psw = next;
-            m->stats.tlb_flushes++;
+            flush(m);
         }
         retire(m, false);
         return;
@@ -440,8 +535,8 @@ static void exec_system(struct machine *m, uint32_t w)
     case ISA_OUT:
         if (!silent) port_write(m, imm, R[a]);
         break;
-    case ISA_TLBFLUSH: /* translations are never cached; count the event */
-        if (!silent) m->stats.tlb_flushes++;
+    case ISA_TLBFLUSH: /* translations are never cached; count the event, end the record */
+        if (!silent) flush(m);
         break;
     default: /* not a system instruction: the dispatcher never sends one here */
         take_trap(m, CAUSE_ILL, 0, w, pc);
@@ -509,15 +604,16 @@ static void exec_system(struct machine *m, uint32_t w)
     } while (0)
 
 /* Address translation of the fast path: unpaged and in range, else the full
- * walk; a failure leaves through the trap door. */
-#define TRANSLATE(va, access, pa)                                                  \
+ * walk (which watches the page-table rule; value is what a store writes); a
+ * failure leaves through the trap door. */
+#define TRANSLATE(va, access, value, pa)                                           \
     do {                                                                           \
         if (likely((va) < limit)) {                                                \
             (pa) = base + (va);                                                    \
         } else {                                                                   \
             unsigned detail_;                                                      \
             SYNC();                                                                \
-            if (!machine_translate(m, &m->psw, (va), (access), &(pa), &detail_)) { \
+            if (!translate_access(m, (va), (access), (value), &(pa), &detail_)) {  \
                 take_trap(m, CAUSE_MEM, detail_, (va), pc);                        \
                 STEP_TAKEN();                                                      \
                 goto reload;                                                       \
@@ -531,7 +627,7 @@ static void exec_system(struct machine *m, uint32_t w)
     do {                                         \
         if (unlikely(left == 0)) goto batch_end; \
         uint32_t pa_;                            \
-        TRANSLATE(pc, ACCESS_FETCH, pa_);        \
+        TRANSLATE(pc, ACCESS_FETCH, 0, pa_);     \
         w = mem[pa_];                            \
     } while (0)
 
@@ -653,14 +749,14 @@ reload:
             ALU_I(LUI, ZIMM << 16)
             vmcase(LD) {
                 uint32_t va = R[B] + SIMM, pa;
-                TRANSLATE(va, ACCESS_LOAD, pa);
+                TRANSLATE(va, ACCESS_LOAD, 0, pa);
                 R[A] = mem[pa];
                 pc++;
                 vmbreak;
             }
             vmcase(ST) {
                 uint32_t va = R[B] + SIMM, pa;
-                TRANSLATE(va, ACCESS_STORE, pa);
+                TRANSLATE(va, ACCESS_STORE, R[A], pa);
                 mem[pa] = R[A];
                 pc++;
                 vmbreak;
