@@ -134,7 +134,6 @@ int cmd_equiv(int argc, char **argv)
         run_options_free(&o);
         return CLI_EXIT_USAGE;
     }
-    if (o.spec.n == 0 && !o.stack_given) o.spec = (struct run_spec){.n = 1, .kind = {RUN_MONITOR_C}, .mode = VMM_TE};
     const char *path = o.programs[0];
     struct asm_image img;
     struct asm_options ao = {o.include_dirs, o.ninclude_dirs, false};
