@@ -15,7 +15,11 @@
 ;     and a bound fault with value 0x1203 makes vpn 6 frame 0x12;
 ;   - then, in supervisor mode on the same table, stores into the trap
 ;     record (entry 5) and into the new PSW (entry 11: the handler's bound,
-;     now a writable entry onto a frame past memory), tlbflush, uses them.
+;     now a writable entry onto a frame past memory), tlbflush, uses them;
+;   - last, it makes the new PSW a paged handler on this very table: each
+;     trap's record (value 0x2103, then 0x2203) is at once the entry the
+;     handler stores through, with no unpaged code in between that would
+;     make a monitor look at the table again.
 ; A monitor must see each trap's record land in the table (the trap wrote
 ; it, not the guest's code) and each store into the trap area as a store
 ; into a page table.  The report prints the log and the pages.
@@ -79,6 +83,16 @@ report: print_log
         call putc
         ld r1, D3+1(r0)
         call puthex
+        li r1, ' '
+        call putc
+        li r1, 0x2100
+        ld r1, 0(r1)
+        call puthex
+        li r1, ' '
+        call putc
+        li r1, 0x2200
+        ld r1, 0(r1)
+        call puthex
         call newline
         la r1, s_entries
         call puts
@@ -95,7 +109,7 @@ report: print_log
 psw_user:  .word PG, user+VCODE, 0, 16, 0
 psw_super: .word M+PG, super+VCODE, 0, 16, 0
 s_start:   .string "shadow_trap_area_table: a page table at address 0"
-s_pages:   .string "frame 0x11 word 0x10, frame 0x12 word 5, D2[0], D3[1]: "
+s_pages:   .string "frame 0x11 word 0x10, frame 0x12 word 5, D2[0], D3[1], frames 0x21, 0x22 word 0: "
 s_entries: .string "entries 13 and 15: "
            log_data
            .space 32
@@ -130,7 +144,35 @@ super:  li r3, D1+PTE_V+PTE_W
         ld r4, 0xf00(r0)        ; D1[0]
         ld r5, 0x500(r0)        ; invalid page
         st r5, 0xb00(r0)        ; frame 0x1000: physical (past memory)
-        svc 5
+        li r2, M+PG             ; the new PSW, through vpn 14: a paged handler,
+        st r2, 0xe08(r0)        ; on this table, in this page
+        li r2, phandler+VCODE
+        st r2, 0xe09(r0)
+        st r0, 0xe0a(r0)
+        li r2, 16
+        st r2, 0xe0b(r0)
+        st r0, 0xe0c(r0)
+        tlbflush
+        svc 0x2103              ; the record: vpn 5 = frame 0, vpn 6 = frame 0x21
+
+; The paged handler: the trap's record is its table's entries 5 and 6,
+; which it uses at once (a trap loads a PSW: the flush).
+phandler:
+        ld r1, 0x506(r0)        ; the value, through vpn 5 (cause 5: frame 0)
+        st r1, 0x600(r0)        ; frame 0x21, then 0x22, through vpn 6
+        li r2, 0x2203
+        beq r1, r2, ph_done
+        svc 0x2203              ; again, from the handler itself
+ph_done:
+        li r2, M                ; the kernel's new PSW back
+        st r2, 0xe08(r0)
+        li r2, handler
+        st r2, 0xe09(r0)
+        st r0, 0xe0a(r0)
+        la r2, 0x100003
+        st r2, 0xe0b(r0)
+        st r0, 0xe0c(r0)
+        svc 5                   ; to the kernel: the report
 
         .org D1
         .word 0x1d1
