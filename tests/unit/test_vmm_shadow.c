@@ -474,3 +474,40 @@ Test(vmm_shadow, a_write_through_vmm_guest_memory_is_seen_at_once)
     }
     machine_destroy(m);
 }
+
+/* ---- The rule ------------------------------------------------------------------------ */
+
+/* A guest that breaks ISA.md's rule: it stores into its table and uses the
+ * new entry with no tlbflush.  The bare machine caches nothing, so the new
+ * entry is used at once; trace synced it at the store and is exact even
+ * here; rebuild and lazy still use the old one (the rule allows them to),
+ * until the next flush. */
+Test(vmm_shadow, only_trace_is_exact_for_a_guest_that_breaks_the_rule)
+{
+    struct machine *m = paged_machine(PSW_M, 4);
+    uint32_t *e = machine_memory(m);
+    e[PTAB + 1] = PTE(PTAB >> ISA_PAGE_SHIFT, PTE_V | PTE_W);
+    e[PTAB + 2] = PTE(0x21, PTE_V | PTE_W);
+    e[0x2100] = 0x111;
+    e[0x2200] = 0x222;
+    PUT(m, CODE, TS_I(LD, 2, 0, 0x200), TS_I(ADDI, 1, 0, PTE(0x22, PTE_V | PTE_W)),
+        TS_I(ST, 1, 0, 0x102), TS_I(LD, 3, 0, 0x200), TS_J(HALT, 0));
+    for (unsigned p = 0; p < VMM_SHADOW_POLICY_COUNT; p++) {
+        struct machine *b = machine_clone(m);
+        const enum machine_stop bs = machine_run(b, 100);
+        cr_assert_eq(machine_reg(b, 3), 0x222, "bare: the new entry at once");
+        struct vmm *v = tv_mirror_policy(m, VMM_TE, p, 1, NULL);
+        run_to(v, 100);
+        char why[256];
+        if (p == VMM_SHADOW_TRACE) {
+            cr_assert(tv_same(b, bs, v, 0, why, sizeof why), "trace: %s", why);
+        } else {
+            cr_assert_eq(vmm_guest_vcpu(v, 0)->reg[3], 0x111, "%s: the old entry, no flush yet",
+                         pname(p));
+            cr_assert_not(tv_same(b, bs, v, 0, why, sizeof why));
+        }
+        vmm_destroy(v);
+        machine_destroy(b);
+    }
+    machine_destroy(m);
+}
