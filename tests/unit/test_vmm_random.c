@@ -12,8 +12,8 @@
  * few thousand steps on a bare machine and under each VMM mode that is exact
  * for the variant, and every guest-visible word must match.
  *
- * The paging mode (random_paged_guest) works the page tables harder: seven
- * tables (more than the shadow tables a guest keeps), one of them partly
+ * The paging mode (random_paged_guest) works the page tables harder: ten
+ * tables (more than the VMM_SHADOW_TABLES shadow tables a guest keeps), one of them partly
  * past memory and one longer than a shadow holds, whose entries are
  * invalid, read-only, past memory, in the last frame (memory is not a page
  * multiple) or onto the tables themselves; the handler runs paged on an
@@ -59,8 +59,12 @@
 #define T_ROOT (TABLES + 80)
 #define T_PADDR (TABLES + 96)
 #define T_PVAL (TABLES + 112)
-static const uint32_t proots[] = {0x3000, 0x3040, 0x3080, 0x30c0, 0x3100, 0x3140, PMEM - 4};
+static const uint32_t proots[] = {0x3000, 0x3040, 0x3080, 0x30c0, 0x3100,
+                                   0x3140, 0x3180, 0x31c0, 0x3200, PMEM - 4};
+#define PTABS_END 0x3240u /* the words of the tables but the last */
 #define NROOTS (sizeof proots / sizeof proots[0])
+_Static_assert(sizeof proots / sizeof proots[0] > VMM_SHADOW_TABLES,
+               "more tables than a guest's shadow keeps");
 
 static uint64_t rnd(uint64_t *s) { return test_support_rand(s); }
 
@@ -156,7 +160,7 @@ static uint32_t random_pte(uint64_t *s, uint32_t i, bool paging, bool tables_wri
     case 0: pte = 0x40u << 8 | PTE_V; break;                             /* past memory */
     case 1: pte = 0x40u << 8 | PTE_V | PTE_W; break;
     case 2: pte = 0x3fu << 8 | PTE_V; break;                              /* partial frame */
-    case 3: pte = (0x30u + (uint32_t)(x >> 40) % 2) << 8 | PTE_V | (tables_writable ? PTE_W : 0);
+    case 3: pte = (0x30u + (uint32_t)(x >> 40) % 3) << 8 | PTE_V | (tables_writable ? PTE_W : 0);
         break; /* the tables */
     case 4: pte = 0xffffffu << 8 | PTE_V | (uint32_t)(x >> 44) % 2 * PTE_W; break;
     case 5: pte = (uint32_t)(x >> 40) & ~(uint32_t)PTE_V; break;         /* invalid, wild */
@@ -214,17 +218,29 @@ static struct machine *random_guest_mode(const char *variant, uint64_t seed, boo
     }
     /* vpn i -> frame 0x10 + i, with holes, read-only pages, and frames past
      * memory or over the kernel.  Paging: every table's words from the first
-     * root to 0x3180, and the last table's words inside memory. */
+     * root to PTABS_END, and the last table's words inside memory. */
     if (!paging) {
         for (uint32_t i = 0; i < 32; i++) e[PTAB + i] = random_pte(&s, i, false, false);
     } else {
-        for (uint32_t a = proots[0]; a < 0x3180; a++)
+        for (uint32_t a = proots[0]; a < PTABS_END; a++)
             e[a] = random_pte(&s, a & 0x3f, true, tables_writable);
         for (uint32_t a = proots[NROOTS - 1]; a < PMEM; a++)
             e[a] = random_pte(&s, a - proots[NROOTS - 1], true, tables_writable);
         for (uint32_t f = 0; f < KFRAMES; f++) e[KTAB + f] = f << 8 | PTE_V | PTE_W;
     }
     for (uint32_t i = 0; i < CODE_LEN; i++) e[USER + 0x100 + i] = random_insn(&s);
+    if (tables_writable) {
+        /* Every table maps the first tables' frame at vpn 15, writable, and
+         * the code stores into entry 2 of the table at 0x3000 (through vpn
+         * 15) and loads through vpn 2 at once: relying on the change when
+         * that table is the one running. */
+        for (uint32_t k = 0; k + 1 < NROOTS; k++) e[proots[k] + 15] = 0x30u << 8 | PTE_V | PTE_W;
+        for (unsigned n = 0; n < 8; n++) {
+            const uint32_t at = (uint32_t)(rnd(&s) % (CODE_LEN - 1));
+            e[USER + 0x100 + at] = TS_I(ST, 5, 0, 0xf02);
+            e[USER + 0x100 + at + 1] = TS_I(LD, 6, 0, 0x200);
+        }
+    }
     e[USER + 0x100 + CODE_LEN] = TS_J(JMP, 0x100);
     for (uint32_t i = 0; i < 0x100; i++) e[USER + i] = (uint32_t)rnd(&s) % 0x1200;
 
@@ -359,6 +375,13 @@ Test(vmm_random, paging_every_policy, .timeout = 120)
             }
             vmm_destroy(v);
         }
+        /* The rule every policy relies on: kept (the bare machine watches it). */
+        struct machine *b = machine_clone(m);
+        machine_feed_input(b, (const uint8_t *)"typed input", 11);
+        machine_run(b, STEPS);
+        cr_assert_eq(machine_stats(b)->stale_pte_uses, 0, "%s relied on a changed entry without a flush",
+                     what);
+        machine_destroy(b);
         machine_destroy(m);
     }
     if (count < dflt) return;
@@ -378,7 +401,7 @@ Test(vmm_random, paging_every_policy, .timeout = 120)
     cr_assert_gt(t->pte_writes, 100, "trace: the kernel's stores into its tables trapped: %llu",
                  (unsigned long long)t->pte_writes);
     cr_assert_gt(t->verifies, 100, "trace: tables verified after unpaged code");
-    cr_assert_gt(t->rebuilds, count * 2, "trace: seven tables, four kept: evictions");
+    cr_assert_gt(t->rebuilds, count * NROOTS, "trace: more tables than it keeps: evictions");
     cr_assert_gt(sum[VMM_SHADOW_REBUILD].rebuilds, t->rebuilds, "rebuild: at every flush");
     cr_assert_gt(sum[VMM_SHADOW_LAZY].fills, 1000, "lazy: fills");
     cr_assert_gt(sum[VMM_SHADOW_LAZY].drops, 1000, "lazy: drops");
@@ -388,7 +411,8 @@ Test(vmm_random, paging_every_policy, .timeout = 120)
 
 /* Guests that break ISA.md's rule: their user code may write its page
  * tables (the tables' frames mapped writable) and use the new entries
- * without a flush.  trace syncs each such store as it happens, so it is
+ * without a flush (pairs of a store into an entry and a load through it
+ * are planted in the code).  trace syncs each such store as it happens, so it is
  * exact even then (the other policies need not be; test_vmm_shadow.c has
  * a guest on which they differ). */
 Test(vmm_random, paging_rule_breakers_under_trace, .timeout = 120)
@@ -396,7 +420,7 @@ Test(vmm_random, paging_rule_breakers_under_trace, .timeout = 120)
     const uint64_t dflt = 1000;
     const uint64_t count = env_u64("TRAPEZE_VMM_SEEDS", dflt);
     const uint64_t first = env_u64("TRAPEZE_VMM_SEED_FIRST", 1);
-    uint64_t pte_writes = 0;
+    uint64_t pte_writes = 0, broken = 0;
     for (uint64_t seed = first; seed < first + count; seed++) {
         struct machine *m = random_guest_mode("pg", seed, true, true);
         char what[64];
@@ -405,10 +429,17 @@ Test(vmm_random, paging_rule_breakers_under_trace, .timeout = 120)
                                                  "typed input", what);
         pte_writes += vmm_guest_shadow_stats(v, 0)->pte_writes;
         vmm_destroy(v);
+        struct machine *b = machine_clone(m);
+        machine_feed_input(b, (const uint8_t *)"typed input", 11);
+        machine_run(b, STEPS);
+        broken += machine_pte_rule_broken(b, NULL);
+        machine_destroy(b);
         machine_destroy(m);
     }
     if (count < dflt) return;
     cr_assert_gt(pte_writes, 1000, "trace: stores into the tables trapped");
+    cr_assert_gt(broken, 10, "%llu guests relied on a changed entry without a flush",
+                 (unsigned long long)broken);
 }
 
 /* Four paging guests at once under each policy, interleaving often: each
