@@ -11,7 +11,7 @@
 #     policy (where its code runs, not how fast); the policy is the one
 #     asked for (lazy's fills are entries of their own);
 #   - a bad --shadow, and --shadow without the C VMM in te, exit 125 with
-#     one line.
+#     one line (equiv alone is te: --shadow alone is fine there).
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 T=$E2E_TMP
@@ -91,6 +91,10 @@ run_capture "$TRAPEZE" run --vmm te --shadow bogus programs/paging.s
 expect_match err "^trapeze run: --shadow: expected trace, rebuild or lazy, got 'bogus'$" "the error names the values"
 run_capture "$TRAPEZE" run --vmm hvm --shadow lazy programs/paging.s
 expect_match err "^trapeze run: --shadow is for the C VMM in te" "the error says what --shadow needs"
+# equiv's monitor is the C VMM in te unless told otherwise: --shadow alone is its.
+run_capture "$TRAPEZE" equiv --shadow lazy programs/toyos/toyos_paged.s
+expect_status 0 "equiv --shadow lazy (te by default)"
+expect_match out "^equivalent: .* under --vmm te --shadow lazy \(" "equiv --shadow lazy names the policy"
 run_capture "$TRAPEZE" run --help
 expect_match out '--shadow trace\|rebuild\|lazy' "run --help lists --shadow"
 run_capture "$TRAPEZE" equiv --help
