@@ -13,8 +13,8 @@
  * for the variant, and every guest-visible word must match.
  *
  * The paging mode (random_paged_guest) works the page tables harder: ten
- * tables (more than the VMM_SHADOW_TABLES shadow tables a guest keeps), one of them partly
- * past memory and one longer than a shadow holds, whose entries are
+ * tables (more than the VMM_SHADOW_TABLES a guest's shadow keeps), one of
+ * them partly past memory and one longer than a shadow holds, whose entries are
  * invalid, read-only, past memory, in the last frame (memory is not a page
  * multiple) or onto the tables themselves; the handler runs paged on an
  * identity table, rewrites a random entry of a random table at many traps
