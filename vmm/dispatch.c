@@ -345,10 +345,14 @@ static void handle_reflect(struct vmm_guest *g, const struct machine_trap *t, bo
 static enum machine_verdict resume(struct vmm_guest *g, struct machine *m)
 {
     struct vmm *v = g->vmm;
+    const bool same_place = vmm_place_of(v, g) == g->place;
+    /* The machine is programmed for the guest's next instruction even when
+     * the scheduler takes over: whoever looks at it between runs (a view
+     * of the real PSW, the table it walks) sees what will run. */
+    if (!g->stopped && same_place) program(g, m);
     if (v->stop_requested || g->stopped || g->slice_left <= 0 || g->steps >= g->run_end ||
-        vmm_pending_interrupt(g) != CAUSE_NONE || vmm_place_of(v, g) != g->place)
+        vmm_pending_interrupt(g) != CAUSE_NONE || !same_place)
         return MACHINE_STOP_RUN;
-    program(g, m);
     return MACHINE_CONTINUE;
 }
 

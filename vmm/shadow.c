@@ -372,10 +372,10 @@ static uint32_t wanted_entries(const struct vmm_guest *g)
     return bound < cap ? bound : cap;
 }
 
-struct psw vmm_shadow_compose(struct vmm_guest *g, uint32_t timer)
+/* The shadow of g's current table, ready for the hardware. */
+static struct vmm_shadow_slot *ready(struct vmm_guest *g)
 {
     const struct psw *vp = &g->vcpu.psw;
-    TRAPEZE_ASSERT(vp->flags & PSW_PG);
     const uint32_t want = wanted_entries(g);
     struct vmm_guest_shadow *sh = &g->shadow;
     struct vmm_shadow_slot *s = sh->active >= 0 ? &sh->slot[sh->active] : NULL;
@@ -383,7 +383,15 @@ struct psw vmm_shadow_compose(struct vmm_guest *g, uint32_t timer)
     if (!s || !s->used || s->t.root != vp->base || s->t.stale || s->unverified ||
         (g->vmm->shadow_policy == VMM_SHADOW_TRACE ? s->t.entries < want : s->t.entries != want))
         s = prepare(g, vp->base, want);
-    return (struct psw){PSW_IE | PSW_PG, vp->pc, s->t.hpa, want, timer};
+    return s;
+}
+
+struct psw vmm_shadow_compose(struct vmm_guest *g, uint32_t timer)
+{
+    const struct psw *vp = &g->vcpu.psw;
+    TRAPEZE_ASSERT(vp->flags & PSW_PG);
+    const struct vmm_shadow_slot *s = ready(g);
+    return (struct psw){PSW_IE | PSW_PG, vp->pc, s->t.hpa, wanted_entries(g), timer};
 }
 
 struct psw vmm_shadow_shown(const struct vmm_guest *g, uint32_t timer)
@@ -523,7 +531,14 @@ void vmm_shadow_psw_changed(struct vmm_guest *g)
         break;
     case VMM_SHADOW_POLICY_COUNT: break;
     }
-    if (!(vp->flags & PSW_PG)) sh->active = -1;
+    if (!(vp->flags & PSW_PG)) {
+        sh->active = -1;
+        return;
+    }
+    /* A paged PSW that will run directly: its shadow is made now, at the
+     * flush, so that what a view shows as the table the hardware walks is
+     * the guest's as of this flush (the translations ISA.md promises). */
+    if (vmm_place_of(g->vmm, g) == VMM_PLACE_DIRECT) ready(g);
 }
 
 void vmm_shadow_wrote(struct vmm_guest *g, uint32_t gpa, uint32_t n)

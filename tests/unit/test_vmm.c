@@ -580,9 +580,11 @@ Test(vmm, modes_pick_places_from_the_virtual_psw)
             } else if (p.flags & PSW_PG) {
                 cr_assert_eq(real.flags, PSW_IE | PSW_PG, "direct, paged: on its shadow table");
                 struct vmm_shadow_table t[VMM_SHADOW_TABLES];
-                cr_assert_eq(vmm_guest_shadow_tables(v, 0, t, VMM_SHADOW_TABLES), 0,
-                             "none is built before the guest runs");
-                cr_assert_eq(real.base, v->shadow_hpa, "the table it would start with");
+                cr_assert_eq(vmm_guest_shadow_tables(v, 0, t, VMM_SHADOW_TABLES), 1,
+                             "a paged PSW's table is shadowed when it is loaded");
+                cr_assert(t[0].active);
+                cr_assert_eq(real.base, v->shadow_hpa, "the table it starts with");
+                cr_assert_eq(real.base, t[0].hpa);
                 cr_assert_eq(real.bound, vmm_shadow_capacity(v), "its bound, capped");
                 cr_assert_eq(real.timer, 7);
             } else {
