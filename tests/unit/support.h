@@ -58,6 +58,12 @@ struct machine *test_support_machine_text(const char *variant_text);
 
 /* Writes n words at physical address addr. */
 void test_support_poke(struct machine *m, uint32_t addr, const uint32_t *words, size_t n);
+/* The same with the words given in place: PUT(m, at, w0, w1, ...). */
+#define PUT(m, at, ...)                                                             \
+    do {                                                                            \
+        const uint32_t words_[] = {__VA_ARGS__};                                    \
+        test_support_poke((m), (at), words_, sizeof words_ / sizeof words_[0]);     \
+    } while (0)
 /* Writes the new PSW of the trap area (E[8..12]). */
 void test_support_set_new_psw(struct machine *m, const struct psw *p);
 /* Sets the PSW (flags are masked as machine_set_psw does). */

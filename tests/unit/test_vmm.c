@@ -14,15 +14,6 @@
 #include "support.h"
 #include "test_vmm_support.h"
 
-static void put(struct machine *m, uint32_t at, const uint32_t *w, size_t n)
-{
-    test_support_poke(m, at, w, n);
-}
-#define PUT(m, at, ...)                                                   \
-    do {                                                                  \
-        const uint32_t words_[] = {__VA_ARGS__};                          \
-        put((m), (at), words_, sizeof words_ / sizeof words_[0]);         \
-    } while (0)
 
 static const enum vmm_mode all_modes[] = {VMM_TE, VMM_HVM, VMM_INTERP};
 

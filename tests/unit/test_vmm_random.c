@@ -442,39 +442,50 @@ Test(vmm_random, paging_rule_breakers_under_trace, .timeout = 120)
                  (unsigned long long)broken);
 }
 
-/* Four paging guests at once under each policy, interleaving often: each
- * guest's shadow tables are its own. */
+/* Four guests made by make(seed * 4 + g), each with its own memory of mem
+ * words, run at once under policy with a slice short enough that they
+ * interleave often: each must be equivalent to its own bare run, and the
+ * real memory outside them untouched. */
+static void four_at_once(struct machine *(*make)(uint64_t seed), size_t mem, uint64_t seed,
+                         enum vmm_shadow_policy policy, const char *what)
+{
+    struct isa_variant pg = test_support_variant("pg");
+    struct vmm_config cfg = {VMM_TE, &pg, mem, 4, 97, policy};
+    struct vmm *v = vmm_create(&cfg);
+    cr_assert_not_null(v);
+    struct machine *bare[4];
+    for (unsigned g = 0; g < 4; g++) {
+        struct machine *m = make(seed * 4 + g);
+        memcpy(vmm_guest_memory(v, g), machine_memory(m), mem * sizeof(uint32_t));
+        struct psw ps = machine_psw(m);
+        vmm_guest_set_psw(v, g, &ps);
+        for (unsigned r = 1; r < ISA_NREGS; r++) vmm_guest_set_reg(v, g, r, machine_reg(m, r));
+        vmm_feed_input(v, g, (const uint8_t *)"typed input", 11);
+        machine_feed_input(m, (const uint8_t *)"typed input", 11);
+        bare[g] = m;
+    }
+    vmm_set_step_limit(v, STEPS);
+    vmm_run(v, UINT64_MAX);
+    for (unsigned g = 0; g < 4; g++) {
+        enum machine_stop bs = machine_run(bare[g], STEPS);
+        char why[256];
+        cr_assert(tv_same(bare[g], bs, v, g, why, sizeof why), "%s seed %llu guest %u, %s: %s", what,
+                  (unsigned long long)seed, g, vmm_shadow_policy_name(policy), why);
+        machine_destroy(bare[g]);
+    }
+    cr_assert(tv_canaries_intact(v));
+    vmm_destroy(v);
+}
+
+static struct machine *random_pg_guest(uint64_t seed) { return random_guest("pg", seed); }
+
+/* Four paging guests at once under each policy: each guest's shadow tables
+ * are its own. */
 Test(vmm_random, paging_four_at_once, .timeout = 120)
 {
     for (uint64_t seed = 1; seed <= 20; seed++)
-        for (unsigned p = 0; p < VMM_SHADOW_POLICY_COUNT; p++) {
-            struct isa_variant pg = test_support_variant("pg");
-            struct vmm_config cfg = {VMM_TE, &pg, PMEM, 4, 97, (enum vmm_shadow_policy)p};
-            struct vmm *v = vmm_create(&cfg);
-            cr_assert_not_null(v);
-            struct machine *bare[4];
-            for (unsigned g = 0; g < 4; g++) {
-                struct machine *m = random_paged_guest(seed * 4 + g);
-                memcpy(vmm_guest_memory(v, g), machine_memory(m), PMEM * sizeof(uint32_t));
-                struct psw ps = machine_psw(m);
-                vmm_guest_set_psw(v, g, &ps);
-                for (unsigned r = 1; r < ISA_NREGS; r++) vmm_guest_set_reg(v, g, r, machine_reg(m, r));
-                vmm_feed_input(v, g, (const uint8_t *)"typed input", 11);
-                machine_feed_input(m, (const uint8_t *)"typed input", 11);
-                bare[g] = m;
-            }
-            vmm_set_step_limit(v, STEPS);
-            vmm_run(v, UINT64_MAX);
-            for (unsigned g = 0; g < 4; g++) {
-                enum machine_stop bs = machine_run(bare[g], STEPS);
-                char why[256];
-                cr_assert(tv_same(bare[g], bs, v, g, why, sizeof why), "paging seed %llu guest %u, %s: %s",
-                          (unsigned long long)seed, g, vmm_shadow_policy_name((enum vmm_shadow_policy)p), why);
-                machine_destroy(bare[g]);
-            }
-            cr_assert(tv_canaries_intact(v));
-            vmm_destroy(v);
-        }
+        for (unsigned p = 0; p < VMM_SHADOW_POLICY_COUNT; p++)
+            four_at_once(random_paged_guest, PMEM, seed, (enum vmm_shadow_policy)p, "paging");
 }
 
 Test(vmm_random, pg_hvm_interp, .timeout = 120)
@@ -518,35 +529,9 @@ Test(vmm_random, support_programs, .timeout = 120)
     }
 }
 
-/* Four random guests at once, each equivalent to its own bare run, with the
- * slice short enough that they interleave often. */
+/* Four random guests at once. */
 Test(vmm_random, four_at_once, .timeout = 120)
 {
-    for (uint64_t seed = 1; seed <= 60; seed++) {
-        struct isa_variant pg = test_support_variant("pg");
-        struct vmm_config cfg = {VMM_TE, &pg, MEM, 4, 97, VMM_SHADOW_TRACE};
-        struct vmm *v = vmm_create(&cfg);
-        struct machine *bare[4];
-        for (unsigned g = 0; g < 4; g++) {
-            struct machine *m = random_guest("pg", seed * 4 + g);
-            memcpy(vmm_guest_memory(v, g), machine_memory(m), MEM * sizeof(uint32_t));
-            struct psw p = machine_psw(m);
-            vmm_guest_set_psw(v, g, &p);
-            for (unsigned r = 1; r < ISA_NREGS; r++) vmm_guest_set_reg(v, g, r, machine_reg(m, r));
-            vmm_feed_input(v, g, (const uint8_t *)"typed input", 11);
-            machine_feed_input(m, (const uint8_t *)"typed input", 11);
-            bare[g] = m;
-        }
-        vmm_set_step_limit(v, STEPS);
-        vmm_run(v, UINT64_MAX);
-        for (unsigned g = 0; g < 4; g++) {
-            enum machine_stop bs = machine_run(bare[g], STEPS);
-            char why[256];
-            cr_assert(tv_same(bare[g], bs, v, g, why, sizeof why), "seed %llu guest %u: %s",
-                      (unsigned long long)seed, g, why);
-            machine_destroy(bare[g]);
-        }
-        cr_assert(tv_canaries_intact(v));
-        vmm_destroy(v);
-    }
+    for (uint64_t seed = 1; seed <= 60; seed++)
+        four_at_once(random_pg_guest, MEM, seed, VMM_SHADOW_TRACE, "pg");
 }

@@ -23,15 +23,6 @@
 #define PTE(f, bits) (PAGE(f) | (bits))
 #define PAST_FRAME 0x400u /* past the standard machine's 256 frames */
 
-static void put(struct machine *m, uint32_t at, const uint32_t *w, size_t n)
-{
-    test_support_poke(m, at, w, n);
-}
-#define PUT(m, at, ...)                                                   \
-    do {                                                                  \
-        const uint32_t words_[] = {__VA_ARGS__};                          \
-        put((m), (at), words_, sizeof words_ / sizeof words_[0]);         \
-    } while (0)
 
 static const char *pname(unsigned p) { return vmm_shadow_policy_name((enum vmm_shadow_policy)p); }
 
