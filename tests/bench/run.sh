@@ -52,7 +52,7 @@ for prog in "$here"/*.s; do
         echo "$real" >>"$tmp/wall"
         awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }' >>"$tmp/cpu"
     done
-    instructions=$(grep -o '"instructions":[0-9]*' "$tmp/json" | cut -d: -f2)
+    instructions=$(grep -o '"instructions":[0-9]*' "$tmp/json" | head -n1 | cut -d: -f2)
     wall=$(median "$tmp/wall")
     cputime=$(median "$tmp/cpu")
     mips=$(awk -v n="$instructions" -v t="$wall" 'BEGIN { printf "%.0f", n / t / 1e6 }')
