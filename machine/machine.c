@@ -57,6 +57,7 @@ struct machine {
 
     /* Hooks: a NULL function means the hook is unset. */
     struct machine_observer observer;
+    bool observe_system;            /* before_insn only before system instructions */
     struct machine_monitor monitor;
 
     /* Run state: why the machine is stopped, and what it has done so far. */
@@ -312,6 +313,11 @@ static void port_write(struct machine *m, uint32_t port, uint32_t value)
 void machine_set_observer(struct machine *m, const struct machine_observer *obs)
 {
     m->observer = obs ? *obs : (struct machine_observer){0};
+}
+
+void machine_set_observer_filter(struct machine *m, enum machine_observe which)
+{
+    m->observe_system = which == MACHINE_OBSERVE_SYSTEM;
 }
 
 void machine_set_monitor(struct machine *m, const struct machine_monitor *mon)
@@ -595,8 +601,10 @@ reload:
     if (m->psw.timer && m->psw.timer < batch) batch = m->psw.timer;
     /* An observed run goes one instruction a batch, so the observer sees
      * exact state and the hot loop below carries no trace of it.  The
-     * locals are loaded after the call, which may have changed the state. */
-    if (unlikely(m->observer.before_insn != NULL)) {
+     * locals are loaded after the call, which may have changed the state.
+     * Filtered to system instructions, it is called on the slow path of
+     * those alone, below, and the batches stay whole. */
+    if (unlikely(m->observer.before_insn != NULL) && !m->observe_system) {
         uint32_t pa;
         unsigned detail;
         batch = 1;
@@ -693,6 +701,11 @@ reload:
             vmcase(OUT)
             vmcase(TLBFLUSH) {
                 SYNC();
+                if (unlikely(m->observe_system) && m->observer.before_insn) {
+                    if (m->observer.before_insn(m->observer.ctx, m, pc, w) == MACHINE_STOP_RUN)
+                        return MACHINE_STOPPED;
+                    TRAPEZE_ASSERT(m->psw.pc == pc); /* it must not change the machine */
+                }
                 exec_system(m, w);
                 STEP_TAKEN();
                 goto reload;

@@ -21,8 +21,10 @@
  *
  *   real machine at the bottom: a trap always enters level 0; the bottom
  *       asm VMM's lpsw leaves its handler for the level the loaded PSW and
- *       the VMMs' vflags name.  The observer watches instructions only
- *       between the two, so the levels above run unobserved.
+ *       the VMMs' vflags name.  The observer sees only system
+ *       instructions (the machine's filter), so every level runs in the
+ *       interpreter's whole batches and stops for nothing but a trap or
+ *       an lpsw.
  *   the C VMM at the bottom: every change of level is one of its events
  *       (its guest's traps, and its guest's lpsw); the level is read off
  *       the virtual PSW.
@@ -244,7 +246,7 @@ static uint64_t guest_steps(const struct run *r, const struct column *c)
 static void install_observer(struct run *r)
 {
     if (r->bottom != BOTTOM_MACHINE) return;
-    bool before = (r->watching && r->n > 0) || r->insn_obs.before_insn;
+    bool before = r->n > 0 || r->insn_obs.before_insn;
     bool after = r->n > 0 || r->hooks.on_event || r->insn_obs.after_trap;
     if (!before && !after) {
         machine_set_observer(r->real, NULL); /* the interpreter's fast loop */
@@ -252,24 +254,22 @@ static void install_observer(struct run *r)
     }
     struct machine_observer obs = {r, before ? real_before_insn : NULL, after ? real_after_trap : NULL};
     machine_set_observer(r->real, &obs);
+    /* Under monitors only an lpsw can change the level without a trap, so
+     * the observer sees the system instructions alone and everything
+     * between runs in whole batches; --trace insns (bare) sees each one. */
+    machine_set_observer_filter(r->real, r->n > 0 ? MACHINE_OBSERVE_SYSTEM : MACHINE_OBSERVE_ALL);
 }
 
-static void watch(struct run *r, bool on)
-{
-    if (r->watching == on) return;
-    r->watching = on;
-    install_observer(r);
-}
-
-/* An lpsw of the bottom asm VMM (real supervisor mode) ends its handler:
- * the loaded PSW's level begins with the next instruction. */
+/* An lpsw of the bottom asm VMM (real supervisor mode: no other level runs
+ * there) ends its handler: the loaded PSW's level begins with the next
+ * instruction.  Under monitors this sees system instructions only. */
 static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint32_t pc, uint32_t insn)
 {
     struct run *r = ctx;
     if (r->insn_obs.before_insn &&
         r->insn_obs.before_insn(r->insn_obs.ctx, m, pc, insn) == MACHINE_STOP_RUN)
         return MACHINE_STOP_RUN;
-    if (!r->watching || r->n == 0) return MACHINE_CONTINUE;
+    if (r->n == 0) return MACHINE_CONTINUE;
     struct column *c = &r->cols[0];
     struct psw p = machine_psw(m);
     if (isa_opcode_of(insn) != ISA_LPSW || !(p.flags & PSW_M)) return MACHINE_CONTINUE;
@@ -289,7 +289,6 @@ static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint3
     c->mark++;
     set_cur(c, next);
     take_delivered(r, c);
-    if (next != 0) watch(r, false);
     return MACHINE_CONTINUE;
 }
 
@@ -395,10 +394,7 @@ static enum machine_verdict real_after_trap(void *ctx, struct machine *m, const 
     fill_place(c, &e, &pre);
     note_suspension(r, c, arose, &pre);
     note_delivery(r, c, &e);
-    if (r->n > 0) {
-        set_cur(c, 0); /* every trap lands in level 0 */
-        watch(r, true);
-    }
+    if (r->n > 0) set_cur(c, 0); /* every trap lands in level 0 */
     if (tell(r, &e) == MACHINE_STOP_RUN) verdict = MACHINE_STOP_RUN;
     /* Checking was turned on: run_units goes on unit by unit. */
     if (r->in_piece && r->checking && r->hooks.at_boundary) verdict = MACHINE_STOP_RUN;
@@ -604,7 +600,6 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
         }
     }
     if (r->bottom == BOTTOM_C) vmm_set_observer(r->cvmm, &(struct vmm_observer){r, c_event});
-    r->watching = r->bottom == BOTTOM_MACHINE && r->n > 0;
     install_observer(r);
     return r;
 

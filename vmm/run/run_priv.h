@@ -112,7 +112,6 @@ struct run {
     /* Hooks and the observer of the real machine. */
     struct run_hooks hooks;
     bool checking;                       /* call at_boundary before each unit */
-    bool watching;                       /* accounting: the bottom asm VMM's handler runs */
     struct machine_observer insn_obs;    /* --trace insns (bare runs) */
     bool stop_now;                       /* a hook asked to stop */
     bool in_piece;                       /* run_units runs one piece, unchecked */
