@@ -161,6 +161,12 @@ uint32_t machine_reg(const struct machine *m, unsigned r)
     return r < ISA_NREGS ? m->reg[r] : 0;
 }
 
+const uint32_t *machine_regs(const struct machine *m)
+{
+    TRAPEZE_ASSERT(m->reg[0] == 0);
+    return m->reg;
+}
+
 void machine_set_reg(struct machine *m, unsigned r, uint32_t value)
 {
     if (r > 0 && r < ISA_NREGS) m->reg[r] = value;

@@ -118,6 +118,8 @@ uint32_t *machine_memory(struct machine *m);
 const uint32_t *machine_memory_const(const struct machine *m);
 uint32_t machine_reg(const struct machine *m, unsigned r);
 void machine_set_reg(struct machine *m, unsigned r, uint32_t value); /* r0 stays 0 */
+/* All ISA_NREGS registers, r0 first (borrowed: they change as m runs). */
+const uint32_t *machine_regs(const struct machine *m);
 struct psw machine_psw(const struct machine *m);
 void machine_set_psw(struct machine *m, const struct psw *p); /* flags are masked */
 const struct isa_variant *machine_variant(const struct machine *m);

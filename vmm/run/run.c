@@ -84,6 +84,12 @@ static uint32_t bottom_reg(const struct run *r, const struct column *c, unsigned
     return machine_reg(r->real, reg);
 }
 
+static void bottom_regs(const struct run *r, const struct column *c, uint32_t out[ISA_NREGS])
+{
+    if (r->bottom == BOTTOM_C) vmm_guest_regs(r->cvmm, c->index, out);
+    else memcpy(out, machine_regs(r->real), ISA_NREGS * sizeof *out);
+}
+
 /* Machine j's PSW, as the code running on it sees it.  A machine made by
  * an asm VMM: the real PSW of the machine below holds IE, TP, pc and timer
  * (while that VMM is in its handler, the trap saved them in its trap area),
@@ -102,6 +108,26 @@ static struct psw psw_of(const struct run *r, const struct column *c, unsigned j
     if (below.flags & PSW_M) below = isa_psw_from_words(&mem[TRAP_OLD_PSW]);
     return (struct psw){(below.flags & (PSW_IE | PSW_TP)) | (mem[at->vflags] & (PSW_M | PSW_PG)),
                         below.pc, mem[at->vbase], mem[at->vbound], below.timer};
+}
+
+/* Level a's PSW at a trap out of its code, the quick way: every machine
+ * between the bottom code machine and machine a ran its guest (virtual
+ * user mode), so the trap saved IE, TP, pc and timer in `saved` (the
+ * bottom code machine's old PSW), and the asm VMM just below a holds the
+ * rest.  The same as psw_of(r, c, a) then. */
+static struct psw trapped_psw(const struct run *r, const struct column *c, unsigned a,
+                              const struct psw *saved)
+{
+    TRAPEZE_ASSERT(a > r->code0 && monitor_is_asm(r, a - 1));
+    const uint32_t *w = c->mem[a - 1];
+    const struct asm_layout *at = &r->asm_vmm->at;
+    const struct psw p = {(saved->flags & (PSW_IE | PSW_TP)) | (w[at->vflags] & (PSW_M | PSW_PG)),
+                          saved->pc, w[at->vbase], w[at->vbound], saved->timer};
+    if (TRAPEZE_TESTING) {
+        const struct psw slow = psw_of(r, c, a);
+        TRAPEZE_ASSERT(memcmp(&slow, &p, sizeof p) == 0);
+    }
+    return p;
 }
 
 /* The level whose code runs when machine j is in mode `supervisor`: the
@@ -155,6 +181,7 @@ static void set_cur(struct column *c, unsigned level)
 {
     TRAPEZE_ASSERT(level < RUN_MAX_LEVELS);
     c->cur = level;
+    if (c->ran[level]) return; /* and every level below it */
     for (unsigned k = 0; k <= level; k++) c->ran[k] = true;
 }
 
@@ -230,9 +257,21 @@ static uint64_t machine_traps(const struct run *r, const struct column *c, unsig
     return total;
 }
 
+/* Level i's steps when an asm VMM is its monitor: what level_steps gives,
+ * the short way (at every trap, for its snapshot). */
+static uint64_t asm_level_steps(const struct run *r, const struct column *c, unsigned i)
+{
+    TRAPEZE_ASSERT(i > 0 && monitor_is_asm(r, i - 1));
+    const uint32_t *n_traps = &c->mem[i - 1][r->asm_vmm->at.n_traps];
+    uint64_t k = charged(r, c, i) + asm_emulated(r, c, i - 1);
+    for (unsigned cause = 0; cause < CAUSE_COUNT; cause++) k += n_traps[cause];
+    return k;
+}
+
 static uint64_t level_steps(const struct run *r, const struct column *c, unsigned i)
 {
     if (i < r->n && r->spec.kind[i] == RUN_MONITOR_C) return vmm_guest_stats(r->cvmm, c->index)->entries;
+    if (i > 0 && monitor_is_asm(r, i - 1)) return asm_level_steps(r, c, i);
     return level_instructions(r, c, i) + machine_traps(r, c, i, NULL);
 }
 
@@ -294,13 +333,20 @@ static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint3
 
 /* ---- Events ------------------------------------------------------------------------------ */
 
+/* Where a trap arose and who handles it: what the run itself needs of an
+ * event.  The rest of a struct run_event is worked out only for a hook. */
+struct routing {
+    unsigned arose, handler;
+    enum run_handling how;
+};
+
 /* A trap of the program on its way to its handler through an asm VMM: its
  * record is taken from the program's trap area when the program runs
  * again, as it was delivered (the handler may write those words). */
-static void note_delivery(const struct run *r, struct column *c, const struct run_event *e)
+static void note_delivery(const struct run *r, struct column *c, const struct routing *rt)
 {
-    if (r->n > r->code0 && e->arose == r->n && e->handler == r->n &&
-        (e->how == RUN_REFLECTED || e->how == RUN_DELIVERED))
+    if (r->n > r->code0 && rt->arose == r->n && rt->handler == r->n &&
+        (rt->how == RUN_REFLECTED || rt->how == RUN_DELIVERED))
         c->delivering = true;
 }
 
@@ -314,34 +360,36 @@ static void take_delivered(const struct run *r, struct column *c)
     c->has_trap = true;
 }
 
+_Static_assert(RUN_MAX_LEVELS <= 32, "a column's suspended levels are the bits of a word");
+
 /* A trap arose in level `arose`, whose state just before it was `pre`:
  * the levels below it were waiting, and it is suspended until it runs
  * again.  The bottom code level handles its own traps at once (or the C
  * VMM does, atomically), so it is never seen suspended. */
 static void note_suspension(const struct run *r, struct column *c, unsigned arose, const struct psw *pre)
 {
-    for (unsigned k = 0; k < arose; k++) c->suspended[k] = false;
+    c->suspended &= ~((1u << arose) - 1); /* the levels below it */
     if (arose <= r->code0) return;
     struct level_snapshot *s = &c->snap[arose];
-    for (unsigned reg = 0; reg < ISA_NREGS; reg++) s->regs[reg] = bottom_reg(r, c, reg);
+    bottom_regs(r, c, s->regs);
     s->psw = *pre;
-    s->steps = level_steps(r, c, arose);
-    c->suspended[arose] = true;
+    s->steps = asm_level_steps(r, c, arose);
+    c->suspended |= 1u << arose;
 }
 
 /* How the asm monitors from level `from` up pass on a trap that arose in
- * level e->arose: a privileged instruction of a level in (virtual)
+ * level rt->arose: a privileged instruction of a level in (virtual)
  * supervisor mode is emulated by the monitor just below it; anything else
  * goes up through every monitor to the level's own handler. */
-static void route_asm(struct run_event *e, unsigned from)
+static void route_asm(struct routing *rt, enum isa_cause cause, bool supervisor, unsigned from)
 {
-    bool interrupt = e->cause == CAUSE_TIMER || e->cause == CAUSE_IO;
-    if (e->cause == CAUSE_PRIV && e->supervisor && e->arose > from) {
-        e->how = RUN_EMULATED;
-        e->handler = e->arose - 1;
+    bool interrupt = cause == CAUSE_TIMER || cause == CAUSE_IO;
+    if (cause == CAUSE_PRIV && supervisor && rt->arose > from) {
+        rt->how = RUN_EMULATED;
+        rt->handler = rt->arose - 1;
     } else {
-        e->how = interrupt ? RUN_DELIVERED : RUN_REFLECTED;
-        e->handler = e->arose;
+        rt->how = interrupt ? RUN_DELIVERED : RUN_REFLECTED;
+        rt->handler = rt->arose;
     }
 }
 
@@ -380,22 +428,26 @@ static enum machine_verdict real_after_trap(void *ctx, struct machine *m, const 
     if (r->insn_obs.after_trap && r->insn_obs.after_trap(r->insn_obs.ctx, m, t) == MACHINE_STOP_RUN)
         verdict = MACHINE_STOP_RUN;
     if (r->n > 0) charge(r, c);
-    const unsigned arose = r->n == 0 ? 0 : c->cur;
-    const struct psw pre = arose == 0 ? t->old_psw : psw_of(r, c, arose);
-    struct run_event e = {
-        .guest = 0, .time = t->step, .guest_step = r->n == 0 ? t->step : guest_steps(r, c),
-        .cause = t->cause, .detail = t->detail, .value = t->value, .pc = t->old_psw.pc,
-        .arose = arose, .supervisor = (pre.flags & PSW_M) != 0, .place = VMM_PLACE_DIRECT,
-        .first = 0,
-    };
-    if (arose == 0) e.how = RUN_HARDWARE, e.handler = 0;
-    else route_asm(&e, 0);
-    e.target = arose;
-    fill_place(c, &e, &pre);
-    note_suspension(r, c, arose, &pre);
-    note_delivery(r, c, &e);
+    struct routing rt = {.arose = r->n == 0 ? 0 : c->cur};
+    const struct psw pre = rt.arose == 0 ? t->old_psw : trapped_psw(r, c, rt.arose, &t->old_psw);
+    const bool supervisor = (pre.flags & PSW_M) != 0;
+    if (rt.arose == 0) rt.how = RUN_HARDWARE, rt.handler = 0;
+    else route_asm(&rt, t->cause, supervisor, 0);
+    /* The event, only for a hook (before the level changes). */
+    struct run_event e;
+    if (r->hooks.on_event) {
+        e = (struct run_event){
+            .guest = 0, .time = t->step, .guest_step = r->n == 0 ? t->step : guest_steps(r, c),
+            .cause = t->cause, .detail = t->detail, .value = t->value, .pc = t->old_psw.pc,
+            .arose = rt.arose, .supervisor = supervisor, .place = VMM_PLACE_DIRECT,
+            .handler = rt.handler, .first = 0, .how = rt.how, .target = rt.arose,
+        };
+        fill_place(c, &e, &pre);
+    }
+    note_suspension(r, c, rt.arose, &pre);
+    note_delivery(r, c, &rt);
     if (r->n > 0) set_cur(c, 0); /* every trap lands in level 0 */
-    if (tell(r, &e) == MACHINE_STOP_RUN) verdict = MACHINE_STOP_RUN;
+    if (r->hooks.on_event && tell(r, &e) == MACHINE_STOP_RUN) verdict = MACHINE_STOP_RUN;
     /* Checking was turned on: run_units goes on unit by unit. */
     if (r->in_piece && r->checking && r->hooks.at_boundary) verdict = MACHINE_STOP_RUN;
     return verdict;
@@ -409,38 +461,45 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
     struct column *c = &r->cols[ev->guest];
     charge(r, c);
     const unsigned arose = c->cur;
+    const bool told = r->hooks.on_event != NULL;
     const bool trap = ev->how == VMM_EMULATED || ev->how == VMM_REFLECTED ||
                       ev->how == VMM_DELIVERED || ev->how == VMM_ABSORBED;
-    struct run_event e = {0};
-    struct psw pre = {0};
+    struct run_event e; /* the event, only for a hook */
     if (trap) {
+        struct psw pre;
         /* Above level 1 the trap passed into machine 1's handler, whose
          * trap area holds what the levels above ran with; level 1 itself
          * was handled by the C VMM, and its trap area (reflected) or its
          * PSW (emulated, absorbed) tell where it was. */
         if (arose > 1 && ev->how != VMM_EMULATED) {
-            pre = psw_of(r, c, arose);
+            /* Machine 1's PSW is its handler's when the trap went in. */
+            const struct psw *p1 = &vmm_guest_vcpu(v, ev->guest)->psw;
+            const struct psw saved = p1->flags & PSW_M ? isa_psw_from_words(&c->mem[1][TRAP_OLD_PSW]) : *p1;
+            pre = trapped_psw(r, c, arose, &saved);
         } else {
             pre = c->psw1;
             pre.pc = ev->pc;
         }
-        e = (struct run_event){
-            .guest = ev->guest, .time = run_time(r) - (ev->how != VMM_ABSORBED),
-            .guest_step = r->n == 1 ? ev->step : guest_steps(r, c),
-            .cause = ev->cause, .detail = ev->detail, .value = ev->value, .pc = ev->pc,
-            .insn = ev->insn, .has_insn = ev->insn != 0, .arose = arose,
-            .supervisor = arose == 1 ? ev->supervisor : (pre.flags & PSW_M) != 0,
-            .place = ev->place, .first = 0,
-        };
-        if (ev->how == VMM_ABSORBED) e.how = RUN_ABSORBED, e.handler = 0;
-        else if (ev->how == VMM_EMULATED) e.how = RUN_EMULATED, e.handler = 0;
+        const bool supervisor = arose == 1 ? ev->supervisor : (pre.flags & PSW_M) != 0;
+        struct routing rt = {.arose = arose};
+        if (ev->how == VMM_ABSORBED) rt.how = RUN_ABSORBED, rt.handler = 0;
+        else if (ev->how == VMM_EMULATED) rt.how = RUN_EMULATED, rt.handler = 0;
         else if (arose == 1)
-            e.how = ev->how == VMM_DELIVERED ? RUN_DELIVERED : RUN_REFLECTED, e.handler = 1;
-        else route_asm(&e, 1);
-        e.target = arose;
-        fill_place(c, &e, &pre);
+            rt.how = ev->how == VMM_DELIVERED ? RUN_DELIVERED : RUN_REFLECTED, rt.handler = 1;
+        else route_asm(&rt, ev->cause, supervisor, 1);
+        if (told) {
+            e = (struct run_event){
+                .guest = ev->guest, .time = run_time(r) - (ev->how != VMM_ABSORBED),
+                .guest_step = r->n == 1 ? ev->step : guest_steps(r, c),
+                .cause = ev->cause, .detail = ev->detail, .value = ev->value, .pc = ev->pc,
+                .insn = ev->insn, .has_insn = ev->insn != 0, .arose = arose,
+                .supervisor = supervisor, .place = ev->place, .handler = rt.handler,
+                .first = 0, .how = rt.how, .target = arose,
+            };
+            fill_place(c, &e, &pre);
+        }
         if (ev->how != VMM_ABSORBED) note_suspension(r, c, arose, &pre);
-        note_delivery(r, c, &e);
+        note_delivery(r, c, &rt);
     }
     c->psw1 = vmm_guest_vcpu(v, ev->guest)->psw;
     set_cur(c, walk(r, c, 1, (c->psw1.flags & PSW_M) != 0));
@@ -449,7 +508,7 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
         r->stopped_for_guest = true;
         return MACHINE_STOP_RUN;
     }
-    if (trap && tell(r, &e) == MACHINE_STOP_RUN) return MACHINE_STOP_RUN;
+    if (trap && told && tell(r, &e) == MACHINE_STOP_RUN) return MACHINE_STOP_RUN;
     /* Checking was turned on: run_units goes on unit by unit. */
     if (r->in_piece && r->checking && r->hooks.at_boundary) return MACHINE_STOP_RUN;
     return MACHINE_CONTINUE;
@@ -943,7 +1002,7 @@ void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_
     if (stop != MACHINE_BUDGET) out->state = RUN_LEVEL_STOPPED, out->stop = stop;
     else if (!machine_started(r, c, level)) out->state = RUN_LEVEL_NOT_STARTED;
     else if (level == out->running) out->state = RUN_LEVEL_RUNNING;
-    else if (level < out->running || !c->suspended[level]) out->state = RUN_LEVEL_WAITING;
+    else if (level < out->running || !(c->suspended & 1u << level)) out->state = RUN_LEVEL_WAITING;
     else out->state = RUN_LEVEL_SUSPENDED;
     if (out->host_code) return;
 

@@ -74,7 +74,7 @@ struct column {
 
     /* A level is suspended from the trap that arose in it until it runs
      * again (or a level above it traps: then it was waiting). */
-    bool suspended[RUN_MAX_LEVELS];
+    uint32_t suspended; /* bit L: level L (RUN_MAX_LEVELS <= 32) */
     struct level_snapshot snap[RUN_MAX_LEVELS];
     /* Machine j has started: code of level j or above has run. */
     bool ran[RUN_MAX_LEVELS];
