@@ -176,8 +176,13 @@ struct psw machine_psw(const struct machine *m) { return m->psw; }
 
 void machine_set_psw(struct machine *m, const struct psw *p)
 {
-    m->psw = *p;
-    m->psw.flags &= PSW_FLAGS_MASK;
+    /* Word by word: *p was most often just written that way (a PSW
+     * composed by a monitor), and a wider load of it would wait. */
+    m->psw.flags = p->flags & PSW_FLAGS_MASK;
+    m->psw.pc = p->pc;
+    m->psw.base = p->base;
+    m->psw.bound = p->bound;
+    m->psw.timer = p->timer;
 }
 
 const struct isa_variant *machine_variant(const struct machine *m) { return &m->variant; }
@@ -341,15 +346,26 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
     TRAPEZE_ASSERT(m->reg[0] == 0); /* no trap leaves an instruction half-written */
     m->psw.pc = saved_pc;
     if (cause == CAUSE_TIMER) m->psw.flags &= ~PSW_TP;
-    struct machine_trap t = {cause, detail, value, m->psw, machine_steps(m)};
+    /* The record is made in place, word by word: the PSW was just written
+     * that way, and the hooks read the record at once (a copy through
+     * wider loads would wait on those stores). */
+    struct machine_trap *t = &m->last_trap;
+    t->cause = cause;
+    t->detail = detail;
+    t->value = value;
+    t->old_psw.flags = m->psw.flags;
+    t->old_psw.pc = m->psw.pc;
+    t->old_psw.base = m->psw.base;
+    t->old_psw.bound = m->psw.bound;
+    t->old_psw.timer = m->psw.timer;
+    t->step = machine_steps(m);
     m->stats.traps[cause]++;
-    m->last_trap = t;
     m->has_trapped = true;
 
     if (m->monitor.on_trap) {
-        if (m->monitor.on_trap(m->monitor.ctx, m, &t) == MACHINE_STOP_RUN) m->stop_requested = true;
+        if (m->monitor.on_trap(m->monitor.ctx, m, t) == MACHINE_STOP_RUN) m->stop_requested = true;
     } else {
-        isa_trap_deliver(m->mem, &(struct isa_trap_record){cause, detail, value, t.old_psw});
+        isa_trap_deliver(m->mem, &(struct isa_trap_record){cause, detail, value, t->old_psw});
         m->psw = isa_trap_new_psw(m->mem);
         m->stats.tlb_flushes++;
         uint32_t pa;
@@ -359,7 +375,7 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
             m->state = RUN_CHECKED;
     }
     if (m->observer.after_trap &&
-        m->observer.after_trap(m->observer.ctx, m, &t) == MACHINE_STOP_RUN)
+        m->observer.after_trap(m->observer.ctx, m, t) == MACHINE_STOP_RUN)
         m->stop_requested = true;
 }
 
