@@ -308,14 +308,18 @@ static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint3
     if (r->insn_obs.before_insn &&
         r->insn_obs.before_insn(r->insn_obs.ctx, m, pc, insn) == MACHINE_STOP_RUN)
         return MACHINE_STOP_RUN;
-    if (r->n == 0) return MACHINE_CONTINUE;
+    if (r->n == 0 || isa_opcode_of(insn) != ISA_LPSW) return MACHINE_CONTINUE;
     struct column *c = &r->cols[0];
-    struct psw p = machine_psw(m);
-    if (isa_opcode_of(insn) != ISA_LPSW || !(p.flags & PSW_M)) return MACHINE_CONTINUE;
-    uint32_t va = machine_reg(m, isa_field_b(insn)) + isa_simm16(insn), pa;
+    const struct psw p = machine_psw(m);
+    if (!(p.flags & PSW_M)) return MACHINE_CONTINUE;
+    const uint32_t va = machine_reg(m, isa_field_b(insn)) + isa_simm16(insn);
+    uint32_t pa = p.base + va;
     unsigned detail;
-    if (!machine_translate(m, &p, va, ACCESS_LOAD, &pa, &detail))
-        return MACHINE_CONTINUE; /* it faults: the trap will say where we are */
+    /* The VMM's own space is unpaged: the usual case needs no walk. */
+    if ((p.flags & PSW_PG) || va >= p.bound || (uint64_t)p.base + va >= machine_memsize(m)) {
+        if (!machine_translate(m, &p, va, ACCESS_LOAD, &pa, &detail))
+            return MACHINE_CONTINUE; /* it faults: the trap will say where we are */
+    }
     unsigned next = walk(r, c, 0, (machine_memory(m)[pa] & PSW_M) != 0);
     if (r->stop_at_guest && next == r->n && !r->lpsw_pass) {
         r->lpsw_pass = true; /* stop before it; run_go executes it alone */
@@ -373,7 +377,13 @@ static void note_suspension(const struct run *r, struct column *c, unsigned aros
     struct level_snapshot *s = &c->snap[arose];
     bottom_regs(r, c, s->regs);
     s->psw = *pre;
-    s->steps = asm_level_steps(r, c, arose);
+    /* Charged just now, so its steps are charged, emulated and trapped. */
+    TRAPEZE_ASSERT(c->cur == arose && c->mark == retired_now(r, c));
+    const uint32_t *mon = c->mem[arose - 1], *n_traps = &mon[r->asm_vmm->at.n_traps];
+    uint64_t steps = c->charged[arose] + mon[r->asm_vmm->at.n_emulated];
+    for (unsigned cause = 0; cause < CAUSE_COUNT; cause++) steps += n_traps[cause];
+    TRAPEZE_ASSERT(steps == level_steps(r, c, arose));
+    s->steps = steps;
     c->suspended |= 1u << arose;
 }
 
