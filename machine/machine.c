@@ -41,6 +41,16 @@ struct device_slot {
     struct machine_device dev;
 };
 
+/* The page-table entries of the running table that stores changed since the
+ * last flush, each with its value at that flush (machine.h).  Empty (n == 0)
+ * is the common case, and then the interpreter checks nothing. */
+struct pte_record {
+    unsigned n;
+    struct {
+        uint32_t pa, old;
+    } entry[MACHINE_PTE_RECORD];
+};
+
 struct machine {
     /* The processor: everything ISA.md calls architectural state. */
     uint32_t reg[ISA_NREGS];
@@ -66,6 +76,12 @@ struct machine {
     bool has_trapped;
     struct machine_trap last_trap;
     struct machine_stats stats;
+
+    /* ISA.md's page-table rule: what changed since the last flush, and the
+     * first translation that relied on such a change (stats counts them). */
+    struct pte_record changed;
+    bool pte_rule_broken;
+    struct machine_pte_use pte_first;
 };
 
 /* ---- Life cycle ------------------------------------------------------------ */
@@ -139,6 +155,9 @@ bool machine_restore(struct machine *dst, const struct machine *src)
     dst->has_trapped = src->has_trapped;
     dst->last_trap = src->last_trap;
     dst->stats = src->stats;
+    dst->changed = src->changed;
+    dst->pte_rule_broken = src->pte_rule_broken;
+    dst->pte_first = src->pte_first;
     return true;
 }
 
@@ -146,6 +165,7 @@ void machine_reset(struct machine *m, uint32_t entry)
 {
     memset(m->reg, 0, sizeof m->reg);
     m->psw = (struct psw){PSW_M, entry, 0, (uint32_t)m->memsize, 0};
+    m->changed.n = 0; /* the reset PSW is loaded: a flush */
     m->state = RUN_READY;
     m->stop_requested = false;
 }
@@ -183,6 +203,7 @@ void machine_set_psw(struct machine *m, const struct psw *p)
     m->psw.base = p->base;
     m->psw.bound = p->bound;
     m->psw.timer = p->timer;
+    m->changed.n = 0; /* a PSW load is a flush (machine.h) */
 }
 
 const struct isa_variant *machine_variant(const struct machine *m) { return &m->variant; }
@@ -198,6 +219,12 @@ uint64_t machine_steps(const struct machine *m)
 const struct machine_trap *machine_last_trap(const struct machine *m)
 {
     return m->has_trapped ? &m->last_trap : NULL;
+}
+
+bool machine_pte_rule_broken(const struct machine *m, struct machine_pte_use *first)
+{
+    if (m->pte_rule_broken && first) *first = m->pte_first;
+    return m->pte_rule_broken;
 }
 
 const char *machine_stop_name(enum machine_stop s)
@@ -246,6 +273,85 @@ bool machine_translate(const struct machine *m, const struct psw *psw, uint32_t 
     *pa = (uint32_t)phys;
     TRAPEZE_ASSERT(*pa < m->memsize);
     return true;
+}
+
+/* ---- The page-table rule (machine.h) ------------------------------------------- */
+
+/* Where cached translations would die: tlbflush, lpsw, a trap. */
+static void flush(struct machine *m)
+{
+    m->stats.tlb_flushes++;
+    m->changed.n = 0;
+}
+
+/* The program's translation of va (at the instruction at m->psw.pc) reads
+ * its page-table entry, if it gets that far: was that entry changed since
+ * the last flush?  Called only when the record is not empty. */
+static void check_pte_use(struct machine *m, uint32_t va, enum machine_access access)
+{
+    const struct psw *p = &m->psw;
+    const uint32_t vpn = va >> ISA_PAGE_SHIFT;
+    if (!(p->flags & PSW_PG) || vpn >= p->bound) return;
+    const uint64_t pte_pa = (uint64_t)p->base + vpn;
+    if (pte_pa >= m->memsize) return;
+    for (unsigned i = 0; i < m->changed.n; i++) {
+        if (m->changed.entry[i].pa != pte_pa) continue;
+        const uint32_t old = m->changed.entry[i].old, now = m->mem[pte_pa];
+        if (old == now) return; /* changed and changed back: nothing to rely on */
+        m->stats.stale_pte_uses++;
+        if (!m->pte_rule_broken) {
+            m->pte_rule_broken = true;
+            m->pte_first = (struct machine_pte_use){machine_steps(m), p->pc, va, access,
+                                                    (uint32_t)pte_pa, old, now};
+        }
+        return;
+    }
+}
+
+/* The store st (the instruction word; its rd holds the value) to physical
+ * pa, about to happen: when it changes an entry of the running page table,
+ * remember the entry's value at the last flush (the first store since then
+ * has it).  It takes the word, not the value, so that the interpreter's
+ * store handler computes nothing more for it; out of line, like
+ * check_next_insn, so that the hot loop keeps its registers (TRANSLATE). */
+__attribute__((noinline)) static void note_store(struct machine *m, uint32_t pa, uint32_t st)
+{
+    const struct psw *p = &m->psw;
+    const uint32_t value = m->reg[isa_field_a(st)];
+    if (!(p->flags & PSW_PG) || pa < p->base || pa - p->base >= p->bound) return;
+    for (unsigned i = 0; i < m->changed.n; i++)
+        if (m->changed.entry[i].pa == pa) return;
+    if (m->mem[pa] == value) return;
+    if (m->changed.n == MACHINE_PTE_RECORD) {
+        m->stats.pte_writes_unchecked++;
+        return;
+    }
+    m->changed.entry[m->changed.n].pa = pa;
+    m->changed.entry[m->changed.n].old = m->mem[pa];
+    m->changed.n++;
+}
+
+/* The entries the instruction at m->psw.pc is about to read: its fetch's,
+ * and a load's or a store's operand's (lpsw's operand words are checked as
+ * exec_system reads them).  Called by the interpreter before the
+ * instruction, while the record is not empty, which implies PG = 1: then
+ * every instruction starts a batch of its own (a paged access leaves the
+ * fast window), so this sees each one, and the hot loop carries no check.
+ * Out of line: inlined into interpret, it too cost the hot loop a register. */
+__attribute__((noinline)) static void check_next_insn(struct machine *m)
+{
+    TRAPEZE_ASSERT(m->psw.flags & PSW_PG); /* only a paged store fills the record */
+    const uint32_t pc = m->psw.pc;
+    uint32_t pa;
+    unsigned detail;
+    check_pte_use(m, pc, ACCESS_FETCH);
+    if (!machine_translate(m, &m->psw, pc, ACCESS_FETCH, &pa, &detail)) return; /* it faults there */
+    const uint32_t w = m->mem[pa];
+    const struct isa_op *op = isa_op_by_opcode(isa_opcode_of(w));
+    if (!op || (op->flags & ISA_F_SYSTEM) || !(op->flags & (ISA_F_LOAD | ISA_F_STORE))) return;
+    /* ld and st address rs + imm, as their handlers below do. */
+    const uint32_t va = m->reg[isa_field_b(w)] + isa_simm16(w);
+    check_pte_use(m, va, (op->flags & ISA_F_STORE) ? ACCESS_STORE : ACCESS_LOAD);
 }
 
 /* Below this virtual address an unpaged access is valid and needs no other
@@ -361,13 +467,16 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
     t->step = machine_steps(m);
     m->stats.traps[cause]++;
     m->has_trapped = true;
+    /* A trap loads a PSW, the monitor's or the trap area's: a flush.  (The
+     * monitor's way is not counted in tlb_flushes; it counts its own.) */
+    m->changed.n = 0;
 
     if (m->monitor.on_trap) {
         if (m->monitor.on_trap(m->monitor.ctx, m, t) == MACHINE_STOP_RUN) m->stop_requested = true;
     } else {
         isa_trap_deliver(m->mem, &(struct isa_trap_record){cause, detail, value, t->old_psw});
         m->psw = isa_trap_new_psw(m->mem);
-        m->stats.tlb_flushes++;
+        flush(m);
         uint32_t pa;
         unsigned fault;
         if (isa_trap_unhandled(m->mem)) m->state = RUN_UNHANDLED;
@@ -424,6 +533,7 @@ static void exec_system(struct machine *m, uint32_t w)
         for (uint32_t i = 0; i < PSW_WORDS; i++) {
             uint32_t va = R[b] + imm + i, pa;
             unsigned detail;
+            if (unlikely(m->changed.n != 0)) check_pte_use(m, va, ACCESS_LOAD);
             if (!machine_translate(m, &m->psw, va, ACCESS_LOAD, &pa, &detail)) {
                 take_trap(m, CAUSE_MEM, detail, va, pc);
                 return;
@@ -443,7 +553,7 @@ static void exec_system(struct machine *m, uint32_t w)
                 next.bound = m->psw.bound;
             }
             m->psw = next;
-            m->stats.tlb_flushes++;
+            flush(m);
         }
         retire(m, false);
         return;
@@ -468,8 +578,8 @@ static void exec_system(struct machine *m, uint32_t w)
     case ISA_OUT:
         if (!silent) port_write(m, imm, R[a]);
         break;
-    case ISA_TLBFLUSH: /* translations are never cached; count the event */
-        if (!silent) m->stats.tlb_flushes++;
+    case ISA_TLBFLUSH: /* translations are never cached; count the event, end the record */
+        if (!silent) flush(m);
         break;
     default: /* not a system instruction: the dispatcher never sends one here */
         take_trap(m, CAUSE_ILL, 0, w, pc);
@@ -537,7 +647,11 @@ static void exec_system(struct machine *m, uint32_t w)
     } while (0)
 
 /* Address translation of the fast path: unpaged and in range, else the full
- * walk; a failure leaves through the trap door. */
+ * walk; a failure leaves through the trap door.  A paged store about to
+ * happen (w is the st) is shown to the page-table rule; the rule's uses are
+ * checked at reload (check_next_insn), not here.  Measured with callgrind:
+ * one more call on this path made GCC spill the memory pointer of the hot
+ * loop, one more host instruction per simulated one, unpaged runs too. */
 #define TRANSLATE(va, access, pa)                                                  \
     do {                                                                           \
         if (likely((va) < limit)) {                                                \
@@ -550,6 +664,8 @@ static void exec_system(struct machine *m, uint32_t w)
                 STEP_TAKEN();                                                      \
                 goto reload;                                                       \
             }                                                                      \
+            if ((access) == ACCESS_STORE && unlikely(m->psw.flags & PSW_PG))       \
+                note_store(m, (pa), w);                                            \
             batch = left = 1;                                                      \
         }                                                                          \
     } while (0)
@@ -634,6 +750,9 @@ reload:
             m->observer.before_insn(m->observer.ctx, m, m->psw.pc, mem[pa]) == MACHINE_STOP_RUN)
             return MACHINE_STOPPED;
     }
+    /* The page-table rule, for the instruction about to run (after the
+     * observer, which may change what that is). */
+    if (unlikely(m->changed.n != 0)) check_next_insn(m);
     left = batch;
     pc = m->psw.pc;
     base = m->psw.base;

@@ -86,9 +86,47 @@ struct machine_stats {
     uint64_t output_dropped;          /* console bytes beyond the kept buffer    */
     uint64_t tlb_flushes;             /* tlbflush and PSW loads (lpsw, traps): the
                                          points where cached translations die  */
+    uint64_t stale_pte_uses;          /* translations that read a page-table entry
+                                         changed since the last flush (below)  */
+    uint64_t pte_writes_unchecked;    /* stores that changed an entry when the
+                                         record was full: uses of it go unseen  */
 };
 
 enum machine_access { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE };
+
+/*
+ * ISA.md's page-table rule, watched: "after a store changes a page-table
+ * entry, software must execute tlbflush (or load a PSW) before it relies on
+ * the change".  This machine caches no translation, so a program that
+ * breaks the rule runs as if it had flushed; a VMM with shadow tables may
+ * not, and the two runs differ.  The machine makes that visible:
+ *
+ *   PG=1, table [base, base + bound)   a store that changes one of its
+ *                                      words records (address, old value)
+ *   tlbflush, lpsw, a trap or          the record is emptied (a flush;
+ *   interrupt, machine_set_psw/reset   silent tlbflush and lpsw are not)
+ *   a translation by the program       reads a recorded entry whose value
+ *   (fetch, load, store, lpsw operand) differs from the old one: a use
+ *
+ * A use counts whether the translation then succeeds or faults: a fault
+ * that a stale translation would not have taken relies on the change too.
+ * The record holds MACHINE_PTE_RECORD entries; entries changed beyond them
+ * are counted in stats.pte_writes_unchecked and their uses are not seen (a
+ * false alarm would be worse than a missed one).  Writes by the host
+ * (machine_memory) and by devices are not stores and are not recorded.
+ */
+#define MACHINE_PTE_RECORD 16
+
+struct machine_pte_use {
+    uint64_t step;              /* steps taken before the instruction (as machine_trap.step):
+                                   it is step + 1 in a 1-based count */
+    uint32_t pc;                /* the instruction's virtual address */
+    uint32_t va;                /* the virtual address being translated */
+    enum machine_access access; /* lpsw's operand words are loads */
+    uint32_t pte_pa;            /* the entry's physical address */
+    uint32_t old_value;         /* the entry at the last flush */
+    uint32_t new_value;         /* the entry the translation read */
+};
 
 /* ---- Life cycle ----------------------------------------------------------- */
 
@@ -121,12 +159,19 @@ void machine_set_reg(struct machine *m, unsigned r, uint32_t value); /* r0 stays
 /* All ISA_NREGS registers, r0 first (borrowed: they change as m runs). */
 const uint32_t *machine_regs(const struct machine *m);
 struct psw machine_psw(const struct machine *m);
-void machine_set_psw(struct machine *m, const struct psw *p); /* flags are masked */
+/* Flags are masked.  Loading a PSW is a flush: it empties the record of
+ * changed page-table entries (above). */
+void machine_set_psw(struct machine *m, const struct psw *p);
 const struct isa_variant *machine_variant(const struct machine *m);
 const struct machine_stats *machine_stats(const struct machine *m);
 uint64_t machine_steps(const struct machine *m); /* retired + traps */
 /* The most recent trap, or NULL before the first. */
 const struct machine_trap *machine_last_trap(const struct machine *m);
+/* True when the program has relied on a changed page-table entry without a
+ * flush (above); then *first (when not NULL) is the first such use.  How
+ * many there were is stats.stale_pte_uses.  Kept across machine_reset, like
+ * the statistics; copied by machine_clone and machine_restore. */
+bool machine_pte_rule_broken(const struct machine *m, struct machine_pte_use *first);
 
 /* Translates va under psw (which need not be m's) as the hardware does for
  * this kind of access.  Returns true and sets *pa, or false and sets *detail

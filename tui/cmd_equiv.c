@@ -5,7 +5,9 @@
  * unless given) or a stack of monitors (--stack, --depth); vmm/equiv does
  * the comparing, the bisection to the first differing step and the
  * report.  Here: the command line, the text report or --json, and --trace
- * traps (the traps of the virtualized side's full run, on stderr).
+ * traps (the traps of the virtualized side's full run, on stderr).  When
+ * the bare run relied on a changed page-table entry without tlbflush, the
+ * report says so (the explanation, or a note) and --json has "pte_rule".
  *
  * Exit status: 0 equivalent; CLI_EXIT_DIFFERENT not; CLI_EXIT_USAGE bad input.
  */
@@ -55,6 +57,31 @@ static void lines_json(struct json *j, const char *key, const struct equiv_lines
     json_uint(j, more, l->more);
 }
 
+/* "pte_rule": null, or the bare run's first use of a changed page-table
+ * entry without a flush (its step counted as first_difference_after is). */
+static void pte_rule_json(struct json *j, const struct equiv_report *rep)
+{
+    if (!rep->pte_rule_broken) {
+        json_null(j, "pte_rule");
+        return;
+    }
+    static const char *const access[] = {[ACCESS_FETCH] = "fetch", [ACCESS_LOAD] = "load",
+                                         [ACCESS_STORE] = "store"};
+    const struct machine_pte_use *u = &rep->pte_use;
+    json_object_begin(j, "pte_rule");
+    json_uint(j, "step", u->step + 1);
+    json_uint(j, "pc", u->pc);
+    json_uint(j, "va", u->va);
+    json_string(j, "access", access[u->access]);
+    json_uint(j, "pte", u->pte_pa);
+    json_uint(j, "old", u->old_value);
+    json_uint(j, "new", u->new_value);
+    json_uint(j, "uses", rep->pte_uses);
+    json_bool(j, "explains", rep->pte_explains);
+    json_string(j, "text", rep->pte_rule);
+    json_object_end(j);
+}
+
 static void report_json(const struct equiv_report *rep, const struct run_options *o, const char *path)
 {
     struct json j;
@@ -81,6 +108,7 @@ static void report_json(const struct equiv_report *rep, const struct run_options
         lines_json(&j, "differences", &rep->at_step);
         lines_json(&j, "differences_at_end", &rep->at_end);
     }
+    pte_rule_json(&j, rep);
     json_object_end(&j);
     json_finish(&j);
 }
@@ -106,7 +134,6 @@ int cmd_equiv(int argc, char **argv)
         run_options_free(&o);
         return CLI_EXIT_USAGE;
     }
-    if (o.spec.n == 0 && !o.stack_given) o.spec = (struct run_spec){.n = 1, .kind = {RUN_MONITOR_C}, .mode = VMM_TE};
     const char *path = o.programs[0];
     struct asm_image img;
     struct asm_options ao = {o.include_dirs, o.ninclude_dirs, false};

@@ -15,7 +15,8 @@
  * object: the run schema, "stack", "levels", "real" and, under the C VMM,
  * "vmm"; for several guests {"vmm": {...}, "status", "guests": [...]}.
  * The exit status is that of the first guest that did not halt with
- * status 0, else 0 (cli.h).
+ * status 0, else 0 (cli.h).  A bare run whose program relied on a changed
+ * page-table entry without tlbflush gets one warning line on stderr.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -261,6 +262,22 @@ static void guest_summary(FILE *out, const struct run *r, unsigned g, bool sever
     if (run_level_count(r) > 1) level_table(out, r, g, prefix);
 }
 
+/* ISA.md: "A simulator may warn when a program breaks this rule" (a PTE
+ * changed and relied on without tlbflush).  Only a bare run can tell: there
+ * the real machine runs the program's own page table.  Under the C VMM the
+ * program runs directly on a shadow table (or in the VMM's interpreter) and
+ * under an asm VMM on that VMM's, so the real machine never sees the
+ * program's stores to its table as such.  One line, whatever the count. */
+static void warn_pte_rule(const struct run *r, const char *program)
+{
+    struct machine_pte_use u;
+    if (run_spec_of(r)->n != 0 || !machine_pte_rule_broken(run_real_machine(r), &u)) return;
+    fprintf(stderr,
+            "trapeze: warning: %s: step %" PRIu64 ": pc 0x%06" PRIx32 ": relied on a changed page-table "
+            "entry without tlbflush (ISA.md: tlbflush or a PSW load first)\n",
+            program, u.step + 1, u.pc);
+}
+
 /* ---- The command ---------------------------------------------------------------------------------- */
 
 struct run_job {
@@ -361,6 +378,7 @@ static int run_job(struct run_job *j)
             putchar('\n');
         }
     fflush(stdout);
+    warn_pte_rule(j->run, o->programs[0]);
 
     int rc = 0;
     for (unsigned g = 0; g < j->nguests && rc == 0; g++) {

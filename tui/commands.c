@@ -22,8 +22,8 @@
 #define LINE_MAX_LEN 512
 #define REPORT_TRAPS 12 /* a motion lists at most this many of its traps */
 
-static const char *const info_topics[] = {"regs", "psw", "levels", "traps", "breaks",
-                                          "fmap", "pagetable", "output", NULL};
+static const char *const info_topics[] = {"regs",      "psw",    "levels", "traps", "breaks", "fmap",
+                                          "pagetable", "shadow", "output", NULL};
 static const char *const reg_names[ISA_NREGS] = {"r0", "r1", "r2",  "r3",  "r4",  "r5", "r6", "r7",
                                                  "r8", "r9", "r10", "r11", "r12", "r13", "sp", "lr"};
 static const char *const break_words[] = {"trap", "mode", "level", NULL};
@@ -741,6 +741,296 @@ static void info_pagetable(struct cmd_ctx *c)
         shown++;
     }
     if (shown == 32) fprintf(c->out, "  ... (the first 32 valid entries)\n");
+    fprintf(c->out, "(info shadow %u: this table beside the monitors' shadows and the real one; "
+                    "translate ADDR: one address, level by level)\n", L);
+}
+
+/* ---- Page tables and the way of an address ----------------------------------------------- */
+
+/* "L2 own", "L1 shadow": a table's column heading. */
+static void table_heading(const struct run_page_table *t, char *buf, size_t size)
+{
+    snprintf(buf, size, "L%u %s", t->keeper, t->kind == RUN_TABLE_OWN ? "own" : "shadow");
+}
+
+/* "real 0x100100" or "L2-physical 0x00017a". */
+static void machine_address(unsigned j, uint32_t a, char *buf, size_t size)
+{
+    if (j == 0) snprintf(buf, size, "real 0x%06" PRIx32, a);
+    else snprintf(buf, size, "L%u-physical 0x%06" PRIx32, j, a);
+}
+
+void commands_format_pte(const struct engine *e, const struct run_page_table *t, uint32_t vpn,
+                         bool brief, char *buf, size_t size, enum run_pte_mark *mark)
+{
+    uint32_t pte = 0;
+    const bool present = engine_page_entry(e, t, vpn, &pte);
+    struct run_pte_meaning m;
+    engine_pte_decode(e, t, present, pte, &m);
+    if (mark) *mark = m.mark;
+    const char *tag = brief ? run_pte_mark_tag(m.mark) : run_pte_mark_text(m.mark);
+    const char *sep = *tag ? " " : "";
+    if (!present) snprintf(buf, size, "(%s)", tag);
+    else if (!m.valid) snprintf(buf, size, "--%s%s", sep, tag);
+    else if (m.mark == RUN_PTE_PAST_MEMORY) snprintf(buf, size, "V%c %s", m.writable ? 'W' : '-', tag);
+    else snprintf(buf, size, "V%c %06" PRIx32 "%s%s", m.writable ? 'W' : '-', m.frame, sep, tag);
+}
+
+/* True when vpn is valid in some table, or is one's last change. */
+static bool page_in_use(const struct engine *e, const struct run_page_table *t, unsigned n, uint32_t vpn)
+{
+    for (unsigned k = 0; k < n; k++) {
+        uint32_t pte;
+        if (engine_page_entry(e, &t[k], vpn, &pte) && (pte & PTE_V)) return true;
+        if (t[k].change.known && t[k].change.vpn == vpn && vpn < t[k].entries) return true;
+    }
+    return false;
+}
+
+unsigned commands_pages_in_use(const struct engine *e, const struct run_page_table *t, unsigned n,
+                               uint32_t *vpns, unsigned max, unsigned *total)
+{
+    uint32_t end = 0;
+    for (unsigned k = 0; k < n; k++)
+        if (t[k].entries > end) end = t[k].entries;
+    if (end > RUN_MAX_VPN) end = RUN_MAX_VPN;
+    unsigned got = 0, all = 0;
+    for (uint32_t vpn = 0; vpn < end; vpn++) {
+        if (!page_in_use(e, t, n, vpn)) continue;
+        if (got < max) vpns[got++] = vpn;
+        all++;
+    }
+    if (total) *total = all;
+    return got;
+}
+
+/* The table a change marks in a row: the last-changed entries by vpn. */
+static bool changed_here(const struct run_page_table *t, uint32_t vpn)
+{
+    return t->change.known && t->change.vpn == vpn;
+}
+
+void commands_format_change(const struct run_page_table *t, char *buf, size_t size)
+{
+    if (!t->change.known) {
+        snprintf(buf, size, "no change seen");
+        return;
+    }
+    if (t->change.count > 1)
+        snprintf(buf, size, "vpn 0x%" PRIx32 ", %s (%u entries changed in one motion)", t->change.vpn,
+                 vmm_shadow_reason_name(t->change.reason), t->change.count);
+    else
+        snprintf(buf, size, "vpn 0x%" PRIx32 ", %s", t->change.vpn, vmm_shadow_reason_name(t->change.reason));
+}
+
+#define SHADOW_ROWS 64 /* info shadow lists at most this many pages */
+
+/* A line without the blanks a last padded column leaves. */
+static void put_trimmed(struct cmd_ctx *c, char *line)
+{
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == ' ') line[--n] = '\0';
+    fprintf(c->out, "%s\n", line);
+}
+
+static int info_shadow(struct cmd_ctx *c, int argc, char **argv)
+{
+    unsigned L = engine_program_level(c->e);
+    if (argc > 1 && !parse_level(c, argv[1], &L))
+        return error(c, "info shadow [LEVEL]: expected a level from 0 to %u, got '%s'",
+                     engine_level_count(c->e) - 1, argv[1]);
+    struct run_level_view v;
+    engine_level(c->e, L, &v);
+    char name[96];
+    commands_level_name(c->e, L, name, sizeof name);
+    if (v.host_code) {
+        fprintf(c->out, "%s is host code: no pages of its own (its guest is L%u)\n", name, L + 1);
+        return 0;
+    }
+    struct run_page_table t[RUN_MAX_PAGE_TABLES];
+    const unsigned n = engine_page_tables(c->e, L, t, RUN_MAX_PAGE_TABLES);
+    if (n == 0) {
+        fprintf(c->out, "%s does not page: its PSW relocates, base 0x%06" PRIx32 ", bound 0x%06" PRIx32 "\n",
+                name, v.psw.base, v.psw.bound);
+        return 0;
+    }
+    if (t[0].kind == RUN_TABLE_OWN)
+        fprintf(c->out, "%s pages; the tables of its virtual pages, its own first:\n", name);
+    else
+        fprintf(c->out, "%s waits; its machine pages for L%u through the shadow it keeps, then:\n", name,
+                L + 1);
+    unsigned walked = n;
+    for (unsigned k = 0; k < n; k++) {
+        char keeper[96], where[48];
+        commands_level_name(c->e, t[k].keeper, keeper, sizeof keeper);
+        machine_address(t[k].machine, t[k].base, where, sizeof where);
+        fprintf(c->out, "  [%u] %s: %s; %s, %" PRIu32 " entries", k + 1, keeper, t[k].what, where,
+                t[k].entries);
+        if (t[k].stale) fprintf(c->out, "; stale: rebuilt or checked before its next use");
+        if (t[k].walker == RUN_WALK_HARDWARE && t[k].stale)
+            fprintf(c->out, "; the hardware walks it once refreshed, from L%u's next instruction", L);
+        else if (t[k].walker == RUN_WALK_HARDWARE) fprintf(c->out, "; the hardware walks it now");
+        if (t[k].walker == RUN_WALK_INTERPRETER) fprintf(c->out, "; the C VMM's interpreter walks it now");
+        if (t[k].walker != RUN_WALK_NONE) walked = k;
+        fputc('\n', c->out);
+    }
+    if (walked == n) {
+        char state[200];
+        commands_format_state(c->e, L, state, sizeof state);
+        if (v.state != RUN_LEVEL_RUNNING)
+            fprintf(c->out, "  nothing walks them now: L%u is %s\n", L, state);
+        else if (v.has_real && (v.real.flags & PSW_PG))
+            fprintf(c->out, "  the real PSW names real 0x%06" PRIx32 ", not yet a shadow of these: the C VMM "
+                            "builds it before L%u's next instruction\n", v.real.base, L);
+        else fprintf(c->out, "  the real PSW does not page\n");
+    }
+
+    uint32_t vpns[SHADOW_ROWS];
+    unsigned total;
+    const unsigned rows = commands_pages_in_use(c->e, t, n, vpns, SHADOW_ROWS, &total);
+    char line[64 + RUN_MAX_PAGE_TABLES * 24];
+    int len = snprintf(line, sizeof line, " %-6s %-8s", "vpn", "virtual");
+    for (unsigned k = 0; k < n; k++) {
+        char h[32], col[48];
+        table_heading(&t[k], h, sizeof h);
+        snprintf(col, sizeof col, "[%u] %s", k + 1, h);
+        len += snprintf(line + len, sizeof line - (size_t)len, "  %-19.19s", col);
+    }
+    put_trimmed(c, line);
+    bool marks[RUN_PTE_ABSENT + 1] = {false};
+    for (unsigned i = 0; i < rows; i++) {
+        char vpn[16];
+        snprintf(vpn, sizeof vpn, "0x%" PRIx32, vpns[i]);
+        len = snprintf(line, sizeof line, " %-6s 0x%06" PRIx32, vpn, vpns[i] << ISA_PAGE_SHIFT);
+        for (unsigned k = 0; k < n; k++) {
+            char cell[48];
+            enum run_pte_mark m;
+            commands_format_pte(c->e, &t[k], vpns[i], true, cell, sizeof cell, &m);
+            marks[m] = true;
+            len += snprintf(line + len, sizeof line - (size_t)len, " %c%-19.19s",
+                            changed_here(&t[k], vpns[i]) ? '*' : ' ', cell);
+        }
+        put_trimmed(c, line);
+    }
+    if (rows == 0) fprintf(c->out, "  (no page is valid in any of them)\n");
+    if (total > rows) fprintf(c->out, "  ... and %u more pages in use\n", total - rows);
+    for (unsigned k = 0; k < n; k++) {
+        if (!t[k].change.known) continue;
+        char what[128];
+        commands_format_change(&t[k], what, sizeof what);
+        fprintf(c->out, "* [%u] changed last: %s\n", k + 1, what);
+    }
+    for (unsigned m = RUN_PTE_NOT_FILLED; m <= RUN_PTE_ABSENT; m++)
+        if (marks[m])
+            fprintf(c->out, "  %-9s %s\n", run_pte_mark_tag((enum run_pte_mark)m),
+                    run_pte_mark_text((enum run_pte_mark)m));
+    return 0;
+}
+
+/* One hop of a chain: "L2 virtual 0x000005 -> L2-physical 0x004005   paged: ...". */
+static void report_hop(struct cmd_ctx *c, const struct run_hop *h, bool shortcut)
+{
+    char from[48], to[48], how[200] = "";
+    if (h->kind == RUN_HOP_FMAP) machine_address(h->level, h->from, from, sizeof from);
+    else if (shortcut) snprintf(from, sizeof from, "virtual 0x%06" PRIx32, h->from);
+    else snprintf(from, sizeof from, "L%u virtual 0x%06" PRIx32, h->level, h->from);
+    if (h->ok) machine_address(h->to_machine, h->to, to, sizeof to);
+    else if (h->kind == RUN_HOP_FMAP) snprintf(to, sizeof to, "not mapped");
+    else snprintf(to, sizeof to, "fault (%s)", isa_mem_fault_phrase(h->detail));
+    switch (h->kind) {
+    case RUN_HOP_RELOCATED:
+        snprintf(how, sizeof how, "relocated: base 0x%06" PRIx32 " + va, bound 0x%06" PRIx32, h->base, h->bound);
+        break;
+    case RUN_HOP_PAGED:
+        if (h->has_pte) {
+            char at[48];
+            machine_address(h->to_machine, h->pte_at, at, sizeof at);
+            char what[32] = "invalid";
+            if (h->pte & PTE_V)
+                snprintf(what, sizeof what, "V%c, frame 0x%06" PRIx32, (h->pte & PTE_W) ? 'W' : '-',
+                         isa_pte_frame(h->pte));
+            snprintf(how, sizeof how, "paged: vpn 0x%" PRIx32 ", entry at %s = 0x%08" PRIx32 " (%s)", h->vpn,
+                     at, h->pte, what);
+        } else {
+            snprintf(how, sizeof how, "paged: vpn 0x%" PRIx32 " has no entry (table at 0x%06" PRIx32 ", %" PRIu32 " entries)",
+                     h->vpn, h->base, h->bound);
+        }
+        break;
+    case RUN_HOP_FMAP: {
+        char keeper[96];
+        commands_level_name(c->e, h->level - 1, keeper, sizeof keeper);
+        if (h->ok)
+            snprintf(how, sizeof how, "f-map kept by %s: [0x%06" PRIx32 ", 0x%06" PRIx32 ") -> 0x%06" PRIx32,
+                     keeper, h->extent.from, h->extent.from + h->extent.words, h->extent.to);
+        else snprintf(how, sizeof how, "f-map kept by %s", keeper);
+        break;
+    }
+    }
+    fprintf(c->out, "  %s -> %s   %s\n", from, to, how);
+}
+
+/* The real table's entry that made the shortcut fault is one the C VMM
+ * fills or interprets at the fault (not filled, interpreted, past its
+ * capacity): the fault is its own, never the level's. */
+static bool hidden_fault(const struct engine *e, unsigned L, const struct run_hop *h)
+{
+    struct run_page_table t[RUN_MAX_PAGE_TABLES];
+    const unsigned n = engine_page_tables(e, L, t, RUN_MAX_PAGE_TABLES);
+    for (unsigned k = 0; k < n; k++) {
+        if (t[k].walker != RUN_WALK_HARDWARE || t[k].kind != RUN_TABLE_C_SHADOW) continue;
+        uint32_t pte = 0;
+        const bool present = engine_page_entry(e, &t[k], h->vpn, &pte);
+        struct run_pte_meaning m;
+        engine_pte_decode(e, &t[k], present, pte, &m);
+        return m.mark == RUN_PTE_NOT_FILLED || m.mark == RUN_PTE_INTERPRETED || m.mark == RUN_PTE_ABSENT;
+    }
+    return false;
+}
+
+static int cmd_translate(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    unsigned L = engine_code_level(c->e, c->level);
+    if (argc == 2 && !parse_level(c, argv[1], &L))
+        return error(c, "translate ADDR [LEVEL]: expected a level from 0 to %u, got '%s'",
+                     engine_level_count(c->e) - 1, argv[1]);
+    char name[96];
+    commands_level_name(c->e, L, name, sizeof name);
+    struct run_level_view v;
+    engine_level(c->e, L, &v);
+    if (v.host_code)
+        return error(c, "%s is host code: it has no virtual addresses (its guest is L%u)", name, L + 1);
+    uint32_t va;
+    if (!parse_number(argv[0], &va) && !(strcmp(argv[0], "pc") == 0 && engine_pc(c->e, L, &va)))
+        return error(c, "'%s' is not a virtual address (a number, or pc)", argv[0]);
+    struct run_chain ch;
+    if (!engine_translate_chain(c->e, L, va, &ch)) return error(c, "%s has no virtual addresses", name);
+    fprintf(c->out, "%s, virtual 0x%06" PRIx32 ", level by level:\n", name, va);
+    for (unsigned i = 0; i < ch.n; i++) report_hop(c, &ch.hop[i], false);
+    if (ch.ok) fprintf(c->out, "  real 0x%06" PRIx32 " holds 0x%08" PRIx32 "\n", ch.real, ch.word);
+    char state[200];
+    commands_format_state(c->e, L, state, sizeof state);
+    if (ch.by == RUN_WALK_INTERPRETER) {
+        fprintf(c->out, "the hardware: no shortcut; the C VMM's interpreter runs L%u and walks its tables\n", L);
+    } else if (!ch.has_shortcut) {
+        fprintf(c->out, "the hardware: no shortcut now: L%u is %s\n", L, state);
+    } else {
+        fprintf(c->out, "the hardware, while L%u runs, in one hop with the real PSW:\n", L);
+        report_hop(c, &ch.shortcut, true);
+        const struct run_hop *s = &ch.shortcut;
+        if (!ch.shortcut_ready)
+            fprintf(c->out, "  not yet: the C VMM builds that table from L%u's before its next "
+                            "instruction, so this entry is not yet L%u's\n", L, L);
+        else if (s->ok && ch.ok && s->to == ch.real) fprintf(c->out, "  the same real word\n");
+        else if (!s->ok && !ch.ok) fprintf(c->out, "  a fault as well\n");
+        else if (!s->ok && hidden_fault(c->e, L, s))
+            fprintf(c->out, "  a hidden fault: the C VMM fixes its entry (or interprets the access) and "
+                            "retries; L%u never sees it\n", L);
+        else
+            fprintf(c->out, "  not the same as the chain: a table entry changed since the last flush "
+                            "(tlbflush or PSW load), which the hardware need not see before it\n");
+    }
+    return 0;
 }
 
 static void info_output(struct cmd_ctx *c)
@@ -763,7 +1053,7 @@ static int cmd_info(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
             if (topic) return error(c, "'info %s' is ambiguous", t);
             topic = info_topics[i];
         }
-    if (!topic) return error(c, "info what? regs, psw, levels, traps, breaks, fmap, pagetable, output");
+    if (!topic) return error(c, "info what? regs, psw, levels, traps, breaks, fmap, pagetable, shadow, output");
     unsigned L = c->level;
     if (strcmp(topic, "regs") == 0) info_regs(c, L);
     else if (strcmp(topic, "psw") == 0) info_psw(c, L);
@@ -772,6 +1062,7 @@ static int cmd_info(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
     else if (strcmp(topic, "breaks") == 0) info_breaks(c);
     else if (strcmp(topic, "fmap") == 0) info_fmap(c);
     else if (strcmp(topic, "pagetable") == 0) info_pagetable(c);
+    else if (strcmp(topic, "shadow") == 0) return info_shadow(c, argc, argv);
     else info_output(c);
     return 0;
 }
@@ -911,8 +1202,9 @@ static const struct cmd_spec table[] = {
     {"break", "b br", 1, 2, "ADDR|LABEL | trap [CAUSE] | mode | level N", "set a breakpoint", break_words, cmd_break},
     {"toggle", "tb", 1, 1, "ADDR|LABEL", "set or delete the breakpoint at an address", NULL, cmd_toggle},
     {"delete", "d del", 0, 1, "[N|all]", "delete breakpoint N (or all)", NULL, cmd_delete},
-    {"info", "i", 1, 2, "regs|psw|levels|traps [N]|breaks|fmap|pagetable|output", "show state", info_topics, cmd_info},
+    {"info", "i", 1, 2, "regs|psw|levels|traps [N]|breaks|fmap|pagetable|shadow [LEVEL]|output", "show state", info_topics, cmd_info},
     {"x", "", 1, 2, "/N ADDR [virtual]", "N words of memory (physical, or virtual under the PSW)", NULL, cmd_x},
+    {"translate", "tr", 1, 2, "ADDR [LEVEL]", "a virtual address, level by level to the real word", NULL, cmd_translate},
     {"disas", "disassemble", 0, 2, "[ADDR [N]]", "disassemble around pc, or N words at ADDR", NULL, cmd_disas},
     {"level", "", 0, 1, "[N|+|-]", "select a level (none: list them)", NULL, cmd_level},
     {"set", "", 2, 3, "[reg] REG VALUE", "set a register (r1..r15, sp, lr, pc) of the selected level", NULL, cmd_set},
@@ -981,8 +1273,10 @@ bool commands_help(FILE *out, const char *name)
     fprintf(out, "commands (a unique prefix will do):\n");
     for (size_t i = 0; i < NCOMMANDS; i++) help_line(out, &table[i]);
     fprintf(out, "ADDR is a number (0x hex), a label, label+N or pc: a word of the level's physical\n"
-                 "memory, as in the listing.  Levels are numbered from the one on the real\n"
-                 "machine (L0) up to the program.\n");
+                 "memory, as in the listing (translate's is virtual: a number, or pc).  Levels\n"
+                 "are numbered from the one on the real machine (L0) up to the program; LEVEL\n"
+                 "is N or LN: info shadow's is the program's unless given, translate's the\n"
+                 "selected one's.\n");
     return true;
 }
 

@@ -108,5 +108,16 @@ void commands_format_place(const struct engine *e, unsigned L, uint32_t va, char
                            size_t size);
 /* Mode flags as text: "S IE PG TP" with '-' for clear bits. */
 void commands_format_flags(uint32_t flags, char *buf, size_t size);
+/* Entry vpn of table t as a cell: "VW 00104f", "V- 00104f pt r/o", "-- unfilled",
+ * "(none)"; brief: the marks' tags (run_pte_mark_tag), else their words.
+ * *mark (may be NULL) gets the entry's mark. */
+void commands_format_pte(const struct engine *e, const struct run_page_table *t, uint32_t vpn,
+                         bool brief, char *buf, size_t size, enum run_pte_mark *mark);
+/* The pages in use in tables t[0..n): valid in one of them, or one's last
+ * change; the first max in vpns, how many in all in *total (may be NULL). */
+unsigned commands_pages_in_use(const struct engine *e, const struct run_page_table *t, unsigned n,
+                               uint32_t *vpns, unsigned max, unsigned *total);
+/* A table's last change: "vpn 0xf, PTE write", or "no change seen". */
+void commands_format_change(const struct run_page_table *t, char *buf, size_t size);
 
 #endif

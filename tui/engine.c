@@ -126,9 +126,18 @@ struct engine {
     uint64_t progress_steps, progress_time; /* the program's last step, for stalls */
 
     struct srccache src, vsrc; /* the program's sources, the asm VMM's */
+    /* Each level's page tables at the last stop, to find what changed. */
+    struct run_pages_seen seen[ENGINE_MAX_LEVELS];
 };
 
 /* ---- Small helpers ------------------------------------------------------------------ */
+
+/* Takes note of every level's page tables: what changed since the last
+ * look (note_changes), or only what they are (after going back). */
+static void look_at_pages(struct engine *e, bool note_changes)
+{
+    for (unsigned L = 0; L < e->nlevels; L++) run_pages_look(e->run, 0, L, &e->seen[L], note_changes);
+}
 
 uint64_t engine_time(const struct engine *e) { return run_time(e->run); }
 uint64_t engine_max_steps(const struct engine *e) { return e->max_steps; }
@@ -215,6 +224,33 @@ unsigned engine_fmap(const struct engine *e, unsigned L, bool composed, struct r
                      unsigned max)
 {
     return run_fmap(e->run, 0, L, composed, out, max);
+}
+
+unsigned engine_page_tables(const struct engine *e, unsigned L, struct run_page_table *out,
+                            unsigned max)
+{
+    if (L >= e->nlevels) return 0;
+    unsigned n = run_page_tables(e->run, 0, L, out, max);
+    run_pages_seen_apply(&e->seen[L], out, n);
+    return n;
+}
+
+bool engine_page_entry(const struct engine *e, const struct run_page_table *t, uint32_t vpn,
+                       uint32_t *pte)
+{
+    return run_page_table_entry(e->run, 0, t, vpn, pte);
+}
+
+void engine_pte_decode(const struct engine *e, const struct run_page_table *t, bool present,
+                       uint32_t pte, struct run_pte_meaning *out)
+{
+    run_pte_decode(e->run, t, present, pte, out);
+}
+
+bool engine_translate_chain(const struct engine *e, unsigned L, uint32_t va, struct run_chain *out)
+{
+    if (L >= e->nlevels) return false;
+    return run_translate_chain(e->run, 0, L, va, out);
 }
 
 const char *engine_label_at(const struct engine *e, unsigned L, uint32_t pa)
@@ -957,6 +993,7 @@ struct engine_result engine_reverse_step(struct engine *e, unsigned L)
     if (now == 0) r.outcome = ENGINE_AT_START;
     else if (!search_back(e, pred_level_ran, L < e->nlevels ? L : e->prog_level, NULL))
         r.outcome = ENGINE_AT_START;
+    look_at_pages(e, false);
     r.units = now - engine_time(e);
     return r;
 }
@@ -975,6 +1012,7 @@ struct engine_result engine_reverse_continue(struct engine *e)
     } else {
         r.outcome = ENGINE_AT_START;
     }
+    look_at_pages(e, false);
     r.units = now - engine_time(e);
     return r;
 }
@@ -1045,6 +1083,7 @@ struct engine_result engine_go(struct engine *e, uint64_t slice)
         }
     }
     e->until_trap = false;
+    look_at_pages(e, true);
 
     r.units = engine_time(e) - t0;
     r.last_trap = run_log_total(e->log);
@@ -1148,6 +1187,7 @@ struct engine *engine_open(const struct engine_config *cfg, FILE *errors)
     }
     e->snaps[0].pos = (struct jpos){0, 0};
     e->nsnaps = 1;
+    look_at_pages(e, false);
     return e;
 }
 
@@ -1155,6 +1195,7 @@ void engine_close(struct engine *e)
 {
     if (!e) return;
     for (unsigned i = 0; i < e->nsnaps; i++) snap_free(&e->snaps[i]);
+    for (unsigned L = 0; L < ENGINE_MAX_LEVELS; L++) run_pages_seen_free(&e->seen[L]);
     srccache_free(&e->src);
     srccache_free(&e->vsrc);
     run_destroy(e->run);

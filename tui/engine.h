@@ -115,6 +115,23 @@ bool engine_to_real(const struct engine *e, unsigned L, uint32_t pa, uint32_t *r
 unsigned engine_fmap(const struct engine *e, unsigned L, bool composed, struct run_extent *out,
                      unsigned max);
 
+/* ---- Page tables and the way of an address (vmm/run/run.h) ------------------------ */
+
+/* Level L's tables for its virtual pages (run_page_tables), each with its
+ * last change: the C VMM's own record, or, for the asm VMM's shadow and
+ * the levels' own tables, the entry that differed from what they held at
+ * the previous stop of a forward motion (going back forgets those). */
+unsigned engine_page_tables(const struct engine *e, unsigned L, struct run_page_table *out,
+                            unsigned max);
+/* Entry vpn of t; false past its entries or its machine's memory. */
+bool engine_page_entry(const struct engine *e, const struct run_page_table *t, uint32_t vpn,
+                       uint32_t *pte);
+/* What that entry says (run_pte_decode). */
+void engine_pte_decode(const struct engine *e, const struct run_page_table *t, bool present,
+                       uint32_t pte, struct run_pte_meaning *out);
+/* Level L's virtual va, hop by hop to the real word (run_translate_chain). */
+bool engine_translate_chain(const struct engine *e, unsigned L, uint32_t va, struct run_chain *out);
+
 /* The label at exactly machine-L physical pa, the nearest one below it
  * (within an image's words), and the source line there ("traps.s:57" in
  * where, the text in text; either may be NULL). */

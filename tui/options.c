@@ -367,6 +367,8 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
         cli_print_options(stdout, table, n);
     }
     if (rc) return rc;
+    if ((accepted & OPT_C_BY_DEFAULT) && !o->vmm_given && !o->stack_given)
+        o->spec = (struct run_spec){.n = 1, .kind = {RUN_MONITOR_C}, .mode = VMM_TE};
     if (o->vmm_given && !o->stack_given) {
         o->spec = (struct run_spec){.n = 1, .kind = {RUN_MONITOR_C}, .mode = o->vmm_mode};
     } else if (o->vmm_given) {

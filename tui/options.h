@@ -37,10 +37,11 @@ enum run_option_bit {
     OPT_INCLUDE = 1u << 10, /* -I DIR */
     OPT_TRACE_TRAPS = 1u << 11, /* --trace traps only */
     OPT_SHADOW = 1u << 12,
+    OPT_C_BY_DEFAULT = 1u << 13, /* no monitor given: the C VMM in te (equiv) */
 };
 #define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW)
 #define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE)
-#define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS)
+#define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS | OPT_C_BY_DEFAULT)
 #define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR)
 
 struct run_options {

@@ -12,6 +12,7 @@
  *   |------------------------------------+---------------------------------|
  *   | trap log                           | f-map / page table              |
  *   |                                    | memory                          |
+ *   |                                    |   (p: page tables, info shadow) |
  *   | console (the program's output)                                       |
  *   | status line                                                          |
  *   | help bar                                                             |
@@ -43,7 +44,7 @@
 
 /* The keys: each is a command line, or an action of the view itself
  * (moving the code cursor, prompting). */
-enum key_action { ACT_CMD, ACT_TOGGLE, ACT_GOTO, ACT_PROMPT, ACT_HELP };
+enum key_action { ACT_CMD, ACT_TOGGLE, ACT_GOTO, ACT_PROMPT, ACT_HELP, ACT_PAGES };
 struct key_binding {
     int key;
     enum key_action action;
@@ -66,6 +67,8 @@ static const struct key_binding keys[] = {
     {':', ACT_PROMPT, NULL, ":cmd", "type a debugger command"},
     {'?', ACT_HELP, NULL, "help", "this help"},
     {'q', ACT_CMD, "quit", "quit", "leave"},
+    /* Last: the help bar drops what does not fit (at 80 columns, this). */
+    {'p', ACT_PAGES, NULL, "pages", "page tables (info shadow) in place of the f-map and memory, or back"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -86,6 +89,7 @@ struct tui {
     uint32_t cursor;  /* L-virtual address of the code cursor */
     unsigned cursor_level;
     bool colour;
+    bool pages;       /* the page-table pane replaces the f-map and memory */
     const char *title;
 };
 
@@ -363,7 +367,7 @@ static void draw_fmap(struct tui *t, const struct rect *rc)
     engine_level(e, L, &v);
     bool paging = (v.psw.flags & PSW_PG) != 0;
     title(rc, "F-map L%u%s", L, paging ? " / paging" : "");
-    if (n) put(rc, 0, 9 + (paging ? 9 : 0), A_REVERSE, false, " (kept by L%u)", L - 1);
+    if (n) put(rc, 0, 9 + (paging ? 9 : 0), A_REVERSE, false, " (kept by L%u)  p: pages", L - 1);
     int r = 1;
     if (n == 0) put(rc, r++, 1, A_NORMAL, false, "L%u runs on the real machine: no f-map", L);
     for (unsigned i = 0; i < n; i++) {
@@ -393,6 +397,95 @@ static void draw_fmap(struct tui *t, const struct rect *rc)
         put(rc, r++, 1, A_NORMAL, false, "pc %06" PRIx32 " -> L%u %06" PRIx32 " -> real %06" PRIx32,
             v.psw.pc, L, pa, real);
     }
+}
+
+/* The level whose pages the pane shows: the selected one when it pages,
+ * else the program's (as info shadow). */
+static unsigned pages_level(const struct tui *t)
+{
+    struct engine *e = t->c.e;
+    const unsigned L = engine_code_level(e, t->c.level);
+    struct run_page_table one;
+    return engine_page_tables(e, L, &one, 1) ? L : engine_program_level(e);
+}
+
+/* One entry in a column of w characters: the cell info shadow shows, or,
+ * when that does not fit, the frame in as few digits as it takes (never
+ * a cut number). */
+static void pte_cell(const struct engine *e, const struct run_page_table *t, uint32_t vpn, int w,
+                     char *buf, size_t size)
+{
+    commands_format_pte(e, t, vpn, true, buf, size, NULL);
+    if ((int)strlen(buf) <= w) return;
+    uint32_t pte = 0;
+    const bool present = engine_page_entry(e, t, vpn, &pte);
+    struct run_pte_meaning m;
+    engine_pte_decode(e, t, present, pte, &m);
+    if (!present) snprintf(buf, size, "none");
+    else if (!m.valid || m.mark == RUN_PTE_PAST_MEMORY) snprintf(buf, size, "%s", m.valid ? "past" : "--");
+    else snprintf(buf, size, "V%c%" PRIx32, m.writable ? 'W' : '-', m.frame);
+    if ((int)strlen(buf) > w) snprintf(buf, size, "%s", m.valid ? "V" : "-");
+}
+
+/* The tables of a paging level side by side, one row per page in use:
+ * the last-changed entry in reverse video, the column the hardware walks
+ * marked '>', and the newest change and its reason on the last line. */
+static void draw_pages(struct tui *t, const struct rect *rc)
+{
+    struct engine *e = t->c.e;
+    const unsigned L = pages_level(t);
+    struct run_page_table tb[RUN_MAX_PAGE_TABLES];
+    const unsigned n = engine_page_tables(e, L, tb, RUN_MAX_PAGE_TABLES);
+    title(rc, "Pages L%u: own..real  p: f-map", L);
+    if (n == 0) {
+        struct run_level_view v;
+        engine_level(e, L, &v);
+        put(rc, 1, 1, A_NORMAL, false, "L%u does not page:", L);
+        put(rc, 2, 1, A_NORMAL, false, "base %06" PRIx32 " bound %06" PRIx32, v.psw.base, v.psw.bound);
+        return;
+    }
+    const int vpn_w = 4, col = (rc->w - vpn_w) / (int)n;
+    if (col < 2) {
+        put(rc, 1, 1, A_NORMAL, false, "%u tables: too many for this width", n);
+        return;
+    }
+    put(rc, 1, 0, A_BOLD, true, "vpn");
+    int newest = -1;
+    for (unsigned k = 0; k < n; k++) {
+        char h[24];
+        const char *walk = tb[k].walker != RUN_WALK_NONE ? ">" : "";
+        snprintf(h, sizeof h, "%sL%u %s", walk, tb[k].keeper, tb[k].kind == RUN_TABLE_OWN ? "own" : "shadow");
+        if ((int)strlen(h) > col - 1)
+            snprintf(h, sizeof h, "%sL%u %s", walk, tb[k].keeper, tb[k].kind == RUN_TABLE_OWN ? "own" : "shd");
+        put(rc, 1, vpn_w + (int)k * col, A_BOLD, false, "%.*s", col - 1, h);
+        if (tb[k].change.known && (newest < 0 || tb[k].change.time >= tb[newest].change.time))
+            newest = (int)k;
+    }
+    const int rows = rc->h - 3; /* title, heading, the change */
+    uint32_t vpns[64];
+    unsigned total;
+    const unsigned got = commands_pages_in_use(e, tb, n, vpns, rows > 0 && rows < 64 ? (unsigned)rows : 64, &total);
+    for (unsigned i = 0; i < got; i++) {
+        const int r = 2 + (int)i;
+        put(rc, r, 0, A_NORMAL, true, "%3" PRIx32, vpns[i]);
+        for (unsigned k = 0; k < n; k++) {
+            char cell[48];
+            pte_cell(e, &tb[k], vpns[i], col - 1, cell, sizeof cell);
+            const bool changed = tb[k].change.known && tb[k].change.vpn == vpns[i];
+            if (changed) put(rc, r, vpn_w + (int)k * col - 1, A_BOLD, false, "*");
+            put(rc, r, vpn_w + (int)k * col, changed ? A_REVERSE : A_NORMAL, false, "%s", cell);
+        }
+    }
+    if (got == 0) put(rc, 2, 1, A_NORMAL, false, "no page valid in any table");
+    char why[160] = "no change seen yet";
+    if (newest >= 0) {
+        char ch[128];
+        commands_format_change(&tb[newest], ch, sizeof ch);
+        snprintf(why, sizeof why, "L%u %s: %s", tb[newest].keeper,
+                 tb[newest].kind == RUN_TABLE_OWN ? "own" : "shadow", ch);
+    }
+    if (total > got) put(rc, rc->h - 1, 0, A_NORMAL, true, "+%u pages; *%s", total - got, why);
+    else put(rc, rc->h - 1, 0, newest >= 0 ? A_BOLD : A_NORMAL, true, "%s%s", newest >= 0 ? "*" : "", why);
 }
 
 static void draw_mem(struct tui *t, const struct rect *rc)
@@ -452,6 +545,7 @@ static void draw_help_bar(const struct rect *rc)
         char k[4] = {(char)keys[i].key, 0};
         if (keys[i].key == '<') snprintf(k, sizeof k, "<>");
         const char *name = keys[i].key == '<' ? "level" : keys[i].bar;
+        if (col + (int)(strlen(k) + strlen(name)) + 1 > rc->w) continue; /* the help page has it */
         put(rc, 0, col, A_REVERSE, false, "%s", k);
         col += (int)strlen(k);
         put(rc, 0, col, A_NORMAL, false, " %s ", name);
@@ -475,8 +569,13 @@ static void draw(struct tui *t)
     draw_regs(t, &l.regs);
     draw_code(t, &l.code);
     draw_log(t, &l.log);
-    draw_fmap(t, &l.fmap);
-    draw_mem(t, &l.mem);
+    if (t->pages) {
+        struct rect both = {l.fmap.y, l.fmap.x, l.fmap.h + l.mem.h, l.fmap.w};
+        draw_pages(t, &both);
+    } else {
+        draw_fmap(t, &l.fmap);
+        draw_mem(t, &l.mem);
+    }
     draw_console(t, &l.console);
     const char *st = t->c.status;
     if (t->c.running) put(&l.status, 0, 0, A_BOLD, true, "running... (any key stops)");
@@ -670,6 +769,7 @@ static void handle_key(struct tui *t, int ch)
         }
         break;
     case ACT_HELP: show_help(); break;
+    case ACT_PAGES: t->pages = !t->pages; break;
     }
 }
 
@@ -685,8 +785,8 @@ int cmd_tui(int argc, char **argv)
         &a, argc, argv, false, true,
         "Shows a run full-screen: the level stack, registers and PSW (virtual and real),\n"
         "the code, the trap log, the f-maps and memory.  Keys: s step, n next, t to the\n"
-        "next trap, c continue, r back, b breakpoint, < > level, g memory, : command,\n"
-        "? help, q quit.  With no PROGRAM: the demo, toyos under the C VMM and the\n"
+        "next trap, c continue, r back, b breakpoint, < > level, g memory, p page\n"
+        "tables, : command, ? help, q quit.  With no PROGRAM: the demo, toyos under the C VMM and the\n"
         "asm VMM (--stack c,asm).");
     if (rc) {
         commands_session_free(&a);

@@ -287,22 +287,39 @@ static void handle_system(struct vmm_guest *g, struct machine *cpu, uint32_t w, 
     }
 }
 
+/* The access that faulted on m: the fetch when the instruction itself does
+ * not translate under the PSW it ran with, else the instruction's own (a
+ * store or a load).  The fault's detail cannot say it: on a shadow table a
+ * store can fault "invalid" (an entry not filled yet) or "bound" (a page past
+ * the capacity), and for the guest a store's W check comes before the
+ * frame's, so a store to a read-only frame past memory is "write". */
+static enum machine_access faulting_access(const struct machine *m, const struct machine_trap *t)
+{
+    uint32_t pa;
+    unsigned detail;
+    if (!machine_translate(m, &t->old_psw, t->old_psw.pc, ACCESS_FETCH, &pa, &detail))
+        return ACCESS_FETCH;
+    const struct isa_op *op = isa_op_by_opcode(isa_opcode_of(machine_memory_const(m)[pa]));
+    return op && (op->flags & ISA_F_STORE) ? ACCESS_STORE : ACCESS_LOAD;
+}
+
 /* A MEM trap of the real machine.  Unpaged, it is the guest's own fault
  * (the composed bound never exceeds the virtual one), its detail
  * recomputed against the virtual PSW.  Paged, it may be the shadow
  * table's own (a hidden fault: fixed and retried, or the instruction
  * interpreted), which the guest never sees; else the shadow gives the
  * guest's fault exactly, and the guest's walk says so. */
-static void handle_mem(struct vmm_guest *g, const struct machine_trap *t, bool sup)
+static void handle_mem(struct vmm_guest *g, struct machine *m, const struct machine_trap *t,
+                       bool sup)
 {
-    if (paged(g) && vmm_shadow_fault(g, t)) {
+    const enum machine_access access = faulting_access(m, t);
+    if (paged(g) && vmm_shadow_fault(g, t, access)) {
         if (g->vmm->obs.on_event)
             vmm_emit(g, VMM_ABSORBED, CAUSE_MEM, t->detail, t->value, t->old_psw.pc, 0, sup);
         return;
     }
     unsigned detail;
     uint32_t gpa;
-    const enum machine_access access = t->detail == MEMF_WRITE ? ACCESS_STORE : ACCESS_LOAD;
     if (NEVER(machine_translate(g->interp, &g->vcpu.psw, t->value, access, &gpa, &detail)))
         detail = MEMF_BOUND; /* the composed bound is within the virtual one */
     enum machine_stop stop = vmm_reflect(g, CAUSE_MEM, detail, t->value, t->old_psw.pc);
@@ -356,7 +373,7 @@ static enum machine_verdict dispatch(struct vmm_guest *g, struct machine *m,
         if (g->vmm->obs.on_event) vmm_emit(g, VMM_ABSORBED, t->cause, 0, 0, t->old_psw.pc, 0, sup);
         break;
     case ROUTE_SYSTEM: handle_system(g, m, t->value, t->old_psw.pc, sup); break;
-    case ROUTE_MEM: handle_mem(g, t, sup); break;
+    case ROUTE_MEM: handle_mem(g, m, t, sup); break;
     case ROUTE_REFLECT: handle_reflect(g, t, sup); break;
     }
     return resume(g, m);

@@ -423,11 +423,11 @@ static bool emulate_traced_store(struct vmm_guest *g, const struct machine_trap 
     return true;
 }
 
-bool vmm_shadow_fault(struct vmm_guest *g, const struct machine_trap *t)
+bool vmm_shadow_fault(struct vmm_guest *g, const struct machine_trap *t,
+                      enum machine_access access)
 {
     struct vmm_guest_shadow *sh = &g->shadow;
     const uint32_t va = t->value, vpn = va >> ISA_PAGE_SHIFT;
-    const enum machine_access access = t->detail == MEMF_WRITE ? ACCESS_STORE : ACCESS_LOAD;
     uint32_t gpa;
     unsigned detail;
     if (!machine_translate(g->interp, &g->vcpu.psw, va, access, &gpa, &detail)) {

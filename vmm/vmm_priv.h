@@ -242,9 +242,11 @@ bool vmm_shadow_valid(const struct vmm_guest *g);
 struct psw vmm_shadow_compose(struct vmm_guest *g, uint32_t timer);
 /* The same without changing anything: what the next compose would give. */
 struct psw vmm_shadow_shown(const struct vmm_guest *g, uint32_t timer);
-/* A real MEM fault of g's paged code: true when it was hidden (fixed, or
- * the instruction will be interpreted) and the guest must not see it. */
-bool vmm_shadow_fault(struct vmm_guest *g, const struct machine_trap *t);
+/* A real MEM fault of g's paged code, made by an access of that kind: true
+ * when it was hidden (fixed, or the instruction will be interpreted) and the
+ * guest must not see it. */
+bool vmm_shadow_fault(struct vmm_guest *g, const struct machine_trap *t,
+                      enum machine_access access);
 /* The guest's translations may have changed: a tlbflush or a PSW load
  * (lpsw, a trap reflected).  Its new virtual PSW is loaded. */
 void vmm_shadow_flush(struct vmm_guest *g);

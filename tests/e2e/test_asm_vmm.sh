@@ -9,7 +9,9 @@
 #   - a guest that uses its page table beyond the shadow's SHADOW_MAX
 #     entries makes the asm VMM give up (vm_error E_SHADOW), whichever of
 #     the three ways it gets there;
-#   - every attack of tests/attacks/ is exact under the asm VMM.
+#   - every attack of tests/attacks/ is exact under the asm VMM, but for
+#     those that use a page table past SHADOW_MAX entries: there the asm
+#     VMM gives up (E_SHADOW) and says so.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 G=tests/guests
@@ -120,15 +122,26 @@ for st in "${STACKS[@]}"; do
 done
 # ---- The attack suite, on the asm VMM ----------------------------------------------------
 # Every attack of tests/attacks/ (test_vmm_attacks.sh runs them on the C
-# VMM) sees exactly its bare machine under the asm VMM too.
+# VMM) sees exactly its bare machine under the asm VMM too, but for those
+# that use their page table past SHADOW_MAX entries on purpose (the C VMM's
+# capacity, a bound of 0xffffffff): the asm VMM gives up there, as with the
+# shadow_limit guests above.
+past_shadow_max=" shadow_past_capacity shadow_table_past_memory "
 attacks=0
 for attack in tests/attacks/*.s; do
     attacks=$((attacks + 1))
+    name=$(basename "$attack" .s)
     for st in "${STACKS[@]}"; do
         # shellcheck disable=SC2086
         run_capture "$TRAPEZE" equiv --max-steps 300000 $st "$attack"
-        expect_status 0 "equiv $st $attack"
-        expect_match out '^equivalent' "equiv $st $attack: equivalent"
+        if [[ $past_shadow_max == *" $name "* ]]; then
+            expect_status "$EXIT_NOT_EQUIVALENT" "equiv $st $attack: the asm VMM gives up"
+            expect_match out "^the asm VMM at L$(top_asm_level "$st") gave up: $msg\$" \
+                "equiv $st $attack: names the VMM that gave up"
+        else
+            expect_status 0 "equiv $st $attack"
+            expect_match out '^equivalent' "equiv $st $attack: equivalent"
+        fi
     done
 done
 e2e_checks=$((e2e_checks + 1))

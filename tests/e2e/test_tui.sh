@@ -138,6 +138,28 @@ wait_for demo 'waiting: L2 runs' "demo: ... and says so"
 tm send-keys -t demo q
 wait_for demo 'TUI-EXITED-0' "demo: q"
 
+# ---- The page tables, live: a paged process under the C VMM and the asm VMM -------------
+# Stopped one step into a process, p shows its table, the asm VMM's
+# shadow and the C VMM's (the one the hardware walks, marked '>'), the
+# last change marked '*' with its reason; p again gives the f-map back.
+start pages 80 24 --depth 2 programs/toyos/toyos_paged.s
+wait_for pages 'Trap log \(0\)' "pages: startup"
+tm send-keys -t pages ':' 'break mode' Enter
+wait_for pages 'breakpoint 1 when L2 changes mode' "pages: a breakpoint where the process starts"
+tm send-keys -t pages c
+wait_for pages 'breakpoint 1 \(mode of L2 changed\)' "pages: c stops where the process starts"
+tm send-keys -t pages s
+wait_for pages 'step 15642' "pages: one step into the process"
+tm send-keys -t pages p
+wait_for pages 'Pages L2: own\.\.real' "p: the page-table pane"
+wait_for pages 'vpn L2 own +L1 shadow >L0 sh' "p: one column per table, the hardware's marked"
+wait_for pages ' f VW 00004f VW 00006f\*VW 000070' "p: a table row, the last change marked"
+wait_for pages '\*L0 shadow: vpn 0xf, rebuild' "p: the last change and its reason"
+tm send-keys -t pages p
+wait_for pages 'F-map L2' "p again: the f-map is back"
+tm send-keys -t pages q
+wait_for pages 'TUI-EXITED-0' "pages: q"
+
 # ---- A bigger terminal ----------------------------------------------------------------
 start big 132 43 --vmm te programs/traps.s
 wait_for big 'L0 C VMM \(te\)' "big: under the C VMM"

@@ -126,6 +126,17 @@ bool test_support_same_state(const struct machine *a, const struct machine *b, c
     if (sa->tlb_flushes != sb->tlb_flushes)
         DIFF("tlb_flushes %llu vs %llu", (unsigned long long)sa->tlb_flushes,
              (unsigned long long)sb->tlb_flushes);
+    if (sa->stale_pte_uses != sb->stale_pte_uses || sa->pte_writes_unchecked != sb->pte_writes_unchecked)
+        DIFF("page-table rule counts %llu/%llu vs %llu/%llu", (unsigned long long)sa->stale_pte_uses,
+             (unsigned long long)sa->pte_writes_unchecked, (unsigned long long)sb->stale_pte_uses,
+             (unsigned long long)sb->pte_writes_unchecked);
+    struct machine_pte_use ua, ub;
+    const bool broken_a = machine_pte_rule_broken(a, &ua), broken_b = machine_pte_rule_broken(b, &ub);
+    if (broken_a != broken_b) DIFF("one broke the page-table rule, the other not");
+    if (broken_a && (ua.step != ub.step || ua.pc != ub.pc || ua.va != ub.va || ua.access != ub.access ||
+                     ua.pte_pa != ub.pte_pa || ua.old_value != ub.old_value || ua.new_value != ub.new_value))
+        DIFF("first use of a changed page-table entry differs: step %llu/%llu, PTE 0x%x/0x%x",
+             (unsigned long long)ua.step, (unsigned long long)ub.step, ua.pte_pa, ub.pte_pa);
     if (machine_steps(a) != machine_steps(b)) DIFF("steps differ");
     size_t la, lb;
     const uint8_t *oa = machine_output(a, &la), *ob = machine_output(b, &lb);

@@ -75,7 +75,8 @@ void test_support_expect_trap(const struct machine *m, enum isa_cause cause, uns
                               uint32_t value, const struct psw *old);
 
 /* Compares every observable part of two machines: registers, PSW, memory,
- * stats, steps, console input and output, last trap, run state.  Returns
+ * stats, steps, console input and output, last trap, run state, the first
+ * use of a changed page-table entry.  Returns
  * true when equal, else false with the first difference described in why. */
 bool test_support_same_state(const struct machine *a, const struct machine *b, char *why,
                              size_t size);

@@ -687,3 +687,53 @@ Test(commands, completion)
     cr_assert_geq(n, 8, "labels at_svc, at_hcall, ...");
     engine_close(e);
 }
+
+/* ---- Page tables ----------------------------------------------------------------------------- */
+
+/* Runs the session until the program runs paged on a table at a base other
+ * than `not_base` with its real table walked (break mode stops at each
+ * change of the program's mode; one step more and the shadow is built). */
+static uint32_t engine_to_process(struct engine *e, uint32_t not_base)
+{
+    const unsigned L = engine_program_level(e);
+    for (int i = 0; i < 40; i++) {
+        engine_begin(e, ENGINE_STEP, L);
+        cr_assert_eq(engine_go(e, 0).outcome, ENGINE_DONE);
+        struct run_page_table t[RUN_MAX_PAGE_TABLES];
+        const unsigned n = engine_page_tables(e, L, t, RUN_MAX_PAGE_TABLES);
+        if (n && t[0].base != not_base && t[n - 1].walker == RUN_WALK_HARDWARE && !t[n - 1].stale)
+            return t[0].base;
+        engine_begin(e, ENGINE_CONTINUE, L);
+        cr_assert_eq(engine_go(e, 0).outcome, ENGINE_BREAK);
+    }
+    cr_assert_fail("no process ran paged");
+    return 0;
+}
+
+Test(engine, page_tables_show_the_asm_vmms_rebuild_until_going_back)
+{
+    struct isa_variant v = pg();
+    struct engine *e = open_on("programs/toyos/toyos_paged.s", "asm", 0, &v);
+    const struct engine_break b = {.kind = ENGINE_BREAK_MODE, .level = 1};
+    cr_assert_neq(engine_break_add(e, &b, NULL), 0);
+    const uint32_t first = engine_to_process(e, 0);
+    engine_to_process(e, first);
+    struct run_page_table t[RUN_MAX_PAGE_TABLES];
+    cr_assert_eq(engine_page_tables(e, 1, t, RUN_MAX_PAGE_TABLES), 2);
+    cr_assert_eq(t[1].kind, RUN_TABLE_ASM_SHADOW);
+    cr_assert(t[1].change.known, "the SHADOW was rebuilt for the second process");
+    cr_assert_eq(t[1].change.reason, VMM_SHADOW_BY_REBUILD);
+    uint32_t pte;
+    cr_assert(engine_page_entry(e, &t[1], t[1].change.vpn, &pte));
+    struct run_chain ch;
+    cr_assert(engine_translate_chain(e, 1, 0x10, &ch));
+    cr_assert(ch.ok && ch.has_shortcut && ch.shortcut.to == ch.real);
+
+    /* Going back: what was found later is not so any more. */
+    cr_assert_eq(engine_reverse_step(e, 1).outcome, ENGINE_DONE);
+    cr_assert_eq(engine_page_tables(e, 1, t, RUN_MAX_PAGE_TABLES), 2);
+    cr_assert_not(t[1].change.known);
+    cr_assert_eq(engine_page_tables(e, 7, t, RUN_MAX_PAGE_TABLES), 0, "no level 7");
+    cr_assert_not(engine_translate_chain(e, 7, 0, &ch));
+    engine_close(e);
+}

@@ -98,6 +98,13 @@ struct vmm *tv_check_equivalent_policy(const struct machine *bare, enum vmm_mode
     return check_equivalent(bare, mode, policy, 1, steps, NULL, what);
 }
 
+struct vmm *tv_check_equivalent_with(const struct machine *bare, enum vmm_mode mode,
+                                     enum vmm_shadow_policy policy, unsigned n, uint64_t steps,
+                                     const char *input, const char *what)
+{
+    return check_equivalent(bare, mode, policy, n, steps, input, what);
+}
+
 bool tv_canaries_intact(const struct vmm *v)
 {
     const struct machine *real = vmm_real_machine_const(v);

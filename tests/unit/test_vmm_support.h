@@ -39,6 +39,10 @@ struct vmm *tv_check_equivalent(const struct machine *bare, enum vmm_mode mode, 
 struct vmm *tv_check_equivalent_policy(const struct machine *bare, enum vmm_mode mode,
                                        enum vmm_shadow_policy policy, uint64_t steps,
                                        const char *what);
+/* Both: n guests, input, shadow tables kept by policy. */
+struct vmm *tv_check_equivalent_with(const struct machine *bare, enum vmm_mode mode,
+                                     enum vmm_shadow_policy policy, unsigned n, uint64_t steps,
+                                     const char *input, const char *what);
 
 /* True when the real memory outside every guest region (the host page and
  * the padding after each region) still holds the vmm's canary. */

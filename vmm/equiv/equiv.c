@@ -208,6 +208,20 @@ static bool find_first(struct check *q, uint64_t hi, struct equiv_report *out)
     return true;
 }
 
+/* The bare side's first use of a changed page-table entry, if any, in words. */
+static void note_pte_rule(const struct run *bare, struct equiv_report *out)
+{
+    const struct machine *m = run_real_machine(bare);
+    out->pte_rule_broken = machine_pte_rule_broken(m, &out->pte_use);
+    if (!out->pte_rule_broken) return;
+    out->pte_uses = machine_stats(m)->stale_pte_uses;
+    const struct machine_pte_use *u = &out->pte_use;
+    snprintf(out->pte_rule, sizeof out->pte_rule,
+             "relied on a changed page-table entry without tlbflush at step %" PRIu64 " (pc 0x%06" PRIx32
+             ", PTE at 0x%06" PRIx32 " changed 0x%08" PRIx32 " -> 0x%08" PRIx32 ")",
+             u->step + 1, u->pc, u->pte_pa, u->old_value, u->new_value);
+}
+
 bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char err[RUN_ERROR_SIZE])
 {
     *out = (struct equiv_report){0};
@@ -218,6 +232,7 @@ bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char 
     run_go(q.bare, cfg->max_steps);
     run_go(q.virt, cfg->max_steps);
     run_set_hooks(q.virt, NULL);
+    note_pte_rule(q.bare, out);
     out->bare = end_of(q.bare);
     out->virt = end_of(q.virt);
     const char *msg;
@@ -238,6 +253,8 @@ bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char 
     }
     /* When one side stopped first, the states differ at its last step. */
     ok = find_first(&q, out->bare.steps < out->virt.steps ? out->bare.steps : out->virt.steps, out);
+    /* A use after the first difference cannot be its cause: a note then. */
+    out->pte_explains = ok && out->pte_rule_broken && out->pte_use.step + 1 <= out->first_step;
 done:
     run_destroy(q.bare);
     run_destroy(q.virt);
@@ -257,17 +274,30 @@ static void print_end(FILE *out, const char *side, const struct equiv_end *e)
     fprintf(out, " after %" PRIu64 " steps", e->steps);
 }
 
+/* The rule broken without explaining a difference: the program is still
+ * not portable, and the reader should know. */
+static void print_pte_note(FILE *out, const struct equiv_report *rep)
+{
+    if (!rep->pte_rule_broken || rep->pte_explains) return;
+    fprintf(out, "note: the program %s%s; ISA.md lets a monitor run such a program differently\n",
+            rep->pte_rule, rep->equivalent ? "" : ", after the first difference (so not its cause)");
+}
+
 void equiv_print(FILE *out, const struct equiv_report *rep, const char *what)
 {
     if (rep->equivalent) {
         fprintf(out, "equivalent: %s: %s", what, machine_stop_name(rep->bare.stop));
         if (rep->bare.stop == MACHINE_HALT) fprintf(out, ", status %" PRId32, (int32_t)rep->bare.status);
         fprintf(out, " after %" PRIu64 " steps\n", rep->bare.steps);
+        print_pte_note(out, rep);
         return;
     }
     fprintf(out, "not equivalent: %s\n", what);
     if (rep->gave_up)
         fprintf(out, "the asm VMM at L%u gave up: %s\n", rep->gave_up_level, rep->gave_up_message);
+    if (rep->pte_explains)
+        fprintf(out, "why: the program %s; ISA.md lets a monitor run such a program differently\n",
+                rep->pte_rule);
     fprintf(out, "first difference after step %" PRIu64 ":\n", rep->first_step);
     if (rep->first_step > 0) fprintf(out, "  %s\n", rep->step);
     print_lines(out, &rep->at_step);
@@ -277,4 +307,5 @@ void equiv_print(FILE *out, const struct equiv_report *rep, const char *what)
     print_end(out, "vmm", &rep->virt);
     fputc('\n', out);
     print_lines(out, &rep->at_end);
+    print_pte_note(out, rep);
 }

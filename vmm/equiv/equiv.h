@@ -11,6 +11,13 @@
  * lockstep up to it with a cheap comparison (registers, PSW, output, stop),
  * in case they had differed earlier and converged again.
  *
+ * The bare machine also watches ISA.md's page-table rule (machine.h): a
+ * program that relies on a changed page-table entry without tlbflush may
+ * run differently under a monitor whose shadow tables follow the guest's
+ * only at flushes, and ISA.md allows that.  The report then gives the first
+ * such use, as the explanation when it came at or before the first
+ * differing step, else (and when the runs are equivalent) as a note.
+ *
  * `trapeze equiv` prints the report (equiv_print) or writes it as JSON;
  * graders read the report's fields.  Nothing here exits.
  */
@@ -67,6 +74,17 @@ struct equiv_report {
     uint64_t first_step;
     char step[320];
     struct equiv_lines at_step, at_end;
+    /* The bare run relied on a changed page-table entry without a flush:
+     * the first use (pte_use.step + 1 is its step, counted as first_step
+     * is), how many translations did, whether that explains the difference
+     * (not equivalent, and pte_use.step + 1 <= first_step), and the use in
+     * words: "relied on a changed page-table entry without tlbflush at step
+     * N (pc 0x..., PTE at 0x... changed 0x... -> 0x...)". */
+    bool pte_rule_broken;
+    struct machine_pte_use pte_use;
+    uint64_t pte_uses;
+    bool pte_explains;
+    char pte_rule[200];
 };
 
 /* Runs and compares.  False, with a one-line message, when a side cannot
@@ -74,7 +92,9 @@ struct equiv_report {
 bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char err[RUN_ERROR_SIZE]);
 
 /* The report as `trapeze equiv` prints it; `what` names the program and
- * the side ("programs/x.s under --stack c,asm (--isa pg)"). */
+ * the side ("programs/x.s under --stack c,asm (--isa pg)").  A broken
+ * page-table rule is a line of its own: before the differences when it
+ * explains them, else a "note:" line at the end. */
 void equiv_print(FILE *out, const struct equiv_report *rep, const char *what);
 
 #endif

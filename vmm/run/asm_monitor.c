@@ -40,6 +40,10 @@ static const struct exported exports[] = {
     {"VS_ERROR", AT(vs_error), 0},
     {"E_SHADOW", AT(e_shadow), 0},
     {"E_SMALL", AT(e_small), 0},
+    {"SHADOW", AT(shadow), 0},
+    {"SHADOW_MAX", AT(shadow_max), 0},
+    {"PTE_PHYS", AT(pte_phys), 0},
+    {"PTE_FRAME_PAST", AT(pte_frame_past), 0},
 };
 #undef AT
 
@@ -80,6 +84,13 @@ static bool check_layout(struct asm_vmm *v, const char *path, char err[RUN_ERROR
                      path, x->name, at, x->words);
             return false;
         }
+    }
+    /* The shadow table is read like the words above: inside the monitor's part. */
+    if ((uint64_t)v->at.shadow + v->at.shadow_max > base) {
+        snprintf(err, RUN_ERROR_SIZE,
+                 "%.300s: error: the asm VMM's SHADOW table (0x%x, %u entries) is not below GUEST_BASE",
+                 path, v->at.shadow, v->at.shadow_max);
+        return false;
     }
     for (size_t i = 0; i < img->nsegments; i++) {
         const struct asm_segment *g = &img->segments[i];

@@ -723,21 +723,6 @@ unsigned run_program_level(const struct run *r) { return r->n; }
 const struct machine *run_real_machine(const struct run *r) { return r->real; }
 const struct asm_image *run_asm_image(const struct run *r) { return r->asm_vmm ? &r->asm_vmm->img : NULL; }
 
-/* Guest g's column; a bad index is the caller's bug (guest 0 in release). */
-static const struct column *column_of(const struct run *r, unsigned g)
-{
-    if (NEVER(g >= r->ncols)) g = 0;
-    return &r->cols[g];
-}
-
-/* A level the caller names; past the program is the caller's bug (the
- * program in release). */
-static unsigned level_in(const struct run *r, unsigned level)
-{
-    if (NEVER(level > r->n)) level = r->n;
-    return level;
-}
-
 void run_feed_input(struct run *r, unsigned g, const uint8_t *bytes, size_t n)
 {
     if (r->bottom == BOTTOM_C) vmm_feed_input(r->cvmm, column_of(r, g)->index, bytes, n);

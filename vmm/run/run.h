@@ -316,4 +316,166 @@ const struct asm_image *run_image_at(const struct run *r, unsigned g, unsigned l
 /* The asm VMM's image, or NULL when there is no asm level. */
 const struct asm_image *run_asm_image(const struct run *r);
 
+/* ---- Page tables: each level's own, the monitors' shadows, the real one ------------ (pages.c)
+ *
+ * A level L that pages (its PSW, as run_level_view shows it, has PG=1)
+ * has its own table in machine L's memory.  Each monitor below that runs
+ * it directly keeps a shadow of the table above it, composed with its
+ * f-map, in its own machine's memory; the last one is in real memory, and
+ * it is what the hardware walks while L runs:
+ *
+ *   --stack c,asm, L2 paged:
+ *     L2's table (machine 2)  --shadowed by-->  L1 asm VMM's SHADOW (machine 1)
+ *                             --shadowed by-->  L0 C VMM's shadow (real memory)
+ *
+ * A monitor's table is listed only while it shadows the one above it: an
+ * asm VMM whose guest's virtual PSW pages through that table (its vflags
+ * and vbase); the C VMM's table for that root (vmm_guest_shadow_tables).
+ * The list stops at the first monitor that does not (the C VMM under
+ * hvm or interp interprets paging guests; no table is then real). */
+
+#define RUN_MAX_PAGE_TABLES RUN_MAX_LEVELS
+/* Pages past this are neither listed nor compared (a table may be as long
+ * as a PSW bound; the shadows' capacities are at most this). */
+#define RUN_MAX_VPN 65536u
+
+enum run_table_kind {
+    RUN_TABLE_OWN,        /* the level's own: what its PSW's base names */
+    RUN_TABLE_ASM_SHADOW, /* an asm VMM's SHADOW, rebuilt at each lpsw, tlbflush and trap of its guest */
+    RUN_TABLE_C_SHADOW,   /* one of the C VMM's shadow tables, kept by its policy */
+};
+
+/* Who walks a table now: nobody (its level does not run), the real
+ * machine, or the C VMM's interpreter (a paging guest it interprets). */
+enum run_table_walker { RUN_WALK_NONE, RUN_WALK_HARDWARE, RUN_WALK_INTERPRETER };
+
+/* The last change of a table's entries: from the C VMM's own record, or,
+ * for tables that keep none, found by run_pages_look. */
+struct run_table_change {
+    bool known;
+    uint32_t vpn;                      /* the entry that changed last */
+    unsigned count;                    /* entries changed then (run_pages_look), 1 for the C VMM */
+    enum vmm_shadow_reason reason;     /* "rebuild" for an asm VMM, "PTE write" for an own table */
+    uint64_t time;                     /* the column's units (run_time, for one guest) when it was
+                                          made or found */
+};
+
+struct run_page_table {
+    enum run_table_kind kind;
+    unsigned keeper;         /* the level that keeps it: L itself, or a monitor below */
+    unsigned machine;        /* the machine whose physical memory holds its entries (0: real) */
+    uint32_t base;           /* its first entry, machine-physical */
+    uint32_t entries;        /* entries the hardware may use: the PSW bound it is loaded with */
+    unsigned frames_in;      /* the machine whose frames its entries name */
+    char what[40];           /* "own", "shadow, trace", "shadow, rebuild (asm VMM)" */
+    enum run_table_walker walker; /* the walk starts at L's next instruction, after the
+                                     refresh of a stale table */
+    bool stale;              /* C VMM: rebuilt or verified before its next use */
+    struct run_table_change change;
+};
+
+/* Level L's tables for its virtual pages, its own first and the real one
+ * (when there is one) last; at most max written, how many returned.  0
+ * when L does not page or is host code.  L must be a level of the run. */
+unsigned run_page_tables(const struct run *r, unsigned g, unsigned level, struct run_page_table *out,
+                         unsigned max);
+/* Entry vpn of table t: false past its entries or past its machine's memory. */
+bool run_page_table_entry(const struct run *r, unsigned g, const struct run_page_table *t, uint32_t vpn,
+                          uint32_t *pte);
+
+/* What an entry says, in words for a student.  The marks are bits the
+ * hardware ignores that a monitor sets to remember why (VMM_SPTE_*, the
+ * asm VMM's PTE_PHYS and PTE_FRAME_PAST). */
+enum run_pte_mark {
+    RUN_PTE_PLAIN,         /* a table entry like any other */
+    RUN_PTE_NOT_FILLED,    /* C VMM: not filled yet: its first use is a hidden fault */
+    RUN_PTE_GUEST_INVALID, /* shadow: the guest's own entry is invalid */
+    RUN_PTE_INTERPRETED,   /* C VMM: not expressible: the accesses are interpreted */
+    RUN_PTE_TRACED,        /* C VMM, trace: read-only: its frame holds a page table */
+    RUN_PTE_PAST_MEMORY,   /* the frame, or the guest's entry, lies past memory: a physical fault */
+    RUN_PTE_ABSENT,        /* no entry: past the table's machine's memory */
+};
+struct run_pte_meaning {
+    bool valid, writable;
+    uint32_t frame;
+    enum run_pte_mark mark;
+};
+/* Decodes the entry vpn of t (present: whether run_page_table_entry found it). */
+void run_pte_decode(const struct run *r, const struct run_page_table *t, bool present, uint32_t pte,
+                    struct run_pte_meaning *out);
+/* "read-only: holds a page table", ...; "" for RUN_PTE_PLAIN. */
+const char *run_pte_mark_text(enum run_pte_mark m);
+/* A few letters for a narrow column: "unfilled", "g-invalid", "interp", "pt r/o", "past mem". */
+const char *run_pte_mark_tag(enum run_pte_mark m);
+
+/* What a viewer saw of level L's tables at its last look, so that the next
+ * finds which entry changed since, for the tables that keep no record of
+ * their own (the asm VMM's, the levels' own).  The caller owns it: zero it
+ * to start, free it with run_pages_seen_free. */
+struct run_seen_table {
+    enum run_table_kind kind;
+    unsigned machine;
+    uint32_t base, entries;
+    uint32_t *words;                /* min(entries, RUN_MAX_VPN) of them, or NULL */
+    struct run_table_change change; /* the last one found */
+};
+struct run_pages_seen {
+    unsigned n;
+    struct run_seen_table t[RUN_MAX_PAGE_TABLES];
+};
+/* Looks at level L's tables now: notes, in seen, the last change of each
+ * since the last look (the highest entry that differs, and how many do).
+ * Without note_changes, only what they hold now, every change forgotten
+ * (after going back in time, what was found later is not so).  A level
+ * that does not page leaves seen as it was.  False when memory cannot be
+ * had (seen then forgets). */
+bool run_pages_look(const struct run *r, unsigned g, unsigned level, struct run_pages_seen *seen,
+                    bool note_changes);
+/* Sets the change of each table of tables[0..n) that keeps no record from
+ * what seen found (by kind, machine and base). */
+void run_pages_seen_apply(const struct run_pages_seen *seen, struct run_page_table *tables, unsigned n);
+void run_pages_seen_free(struct run_pages_seen *seen);
+
+/* ---- The way of one address: level by level to the real word ------------------------ */
+
+enum run_hop_kind {
+    RUN_HOP_PAGED,     /* level L's PSW pages: its table's entry gives the frame */
+    RUN_HOP_RELOCATED, /* level L's PSW relocates: base + va, under its bound */
+    RUN_HOP_FMAP,      /* machine j's physical address, through its monitor's f-map */
+};
+struct run_hop {
+    enum run_hop_kind kind;
+    unsigned level;        /* PAGED, RELOCATED: the level; FMAP: machine `level`, kept by level - 1 */
+    uint32_t from, to;     /* the address in, and out (when ok) */
+    unsigned to_machine;   /* where `to` is: machine level (PAGED, RELOCATED), level - 1 (FMAP) */
+    bool ok;
+    unsigned detail;       /* !ok, PAGED and RELOCATED: enum isa_mem_fault */
+    uint32_t base, bound;  /* PAGED, RELOCATED: the PSW's */
+    uint32_t vpn, pte_at;  /* PAGED: the entry used, at machine-physical pte_at ... */
+    uint32_t pte;
+    bool has_pte;          /* ... when it lies in memory */
+    struct run_extent extent; /* FMAP: the extent used */
+};
+struct run_chain {
+    unsigned level;
+    uint32_t va;
+    unsigned n;
+    struct run_hop hop[RUN_MAX_LEVELS + 1];
+    bool ok;               /* it reached real memory: real, word */
+    uint32_t real, word;
+    /* What the hardware does: while L runs directly, the real PSW takes va
+     * to real memory in one hop (through the real table when it pages). */
+    bool has_shortcut;
+    enum run_table_walker by;   /* HARDWARE; INTERPRETER: the C VMM interprets L (no shortcut) */
+    struct run_hop shortcut;    /* level 0 = the real machine; ok, to = the real word's address */
+    /* The real table the shortcut reads is a shadow of L's, up to date.
+     * False while the C VMM has yet to build or refresh it: it does so
+     * before L's next instruction, so the entry read now is not yet L's. */
+    bool shortcut_ready;
+};
+/* The chain for level L's virtual va (as its view's PSW translates a
+ * load).  False only for host code (no addresses of its own). */
+bool run_translate_chain(const struct run *r, unsigned g, unsigned level, uint32_t va,
+                         struct run_chain *out);
+
 #endif

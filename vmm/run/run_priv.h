@@ -28,6 +28,9 @@ struct asm_layout {
     uint32_t n_emulated, n_traps, gregs;
     uint32_t vs_not_started, vs_running, vs_halted, vs_unhandled, vs_check, vs_error;
     uint32_t e_shadow, e_small;
+    /* Its shadow page table (SHADOW_MAX entries at SHADOW) and the marks
+     * its entries carry that the hardware ignores. */
+    uint32_t shadow, shadow_max, pte_phys, pte_frame_past;
 };
 
 /* The asm VMM's image, shared by a run and its clones. */
@@ -119,5 +122,20 @@ struct run {
     /* Budget stops at the program's boundary (run_go). */
     bool stop_at_guest, lpsw_pass, stopped_for_guest;
 };
+
+/* Guest g's column; a bad index is the caller's bug (guest 0 in release). */
+static inline const struct column *column_of(const struct run *r, unsigned g)
+{
+    if (NEVER(g >= r->ncols)) g = 0;
+    return &r->cols[g];
+}
+
+/* A level the caller names; past the program is the caller's bug (the
+ * program in release). */
+static inline unsigned level_in(const struct run *r, unsigned level)
+{
+    if (NEVER(level > r->n)) level = r->n;
+    return level;
+}
 
 #endif
