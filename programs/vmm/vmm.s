@@ -11,7 +11,7 @@
 ;   0     16                       SHADOW          GUEST_BASE          MEMSIZE
 ;   +-----+------------------------+---------------+-------------------+
 ;   |trap | the VMM: code, state,  | shadow page   | the guest's       |
-;   |area | the dispatch tables    | table         | physical memory   |
+;   |area | the opcode table       | table         | physical memory   |
 ;   +-----+------------------------+---------------+-------------------+
 ;                                                  guest-physical 0 ...
 ;   f-map: guest-physical g  ->  GUEST_BASE + g, for g < GMEM = MEMSIZE - GUEST_BASE
@@ -28,19 +28,20 @@
 ;
 ; Every trap comes to trap_entry (supervisor, interrupts off, timer off),
 ; with the guest's real PSW saved by the hardware in OLD_PSW (0..4).  Two
-; tables send it on, one load and one jump each:
+; compares and a table send it on:
 ;
-;   by_cause[cause] --PRIV, virtual M = 1--> emulate --by_opcode[opcode]--> the
-;        |                                  routine works on the saved PSW in
-;        |                                  memory; one lpsw resumes the guest
-;        |                                  (in/out: plus the port operation
-;        |                                  itself, done for real)
-;        +--anything else--> reflect: old virtual PSW, cause and value into
-;                            the guest's trap area, its new PSW loaded
-;                            (composed into rpsw), one lpsw
+;   PRIV and virtual M = 1 ---> emulate --by_opcode[opcode]--> the routine
+;        |                      works on the saved PSW in memory; one lpsw
+;        |                      resumes the guest (in/out: plus the port
+;        |                      operation itself, done for real)
+;        +--anything else-----> reflect: old virtual PSW, cause and value
+;                               into the guest's trap area, its new PSW
+;                               loaded (composed into rpsw), one lpsw
 ;
-; by_cause's PRIV row follows the guest's virtual mode: LOAD_PSW, which
-; every change of the mode goes through, writes emulate or reflect there.
+; The compares are no accident: nested, every instruction here is
+; interpreted, where a jr through a table costs as much as some ten
+; straight instructions (README.md measures it), so a table by cause lost
+; to them; the one by opcode stays, it replaces ten compares.
 ;
 ; So the trap path executes one privileged instruction per guest privileged
 ; instruction (two for in/out) and one per reflected trap, and each of
@@ -92,8 +93,8 @@
         .equ VS_ERROR, 5        ;   this VMM gave up: vm_error says why
         .equ E_SHADOW, 1        ; vm_error: a page table used past SHADOW_MAX
         .equ E_SMALL, 2         ;           no room for a guest
-        .equ CAUSES, 16         ; by_cause's rows (and n_traps'): the causes
-                                ; are 1..8, CAUSE & (CAUSES-1) is one
+        .equ CAUSES, 16         ; n_traps' rows: the causes are 1..8,
+                                ; CAUSE & (CAUSES-1) is one
 
 ; ---- Start: learn the machine, install the handler, start the guest -------
 
@@ -127,15 +128,6 @@ next_routine:                   ; routine; the opcode comes from an
         addi r1, r1, 2
         b next_routine
 opcodes_done:
-        addi r1, r0, reflect_mem ; by_cause: every cause reflects, MEM
-        st r1, by_cause+C_MEM(r0) ; with its detail recomputed
-        addi r1, r0, emulate    ; priv_row: the PRIV row by vflags
-        addi r2, r0, reflect
-        st r2, priv_row+0(r0)
-        st r1, priv_row+M(r0)
-        st r2, priv_row+PG(r0)
-        st r1, priv_row+M+PG(r0)
-        st r1, by_cause+C_PRIV(r0)  ; the guest starts in supervisor mode
 
         li r1, M                ; the trap handler: supervisor, interrupts
         st r1, NEW_PSW+0(r0)    ; off, timer off, all of memory (not
@@ -309,17 +301,14 @@ get_slot\@:
         .endm
 
 ; LOAD_PSW at, reg, paged: makes the 5 words at at(reg) (this machine's
-; physical address) the guest's virtual PSW: vflags (and with it
-; by_cause's PRIV row), vbase, vbound, and rpsw, the real PSW that runs
-; it.  An unpaged PSW falls through with r3 = rpsw's bound; a paged one
+; physical address) the guest's virtual PSW: vflags, vbase, vbound, and
+; rpsw, the real PSW that runs it.  An unpaged PSW falls through with r3 = rpsw's bound; a paged one
 ; continues at the label `paged` with the shadow table built.  Changes
 ; r1..r4 (reg may be r1 or r0).
         .macro LOAD_PSW at, reg, paged
         ld r2, \at+0(\reg)      ; flags
         andi r3, r2, M+PG
         st r3, vflags(r0)
-        ld r4, priv_row(r3)     ; PRIV: emulate in virtual supervisor mode
-        st r4, by_cause+C_PRIV(r0)
         andi r2, r2, IE+TP
         st r2, rpsw+0(r0)
         ld r2, \at+1(\reg)
@@ -362,12 +351,13 @@ trap_entry:
         st r1, gregs+1(r0)
         st r2, gregs+2(r0)
         ld r1, CAUSE(r0)        ; r1 = cause | detail << 8, for reflect
-        andi r2, r1, CAUSES-1
-        ld r2, by_cause(r2)
-        jr r2
+        li r2, C_PRIV
+        bne r1, r2, trap_other
+        ld r2, vflags(r0)       ; a system instruction in virtual user mode
+        andi r2, r2, M          ; is the guest kernel's business
+        beqz r2, reflect
 
-; emulate: by_cause's PRIV row while the guest is in virtual supervisor
-; mode: a system instruction of its kernel, carried out here.
+; emulate: a system instruction of the guest's kernel, carried out here.
 emulate:
         ld r1, n_emulated(r0)
         addi r1, r1, 1
@@ -555,9 +545,8 @@ tr_physical:
 
 ; ---- Reflection: r1 = cause | detail << 8 ------------------------------------------
 
-; reflect_mem: by_cause's MEM row.  The real fault said where translation
-; failed under the real PSW; the guest's hardware would say it of the
-; virtual one.
+; reflect_mem: a MEM trap.  The real fault said where translation failed
+; under the real PSW; the guest's hardware would say it of the virtual one.
 reflect_mem:
         SAVE34
 reflect_mem_saved:
@@ -590,7 +579,12 @@ mem_invalid:
         li r1, C_MEM_PHYSICAL
         b reflect_go
 
-; reflect: every other cause's row (and PRIV's in virtual user mode).
+; trap_other: every cause but PRIV is reflected, MEM with its detail
+; recomputed; reflect: so is PRIV from the guest's virtual user mode.
+trap_other:
+        andi r2, r1, CAUSE_MASK
+        addi r2, r2, -C_MEM
+        beqz r2, reflect_mem
 reflect:
         SAVE34
 reflect_go:
@@ -873,10 +867,6 @@ lpsw_i:   .word 0
 save_lr:  .word 0
 rb_save:  .space 4
 
-; The dispatch tables.  by_cause, the path by cause (CAUSES rows): _start
-; sets MEM's, and PRIV's is priv_row[vflags]; the others reflect.
-by_cause: .word reflect, reflect, reflect, reflect, reflect, reflect, reflect, reflect
-          .word reflect, reflect, reflect, reflect, reflect, reflect, reflect, reflect
-priv_row: .space M+PG+1         ; by vflags: emulate (M = 1) or reflect
+; The dispatch table.
 by_opcode: .space 256           ; emulate's routine by opcode, filled at _start
 vmm_end:                        ; (exported) nothing up to SHADOW is written
