@@ -1010,6 +1010,13 @@ void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_
     }
     out->psw = psw_of(r, c, level);
     if (out->state == RUN_LEVEL_NOT_STARTED) return; /* registers 0, as at reset */
+    if (out->state == RUN_LEVEL_STOPPED && (c->suspended & 1u << level)) {
+        /* Stopped by its monitor at a trap of its own (halt, unhandled,
+         * ...): its registers are the ones that trap found, while the
+         * levels below may still be at work on it with theirs. */
+        memcpy(out->regs, c->snap[level].regs, sizeof out->regs);
+        return;
+    }
     for (unsigned reg = 0; reg < ISA_NREGS; reg++) out->regs[reg] = bottom_reg(r, c, reg);
     if (out->state != RUN_LEVEL_RUNNING) return;
     out->has_real = true;
