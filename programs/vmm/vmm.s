@@ -363,6 +363,40 @@ emulate:
         addi r1, r1, 1
         st r1, n_emulated(r0)
         ld r1, VALUE(r0)        ; r1 = the instruction, for the routines
+        ld r2, t_lpsw(r0)       ; lpsw first: it ends every handler, so it
+        xor r2, r2, r1          ; is most of what a level below the top
+        shri r2, r2, 24         ; emulates, and these four cost less than
+        bnez r2, emulate_other  ; the table's jr
+emu_lpsw:                       ; lpsw imm(rs)
+        FIELD 16                ; r1 = rs + imm: the PSW's guest-virtual
+        bnez r2, lpsw_rs        ; address (rs is most often r0)
+        shli r1, r1, 16
+        srai r1, r1, 16
+lpsw_at:
+        SAVE34
+        ld r2, OLD_PSW+0(r0)    ; the usual case: unpaged, all five words
+        andi r2, r2, PG         ; inside the bound
+        bnez r2, lpsw_words
+        ld r2, OLD_PSW+3(r0)
+        bgeu r1, r2, lpsw_words
+        addi r3, r1, 4
+        bgeu r3, r2, lpsw_words
+        ld r2, OLD_PSW+2(r0)
+        add r1, r1, r2
+lpsw_load:
+        LOAD_PSW 0, r1, enter
+enter:                          ; the guest's new PSW, composed in rpsw,
+        RESTORE4                ; after a path that saved r3 and r4
+        lpsw rpsw(r0)           ; (lpsw, reflection)
+lpsw_rs:
+        GET_R1
+        ld r2, VALUE(r0)
+        shli r2, r2, 16
+        srai r2, r2, 16
+        add r1, r1, r2
+        b lpsw_at
+
+emulate_other:
         shri r2, r1, 24
         ld r2, by_opcode(r2)
         jr r2
@@ -442,35 +476,6 @@ emu_unknown:                    ; a system instruction this VMM does not
         st r1, n_emulated(r0)
         ld r1, CAUSE(r0)
         b reflect
-
-emu_lpsw:                       ; lpsw imm(rs)
-        FIELD 16                ; r1 = rs + imm: the PSW's guest-virtual
-        bnez r2, lpsw_rs        ; address (rs is most often r0)
-        shli r1, r1, 16
-        srai r1, r1, 16
-lpsw_at:
-        SAVE34
-        ld r2, OLD_PSW+0(r0)    ; the usual case: unpaged, all five words
-        andi r2, r2, PG         ; inside the bound
-        bnez r2, lpsw_words
-        ld r2, OLD_PSW+3(r0)
-        bgeu r1, r2, lpsw_words
-        addi r3, r1, 4
-        bgeu r3, r2, lpsw_words
-        ld r2, OLD_PSW+2(r0)
-        add r1, r1, r2
-lpsw_load:
-        LOAD_PSW 0, r1, enter
-enter:                          ; the guest's new PSW, composed in rpsw,
-        RESTORE4                ; after a path that saved r3 and r4
-        lpsw rpsw(r0)           ; (lpsw, reflection)
-lpsw_rs:
-        GET_R1
-        ld r2, VALUE(r0)
-        shli r2, r2, 16
-        srai r2, r2, 16
-        add r1, r1, r2
-        b lpsw_at
 
 ; lpsw_words: one word at a time through the real PSW's translation, as
 ; the hardware does; a fault becomes the guest's MEM trap on the lpsw.
@@ -607,8 +612,9 @@ reflect_go:
         st r2, G_OLD+4(r0)
         LOAD_PSW G_NEW, r0, reflect_paged ; the new one
         ld r1, rpsw+1(r0)       ; does its pc translate?  (else the guest's
-        bltu r1, r3, enter      ; machine stops: machine check, or an
-        b stop_check            ; unhandled trap if the new PSW is all 0)
+        bgeu r1, r3, stop_check ; machine stops: machine check, or an
+        RESTORE4                ; unhandled trap if the new PSW is all 0)
+        lpsw rpsw(r0)
 reflect_paged:                  ; the same, through the shadow table
         ld r1, rpsw+1(r0)
         shri r2, r1, PAGE_SHIFT
@@ -792,6 +798,9 @@ routines:
         tlbflush
         .word emu_tlbflush
         .word 0
+
+; emulate's test for lpsw: its opcode (bits 31..24).
+t_lpsw: lpsw 0(r0)
 
 ; The slots' instructions by register number: never executed here, copied
 ; into a slot and run there.  get_r1[n]: r1 = the guest's rn while the
