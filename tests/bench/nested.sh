@@ -15,7 +15,8 @@
 #    instructions, traps at level 0, amplification (monitors' instructions
 #    per guest privileged instruction, from --json), and ns
 #    per guest privileged instruction (BENCH_TOYOS runs in a row, default
-#    20, minus as many bare runs: start-up makes it rough at low depths).
+#    20, minus as many bare runs: start-up makes it rough, and below 100 ns
+#    (depths 0 and 1) it is noise, so no growth is given from there).
 # Median of BENCH_RUNS (default 3) CPU times (user + sys); figures are
 # reported, never asserted.
 set -u
@@ -107,7 +108,7 @@ for spec in $stacks; do
     ns=$(awk -v t="$t" -v tb="$tb" -v n="$reps" 'BEGIN { printf "%.0f", (t - tb) / n / 1070 * 1e9 }')
     growth=-
     if [ -n "$prev" ] && [ "$spec" != asm,asm,asm ]; then
-        growth=$(awk -v a="$ns" -v b="$prev" 'BEGIN { if (b > 0) printf "x%.2f", a / b; else print "-" }')
+        growth=$(awk -v a="$ns" -v b="$prev" 'BEGIN { if (b >= 100) printf "x%.2f", a / b; else print "-" }')
     fi
     printf '  %-16s %12d %10d %10.1f %10d %8s\n' "$spec" "$(real_of "$j")" "$(level0_traps "$j")" "$a" "$ns" "$growth"
     [ "$spec" != asm,asm,asm ] && prev=$ns
