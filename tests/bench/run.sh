@@ -11,8 +11,9 @@
 #
 # Then, when the release objects are there (build/release-goto, from `make`), it
 # builds tests/bench/observer.c against them and reports what the observer
-# hook costs on the ALU loop: unset, set with only after_trap, and set with
-# a before_insn that does nothing.  BENCH_OBSERVER=0 skips that part.
+# hook costs on the ALU loop: unset, set with only after_trap, set with a
+# before_insn that does nothing, and the same filtered to system
+# instructions.  BENCH_OBSERVER=0 skips that part.
 # No threshold is checked here: speed is reported, never asserted.
 set -u
 bin=${1:?usage: run.sh BINARY}
