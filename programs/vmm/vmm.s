@@ -30,8 +30,8 @@
 ; with the guest's real PSW saved by the hardware in OLD_PSW (0..4).  Two
 ; compares and a table send it on:
 ;
-;   PRIV and virtual M = 1 ---> emulate --by_opcode[opcode]--> the routine
-;        |                      works on the saved PSW in memory; one lpsw
+;   PRIV and virtual M = 1 ---> emulate: lpsw, else by_opcode[opcode]: the
+;        |                      routine works on the saved PSW in memory; one lpsw
 ;        |                      resumes the guest (in/out: plus the port
 ;        |                      operation itself, done for real)
 ;        +--anything else-----> reflect: old virtual PSW, cause and value
@@ -41,7 +41,8 @@
 ; The compares are no accident: nested, every instruction here is
 ; interpreted, where a jr through a table costs as much as some ten
 ; straight instructions (README.md measures it), so a table by cause lost
-; to them; the one by opcode stays, it replaces ten compares.
+; to them, and lpsw, most of what a VMM below the top emulates, is tested
+; for before the table by opcode, which replaces ten compares.
 ;
 ; So the trap path executes one privileged instruction per guest privileged
 ; instruction (two for in/out) and one per reflected trap, and each of
