@@ -3,7 +3,7 @@
 #   make            ./trapeze (optimized)
 #   make test       every test, built with ASan and UBSan
 #   make demo       the TUI on its built-in demo: toyos under the C VMM and the asm VMM
-#   make bench      simulated MIPS of the interpreter
+#   make bench      simulated MIPS of the interpreter, the cost of each level of nesting
 #   make deps       installs the Debian packages the build needs
 #   make install    ./trapeze, the programs and the man page under PREFIX
 #   make uninstall  removes what make install put there
@@ -125,6 +125,7 @@ bench: trapeze
 	bash tests/bench/run.sh ./trapeze
 	bash tests/bench/levels.sh ./trapeze
 	bash tests/bench/shadow.sh ./trapeze
+	bash tests/bench/nested.sh ./trapeze
 
 # ---- Set-up -------------------------------------------------------------------
 

@@ -67,6 +67,7 @@ struct machine {
 
     /* Hooks: a NULL function means the hook is unset. */
     struct machine_observer observer;
+    bool observe_system;            /* before_insn only before system instructions */
     struct machine_monitor monitor;
 
     /* Run state: why the machine is stopped, and what it has done so far. */
@@ -180,6 +181,12 @@ uint32_t machine_reg(const struct machine *m, unsigned r)
     return r < ISA_NREGS ? m->reg[r] : 0;
 }
 
+const uint32_t *machine_regs(const struct machine *m)
+{
+    TRAPEZE_ASSERT(m->reg[0] == 0);
+    return m->reg;
+}
+
 void machine_set_reg(struct machine *m, unsigned r, uint32_t value)
 {
     if (r > 0 && r < ISA_NREGS) m->reg[r] = value;
@@ -189,8 +196,13 @@ struct psw machine_psw(const struct machine *m) { return m->psw; }
 
 void machine_set_psw(struct machine *m, const struct psw *p)
 {
-    m->psw = *p;
-    m->psw.flags &= PSW_FLAGS_MASK;
+    /* Word by word: *p was most often just written that way (a PSW
+     * composed by a monitor), and a wider load of it would wait. */
+    m->psw.flags = p->flags & PSW_FLAGS_MASK;
+    m->psw.pc = p->pc;
+    m->psw.base = p->base;
+    m->psw.bound = p->bound;
+    m->psw.timer = p->timer;
     m->changed.n = 0; /* a PSW load is a flush (machine.h) */
 }
 
@@ -420,6 +432,11 @@ void machine_set_observer(struct machine *m, const struct machine_observer *obs)
     m->observer = obs ? *obs : (struct machine_observer){0};
 }
 
+void machine_set_observer_filter(struct machine *m, enum machine_observe which)
+{
+    m->observe_system = which == MACHINE_OBSERVE_SYSTEM;
+}
+
 void machine_set_monitor(struct machine *m, const struct machine_monitor *mon)
 {
     m->monitor = mon ? *mon : (struct machine_monitor){0};
@@ -435,18 +452,29 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
     TRAPEZE_ASSERT(m->reg[0] == 0); /* no trap leaves an instruction half-written */
     m->psw.pc = saved_pc;
     if (cause == CAUSE_TIMER) m->psw.flags &= ~PSW_TP;
-    struct machine_trap t = {cause, detail, value, m->psw, machine_steps(m)};
+    /* The record is made in place, word by word: the PSW was just written
+     * that way, and the hooks read the record at once (a copy through
+     * wider loads would wait on those stores). */
+    struct machine_trap *t = &m->last_trap;
+    t->cause = cause;
+    t->detail = detail;
+    t->value = value;
+    t->old_psw.flags = m->psw.flags;
+    t->old_psw.pc = m->psw.pc;
+    t->old_psw.base = m->psw.base;
+    t->old_psw.bound = m->psw.bound;
+    t->old_psw.timer = m->psw.timer;
+    t->step = machine_steps(m);
     m->stats.traps[cause]++;
-    m->last_trap = t;
     m->has_trapped = true;
     /* A trap loads a PSW, the monitor's or the trap area's: a flush.  (The
      * monitor's way is not counted in tlb_flushes; it counts its own.) */
     m->changed.n = 0;
 
     if (m->monitor.on_trap) {
-        if (m->monitor.on_trap(m->monitor.ctx, m, &t) == MACHINE_STOP_RUN) m->stop_requested = true;
+        if (m->monitor.on_trap(m->monitor.ctx, m, t) == MACHINE_STOP_RUN) m->stop_requested = true;
     } else {
-        isa_trap_deliver(m->mem, &(struct isa_trap_record){cause, detail, value, t.old_psw});
+        isa_trap_deliver(m->mem, &(struct isa_trap_record){cause, detail, value, t->old_psw});
         m->psw = isa_trap_new_psw(m->mem);
         flush(m);
         uint32_t pa;
@@ -456,7 +484,7 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
             m->state = RUN_CHECKED;
     }
     if (m->observer.after_trap &&
-        m->observer.after_trap(m->observer.ctx, m, &t) == MACHINE_STOP_RUN)
+        m->observer.after_trap(m->observer.ctx, m, t) == MACHINE_STOP_RUN)
         m->stop_requested = true;
 }
 
@@ -560,6 +588,23 @@ static void exec_system(struct machine *m, uint32_t w)
     R[0] = 0;
     m->psw.pc = pc + 1;
     retire(m, true);
+}
+
+/* The system instruction w at m->psw.pc, once the observer filtered to
+ * system instructions (if one is set) has seen it: false when that
+ * observer stopped the run before it, which then did not execute.  Out of
+ * line, so that the interpreter's hot loop keeps its registers (measured:
+ * the observer's call inlined there cost every simulated instruction one
+ * more host instruction). */
+__attribute__((noinline)) static bool system_step(struct machine *m, uint32_t w)
+{
+    if (unlikely(m->observe_system) && m->observer.before_insn) {
+        const uint32_t pc = m->psw.pc;
+        if (m->observer.before_insn(m->observer.ctx, m, pc, w) == MACHINE_STOP_RUN) return false;
+        TRAPEZE_ASSERT(m->psw.pc == pc); /* it must not change the machine */
+    }
+    exec_system(m, w);
+    return true;
 }
 
 /* ---- The interpreter ------------------------------------------------------------ */
@@ -711,8 +756,10 @@ reload:
     if (m->psw.timer && m->psw.timer < batch) batch = m->psw.timer;
     /* An observed run goes one instruction a batch, so the observer sees
      * exact state and the hot loop below carries no trace of it.  The
-     * locals are loaded after the call, which may have changed the state. */
-    if (unlikely(m->observer.before_insn != NULL)) {
+     * locals are loaded after the call, which may have changed the state.
+     * Filtered to system instructions, it is called on the slow path of
+     * those alone, below, and the batches stay whole. */
+    if (unlikely(m->observer.before_insn != NULL) && !m->observe_system) {
         uint32_t pa;
         unsigned detail;
         batch = 1;
@@ -812,7 +859,7 @@ reload:
             vmcase(OUT)
             vmcase(TLBFLUSH) {
                 SYNC();
-                exec_system(m, w);
+                if (!system_step(m, w)) return MACHINE_STOPPED;
                 STEP_TAKEN();
                 goto reload;
             }

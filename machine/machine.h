@@ -11,6 +11,9 @@
  *   observer  before every instruction (tracing, breakpoints) and after every
  *             trap.  When before_insn is NULL the interpreter runs a loop
  *             compiled without the call, so an unset observer costs nothing.
+ *             Filtered to system instructions (machine_set_observer_filter),
+ *             before_insn is called only where the interpreter leaves its
+ *             hot loop anyway, so the loop keeps its speed between them.
  *   monitor   receives every trap *instead of* the trap area: the host-level
  *             VMM.  The monitor sees the PSW as the trap would have saved it
  *             and decides the next PSW itself.
@@ -153,6 +156,8 @@ uint32_t *machine_memory(struct machine *m);
 const uint32_t *machine_memory_const(const struct machine *m);
 uint32_t machine_reg(const struct machine *m, unsigned r);
 void machine_set_reg(struct machine *m, unsigned r, uint32_t value); /* r0 stays 0 */
+/* All ISA_NREGS registers, r0 first (borrowed: they change as m runs). */
+const uint32_t *machine_regs(const struct machine *m);
 struct psw machine_psw(const struct machine *m);
 /* Flags are masked.  Loading a PSW is a flush: it empties the record of
  * changed page-table entries (above). */
@@ -193,6 +198,15 @@ bool machine_attach_device(struct machine *m, uint32_t first, uint32_t count,
 /* ---- Hooks ------------------------------------------------------------------ */
 
 void machine_set_observer(struct machine *m, const struct machine_observer *obs); /* NULL: none */
+/* Which instructions the observer's before_insn is called before: every one
+ * (the default), or only the system instructions (ISA_F_SYSTEM: halt, lpsw,
+ * pushf, ...), whatever the mode, before the privilege check.  Filtered, it
+ * is called from inside the interpreter with the state exact (pc at the
+ * instruction, the timer charged) and may stop the run before it, but must
+ * not change m: the instruction it was shown is the one executed.
+ * machine_set_observer leaves the filter as it is. */
+enum machine_observe { MACHINE_OBSERVE_ALL, MACHINE_OBSERVE_SYSTEM };
+void machine_set_observer_filter(struct machine *m, enum machine_observe which);
 void machine_set_monitor(struct machine *m, const struct machine_monitor *mon);   /* NULL: none */
 
 /* ---- Running ---------------------------------------------------------------- */

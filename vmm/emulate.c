@@ -77,15 +77,24 @@ ROUTINE(LPSW)
 {
     struct vmm_guest *g = e->g;
     uint32_t words[PSW_WORDS];
-    for (uint32_t i = 0; i < PSW_WORDS; i++) {
-        uint32_t va = reg(e, field_b(e)) + simm(e) + i, gpa;
-        unsigned detail;
-        if (!machine_translate(g->interp, vpsw(e), va, ACCESS_LOAD, &gpa, &detail)) {
-            e->detail = detail;
-            e->value = va;
-            return EMUL_FAULT;
+    const uint32_t at = reg(e, field_b(e)) + simm(e);
+    const struct psw *p = vpsw(e);
+    if (!(p->flags & PSW_PG) && at <= UINT32_MAX - (PSW_WORDS - 1) && at + (PSW_WORDS - 1) < p->bound &&
+        (uint64_t)p->base + at + PSW_WORDS <= g->memsize) {
+        /* The usual case: unpaged, all five words inside the bound and the
+         * memory, which is what the loop below would find word by word. */
+        for (uint32_t i = 0; i < PSW_WORDS; i++) words[i] = guest_load(g, p->base + at + i);
+    } else {
+        for (uint32_t i = 0; i < PSW_WORDS; i++) {
+            uint32_t va = at + i, gpa;
+            unsigned detail;
+            if (!machine_translate(g->interp, p, va, ACCESS_LOAD, &gpa, &detail)) {
+                e->detail = detail;
+                e->value = va;
+                return EMUL_FAULT;
+            }
+            words[i] = guest_load(g, gpa);
         }
-        words[i] = guest_load(g, gpa);
     }
     if (e->silent) return retire(e, true); /* it set no timer: it counts */
     struct psw next = isa_psw_from_words(words);

@@ -544,7 +544,15 @@ void vmm_shadow_psw_changed(struct vmm_guest *g)
 void vmm_shadow_wrote(struct vmm_guest *g, uint32_t gpa, uint32_t n)
 {
     if (g->vmm->shadow_policy != VMM_SHADOW_TRACE) return;
-    for (uint32_t a = 0; a < n; a++) sync_word(g, gpa + a, VMM_SHADOW_BY_PTE_WRITE);
+    /* sync_word for each word, table by table: each table's entries come
+     * out the same, and a table the words miss costs one test. */
+    for (unsigned i = 0; i < VMM_SHADOW_TABLES; i++) {
+        struct vmm_shadow_slot *s = &g->shadow.slot[i];
+        if (!s->used) continue;
+        for (uint32_t a = 0; a < n; a++)
+            if (gpa + a - s->t.root < s->t.entries)
+                sync_entry(g, s, gpa + a - s->t.root, VMM_SHADOW_BY_PTE_WRITE);
+    }
 }
 
 void vmm_shadow_forget(struct vmm_guest *g)

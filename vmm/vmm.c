@@ -273,6 +273,17 @@ uint32_t vmm_guest_reg(const struct vmm *v, unsigned gi, unsigned r)
     return machine_reg(vmm_places[g->place].machine(g), r);
 }
 
+void vmm_guest_regs(const struct vmm *v, unsigned gi, uint32_t out[ISA_NREGS])
+{
+    if (NEVER(gi >= v->nguests)) {
+        memset(out, 0, ISA_NREGS * sizeof *out);
+        return;
+    }
+    const struct vmm_guest *g = &v->guests[gi];
+    if (!g->loaded) memcpy(out, g->vcpu.reg, ISA_NREGS * sizeof *out);
+    else memcpy(out, machine_regs(vmm_places[g->place].machine(g)), ISA_NREGS * sizeof *out);
+}
+
 void vmm_guest_set_reg(struct vmm *v, unsigned g, unsigned r, uint32_t value)
 {
     if (NEVER(g >= v->nguests)) return;

@@ -256,6 +256,8 @@ void vmm_guest_reset(struct vmm *v, unsigned g, uint32_t entry);
 const struct vmm_vcpu *vmm_guest_vcpu(const struct vmm *v, unsigned g);
 /* A register of guest g, also while vmm_run is running (from an observer). */
 uint32_t vmm_guest_reg(const struct vmm *v, unsigned g, unsigned r);
+/* All of them, r0 first, the same way. */
+void vmm_guest_regs(const struct vmm *v, unsigned g, uint32_t out[ISA_NREGS]);
 /* Setters for loaders and debuggers; not while vmm_run is running.  The
  * PSW's flags are masked as machine_set_psw does. */
 void vmm_guest_set_reg(struct vmm *v, unsigned g, unsigned r, uint32_t value);

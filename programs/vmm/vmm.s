@@ -27,27 +27,38 @@
 ;   PG=1: page table, entries  the shadow table, min(entries, SHADOW_MAX)
 ;
 ; Every trap comes to trap_entry (supervisor, interrupts off, timer off),
-; with the guest's real PSW saved by the hardware in OLD_PSW (0..4).  The
-; dispatcher sends it one of two ways:
+; with the guest's real PSW saved by the hardware in OLD_PSW (0..4).  Two
+; compares and a table send it on:
 ;
-;   PRIV and virtual M = 1 ---> emulate: the routine for the opcode works on
-;                               the saved PSW in memory; then one lpsw
-;                               resumes the guest (in/out: plus the port
-;                               operation itself, done for real)
-;   anything else          ---> reflect: old virtual PSW, cause and value
+;   PRIV and virtual M = 1 ---> emulate: lpsw, else by_opcode[opcode]: the
+;        |                      routine works on the saved PSW in memory; one lpsw
+;        |                      resumes the guest (in/out: plus the port
+;        |                      operation itself, done for real)
+;        +--anything else-----> reflect: old virtual PSW, cause and value
 ;                               into the guest's trap area, its new PSW
 ;                               loaded (composed into rpsw), one lpsw
+;
+; The compares are no accident: nested, every instruction here is
+; interpreted, where a jr through a table costs as much as some ten
+; straight instructions (README.md measures it), so a table by cause lost
+; to them, and lpsw, most of what a VMM below the top emulates, is tested
+; for before the table by opcode, which replaces ten compares.
 ;
 ; So the trap path executes one privileged instruction per guest privileged
 ; instruction (two for in/out) and one per reflected trap, and each of
 ; those is one trap for the level below: the traps grow by 1 + that, about
-; 2.1x to 2.8x, per level of nesting (README.md measures it).
+; 2.1x to 2.8x, per level of nesting (README.md measures it).  Its length
+; is what the levels below multiply, so the common paths are short: r1 and
+; r2 are all most of them use.
 ;
-; Registers: the handler uses r1..r4, saved in gregs on entry; r5..r15 stay
-; the guest's throughout, except in the shadow rebuild, which saves what it
-; uses.  Where the guest's instruction names a register, the handler reads
-; it from gregs (r1..r4) or executes a one-word instruction it has built in
-; a slot (self-modifying code: the machine has no instruction cache).
+; Registers: the handler saves the guest's r1 and r2 in gregs on entry; a
+; path that needs r3 and r4 too saves them there (SAVE34) before it
+; changes them.  r5..r15 stay the guest's throughout, except in the shadow
+; rebuild, which saves what it uses.  Where the guest's instruction names a
+; register, the handler executes a one-word instruction it has copied
+; from a table into a slot (self-modifying code: the machine has no
+; instruction cache): get_r1 to read it, ld_gtmp to write it once the
+; guest's registers are back.
 ;
 ; What the C side (vmm/stack.c, the TUI, the tests) reads is named here and
 ; nowhere else: the .equ names below (GUEST_BASE, SHADOW, SHADOW_MAX, the
@@ -83,6 +94,8 @@
         .equ VS_ERROR, 5        ;   this VMM gave up: vm_error says why
         .equ E_SHADOW, 1        ; vm_error: a page table used past SHADOW_MAX
         .equ E_SMALL, 2         ;           no room for a guest
+        .equ CAUSES, 16         ; n_traps' rows: the causes are 1..8,
+                                ; CAUSE & (CAUSES-1) is one
 
 ; ---- Start: learn the machine, install the handler, start the guest -------
 
@@ -97,23 +110,25 @@ _start:
         shri r4, r4, PAGE_SHIFT
         st r4, gframes(r0)      ; its frames (the last may be partial)
 
-        li r1, 255              ; the opcode table (256 opcodes, 8 bits):
-                                ; unknown opcodes reflect
-        addi r2, r0, emu_unknown
-fill_table:
-        st r2, optable(r1)
-        addi r1, r1, -1
-        bge r1, r0, fill_table
+        li r1, 256-4            ; by_opcode (256 opcodes, 8 bits), four
+        addi r2, r0, emu_unknown ; at a time: unknown opcodes reflect
+fill_opcodes:
+        st r2, by_opcode+0(r1)
+        st r2, by_opcode+1(r1)
+        st r2, by_opcode+2(r1)
+        st r2, by_opcode+3(r1)
+        addi r1, r1, -4
+        bge r1, r0, fill_opcodes
         addi r1, r0, routines   ; then each system instruction gets its
 next_routine:                   ; routine; the opcode comes from an
         ld r2, 0(r1)            ; instruction the assembler encoded, so
-        beqz r2, table_done     ; no opcode number is written here
+        beqz r2, opcodes_done   ; no opcode number is written here
         shri r2, r2, 24
         ld r3, 1(r1)
-        st r3, optable(r2)
+        st r3, by_opcode(r2)
         addi r1, r1, 2
         b next_routine
-table_done:
+opcodes_done:
 
         li r1, M                ; the trap handler: supervisor, interrupts
         st r1, NEW_PSW+0(r0)    ; off, timer off, all of memory (not
@@ -126,6 +141,7 @@ table_done:
         st r1, NEW_PSW+3(r0)
         st r0, NEW_PSW+4(r0)
 
+start_guest:
         ld r3, gmem(r0)
         li r1, M                ; the guest's reset PSW: M=1, IE=0, PG=0,
         st r1, vflags(r0)       ; pc = its entry, base 0, bound GMEM
@@ -152,8 +168,19 @@ too_small:
 
 ; ---- Macros of the trap path -------------------------------------------------
 
-; RESTORE: the guest's r1..r4 back from gregs.
-        .macro RESTORE
+; SAVE34: the guest's r3 and r4 into gregs, for a path that needs them.
+        .macro SAVE34
+        st r3, gregs+3(r0)
+        st r4, gregs+4(r0)
+        .endm
+
+; RESTORE2 / RESTORE4: the guest's registers back from gregs: r1 and r2,
+; or r1..r4 on a path that saved r3 and r4 too.
+        .macro RESTORE2
+        ld r1, gregs+1(r0)
+        ld r2, gregs+2(r0)
+        .endm
+        .macro RESTORE4
         ld r1, gregs+1(r0)
         ld r2, gregs+2(r0)
         ld r3, gregs+3(r0)
@@ -177,32 +204,53 @@ too_small:
 retire_done\@:
         .endm
 
-; GREG: r1 = the guest's register number r2.  r1..r4 are in gregs; the
-; others are live, read by executing "add r1, rN, r0" built in a slot.
-; Changes r3, r4.
-        .macro GREG
-        slti r3, r2, 5
-        beqz r3, greg_live\@
-        ld r1, gregs(r2)        ; gregs+0 is always 0, like r0
-        b greg_done\@
-greg_live\@:
-        shli r3, r2, 16         ; field b
-        ld r4, t_add_r1(r0)
-        or r3, r3, r4
-        st r3, greg_slot\@(r0)
-greg_slot\@:
-        .word 0
-greg_done\@:
+; DONE / DONE_SLOT slot / DONE_SLOTS slot_a, slot_b: the tails.  The
+; instruction retired (RETIRE); the guest's registers come back and the
+; guest resumes.  With slots, the words there run first, with the guest's
+; registers back: its own in/out, or "ld rA, gtmp(r0)" (and "ld rB,
+; gtmp2(r0)").  Each routine has its own copy: no branch to a shared tail.
+        .macro DONE
+        RETIRE
+        RESTORE2
+        lpsw OLD_PSW(r0)
+        .endm
+        .macro DONE_SLOT slot
+        RETIRE
+        RESTORE2
+\slot:  .word 0
+        lpsw OLD_PSW(r0)
+        .endm
+        .macro DONE_SLOTS slot_a, slot_b
+        RETIRE
+        RESTORE2
+\slot_a: .word 0
+\slot_b: .word 0
+        lpsw OLD_PSW(r0)
         .endm
 
-; SLOT_A slot, template: writes into slot the template with field a of the
-; guest's instruction r1 (a "ld rA, X(r0)" that sets the guest's rA once
-; its registers are back).  Changes r2, r3.
-        .macro SLOT_A slot, template
-        lui r2, 0x00f0          ; field a: bits 23..20
-        and r2, r1, r2
-        ld r3, \template(r0)
-        or r2, r2, r3
+; FIELD shift: r2 = the register field of the guest's instruction r1 at
+; bits shift+3 .. shift (20: field a, 16: field b).
+        .macro FIELD shift
+        shri r2, r1, \shift
+        andi r2, r2, 15
+        .endm
+
+; GET_R1: r1 = the guest's register number r2, by executing get_r1[r2]
+; (r1 and r2 from gregs, the others live: call it before the path changes
+; r3 or r4).  Changes r2.
+        .macro GET_R1
+        ld r2, get_r1(r2)
+        st r2, get_slot\@(r0)
+get_slot\@:
+        .word 0
+        .endm
+
+; SET_A slot: the slot gets "ld rA, gtmp(r0)" for field a of the guest's
+; instruction r1, which sets the guest's rA once its registers are back.
+; Changes r2.
+        .macro SET_A slot
+        FIELD 20
+        ld r2, ld_gtmp(r2)
         st r2, \slot(r0)
         .endm
 
@@ -213,12 +261,19 @@ greg_done\@:
         ld r15, save_lr(r0)
         .endm
 
+; VFLAGS rd, rt: rd = the guest's virtual flags when it trapped: the real
+; ones the trap saved (M = 0, PG the virtual PG, IE and TP the guest's)
+; or vflags.  Changes rt.
+        .macro VFLAGS rd, rt
+        ld \rd, OLD_PSW+0(r0)
+        ld \rt, vflags(r0)
+        or \rd, \rd, \rt
+        .endm
+
 ; VPSW_FROM_OLD: vpsw = the guest's virtual PSW as saved by the trap.
+; Changes r1, r2.
         .macro VPSW_FROM_OLD
-        ld r1, OLD_PSW+0(r0)
-        andi r1, r1, IE+TP
-        ld r2, vflags(r0)
-        or r1, r1, r2
+        VFLAGS r1, r2
         st r1, vpsw+0(r0)
         ld r1, OLD_PSW+1(r0)
         st r1, vpsw+1(r0)
@@ -246,38 +301,29 @@ greg_done\@:
         st r1, vpsw+4(r0)
         .endm
 
-; LOAD_PSW paged: makes the 5 words at r1 (this machine's physical address)
-; the guest's virtual PSW: vflags, vbase, vbound, and rpsw, the real PSW
-; that runs it.  An unpaged PSW falls through with r3 = rpsw's bound; a
-; paged one continues at the label `paged` with the shadow table built.
-; Changes r1..r4.
-        .macro LOAD_PSW paged
-        ld r2, 0(r1)            ; flags
+; LOAD_PSW at, reg, paged: makes the 5 words at at(reg) (this machine's
+; physical address) the guest's virtual PSW: vflags, vbase, vbound, and
+; rpsw, the real PSW that runs it.  An unpaged PSW falls through with r3 = rpsw's bound; a paged one
+; continues at the label `paged` with the shadow table built.  Changes
+; r1..r4 (reg may be r1 or r0).
+        .macro LOAD_PSW at, reg, paged
+        ld r2, \at+0(\reg)      ; flags
         andi r3, r2, M+PG
         st r3, vflags(r0)
         andi r2, r2, IE+TP
         st r2, rpsw+0(r0)
-        ld r2, 1(r1)
+        ld r2, \at+1(\reg)
         st r2, rpsw+1(r0)
-        ld r2, 4(r1)
+        ld r2, \at+4(\reg)
         st r2, rpsw+4(r0)
-        ld r4, 2(r1)
+        ld r4, \at+2(\reg)
         st r4, vbase(r0)
-        ld r2, 3(r1)
+        ld r2, \at+3(\reg)
         st r2, vbound(r0)
         andi r3, r3, PG
         bnez r3, load_paged\@
         ld r3, gmem(r0)         ; unpaged: base = GUEST_BASE + base,
-        bgeu r4, r3, load_outside\@     ; bound = min(bound, GMEM - base)
-        sub r3, r3, r4
-        bgeu r2, r3, load_clip\@
-        mov r3, r2
-load_clip\@:
-        st r3, rpsw+3(r0)
-        addi r4, r4, GUEST_BASE
-        st r4, rpsw+2(r0)
-        b load_done\@
-load_outside\@:
+        bltu r4, r3, load_inside\@     ; bound = min(bound, GMEM - base)
         mov r3, r0              ; base beyond memory: nothing is reachable
         st r0, rpsw+3(r0)
         li r4, GUEST_BASE
@@ -289,6 +335,14 @@ load_paged\@:
         ori r2, r2, PG
         st r2, rpsw+0(r0)
         b \paged
+load_inside\@:
+        sub r3, r3, r4
+        bgeu r2, r3, load_clip\@
+        mov r3, r2
+load_clip\@:
+        st r3, rpsw+3(r0)
+        addi r4, r4, GUEST_BASE
+        st r4, rpsw+2(r0)
 load_done\@:
         .endm
 
@@ -297,108 +351,30 @@ load_done\@:
 trap_entry:
         st r1, gregs+1(r0)
         st r2, gregs+2(r0)
-        st r3, gregs+3(r0)
-        st r4, gregs+4(r0)
-        ld r1, CAUSE(r0)
+        ld r1, CAUSE(r0)        ; r1 = cause | detail << 8, for reflect
         li r2, C_PRIV
-        bne r1, r2, reflect
+        bne r1, r2, trap_other
         ld r2, vflags(r0)       ; a system instruction in virtual user mode
         andi r2, r2, M          ; is the guest kernel's business
         beqz r2, reflect
-        ld r4, n_emulated(r0)
-        addi r4, r4, 1
-        st r4, n_emulated(r0)
-        ld r1, VALUE(r0)        ; r1 = the instruction, for the routines
-        shri r2, r1, 24
-        ld r3, optable(r2)
-        jr r3
 
-; ---- The interpreter routines: r1 = the instruction ------------------------------
-
-emu_pushf:                      ; pushf rd: rd = M, IE, PG, TP (virtual)
-        ld r2, OLD_PSW+0(r0)
-        andi r2, r2, IE+TP
-        ld r3, vflags(r0)
-        or r2, r2, r3
-        st r2, gtmp(r0)
-        SLOT_A slot1, t_ld_gtmp
-        b done_slot
-
-emu_popf:                       ; popf rs: IE = bit 1 of rs
-        shri r2, r1, 20
-        andi r2, r2, 15
-        GREG
-        andi r1, r1, IE
-        ld r2, OLD_PSW+0(r0)
-        andi r2, r2, M+PG+TP
-        or r2, r2, r1
-        st r2, OLD_PSW+0(r0)
-        b done
-
-emu_srr:                        ; srr rd, rs: rd = base, rs = bound (virtual)
-        ld r2, vbase(r0)
-        st r2, gtmp(r0)
-        ld r2, vbound(r0)
-        st r2, gtmp2(r0)
-        SLOT_A slot2, t_ld_gtmp
-        lui r2, 0x000f          ; field b, moved to field a
-        and r2, r1, r2
-        shli r2, r2, 4
-        ld r3, t_ld_gtmp2(r0)
-        or r2, r2, r3
-        st r2, slot3(r0)
-        b done_srr
-
-emu_stmr:                       ; stmr rs: timer = rs (not charged)
-        shri r2, r1, 20
-        andi r2, r2, 15
-        GREG
-        st r1, OLD_PSW+4(r0)
-        ld r1, OLD_PSW+1(r0)
+; emulate: a system instruction of the guest's kernel, carried out here.
+emulate:
+        ld r1, n_emulated(r0)
         addi r1, r1, 1
-        st r1, OLD_PSW+1(r0)
-        b resume
-
-emu_rtmr:                       ; rtmr rd: rd = timer
-        ld r2, OLD_PSW+4(r0)
-        st r2, gtmp(r0)
-        SLOT_A slot1, t_ld_gtmp
-        b done_slot
-
-emu_io:                         ; in rd, port / out rs, port: the console is
-        st r1, slot1(r0)        ; passed through, so the guest's own
-        b done_slot             ; instruction runs, with its registers
-
-emu_tlbflush:                   ; tlbflush: the shadow table is resynced
-        ld r2, vflags(r0)       ; here and at every PSW load, nowhere else
-        andi r2, r2, PG         ; (ISA.md's rule allows it)
-        beqz r2, done
-        CALL_SAVED rebuild
-        b done
-
-emu_halt:                       ; halt: the guest stops, so does this machine
-        RETIRE
-        VPSW_FROM_OLD
-        li r1, VS_HALTED
-        st r1, vstate(r0)
-        RESTORE                 ; the guest's registers, for whoever looks
-        halt
-
-emu_unknown:                    ; a system instruction this VMM does not
-        ld r4, n_emulated(r0)   ; know: the guest's hardware would not
-        addi r4, r4, -1         ; either
-        st r4, n_emulated(r0)
-        ld r1, CAUSE(r0)
-        b reflect
-
+        st r1, n_emulated(r0)
+        ld r1, VALUE(r0)        ; r1 = the instruction, for the routines
+        ld r2, t_lpsw(r0)       ; lpsw first: it ends every handler, so it
+        xor r2, r2, r1          ; is most of what a level below the top
+        shri r2, r2, 24         ; emulates, and these four cost less than
+        bnez r2, emulate_other  ; the table's jr
 emu_lpsw:                       ; lpsw imm(rs)
-        shri r2, r1, 16         ; r1 = rs + imm: the PSW's guest-virtual address
-        andi r2, r2, 15
-        GREG
-        ld r2, VALUE(r0)
-        shli r2, r2, 16
-        srai r2, r2, 16
-        add r1, r1, r2
+        FIELD 16                ; r1 = rs + imm: the PSW's guest-virtual
+        bnez r2, lpsw_rs        ; address (rs is most often r0)
+        shli r1, r1, 16
+        srai r1, r1, 16
+lpsw_at:
+        SAVE34
         ld r2, OLD_PSW+0(r0)    ; the usual case: unpaged, all five words
         andi r2, r2, PG         ; inside the bound
         bnez r2, lpsw_words
@@ -409,10 +385,98 @@ emu_lpsw:                       ; lpsw imm(rs)
         ld r2, OLD_PSW+2(r0)
         add r1, r1, r2
 lpsw_load:
-        LOAD_PSW lpsw_enter
-lpsw_enter:
-        RESTORE
-        lpsw rpsw(r0)
+        LOAD_PSW 0, r1, enter
+enter:                          ; the guest's new PSW, composed in rpsw,
+        RESTORE4                ; after a path that saved r3 and r4
+        lpsw rpsw(r0)           ; (lpsw, reflection)
+lpsw_rs:
+        GET_R1
+        ld r2, VALUE(r0)
+        shli r2, r2, 16
+        srai r2, r2, 16
+        add r1, r1, r2
+        b lpsw_at
+
+emulate_other:
+        shri r2, r1, 24
+        ld r2, by_opcode(r2)
+        jr r2
+
+; ---- The interpreter routines: r1 = the instruction ------------------------------
+
+emu_io:                         ; in rd, port / out rs, port: the console is
+        st r1, io_slot(r0)      ; passed through, so the guest's own
+        DONE_SLOT io_slot       ; instruction runs, with its registers
+
+emu_rtmr:                       ; rtmr rd: rd = timer
+        SET_A rtmr_slot
+        ld r1, OLD_PSW+4(r0)
+        st r1, gtmp(r0)
+        DONE_SLOT rtmr_slot
+
+emu_pushf:                      ; pushf rd: rd = M, IE, PG, TP (virtual)
+        SET_A pushf_slot
+        VFLAGS r1, r2
+        st r1, gtmp(r0)
+        DONE_SLOT pushf_slot
+
+emu_popf:                       ; popf rs: IE = bit 1 of rs
+        FIELD 20
+        GET_R1
+        andi r1, r1, IE
+        ld r2, OLD_PSW+0(r0)
+        andi r2, r2, M+PG+TP
+        or r2, r2, r1
+        st r2, OLD_PSW+0(r0)
+        DONE
+
+emu_stmr:                       ; stmr rs: timer = rs (not charged)
+        FIELD 20
+        GET_R1
+        st r1, OLD_PSW+4(r0)
+        ld r1, OLD_PSW+1(r0)
+        addi r1, r1, 1
+        st r1, OLD_PSW+1(r0)
+        RESTORE2
+        lpsw OLD_PSW(r0)
+
+emu_srr:                        ; srr rd, rs: rd = base, rs = bound (virtual)
+        SET_A srr_slot_a
+        FIELD 16                ; slot b: "ld rB, gtmp2(r0)", the same
+        ld r2, ld_gtmp(r2)      ; instruction one word further
+        addi r2, r2, gtmp2-gtmp
+        st r2, srr_slot_b(r0)
+        ld r1, vbase(r0)
+        st r1, gtmp(r0)
+        ld r1, vbound(r0)
+        st r1, gtmp2(r0)
+        DONE_SLOTS srr_slot_a, srr_slot_b
+
+emu_tlbflush:                   ; tlbflush: the shadow table is resynced
+        ld r2, vflags(r0)       ; here and at every PSW load, nowhere else
+        andi r2, r2, PG         ; (ISA.md's rule allows it)
+        beqz r2, tlbflush_done
+        SAVE34
+        CALL_SAVED rebuild
+        ld r3, gregs+3(r0)
+        ld r4, gregs+4(r0)
+tlbflush_done:
+        DONE
+
+emu_halt:                       ; halt: the guest stops, so does this machine
+        RETIRE
+        VPSW_FROM_OLD
+        li r1, VS_HALTED
+        st r1, vstate(r0)
+        RESTORE2                ; the guest's registers, for whoever looks
+        halt
+
+emu_unknown:                    ; a system instruction this VMM does not
+        ld r1, n_emulated(r0)   ; know: the guest's hardware would not
+        addi r1, r1, -1         ; either
+        st r1, n_emulated(r0)
+        ld r1, CAUSE(r0)
+        b reflect
 
 ; lpsw_words: one word at a time through the real PSW's translation, as
 ; the hardware does; a fault becomes the guest's MEM trap on the lpsw.
@@ -424,9 +488,7 @@ lpsw_next:
         ld r2, lpsw_i(r0)
         add r1, r1, r2
         st r1, VALUE(r0)        ; the address, should it fault
-        st r15, save_lr(r0)
-        call translate          ; r1 = physical, or r2 = the fault's cause
-        ld r15, save_lr(r0)
+        CALL_SAVED translate    ; r1 = physical, or r2 = the fault's cause
         bnez r2, lpsw_fault
         ld r1, 0(r1)
         ld r2, lpsw_i(r0)
@@ -438,11 +500,11 @@ lpsw_next:
         addi r1, r0, npsw
         b lpsw_load
 lpsw_fault:
-        mov r1, r2              ; MEM with the real detail: reflect fixes it
-        ld r4, n_emulated(r0)   ; not emulated after all
-        addi r4, r4, -1
-        st r4, n_emulated(r0)
-        b reflect
+        mov r1, r2              ; MEM with the real detail: mem_detail fixes it
+        ld r2, n_emulated(r0)   ; not emulated after all
+        addi r2, r2, -1
+        st r2, n_emulated(r0)
+        b reflect_mem_saved
 
 ; translate: r1 = a virtual address under the real PSW saved in OLD_PSW ->
 ; r1 = this machine's physical address and r2 = 0, or r2 = the cause word
@@ -487,88 +549,13 @@ tr_physical:
         li r2, C_MEM_PHYSICAL
         ret
 
-; ---- Tails: resume the guest ------------------------------------------------------
-
-; done: the instruction retired; resume.
-done:
-        RETIRE
-resume:
-        RESTORE
-        lpsw OLD_PSW(r0)
-
-; done_slot: retired; with the guest's registers back, slot1 runs (the
-; guest's own in/out, or "ld rA, gtmp(r0)"), then resume.
-done_slot:
-        RETIRE
-        RESTORE
-slot1:  .word 0
-        lpsw OLD_PSW(r0)
-
-; done_srr: the same with two register writes (a first, then b).
-done_srr:
-        RETIRE
-        RESTORE
-slot2:  .word 0
-slot3:  .word 0
-        lpsw OLD_PSW(r0)
-
 ; ---- Reflection: r1 = cause | detail << 8 ------------------------------------------
 
-reflect:
-        andi r2, r1, CAUSE_MASK ; counted by cause
-        ld r3, n_traps(r2)
-        addi r3, r3, 1
-        st r3, n_traps(r2)
-        li r3, C_MEM
-        beq r2, r3, mem_detail
-reflect_go:
-        st r1, G_CAUSE(r0)      ; cause, value
-        ld r2, VALUE(r0)
-        st r2, G_VALUE(r0)
-        ld r2, OLD_PSW+0(r0)    ; the old virtual PSW
-        andi r2, r2, IE+TP
-        ld r3, vflags(r0)
-        or r2, r2, r3
-        st r2, G_OLD+0(r0)
-        ld r2, OLD_PSW+1(r0)
-        st r2, G_OLD+1(r0)
-        ld r2, vbase(r0)
-        st r2, G_OLD+2(r0)
-        ld r2, vbound(r0)
-        st r2, G_OLD+3(r0)
-        ld r2, OLD_PSW+4(r0)
-        st r2, G_OLD+4(r0)
-        li r1, G_NEW            ; the new one
-        LOAD_PSW reflect_paged
-        ld r1, rpsw+1(r0)       ; does its pc translate?  (else the guest's
-        bgeu r1, r3, stop_check ; machine stops: machine check, or an
-reflect_enter:                  ; unhandled trap if the new PSW is all 0)
-        RESTORE
-        lpsw rpsw(r0)
-reflect_paged:                  ; the same, through the shadow table
-        ld r1, rpsw+1(r0)
-        shri r2, r1, PAGE_SHIFT
-        ld r3, rpsw+3(r0)       ; min(entries, SHADOW_MAX)
-        bgeu r2, r3, reflect_beyond
-        ld r3, SHADOW(r2)
-        andi r4, r3, PTE_V
-        beqz r4, stop_check
-        shri r3, r3, PAGE_SHIFT
-        shli r3, r3, PAGE_SHIFT
-        andi r1, r1, PAGE_WORDS-1
-        or r1, r1, r3
-        ld r2, memsize(r0)
-        bgeu r1, r2, stop_check
-        b reflect_enter
-reflect_beyond:                 ; past the shadow's entries: past the
-        ld r3, vbound(r0)       ; guest's too (its machine check), or
-        bgeu r2, r3, stop_check ; inside its longer table (this VMM cannot
-        li r1, E_SHADOW         ; run that)
-        b vmm_error_new
-
-; mem_detail: the real fault said where translation failed under the real
-; PSW; the guest's hardware would say it of the virtual one.
-mem_detail:
+; reflect_mem: a MEM trap.  The real fault said where translation failed
+; under the real PSW; the guest's hardware would say it of the virtual one.
+reflect_mem:
+        SAVE34
+reflect_mem_saved:
         ld r2, vflags(r0)
         andi r2, r2, PG
         bnez r2, mem_paged
@@ -587,11 +574,8 @@ mem_paged:
         shri r2, r2, PAGE_SHIFT ; goes on beyond the shadow's
         ld r3, vbound(r0)
         bgeu r2, r3, reflect_go
-        ld r2, n_traps+C_MEM(r0) ; inside the guest's table: this VMM cannot
-        addi r2, r2, -1         ; run that, and the trap (counted) is never
-        st r2, n_traps+C_MEM(r0) ; delivered
-        li r1, E_SHADOW
-        b vmm_error
+        li r1, E_SHADOW         ; inside the guest's table: this VMM cannot
+        b vmm_error             ; run that, and the trap is never delivered
 mem_invalid:
         ld r2, VALUE(r0)        ; the shadow entry says why it is invalid
         shri r2, r2, PAGE_SHIFT
@@ -600,6 +584,58 @@ mem_invalid:
         beqz r2, reflect_go
         li r1, C_MEM_PHYSICAL
         b reflect_go
+
+; trap_other: every cause but PRIV is reflected, MEM with its detail
+; recomputed; reflect: so is PRIV from the guest's virtual user mode.
+trap_other:
+        andi r2, r1, CAUSE_MASK
+        addi r2, r2, -C_MEM
+        beqz r2, reflect_mem
+reflect:
+        SAVE34
+reflect_go:
+        andi r2, r1, CAUSES-1   ; counted by cause, once delivered
+        ld r3, n_traps(r2)
+        addi r3, r3, 1
+        st r3, n_traps(r2)
+        st r1, G_CAUSE(r0)      ; cause, value
+        ld r2, VALUE(r0)
+        st r2, G_VALUE(r0)
+        VFLAGS r2, r3           ; the old virtual PSW
+        st r2, G_OLD+0(r0)
+        ld r2, OLD_PSW+1(r0)
+        st r2, G_OLD+1(r0)
+        ld r2, vbase(r0)
+        st r2, G_OLD+2(r0)
+        ld r2, vbound(r0)
+        st r2, G_OLD+3(r0)
+        ld r2, OLD_PSW+4(r0)
+        st r2, G_OLD+4(r0)
+        LOAD_PSW G_NEW, r0, reflect_paged ; the new one
+        ld r1, rpsw+1(r0)       ; does its pc translate?  (else the guest's
+        bgeu r1, r3, stop_check ; machine stops: machine check, or an
+        RESTORE4                ; unhandled trap if the new PSW is all 0)
+        lpsw rpsw(r0)
+reflect_paged:                  ; the same, through the shadow table
+        ld r1, rpsw+1(r0)
+        shri r2, r1, PAGE_SHIFT
+        ld r3, rpsw+3(r0)       ; min(entries, SHADOW_MAX)
+        bgeu r2, r3, reflect_beyond
+        ld r3, SHADOW(r2)
+        andi r4, r3, PTE_V
+        beqz r4, stop_check
+        shri r3, r3, PAGE_SHIFT
+        shli r3, r3, PAGE_SHIFT
+        andi r1, r1, PAGE_WORDS-1
+        or r1, r1, r3
+        ld r2, memsize(r0)
+        bgeu r1, r2, stop_check
+        b enter
+reflect_beyond:                 ; past the shadow's entries: past the
+        ld r3, vbound(r0)       ; guest's too (its machine check), or
+        bgeu r2, r3, stop_check ; inside its longer table (this VMM cannot
+        li r1, E_SHADOW         ; run that)
+        b vmm_error_new
 
 ; ---- Stopping: this machine stops the way the guest's would ------------------------
 
@@ -627,7 +663,7 @@ stop_check:
         st r0, NEW_PSW+2(r0)
         st r1, NEW_PSW+3(r0)
         st r0, NEW_PSW+4(r0)
-        RESTORE
+        RESTORE4
         svc 0
 
 stop_unhandled:
@@ -644,7 +680,7 @@ stop_zero:
         st r0, NEW_PSW+2(r0)
         st r0, NEW_PSW+3(r0)
         st r0, NEW_PSW+4(r0)
-        RESTORE
+        RESTORE4
         svc 0
 
 ; vmm_error: r1 = what (E_*).  The VMM cannot go on; it stops its machine
@@ -740,7 +776,7 @@ rb_done:
 ; ---- Data ------------------------------------------------------------------------
 
 ; The routines by instruction: the assembler encodes each template, whose
-; opcode (bits 31..24) indexes optable.
+; opcode (bits 31..24) indexes by_opcode.
 routines:
         halt
         .word emu_halt
@@ -764,10 +800,45 @@ routines:
         .word emu_tlbflush
         .word 0
 
-; Templates for the slots: never executed here, copied and completed.
-t_add_r1:   add r1, r0, r0      ; + field b: r1 = rN
-t_ld_gtmp:  ld r0, gtmp(r0)     ; + field a: rA = gtmp
-t_ld_gtmp2: ld r0, gtmp2(r0)    ; + field a: rA = gtmp2
+; emulate's test for lpsw: its opcode (bits 31..24).
+t_lpsw: lpsw 0(r0)
+
+; The slots' instructions by register number: never executed here, copied
+; into a slot and run there.  get_r1[n]: r1 = the guest's rn while the
+; handler runs (r1 and r2 are in gregs, the others live).
+get_r1: add r1, r0, r0
+        ld r1, gregs+1(r0)
+        ld r1, gregs+2(r0)
+        add r1, r3, r0
+        add r1, r4, r0
+        add r1, r5, r0
+        add r1, r6, r0
+        add r1, r7, r0
+        add r1, r8, r0
+        add r1, r9, r0
+        add r1, r10, r0
+        add r1, r11, r0
+        add r1, r12, r0
+        add r1, r13, r0
+        add r1, r14, r0
+        add r1, r15, r0
+; ld_gtmp[n]: the guest's rn = gtmp, once its registers are back.
+ld_gtmp: ld r0, gtmp(r0)
+        ld r1, gtmp(r0)
+        ld r2, gtmp(r0)
+        ld r3, gtmp(r0)
+        ld r4, gtmp(r0)
+        ld r5, gtmp(r0)
+        ld r6, gtmp(r0)
+        ld r7, gtmp(r0)
+        ld r8, gtmp(r0)
+        ld r9, gtmp(r0)
+        ld r10, gtmp(r0)
+        ld r11, gtmp(r0)
+        ld r12, gtmp(r0)
+        ld r13, gtmp(r0)
+        ld r14, gtmp(r0)
+        ld r15, gtmp(r0)
 
 ; ---- Exported: the words the C side reads by label (README.md) -----------
 
@@ -784,7 +855,7 @@ vpsw:     .space 5              ; the final virtual PSW (vstate >= VS_HALTED)
 
 ; Counters.
 n_emulated: .word 0             ; guest instructions emulated
-n_traps:  .space 16             ; traps reflected into the guest, by cause
+n_traps:  .space CAUSES         ; traps reflected into the guest, by cause
 
 ; The handler's save area.
 gregs:    .space 16             ; the guest's r1..r4 (gregs+0 stays 0)
@@ -797,7 +868,7 @@ gmem:     .word 0               ; the guest's: memsize - GUEST_BASE
 gframes:  .word 0               ; its pages, rounded up
 
 ; The trap path's scratch.
-gtmp:     .word 0
+gtmp:     .word 0               ; (gtmp2 follows gtmp: emu_srr)
 gtmp2:    .word 0
 rpsw:     .space 5              ; the real PSW to load next
 npsw:     .space 5              ; lpsw's operand, word by word
@@ -805,6 +876,7 @@ lpsw_va:  .word 0
 lpsw_i:   .word 0
 save_lr:  .word 0
 rb_save:  .space 4
-optable:  .space 256            ; routine by opcode
-vmm_end:                        ; (exported) nothing up to SHADOW is written
 
+; The dispatch table.
+by_opcode: .space 256           ; emulate's routine by opcode, filled at _start
+vmm_end:                        ; (exported) nothing up to SHADOW is written

@@ -11,6 +11,9 @@
  *                 so this must run as fast as "unset"
  *   before_insn   an observer whose before_insn does nothing: the price of
  *                 per-instruction tracing
+ *   system_only   the same filtered to system instructions
+ *                 (machine_set_observer_filter): the run's accounting
+ *                 under monitors, which must run as fast as "unset"
  *
  * tests/bench/run.sh builds it against the release objects; it is not part
  * of ./trapeze.
@@ -24,8 +27,9 @@
 
 #define MAX_RUNS 31
 
-enum setup { SETUP_UNSET, SETUP_AFTER_TRAP, SETUP_BEFORE_INSN, SETUP_COUNT };
-static const char *const setup_names[SETUP_COUNT] = {"unset", "after_trap", "before_insn"};
+enum setup { SETUP_UNSET, SETUP_AFTER_TRAP, SETUP_BEFORE_INSN, SETUP_SYSTEM_ONLY, SETUP_COUNT };
+static const char *const setup_names[SETUP_COUNT] = {"unset", "after_trap", "before_insn",
+                                                     "system_only"};
 
 struct counter {
     unsigned long long calls;
@@ -75,8 +79,9 @@ static double run_once(const struct asm_image *img, const struct isa_variant *va
     struct counter counter = {0};
     struct machine_observer obs = {&counter, NULL, NULL};
     if (setup == SETUP_AFTER_TRAP) obs.after_trap = count_trap;
-    if (setup == SETUP_BEFORE_INSN) obs.before_insn = count_insn;
+    if (setup == SETUP_BEFORE_INSN || setup == SETUP_SYSTEM_ONLY) obs.before_insn = count_insn;
     if (setup != SETUP_UNSET) machine_set_observer(m, &obs);
+    if (setup == SETUP_SYSTEM_ONLY) machine_set_observer_filter(m, MACHINE_OBSERVE_SYSTEM);
     double t0 = now();
     enum machine_stop stop = machine_run(m, UINT64_MAX);
     double t1 = now();

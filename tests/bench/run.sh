@@ -11,8 +11,9 @@
 #
 # Then, when the release objects are there (build/release-goto, from `make`), it
 # builds tests/bench/observer.c against them and reports what the observer
-# hook costs on the ALU loop: unset, set with only after_trap, and set with
-# a before_insn that does nothing.  BENCH_OBSERVER=0 skips that part.
+# hook costs on the ALU loop: unset, set with only after_trap, set with a
+# before_insn that does nothing, and the same filtered to system
+# instructions.  BENCH_OBSERVER=0 skips that part.
 # No threshold is checked here: speed is reported, never asserted.
 set -u
 bin=${1:?usage: run.sh BINARY}
@@ -52,7 +53,7 @@ for prog in "$here"/*.s; do
         echo "$real" >>"$tmp/wall"
         awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }' >>"$tmp/cpu"
     done
-    instructions=$(grep -o '"instructions":[0-9]*' "$tmp/json" | cut -d: -f2)
+    instructions=$(grep -o '"instructions":[0-9]*' "$tmp/json" | head -n1 | cut -d: -f2)
     wall=$(median "$tmp/wall")
     cputime=$(median "$tmp/cpu")
     mips=$(awk -v n="$instructions" -v t="$wall" 'BEGIN { printf "%.0f", n / t / 1e6 }')

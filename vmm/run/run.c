@@ -21,8 +21,10 @@
  *
  *   real machine at the bottom: a trap always enters level 0; the bottom
  *       asm VMM's lpsw leaves its handler for the level the loaded PSW and
- *       the VMMs' vflags name.  The observer watches instructions only
- *       between the two, so the levels above run unobserved.
+ *       the VMMs' vflags name.  The observer sees only system
+ *       instructions (the machine's filter), so every level runs in the
+ *       interpreter's whole batches and stops for nothing but a trap or
+ *       an lpsw.
  *   the C VMM at the bottom: every change of level is one of its events
  *       (its guest's traps, and its guest's lpsw); the level is read off
  *       the virtual PSW.
@@ -82,6 +84,12 @@ static uint32_t bottom_reg(const struct run *r, const struct column *c, unsigned
     return machine_reg(r->real, reg);
 }
 
+static void bottom_regs(const struct run *r, const struct column *c, uint32_t out[ISA_NREGS])
+{
+    if (r->bottom == BOTTOM_C) vmm_guest_regs(r->cvmm, c->index, out);
+    else memcpy(out, machine_regs(r->real), ISA_NREGS * sizeof *out);
+}
+
 /* Machine j's PSW, as the code running on it sees it.  A machine made by
  * an asm VMM: the real PSW of the machine below holds IE, TP, pc and timer
  * (while that VMM is in its handler, the trap saved them in its trap area),
@@ -100,6 +108,26 @@ static struct psw psw_of(const struct run *r, const struct column *c, unsigned j
     if (below.flags & PSW_M) below = isa_psw_from_words(&mem[TRAP_OLD_PSW]);
     return (struct psw){(below.flags & (PSW_IE | PSW_TP)) | (mem[at->vflags] & (PSW_M | PSW_PG)),
                         below.pc, mem[at->vbase], mem[at->vbound], below.timer};
+}
+
+/* Level a's PSW at a trap out of its code, the quick way: every machine
+ * between the bottom code machine and machine a ran its guest (virtual
+ * user mode), so the trap saved IE, TP, pc and timer in `saved` (the
+ * bottom code machine's old PSW), and the asm VMM just below a holds the
+ * rest.  The same as psw_of(r, c, a) then. */
+static struct psw trapped_psw(const struct run *r, const struct column *c, unsigned a,
+                              const struct psw *saved)
+{
+    TRAPEZE_ASSERT(a > r->code0 && monitor_is_asm(r, a - 1));
+    const uint32_t *w = c->mem[a - 1];
+    const struct asm_layout *at = &r->asm_vmm->at;
+    const struct psw p = {(saved->flags & (PSW_IE | PSW_TP)) | (w[at->vflags] & (PSW_M | PSW_PG)),
+                          saved->pc, w[at->vbase], w[at->vbound], saved->timer};
+    if (TRAPEZE_TESTING) {
+        const struct psw slow = psw_of(r, c, a);
+        TRAPEZE_ASSERT(memcmp(&slow, &p, sizeof p) == 0);
+    }
+    return p;
 }
 
 /* The level whose code runs when machine j is in mode `supervisor`: the
@@ -153,6 +181,7 @@ static void set_cur(struct column *c, unsigned level)
 {
     TRAPEZE_ASSERT(level < RUN_MAX_LEVELS);
     c->cur = level;
+    if (c->ran[level]) return; /* and every level below it */
     for (unsigned k = 0; k <= level; k++) c->ran[k] = true;
 }
 
@@ -228,9 +257,21 @@ static uint64_t machine_traps(const struct run *r, const struct column *c, unsig
     return total;
 }
 
+/* Level i's steps when an asm VMM is its monitor: what level_steps gives,
+ * the short way (at every trap, for its snapshot). */
+static uint64_t asm_level_steps(const struct run *r, const struct column *c, unsigned i)
+{
+    TRAPEZE_ASSERT(i > 0 && monitor_is_asm(r, i - 1));
+    const uint32_t *n_traps = &c->mem[i - 1][r->asm_vmm->at.n_traps];
+    uint64_t k = charged(r, c, i) + asm_emulated(r, c, i - 1);
+    for (unsigned cause = 0; cause < CAUSE_COUNT; cause++) k += n_traps[cause];
+    return k;
+}
+
 static uint64_t level_steps(const struct run *r, const struct column *c, unsigned i)
 {
     if (i < r->n && r->spec.kind[i] == RUN_MONITOR_C) return vmm_guest_stats(r->cvmm, c->index)->entries;
+    if (i > 0 && monitor_is_asm(r, i - 1)) return asm_level_steps(r, c, i);
     return level_instructions(r, c, i) + machine_traps(r, c, i, NULL);
 }
 
@@ -244,7 +285,7 @@ static uint64_t guest_steps(const struct run *r, const struct column *c)
 static void install_observer(struct run *r)
 {
     if (r->bottom != BOTTOM_MACHINE) return;
-    bool before = (r->watching && r->n > 0) || r->insn_obs.before_insn;
+    bool before = r->n > 0 || r->insn_obs.before_insn;
     bool after = r->n > 0 || r->hooks.on_event || r->insn_obs.after_trap;
     if (!before && !after) {
         machine_set_observer(r->real, NULL); /* the interpreter's fast loop */
@@ -252,31 +293,33 @@ static void install_observer(struct run *r)
     }
     struct machine_observer obs = {r, before ? real_before_insn : NULL, after ? real_after_trap : NULL};
     machine_set_observer(r->real, &obs);
+    /* Under monitors only an lpsw can change the level without a trap, so
+     * the observer sees the system instructions alone and everything
+     * between runs in whole batches; --trace insns (bare) sees each one. */
+    machine_set_observer_filter(r->real, r->n > 0 ? MACHINE_OBSERVE_SYSTEM : MACHINE_OBSERVE_ALL);
 }
 
-static void watch(struct run *r, bool on)
-{
-    if (r->watching == on) return;
-    r->watching = on;
-    install_observer(r);
-}
-
-/* An lpsw of the bottom asm VMM (real supervisor mode) ends its handler:
- * the loaded PSW's level begins with the next instruction. */
+/* An lpsw of the bottom asm VMM (real supervisor mode: no other level runs
+ * there) ends its handler: the loaded PSW's level begins with the next
+ * instruction.  Under monitors this sees system instructions only. */
 static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint32_t pc, uint32_t insn)
 {
     struct run *r = ctx;
     if (r->insn_obs.before_insn &&
         r->insn_obs.before_insn(r->insn_obs.ctx, m, pc, insn) == MACHINE_STOP_RUN)
         return MACHINE_STOP_RUN;
-    if (!r->watching || r->n == 0) return MACHINE_CONTINUE;
+    if (r->n == 0 || isa_opcode_of(insn) != ISA_LPSW) return MACHINE_CONTINUE;
     struct column *c = &r->cols[0];
-    struct psw p = machine_psw(m);
-    if (isa_opcode_of(insn) != ISA_LPSW || !(p.flags & PSW_M)) return MACHINE_CONTINUE;
-    uint32_t va = machine_reg(m, isa_field_b(insn)) + isa_simm16(insn), pa;
+    const struct psw p = machine_psw(m);
+    if (!(p.flags & PSW_M)) return MACHINE_CONTINUE;
+    const uint32_t va = machine_reg(m, isa_field_b(insn)) + isa_simm16(insn);
+    uint32_t pa = p.base + va;
     unsigned detail;
-    if (!machine_translate(m, &p, va, ACCESS_LOAD, &pa, &detail))
-        return MACHINE_CONTINUE; /* it faults: the trap will say where we are */
+    /* The VMM's own space is unpaged: the usual case needs no walk. */
+    if ((p.flags & PSW_PG) || va >= p.bound || (uint64_t)p.base + va >= machine_memsize(m)) {
+        if (!machine_translate(m, &p, va, ACCESS_LOAD, &pa, &detail))
+            return MACHINE_CONTINUE; /* it faults: the trap will say where we are */
+    }
     unsigned next = walk(r, c, 0, (machine_memory(m)[pa] & PSW_M) != 0);
     if (r->stop_at_guest && next == r->n && !r->lpsw_pass) {
         r->lpsw_pass = true; /* stop before it; run_go executes it alone */
@@ -289,19 +332,25 @@ static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint3
     c->mark++;
     set_cur(c, next);
     take_delivered(r, c);
-    if (next != 0) watch(r, false);
     return MACHINE_CONTINUE;
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */
 
+/* Where a trap arose and who handles it: what the run itself needs of an
+ * event.  The rest of a struct run_event is worked out only for a hook. */
+struct routing {
+    unsigned arose, handler;
+    enum run_handling how;
+};
+
 /* A trap of the program on its way to its handler through an asm VMM: its
  * record is taken from the program's trap area when the program runs
  * again, as it was delivered (the handler may write those words). */
-static void note_delivery(const struct run *r, struct column *c, const struct run_event *e)
+static void note_delivery(const struct run *r, struct column *c, const struct routing *rt)
 {
-    if (r->n > r->code0 && e->arose == r->n && e->handler == r->n &&
-        (e->how == RUN_REFLECTED || e->how == RUN_DELIVERED))
+    if (r->n > r->code0 && rt->arose == r->n && rt->handler == r->n &&
+        (rt->how == RUN_REFLECTED || rt->how == RUN_DELIVERED))
         c->delivering = true;
 }
 
@@ -315,34 +364,42 @@ static void take_delivered(const struct run *r, struct column *c)
     c->has_trap = true;
 }
 
+_Static_assert(RUN_MAX_LEVELS <= 32, "a column's suspended levels are the bits of a word");
+
 /* A trap arose in level `arose`, whose state just before it was `pre`:
  * the levels below it were waiting, and it is suspended until it runs
  * again.  The bottom code level handles its own traps at once (or the C
  * VMM does, atomically), so it is never seen suspended. */
 static void note_suspension(const struct run *r, struct column *c, unsigned arose, const struct psw *pre)
 {
-    for (unsigned k = 0; k < arose; k++) c->suspended[k] = false;
+    c->suspended &= ~((1u << arose) - 1); /* the levels below it */
     if (arose <= r->code0) return;
     struct level_snapshot *s = &c->snap[arose];
-    for (unsigned reg = 0; reg < ISA_NREGS; reg++) s->regs[reg] = bottom_reg(r, c, reg);
+    bottom_regs(r, c, s->regs);
     s->psw = *pre;
-    s->steps = level_steps(r, c, arose);
-    c->suspended[arose] = true;
+    /* Charged just now, so its steps are charged, emulated and trapped. */
+    TRAPEZE_ASSERT(c->cur == arose && c->mark == retired_now(r, c));
+    const uint32_t *mon = c->mem[arose - 1], *n_traps = &mon[r->asm_vmm->at.n_traps];
+    uint64_t steps = c->charged[arose] + mon[r->asm_vmm->at.n_emulated];
+    for (unsigned cause = 0; cause < CAUSE_COUNT; cause++) steps += n_traps[cause];
+    TRAPEZE_ASSERT(steps == level_steps(r, c, arose));
+    s->steps = steps;
+    c->suspended |= 1u << arose;
 }
 
 /* How the asm monitors from level `from` up pass on a trap that arose in
- * level e->arose: a privileged instruction of a level in (virtual)
+ * level rt->arose: a privileged instruction of a level in (virtual)
  * supervisor mode is emulated by the monitor just below it; anything else
  * goes up through every monitor to the level's own handler. */
-static void route_asm(struct run_event *e, unsigned from)
+static void route_asm(struct routing *rt, enum isa_cause cause, bool supervisor, unsigned from)
 {
-    bool interrupt = e->cause == CAUSE_TIMER || e->cause == CAUSE_IO;
-    if (e->cause == CAUSE_PRIV && e->supervisor && e->arose > from) {
-        e->how = RUN_EMULATED;
-        e->handler = e->arose - 1;
+    bool interrupt = cause == CAUSE_TIMER || cause == CAUSE_IO;
+    if (cause == CAUSE_PRIV && supervisor && rt->arose > from) {
+        rt->how = RUN_EMULATED;
+        rt->handler = rt->arose - 1;
     } else {
-        e->how = interrupt ? RUN_DELIVERED : RUN_REFLECTED;
-        e->handler = e->arose;
+        rt->how = interrupt ? RUN_DELIVERED : RUN_REFLECTED;
+        rt->handler = rt->arose;
     }
 }
 
@@ -381,25 +438,26 @@ static enum machine_verdict real_after_trap(void *ctx, struct machine *m, const 
     if (r->insn_obs.after_trap && r->insn_obs.after_trap(r->insn_obs.ctx, m, t) == MACHINE_STOP_RUN)
         verdict = MACHINE_STOP_RUN;
     if (r->n > 0) charge(r, c);
-    const unsigned arose = r->n == 0 ? 0 : c->cur;
-    const struct psw pre = arose == 0 ? t->old_psw : psw_of(r, c, arose);
-    struct run_event e = {
-        .guest = 0, .time = t->step, .guest_step = r->n == 0 ? t->step : guest_steps(r, c),
-        .cause = t->cause, .detail = t->detail, .value = t->value, .pc = t->old_psw.pc,
-        .arose = arose, .supervisor = (pre.flags & PSW_M) != 0, .place = VMM_PLACE_DIRECT,
-        .first = 0,
-    };
-    if (arose == 0) e.how = RUN_HARDWARE, e.handler = 0;
-    else route_asm(&e, 0);
-    e.target = arose;
-    fill_place(c, &e, &pre);
-    note_suspension(r, c, arose, &pre);
-    note_delivery(r, c, &e);
-    if (r->n > 0) {
-        set_cur(c, 0); /* every trap lands in level 0 */
-        watch(r, true);
+    struct routing rt = {.arose = r->n == 0 ? 0 : c->cur};
+    const struct psw pre = rt.arose == 0 ? t->old_psw : trapped_psw(r, c, rt.arose, &t->old_psw);
+    const bool supervisor = (pre.flags & PSW_M) != 0;
+    if (rt.arose == 0) rt.how = RUN_HARDWARE, rt.handler = 0;
+    else route_asm(&rt, t->cause, supervisor, 0);
+    /* The event, only for a hook (before the level changes). */
+    struct run_event e;
+    if (r->hooks.on_event) {
+        e = (struct run_event){
+            .guest = 0, .time = t->step, .guest_step = r->n == 0 ? t->step : guest_steps(r, c),
+            .cause = t->cause, .detail = t->detail, .value = t->value, .pc = t->old_psw.pc,
+            .arose = rt.arose, .supervisor = supervisor, .place = VMM_PLACE_DIRECT,
+            .handler = rt.handler, .first = 0, .how = rt.how, .target = rt.arose,
+        };
+        fill_place(c, &e, &pre);
     }
-    if (tell(r, &e) == MACHINE_STOP_RUN) verdict = MACHINE_STOP_RUN;
+    note_suspension(r, c, rt.arose, &pre);
+    note_delivery(r, c, &rt);
+    if (r->n > 0) set_cur(c, 0); /* every trap lands in level 0 */
+    if (r->hooks.on_event && tell(r, &e) == MACHINE_STOP_RUN) verdict = MACHINE_STOP_RUN;
     /* Checking was turned on: run_units goes on unit by unit. */
     if (r->in_piece && r->checking && r->hooks.at_boundary) verdict = MACHINE_STOP_RUN;
     return verdict;
@@ -413,38 +471,45 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
     struct column *c = &r->cols[ev->guest];
     charge(r, c);
     const unsigned arose = c->cur;
+    const bool told = r->hooks.on_event != NULL;
     const bool trap = ev->how == VMM_EMULATED || ev->how == VMM_REFLECTED ||
                       ev->how == VMM_DELIVERED || ev->how == VMM_ABSORBED;
-    struct run_event e = {0};
-    struct psw pre = {0};
+    struct run_event e; /* the event, only for a hook */
     if (trap) {
+        struct psw pre;
         /* Above level 1 the trap passed into machine 1's handler, whose
          * trap area holds what the levels above ran with; level 1 itself
          * was handled by the C VMM, and its trap area (reflected) or its
          * PSW (emulated, absorbed) tell where it was. */
         if (arose > 1 && ev->how != VMM_EMULATED) {
-            pre = psw_of(r, c, arose);
+            /* Machine 1's PSW is its handler's when the trap went in. */
+            const struct psw *p1 = &vmm_guest_vcpu(v, ev->guest)->psw;
+            const struct psw saved = p1->flags & PSW_M ? isa_psw_from_words(&c->mem[1][TRAP_OLD_PSW]) : *p1;
+            pre = trapped_psw(r, c, arose, &saved);
         } else {
             pre = c->psw1;
             pre.pc = ev->pc;
         }
-        e = (struct run_event){
-            .guest = ev->guest, .time = run_time(r) - (ev->how != VMM_ABSORBED),
-            .guest_step = r->n == 1 ? ev->step : guest_steps(r, c),
-            .cause = ev->cause, .detail = ev->detail, .value = ev->value, .pc = ev->pc,
-            .insn = ev->insn, .has_insn = ev->insn != 0, .arose = arose,
-            .supervisor = arose == 1 ? ev->supervisor : (pre.flags & PSW_M) != 0,
-            .place = ev->place, .first = 0,
-        };
-        if (ev->how == VMM_ABSORBED) e.how = RUN_ABSORBED, e.handler = 0;
-        else if (ev->how == VMM_EMULATED) e.how = RUN_EMULATED, e.handler = 0;
+        const bool supervisor = arose == 1 ? ev->supervisor : (pre.flags & PSW_M) != 0;
+        struct routing rt = {.arose = arose};
+        if (ev->how == VMM_ABSORBED) rt.how = RUN_ABSORBED, rt.handler = 0;
+        else if (ev->how == VMM_EMULATED) rt.how = RUN_EMULATED, rt.handler = 0;
         else if (arose == 1)
-            e.how = ev->how == VMM_DELIVERED ? RUN_DELIVERED : RUN_REFLECTED, e.handler = 1;
-        else route_asm(&e, 1);
-        e.target = arose;
-        fill_place(c, &e, &pre);
+            rt.how = ev->how == VMM_DELIVERED ? RUN_DELIVERED : RUN_REFLECTED, rt.handler = 1;
+        else route_asm(&rt, ev->cause, supervisor, 1);
+        if (told) {
+            e = (struct run_event){
+                .guest = ev->guest, .time = run_time(r) - (ev->how != VMM_ABSORBED),
+                .guest_step = r->n == 1 ? ev->step : guest_steps(r, c),
+                .cause = ev->cause, .detail = ev->detail, .value = ev->value, .pc = ev->pc,
+                .insn = ev->insn, .has_insn = ev->insn != 0, .arose = arose,
+                .supervisor = supervisor, .place = ev->place, .handler = rt.handler,
+                .first = 0, .how = rt.how, .target = arose,
+            };
+            fill_place(c, &e, &pre);
+        }
         if (ev->how != VMM_ABSORBED) note_suspension(r, c, arose, &pre);
-        note_delivery(r, c, &e);
+        note_delivery(r, c, &rt);
     }
     c->psw1 = vmm_guest_vcpu(v, ev->guest)->psw;
     set_cur(c, walk(r, c, 1, (c->psw1.flags & PSW_M) != 0));
@@ -453,7 +518,7 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
         r->stopped_for_guest = true;
         return MACHINE_STOP_RUN;
     }
-    if (trap && tell(r, &e) == MACHINE_STOP_RUN) return MACHINE_STOP_RUN;
+    if (trap && told && tell(r, &e) == MACHINE_STOP_RUN) return MACHINE_STOP_RUN;
     /* Checking was turned on: run_units goes on unit by unit. */
     if (r->in_piece && r->checking && r->hooks.at_boundary) return MACHINE_STOP_RUN;
     return MACHINE_CONTINUE;
@@ -604,7 +669,6 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
         }
     }
     if (r->bottom == BOTTOM_C) vmm_set_observer(r->cvmm, &(struct vmm_observer){r, c_event});
-    r->watching = r->bottom == BOTTOM_MACHINE && r->n > 0;
     install_observer(r);
     return r;
 
@@ -933,7 +997,7 @@ void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_
     if (stop != MACHINE_BUDGET) out->state = RUN_LEVEL_STOPPED, out->stop = stop;
     else if (!machine_started(r, c, level)) out->state = RUN_LEVEL_NOT_STARTED;
     else if (level == out->running) out->state = RUN_LEVEL_RUNNING;
-    else if (level < out->running || !c->suspended[level]) out->state = RUN_LEVEL_WAITING;
+    else if (level < out->running || !(c->suspended & 1u << level)) out->state = RUN_LEVEL_WAITING;
     else out->state = RUN_LEVEL_SUSPENDED;
     if (out->host_code) return;
 
@@ -946,6 +1010,13 @@ void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_
     }
     out->psw = psw_of(r, c, level);
     if (out->state == RUN_LEVEL_NOT_STARTED) return; /* registers 0, as at reset */
+    if (out->state == RUN_LEVEL_STOPPED && (c->suspended & 1u << level)) {
+        /* Stopped by its monitor at a trap of its own (halt, unhandled,
+         * ...): its registers are the ones that trap found, while the
+         * levels below may still be at work on it with theirs. */
+        memcpy(out->regs, c->snap[level].regs, sizeof out->regs);
+        return;
+    }
     for (unsigned reg = 0; reg < ISA_NREGS; reg++) out->regs[reg] = bottom_reg(r, c, reg);
     if (out->state != RUN_LEVEL_RUNNING) return;
     out->has_real = true;

@@ -77,7 +77,7 @@ struct column {
 
     /* A level is suspended from the trap that arose in it until it runs
      * again (or a level above it traps: then it was waiting). */
-    bool suspended[RUN_MAX_LEVELS];
+    uint32_t suspended; /* bit L: level L (RUN_MAX_LEVELS <= 32) */
     struct level_snapshot snap[RUN_MAX_LEVELS];
     /* Machine j has started: code of level j or above has run. */
     bool ran[RUN_MAX_LEVELS];
@@ -115,7 +115,6 @@ struct run {
     /* Hooks and the observer of the real machine. */
     struct run_hooks hooks;
     bool checking;                       /* call at_boundary before each unit */
-    bool watching;                       /* accounting: the bottom asm VMM's handler runs */
     struct machine_observer insn_obs;    /* --trace insns (bare runs) */
     bool stop_now;                       /* a hook asked to stop */
     bool in_piece;                       /* run_units runs one piece, unchecked */
