@@ -17,24 +17,7 @@
 set -u
 bin=${1:?usage: levels.sh BINARY}
 runs=${BENCH_RUNS:-3}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-TIMEFORMAT='%3R'
-
-median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-# time_of FILE CMD...: the median wall time of CMD, into FILE's last line.
-time_of() {
-    local out=$1
-    shift
-    : >"$tmp/times"
-    for ((i = 0; i < runs; i++)); do
-        { time "$@" >/dev/null 2>"$tmp/stderr"; } 2>>"$tmp/times"
-    done
-    median "$tmp/times" >"$out"
-}
+source "$(dirname "$0")/lib.sh" # here, root, tmp, median, cpu_seconds, wall_seconds, harness
 
 toyos=$root/programs/toyos/toyos.s
 prog=$here/levels/trap_path.s
@@ -44,15 +27,15 @@ for spec in bare c c,asm c,asm,asm c,asm,asm,asm asm,asm,asm; do
     json=$("$bin" run --json --stack "$spec" "$prog" 2>/dev/null)
     steps=$(grep -o '"steps":[0-9]*' <<<"$json" | head -n1 | cut -d: -f2)
     real=$(grep -o '"real":{"instructions":[0-9]*' <<<"$json" | grep -o '[0-9]*$')
-    time_of "$tmp/t" "$bin" run --stack "$spec" "$prog"
+    wall_seconds "$bin" run --stack "$spec" "$prog" >"$tmp/t"
     t=$(cat "$tmp/t")
     awk -v s="$spec" -v r="$real" -v t="$t" -v p="$steps" 'BEGIN {
         printf "  %-14s %12d %10.3f %14.1f %14.1f\n", s, r, t, r / t / 1e6, p / t / 1e3 }'
 done
 
 echo "tracing: --trace traps, toyos on c,asm,asm (every trap described on stderr)"
-time_of "$tmp/plain" "$bin" run --stack c,asm,asm "$toyos"
-time_of "$tmp/traced" "$bin" run --trace traps --stack c,asm,asm "$toyos"
+wall_seconds "$bin" run --stack c,asm,asm "$toyos" >"$tmp/plain"
+wall_seconds "$bin" run --trace traps --stack c,asm,asm "$toyos" >"$tmp/traced"
 awk -v a="$(cat "$tmp/plain")" -v b="$(cat "$tmp/traced")" 'BEGIN {
     printf "  untraced %.3f s, traced %.3f s: %.1fx\n", a, b, b / a }'
 
@@ -62,7 +45,7 @@ for spec in bare c,asm; do
     printf 'break never\ncontinue\ninfo levels\nquit\n' >"$tmp/cmds"
     units=$("$bin" debug -x "$tmp/cmds" --stack "$spec" "$tmp/loop.s" </dev/null 2>/dev/null |
         sed -n 's/.*the real machine: step \([0-9]*\).*/\1/p' | tail -n1)
-    time_of "$tmp/t" "$bin" debug -x "$tmp/cmds" --stack "$spec" "$tmp/loop.s"
+    wall_seconds "$bin" debug -x "$tmp/cmds" --stack "$spec" "$tmp/loop.s" >"$tmp/t"
     awk -v s="$spec" -v u="$units" -v t="$(cat "$tmp/t")" 'BEGIN {
         printf "  %-8s %10d real steps in %.3f s: %.2f M/s, every boundary checked\n", s, u, t, u / t / 1e6 }'
 done

@@ -23,21 +23,9 @@ set -u
 bin=${1:?usage: nested.sh BINARY}
 runs=${BENCH_RUNS:-3}
 reps=${BENCH_TOYOS:-20}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-TIMEFORMAT='%3U %3S'
+source "$(dirname "$0")/lib.sh" # here, root, tmp, median, cpu_seconds, wall_seconds, harness
 stacks="bare c c,asm c,asm,asm c,asm,asm,asm asm,asm,asm"
 
-median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-seconds() { # seconds CMD...: the median CPU time of CMD
-    : >"$tmp/times"
-    for ((i = 0; i < runs; i++)); do
-        { time "$@" >/dev/null 2>&1; } 2>&1 | awk '{ print $1 + $2 }' >>"$tmp/times"
-    done
-    median "$tmp/times"
-}
 repeated() { # repeated N CMD...: CMD N times in a row
     local n=$1
     shift
@@ -58,8 +46,8 @@ prev=
 for spec in $stacks; do
     jp=$("$bin" run --json --stack "$spec" "$here/nested/rtmr.s" 2>/dev/null)
     ja=$("$bin" run --json --stack "$spec" "$here/nested/add.s" 2>/dev/null)
-    tp=$(seconds "$bin" run --stack "$spec" "$here/nested/rtmr.s")
-    ta=$(seconds "$bin" run --stack "$spec" "$here/nested/add.s")
+    tp=$(cpu_seconds "$bin" run --stack "$spec" "$here/nested/rtmr.s")
+    ta=$(cpu_seconds "$bin" run --stack "$spec" "$here/nested/add.s")
     ns=$(awk -v a="$tp" -v b="$ta" -v k="$k" 'BEGIN { printf "%.1f", (a - b) / k * 1e9 }')
     growth=-
     if [ -n "$prev" ] && [ "$spec" != asm,asm,asm ]; then
@@ -68,25 +56,16 @@ for spec in $stacks; do
     awk -v s="$spec" -v ns="$ns" -v g="$growth" -v rp="$(real_of "$jp")" -v ra="$(real_of "$ja")" \
         -v tp0="$(level0_traps "$jp")" -v ta0="$(level0_traps "$ja")" -v k="$k" -v t="$tp" 'BEGIN {
         printf "  %-16s %10.1f %8s %14.1f %12.2f %10.3f\n", s, ns, g, (rp - ra) / k, (tp0 - ta0) / k, t }'
-    [ "$spec" != asm,asm,asm ] && prev=$ns
+    if [ "$spec" != asm,asm,asm ]; then prev=$ns; fi
 done
 
 echo "accounting: asm,asm,asm, rtmr.s and add.s, run (observed) against a machine with no observer"
-objs=()
-for o in "$root"/build/release-goto/isa/*.o "$root"/build/release-goto/machine/*.o \
-         "$root"/build/release-goto/assembler/*.o "$root"/build/release-goto/build/gen/*.o; do
-    [ -f "$o" ] && objs+=("$o")
-done
-harness=$root/build/bench/unobserved
-mkdir -p "$root/build/bench"
-if [ "${#objs[@]}" -gt 0 ] &&
-   ${CC:-cc} -std=c11 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -o "$harness" \
-       "$here/unobserved.c" "${objs[@]}" -lm 2>"$root/build/bench/unobserved.log"; then
+if harness=$(harness unobserved); then
     vmm=$root/programs/vmm/vmm.s
     up=$("$harness" "$vmm" "$here/nested/rtmr.s" 3 "$runs")
     ua=$("$harness" "$vmm" "$here/nested/add.s" 3 "$runs")
-    tp=$(seconds "$bin" run --stack asm,asm,asm "$here/nested/rtmr.s")
-    ta=$(seconds "$bin" run --stack asm,asm,asm "$here/nested/add.s")
+    tp=$(cpu_seconds "$bin" run --stack asm,asm,asm "$here/nested/rtmr.s")
+    ta=$(cpu_seconds "$bin" run --stack asm,asm,asm "$here/nested/add.s")
     awk -v up="$(cut -d' ' -f2 <<<"$up")" -v ua="$(cut -d' ' -f2 <<<"$ua")" -v tp="$tp" -v ta="$ta" \
         -v k="$k" 'BEGIN {
         a = (tp - ta) / k * 1e9; u = (up - ua) / k * 1e9
@@ -98,11 +77,11 @@ fi
 toyos=$root/programs/toyos/toyos.s
 echo "nested: toyos (1,070 privileged instructions), $reps runs in a row minus as many bare, median of $runs"
 printf '  %-16s %12s %10s %10s %10s %8s\n' stack "real instrs" "L0 traps" ampl. "ns/priv" growth
-tb=$(seconds repeated "$reps" "$bin" run "$toyos")
+tb=$(cpu_seconds repeated "$reps" "$bin" run "$toyos")
 prev=
 for spec in $stacks; do
     j=$("$bin" run --json --stack "$spec" "$toyos" 2>/dev/null)
-    t=$(seconds repeated "$reps" "$bin" run --stack "$spec" "$toyos")
+    t=$(cpu_seconds repeated "$reps" "$bin" run --stack "$spec" "$toyos")
     a=$(ampl_of "$j")
     [ "$spec" = bare ] && a=0
     ns=$(awk -v t="$t" -v tb="$tb" -v n="$reps" 'BEGIN { printf "%.0f", (t - tb) / n / 1070 * 1e9 }')
@@ -111,5 +90,5 @@ for spec in $stacks; do
         growth=$(awk -v a="$ns" -v b="$prev" 'BEGIN { if (b >= 100) printf "x%.2f", a / b; else print "-" }')
     fi
     printf '  %-16s %12d %10d %10.1f %10d %8s\n' "$spec" "$(real_of "$j")" "$(level0_traps "$j")" "$a" "$ns" "$growth"
-    [ "$spec" != asm,asm,asm ] && prev=$ns
+    if [ "$spec" != asm,asm,asm ]; then prev=$ns; fi
 done

@@ -18,8 +18,7 @@
 set -u
 bin=${1:?usage: run.sh BINARY}
 runs=${BENCH_RUNS:-5}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+source "$(dirname "$0")/lib.sh" # here, root, tmp, median, cpu_seconds, wall_seconds, harness
 [ -x "$bin" ] || { echo "run.sh: $bin is not an executable" >&2; exit 2; }
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
@@ -28,11 +27,7 @@ echo "bench: $bin, median of $runs runs, ${cpu:-unknown CPU}, $(nproc 2>/dev/nul
 echo "  (MIPS = instructions / median wall time; cpu = the same over user+sys time," \
      "which a busy machine disturbs less)"
 
-# median FILE: the median of the numbers in FILE, one a line.
-median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 TIMEFORMAT='%3R %3U %3S'
 status=0
 lowest=
@@ -69,16 +64,7 @@ done
 
 # ---- The observer hook -------------------------------------------------------
 if [ "${BENCH_OBSERVER:-1}" != 0 ]; then
-    objs=()
-    for o in "$root"/build/release-goto/isa/*.o "$root"/build/release-goto/machine/*.o \
-             "$root"/build/release-goto/assembler/*.o "$root"/build/release-goto/build/gen/*.o; do
-        [ -f "$o" ] && objs+=("$o")
-    done
-    harness=$root/build/bench/observer
-    mkdir -p "$root/build/bench"
-    if [ "${#objs[@]}" -gt 0 ] &&
-       ${CC:-cc} -std=c11 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -o "$harness" \
-           "$here/observer.c" "${objs[@]}" -lm 2>"$root/build/bench/observer.log"; then
+    if harness=$(harness observer); then
         echo "observer hook (tests/bench/observer.c, alu.s, machine_run alone, cpu time):"
         "$harness" "$here/alu.s" 3 || status=1
     else

@@ -16,21 +16,9 @@
 set -u
 bin=${1:?usage: shadow.sh BINARY}
 runs=${BENCH_RUNS:-3}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-TIMEFORMAT='%3U %3S'
+source "$(dirname "$0")/lib.sh" # here, root, tmp, median, cpu_seconds, wall_seconds, harness
 policies="trace rebuild lazy"
 
-median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-seconds() { # seconds CMD...: the median CPU time (user + system)
-    : >"$tmp/times"
-    for ((i = 0; i < runs; i++)); do
-        { time "$@" >/dev/null 2>&1; } 2>&1 | awk '{ print $1 + $2 }' >>"$tmp/times"
-    done
-    median "$tmp/times"
-}
 # field JSON NAME: the first number called NAME
 field() { grep -o "\"$2\":[0-9.]*" <<<"$1" | head -n1 | cut -d: -f2; }
 # level0_traps JSON: the traps that reached level 0
@@ -44,7 +32,7 @@ for spec in c c,asm c,asm,asm c,asm,asm,asm; do
         json=$("$bin" run --json --stack "$spec" --shadow "$p" "$toyos" 2>/dev/null)
         real=$(grep -o '"real":{"instructions":[0-9]*' <<<"$json" | grep -o '[0-9]*$')
         ampl=$(grep -o '"amplification":[0-9.]*' <<<"$json" | tail -n1 | cut -d: -f2)
-        t=$(seconds "$bin" run --stack "$spec" --shadow "$p" "$toyos")
+        t=$(cpu_seconds "$bin" run --stack "$spec" --shadow "$p" "$toyos")
         printf '  %-16s %-8s %12d %10d %8.2f %9.2f%% %8.3f\n' "$spec" "$p" "$real" \
             "$(level0_traps "$json")" "$ampl" "$(awk -v e="$(field "$json" efficiency)" 'BEGIN{print 100*e}')" "$t"
     done
@@ -55,15 +43,15 @@ per() {
     local prog=$here/shadow/$1.s base=$here/shadow/$2.s n=$3
     printf '  %-8s %14s %14s %10s\n' policy "vmm entries" "entries made" "host ns"
     local tb tp
-    tb=$(seconds "$bin" run "$base")
-    tp=$(seconds "$bin" run "$prog")
+    tb=$(cpu_seconds "$bin" run "$base")
+    tp=$(cpu_seconds "$bin" run "$prog")
     awk -v a="$tp" -v b="$tb" -v n="$n" 'BEGIN { printf "  %-8s %14s %14s %10.0f\n", "bare", "-", "-", (a - b) / n * 1e9 }'
     for p in $policies; do
         local jb jp
         jb=$("$bin" run --json --vmm te --shadow "$p" "$base" 2>/dev/null)
         jp=$("$bin" run --json --vmm te --shadow "$p" "$prog" 2>/dev/null)
-        tb=$(seconds "$bin" run --vmm te --shadow "$p" "$base")
-        tp=$(seconds "$bin" run --vmm te --shadow "$p" "$prog")
+        tb=$(cpu_seconds "$bin" run --vmm te --shadow "$p" "$base")
+        tp=$(cpu_seconds "$bin" run --vmm te --shadow "$p" "$prog")
         awk -v n="$n" -v p="$p" -v ea="$(field "$jp" entries)" -v eb="$(field "$jb" entries)" \
             -v wa="$(field "$jp" entries_made)" -v wb="$(field "$jb" entries_made)" \
             -v a="$tp" -v b="$tb" 'BEGIN {
