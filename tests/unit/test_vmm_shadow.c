@@ -113,6 +113,17 @@ static void expect_same_as_bare(const struct machine *bare, const struct vmm *v,
     machine_destroy(b);
 }
 
+/* A kernel on a table that maps itself writable at vpn 1 (virtual 0x100)
+ * and vpn 2 onto frame 0x21. */
+static struct machine *self_mapping_kernel(void)
+{
+    struct machine *m = paged_machine(PSW_M, 4);
+    uint32_t *e = machine_memory(m);
+    e[PTAB + 1] = PTE(PTAB >> ISA_PAGE_SHIFT, PTE_V | PTE_W);
+    e[PTAB + 2] = PTE(0x21, PTE_V | PTE_W);
+    return m;
+}
+
 /* ---- Counters and entries, per policy ------------------------------------------------ */
 
 /* A kernel on a table that maps itself (vpn 1) remaps vpn 2 through it,
@@ -122,10 +133,7 @@ static void expect_same_as_bare(const struct machine *bare, const struct vmm *v,
  * filled at their first use and dropped at the flush. */
 Test(vmm_shadow, a_pte_write_under_each_policy)
 {
-    struct machine *m = paged_machine(PSW_M, 4);
-    uint32_t *e = machine_memory(m);
-    e[PTAB + 1] = PTE(PTAB >> ISA_PAGE_SHIFT, PTE_V | PTE_W);
-    e[PTAB + 2] = PTE(0x21, PTE_V | PTE_W);
+    struct machine *m = self_mapping_kernel();
     PUT(m, CODE, TS_I(ADDI, 1, 0, PTE(0x22, PTE_V | PTE_W)), TS_I(ST, 1, 0, 0x102),
         TS_J(TLBFLUSH, 0), TS_I(ST, 1, 0, 0x200), TS_J(HALT, 0));
     for (unsigned p = 0; p < VMM_SHADOW_POLICY_COUNT; p++) {
@@ -475,10 +483,8 @@ Test(vmm_shadow, a_write_through_vmm_guest_memory_is_seen_at_once)
  * until the next flush. */
 Test(vmm_shadow, only_trace_is_exact_for_a_guest_that_breaks_the_rule)
 {
-    struct machine *m = paged_machine(PSW_M, 4);
+    struct machine *m = self_mapping_kernel();
     uint32_t *e = machine_memory(m);
-    e[PTAB + 1] = PTE(PTAB >> ISA_PAGE_SHIFT, PTE_V | PTE_W);
-    e[PTAB + 2] = PTE(0x21, PTE_V | PTE_W);
     e[0x2100] = 0x111;
     e[0x2200] = 0x222;
     PUT(m, CODE, TS_I(LD, 2, 0, 0x200), TS_I(ADDI, 1, 0, PTE(0x22, PTE_V | PTE_W)),
