@@ -83,18 +83,8 @@ handler:
 h_svc:  ld r9, 6(r0)
         li r10, 1
         beq r9, r10, part2
-        la r1, s_bound          ; report and halt
-        ld r2, by_detail+0(r0)
-        call puts_dec
-        la r1, s_invalid
-        ld r2, by_detail+1(r0)
-        call puts_dec
-        la r1, s_write
-        ld r2, by_detail+2(r0)
-        call puts_dec
-        la r1, s_phys
-        ld r2, by_detail+3(r0)
-        call puts_dec
+        la r1, by_detail        ; report and halt
+        call puts_faults
         la r1, s_word13
         ld r2, 13(r0)
         call puts_dec
@@ -108,10 +98,6 @@ psw2:      .word PG, user_code2-user_code, 0, 0x1000000, 0
 table:     .word 0, 0xfffff000+V+W, 0+V+W, 0, 0xabcd00, 0xfff000+V
 by_detail: .word 0, 0, 0, 0
 s_start:   .string "forged_page_table: paging through forged page tables"
-s_bound:   .string "bound faults: "
-s_invalid: .string "invalid-page faults: "
-s_write:   .string "write-protect faults: "
-s_phys:    .string "physical faults: "
 s_word13:  .string "trap area word 13 (written through vpn 2): "
         .space 32
 stack_top:

@@ -168,18 +168,8 @@ report: la r1, s_sum
         la r1, s_writes
         ld r2, writes_ok(r0)
         call puts_dec
-        la r1, s_bound
-        ld r2, by_detail+0(r0)
-        call puts_dec
-        la r1, s_invalid
-        ld r2, by_detail+1(r0)
-        call puts_dec
-        la r1, s_write
-        ld r2, by_detail+2(r0)
-        call puts_dec
-        la r1, s_phys
-        ld r2, by_detail+3(r0)
-        call puts_dec
+        la r1, by_detail
+        call puts_faults
         la r1, s_other
         ld r2, by_detail+4(r0)
         call puts_dec
@@ -198,10 +188,6 @@ psw2:      .word PG, p2-page, TABLE, P2, 0
 s_start:   .string "shadow_foreign_frames: an identity table, then frames past memory"
 s_sum:     .string "paged checksum - physical checksum: "
 s_writes:  .string "paged writes found in their own frame: "
-s_bound:   .string "bound faults: "
-s_invalid: .string "invalid-page faults: "
-s_write:   .string "write-protect faults: "
-s_phys:    .string "physical faults: "
 s_other:   .string "other traps: "
            .space 32
 stack_top:
