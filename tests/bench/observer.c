@@ -24,6 +24,7 @@
 
 #include "../../assembler/asm.h"
 #include "../../machine/machine.h"
+#include "harness.h"
 
 #define MAX_RUNS 31
 
@@ -52,19 +53,6 @@ static enum machine_verdict count_trap(void *ctx, struct machine *m,
 
 /* CPU time of this process: on a machine shared with other jobs it varies
  * far less than wall time does. */
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* One run of img in the given set-up: returns the CPU time in seconds and
  * sets *retired, or returns a negative number when the run does not halt. */
 static double run_once(const struct asm_image *img, const struct isa_variant *variant,
@@ -82,9 +70,9 @@ static double run_once(const struct asm_image *img, const struct isa_variant *va
     if (setup == SETUP_BEFORE_INSN || setup == SETUP_SYSTEM_ONLY) obs.before_insn = count_insn;
     if (setup != SETUP_UNSET) machine_set_observer(m, &obs);
     if (setup == SETUP_SYSTEM_ONLY) machine_set_observer_filter(m, MACHINE_OBSERVE_SYSTEM);
-    double t0 = now();
+    double t0 = bench_now();
     enum machine_stop stop = machine_run(m, UINT64_MAX);
-    double t1 = now();
+    double t1 = bench_now();
     *retired = machine_stats(m)->retired;
     machine_destroy(m);
     return stop == MACHINE_HALT ? t1 - t0 : -1;
@@ -122,8 +110,7 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
-        qsort(times, (size_t)runs, sizeof times[0], cmp_double);
-        double median = times[runs / 2];
+        double median = bench_median(times, (size_t)runs);
         double mips = (double)retired / median / 1e6;
         if (s == SETUP_UNSET) base_mips = mips;
         printf("  observer %-12s %6.0f MIPS  (median of %d: %.3f s cpu)  %+6.1f%% vs unset\n",

@@ -23,22 +23,10 @@
 
 #include "../../assembler/asm.h"
 #include "../../machine/machine.h"
+#include "harness.h"
 
 #define MAX_RUNS 31
 #define MAX_VMMS 8
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* One run: the CPU time of machine_run, or a negative number when the
  * stack cannot be built or the program does not halt. */
@@ -60,9 +48,9 @@ static double run_once(const struct asm_image *vmm, const struct asm_image *prog
     }
     if (!asm_image_place(prog, mem + (size_t)n * base, ISA_DEFAULT_MEMSIZE, 0)) goto failed;
     machine_reset(m, n ? vmm->entry : prog->entry);
-    double t0 = now();
+    double t0 = bench_now();
     enum machine_stop stop = machine_run(m, UINT64_MAX);
-    double t1 = now();
+    double t1 = bench_now();
     *retired = machine_stats(m)->retired;
     machine_destroy(m);
     return stop == MACHINE_HALT ? t1 - t0 : -1;
@@ -106,8 +94,7 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    qsort(times, (size_t)runs, sizeof times[0], cmp_double);
-    printf("cpu %.6f instructions %llu\n", times[runs / 2], (unsigned long long)retired);
+    printf("cpu %.6f instructions %llu\n", bench_median(times, (size_t)runs), (unsigned long long)retired);
 done:
     asm_image_free(&vmm);
     asm_image_free(&prog);
