@@ -16,6 +16,8 @@
  *   125     bad input: command line, source, image, variant file, script
  *   126     the guest's machine stopped without halting: machine check,
  *           unhandled trap, or a monitor below it gave up
+ *   130     interrupted (Ctrl-C, or SIGTERM) before the guest halted: what
+ *           was traced so far is written out whole (128 + SIGINT, as shells do)
  */
 #ifndef TRAPEZE_CLI_H
 #define TRAPEZE_CLI_H
@@ -27,6 +29,7 @@
 #define CLI_EXIT_BUDGET 124
 #define CLI_EXIT_USAGE 125
 #define CLI_EXIT_STOPPED 126
+#define CLI_EXIT_INTERRUPTED 130
 
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);

@@ -19,24 +19,10 @@
 #include "../assembler/asm.h"
 #include "../vmm/equiv/equiv.h"
 #include "../vmm/run/log.h"
+#include "../vmm/run/trace.h"
 #include "cli.h"
 #include "json.h"
 #include "options.h"
-
-struct tracer {
-    struct run_log *log;
-    FILE *out;
-};
-
-static enum machine_verdict trace_event(void *ctx, struct run *r, const struct run_event *e)
-{
-    struct tracer *t = ctx;
-    uint64_t seq = run_log_add(t->log, e);
-    char line[320];
-    run_event_describe(r, e, seq, RUN_EVENT_FULL, line, sizeof line);
-    fprintf(t->out, "[%10" PRIu64 "] %s\n", e->guest_step, line);
-    return MACHINE_CONTINUE;
-}
 
 static void end_json(struct json *j, const char *key, const struct equiv_end *e)
 {
@@ -141,15 +127,32 @@ int cmd_equiv(int argc, char **argv)
         run_options_free(&o);
         return CLI_EXIT_USAGE;
     }
-    struct tracer tracer = {NULL, stderr};
-    struct run_hooks hooks = {&tracer, trace_event, NULL};
-    if (o.trace == TRACE_TRAPS) tracer.log = run_log_create(1);
+    /* The trace of the virtualized side's first, full run (equiv.h). */
+    FILE *trace_out = o.trace == TRACE_TRAPS ? run_options_open_trace(&o, "equiv") : NULL;
+    struct run_trace *trace = trace_out ? run_trace_create(NULL, trace_out, false, NULL) : NULL;
+    if (o.trace == TRACE_TRAPS && !trace) {
+        if (trace_out) run_options_close_trace(&o, "equiv", trace_out, true);
+        asm_image_free(&img);
+        run_options_free(&o);
+        return CLI_EXIT_USAGE;
+    }
+    struct run_hooks hooks = {trace, run_trace_event, NULL};
     struct equiv_config cfg = {o.spec,    &o.variant,  o.mem, o.max_steps, o.input, o.input_len,
-                               &img,      NULL,        tracer.log ? &hooks : NULL};
+                               &img,      NULL,        trace ? &hooks : NULL};
     struct equiv_report rep;
     char err[RUN_ERROR_SIZE];
-    if (!equiv_check(&cfg, &rep, err)) {
-        fprintf(stderr, "trapeze equiv: %s\n", err);
+    bool checked = equiv_check(&cfg, &rep, err);
+    if (trace) {
+        /* Before the report, as the unbuffered trace came before it. */
+        bool whole = run_trace_flush(trace);
+        run_trace_destroy(trace);
+        if (!run_options_close_trace(&o, "equiv", trace_out, whole) && checked) {
+            checked = false;
+            err[0] = '\0';
+        }
+    }
+    if (!checked) {
+        if (err[0]) fprintf(stderr, "trapeze equiv: %s\n", err);
         rc = CLI_EXIT_USAGE;
     } else {
         if (o.json) {
@@ -162,7 +165,6 @@ int cmd_equiv(int argc, char **argv)
         }
         rc = rep.equivalent ? CLI_EXIT_OK : CLI_EXIT_DIFFERENT;
     }
-    run_log_destroy(tracer.log);
     asm_image_free(&img);
     run_options_free(&o);
     return rc;

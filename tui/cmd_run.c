@@ -19,6 +19,7 @@
  * page-table entry without tlbflush gets one warning line on stderr.
  */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "../machine/machine.h"
 #include "../vmm/run/log.h"
 #include "../vmm/run/run.h"
+#include "../vmm/run/trace.h"
 #include "cli.h"
 #include "json.h"
 #include "options.h"
@@ -36,42 +38,25 @@
 
 /* ---- Tracing ------------------------------------------------------------------------- */
 
-/* --trace: to stderr, so stdout stays the guests'. */
-struct tracer {
-    const struct asm_image *img; /* the program (insns: bare only) */
-    struct run_log *log;         /* numbers the traps and counts them */
-    const struct run *run;
-    FILE *out;
-    bool several;                /* prefix "vmK " */
-};
+/* Set by SIGINT or SIGTERM while a traced run goes: the trace's hooks stop
+ * the run at the next line, so the trace and the summary still come out
+ * whole.  A second signal acts as if none were caught (SA_RESETHAND). */
+static volatile sig_atomic_t trace_interrupted;
 
-static const char *label_at(void *ctx, uint32_t address) { return asm_symbol_at(ctx, address); }
-
-static enum machine_verdict trace_insn(void *ctx, struct machine *m, uint32_t pc, uint32_t insn)
+static void on_trace_signal(int sig)
 {
-    struct tracer *t = ctx;
-    char text[96], place[96];
-    struct psw p = machine_psw(m);
-    uint32_t pa;
-    unsigned detail;
-    bool has_pa = machine_translate(m, &p, pc, ACCESS_FETCH, &pa, &detail);
-    isa_disassemble(insn, pc, label_at, (void *)t->img, text, sizeof text);
-    run_describe_place(t->run, 0, 0, pc, has_pa, pa, place, sizeof place);
-    fprintf(t->out, "[%10" PRIu64 "] %c %s  %s\n", machine_steps(m),
-            (machine_psw(m).flags & PSW_M) ? 'S' : 'U', place, text);
-    return MACHINE_CONTINUE;
+    (void)sig;
+    trace_interrupted = 1;
 }
 
-static enum machine_verdict trace_event(void *ctx, struct run *r, const struct run_event *e)
+static void catch_signals_for_trace(void)
 {
-    struct tracer *t = ctx;
-    uint64_t seq = run_log_add(t->log, e);
-    char line[320];
-    run_event_describe(r, e, seq, RUN_EVENT_FULL, line, sizeof line);
-    fprintf(t->out, "[%10" PRIu64 "] ", e->guest_step);
-    if (t->several) fprintf(t->out, "vm%u ", e->guest);
-    fprintf(t->out, "%s\n", line);
-    return MACHINE_CONTINUE;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_trace_signal;
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* ---- Where each guest's console output goes ------------------------------------------------ */
@@ -240,7 +225,8 @@ static void guest_json(struct json *j, const struct run *r, unsigned g)
     if (run_stalled(r, g)) json_bool(j, "stalled", true);
 }
 
-static void guest_summary(FILE *out, const struct run *r, unsigned g, bool several, uint64_t max_steps)
+static void guest_summary(FILE *out, const struct run *r, unsigned g, bool several, uint64_t max_steps,
+                          bool interrupted)
 {
     struct run_outcome oc = report_outcome_of_run(r, g);
     char who[32], prefix[16] = "";
@@ -255,7 +241,11 @@ static void guest_summary(FILE *out, const struct run *r, unsigned g, bool sever
         fprintf(out, "%s: stalled: the monitors ran %llu steps without a step of the program "
                      "(does the variant let a monitor's own system instructions run in user mode?)\n",
                 who, (unsigned long long)RUN_STALL_UNITS);
-    else report_stop_line(out, who, &oc, max_steps);
+    else if (interrupted && oc.stop != MACHINE_HALT) {
+        fprintf(out, "%s: interrupted at pc 0x%" PRIx32 " (Ctrl-C): the trace stops there\n", who,
+                oc.psw.pc);
+        oc.stop = MACHINE_STOPPED; /* not a budget: it could have run on */
+    } else report_stop_line(out, who, &oc, max_steps);
     fprintf(out, "%s", prefix);
     report_summary(out, &oc);
     vmm_summary(out, r, g, prefix);
@@ -288,7 +278,8 @@ struct run_job {
     struct guest_sink *sinks;
     size_t loaded;
     struct run *run;
-    struct run_log *log;
+    struct run_trace *trace;
+    FILE *trace_out;
 };
 
 static void job_free(struct run_job *j)
@@ -296,7 +287,8 @@ static void job_free(struct run_job *j)
     for (unsigned g = 0; j->sinks && g < j->nguests; g++)
         if (j->sinks[g].file) fclose(j->sinks[g].file);
     run_destroy(j->run);
-    run_log_destroy(j->log);
+    run_trace_destroy(j->trace); /* flushed already, unless the run did not start */
+    if (j->trace_out && j->trace_out != stderr) fclose(j->trace_out);
     for (size_t i = 0; i < j->loaded; i++) asm_image_free(&j->imgs[i]);
     free(j->imgs);
     free(j->by_guest);
@@ -359,16 +351,16 @@ static int run_job(struct run_job *j)
     for (unsigned g = 0; g < j->nguests; g++) run_feed_input(j->run, g, o->input, o->input_len);
     if (!open_sinks(j)) return CLI_EXIT_USAGE;
 
-    struct tracer tracer = {j->by_guest[0], NULL, j->run, stderr, j->nguests > 1};
-    if (o->trace == TRACE_TRAPS) {
-        j->log = tracer.log = run_log_create(1);
-        if (!j->log) return CLI_EXIT_USAGE;
-        run_set_hooks(j->run, &(struct run_hooks){&tracer, trace_event, NULL});
-    } else if (o->trace == TRACE_INSNS) {
-        run_set_insn_observer(j->run, &(struct machine_observer){&tracer, trace_insn, NULL});
-        j->log = tracer.log = run_log_create(1);
-        if (!j->log) return CLI_EXIT_USAGE;
-        run_set_hooks(j->run, &(struct run_hooks){&tracer, trace_event, NULL});
+    if (o->trace != TRACE_NONE) {
+        j->trace_out = run_options_open_trace(o, "run");
+        if (!j->trace_out) return CLI_EXIT_USAGE;
+        j->trace = run_trace_create(j->run, j->trace_out, j->nguests > 1, j->by_guest[0]);
+        if (!j->trace) return CLI_EXIT_USAGE;
+        run_trace_set_interrupt(j->trace, &trace_interrupted);
+        run_set_hooks(j->run, &(struct run_hooks){j->trace, run_trace_event, NULL});
+        if (o->trace == TRACE_INSNS)
+            run_set_insn_observer(j->run, &(struct machine_observer){j->trace, run_trace_insn, NULL});
+        catch_signals_for_trace();
     }
 
     run_go(j->run, o->max_steps);
@@ -378,12 +370,20 @@ static int run_job(struct run_job *j)
             putchar('\n');
         }
     fflush(stdout);
+    if (j->trace) {
+        bool whole = run_trace_flush(j->trace);
+        FILE *out = j->trace_out;
+        j->trace_out = NULL;
+        if (!run_options_close_trace(o, "run", out, whole)) return CLI_EXIT_USAGE;
+    }
     warn_pte_rule(j->run, o->programs[0]);
 
+    const bool interrupted = j->trace && run_trace_interrupted(j->trace);
     int rc = 0;
     for (unsigned g = 0; g < j->nguests && rc == 0; g++) {
         struct run_outcome oc = report_outcome_of_run(j->run, g);
         rc = report_exit_status(&oc);
+        if (interrupted && oc.stop != MACHINE_HALT) rc = CLI_EXIT_INTERRUPTED;
     }
     if (o->json) {
         struct json js;
@@ -411,11 +411,12 @@ static int run_job(struct run_job *j)
         json_finish(&js);
     } else {
         for (unsigned g = 0; g < j->nguests; g++)
-            guest_summary(stderr, j->run, g, j->nguests > 1, o->max_steps);
-        if (j->log && run_log_total(j->log)) {
+            guest_summary(stderr, j->run, g, j->nguests > 1, o->max_steps, interrupted);
+        const struct run_log *log = j->trace ? run_trace_log(j->trace) : NULL;
+        if (log && run_log_total(log)) {
             fprintf(stderr, "trapeze: %" PRIu64 " trap%s: arose at -> handled by, how\n",
-                    run_log_total(j->log), run_log_total(j->log) == 1 ? "" : "s");
-            run_log_print_counts(stderr, j->run, run_log_counts(j->log), "  ");
+                    run_log_total(log), run_log_total(log) == 1 ? "" : "s");
+            run_log_print_counts(stderr, j->run, run_log_counts(log), "  ");
         }
     }
     return rc;

@@ -93,6 +93,14 @@ static bool apply_trace_traps(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_trace_file(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    (void)err;
+    o->trace_file = value;
+    return true;
+}
+
 static bool apply_vmm(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
@@ -208,6 +216,8 @@ static const struct run_option {
       false}, OPT_TRACE},
     {{"--trace", "traps", "log every trap of the virtualized run to stderr", apply_trace_traps, false},
      OPT_TRACE_TRAPS},
+    {{"--trace-file", "FILE", "with --trace: write the trace to FILE instead of stderr",
+      apply_trace_file, false}, OPT_TRACE | OPT_TRACE_TRAPS},
     {{"--vmm", "te|hvm|interp", "the C VMM's mode: trap-and-emulate, hybrid, interpreter; alone, run "
       "under the C VMM", apply_vmm, false}, OPT_VMM},
     {{"--shadow", "trace|rebuild|lazy", "how the C VMM (te) keeps a paging guest's shadow page "
@@ -395,6 +405,10 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
                 o->vms ? "--vms" : "--out-dir");
         return CLI_EXIT_USAGE;
     }
+    if (o->trace_file && o->trace == TRACE_NONE) {
+        fprintf(stderr, "trapeze %s: --trace-file names where --trace writes: give --trace too\n", cmd);
+        return CLI_EXIT_USAGE;
+    }
     if (o->trace == TRACE_INSNS && o->spec.n > 0) {
         fprintf(stderr, "trapeze %s: --trace insns is for the bare machine (use --trace traps)\n", cmd);
         return CLI_EXIT_USAGE;
@@ -417,6 +431,23 @@ void run_options_describe(const struct run_options *o, char *buf, size_t size)
         size_t used = strlen(buf);
         snprintf(buf + used, size - used, " --shadow %s", vmm_shadow_policy_name(o->spec.shadow));
     }
+}
+
+FILE *run_options_open_trace(const struct run_options *o, const char *cmd)
+{
+    if (!o->trace_file) return stderr;
+    FILE *f = fopen(o->trace_file, "w");
+    if (!f) fprintf(stderr, "trapeze %s: --trace-file: cannot write '%s': %s\n", cmd, o->trace_file,
+                    strerror(errno));
+    return f;
+}
+
+bool run_options_close_trace(const struct run_options *o, const char *cmd, FILE *f, bool written)
+{
+    if (f == stderr || !f) return written;
+    if (fclose(f) != 0) written = false;
+    if (!written) fprintf(stderr, "trapeze %s: --trace-file: writing '%s' failed\n", cmd, o->trace_file);
+    return written;
 }
 
 void run_options_free(struct run_options *o)

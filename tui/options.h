@@ -20,7 +20,7 @@
 #define RUN_MAX_VMS VMM_MAX_GUESTS
 #define RUN_MAX_MEM (64u << 20)
 
-enum run_trace { TRACE_NONE, TRACE_TRAPS, TRACE_INSNS };
+enum run_trace_kind { TRACE_NONE, TRACE_TRAPS, TRACE_INSNS };
 
 /* The options a command accepts (its --help lists only those). */
 enum run_option_bit {
@@ -53,7 +53,8 @@ struct run_options {
     uint8_t *input;             /* its contents (owned) */
     size_t input_len;
     bool json;
-    enum run_trace trace;
+    enum run_trace_kind trace;
+    const char *trace_file;     /* --trace-file, or NULL: stderr */
     /* The monitors: --vmm MODE alone is the stack "c" in that mode; with
      * --stack/--depth it sets the mode of the stack's C VMM. */
     struct run_spec spec;       /* n = 0: the bare machine */
@@ -80,6 +81,12 @@ struct run_options {
  * names the operands in the help text ("PROGRAM"). */
 int run_options_parse(struct run_options *o, int argc, char **argv, const char *summary,
                       const char *usage_operands, unsigned accepted);
+/* Where --trace writes: stderr, or the --trace-file opened for writing
+ * (NULL after a one-line error naming it). */
+FILE *run_options_open_trace(const struct run_options *o, const char *cmd);
+/* Closes what run_options_open_trace opened; written: the trace's writes
+ * succeeded.  False (after a one-line error) when the trace is not whole. */
+bool run_options_close_trace(const struct run_options *o, const char *cmd, FILE *f, bool written);
 void run_options_free(struct run_options *o);
 /* "--stack c,asm", "--vmm hvm" or "the bare machine": how o runs. */
 void run_options_describe(const struct run_options *o, char *buf, size_t size);

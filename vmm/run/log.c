@@ -114,24 +114,25 @@ static void levels_between(const struct run *r, unsigned first, unsigned last, c
     }
 }
 
-void run_event_describe(const struct run *r, const struct run_event *e, uint64_t seq,
-                        enum run_event_style style, char *buf, size_t size)
+/* The words an event's descriptions are made of (buffers of 32, 64, 48, 48). */
+static void event_words(const struct run *r, const struct run_event *e, char *cause, char *insn,
+                        char *arose, char *handler)
 {
-    char cause[32], insn[64] = "", arose[48], handler[48];
-    run_event_cause(e, cause, sizeof cause);
-    run_describe_level(r, e->arose, false, arose, sizeof arose);
-    run_describe_level(r, e->handler, false, handler, sizeof handler);
+    run_event_cause(e, cause, 32);
+    run_describe_level(r, e->arose, false, arose, 48);
+    run_describe_level(r, e->handler, false, handler, 48);
+    insn[0] = '\0';
     if (e->has_insn) {
         uint32_t at = e->cause == CAUSE_SVC || e->cause == CAUSE_HCALL ? e->pc - 1 : e->pc;
-        isa_disassemble(e->insn, at, NULL, NULL, insn, sizeof insn);
+        isa_disassemble(e->insn, at, NULL, NULL, insn, 64);
     }
-    if (style == RUN_EVENT_COMPACT) {
-        char *sp = strchr(insn, ' ');
-        if (sp) *sp = '\0';
-        snprintf(buf, size, "%3" PRIu64 " %-9s %-5s L%u%c %06" PRIx32 "->L%u %s", seq, cause, insn,
-                 e->arose, e->supervisor ? 'S' : 'U', e->pc, e->handler, run_handling_name(e->how));
-        return;
-    }
+}
+
+/* The full description after "trap N: ". */
+static void describe_body(const struct run *r, const struct run_event *e, const char *cause,
+                          const char *insn, const char *arose, const char *handler, char *buf,
+                          size_t size)
+{
     char what[80] = "", place[96], path[200], passed[120];
     if (e->has_insn) snprintf(what, sizeof what, " %s", insn);
     else if (e->cause != CAUSE_TIMER && e->cause != CAUSE_IO)
@@ -158,9 +159,32 @@ void run_event_describe(const struct run *r, const struct run_event *e, uint64_t
                                        : "its own timer");
         break;
     }
-    snprintf(buf, size, "trap %" PRIu64 ": %s%s at %s, %s%s -> %s; pc %s", seq, cause, what, arose,
+    snprintf(buf, size, "%s%s at %s, %s%s -> %s; pc %s", cause, what, arose,
              e->supervisor ? "supervisor" : "user",
              e->place == VMM_PLACE_INTERPRETED ? " (interpreted)" : "", path, place);
+}
+
+void run_event_describe(const struct run *r, const struct run_event *e, uint64_t seq,
+                        enum run_event_style style, char *buf, size_t size)
+{
+    char cause[32], insn[64], arose[48], handler[48];
+    event_words(r, e, cause, insn, arose, handler);
+    if (style == RUN_EVENT_COMPACT) {
+        char *sp = strchr(insn, ' ');
+        if (sp) *sp = '\0';
+        snprintf(buf, size, "%3" PRIu64 " %-9s %-5s L%u%c %06" PRIx32 "->L%u %s", seq, cause, insn,
+                 e->arose, e->supervisor ? 'S' : 'U', e->pc, e->handler, run_handling_name(e->how));
+        return;
+    }
+    int w = snprintf(buf, size, "trap %" PRIu64 ": ", seq);
+    if (w > 0 && (size_t)w < size) describe_body(r, e, cause, insn, arose, handler, buf + w, size - (size_t)w);
+}
+
+void run_event_body(const struct run *r, const struct run_event *e, char *buf, size_t size)
+{
+    char cause[32], insn[64], arose[48], handler[48];
+    event_words(r, e, cause, insn, arose, handler);
+    describe_body(r, e, cause, insn, arose, handler, buf, size);
 }
 
 void run_log_print_counts(FILE *out, const struct run *r, const struct run_log_counts *counts,

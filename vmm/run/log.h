@@ -54,6 +54,9 @@ enum run_event_style {
 /* Describes event number seq of run r (labels come from r's images). */
 void run_event_describe(const struct run *r, const struct run_event *e, uint64_t seq,
                         enum run_event_style style, char *buf, size_t size);
+/* The full description without its "trap N: " (the same for every event
+ * with the same fields but time and steps: a trace caches it). */
+void run_event_body(const struct run *r, const struct run_event *e, char *buf, size_t size);
 /* "PRIV", "MEM/write", ... */
 void run_event_cause(const struct run_event *e, char *buf, size_t size);
 /* "L2 guest", "L0 C VMM (te)" with long names. */
