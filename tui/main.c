@@ -27,6 +27,7 @@ static const struct subcommand subcommands[] = {
     {"check-isa", cmd_check_isa, "decide Popek and Goldberg's theorems for a variant, by experiment"},
     {"debug", cmd_debug, "step through a program and its traps, forwards and backwards"},
     {"tui", cmd_tui, "watch a run full-screen: levels, registers, code, traps, f-maps"},
+    {"trace", cmd_trace, "draw a run's traps, one instruction's cascade or its memory with graphviz"},
     {"equiv", cmd_equiv, "compare a run on the bare machine with the same run under the C VMM"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])

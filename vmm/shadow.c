@@ -604,6 +604,12 @@ bool vmm_shadow_valid(const struct vmm_guest *g)
 /* ---- Accessors ------------------------------------------------------------------------ */
 
 uint32_t vmm_shadow_capacity(const struct vmm *v) { return v->shadow_capacity; }
+
+uint32_t vmm_guest_shadow_area(const struct vmm *v, unsigned g, size_t *words)
+{
+    *words = (size_t)VMM_SHADOW_TABLES * v->shadow_capacity;
+    return v->shadow_hpa + (uint32_t)(g * *words);
+}
 enum vmm_shadow_policy vmm_shadow_policy(const struct vmm *v) { return v->shadow_policy; }
 
 const struct vmm_shadow_stats *vmm_guest_shadow_stats(const struct vmm *v, unsigned g)

@@ -178,6 +178,9 @@ struct vmm_shadow_table {
     uint64_t last_step; /* the guest's step count then */
 };
 uint32_t vmm_shadow_capacity(const struct vmm *v); /* entries per shadow table */
+/* Where guest g's VMM_SHADOW_TABLES tables are reserved in real memory
+ * (*words of them), used or not. */
+uint32_t vmm_guest_shadow_area(const struct vmm *v, unsigned g, size_t *words);
 /* Guest g's shadow tables in use, the active one first; returns how many
  * (at most max) were written. */
 unsigned vmm_guest_shadow_tables(const struct vmm *v, unsigned g, struct vmm_shadow_table *out,

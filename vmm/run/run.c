@@ -518,7 +518,10 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
         r->stopped_for_guest = true;
         return MACHINE_STOP_RUN;
     }
-    if (trap && told && tell(r, &e) == MACHINE_STOP_RUN) return MACHINE_STOP_RUN;
+    if (trap && told) {
+        e.target = c->cur; /* handled: the level whose code runs now */
+        if (tell(r, &e) == MACHINE_STOP_RUN) return MACHINE_STOP_RUN;
+    }
     /* Checking was turned on: run_units goes on unit by unit. */
     if (r->in_piece && r->checking && r->hooks.at_boundary) return MACHINE_STOP_RUN;
     return MACHINE_CONTINUE;
@@ -1116,6 +1119,13 @@ void run_level_counts(const struct run *r, unsigned g, unsigned level, struct ru
         out->traps = out->emulated + out->reflected;
     }
     if (priv) out->amplification = (double)monitor_cost(r, c, level) / (double)priv;
+}
+
+bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *words)
+{
+    if (!r->cvmm || r->spec.mode != VMM_TE) return false;
+    *real = vmm_guest_shadow_area(r->cvmm, column_of(r, g)->index, words);
+    return true;
 }
 
 const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,

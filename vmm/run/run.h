@@ -148,7 +148,9 @@ struct run_event {
     unsigned first;        /* the first level that received it: the bottom monitor; or the
                               handler itself (hardware) */
     enum run_handling how;
-    unsigned target;       /* the level whose code runs once it is handled */
+    unsigned target;       /* the level whose code runs once it is handled (when the C VMM
+                              received it; an asm VMM at the bottom is told of it as it goes
+                              in, and target is then the level that arose) */
 };
 
 /* Hooks.  on_event sees every trap once it is handled by the level that
@@ -282,6 +284,9 @@ void run_level_counts(const struct run *r, unsigned g, unsigned level, struct ru
 const struct machine *run_real_machine(const struct run *r);
 /* The C VMM's shadow page tables for column g, and their policy: NULL
  * unless level 0 is the C VMM in te. */
+/* Under the C VMM in te: where guest g's shadow tables are reserved in
+ * real memory (*words from *real); false otherwise. */
+bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *words);
 const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
                                                 enum vmm_shadow_policy *policy);
 
