@@ -272,13 +272,27 @@ static void event_rows(struct rows *rs, const struct run *r, const struct diagra
                  e->how == RUN_HARDWARE ? handler : first);
         add_arrow(rs, hw, e->how == RUN_HARDWARE ? handler : first, COLOR_HARDWARE, label, NULL);
     }
+    /* Up the levels as far as now: a monitor between the first and the
+     * handler passes the trap on with code of its own, later (its lpsw
+     * into the level above is an event of its own). */
+    const int reach = (int)target >= first && (int)target < handler ? (int)target : handler;
     if (e->how != RUN_HARDWARE)
-        for (int L = first; L < handler; L++) {
-            snprintf(label, sizeof label, "%s up by L%d", e->how == RUN_DELIVERED ? "delivered" : "passed", L);
+        for (int L = first; L < reach; L++) {
+            int w = snprintf(label, sizeof label, "%s up by L%d", e->how == RUN_DELIVERED ? "delivered" : "passed", L);
+            if (L + 1 == reach && w > 0) {
+                const char *tail = reach < handler ? (e->how == RUN_EMULATED ? ", for L%d to emulate"
+                                                                             : ", for L%d's handler")
+                                   : e->how == RUN_EMULATED ? ": L%d emulates it"
+                                                            : " to L%d's handler";
+                snprintf(label + w, sizeof label - (size_t)w, tail, handler);
+            }
             add_arrow(rs, L, L + 1, e->how == RUN_DELIVERED ? COLOR_DELIVER : COLOR_UP, label, NULL);
         }
     switch (e->how) {
     case RUN_EMULATED:
+        /* Emulated by a monitor's code: it runs now, and resumes its guest
+         * later by a trap of its own (an lpsw the next events show). */
+        if ((int)target <= handler) break;
         snprintf(label, sizeof label, "emulated by L%d; L%u resumes", handler, target);
         add_arrow(rs, handler, (int)target, COLOR_RESUME, label, NULL);
         break;
@@ -289,7 +303,7 @@ static void event_rows(struct rows *rs, const struct run *r, const struct diagra
         break;
     case RUN_REFLECTED:
     case RUN_DELIVERED:
-        if (handler != first) break; /* the last hop up reached its handler */
+        if (handler != first) break; /* the hops up went as far as they go now */
         snprintf(label, sizeof label, "%s to L%d's handler", run_handling_name(e->how), handler);
         add_arrow(rs, first, handler, COLOR_DELIVER, label, NULL);
         break;
