@@ -231,14 +231,14 @@ static void add_notes(struct rows *rs, const struct diagram_recorder *rec, size_
 #define COLOR_RESUME "#1e8449"
 #define COLOR_ABSORBED "#7f8c8d"
 
-/* The level that runs once event k is handled.  The C VMM says (target);
- * an asm VMM at the bottom is told of a trap as it goes in, so there the
- * next trap tells: it arose in the level that ran next (levels change only
- * by traps and the handlers' lpsw). */
+/* The level whose code runs once event k is handled as far as it is now.
+ * The C VMM says (runs_next); an asm VMM at the bottom is told of a trap
+ * as it goes in and hands it on with its own lpsw, which is no trap, so
+ * there the next trap tells: it arose in the level that ran next. */
 static unsigned resumed_level(const struct run *r, const struct diagram_recorder *rec, size_t k)
 {
     const struct run_spec *spec = run_spec_of(r);
-    if (spec->n > 0 && spec->kind[0] == RUN_MONITOR_C) return rec->steps[k].e.target;
+    if (spec->n > 0 && spec->kind[0] == RUN_MONITOR_C) return rec->steps[k].e.runs_next;
     if (k + 1 < rec->n) return rec->steps[k + 1].e.arose;
     return rec->steps[k].e.target;
 }

@@ -519,7 +519,7 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
         return MACHINE_STOP_RUN;
     }
     if (trap && told) {
-        e.target = c->cur; /* handled: the level whose code runs now */
+        e.runs_next = c->cur; /* handled: the level whose code runs now */
         if (tell(r, &e) == MACHINE_STOP_RUN) return MACHINE_STOP_RUN;
     }
     /* Checking was turned on: run_units goes on unit by unit. */

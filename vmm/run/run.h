@@ -148,9 +148,11 @@ struct run_event {
     unsigned first;        /* the first level that received it: the bottom monitor; or the
                               handler itself (hardware) */
     enum run_handling how;
-    unsigned target;       /* the level whose code runs once it is handled (when the C VMM
-                              received it; an asm VMM at the bottom is told of it as it goes
-                              in, and target is then the level that arose) */
+    unsigned target;       /* the level whose code runs once it is handled */
+    unsigned runs_next;    /* the level whose code runs right after the first receiver's
+                              handling: exact when that is the C VMM (a monitor between it and
+                              the handler passes the trap on later, with code of its own); 0
+                              when it is an asm VMM, told of it as it goes in */
 };
 
 /* Hooks.  on_event sees every trap once it is handled by the level that
