@@ -7,7 +7,8 @@
  *
  * Why it is cheap: a line is built in a buffer of the trace's own and the
  * buffer goes out in large writes (one write(2) per TRACE_BUFFER bytes, not
- * four per line as stdio on stderr does); and what a line says apart from
+ * four per line as stdio on stderr does; to a file, fewer and larger writes
+ * also cost the kernel less per byte); and what a line says apart from
  * its numbers -- the description of an event, the place and disassembly of
  * an instruction -- depends only on fields that repeat (a loop traps at the
  * same pc, with the same instruction, by the same path), so it is made once
@@ -30,7 +31,7 @@
 #include "log.h"
 #include "run.h"
 
-#define TRACE_BUFFER (1u << 16)
+#define TRACE_BUFFER (1u << 20)
 
 struct run_trace;
 
