@@ -12,6 +12,19 @@ static bool is_interrupt(const struct run_event *e)
     return !e->has_insn && (e->cause == CAUSE_TIMER || e->cause == CAUSE_IO);
 }
 
+/* Room in *array (cap elements of size bytes, n used) for one more,
+ * doubling; false without memory (the array unchanged). */
+static bool room_for_one(void **array, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) return true;
+    size_t more = *cap ? *cap * 2 : 64;
+    void *bigger = realloc(*array, more * size);
+    if (!bigger) return false;
+    *array = bigger;
+    *cap = more;
+    return true;
+}
+
 /* ---- Recording ------------------------------------------------------------------------- */
 
 static void counts_now(const struct run *r, unsigned levels, uint64_t out[RUN_MAX_LEVELS])
@@ -62,15 +75,9 @@ enum machine_verdict diagram_record(void *ctx, struct run *r, const struct run_e
     rec->started = true;
     rec->in_window++;
     if (rec->n == DIAGRAM_MAX_KEPT) return MACHINE_CONTINUE;
-    if (rec->n == rec->cap) {
-        size_t cap = rec->cap ? rec->cap * 2 : 64;
-        struct diagram_step *more = realloc(rec->steps, cap * sizeof *more);
-        if (!more) {
-            rec->out_of_memory = true;
-            return MACHINE_STOP_RUN;
-        }
-        rec->steps = more;
-        rec->cap = cap;
+    if (!room_for_one((void **)&rec->steps, &rec->cap, rec->n, sizeof *rec->steps)) {
+        rec->out_of_memory = true;
+        return MACHINE_STOP_RUN;
     }
     struct diagram_step *s = &rec->steps[rec->n++];
     s->e = *e;
@@ -182,16 +189,9 @@ struct rows {
 
 static struct row *add_row(struct rows *rs, enum row_kind kind)
 {
-    if (rs->failed) return NULL;
-    if (rs->n == rs->cap) {
-        size_t cap = rs->cap ? rs->cap * 2 : 64;
-        struct row *more = realloc(rs->row, cap * sizeof *more);
-        if (!more) {
-            rs->failed = true;
-            return NULL;
-        }
-        rs->row = more;
-        rs->cap = cap;
+    if (rs->failed || !room_for_one((void **)&rs->row, &rs->cap, rs->n, sizeof *rs->row)) {
+        rs->failed = true;
+        return NULL;
     }
     struct row *w = &rs->row[rs->n++];
     *w = (struct row){.kind = kind};
