@@ -85,9 +85,11 @@ echo "depth 2 taken apart: ns per guest rtmr ($k10 of them)"
 d1=$(per_k "$bin" run --stack c "$tmp/rtmr.s" -- "$bin" run --stack c "$tmp/add.s")
 d2=$(per_k "$bin" run --stack c,asm "$tmp/rtmr.s" -- "$bin" run --stack c,asm "$tmp/add.s")
 tc=$(per_k "$bin" run --stack c "$tmp/svc.s" -- "$bin" run --stack c "$tmp/add.s")
+# The handler's instructions before its lpsw: the real machine's per rtmr,
+# plus the add it replaced (the lpsw is the C VMM's).
 n=$(awk -v a="$(real_of "$("$bin" run --json --stack c,asm "$here/nested/rtmr.s" 2>/dev/null)")" \
     -v b="$(real_of "$("$bin" run --json --stack c,asm "$here/nested/add.s" 2>/dev/null)")" -v k="$k" \
-    'BEGIN { printf "%.0f", (a - b) / k }')
+    'BEGIN { printf "%.0f", (a - b) / k + 1 }')
 th=nan
 if harness=$(harness unobserved); then
     vmm=$root/programs/vmm/vmm.s
@@ -98,7 +100,7 @@ fi
 awk -v d1="$d1" -v d2="$d2" -v tc="$tc" -v th="$th" -v n="$n" 'BEGIN {
     printf "  depth 1 (c), depth 2 (c,asm)                      %7.1f %7.1f   x%.2f\n", d1, d2, d2 / d1
     printf "  the C VMM at depth 2: reflection + lpsw (svc.s, c) %7.1f           x%.2f with no handler\n", tc, tc / d1
-    printf "  the asm handler, %d real instructions (bare, no observer) %.1f: %.1f ns each\n", n, th, th / n
+    printf "  the asm handler: %d instructions, its lpsw (bare, no observer) %.1f: %.1f ns an instruction\n", n, th, th / n
     printf "  the rest (two levels accounted)                   %7.1f\n", d2 - tc - th
     printf "  x3 leaves the handler and the rest                %7.1f           (they take %.1f)\n", 3 * d1 - tc, d2 - tc }'
 
