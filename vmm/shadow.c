@@ -270,12 +270,19 @@ static void clear_table(struct vmm_guest *g, struct vmm_shadow_slot *s, enum vmm
     s->nfilled = 0;
 }
 
+static void mark_used(struct vmm_guest_shadow *sh, struct vmm_shadow_slot *s)
+{
+    if (!s->used) sh->tables_used++;
+    s->used = true;
+}
+
 static void release_table(struct vmm_guest *g, struct vmm_shadow_slot *s)
 {
     if (!s->used) return;
     trace_table(g, s, -1);
     clear_table(g, s, VMM_SHADOW_BY_FLUSH);
     s->used = false;
+    g->shadow.tables_used--;
     s->unverified = false;
     s->t.stale = false;
     s->t.entries = 0;
@@ -337,7 +344,7 @@ static struct vmm_shadow_slot *prepare(struct vmm_guest *g, uint32_t root, uint3
             release_table(g, s);
             s->t.root = root;
             s->t.entries = want;
-            s->used = true;
+            mark_used(sh, s);
             trace_table(g, s, +1); /* first, so that entries onto the table come read-only */
             build(g, s, 0, want, VMM_SHADOW_BY_REBUILD);
             sh->stats.rebuilds++;
@@ -357,7 +364,7 @@ static struct vmm_shadow_slot *prepare(struct vmm_guest *g, uint32_t root, uint3
         break;
     case VMM_SHADOW_POLICY_COUNT: break;
     }
-    s->used = true;
+    mark_used(sh, s);
     s->unverified = false;
     s->t.stale = false;
     s->last_use = ++sh->clock;
@@ -519,7 +526,7 @@ void vmm_shadow_psw_changed(struct vmm_guest *g)
         break;
     case VMM_SHADOW_TRACE:
         /* Free, but for code that will run unpaged over a table's words. */
-        if (vp->flags & PSW_PG) break;
+        if ((vp->flags & PSW_PG) || sh->tables_used == 0) break;
         for (unsigned i = 0; i < VMM_SHADOW_TABLES; i++) {
             struct vmm_shadow_slot *s = &sh->slot[i];
             uint32_t lo, hi;
@@ -543,7 +550,7 @@ void vmm_shadow_psw_changed(struct vmm_guest *g)
 
 void vmm_shadow_wrote(struct vmm_guest *g, uint32_t gpa, uint32_t n)
 {
-    if (g->vmm->shadow_policy != VMM_SHADOW_TRACE) return;
+    if (g->vmm->shadow_policy != VMM_SHADOW_TRACE || g->shadow.tables_used == 0) return;
     /* sync_word for each word, table by table: each table's entries come
      * out the same, and a table the words miss costs one test. */
     for (unsigned i = 0; i < VMM_SHADOW_TABLES; i++) {
@@ -572,8 +579,10 @@ bool vmm_shadow_valid(const struct vmm_guest *g)
     const uint32_t end = (uint32_t)((g->fmap.ext[0].hpa + g->memsize) >> ISA_PAGE_SHIFT);
     const uint32_t *real = machine_memory_const(v->real);
     uint64_t in_use = 0;
+    unsigned used = 0;
     for (unsigned i = 0; i < VMM_SHADOW_TABLES; i++) {
         const struct vmm_shadow_slot *s = &sh->slot[i];
+        used += s->used;
         if (s->t.hpa != v->shadow_hpa + (g->index * VMM_SHADOW_TABLES + i) * cap ||
             s->spte != real + s->t.hpa || s->t.entries > cap || (!s->used && s->t.entries))
             return false;
@@ -587,7 +596,7 @@ bool vmm_shadow_valid(const struct vmm_guest *g)
             if ((e & VMM_SPTE_TRACED) && (e & PTE_W)) return false;
         }
     }
-    if (in_use != sh->stats.words_in_use) return false;
+    if (in_use != sh->stats.words_in_use || used != sh->tables_used) return false;
     if (v->shadow_policy != VMM_SHADOW_TRACE) return true;
     for (size_t f = 0; f < sh->nframes; f++) { /* each frame counted once per table in it */
         unsigned tables = 0;

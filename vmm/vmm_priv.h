@@ -40,6 +40,7 @@ struct vmm_shadow_slot {
 /* A guest's shadow tables and the policy's state. */
 struct vmm_guest_shadow {
     struct vmm_shadow_slot slot[VMM_SHADOW_TABLES];
+    unsigned tables_used;       /* slots with used set (0: flushes and trap records cost nothing) */
     int active;                 /* the slot of the running paged space, or -1 */
     uint64_t clock;
     uint16_t *traced;           /* trace: per guest frame, the tables whose words lie in it */

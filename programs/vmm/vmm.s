@@ -27,22 +27,23 @@
 ;   PG=1: page table, entries  the shadow table, min(entries, SHADOW_MAX)
 ;
 ; Every trap comes to trap_entry (supervisor, interrupts off, timer off),
-; with the guest's real PSW saved by the hardware in OLD_PSW (0..4).  Two
-; compares and a table send it on:
+; with the guest's real PSW saved by the hardware in OLD_PSW (0..4).  One
+; compare and a table send it on:
 ;
-;   PRIV and virtual M = 1 ---> emulate: lpsw, else by_opcode[opcode]: the
-;        |                      routine works on the saved PSW in memory; one lpsw
+;   PRIV and virtual M = 1 ---> emulate: by_opcode[opcode], the routine,
+;        |                      works on the saved PSW in memory; one lpsw
 ;        |                      resumes the guest (in/out: plus the port
 ;        |                      operation itself, done for real)
 ;        +--anything else-----> reflect: old virtual PSW, cause and value
 ;                               into the guest's trap area, its new PSW
 ;                               loaded (composed into rpsw), one lpsw
 ;
-; The compares are no accident: nested, every instruction here is
+; The compare is no accident: nested, every instruction here is
 ; interpreted, where a jr through a table costs as much as some ten
 ; straight instructions (README.md measures it), so a table by cause lost
-; to them, and lpsw, most of what a VMM below the top emulates, is tested
-; for before the table by opcode, which replaces ten compares.
+; to compares.  A PRIV's cause word is 1, the value of the virtual M bit,
+; so one compare of the two says "emulate"; the table by opcode replaces
+; ten compares.
 ;
 ; So the trap path executes one privileged instruction per guest privileged
 ; instruction (two for in/out) and one per reflected trap, and each of
@@ -352,11 +353,9 @@ trap_entry:
         st r1, gregs+1(r0)
         st r2, gregs+2(r0)
         ld r1, CAUSE(r0)        ; r1 = cause | detail << 8, for reflect
-        li r2, C_PRIV
-        bne r1, r2, trap_other
-        ld r2, vflags(r0)       ; a system instruction in virtual user mode
-        andi r2, r2, M          ; is the guest kernel's business
-        beqz r2, reflect
+        ld r2, vflags(r0)       ; r2 = the virtual M, which is C_PRIV's
+        andi r2, r2, M          ; value (both 1, ISA.md): PRIV is emulated
+        bne r1, r2, trap_other  ; in virtual supervisor mode alone
 
 ; emulate: a system instruction of the guest's kernel, carried out here.
 emulate:
@@ -364,10 +363,10 @@ emulate:
         addi r1, r1, 1
         st r1, n_emulated(r0)
         ld r1, VALUE(r0)        ; r1 = the instruction, for the routines
-        ld r2, t_lpsw(r0)       ; lpsw first: it ends every handler, so it
-        xor r2, r2, r1          ; is most of what a level below the top
-        shri r2, r2, 24         ; emulates, and these four cost less than
-        bnez r2, emulate_other  ; the table's jr
+        shri r2, r1, 24
+        ld r2, by_opcode(r2)
+        jr r2
+
 emu_lpsw:                       ; lpsw imm(rs)
         FIELD 16                ; r1 = rs + imm: the PSW's guest-virtual
         bnez r2, lpsw_rs        ; address (rs is most often r0)
@@ -396,11 +395,6 @@ lpsw_rs:
         srai r2, r2, 16
         add r1, r1, r2
         b lpsw_at
-
-emulate_other:
-        shri r2, r1, 24
-        ld r2, by_opcode(r2)
-        jr r2
 
 ; ---- The interpreter routines: r1 = the instruction ------------------------------
 
@@ -585,8 +579,8 @@ mem_invalid:
         li r1, C_MEM_PHYSICAL
         b reflect_go
 
-; trap_other: every cause but PRIV is reflected, MEM with its detail
-; recomputed; reflect: so is PRIV from the guest's virtual user mode.
+; trap_other: what is not emulated is reflected: every cause but PRIV, MEM
+; with its detail recomputed, and PRIV from the guest's virtual user mode.
 trap_other:
         andi r2, r1, CAUSE_MASK
         addi r2, r2, -C_MEM
@@ -799,9 +793,6 @@ routines:
         tlbflush
         .word emu_tlbflush
         .word 0
-
-; emulate's test for lpsw: its opcode (bits 31..24).
-t_lpsw: lpsw 0(r0)
 
 ; The slots' instructions by register number: never executed here, copied
 ; into a slot and run there.  get_r1[n]: r1 = the guest's rn while the

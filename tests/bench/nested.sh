@@ -7,11 +7,18 @@
 #    (the same loop with add), at depths 0..4 and on asm,asm,asm: per rtmr,
 #    the host ns (CPU time), the real machine's instructions, the traps
 #    that reach level 0, and the growth of the ns from the depth before.
-# 2. Accounting with an asm VMM at the bottom: asm,asm,asm under `run`
+# 2. Depth 2 taken apart: the C VMM's share (nested/svc.s under c: a
+#    reflection and the lpsw that ends a one-instruction handler, the two
+#    traps a guest rtmr costs it at depth 2), the asm VMM's handler on the
+#    bare machine with no observer (rtmr.s under one asm VMM, unobserved,
+#    minus svc.s bare: the hardware's trap and lpsw) and what is left (the
+#    accounting of two levels); the growth from depth 1 with no handler at
+#    all, and the ns a handler may cost for 3x.
+# 3. Accounting with an asm VMM at the bottom: asm,asm,asm under `run`
 #    (whose observer charges every instruction to its level) against the
 #    same stack on a machine with no observer at all (tests/bench/
 #    unobserved.c, built against the release objects of `make`).
-# 3. toyos (1,070 privileged instructions) at the same depths: real
+# 4. toyos (1,070 privileged instructions) at the same depths: real
 #    instructions, traps at level 0, amplification (monitors' instructions
 #    per guest privileged instruction, from --json), and ns
 #    per guest privileged instruction (BENCH_TOYOS runs in a row, default
@@ -58,6 +65,44 @@ for spec in $stacks; do
         printf "  %-16s %10.1f %8s %14.1f %12.2f %10.3f\n", s, ns, g, (rp - ra) / k, (tp0 - ta0) / k, t }'
     if [ "$spec" != asm,asm,asm ]; then prev=$ns; fi
 done
+
+# Depths 1 and 2 again over ten times the loop: their ns are a few tens,
+# where the million's 10 ms of clock is too coarse.
+k10=$((k * 10))
+for f in rtmr add svc; do
+    sed -e "s/^\( *\.equ K, \)100000 /\11000000/" -e "s|\"\.\./\.\./\.\./programs/|\"$root/programs/|" \
+        "$here/nested/$f.s" >"$tmp/$f.s"
+done
+per_k() { # per_k CMD-A... -- CMD-B...: (cpu(A) - cpu(B)) / k10, in ns
+    local a=() b=()
+    while [ "$1" != -- ]; do a+=("$1"); shift; done
+    shift
+    b=("$@")
+    awk -v a="$(cpu_seconds "${a[@]}")" -v b="$(cpu_seconds "${b[@]}")" -v k="$k10" \
+        'BEGIN { printf "%.1f", (a - b) / k * 1e9 }'
+}
+echo "depth 2 taken apart: ns per guest rtmr ($k10 of them)"
+d1=$(per_k "$bin" run --stack c "$tmp/rtmr.s" -- "$bin" run --stack c "$tmp/add.s")
+d2=$(per_k "$bin" run --stack c,asm "$tmp/rtmr.s" -- "$bin" run --stack c,asm "$tmp/add.s")
+tc=$(per_k "$bin" run --stack c "$tmp/svc.s" -- "$bin" run --stack c "$tmp/add.s")
+# The handler's instructions before its lpsw: the real machine's per rtmr,
+# plus the add it replaced (the lpsw is the C VMM's).
+n=$(awk -v a="$(real_of "$("$bin" run --json --stack c,asm "$here/nested/rtmr.s" 2>/dev/null)")" \
+    -v b="$(real_of "$("$bin" run --json --stack c,asm "$here/nested/add.s" 2>/dev/null)")" -v k="$k" \
+    'BEGIN { printf "%.0f", (a - b) / k + 1 }')
+th=nan
+if harness=$(harness unobserved); then
+    vmm=$root/programs/vmm/vmm.s
+    th=$(per_k "$harness" "$vmm" "$tmp/rtmr.s" 1 1 -- "$harness" "$vmm" "$tmp/add.s" 1 1)
+    th=$(awk -v a="$th" -v b="$(per_k "$bin" run "$tmp/svc.s" -- "$bin" run "$tmp/add.s")" \
+        'BEGIN { printf "%.1f", a - b }')
+fi
+awk -v d1="$d1" -v d2="$d2" -v tc="$tc" -v th="$th" -v n="$n" 'BEGIN {
+    printf "  depth 1 (c), depth 2 (c,asm)                      %7.1f %7.1f   x%.2f\n", d1, d2, d2 / d1
+    printf "  the C VMM at depth 2: reflection + lpsw (svc.s, c) %7.1f           x%.2f with no handler\n", tc, tc / d1
+    printf "  the asm handler: %d instructions, its lpsw (bare, no observer) %.1f: %.1f ns an instruction\n", n, th, th / n
+    printf "  the rest (two levels accounted)                   %7.1f\n", d2 - tc - th
+    printf "  x3 leaves the handler and the rest                %7.1f           (they take %.1f)\n", 3 * d1 - tc, d2 - tc }'
 
 echo "accounting: asm,asm,asm, rtmr.s and add.s, run (observed) against a machine with no observer"
 if harness=$(harness unobserved); then

@@ -127,5 +127,8 @@ Test(asm_vmm_layout, the_values_the_c_side_relies_on)
         cr_assert_leq(img.segments[i].at + img.segments[i].count, shadow, "the image ends below SHADOW");
     /* the VMM reaches its words with ld rX, label(r0): a positive imm16 */
     cr_assert_lt(base + TRAP_AREA_WORDS, 0x8000u);
+    /* trap_entry compares the cause word with the virtual M: emulated is a
+     * PRIV (detail 0) in virtual supervisor mode, so the two must be one */
+    cr_assert_eq((uint32_t)PSW_M, isa_trap_cause_word(CAUSE_PRIV, 0));
     asm_image_free(&img);
 }
