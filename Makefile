@@ -110,7 +110,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit e2e
 
 unit: build/san/unit_tests
-	ASAN_OPTIONS=detect_leaks=1 ./build/san/unit_tests --jobs 2
+	bash tests/unit/run.sh ./build/san/unit_tests
 
 e2e: build/san/trapeze trapeze
 	TRAPEZE=$(CURDIR)/build/san/trapeze bash tests/e2e/run.sh
