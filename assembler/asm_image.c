@@ -16,6 +16,8 @@
  */
 #include "asm_priv.h"
 
+#include "../isa/file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -605,9 +607,14 @@ bool asm_image_read(const char *path, struct asm_image *out, char *err, size_t e
     memset(out, 0, sizeof *out);
     struct reader r = {.path = path, .err = err, .err_size = err_size};
     if (err_size) err[0] = '\0';
-    r.f = fopen(path, "rb");
+    /* Read whole, bounded: getline on /dev/zero would never end. */
+    size_t len;
+    char why[ISA_FILE_WHY_SIZE];
+    char *text = isa_read_file(path, ASM_MAX_IMAGE_FILE, &len, NULL, why, NULL);
+    r.f = text ? fmemopen(text, len, "rb") : NULL;
     if (!r.f) {
-        snprintf(err, err_size, "%s: error: cannot open the image: %s", path, strerror(errno));
+        snprintf(err, err_size, "%s: error: cannot open the image: %s", path, text ? strerror(errno) : why);
+        free(text);
         return false;
     }
     struct record_lines rl = {NULL, NULL, NULL};
@@ -618,6 +625,7 @@ bool asm_image_read(const char *path, struct asm_image *out, char *err, size_t e
     free(rl.line);
     free(r.line);
     fclose(r.f);
+    free(text);
     if (!ok) {
         asm_image_free(out);
         return false;
@@ -628,7 +636,9 @@ bool asm_image_read(const char *path, struct asm_image *out, char *err, size_t e
 
 bool asm_is_image_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    /* Only a regular file is opened (a FIFO would block); the reader of
+     * anything else says what it is. */
+    FILE *f = isa_is_regular_file(path) ? fopen(path, "rb") : NULL;
     if (!f) return false;
     char head[sizeof IMAGE_MAGIC + 1];
     size_t n = fread(head, 1, sizeof head, f);
@@ -652,18 +662,10 @@ static void listing_load(struct listing_file *lf, const struct asm_image *img, s
     const char *text = img->texts ? img->texts[i] : NULL;
     char *loaded = NULL;
     if (!text) {
-        FILE *f = fopen(img->files[i], "rb");
-        if (!f) return;
-        size_t cap = 0, n = 0;
-        for (;;) {
-            loaded = asm_grow(loaded, &cap, n + 4096, 1);
-            size_t k = fread(loaded + n, 1, cap - n - 1, f);
-            n += k;
-            if (k == 0 || n > ASM_MAX_FILE) break;
-        }
-        fclose(f);
-        loaded[n] = '\0';
-        text = loaded;
+        /* The image names it: any path, a FIFO or /dev/zero too. */
+        size_t len;
+        char why[ISA_FILE_WHY_SIZE];
+        if (!(text = loaded = isa_read_file(img->files[i], ASM_MAX_FILE, &len, NULL, why, NULL))) return;
     }
     lf->text = loaded ? loaded : asm_xstrndup(text, strlen(text));
     size_t cap = 0;
