@@ -238,6 +238,7 @@ static void guest_json(struct json *j, const struct run *r, unsigned g)
         json_object_end(j);
     }
     if (run_stalled(r, g)) json_bool(j, "stalled", true);
+    if (run_cut_of(r) == RUN_CUT_REAL_BUDGET) json_bool(j, "real_budget", true);
 }
 
 static void guest_summary(FILE *out, const struct run *r, unsigned g, bool several, uint64_t max_steps)
@@ -255,6 +256,10 @@ static void guest_summary(FILE *out, const struct run *r, unsigned g, bool sever
         fprintf(out, "%s: stalled: the monitors ran %llu steps without a step of the program "
                      "(does the variant let a monitor's own system instructions run in user mode?)\n",
                 who, (unsigned long long)RUN_STALL_UNITS);
+    else if (run_cut_of(r) == RUN_CUT_REAL_BUDGET)
+        fprintf(out, "%s: stopped: the real budget ran out: the levels ran %" PRIu64 " real steps "
+                     "(--max-real-steps) for %" PRIu64 " steps of the program\n",
+                who, run_time(r), oc.steps);
     else report_stop_line(out, who, &oc, max_steps);
     fprintf(out, "%s", prefix);
     report_summary(out, &oc);
@@ -357,6 +362,7 @@ static int run_job(struct run_job *j)
         return CLI_EXIT_USAGE;
     }
     for (unsigned g = 0; g < j->nguests; g++) run_feed_input(j->run, g, o->input, o->input_len);
+    run_set_bounds(j->run, o->max_real_steps, NULL);
     if (!open_sinks(j)) return CLI_EXIT_USAGE;
 
     struct tracer tracer = {j->by_guest[0], NULL, j->run, stderr, j->nguests > 1};
