@@ -9,7 +9,6 @@
  * Exits 1 when no input was found (an empty regression folder is a
  * mistake: each keeps its findings and at least one seed).
  */
-#define _DEFAULT_SOURCE /* DT_REG, scandir, alphasort */
 #include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
