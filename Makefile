@@ -144,6 +144,9 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(FUZZ_HEADERS)
 build/san/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_LIB_OBJ) $(FUZZ_HEADERS)
 	$(CC) $(SAN_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
 
+# The C VMM's harness checks real memory as the unit tests do.
+build/fuzz/fuzz-vmm build/san/fuzz-replay-vmm: tests/unit/vmm_canaries.c
+
 fuzz-replay: $(FUZZ_REPLAY_BIN)
 	@for t in $(FUZZ_TARGETS); do \
 	  ASAN_OPTIONS=detect_leaks=1 ./build/san/fuzz-replay-$$t tests/fuzz/regress/$$t || exit 1; \

@@ -12,28 +12,7 @@
  */
 #include "guest.h"
 
-#include "../../vmm/vmm_priv.h"
-
-/* The vmm's canary everywhere in real memory that no guest maps and that
- * is not its shadow area; the trap area all zero. */
-static bool canaries_intact(const struct vmm *v)
-{
-    const uint32_t *mem = machine_memory_const(vmm_real_machine_const(v));
-    size_t size = machine_memsize(vmm_real_machine_const(v));
-    for (size_t a = 0; a < VMM_HOST_WORDS; a++)
-        if (mem[a] != (a < TRAP_AREA_WORDS ? 0 : VMM_CANARY)) return false;
-    for (size_t a = VMM_HOST_WORDS; a < size; a++) {
-        if (a - v->shadow_hpa < v->shadow_words) continue;
-        bool mapped = false;
-        for (unsigned g = 0; g < vmm_guest_count(v) && !mapped; g++) {
-            const struct vmm_fmap *f = vmm_guest_fmap(v, g);
-            for (unsigned i = 0; i < f->n; i++)
-                if (a - f->ext[i].hpa < f->ext[i].words) mapped = true;
-        }
-        if (!mapped && mem[a] != VMM_CANARY) return false;
-    }
-    return true;
-}
+#include "../unit/test_vmm_support.h" /* tv_canaries_intact (tests/unit/vmm_canaries.c) */
 
 /* Guest g of v against the bare machine b (stopped with bstop). */
 static void expect_equivalent(const struct machine *b, enum machine_stop bstop, const struct vmm *v,
@@ -91,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vmm_set_step_limit(v, FUZZ_STEPS);
     vmm_run(v, UINT64_MAX);
 
-    FUZZ_CHECK(canaries_intact(v), "real memory outside the guests changed (%s)", vmm_mode_name(mode));
+    FUZZ_CHECK(tv_canaries_intact(v), "real memory outside the guests changed (%s)", vmm_mode_name(mode));
     expect_twins(v);
     struct machine_pte_use use;
     if (policy == VMM_SHADOW_TRACE || mode != VMM_TE || !machine_pte_rule_broken(bare, &use))
