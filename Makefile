@@ -5,6 +5,8 @@
 #   make demo       the TUI on its built-in demo: toyos under the C VMM and the asm VMM
 #   make bench      simulated MIPS of the interpreter, the cost of each level of nesting
 #   make deps       installs the Debian packages the build needs
+#   make fuzz       every libFuzzer harness of tests/fuzz for FUZZ_SECONDS each
+#                   (make fuzz-TARGET: one); installs clang when missing
 #   make install    ./trapeze, the programs and the man page under PREFIX
 #   make uninstall  removes what make install put there
 #
@@ -58,7 +60,8 @@ REL_LIB_OBJ = $(LIB_SRC:%.c=$(REL_DIR)/%.o)
 SAN_LIB_OBJ = $(LIB_SRC:%.c=build/san/%.o)
 UNIT_OBJ    = $(UNIT_SRC:%.c=build/san/%.o)
 
-.PHONY: all test unit e2e demo bench deps clean check-deps install uninstall
+.PHONY: all test unit e2e demo bench deps clean check-deps install uninstall \
+        fuzz fuzz-deps fuzz-replay install-packages
 .DEFAULT_GOAL := all
 
 all: trapeze
@@ -106,14 +109,65 @@ $(REL_DIR)/tui/main.o build/san/tui/main.o: CFLAGS_COMMON += -DTRAPEZE_VERSION='
 # ---- Tests --------------------------------------------------------------------
 
 test: deps
-	@$(MAKE) --no-print-directory trapeze build/san/trapeze build/san/unit_tests
-	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory trapeze build/san/trapeze build/san/unit_tests $(FUZZ_REPLAY_BIN)
+	@$(MAKE) --no-print-directory unit fuzz-replay e2e
 
 unit: build/san/unit_tests
 	bash tests/unit/run.sh ./build/san/unit_tests
 
 e2e: build/san/trapeze trapeze
 	TRAPEZE=$(CURDIR)/build/san/trapeze bash tests/e2e/run.sh
+
+# ---- Fuzzing (tests/fuzz/README.md) ----------------------------------------------
+# Each tests/fuzz/fuzz_TARGET.c is built two ways: with libFuzzer (clang;
+# make fuzz, make fuzz-TARGET) and, for make test, with replay.c and the
+# sanitized objects, to replay tests/fuzz/regress/TARGET/ (no fuzzing).
+
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SECONDS ?= 20
+FUZZ_CC     ?= $(shell command -v clang-14 || command -v clang || echo clang)
+FUZZ_FLAGS  ?=
+FUZZ_CFLAGS  = $(CSTD) $(WARNINGS) $(DISPATCH_FLAG) -g -O1 -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=all -DTRAPEZE_TEST_BUILD
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=build/fuzz/%.o)
+FUZZ_REPLAY_BIN = $(FUZZ_TARGETS:%=build/san/fuzz-replay-%)
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c -o $@ $<
+
+FUZZ_HEADERS = $(wildcard tests/fuzz/*.h)
+
+build/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $(FUZZ_HEADERS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
+
+build/san/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_LIB_OBJ) $(FUZZ_HEADERS)
+	$(CC) $(SAN_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lm
+
+# The C VMM's harness checks real memory as the unit tests do.
+build/fuzz/fuzz-vmm build/san/fuzz-replay-vmm: tests/unit/vmm_canaries.c
+
+fuzz-replay: $(FUZZ_REPLAY_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	  ASAN_OPTIONS=detect_leaks=1 ./build/san/fuzz-replay-$$t tests/fuzz/regress/$$t || exit 1; \
+	done
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory trapeze
+	@for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-$$t || exit 1; done
+
+# One target: the seeds from programs/ and tests/ and the regression inputs
+# start the corpus in build/fuzz/corpus/TARGET (kept between runs); findings
+# go to build/fuzz/findings/TARGET/ (keep each under tests/fuzz/regress/).
+fuzz-%: build/fuzz/fuzz-% trapeze
+	@mkdir -p build/fuzz/corpus/$* build/fuzz/findings/$*
+	@bash tests/fuzz/seeds.sh $* build/fuzz/seeds/$* ./trapeze
+	./build/fuzz/fuzz-$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+	    -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix=build/fuzz/findings/$*/ \
+	    $(FUZZ_FLAGS) build/fuzz/corpus/$* build/fuzz/seeds/$* tests/fuzz/regress/$*
+
+fuzz-deps:
+	@command -v $(FUZZ_CC) >/dev/null || $(MAKE) --no-print-directory install-packages PACKAGES=clang
 
 # ---- Running ------------------------------------------------------------------
 
@@ -137,14 +191,18 @@ deps:
 	@if pkg-config --exists ncursesw readline criterion 2>/dev/null && \
 	    command -v dot >/dev/null && command -v tmux >/dev/null && \
 	    command -v jq >/dev/null; then :; else \
-	  echo "make deps: installing $(DEB_PACKAGES)"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
-	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
-	  else echo "make deps: missing packages; run as root:"; \
-	       echo "  apt-get update && apt-get install -y $(DEB_PACKAGES)"; exit 1; fi; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null || exit 1; \
+	  $(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"; \
 	fi
+
+# Installs the Debian PACKAGES, as root or through sudo (deps, fuzz-deps).
+install-packages:
+	@echo "make deps: installing $(PACKAGES)"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	else echo "make deps: missing packages; run as root:"; \
+	     echo "  apt-get update && apt-get install -y $(PACKAGES)"; exit 1; fi; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PACKAGES) >/dev/null
 
 # ---- Installing -----------------------------------------------------------------
 

@@ -17,6 +17,8 @@
  */
 #include "asm_priv.h"
 
+#include "../isa/file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -317,6 +319,9 @@ struct as {
     int macro_depth;
     uint32_t expansions;     /* \@ counter */
     uint32_t expanded_lines;
+    /* Lines and bytes read in all: each file's every time it is included,
+     * each expansion's (ASM_MAX_INPUT_LINES, ASM_MAX_INPUT_BYTES). */
+    uint64_t input_lines, input_bytes;
 
     bool collecting;         /* inside .macro ... .endm */
     bool collect_discard;    /* the .macro line was bad: drop the body */
@@ -1016,49 +1021,6 @@ static void assemble_pseudo(struct as *as, uint32_t loc, struct cur *c, const st
 
 /* ---- Source files ---------------------------------------------------------------------- */
 
-/* Reads a whole file; NULL with *message set on failure, and *missing set
- * when the reason is that there is no such file. */
-static char *read_file(const char *path, size_t *len, struct stat *st, const char **message,
-                       bool *missing)
-{
-    *missing = false;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        *message = strerror(errno);
-        return NULL;
-    }
-    if (fstat(fileno(f), st) != 0 || S_ISDIR(st->st_mode)) {
-        *message = "is a directory";
-        fclose(f);
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *text = asm_xmalloc(cap);
-    for (;;) {
-        n += fread(text + n, 1, cap - n - 1, f);
-        if (n < cap - 1) break;
-        if (cap > ASM_MAX_FILE) {
-            *message = "larger than 16 MiB";
-            free(text);
-            fclose(f);
-            return NULL;
-        }
-        text = asm_grow(text, &cap, cap * 2, 1);
-    }
-    bool failed = ferror(f);
-    int e = errno;
-    fclose(f);
-    if (failed) {
-        *message = strerror(e);
-        free(text);
-        return NULL;
-    }
-    text[n] = '\0';
-    *len = n;
-    return text;
-}
-
 /* Adds a file with its text (both owned from now on); returns its index.
  * st identifies a file on disk; tree says that path names an embedded one. */
 static uint32_t add_file(struct as *as, char *path, char *text, size_t len, const struct stat *st,
@@ -1124,6 +1086,24 @@ static void end_macro(struct as *as)
     htab_insert(&as->mactab, i, macro_key, as);
 }
 
+/* Counts a line of bytes bytes read at (file, line), or expanded at
+ * parent; false after stopping the assembly with an error when the input
+ * in all is past its caps: includes of includes fan out, and each is read
+ * again every time (the caps bound time and the per-line records). */
+static bool count_input(struct as *as, const char *text, uint32_t file, uint32_t line,
+                        uint32_t parent, size_t bytes)
+{
+    as->input_bytes += bytes + 1;
+    if (++as->input_lines <= ASM_MAX_INPUT_LINES && as->input_bytes <= ASM_MAX_INPUT_BYTES) return true;
+    char size_text[32];
+    snprintf(size_text, sizeof size_text, "%u MiB", ASM_MAX_INPUT_BYTES >> 20);
+    error_at(as, new_loc(as, text, file, line, parent), 1,
+             "the program reads more than %u lines or %s in all (its files, counted each time "
+             "they are included, and its macro expansions)", ASM_MAX_INPUT_LINES, size_text);
+    as->stopped = true;
+    return false;
+}
+
 static void process_file(struct as *as, uint32_t fi)
 {
     for (size_t i = 0; i < as->files.v[fi].nlines && !as->stopped; i++) {
@@ -1131,6 +1111,7 @@ static void process_file(struct as *as, uint32_t fi)
         struct span sp = f->lines[i];
         const char *text = f->buf + sp.off;
         uint32_t line = (uint32_t)i + 1;
+        if (!count_input(as, text, fi, line, NO_INDEX, sp.len)) break;
         if (strlen(text) != sp.len) {
             uint32_t loc = new_loc(as, text, fi, line, NO_INDEX);
             error_at(as, loc, (uint32_t)strlen(text) + 1, "NUL character in the source");
@@ -1375,15 +1356,32 @@ const char *asm_embedded_path(size_t i)
 
 #define NOT_EMBEDDED "not among the sources built into trapeze"
 
-/* The file an .include names, read (see struct asm_options for where it is
- * looked for).  Returns its text, owned by the caller, with *path (owned)
- * and *len set, and *st when *has_st; or NULL after reporting at loc:col
- * the error and every place it looked. */
-static char *find_include(struct as *as, uint32_t loc, uint32_t col, const char *name,
-                          char **path, size_t *len, struct stat *st, bool *has_st)
+/* True when f is the file read as (st, tree, path). */
+static bool same_file(const struct srcfile *f, const struct stat *st, bool tree, const char *path)
+{
+    if (tree) return f->tree && strcmp(f->path, path) == 0;
+    return st && f->has_id && f->dev == st->st_dev && f->ino == st->st_ino;
+}
+
+/* The index of the file already read as (st, tree, path), or NO_INDEX. */
+static uint32_t known_file(const struct as *as, const struct stat *st, bool tree, const char *path)
+{
+    for (size_t i = 0; i < as->files.n; i++)
+        if (same_file(&as->files.v[i], st, tree, path)) return (uint32_t)i;
+    return NO_INDEX;
+}
+
+/* The file an .include names (see struct asm_options for where it is
+ * looked for).  Returns true with *path (owned) and *st when *has_st, and
+ * either *known, the index of a file read before (each file is read once,
+ * however often it is included), or its text in *text (owned) and *len;
+ * or false after reporting at loc:col the error and every place it looked. */
+static bool find_include(struct as *as, uint32_t loc, uint32_t col, const char *name, char **path,
+                         char **text, size_t *len, struct stat *st, bool *has_st, uint32_t *known)
 {
     const char *including = loc_path(as, loc);
     *has_st = false;
+    *text = NULL;
     if (as->opts.embedded) {
         *path = tree_path(including, name);
         const struct asm_embedded_file *f = *path ? embedded_file(*path) : NULL;
@@ -1395,30 +1393,37 @@ static char *find_include(struct as *as, uint32_t loc, uint32_t col, const char 
                          "cannot open include file '%s': an embedded program includes only "
                          "embedded files, by a path inside the tree", name);
             free(*path);
-            return NULL;
+            return false;
         }
-        *len = strlen(f->text);
-        return asm_xstrndup(f->text, *len);
+        *known = known_file(as, NULL, true, *path);
+        if (*known == NO_INDEX) *text = asm_xstrndup(f->text, *len = strlen(f->text));
+        return true;
     }
     size_t ndirs = name[0] == '/' ? 0 : as->opts.ninclude_dirs;
     struct sbuf tried = {0};
     for (size_t k = 0; k <= ndirs; k++) {
         const char *dir = k ? as->opts.include_dirs[k - 1] : NULL;
         char *p = k ? join_path(dir, strlen(dir), name) : include_path(including, name);
-        const char *why = NULL;
+        char why[ISA_FILE_WHY_SIZE];
         bool missing;
-        char *text = read_file(p, len, st, &why, &missing);
-        if (text) {
+        if (stat(p, st) == 0 && S_ISREG(st->st_mode) &&
+            (*known = known_file(as, st, false, p)) != NO_INDEX) {
+            *text = NULL;
+        } else {
+            *known = NO_INDEX;
+            *text = isa_read_file(p, ASM_MAX_FILE, len, st, why, &missing);
+        }
+        if (*text || *known != NO_INDEX) {
             free(tried.s);
             *path = p;
             *has_st = true;
-            return text;
+            return true;
         }
         if (!missing || ndirs == 0) {
             error_at(as, loc, col, "cannot open include file '%s': %s", p, why);
             free(p);
             free(tried.s);
-            return NULL;
+            return false;
         }
         sb_printf(&tried, "%s'%s'", k ? ", " : "", p);
         free(p);
@@ -1426,14 +1431,7 @@ static char *find_include(struct as *as, uint32_t loc, uint32_t col, const char 
     error_at(as, loc, col, "cannot find include file '%s': looked for %s (beside the including "
                            "file, then in each -I directory)", name, tried.s);
     free(tried.s);
-    return NULL;
-}
-
-/* True when f is the file read as (st, tree, path). */
-static bool same_file(const struct srcfile *f, const struct stat *st, bool tree, const char *path)
-{
-    if (tree) return f->tree && strcmp(f->path, path) == 0;
-    return st && f->has_id && f->dev == st->st_dev && f->ino == st->st_ino;
+    return false;
 }
 
 static void dir_include(struct as *as, uint32_t loc, struct cur *c)
@@ -1449,12 +1447,12 @@ static void dir_include(struct as *as, uint32_t loc, struct cur *c)
         error_at(as, loc, col, "includes nested more than %d deep", ASM_MAX_INCLUDE_DEPTH);
         goto out;
     }
-    char *path = NULL;
+    char *path = NULL, *text = NULL;
     struct stat st;
     bool has_st;
     size_t len = 0;
-    char *text = find_include(as, loc, col, name.s, &path, &len, &st, &has_st);
-    if (!text) goto out;
+    uint32_t fi = NO_INDEX;
+    if (!find_include(as, loc, col, name.s, &path, &text, &len, &st, &has_st, &fi)) goto out;
     const struct stat *id = has_st ? &st : NULL;
     bool tree = as->opts.embedded;
     for (int d = 0; d <= as->include_depth; d++) {
@@ -1465,15 +1463,8 @@ static void dir_include(struct as *as, uint32_t loc, struct cur *c)
             goto out;
         }
     }
-    uint32_t fi = NO_INDEX;
-    for (size_t i = 0; i < as->files.n; i++)
-        if (same_file(&as->files.v[i], id, tree, path)) fi = (uint32_t)i;
-    if (fi == NO_INDEX) {
-        fi = add_file(as, path, text, len, id, tree);
-    } else {
-        free(path);
-        free(text);
-    }
+    if (fi == NO_INDEX) fi = add_file(as, path, text, len, id, tree);
+    else free(path);
     as->include_stack[++as->include_depth] = fi;
     process_file(as, fi);
     as->include_depth--;
@@ -1701,6 +1692,7 @@ static void expand_macro(struct as *as, uint32_t loc, struct cur *c, uint32_t mi
             break;
         }
         *PUSH(as->arena) = text;
+        if (!count_input(as, text, bl->file, bl->line, loc, strlen(text))) break;
         uint32_t l = new_loc(as, text, bl->file, bl->line, loc);
         as->locs.v[l].macro = m->name;
         process_line(as, l);
@@ -2070,9 +2062,8 @@ static int assemble(const char *path, char *text, size_t len, const struct asm_o
         }
         if (!text) text = asm_xstrndup(f->text, len = strlen(f->text));
     } else if (!text) {
-        const char *why = NULL;
-        bool missing;
-        text = read_file(path, &len, &st, &why, &missing);
+        char why[ISA_FILE_WHY_SIZE];
+        text = isa_read_file(path, ASM_MAX_FILE, &len, &st, why, NULL);
         if (!text) {
             if (errors) fprintf(errors, "%s: error: cannot read the source file: %s\n", path, why);
             return 1;

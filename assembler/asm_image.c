@@ -16,6 +16,8 @@
  */
 #include "asm_priv.h"
 
+#include "../isa/file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -355,8 +357,13 @@ static bool is_record_keyword(const struct tok *t)
     return false;
 }
 
-static bool read_records(struct reader *r, struct asm_image *img, uint32_t **seg_lines,
-                         uint32_t **sym_lines)
+/* The record line of every segment, symbol and line entry, by index, for
+ * the checks made once all are read. */
+struct record_lines {
+    uint32_t *seg, *sym, *line;
+};
+
+static bool read_records(struct reader *r, struct asm_image *img, struct record_lines *rl)
 {
     struct tok t[5];
     bool bad = false;
@@ -372,7 +379,8 @@ static bool read_records(struct reader *r, struct asm_image *img, uint32_t **seg
                      (unsigned long long)version, IMAGE_VERSION);
 
     bool have_entry = false, ended = false;
-    size_t seg_cap = 0, sym_cap = 0, file_cap = 0, line_cap = 0, segl_cap = 0, syml_cap = 0;
+    size_t seg_cap = 0, sym_cap = 0, file_cap = 0, line_cap = 0, segl_cap = 0, syml_cap = 0,
+           linel_cap = 0;
     size_t filled = 0, word_cap = 0; /* of the segment being read */
     uint64_t total = 0;
     struct asm_segment *cur = NULL;
@@ -431,8 +439,8 @@ static bool read_records(struct reader *r, struct asm_image *img, uint32_t **seg
                 return rfail(r, t[3].col, "bad symbol name '%.*s'", (int)(t[3].n > 40 ? 40 : t[3].n), t[3].s);
             }
             img->symbols = asm_grow(img->symbols, &sym_cap, img->nsymbols + 1, sizeof *img->symbols);
-            *sym_lines = asm_grow(*sym_lines, &syml_cap, img->nsymbols + 1, sizeof **sym_lines);
-            (*sym_lines)[img->nsymbols] = r->lineno;
+            rl->sym = asm_grow(rl->sym, &syml_cap, img->nsymbols + 1, sizeof *rl->sym);
+            rl->sym[img->nsymbols] = r->lineno;
             img->symbols[img->nsymbols++] = (struct asm_symbol){name, v, label};
         } else if (tok_is(&t[0], "segment")) {
             uint32_t at;
@@ -447,8 +455,8 @@ static bool read_records(struct reader *r, struct asm_image *img, uint32_t **seg
             if ((total += count) > ASM_MAX_WORDS)
                 return rfail(r, t[2].col, "the image has more than %u words", ASM_MAX_WORDS);
             img->segments = asm_grow(img->segments, &seg_cap, img->nsegments + 1, sizeof *img->segments);
-            *seg_lines = asm_grow(*seg_lines, &segl_cap, img->nsegments + 1, sizeof **seg_lines);
-            (*seg_lines)[img->nsegments] = r->lineno;
+            rl->seg = asm_grow(rl->seg, &segl_cap, img->nsegments + 1, sizeof *rl->seg);
+            rl->seg[img->nsegments] = r->lineno;
             cur = &img->segments[img->nsegments++];
             *cur = (struct asm_segment){at, NULL, (size_t)count};
             filled = word_cap = 0;
@@ -464,6 +472,8 @@ static bool read_records(struct reader *r, struct asm_image *img, uint32_t **seg
             if (!tok_dec(&t[3], UINT32_MAX, &line) || line == 0)
                 return rfail(r, t[3].col, "bad line number");
             img->lines = asm_grow(img->lines, &line_cap, img->nlines + 1, sizeof *img->lines);
+            rl->line = asm_grow(rl->line, &linel_cap, img->nlines + 1, sizeof *rl->line);
+            rl->line[img->nlines] = r->lineno;
             img->lines[img->nlines++] = (struct asm_line){at, (uint32_t)file, (uint32_t)line};
         } else if (tok_is(&t[0], "end")) {
             if (n != 1) return rfail(r, t[1].col, "extra text after 'end'");
@@ -504,6 +514,12 @@ static void sort_indexes(uint32_t *v, size_t n, index_cmp cmp, const struct asm_
 static int cmp_segment_at(uint32_t a, uint32_t b, const struct asm_image *img)
 {
     uint32_t x = img->segments[a].at, y = img->segments[b].at;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_line_at(uint32_t a, uint32_t b, const struct asm_image *img)
+{
+    uint32_t x = img->lines[a].address, y = img->lines[b].address;
     return x < y ? -1 : x > y;
 }
 
@@ -561,23 +577,55 @@ static bool check_symbols(struct reader *r, const struct asm_image *img, const u
     return ok;
 }
 
+/* Each line entry names the statement at its address, so two at one
+ * address contradict each other, and one outside every segment names words
+ * that do not exist (the listing and the debugger would follow either).
+ * The segments are sorted already; messages name the later record. */
+static bool check_lines(struct reader *r, const struct asm_image *img, const uint32_t *line_lines)
+{
+    size_t n = img->nlines;
+    uint32_t *idx = identity(n);
+    sort_indexes(idx, n, cmp_line_at, img);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        const struct asm_line *l = &img->lines[idx[i]];
+        if (i > 0 && img->lines[idx[i - 1]].address == l->address) {
+            uint32_t a = line_lines[idx[i - 1]], b = line_lines[idx[i]];
+            r->lineno = a > b ? a : b;
+            ok = rfail(r, 1, "a second 'line' record for address 0x%x", l->address);
+        } else if (!segment_at(img, l->address)) {
+            r->lineno = line_lines[idx[i]];
+            ok = rfail(r, 1, "'line' record for address 0x%x, which no segment holds", l->address);
+        }
+    }
+    free(idx);
+    return ok;
+}
+
 bool asm_image_read(const char *path, struct asm_image *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
     struct reader r = {.path = path, .err = err, .err_size = err_size};
     if (err_size) err[0] = '\0';
-    r.f = fopen(path, "rb");
+    /* Read whole, bounded: getline on /dev/zero would never end. */
+    size_t len;
+    char why[ISA_FILE_WHY_SIZE];
+    char *text = isa_read_file(path, ASM_MAX_IMAGE_FILE, &len, NULL, why, NULL);
+    r.f = text ? fmemopen(text, len, "rb") : NULL;
     if (!r.f) {
-        snprintf(err, err_size, "%s: error: cannot open the image: %s", path, strerror(errno));
+        snprintf(err, err_size, "%s: error: cannot open the image: %s", path, text ? strerror(errno) : why);
+        free(text);
         return false;
     }
-    uint32_t *seg_lines = NULL, *sym_lines = NULL;
-    bool ok = read_records(&r, out, &seg_lines, &sym_lines) &&
-              check_segments(&r, out, seg_lines) && check_symbols(&r, out, sym_lines);
-    free(seg_lines);
-    free(sym_lines);
+    struct record_lines rl = {NULL, NULL, NULL};
+    bool ok = read_records(&r, out, &rl) && check_segments(&r, out, rl.seg) &&
+              check_symbols(&r, out, rl.sym) && check_lines(&r, out, rl.line);
+    free(rl.seg);
+    free(rl.sym);
+    free(rl.line);
     free(r.line);
     fclose(r.f);
+    free(text);
     if (!ok) {
         asm_image_free(out);
         return false;
@@ -588,7 +636,9 @@ bool asm_image_read(const char *path, struct asm_image *out, char *err, size_t e
 
 bool asm_is_image_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    /* Only a regular file is opened (a FIFO would block); the reader of
+     * anything else says what it is. */
+    FILE *f = isa_is_regular_file(path) ? fopen(path, "rb") : NULL;
     if (!f) return false;
     char head[sizeof IMAGE_MAGIC + 1];
     size_t n = fread(head, 1, sizeof head, f);
@@ -612,18 +662,10 @@ static void listing_load(struct listing_file *lf, const struct asm_image *img, s
     const char *text = img->texts ? img->texts[i] : NULL;
     char *loaded = NULL;
     if (!text) {
-        FILE *f = fopen(img->files[i], "rb");
-        if (!f) return;
-        size_t cap = 0, n = 0;
-        for (;;) {
-            loaded = asm_grow(loaded, &cap, n + 4096, 1);
-            size_t k = fread(loaded + n, 1, cap - n - 1, f);
-            n += k;
-            if (k == 0 || n > ASM_MAX_FILE) break;
-        }
-        fclose(f);
-        loaded[n] = '\0';
-        text = loaded;
+        /* The image names it: any path, a FIFO or /dev/zero too. */
+        size_t len;
+        char why[ISA_FILE_WHY_SIZE];
+        if (!(text = loaded = isa_read_file(img->files[i], ASM_MAX_FILE, &len, NULL, why, NULL))) return;
     }
     lf->text = loaded ? loaded : asm_xstrndup(text, strlen(text));
     size_t cap = 0;
@@ -656,7 +698,10 @@ bool asm_write_listing(const struct asm_image *img, FILE *out)
             /* this block: up to the next line entry or the end of the segment */
             const struct asm_line *l = li < img->nlines && img->lines[li].address == a ? &img->lines[li] : NULL;
             uint64_t stop = end;
-            size_t next = l ? li + 1 : li;
+            /* past every entry at a (the reader rejects two; an image built
+             * in memory may still hold them), so that the block is not empty */
+            size_t next = li;
+            while (next < img->nlines && img->lines[next].address <= a) next++;
             if (next < img->nlines && img->lines[next].address < stop) stop = img->lines[next].address;
             for (uint64_t b = a; b < stop; b++) {
                 uint32_t w = seg->words[b - seg->at];

@@ -22,6 +22,9 @@
 #define ASM_MAX_EXPANDED_LINES 250000u /* lines produced by all expansions   */
 #define ASM_MAX_LINE 65536u          /* one expanded macro line, in bytes    */
 #define ASM_MAX_FILE (16u << 20)     /* one source file, in bytes            */
+#define ASM_MAX_INPUT_LINES 1000000u /* lines read in all: every include, every expansion */
+#define ASM_MAX_INPUT_BYTES (64u << 20) /* ... and their bytes                   */
+#define ASM_MAX_IMAGE_FILE (256u << 20) /* an image file, in bytes            */
 #define ASM_MAX_WORDS (1u << 24)     /* words in an image                    */
 #define ASM_MAX_EQU_DEPTH 256        /* .equ names defined through each other */
 

@@ -1,6 +1,8 @@
 /* isa.c: the instruction table, the disassembler and the variant files. */
 #include "isa.h"
 
+#include "file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -260,41 +262,19 @@ static bool variant_load_chain(const char *name_or_path, const struct variant_si
                                const struct variant_chain *chain, struct isa_variant *out,
                                char err[ISA_ERROR_SIZE]);
 
+/* A variant file is a few dozen lines; the cap keeps a wrong path (a log,
+ * /dev/zero) from being read into memory. */
+#define VARIANT_MAX_FILE (64u << 10)
+
 /* The whole file as a NUL-terminated string (caller frees), or NULL with a
- * message in err. */
+ * message in err: a regular file of at most VARIANT_MAX_FILE bytes. */
 static char *read_whole_file(const char *path, const struct variant_site *site,
                              char err[ISA_ERROR_SIZE])
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        file_error(site, path, err, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, len = 0;
-    char *text = malloc(cap);
-    bool failed = text == NULL, too_big = false;
-    while (!failed) {
-        size_t n = fread(text + len, 1, cap - len - 1, f);
-        len += n;
-        if (len < cap - 1) break;
-        if (cap > (1u << 20)) {
-            too_big = true;
-            break;
-        }
-        char *bigger = realloc(text, cap * 2);
-        if (!bigger) failed = true;
-        else text = bigger, cap *= 2;
-    }
-    int read_errno = ferror(f) ? errno : 0;
-    failed |= read_errno != 0;
-    fclose(f);
-    if (failed || too_big) {
-        file_error(site, path, err,
-                   too_big ? "larger than 1 MiB" : read_errno ? strerror(read_errno) : "out of memory");
-        free(text);
-        return NULL;
-    }
-    text[len] = '\0';
+    size_t len;
+    char why[ISA_FILE_WHY_SIZE];
+    char *text = isa_read_file(path, VARIANT_MAX_FILE, &len, NULL, why, NULL);
+    if (!text) file_error(site, path, err, why);
     return text;
 }
 

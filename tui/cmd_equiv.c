@@ -99,7 +99,27 @@ static void report_json(const struct equiv_report *rep, const struct run_options
     json_finish(&j);
 }
 
-int cmd_equiv(int argc, char **argv)
+/* The check stopped before its verdict, or before it found the first
+ * difference: one line, and the status of what stopped it. */
+static int report_cut(const struct equiv_report *rep, const struct run_options *o)
+{
+    const bool budget = rep->cut == RUN_CUT_REAL_BUDGET;
+    char why[160];
+    if (budget)
+        snprintf(why, sizeof why, "the real budget ran out (--max-real-steps %" PRIu64 ", all runs of "
+                 "both sides together)", o->max_real_steps);
+    else
+        snprintf(why, sizeof why, "interrupted (Ctrl-C) after %" PRIu64 " real steps", rep->real_steps);
+    if (rep->cut_in_bisection)
+        fprintf(stderr, "trapeze equiv: not equivalent, but %s while looking for the first difference: "
+                        "it comes after step %" PRIu64 " and by step %" PRIu64 "\n",
+                why, rep->bisect_lo, rep->first_step);
+    else
+        fprintf(stderr, "trapeze equiv: no verdict: %s before both runs ended\n", why);
+    return budget ? CLI_EXIT_BUDGET : CLI_EXIT_INTERRUPTED;
+}
+
+int cmd_equiv(int argc, char **argv, const cli_interrupt_flag *interrupted)
 {
     struct run_options o;
     int rc = run_options_parse(
@@ -138,7 +158,8 @@ int cmd_equiv(int argc, char **argv)
     }
     struct run_hooks hooks = {trace, run_trace_event, NULL};
     struct equiv_config cfg = {o.spec,    &o.variant,  o.mem, o.max_steps, o.input, o.input_len,
-                               &img,      NULL,        trace ? &hooks : NULL};
+                               &img,      NULL,        trace ? &hooks : NULL,
+                               o.max_real_steps, interrupted};
     struct equiv_report rep;
     char err[RUN_ERROR_SIZE];
     bool checked = equiv_check(&cfg, &rep, err);
@@ -154,6 +175,8 @@ int cmd_equiv(int argc, char **argv)
     if (!checked) {
         if (err[0]) fprintf(stderr, "trapeze equiv: %s\n", err);
         rc = CLI_EXIT_USAGE;
+    } else if (rep.cut != RUN_CUT_NONE) {
+        rc = report_cut(&rep, &o);
     } else {
         if (o.json) {
             report_json(&rep, &o, path);

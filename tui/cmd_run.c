@@ -19,7 +19,6 @@
  * page-table entry without tlbflush gets one warning line on stderr.
  */
 #include <errno.h>
-#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,27 +36,6 @@
 #include "report.h"
 
 /* ---- Tracing ------------------------------------------------------------------------- */
-
-/* Set by SIGINT or SIGTERM while a traced run goes: the trace's hooks stop
- * the run at the next line, so the trace and the summary still come out
- * whole.  A second signal acts as if none were caught (SA_RESETHAND). */
-static volatile sig_atomic_t trace_interrupted;
-
-static void on_trace_signal(int sig)
-{
-    (void)sig;
-    trace_interrupted = 1;
-}
-
-static void catch_signals_for_trace(void)
-{
-    struct sigaction sa = {0};
-    sa.sa_handler = on_trace_signal;
-    sa.sa_flags = (int)SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 /* ---- Where each guest's console output goes ------------------------------------------------ */
 
@@ -223,10 +201,11 @@ static void guest_json(struct json *j, const struct run *r, unsigned g)
         json_object_end(j);
     }
     if (run_stalled(r, g)) json_bool(j, "stalled", true);
+    if (run_cut_of(r) == RUN_CUT_REAL_BUDGET) json_bool(j, "real_budget", true);
 }
 
 static void guest_summary(FILE *out, const struct run *r, unsigned g, bool several, uint64_t max_steps,
-                          bool interrupted)
+                          bool interrupted, bool traced)
 {
     struct run_outcome oc = report_outcome_of_run(r, g);
     char who[32], prefix[16] = "";
@@ -242,10 +221,14 @@ static void guest_summary(FILE *out, const struct run *r, unsigned g, bool sever
                      "(does the variant let a monitor's own system instructions run in user mode?)\n",
                 who, (unsigned long long)RUN_STALL_UNITS);
     else if (interrupted && oc.stop != MACHINE_HALT) {
-        fprintf(out, "%s: interrupted at pc 0x%" PRIx32 " (Ctrl-C): the trace stops there\n", who,
-                oc.psw.pc);
+        fprintf(out, "%s: interrupted at pc 0x%" PRIx32 " (Ctrl-C)%s\n", who, oc.psw.pc,
+                traced ? ": the trace stops there" : "");
         oc.stop = MACHINE_STOPPED; /* not a budget: it could have run on */
-    } else report_stop_line(out, who, &oc, max_steps);
+    } else if (run_cut_of(r) == RUN_CUT_REAL_BUDGET)
+        fprintf(out, "%s: stopped: the real budget ran out: the levels ran %" PRIu64 " real steps "
+                     "(--max-real-steps) for %" PRIu64 " steps of the program\n",
+                who, run_time(r), oc.steps);
+    else report_stop_line(out, who, &oc, max_steps);
     fprintf(out, "%s", prefix);
     report_summary(out, &oc);
     vmm_summary(out, r, g, prefix);
@@ -272,6 +255,7 @@ static void warn_pte_rule(const struct run *r, const char *program)
 
 struct run_job {
     struct run_options *o;
+    const cli_interrupt_flag *interrupted; /* main's Ctrl-C flag */
     unsigned nguests;
     struct asm_image *imgs;             /* one per PROGRAM */
     const struct asm_image **by_guest;  /* the image of each guest */
@@ -349,6 +333,7 @@ static int run_job(struct run_job *j)
         return CLI_EXIT_USAGE;
     }
     for (unsigned g = 0; g < j->nguests; g++) run_feed_input(j->run, g, o->input, o->input_len);
+    run_set_bounds(j->run, o->max_real_steps, j->interrupted);
     if (!open_sinks(j)) return CLI_EXIT_USAGE;
 
     if (o->trace != TRACE_NONE) {
@@ -356,11 +341,10 @@ static int run_job(struct run_job *j)
         if (!j->trace_out) return CLI_EXIT_USAGE;
         j->trace = run_trace_create(j->run, j->trace_out, j->nguests > 1, j->by_guest[0]);
         if (!j->trace) return CLI_EXIT_USAGE;
-        run_trace_set_interrupt(j->trace, &trace_interrupted);
+        run_trace_set_interrupt(j->trace, j->interrupted); /* at its next line, sooner */
         run_set_hooks(j->run, &(struct run_hooks){j->trace, run_trace_event, NULL});
         if (o->trace == TRACE_INSNS)
             run_set_insn_observer(j->run, &(struct machine_observer){j->trace, run_trace_insn, NULL});
-        catch_signals_for_trace();
     }
 
     run_go(j->run, o->max_steps);
@@ -378,7 +362,7 @@ static int run_job(struct run_job *j)
     }
     warn_pte_rule(j->run, o->programs[0]);
 
-    const bool interrupted = j->trace && run_trace_interrupted(j->trace);
+    const bool interrupted = (j->trace && run_trace_interrupted(j->trace)) || run_cut_of(j->run) == RUN_CUT_INTERRUPT;
     int rc = 0;
     for (unsigned g = 0; g < j->nguests && rc == 0; g++) {
         struct run_outcome oc = report_outcome_of_run(j->run, g);
@@ -411,7 +395,7 @@ static int run_job(struct run_job *j)
         json_finish(&js);
     } else {
         for (unsigned g = 0; g < j->nguests; g++)
-            guest_summary(stderr, j->run, g, j->nguests > 1, o->max_steps, interrupted);
+            guest_summary(stderr, j->run, g, j->nguests > 1, o->max_steps, interrupted, j->trace != NULL);
         const struct run_log *log = j->trace ? run_trace_log(j->trace) : NULL;
         if (log && run_log_total(log)) {
             fprintf(stderr, "trapeze: %" PRIu64 " trap%s: arose at -> handled by, how\n",
@@ -422,7 +406,7 @@ static int run_job(struct run_job *j)
     return rc;
 }
 
-int cmd_run(int argc, char **argv)
+int cmd_run(int argc, char **argv, const cli_interrupt_flag *interrupted)
 {
     struct run_options o;
     int rc = run_options_parse(&o, argc, argv,
@@ -448,7 +432,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "trapeze run: at most %u guests, got %zu programs\n", RUN_MAX_VMS, o.nprograms);
         rc = CLI_EXIT_USAGE;
     } else {
-        struct run_job j = {.o = &o};
+        struct run_job j = {.o = &o, .interrupted = interrupted};
         rc = run_job(&j);
         job_free(&j);
     }

@@ -198,7 +198,7 @@ static int draw(const struct run_options *o, const struct trace_args *a, const s
     return 0;
 }
 
-int cmd_trace(int argc, char **argv)
+int cmd_trace(int argc, char **argv, const cli_interrupt_flag *interrupted)
 {
     struct trace_args a = {.kind = DIAGRAM_SEQUENCE};
     int rc = take_args(&a, &argc, argv);
@@ -229,6 +229,7 @@ int cmd_trace(int argc, char **argv)
                 rc = CLI_EXIT_USAGE;
             } else {
                 run_feed_input(r, 0, o.input, o.input_len);
+                run_set_bounds(r, o.max_real_steps, interrupted);
                 char *text = NULL;
                 size_t len = 0;
                 rc = draw(&o, &a, &w, r, &text, &len);

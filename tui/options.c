@@ -46,15 +46,22 @@ static bool apply_max_steps(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_max_real_steps(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (!options_parse_u64(value, &o->max_real_steps) || o->max_real_steps == 0) {
+        snprintf(err, ERR_SIZE, "expected a number of steps from 1, got '%.100s'", value);
+        return false;
+    }
+    return true;
+}
+
 static bool apply_input(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
     size_t len;
-    char *text = cli_read_file(value, &len);
-    if (!text) {
-        snprintf(err, ERR_SIZE, "cannot open '%.300s': %s", value, strerror(errno));
-        return false;
-    }
+    char *text = cli_read_file_capped(value, CLI_MAX_INPUT_BYTES, &len, err, ERR_SIZE);
+    if (!text) return false;
     free(o->input);
     o->input = (uint8_t *)text;
     o->input_len = len;
@@ -210,6 +217,8 @@ static const struct run_option {
     {{"--mem", "WORDS", "the program's memory size in words (default 1048576)", apply_mem, false}, OPT_MEM},
     {{"--max-steps", "N", "stop after N steps of the program (default 10000000000)", apply_max_steps,
       false}, OPT_MAX_STEPS},
+    {{"--max-real-steps", "N", "stop after N steps of the real machine, all levels' work together "
+      "(default 10000000000)", apply_max_real_steps, false}, OPT_MAX_REAL_STEPS},
     {{"--input", "FILE", "console input (port 1) from FILE", apply_input, false}, OPT_INPUT},
     {{"--json", NULL, "print one JSON object instead of the summary", apply_json, false}, OPT_JSON},
     {{"--trace", "traps|insns", "log every trap (or, bare, every instruction) to stderr", apply_trace,
@@ -245,39 +254,6 @@ void cli_print_options(FILE *out, const struct cli_option *table, size_t n)
         fprintf(out, "  %-24s %s\n", left, table[i].help);
     }
     fprintf(out, "  %-24s %s\n", "--help", "show this help");
-}
-
-char *cli_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, used = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + used, 1, cap - used - 1, f)) > 0) {
-        used += got;
-        if (used + 1 == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    bool failed = !buf || ferror(f);
-    int saved = failed && buf ? EIO : errno;
-    fclose(f);
-    if (failed) {
-        free(buf);
-        errno = saved ? saved : ENOMEM;
-        return NULL;
-    }
-    buf[used] = '\0';
-    *len = used;
-    return buf;
 }
 
 int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, char **argv,
@@ -355,6 +331,7 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
     memset(o, 0, sizeof *o);
     o->mem = ISA_DEFAULT_MEMSIZE;
     o->max_steps = RUN_DEFAULT_MAX_STEPS;
+    o->max_real_steps = RUN_DEFAULT_MAX_REAL_STEPS;
     o->spec = (struct run_spec){.n = 0, .mode = VMM_TE};
     char err[ERR_SIZE];
     if (!apply_isa(o, "pg", err)) {

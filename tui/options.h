@@ -16,6 +16,12 @@
 #include "../vmm/vmm.h"
 
 #define RUN_DEFAULT_MAX_STEPS 10000000000ull
+/* The real work of all levels together (run.h, run_set_bounds): the steps
+ * of the lowest machine that executes instructions.  The same as the
+ * program's budget, so that a bare run or one under the C VMM alone (where
+ * every real step is a step of the program) is bounded the same; under
+ * asm levels it bounds what trap amplification would make of it. */
+#define RUN_DEFAULT_MAX_REAL_STEPS 10000000000ull
 #define RUN_MIN_MEM 256u
 #define RUN_MAX_VMS VMM_MAX_GUESTS
 #define RUN_MAX_MEM (64u << 20)
@@ -38,17 +44,19 @@ enum run_option_bit {
     OPT_TRACE_TRAPS = 1u << 11, /* --trace traps only */
     OPT_SHADOW = 1u << 12,
     OPT_C_BY_DEFAULT = 1u << 13, /* no monitor given: the C VMM in te (equiv) */
+    OPT_MAX_REAL_STEPS = 1u << 14,
 };
 #define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW)
 #define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE)
-#define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS | OPT_C_BY_DEFAULT)
-#define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR)
+#define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS | OPT_C_BY_DEFAULT | OPT_MAX_REAL_STEPS)
+#define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR | OPT_MAX_REAL_STEPS)
 
 struct run_options {
     const char *isa;            /* as given: a built-in name or a path */
     struct isa_variant variant; /* loaded from isa */
     size_t mem;                 /* words of the program's memory */
     uint64_t max_steps;
+    uint64_t max_real_steps;    /* --max-real-steps: all levels' real work */
     const char *input_path;     /* --input, or NULL */
     uint8_t *input;             /* its contents (owned) */
     size_t input_len;
@@ -117,7 +125,9 @@ int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, 
 /* Writes the options part of a --help text: one aligned line per option. */
 void cli_print_options(FILE *out, const struct cli_option *table, size_t n);
 /* The whole file at path, NUL-terminated after *len bytes; the caller frees
- * it.  NULL with errno set when it cannot be read. */
+ * it.  NULL with errno set when it cannot be read, is not a regular file
+ * (EINVAL, EISDIR) or holds more than CLI_MAX_FILE_BYTES (EFBIG): the
+ * sources an image names.  cli.h's cli_read_file_capped says why in words. */
 char *cli_read_file(const char *path, size_t *len);
 
 /* Parses a decimal or 0x-hexadecimal unsigned number; false on anything else. */

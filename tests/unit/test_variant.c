@@ -331,7 +331,7 @@ Test(variant, errors_across_files)
     snprintf(none, sizeof none, "%s/none.var", dir);
     expect_load_error(none, want);
     /* a directory */
-    snprintf(want, sizeof want, "%s: error: cannot read variant file: Is a directory", dir);
+    snprintf(want, sizeof want, "%s: error: cannot read variant file: is a directory", dir);
     expect_load_error(dir, want);
     remove_dir();
     expect_load_error("bogus", "bogus: error: no built-in variant of that name (pg, hybrid, x86like), "

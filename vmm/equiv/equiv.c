@@ -7,12 +7,21 @@
 #include <stdarg.h>
 #include <string.h>
 
-/* The check under way: the latest run of each side. */
+/* The check under way: the latest run of each side, and the real work of
+ * the runs before them. */
 struct check {
     const struct equiv_config *cfg;
     struct run *bare, *virt;
     char *err;
+    uint64_t spent;
+    enum run_cut cut; /* a run was cut: stop */
 };
+
+/* What q's runs have spent in all, the latest ones included. */
+static uint64_t spent(const struct check *q)
+{
+    return q->spent + (q->bare ? run_time(q->bare) : 0) + (q->virt ? run_time(q->virt) : 0);
+}
 
 static struct run *new_side(struct check *q, const struct run_spec *spec)
 {
@@ -26,21 +35,38 @@ static struct run *new_side(struct check *q, const struct run_spec *spec)
 /* Both sides made afresh, at their first step. */
 static bool fresh(struct check *q)
 {
+    q->spent = spent(q);
     run_destroy(q->bare);
     run_destroy(q->virt);
+    q->bare = q->virt = NULL;
     const struct run_spec bare = {.n = 0, .mode = VMM_TE};
     q->bare = new_side(q, &bare);
     q->virt = q->bare ? new_side(q, &q->cfg->spec) : NULL;
     return q->bare && q->virt;
 }
 
-/* Both sides from the start for `steps` steps. */
+/* Runs side r on to `steps` steps within what is left of the budget;
+ * false (q->cut set) when it was cut. */
+static bool go(struct check *q, struct run *r, uint64_t steps)
+{
+    const uint64_t max = q->cfg->max_real_steps;
+    if (q->cut != RUN_CUT_NONE) return false;
+    if (max && spent(q) >= max) {
+        q->cut = RUN_CUT_REAL_BUDGET;
+        return false;
+    }
+    /* The budget left, as a bound on r's own clock. */
+    run_set_bounds(r, max ? run_time(r) + (max - spent(q)) : 0, q->cfg->interrupt);
+    run_go(r, steps);
+    q->cut = run_cut_of(r);
+    return q->cut == RUN_CUT_NONE;
+}
+
+/* Both sides from the start for `steps` steps; false when they cannot be
+ * made or a bound cut them (q->cut). */
 static bool run_both(struct check *q, uint64_t steps)
 {
-    if (!fresh(q)) return false;
-    run_go(q->bare, steps);
-    run_go(q->virt, steps);
-    return true;
+    return fresh(q) && go(q, q->bare, steps) && go(q, q->virt, steps);
 }
 
 static void add(struct equiv_lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -146,15 +172,14 @@ static struct equiv_end end_of(const struct run *r)
  * it both sides started the same. */
 static bool describe_step(struct check *q, uint64_t step, char *buf, size_t size)
 {
-    if (!fresh(q)) return false;
-    run_go(q->bare, step - 1);
+    if (!fresh(q) || !go(q, q->bare, step - 1)) return false;
     struct run_level_view v;
     run_level_view(q->bare, 0, 0, &v);
     const struct psw p = v.psw;
     uint32_t pa, w = 0;
     const bool fetched = run_translate(q->bare, 0, 0, p.pc, &pa, NULL);
     if (fetched) w = run_machine_memory(q->bare, 0, 0, NULL)[pa];
-    run_go(q->bare, step);
+    if (!go(q, q->bare, step)) return false;
     const struct machine_trap *t = machine_last_trap(run_real_machine(q->bare));
     const bool interrupt = t && t->step == step - 1 && (t->cause == CAUSE_TIMER || t->cause == CAUSE_IO);
     const char *mode = (p.flags & PSW_M) ? "supervisor" : "user";
@@ -174,24 +199,26 @@ static bool describe_step(struct check *q, uint64_t step, char *buf, size_t size
  * end, which may be one step later: the step it could not take). */
 static bool find_first(struct check *q, uint64_t hi, struct equiv_report *out)
 {
+    out->bisect_lo = 0, out->first_step = hi + 1; /* known so far, if the next run is cut */
     if (!run_both(q, hi)) return false;
     if (same(q, false)) hi++;
     /* Bisection: the state after lo steps is the same on both sides, after hi it is not. */
     uint64_t lo = 0;
     if (!run_both(q, 0)) return false;
     if (!same(q, false)) hi = 0;
+    out->first_step = hi;
     while (hi > 0 && hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
         if (!run_both(q, mid)) return false;
         if (same(q, false)) lo = mid;
         else hi = mid;
+        out->bisect_lo = lo, out->first_step = hi; /* what is known, if the next run is cut */
     }
     /* Lockstep up to hi: an earlier difference that went away again. */
     if (hi > 1 && hi <= EQUIV_LOCKSTEP_LIMIT) {
         if (!fresh(q)) return false;
         for (uint64_t k = 1; k < hi; k++) {
-            run_go(q->bare, k);
-            run_go(q->virt, k);
+            if (!go(q, q->bare, k) || !go(q, q->virt, k)) return false;
             if (!same(q, true)) {
                 hi = k;
                 break;
@@ -225,12 +252,15 @@ static void note_pte_rule(const struct run *bare, struct equiv_report *out)
 bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char err[RUN_ERROR_SIZE])
 {
     *out = (struct equiv_report){0};
-    struct check q = {cfg, NULL, NULL, err};
+    struct check q = {cfg, NULL, NULL, err, 0, RUN_CUT_NONE};
     bool ok = false;
     if (!fresh(&q)) goto done;
     if (cfg->trace) run_set_hooks(q.virt, cfg->trace);
-    run_go(q.bare, cfg->max_steps);
-    run_go(q.virt, cfg->max_steps);
+    if (!go(&q, q.bare, cfg->max_steps) || !go(&q, q.virt, cfg->max_steps)) {
+        out->cut = q.cut; /* no verdict */
+        ok = true;
+        goto done;
+    }
     run_set_hooks(q.virt, NULL);
     note_pte_rule(q.bare, out);
     out->bare = end_of(q.bare);
@@ -253,9 +283,15 @@ bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char 
     }
     /* When one side stopped first, the states differ at its last step. */
     ok = find_first(&q, out->bare.steps < out->virt.steps ? out->bare.steps : out->virt.steps, out);
+    if (q.cut != RUN_CUT_NONE) {
+        out->cut = q.cut;
+        out->cut_in_bisection = true;
+        ok = true;
+    }
     /* A use after the first difference cannot be its cause: a note then. */
     out->pte_explains = ok && out->pte_rule_broken && out->pte_use.step + 1 <= out->first_step;
 done:
+    out->real_steps = spent(&q);
     run_destroy(q.bare);
     run_destroy(q.virt);
     return ok;

@@ -46,6 +46,11 @@ struct equiv_config {
     const char *asm_vmm_path;          /* NULL: the built-in asm VMM */
     /* Hooks for the first, full run of the virtualized side (--trace). */
     const struct run_hooks *trace;
+    /* The real work of the whole check, every run of both sides together
+     * (0: no bound), and a flag that stops it soon after it becomes
+     * non-zero (NULL: none; a SIGINT handler's): run_set_bounds. */
+    uint64_t max_real_steps;
+    const volatile sig_atomic_t *interrupt;
 };
 
 /* Differences between the two sides, one line each ("r3: bare 0x..., vmm 0x..."). */
@@ -62,6 +67,14 @@ struct equiv_end {
 };
 
 struct equiv_report {
+    /* RUN_CUT_NONE: a verdict.  Else the check stopped there, the real
+     * budget spent or interrupted: with no verdict when in the first runs
+     * (cut_in_bisection false), else with the first difference known to
+     * come after step bisect_lo and at or before first_step. */
+    enum run_cut cut;
+    bool cut_in_bisection;
+    uint64_t bisect_lo;
+    uint64_t real_steps;   /* spent by every run together */
     bool equivalent;
     struct equiv_end bare, virt;
     /* When a monitor of the virtualized side gave up. */

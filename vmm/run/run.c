@@ -852,21 +852,51 @@ static void bottom_run(struct run *r, uint64_t k)
     else machine_run(r->real, k);
 }
 
+void run_set_bounds(struct run *r, uint64_t max_units, const volatile sig_atomic_t *interrupt)
+{
+    r->max_units = max_units;
+    r->interrupt = interrupt;
+}
+
+enum run_cut run_cut_of(const struct run *r) { return r->cut; }
+
+/* At most `want` units, fewer when a bound is near (RUN_POLL_UNITS, the
+ * units left); 0 after setting r->cut when a bound is reached. */
+static uint64_t bounded_slice(struct run *r, uint64_t want)
+{
+    if (r->interrupt && *r->interrupt) {
+        r->cut = RUN_CUT_INTERRUPT;
+        return 0;
+    }
+    if (!r->max_units && !r->interrupt) return want;
+    const uint64_t now = run_time(r);
+    if (r->max_units && now >= r->max_units) {
+        r->cut = RUN_CUT_REAL_BUDGET;
+        return 0;
+    }
+    if (want > RUN_POLL_UNITS) want = RUN_POLL_UNITS;
+    if (r->max_units && want > r->max_units - now) want = r->max_units - now;
+    return want;
+}
+
 enum machine_stop run_go(struct run *r, uint64_t max_steps)
 {
     struct column *c = &r->cols[0];
     r->stop_now = false;
+    r->cut = RUN_CUT_NONE;
     if (r->n == r->code0) {
-        /* Bare, or the C VMM alone: it counts its guests' steps itself. */
+        /* Bare, or the C VMM alone: it counts its guests' steps itself, and
+         * a unit is a step of a program. */
         if (r->bottom == BOTTOM_C && r->ncols > 1) {
             vmm_set_step_limit(r->cvmm, max_steps); /* each guest its own budget */
-            vmm_run(r->cvmm, UINT64_MAX);
-        } else if (r->bottom == BOTTOM_C) {
-            /* One guest: the total is its own, and the run can go on later. */
-            uint64_t done = vmm_guest_steps(r->cvmm, 0);
-            if (done < max_steps) vmm_run(r->cvmm, max_steps - done);
-        } else if (machine_steps(r->real) < max_steps) {
-            machine_run(r->real, max_steps - machine_steps(r->real));
+            uint64_t k;
+            while ((k = bounded_slice(r, UINT64_MAX)) > 0 && vmm_run(r->cvmm, k) == VMM_RUN_BUDGET) {}
+        } else {
+            /* One program: the total is its own, and the run can go on later. */
+            uint64_t k;
+            while (!finished(r, c) && !r->stop_now && guest_steps(r, c) < max_steps &&
+                   (k = bounded_slice(r, max_steps - guest_steps(r, c))) > 0)
+                bottom_run(r, k);
         }
         return r->stop_now ? MACHINE_STOPPED : guest_stop(r, c);
     }
@@ -883,6 +913,7 @@ enum machine_stop run_go(struct run *r, uint64_t max_steps)
         } else {
             slice = max_steps - g < RUN_STALL_UNITS ? max_steps - g : RUN_STALL_UNITS;
         }
+        if ((slice = bounded_slice(r, slice)) == 0) break;
         r->stopped_for_guest = false;
         bottom_run(r, slice);
         r->stop_at_guest = false;

@@ -45,6 +45,7 @@
 #ifndef TRAPEZE_RUN_H
 #define TRAPEZE_RUN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -192,6 +193,20 @@ uint64_t run_time(const struct run *r);
 /* True when the monitors ran RUN_STALL_UNITS units without a step of
  * guest g's program: run_go stopped it there. */
 bool run_stalled(const struct run *r, unsigned g);
+
+/* Bounds on the real work.  run_go's budget counts the program's steps;
+ * under asm levels one of them can cost thousands of real ones (trap
+ * amplification: a privileged instruction at depth 8 costs millions), so
+ * run_go also stops once run_time reaches max_units (0: no bound), and
+ * soon after *interrupt becomes non-zero (NULL: never; the flag of a
+ * SIGINT handler), looking at both between slices of at most
+ * RUN_POLL_UNITS units.  Such a stop leaves the program as a stalled run
+ * does (suspended levels shown as before their trap) and its stop
+ * MACHINE_BUDGET; run_cut says which bound cut the last run_go. */
+#define RUN_POLL_UNITS (1ull << 20)
+enum run_cut { RUN_CUT_NONE, RUN_CUT_REAL_BUDGET, RUN_CUT_INTERRUPT };
+void run_set_bounds(struct run *r, uint64_t max_units, const volatile sig_atomic_t *interrupt);
+enum run_cut run_cut_of(const struct run *r);
 
 /* ---- The program, as a bare machine would show it ------------------------------- */
 

@@ -121,6 +121,11 @@ struct run {
 
     /* Budget stops at the program's boundary (run_go). */
     bool stop_at_guest, lpsw_pass, stopped_for_guest;
+
+    /* Bounds on run_go's real work (run_set_bounds) and what cut it last. */
+    uint64_t max_units;                  /* 0: none */
+    const volatile sig_atomic_t *interrupt;
+    enum run_cut cut;
 };
 
 /* Guest g's column; a bad index is the caller's bug (guest 0 in release). */

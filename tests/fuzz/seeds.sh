@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# seeds.sh TARGET DIR TRAPEZE: writes the seed corpus of fuzz target TARGET
+# into DIR, from the programs and tests of the tree, with the trapeze binary
+# TRAPEZE (for images and witness lines).  Run from the root of the tree.
+set -u
+target=$1 dir=$2 trapeze=$3
+mkdir -p "$dir"
+sources() { find programs tests -name '*.s' -o -name '*.inc' | sort; }
+images() { # each assembled program as DIR/NAME.img
+    local f n
+    while IFS= read -r f; do
+        n=$(tr / _ <<<"${f%.s}")
+        "$trapeze" asm "$f" -o "$dir/$n.img" >/dev/null 2>&1 || rm -f "$dir/$n.img"
+    done < <(find programs tests -name '*.s' | sort)
+}
+case $target in
+asm)
+    while IFS= read -r f; do cp "$f" "$dir/$(tr / _ <<<"$f")"; done < <(sources) ;;
+image)
+    images ;;
+variant)
+    for f in isa/variants/*.var tests/variants/*.var; do cp "$f" "$dir/$(tr / _ <<<"$f")"; done ;;
+witness)
+    for v in pg hybrid x86like; do
+        "$trapeze" check-isa --isa "$v" --json | jq -r '.. | .replay? // empty' |
+            awk -v d="$dir" -v v="$v" '{ f = d "/" v "-" NR; printf "%s", $0 > f; close(f) }'
+    done ;;
+machine|vmm|stack)
+    # guest.h's format: variant pg, a choice, the entry, no input, the
+    # words from address 0 (at most 0x2000).
+    images
+    i=0
+    for img in "$dir"/*.img; do
+        [ -e "$img" ] || continue
+        perl -e '
+            my ($choice) = @ARGV; my (@mem, $entry, $at, $left) = ();
+            while (<STDIN>) {
+                if (/^entry 0x([0-9a-f]+)/) { $entry = hex $1; next }
+                if (/^segment 0x([0-9a-f]+) (\d+)/) { ($at, $left) = (hex $1, $2); next }
+                next unless $left;
+                for my $w (split) { $mem[$at++] = hex $w if $at < 0x2000; $left--; }
+            }
+            $mem[$_] //= 0 for 0 .. $#mem;
+            binmode STDOUT;
+            print pack("CCNC", 0, $choice, $entry // 16, 0), pack("N*", @mem);
+        ' $((i % 256)) <"$img" >"${img%.img}.guest"
+        rm -f "$img"
+        i=$((i + 1))
+    done ;;
+*)
+    echo "seeds.sh: unknown target '$target'" >&2; exit 1 ;;
+esac
