@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../isa/suggest.h"
 
 #define ERR_SIZE CLI_ERROR_SIZE
 
@@ -15,6 +16,18 @@ static bool apply_isa(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
     char msg[ISA_ERROR_SIZE];
+    if (!strpbrk(value, "/.") && !isa_builtin_variant_text(value)) {
+        /* A name, not a path: say so, not as a file's error. */
+        struct suggest sg;
+        suggest_init(&sg, value);
+        const char *const *names = isa_builtin_variant_names();
+        for (size_t i = 0; names[i]; i++) suggest_offer(&sg, names[i]);
+        const char *near = suggest_best(&sg);
+        snprintf(err, ERR_SIZE, "no built-in variant '%.60s'%s%s%s (built in: pg, hybrid, x86like; a variant "
+                 "file is a path with '/' or '.')", value, near ? "; did you mean '" : "", near ? near : "",
+                 near ? "'?" : "");
+        return false;
+    }
     if (!isa_variant_load(value, &o->variant, msg)) {
         snprintf(err, ERR_SIZE, "%s", msg);
         return false;
@@ -300,8 +313,12 @@ int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, 
             if (strlen(table[k].name) == name_len && strncmp(table[k].name, arg, name_len) == 0)
                 opt = &table[k];
         if (!opt) {
-            fprintf(stderr, "trapeze %s: unknown option '%s' (see trapeze %s --help)\n", cmd, arg,
-                    cmd);
+            struct suggest sg;
+            suggest_init_len(&sg, arg, name_len);
+            for (size_t k = 0; k < n; k++) suggest_offer(&sg, table[k].name);
+            const char *near = suggest_best(&sg);
+            fprintf(stderr, "trapeze %s: unknown option '%s'%s%s%s (see trapeze %s --help)\n", cmd, arg,
+                    near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", cmd);
             return CLI_EXIT_USAGE;
         }
         const char *value = NULL;
@@ -317,7 +334,9 @@ int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, 
             return CLI_EXIT_USAGE;
         }
         if (!opt->apply(target, value, err)) {
-            if (opt->message_names_place) fprintf(stderr, "%s\n", err);
+            /* A message about a file begins with its name: it names the place. */
+            if (opt->message_names_place && strncmp(err, value, strlen(value)) == 0)
+                fprintf(stderr, "%s\n", err);
             else fprintf(stderr, "trapeze %s: %s: %s\n", cmd, opt->name, err);
             return CLI_EXIT_USAGE;
         }
