@@ -20,6 +20,8 @@
 #ifndef TRAPEZE_CLI_H
 #define TRAPEZE_CLI_H
 
+#include <signal.h>
+
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_HALT_MAX 119
 #define CLI_EXIT_HALT_OTHER 120
@@ -32,8 +34,9 @@ int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_check_isa(int argc, char **argv);
-int cmd_debug(int argc, char **argv);
-int cmd_tui(int argc, char **argv);
+/* The sessions: interrupted is main's Ctrl-C flag (set by its handler). */
+int cmd_debug(int argc, char **argv, volatile sig_atomic_t *interrupted);
+int cmd_tui(int argc, char **argv, volatile sig_atomic_t *interrupted);
 int cmd_equiv(int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@
 #include "engine.h"
 #include "options.h"
 
+#define COMMANDS_MAX_DISPLAYS 16
+
 struct cmd_ctx {
     struct engine *e;
     FILE *out;            /* where commands write */
@@ -34,6 +36,10 @@ struct cmd_ctx {
     char status[200];     /* one line on the last command: its stop, last trap or error */
     uint32_t mem_addr;    /* the memory view: last `x` address (L-physical) */
     unsigned mem_level;
+    /* `display`: expressions shown after every stop, by number. */
+    struct { unsigned id; char text[80]; } displays[COMMANDS_MAX_DISPLAYS];
+    unsigned ndisplays, next_display_id;
+    unsigned motion_break; /* until/finish: the breakpoint the motion made, deleted when it stops */
     /* The motion under way. */
     enum engine_motion motion;
     bool reverse;
@@ -65,10 +71,19 @@ struct cmd_spec {
     int min_args, max_args;
     const char *args;     /* the arguments, for help: "[N]" */
     const char *help;     /* one line */
+    const char *example;  /* one line for `help CMD`: an example, or more on the operands */
     const char *const *words; /* completions of the first argument, or NULL (symbols) */
     int (*run)(struct cmd_ctx *c, const char *suffix, int argc, char **argv);
 };
 const struct cmd_spec *commands_table(size_t *n);
+/* Evaluates an expression of the selected level's state: numbers (0x hex),
+ * registers ($r1 or r1, $sp, $lr, $pc), PSW fields ($m: the mode bit M,
+ * 1 = supervisor; $ie, $pg, $tp, $flags, $base, $bound, $timer), the
+ * program's symbols, a memory word of the level's physical memory
+ * (*ADDR or [ADDR]), + - * / % & | ^ << >> ~ and parentheses; 32-bit
+ * arithmetic.  False with a one-line message in err. */
+bool commands_eval(const struct cmd_ctx *c, const char *text, uint32_t *value, char *err, size_t errsize);
+
 /* Writes the help of every command, or of one (false when unknown). */
 bool commands_help(FILE *out, const char *name);
 

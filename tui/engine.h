@@ -44,6 +44,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "../assembler/asm.h"
@@ -169,6 +170,7 @@ enum engine_break_kind {
     ENGINE_BREAK_TRAP,  /* once a trap of this cause (CAUSE_NONE: any) is handled */
     ENGINE_BREAK_MODE,  /* when level L's mode (M) has changed, where it runs */
     ENGINE_BREAK_LEVEL, /* when level L gets control (runs, or, host code, handles a trap) */
+    ENGINE_BREAK_WATCH, /* when the word at L-physical addr has changed, at a boundary */
 };
 
 struct engine_break {
@@ -177,7 +179,10 @@ struct engine_break {
     unsigned level;       /* ENGINE_NO_LEVEL for a trap of any level */
     uint32_t addr;        /* ENGINE_BREAK_ADDR */
     enum isa_cause cause; /* ENGINE_BREAK_TRAP */
-    uint64_t hits;
+    bool temporary;       /* tbreak: the front end deletes it once hit */
+    uint64_t hits;        /* stops it made, forwards and backwards */
+    uint32_t seen;        /* ENGINE_BREAK_WATCH: the word as last seen (set here) */
+    uint32_t was;         /*   ... and, after it stopped a run, the value before */
 };
 
 /* Adds a breakpoint (id and hits are set here).  Returns its id, or 0 when
@@ -209,6 +214,7 @@ enum engine_outcome {
     ENGINE_STALLED,    /* the monitors ran RUN_STALL_UNITS units without a step of the program */
     ENGINE_AT_START,   /* going back reached the start of the history        */
     ENGINE_FAILED,     /* out of memory, or no motion under way              */
+    ENGINE_INTERRUPTED,/* the interrupt flag was set (Ctrl-C): a usable stop */
 };
 
 struct engine_result {
@@ -227,9 +233,18 @@ struct engine_result engine_go(struct engine *e, uint64_t slice);
 /* Back to level L's previous instruction boundary (for host code: to just
  * before the last trap it handled). */
 struct engine_result engine_reverse_step(struct engine *e, unsigned L);
+/* Back n of level L's instruction boundaries at once: one replay from the
+ * snapshots to the target, not n (ENGINE_AT_START when fewer exist). */
+struct engine_result engine_reverse_steps(struct engine *e, unsigned L, uint64_t n);
 /* Back to the latest earlier point where a breakpoint would have stopped a
  * forward run, else to the start. */
 struct engine_result engine_reverse_continue(struct engine *e);
+
+/* Ctrl-C: a flag a signal handler sets (owned by main; may be NULL).  The
+ * engine polls it every few thousand units in every motion, forwards and
+ * back; when set, the motion stops with ENGINE_INTERRUPTED at a boundary
+ * (going back: where it began), and the flag is left for the caller to clear. */
+void engine_set_interrupt(struct engine *e, const volatile sig_atomic_t *flag);
 
 /* ---- State ------------------------------------------------------------------------- */
 

@@ -5,6 +5,7 @@
  * top-level help are both made from it.  The version is the Makefile's
  * VERSION, passed to this file alone as TRAPEZE_VERSION.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,11 +26,38 @@ static const struct subcommand subcommands[] = {
     {"disasm", cmd_disasm, "disassemble an image (or a source file)"},
     {"run", cmd_run, "run a program on the bare machine, under a VMM or a stack of them"},
     {"check-isa", cmd_check_isa, "decide Popek and Goldberg's theorems for a variant, by experiment"},
-    {"debug", cmd_debug, "step through a program and its traps, forwards and backwards"},
-    {"tui", cmd_tui, "watch a run full-screen: levels, registers, code, traps, f-maps"},
+    {"debug", NULL, "step through a program and its traps, forwards and backwards"},
+    {"tui", NULL, "watch a run full-screen: levels, registers, code, traps, f-maps"},
     {"equiv", cmd_equiv, "compare a run on the bare machine with the same run under the C VMM"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+
+/* The sessions (run NULL above) take Ctrl-C as "stop the motion under way":
+ * the one flag is here, set by the handler main installs, and passed down. */
+static const struct session_command {
+    const char *name;
+    int (*run)(int argc, char **argv, volatile sig_atomic_t *interrupted);
+} sessions[] = {{"debug", cmd_debug}, {"tui", cmd_tui}};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int run_session(const char *name, int argc, char **argv)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART; /* a read waiting for a key or a line goes on */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    for (size_t i = 0; i < sizeof sessions / sizeof sessions[0]; i++)
+        if (strcmp(name, sessions[i].name) == 0) return sessions[i].run(argc, argv, &interrupted);
+    return CLI_EXIT_USAGE;
+}
 
 static void usage(FILE *out)
 {
@@ -59,7 +87,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < NSUBCOMMANDS; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
-            return subcommands[i].run(argc - 1, argv + 1);
+            return subcommands[i].run ? subcommands[i].run(argc - 1, argv + 1)
+                                      : run_session(argv[1], argc - 1, argv + 1);
     fprintf(stderr, "trapeze: unknown command '%s' (see trapeze --help)\n", argv[1]);
     return CLI_EXIT_USAGE;
 }

@@ -91,6 +91,7 @@ struct tui {
     bool colour;
     bool pages;       /* the page-table pane replaces the f-map and memory */
     const char *title;
+    volatile sig_atomic_t *interrupted; /* Ctrl-C: main's flag */
 };
 
 /* ---- Drawing helpers ---------------------------------------------------------------- */
@@ -597,6 +598,7 @@ static void run_command(struct tui *t, const char *line)
     t->out = open_memstream(&t->outbuf, &t->outlen);
     t->c.out = t->out ? t->out : stderr;
     t->c.status[0] = '\0';
+    *t->interrupted = 0; /* a Ctrl-C before this command is not for it */
     commands_execute(&t->c, line);
     if (t->out) fflush(t->out);
     /* Nothing to say in particular: the last line the command wrote. */
@@ -696,7 +698,7 @@ static void run_live(struct tui *t)
     while (t->c.running) {
         draw(t);
         int ch = getch();
-        if (ch != ERR && ch != KEY_RESIZE) {
+        if ((ch != ERR && ch != KEY_RESIZE) || *t->interrupted) {
             commands_interrupt(&t->c);
             break;
         }
@@ -778,7 +780,7 @@ static void handle_key(struct tui *t, int ch)
 /* The built-in demo: toyos (built into trapeze) under the C VMM and the asm VMM. */
 #define DEMO_PROGRAM "programs/toyos/toyos.s"
 
-int cmd_tui(int argc, char **argv)
+int cmd_tui(int argc, char **argv, volatile sig_atomic_t *interrupted)
 {
     struct session_args a;
     int rc = commands_parse_session(
@@ -812,7 +814,9 @@ int cmd_tui(int argc, char **argv)
         commands_session_free(&a);
         return CLI_EXIT_USAGE;
     }
+    engine_set_interrupt(e, interrupted);
     struct tui t = {0};
+    t.interrupted = interrupted;
     commands_init(&t.c, e, stderr);
     t.c.slice = TUI_SLICE;
     char titlebuf[1400];
@@ -844,7 +848,8 @@ int cmd_tui(int argc, char **argv)
     while (!t.c.quit) {
         draw(&t);
         int ch = getch();
-        if (ch == ERR) break; /* the terminal went away */
+        if (ch == ERR && !*t.interrupted) break; /* the terminal went away */
+        *t.interrupted = 0;                       /* Ctrl-C with nothing running */
         if (ch == KEY_RESIZE) continue;
         handle_key(&t, ch);
     }
