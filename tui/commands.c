@@ -39,7 +39,7 @@ void commands_level_name(const struct engine *e, unsigned L, char *buf, size_t s
 
 void commands_format_flags(uint32_t flags, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s %s %s %s", (flags & PSW_M) ? "S " : "U ", (flags & PSW_IE) ? "IE" : "--",
+    snprintf(buf, size, "%s %s %s %s", (flags & PSW_M) ? "M=S" : "M=U", (flags & PSW_IE) ? "IE" : "--",
              (flags & PSW_PG) ? "PG" : "--", (flags & PSW_TP) ? "TP" : "--");
 }
 
@@ -82,6 +82,85 @@ void commands_format_state(const struct engine *e, unsigned L, char *buf, size_t
         snprintf(buf, size, "stopped: %s", machine_stop_name(v.stop));
         break;
     }
+}
+
+/* ---- The trap log's filter ---------------------------------------------------------------- */
+
+bool commands_parse_trap_filter(const struct engine *e, const char *text, struct trap_filter *f, char *err,
+                                size_t errsize)
+{
+    memset(f, 0, sizeof *f);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *w = strtok(buf, " \t"); w; w = strtok(NULL, " \t")) {
+        if (f->n == COMMANDS_FILTER_TERMS) {
+            snprintf(err, errsize, "a filter has at most %d words", COMMANDS_FILTER_TERMS);
+            return false;
+        }
+        struct trap_filter_term *t = &f->terms[f->n];
+        t->exclude = *w == '-';
+        if (t->exclude) w++;
+        char up[16];
+        size_t n = strlen(w);
+        for (size_t i = 0; i < n && i + 1 < sizeof up; i++) up[i] = (char)toupper((unsigned char)w[i]);
+        up[n < sizeof up ? n : sizeof up - 1] = '\0';
+        const enum isa_cause cause = isa_cause_by_name(up);
+        char lower[16];
+        for (size_t i = 0; i <= n && i < sizeof lower; i++) lower[i] = (char)tolower((unsigned char)w[i]);
+        lower[sizeof lower - 1] = '\0';
+        if (cause != CAUSE_NONE) {
+            t->kind = FILTER_CAUSE;
+            t->value = cause;
+        } else if ((w[0] == 'L' || w[0] == 'l') && isdigit((unsigned char)w[1])) {
+            char *end;
+            unsigned long L = strtoul(w + 1, &end, 10);
+            if (*end || L >= engine_level_count(e)) {
+                snprintf(err, errsize, "filter: '%s': the levels are L0 to L%u", w, engine_level_count(e) - 1);
+                return false;
+            }
+            t->kind = FILTER_LEVEL;
+            t->value = (unsigned)L;
+        } else if (n < sizeof t->mnemonic && isa_op_by_mnemonic(lower)) {
+            t->kind = FILTER_MNEMONIC;
+            memcpy(t->mnemonic, lower, n + 1);
+        } else {
+            snprintf(err, errsize, "filter: '%.40s' is not a cause (PRIV MEM ILL DIV SVC HCALL TIMER IO), a level "
+                     "(L1) or a mnemonic (out)", w);
+            return false;
+        }
+        f->n++;
+    }
+    return true;
+}
+
+static bool term_matches(const struct trap_filter_term *t, const struct run_event *ev)
+{
+    switch (t->kind) {
+    case FILTER_CAUSE: return ev->cause == (enum isa_cause)t->value;
+    case FILTER_LEVEL: return ev->arose == t->value;
+    case FILTER_MNEMONIC: {
+        const struct isa_op *op = ev->has_insn ? isa_op_by_opcode(isa_opcode_of(ev->insn)) : NULL;
+        return op && strcmp(op->mnemonic, t->mnemonic) == 0;
+    }
+    }
+    return false;
+}
+
+bool commands_trap_kept(const struct trap_filter *f, const struct run_event *ev)
+{
+    bool asked[3] = {false}, met[3] = {false};
+    for (unsigned i = 0; i < f->n; i++) {
+        const struct trap_filter_term *t = &f->terms[i];
+        const bool m = term_matches(t, ev);
+        if (t->exclude && m) return false;
+        if (!t->exclude) {
+            asked[t->kind] = true;
+            met[t->kind] = met[t->kind] || m;
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        if (asked[k] && !met[k]) return false;
+    return true;
 }
 
 /* ---- Operands --------------------------------------------------------------------------- */
@@ -274,19 +353,26 @@ static uint32_t eval_primary(struct eval_state *s)
                                : "no symbol or register '%s'", name);
 }
 
-/* Binary operators by precedence, lowest first. */
-static int binary_op(const char *p, int *len)
+/* Binary operators, as in C: precedence (higher binds tighter), longer
+ * spellings first so that "<<" is not read as "<". */
+enum binop { OP_NONE, OP_OR, OP_XOR, OP_AND, OP_EQ, OP_NE, OP_LE, OP_GE, OP_LT, OP_GT, OP_SHL, OP_SHR,
+             OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD };
+static enum binop binary_op(const char *p, int *len, int *prec)
 {
-    static const struct { const char *op; int prec; } ops[] = {
-        {"<<", 4}, {">>", 4}, {"|", 1}, {"^", 2}, {"&", 3}, {"+", 5}, {"-", 5}, {"*", 6}, {"/", 6}, {"%", 6}};
+    static const struct { const char *text; enum binop op; int prec; } ops[] = {
+        {"<<", OP_SHL, 6}, {">>", OP_SHR, 6}, {"<=", OP_LE, 5}, {">=", OP_GE, 5}, {"==", OP_EQ, 4},
+        {"!=", OP_NE, 4},  {"<", OP_LT, 5},   {">", OP_GT, 5},  {"|", OP_OR, 1},  {"^", OP_XOR, 2},
+        {"&", OP_AND, 3},  {"+", OP_ADD, 7},  {"-", OP_SUB, 7}, {"*", OP_MUL, 8}, {"/", OP_DIV, 8},
+        {"%", OP_MOD, 8}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        size_t n = strlen(ops[i].op);
-        if (strncmp(p, ops[i].op, n) == 0) {
+        size_t n = strlen(ops[i].text);
+        if (strncmp(p, ops[i].text, n) == 0) {
             *len = (int)n;
-            return ops[i].prec;
+            *prec = ops[i].prec;
+            return ops[i].op;
         }
     }
-    return 0;
+    return OP_NONE;
 }
 
 /* Precedence climbing: operators binding tighter than prec. */
@@ -295,26 +381,33 @@ static uint32_t eval_expr(struct eval_state *s, int prec)
     uint32_t lhs = eval_primary(s);
     for (;;) {
         eval_blank(s);
-        int len, p = binary_op(s->p, &len);
-        if (s->failed || p == 0 || p <= prec) return lhs;
-        const char op = *s->p;
+        int len, p;
+        const enum binop op = binary_op(s->p, &len, &p);
+        if (s->failed || op == OP_NONE || p <= prec) return lhs;
         s->p += len;
         uint32_t rhs = eval_expr(s, p);
         if (s->failed) return 0;
         switch (op) {
-        case '+': lhs += rhs; break;
-        case '-': lhs -= rhs; break;
-        case '*': lhs *= rhs; break;
-        case '/':
-        case '%':
-            if (rhs == 0) return eval_fail(s, "%s by zero", op == '/' ? "division" : "remainder");
-            lhs = op == '/' ? lhs / rhs : lhs % rhs;
+        case OP_ADD: lhs += rhs; break;
+        case OP_SUB: lhs -= rhs; break;
+        case OP_MUL: lhs *= rhs; break;
+        case OP_DIV:
+        case OP_MOD:
+            if (rhs == 0) return eval_fail(s, "%s by zero", op == OP_DIV ? "division" : "remainder");
+            lhs = op == OP_DIV ? lhs / rhs : lhs % rhs;
             break;
-        case '&': lhs &= rhs; break;
-        case '|': lhs |= rhs; break;
-        case '^': lhs ^= rhs; break;
-        case '<': lhs = rhs >= 32 ? 0 : lhs << rhs; break;
-        case '>': lhs = rhs >= 32 ? 0 : lhs >> rhs; break;
+        case OP_AND: lhs &= rhs; break;
+        case OP_OR: lhs |= rhs; break;
+        case OP_XOR: lhs ^= rhs; break;
+        case OP_SHL: lhs = rhs >= 32 ? 0 : lhs << rhs; break;
+        case OP_SHR: lhs = rhs >= 32 ? 0 : lhs >> rhs; break;
+        case OP_EQ: lhs = lhs == rhs; break;
+        case OP_NE: lhs = lhs != rhs; break;
+        case OP_LT: lhs = lhs < rhs; break; /* unsigned, as addresses and words */
+        case OP_GT: lhs = lhs > rhs; break;
+        case OP_LE: lhs = lhs <= rhs; break;
+        case OP_GE: lhs = lhs >= rhs; break;
+        case OP_NONE: break;
         }
     }
 }
@@ -405,7 +498,7 @@ static int cmd_display(struct cmd_ctx *c, const char *sfx, int argc, char **argv
     if (strlen(text) >= sizeof c->displays[0].text) return error(c, "the expression is too long to display");
     unsigned i = c->ndisplays++;
     c->displays[i].id = ++c->next_display_id;
-    snprintf(c->displays[i].text, sizeof c->displays[i].text, "%s", text);
+    memcpy(c->displays[i].text, text, strlen(text) + 1); /* fits: checked above */
     char val[64];
     format_value(v, 0, val, sizeof val);
     fprintf(c->out, "%u: %s = %s\n", c->displays[i].id, text, val);
@@ -1064,11 +1157,23 @@ static void info_levels(struct cmd_ctx *c)
                     ")\n", engine_real_steps(c->e));
 }
 
+/* info traps [N] [FILTER]: the last N traps the filter keeps. */
 static void info_traps(struct cmd_ctx *c, int argc, char **argv)
 {
     uint32_t n = 20;
-    if (argc > 1 && (!parse_number(argv[1], &n) || n == 0)) {
-        error(c, "info traps [N]: N is a count");
+    int first_word = 1;
+    if (argc > 1 && parse_number(argv[1], &n)) {
+        if (n == 0) {
+            error(c, "info traps [N] [FILTER]: N is a count");
+            return;
+        }
+        first_word = 2;
+    }
+    char text[LINE_MAX_LEN], err[200];
+    join_args(argc - first_word, argv + first_word, text, sizeof text);
+    struct trap_filter f;
+    if (!commands_parse_trap_filter(c->e, text, &f, err, sizeof err)) {
+        error(c, "%s", err);
         return;
     }
     uint64_t total = engine_trap_total(c->e);
@@ -1076,8 +1181,25 @@ static void info_traps(struct cmd_ctx *c, int argc, char **argv)
         fprintf(c->out, "no traps yet\n");
         return;
     }
-    uint64_t first = total > n ? total - n + 1 : 1;
-    report_traps(c, first, total);
+    if (f.n == 0) {
+        report_traps(c, total > n ? total - n + 1 : 1, total);
+        return;
+    }
+    uint64_t from = total + 1;
+    uint32_t kept = 0;
+    for (uint64_t s = total; s >= 1 && kept < n; s--) {
+        const struct run_event *ev = engine_trap_get(c->e, s);
+        if (!ev) break;
+        if (commands_trap_kept(&f, ev)) from = s, kept++;
+    }
+    char buf[320];
+    for (uint64_t s = from; s <= total; s++) {
+        const struct run_event *ev = engine_trap_get(c->e, s);
+        if (!ev || !commands_trap_kept(&f, ev)) continue;
+        commands_format_trap(c->e, s, false, buf, sizeof buf);
+        fprintf(c->out, "%s\n", buf);
+    }
+    if (kept == 0) fprintf(c->out, "no trap the filter keeps\n");
 }
 
 static void info_breaks(struct cmd_ctx *c)
@@ -1654,6 +1776,38 @@ static int cmd_set(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
 
 static const char *nearest_command(const char *name);
 
+/* input [-n] TEXT: types TEXT (escapes \n \t \\ \xHH; spaces between words
+ * as one) and a newline, unless -n, to the program's console. */
+static int cmd_input(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    bool newline = true;
+    if (argc && strcmp(argv[0], "-n") == 0) newline = false, argc--, argv++;
+    char text[LINE_MAX_LEN], err[160];
+    join_args(argc, argv, text, sizeof text);
+    uint8_t bytes[LINE_MAX_LEN + 1];
+    size_t n = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p != '\\') {
+            bytes[n++] = (uint8_t)*p;
+            continue;
+        }
+        p++;
+        if (*p == 'n') bytes[n++] = '\n';
+        else if (*p == 't') bytes[n++] = '\t';
+        else if (*p == '\\') bytes[n++] = '\\';
+        else if (*p == 'x' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+            char hex[3] = {p[1], p[2], 0};
+            bytes[n++] = (uint8_t)strtoul(hex, NULL, 16);
+            p += 2;
+        } else return error(c, "input: unknown escape '\\%c' (\\n \\t \\\\ \\xHH)", *p ? *p : ' ');
+    }
+    if (newline) bytes[n++] = '\n';
+    if (!engine_feed_input(c->e, bytes, n, err, sizeof err)) return error(c, "%s", err);
+    fprintf(c->out, "typed %zu byte%s at step %" PRIu64 "\n", n, n == 1 ? "" : "s", engine_guest_steps(c->e));
+    return 0;
+}
+
 static int cmd_help(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
 {
     (void)sfx;
@@ -1712,8 +1866,9 @@ static const struct cmd_spec table[] = {
     {"display", "disp", 0, MAX_ARGS, "[EXPR]", "show EXPR after every stop (none: show them now)",
      "display $r1", display_words, cmd_display},
     {"undisplay", "undisp", 0, 1, "[N]", "stop showing display N (none: all)", "undisplay 1", NULL, cmd_undisplay},
-    {"info", "i", 1, 2, "regs|psw|levels|traps [N]|breaks|fmap|pagetable|shadow [LEVEL]|output", "show state",
-     "info traps 5: the last five traps", info_topics, cmd_info},
+    {"info", "i", 1, MAX_ARGS, "regs|psw|levels|traps [N] [FILTER]|breaks|fmap|pagetable|shadow [LEVEL]|output",
+     "show state", "info traps 5 L1 -out: the last five traps of L1 but its out instructions (FILTER: causes, "
+     "levels LN, mnemonics, -WORD to leave out)", info_topics, cmd_info},
     {"x", "", 1, MAX_ARGS, "/NF ADDR [virtual|physical] [at LEVEL]",
      "N words of memory in format F: x d u (words), i (instructions), s (strings)",
      "x/4x msg, x/3i pc virtual, x/s msg, x/8d 0x100 at 1 (physical unless virtual)", NULL, cmd_x},
@@ -1724,6 +1879,9 @@ static const struct cmd_spec table[] = {
     {"level", "", 0, 1, "[N|+|-]", "select a level (none: list them)", "level 1", NULL, cmd_level},
     {"set", "", 2, MAX_ARGS, "$REG = VALUE", "set a register (r1..r15, sp, lr, pc) of the selected level",
      "set $r1 = 5 (also: set r1 5, set reg r1 5, set var $pc = loop)", NULL, cmd_set},
+    {"input", "type", 0, MAX_ARGS, "[-n] TEXT", "type TEXT and a newline (-n: none) to the program's console",
+     "input hello: the program reads \"hello\\n\" from port 1; recorded, so going back replays it", NULL,
+     cmd_input},
     {"help", "h ?", 0, 1, "[COMMAND]", "this list, or one command", "help break", NULL, cmd_help},
     {"quit", "q exit", 0, 0, "", "leave", "quit", NULL, cmd_quit},
 };
@@ -1838,7 +1996,8 @@ int commands_execute(struct cmd_ctx *c, const char *line)
                 (n < s->min_args ? s->min_args : s->max_args) == 1 ? "" : "s", s->name, s->args);
         return -1;
     }
-    if (c->running && s->run != cmd_quit) commands_interrupt(c);
+    /* A command stops the motion under way, but typing to the program. */
+    if (c->running && s->run != cmd_quit && s->run != cmd_input) commands_interrupt(c);
     return s->run(c, sfx, n, argv + 1);
 }
 
@@ -1898,6 +2057,13 @@ int commands_parse_session(struct session_args *a, int argc, char **argv, bool a
     bool only_operands = false;
     for (int i = 0; i < argc; i++) {
         if (i > 0 && strcmp(argv[i], "--") == 0) only_operands = true;
+        if (!only_operands && ((strcmp(argv[i], "--input") == 0 && i + 1 < argc && strcmp(argv[i + 1], "-") == 0) ||
+                               strcmp(argv[i], "--input=-") == 0)) {
+            fprintf(stderr, "trapeze %s: --input -: stdin is the session's own (its commands, its keys); "
+                            "give a FILE\n", cmd);
+            free(rest);
+            return CLI_EXIT_USAGE;
+        }
         if (only_operands || !allow_script || strcmp(argv[i], "-x") != 0) {
             rest[n++] = argv[i];
             continue;

@@ -31,7 +31,7 @@
 
 /* ---- The journal ------------------------------------------------------------------- */
 
-enum jkind { J_RUN, J_SET };
+enum jkind { J_RUN, J_SET, J_INPUT };
 
 struct jitem {
     enum jkind kind;
@@ -40,6 +40,7 @@ struct jitem {
     unsigned level;  /* J_SET */
     unsigned reg;
     uint32_t value;
+    size_t at, len;  /* J_INPUT: bytes typed[at .. at+len) fed to the console */
 };
 
 /* A place in the journal: item index and units done inside a J_RUN item. */
@@ -94,6 +95,8 @@ struct engine {
     /* History. */
     struct jitem *journal;
     size_t jn, jcap;
+    uint8_t *typed;       /* console input typed during the session (J_INPUT) */
+    size_t typed_len, typed_cap;
     struct snapshot snaps[MAX_SNAPS];
     unsigned nsnaps, max_snaps; /* max_snaps <= MAX_SNAPS, by SNAP_BYTES_BUDGET */
     uint64_t snap_every;
@@ -879,8 +882,9 @@ static struct jpos replay_to(struct engine *e, struct jpos p, uint64_t target)
     e->live = false;
     while (p.item < e->jn) {
         const struct jitem *it = &e->journal[p.item];
-        if (it->kind == J_SET) {
-            apply_set(e, it);
+        if (it->kind == J_SET || it->kind == J_INPUT) {
+            if (it->kind == J_SET) apply_set(e, it);
+            else run_feed_input(e->run, 0, e->typed + it->at, it->len);
             p.item++;
             continue;
         }
@@ -1209,6 +1213,40 @@ bool engine_set_reg(struct engine *e, unsigned L, unsigned r, uint32_t value, ch
     return true;
 }
 
+bool engine_feed_input(struct engine *e, const uint8_t *bytes, size_t n, char *err, size_t errsize)
+{
+    if (n == 0) return true;
+    /* What the cut journal forgot is not needed any more. */
+    size_t keep = 0;
+    for (size_t i = 0; i < e->jn; i++)
+        if (e->journal[i].kind == J_INPUT) keep = e->journal[i].at + e->journal[i].len;
+    e->typed_len = keep;
+    if (e->typed_len + n > ENGINE_TYPED_MAX) {
+        snprintf(err, errsize, "the session's typed input is limited to %u bytes", ENGINE_TYPED_MAX);
+        return false;
+    }
+    if (e->typed_len + n > e->typed_cap) {
+        size_t cap = e->typed_cap ? e->typed_cap : 256;
+        while (cap < e->typed_len + n) cap *= 2;
+        uint8_t *t = realloc(e->typed, cap);
+        if (!t) {
+            snprintf(err, errsize, "out of memory");
+            return false;
+        }
+        e->typed = t;
+        e->typed_cap = cap;
+    }
+    memcpy(e->typed + e->typed_len, bytes, n);
+    struct jitem it = {.kind = J_INPUT, .at = e->typed_len, .len = n};
+    if (!journal_push(e, it)) {
+        snprintf(err, errsize, "out of memory");
+        return false;
+    }
+    e->typed_len += n;
+    run_feed_input(e->run, 0, bytes, n);
+    return true;
+}
+
 /* ---- Opening and closing ----------------------------------------------------------------------- */
 
 struct engine *engine_open(const struct engine_config *cfg, FILE *errors)
@@ -1284,6 +1322,7 @@ void engine_close(struct engine *e)
     asm_image_free(&e->img);
     run_log_destroy(e->log);
     free(e->journal);
+    free(e->typed);
     free(e->input);
     free(e);
 }

@@ -261,6 +261,12 @@ const uint8_t *engine_output(const struct engine *e, size_t *len);
  * while L runs (run_set_reg); the edit is journalled so that going back
  * and forth keeps it.  False with a message in err. */
 #define ENGINE_REG_PC RUN_REG_PC
+/* Appends bytes to the program's console input now (typed by the user),
+ * journalled with the time, so that going back and forth replays it where
+ * it was typed (going back before it forgets it, with the rest of the
+ * future).  At most ENGINE_TYPED_MAX bytes a session.  False with a message. */
+#define ENGINE_TYPED_MAX (1u << 20)
+bool engine_feed_input(struct engine *e, const uint8_t *bytes, size_t n, char *err, size_t errsize);
 bool engine_set_reg(struct engine *e, unsigned L, unsigned r, uint32_t value, char *err,
                     size_t errsize);
 

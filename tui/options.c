@@ -59,10 +59,50 @@ static bool apply_max_steps(void *target, const char *value, char *err)
     return true;
 }
 
+/* Reads all of stdin, at most OPTIONS_STDIN_MAX bytes (NULL with err past it). */
+static char *read_stdin_bounded(size_t *len, char *err)
+{
+    size_t cap = 4096, used = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + used, 1, cap - used, stdin);
+        used += got;
+        if (got == 0) break;
+        if (used > OPTIONS_STDIN_MAX) {
+            snprintf(err, ERR_SIZE, "-: the console input on stdin is over %u bytes; give a file",
+                     OPTIONS_STDIN_MAX);
+            free(buf);
+            return NULL;
+        }
+        if (used == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) free(buf);
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (!buf || ferror(stdin)) {
+        snprintf(err, ERR_SIZE, "-: cannot read stdin: %s", buf ? strerror(errno) : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    *len = used;
+    return buf;
+}
+
 static bool apply_input(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
     size_t len;
+    if (strcmp(value, "-") == 0) {
+        char *typed = read_stdin_bounded(&len, err);
+        if (!typed) return false;
+        free(o->input);
+        o->input = (uint8_t *)typed;
+        o->input_len = len;
+        o->input_path = value;
+        return true;
+    }
     char *text = cli_read_file(value, &len);
     if (!text) {
         snprintf(err, ERR_SIZE, "cannot open '%.300s': %s", value, strerror(errno));
@@ -215,7 +255,7 @@ static const struct run_option {
     {{"--mem", "WORDS", "the program's memory size in words (default 1048576)", apply_mem, false}, OPT_MEM},
     {{"--max-steps", "N", "stop after N steps of the program (default 10000000000)", apply_max_steps,
       false}, OPT_MAX_STEPS},
-    {{"--input", "FILE", "console input (port 1) from FILE", apply_input, false}, OPT_INPUT},
+    {{"--input", "FILE", "console input (port 1) from FILE, or - for stdin (run)", apply_input, false}, OPT_INPUT},
     {{"--json", NULL, "print one JSON object instead of the summary", apply_json, false}, OPT_JSON},
     {{"--trace", "traps|insns", "log every trap (or, bare, every instruction) to stderr", apply_trace,
       false}, OPT_TRACE},

@@ -19,6 +19,7 @@
 #define RUN_MIN_MEM 256u
 #define RUN_MAX_VMS VMM_MAX_GUESTS
 #define RUN_MAX_MEM (64u << 20)
+#define OPTIONS_STDIN_MAX (16u << 20) /* --input -: the bytes read from stdin at most */
 
 enum run_trace { TRACE_NONE, TRACE_TRAPS, TRACE_INSNS };
 
@@ -49,7 +50,7 @@ struct run_options {
     struct isa_variant variant; /* loaded from isa */
     size_t mem;                 /* words of the program's memory */
     uint64_t max_steps;
-    const char *input_path;     /* --input, or NULL */
+    const char *input_path;     /* --input, or NULL ("-": stdin, at most OPTIONS_STDIN_MAX bytes) */
     uint8_t *input;             /* its contents (owned) */
     size_t input_len;
     bool json;
