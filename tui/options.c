@@ -168,6 +168,18 @@ static bool apply_shadow(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_slice(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    uint64_t n;
+    if (!options_parse_u64(value, &n) || n == 0 || n > UINT32_MAX) {
+        snprintf(err, ERR_SIZE, "expected a number of guest steps from 1 to %u, got '%.100s'", UINT32_MAX, value);
+        return false;
+    }
+    o->slice = (uint32_t)n;
+    return true;
+}
+
 static bool apply_vms(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
@@ -266,6 +278,8 @@ static const struct run_option {
     {{"--shadow", "trace|rebuild|lazy", "how the C VMM (te) keeps a paging guest's shadow page "
       "tables: trace PTE writes (default), rebuild at each flush, fill lazily", apply_shadow, false},
      OPT_SHADOW},
+    {{"--slice", "N", "the C VMM runs each guest N steps a turn, round-robin (default 10000)", apply_slice,
+      false}, OPT_SLICE},
     {{"--vms", "N", "under the C VMM alone: N guests running PROGRAM (or give several PROGRAMs)",
      apply_vms, false}, OPT_VMS},
     {{"--out-dir", "DIR", "with several guests: each one's output in DIR/vmK.out, not on stdout",
@@ -447,6 +461,14 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
             return CLI_EXIT_USAGE;
         }
         o->spec.shadow = o->shadow;
+    }
+    if (o->slice) {
+        if (o->spec.n == 0 || o->spec.kind[0] != RUN_MONITOR_C) {
+            fprintf(stderr, "trapeze %s: --slice is for the C VMM's scheduler (--vmm MODE, or a stack that "
+                            "starts with c)\n", cmd);
+            return CLI_EXIT_USAGE;
+        }
+        o->spec.slice = o->slice;
     }
     const bool c_alone = o->spec.n == 1 && o->spec.kind[0] == RUN_MONITOR_C;
     if ((o->vms || o->out_dir) && !c_alone) {

@@ -39,8 +39,9 @@ enum run_option_bit {
     OPT_TRACE_TRAPS = 1u << 11, /* --trace traps only */
     OPT_SHADOW = 1u << 12,
     OPT_C_BY_DEFAULT = 1u << 13, /* no monitor given: the C VMM in te (equiv) */
+    OPT_SLICE = 1u << 14,        /* --slice N: the C VMM's scheduler */
 };
-#define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW)
+#define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW | OPT_SLICE)
 #define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE)
 #define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS | OPT_C_BY_DEFAULT)
 #define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR)
@@ -50,6 +51,7 @@ struct run_options {
     struct isa_variant variant; /* loaded from isa */
     size_t mem;                 /* words of the program's memory */
     uint64_t max_steps;
+    uint32_t slice;             /* --slice, or 0 */
     const char *input_path;     /* --input, or NULL ("-": stdin, at most OPTIONS_STDIN_MAX bytes) */
     uint8_t *input;             /* its contents (owned) */
     size_t input_len;
