@@ -57,7 +57,7 @@ static unsigned score(const struct suggest *s, const char *c)
     if (n == 0 || n > SUGGEST_MAX_LEN || cn > SUGGEST_MAX_LEN) return UINT_MAX;
     const unsigned d = suggest_distance(s->word, n, c, cn);
     if (d == 0) return UINT_MAX;
-    if (d <= (n + 2) / 3) return d;
+    if (n > 1 && d <= (n + 2) / 3) return d; /* one letter is like every other */
     /* A word that begins the name: a prefix the user stopped short at. */
     if (n >= 2 && cn > n && strncasecmp(c, s->word, n) == 0) return d;
     return UINT_MAX;

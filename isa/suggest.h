@@ -12,8 +12,8 @@
  *   if (suggest_best(&s)) ... "did you mean 'add'?"
  *
  * Close enough: within (len+2)/3 edits (insert, delete, replace, swap two
- * neighbours) of the word, ignoring case, or a name the word begins (x86
- * for x86like).  Ties go to the name offered first, so the result is
+ * neighbours) of a word of two letters or more, ignoring case, or a name
+ * the word begins (x86 for x86like).  Ties go to the name offered first, so the result is
  * deterministic.  Words longer than SUGGEST_MAX_LEN get no suggestion.
  */
 #ifndef TRAPEZE_SUGGEST_H

@@ -337,6 +337,15 @@ char *cli_read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* Whether arg[0..len) names one of the run options (any command's). */
+static bool is_run_option(const char *arg, size_t len)
+{
+    for (size_t k = 0; k < NOPTIONS; k++)
+        if (strlen(run_option_table[k].opt.name) == len && strncmp(run_option_table[k].opt.name, arg, len) == 0)
+            return true;
+    return false;
+}
+
 int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, char **argv,
               char **operands, size_t *noperands)
 {
@@ -367,10 +376,14 @@ int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, 
             if (strlen(table[k].name) == name_len && strncmp(table[k].name, arg, name_len) == 0)
                 opt = &table[k];
         if (!opt) {
+            /* A slip of the fingers, not an option this command refuses. */
             struct suggest sg;
-            suggest_init_len(&sg, arg, name_len);
-            for (size_t k = 0; k < n; k++) suggest_offer(&sg, table[k].name);
-            const char *near = suggest_best(&sg);
+            const size_t dashes = strspn(arg, "-");
+            suggest_init_len(&sg, arg + dashes, name_len - dashes);
+            for (size_t k = 0; k < n; k++) suggest_offer(&sg, table[k].name + strspn(table[k].name, "-"));
+            const char *near = is_run_option(arg, name_len) ? NULL : suggest_best(&sg);
+            for (size_t k = 0; k < n && near; k++) /* the name, dashes and all */
+                if (near == table[k].name + strspn(table[k].name, "-")) near = table[k].name;
             fprintf(stderr, "trapeze %s: unknown option '%s'%s%s%s (see trapeze %s --help)\n", cmd, arg,
                     near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", cmd);
             return CLI_EXIT_USAGE;

@@ -22,6 +22,14 @@ static struct engine *open_hello(struct isa_variant *v)
     return e;
 }
 
+/* hello.s at time 0, with a command context over it. */
+static struct engine *open_with_commands(struct isa_variant *v, struct cmd_ctx *c)
+{
+    struct engine *e = open_hello(v);
+    commands_init(c, e, stdout);
+    return e;
+}
+
 static uint32_t eval_ok(const struct cmd_ctx *c, const char *text)
 {
     uint32_t v = 0;
@@ -41,9 +49,8 @@ static void eval_fails(const struct cmd_ctx *c, const char *text, const char *wa
 Test(eval, numbers_and_operators)
 {
     struct isa_variant v;
-    struct engine *e = open_hello(&v);
     struct cmd_ctx c;
-    commands_init(&c, e, stdout);
+    struct engine *e = open_with_commands(&v, &c);
     cr_assert_eq(eval_ok(&c, "42"), 42);
     cr_assert_eq(eval_ok(&c, "0x10 + 2 * 3"), 22, "* binds tighter than +");
     cr_assert_eq(eval_ok(&c, "(0x10 + 2) * 3"), 54);
@@ -65,9 +72,8 @@ Test(eval, numbers_and_operators)
 Test(eval, registers_psw_symbols_memory)
 {
     struct isa_variant v;
-    struct engine *e = open_hello(&v);
     struct cmd_ctx c;
-    commands_init(&c, e, stdout);
+    struct engine *e = open_with_commands(&v, &c);
     uint32_t greeting;
     cr_assert(engine_symbol(e, "greeting", &greeting));
     cr_assert_eq(eval_ok(&c, "greeting"), greeting);
@@ -88,9 +94,8 @@ Test(eval, registers_psw_symbols_memory)
 Test(eval, errors_say_what_is_wrong)
 {
     struct isa_variant v;
-    struct engine *e = open_hello(&v);
     struct cmd_ctx c;
-    commands_init(&c, e, stdout);
+    struct engine *e = open_with_commands(&v, &c);
     eval_fails(&c, "1 / 0", "division by zero");
     eval_fails(&c, "1 % 0", "remainder by zero");
     eval_fails(&c, "$nosuch", "no register or PSW field '$nosuch'");

@@ -72,6 +72,12 @@ Test(suggest, ties_go_to_the_first_offered)
     cr_assert_str_eq(best_of("stap", b), "stop");
 }
 
+Test(suggest, one_letter_is_no_slip)
+{
+    static const char *const opts[] = {"-I", "I", "x", NULL};
+    cr_assert_null(best_of("J", opts), "a one-letter word is one edit from every one-letter name");
+}
+
 Test(suggest, empty_word_and_null_candidates)
 {
     struct suggest s;
