@@ -1118,6 +1118,12 @@ void engine_begin(struct engine *e, enum engine_motion motion, unsigned L)
     e->pending = ENGINE_NO_LEVEL;
 }
 
+void engine_begin_steps(struct engine *e, unsigned L, uint64_t n)
+{
+    engine_begin(e, ENGINE_STEP, L);
+    if (e->mo.has_ctx && n > 1) e->mo.ref_steps += n - 1;
+}
+
 /* The trap that handed level L to its own handler during this motion. */
 static const struct run_event *trap_into(const struct engine *e, unsigned L)
 {

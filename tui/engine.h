@@ -227,6 +227,10 @@ struct engine_result {
 
 /* Starts a motion of level L (ignored by until-trap and continue). */
 void engine_begin(struct engine *e, enum engine_motion motion, unsigned L);
+/* Starts n steps of level L as one motion: where n single steps would
+ * end, but a breakpoint or trap on the way stops it, as in gdb.  For host
+ * code (whose step is its next action), the same as engine_begin. */
+void engine_begin_steps(struct engine *e, unsigned L, uint64_t n);
 /* Runs the motion under way for at most slice units (0: no limit); returns
  * ENGINE_RUNNING when the slice ended first. */
 struct engine_result engine_go(struct engine *e, uint64_t slice);

@@ -19,8 +19,8 @@ source "$(dirname "$0")/lib.sh" # here, root, tmp, median, wall_seconds
 [ -x "$bin" ] || { echo "debugger.sh: $bin is not an executable" >&2; exit 2; }
 prog=$here/alu.s
 
-rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.1f M steps/s", t > 0 ? n / t / 1e6 : 0 }'; }
-share() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", a > 0 ? 100 * b / a : 0 }'; }
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.1f M steps/s", (t > 0 ? n / t / 1e6 : 0) }'; }
+share() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (a > 0 ? 100 * b / a : 0) }'; }
 
 debug_script() { printf '%s\n' "$@" >"$tmp/cmds"; }
 debug_run() { "$bin" debug --max-steps "$steps" "$prog" <"$tmp/cmds"; }
