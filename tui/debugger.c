@@ -102,21 +102,15 @@ static int interactive_loop(struct cmd_ctx *c, volatile sig_atomic_t *interrupte
     rl_attempted_completion_function = complete;
     rl_readline_name = "trapeze";
     using_history();
-    /* Motions run in slices; the engine looks at Ctrl-C's flag within them
-     * too, and between two of them it stops the motion here. */
+    /* Motions run in slices; the engine looks at Ctrl-C's flag before
+     * every piece of one, and stops the motion with its report. */
     c->slice = INTERACTIVE_SLICE;
     char *line;
     while (!c->quit && (line = readline(PROMPT)) != NULL) {
         if (*line) add_history(line);
         *interrupted = 0;
         commands_execute(c, line);
-        while (c->running) {
-            if (*interrupted) {
-                commands_interrupt(c);
-                break;
-            }
-            commands_resume(c);
-        }
+        while (c->running) commands_resume(c);
         fflush(stdout);
         free(line);
     }
