@@ -181,6 +181,7 @@ bench: trapeze
 	bash tests/bench/shadow.sh ./trapeze
 	bash tests/bench/nested.sh ./trapeze
 	bash tests/bench/trace.sh ./trapeze
+	bash tests/bench/debugger.sh ./trapeze
 
 # ---- Set-up -------------------------------------------------------------------
 

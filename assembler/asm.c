@@ -16,6 +16,7 @@
  * them at different times.
  */
 #include "asm_priv.h"
+#include "../isa/suggest.h"
 
 #include "../isa/file.h"
 
@@ -691,6 +692,20 @@ static bool parse_expr(struct as *as, struct cur *c, uint32_t *out)
 
 enum ev { EV_OK, EV_UNKNOWN, EV_ERROR };
 
+/* ---- Did you mean ---------------------------------------------------------------------------- */
+
+/* The defined label or .equ closest to an undefined name, or NULL. */
+static const char *nearest_label(const struct as *as, const char *name)
+{
+    struct suggest sg;
+    suggest_init(&sg, name);
+    for (size_t i = 0; i < as->syms.n; i++)
+        if (as->syms.v[i].kind == SYM_LABEL || as->syms.v[i].kind == SYM_EQU) suggest_offer(&sg, as->syms.v[i].name);
+    return suggest_best(&sg);
+}
+
+
+
 static enum ev eval(struct as *as, uint32_t ei, bool final, int depth, int64_t *out,
                     uint32_t *unknown);
 
@@ -751,7 +766,9 @@ static enum ev eval(struct as *as, uint32_t ei, bool final, int depth, int64_t *
                 if (resolve_equ(as, t.sym, depth + 1, e.loc, t.col) != EV_OK) return EV_ERROR;
                 v = as->syms.v[t.sym].value;
             } else {
-                error_at(as, e.loc, t.col, "undefined symbol '%s'", s->name);
+                const char *near = nearest_label(as, s->name);
+                if (near) error_at(as, e.loc, t.col, "undefined symbol '%s'; did you mean '%s'?", s->name, near);
+                else error_at(as, e.loc, t.col, "undefined symbol '%s'", s->name);
                 return EV_ERROR;
             }
             break;
@@ -973,6 +990,17 @@ static const struct pseudo *pseudo_by_name(const char *name)
     for (size_t i = 0; i < NPSEUDOS; i++)
         if (strcmp(pseudos[i].name, name) == 0) return &pseudos[i];
     return NULL;
+}
+
+/* The mnemonic, pseudo-instruction or macro closest to word[0..n), or NULL. */
+static const char *nearest_mnemonic(const struct as *as, const char *word, size_t n)
+{
+    struct suggest sg;
+    suggest_init_len(&sg, word, n);
+    for (size_t i = 0; i < isa_op_count(); i++) suggest_offer(&sg, isa_ops()[i].mnemonic);
+    for (size_t i = 0; i < NPSEUDOS; i++) suggest_offer(&sg, pseudos[i].name);
+    for (size_t i = 0; i < as->macros.n; i++) suggest_offer(&sg, as->macros.v[i].name);
+    return suggest_best(&sg);
 }
 
 /* Expansions (sp grows down, a push pre-decrements):
@@ -1754,7 +1782,11 @@ static void process_line(struct as *as, uint32_t loc)
             return;
         }
     }
-    error_cur(as, &start, "unknown instruction '%.*s'", (int)(n > 40 ? 40 : n), word);
+    const char *near = nearest_mnemonic(as, word, n);
+    if (near)
+        error_cur(as, &start, "unknown instruction '%.*s'; did you mean '%s'?", (int)(n > 40 ? 40 : n), word,
+                  near);
+    else error_cur(as, &start, "unknown instruction '%.*s'", (int)(n > 40 ? 40 : n), word);
 }
 
 /* ---- Pass 2 ------------------------------------------------------------------------------ */
@@ -1847,8 +1879,11 @@ static bool encode_insn(struct as *as, const struct stmt *s, uint32_t *word)
             bool zext = op->flags & ISA_F_ZEXT;
             int64_t lo = zext ? 0 : INT16_MIN, hi = zext ? UINT16_MAX : INT16_MAX;
             if (v < lo || v > hi) {
-                error_at(as, s->loc, col, "immediate %lld out of range for %s (%lld..%lld)",
-                         (long long)v, s->name, (long long)lo, (long long)hi);
+                /* A value too wide for an immediate is what li is for. */
+                const bool li_fits = op->operands == OPS_RI || op->operands == OPS_RRI;
+                error_at(as, s->loc, col, "immediate %lld out of range for %s (%lld..%lld)%s",
+                         (long long)v, s->name, (long long)lo, (long long)hi,
+                         li_fits ? "; 'li rd, VALUE' loads any 32-bit value" : "");
                 return false;
             }
             imm = (uint32_t)v & 0xffffu;
@@ -2063,9 +2098,15 @@ static int assemble(const char *path, char *text, size_t len, const struct asm_o
         if (!text) text = asm_xstrndup(f->text, len = strlen(f->text));
     } else if (!text) {
         char why[ISA_FILE_WHY_SIZE];
-        text = isa_read_file(path, ASM_MAX_FILE, &len, &st, why, NULL);
+        bool missing = false;
+        text = isa_read_file(path, ASM_MAX_FILE, &len, &st, why, &missing);
         if (!text) {
-            if (errors) fprintf(errors, "%s: error: cannot read the source file: %s\n", path, why);
+            /* A missing image is not a source file it could not read. */
+            const size_t pn = strlen(path);
+            const bool source_name = pn > 2 && strcmp(path + pn - 2, ".s") == 0;
+            if (errors && missing && !source_name)
+                fprintf(errors, "%s: error: no such file (a program is a .s source or an image)\n", path);
+            else if (errors) fprintf(errors, "%s: error: cannot read the source file: %s\n", path, why);
             return 1;
         }
         have_id = true;

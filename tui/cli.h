@@ -25,6 +25,8 @@
 #ifndef TRAPEZE_CLI_H
 #define TRAPEZE_CLI_H
 
+#include <signal.h>
+
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_HALT_MAX 119
 #define CLI_EXIT_HALT_OTHER 120
@@ -62,11 +64,13 @@ typedef volatile sig_atomic_t cli_interrupt_flag;
 
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
-int cmd_run(int argc, char **argv, const cli_interrupt_flag *interrupted);
+int cmd_run(int argc, char **argv, cli_interrupt_flag *interrupted);
 int cmd_check_isa(int argc, char **argv);
-int cmd_debug(int argc, char **argv);
-int cmd_tui(int argc, char **argv);
-int cmd_equiv(int argc, char **argv, const cli_interrupt_flag *interrupted);
-int cmd_trace(int argc, char **argv, const cli_interrupt_flag *interrupted);
+/* The commands that take Ctrl-C get main's flag (main.c says how each
+ * takes it): the sessions reset it before each command, the others poll it. */
+int cmd_debug(int argc, char **argv, cli_interrupt_flag *interrupted);
+int cmd_tui(int argc, char **argv, cli_interrupt_flag *interrupted);
+int cmd_equiv(int argc, char **argv, cli_interrupt_flag *interrupted);
+int cmd_trace(int argc, char **argv, cli_interrupt_flag *interrupted);
 
 #endif

@@ -119,7 +119,7 @@ static int report_cut(const struct equiv_report *rep, const struct run_options *
     return budget ? CLI_EXIT_BUDGET : CLI_EXIT_INTERRUPTED;
 }
 
-int cmd_equiv(int argc, char **argv, const cli_interrupt_flag *interrupted)
+int cmd_equiv(int argc, char **argv, cli_interrupt_flag *interrupted)
 {
     struct run_options o;
     int rc = run_options_parse(

@@ -406,7 +406,7 @@ static int run_job(struct run_job *j)
     return rc;
 }
 
-int cmd_run(int argc, char **argv, const cli_interrupt_flag *interrupted)
+int cmd_run(int argc, char **argv, cli_interrupt_flag *interrupted)
 {
     struct run_options o;
     int rc = run_options_parse(&o, argc, argv,

@@ -198,7 +198,7 @@ static int draw(const struct run_options *o, const struct trace_args *a, const s
     return 0;
 }
 
-int cmd_trace(int argc, char **argv, const cli_interrupt_flag *interrupted)
+int cmd_trace(int argc, char **argv, cli_interrupt_flag *interrupted)
 {
     struct trace_args a = {.kind = DIAGRAM_SEQUENCE};
     int rc = take_args(&a, &argc, argv);

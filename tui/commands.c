@@ -14,9 +14,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../vmm/vmm.h"
 #include "cli.h"
+#include "../isa/suggest.h"
 
 #define MAX_ARGS 8
 #define LINE_MAX_LEN 512
@@ -37,7 +39,7 @@ void commands_level_name(const struct engine *e, unsigned L, char *buf, size_t s
 
 void commands_format_flags(uint32_t flags, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s %s %s %s", (flags & PSW_M) ? "S " : "U ", (flags & PSW_IE) ? "IE" : "--",
+    snprintf(buf, size, "%s %s %s %s", (flags & PSW_M) ? "M=S" : "M=U", (flags & PSW_IE) ? "IE" : "--",
              (flags & PSW_PG) ? "PG" : "--", (flags & PSW_TP) ? "TP" : "--");
 }
 
@@ -80,6 +82,85 @@ void commands_format_state(const struct engine *e, unsigned L, char *buf, size_t
         snprintf(buf, size, "stopped: %s", machine_stop_name(v.stop));
         break;
     }
+}
+
+/* ---- The trap log's filter ---------------------------------------------------------------- */
+
+bool commands_parse_trap_filter(const struct engine *e, const char *text, struct trap_filter *f, char *err,
+                                size_t errsize)
+{
+    memset(f, 0, sizeof *f);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *w = strtok(buf, " \t"); w; w = strtok(NULL, " \t")) {
+        if (f->n == COMMANDS_FILTER_TERMS) {
+            snprintf(err, errsize, "a filter has at most %d words", COMMANDS_FILTER_TERMS);
+            return false;
+        }
+        struct trap_filter_term *t = &f->terms[f->n];
+        t->exclude = *w == '-';
+        if (t->exclude) w++;
+        char up[16];
+        size_t n = strlen(w);
+        for (size_t i = 0; i < n && i + 1 < sizeof up; i++) up[i] = (char)toupper((unsigned char)w[i]);
+        up[n < sizeof up ? n : sizeof up - 1] = '\0';
+        const enum isa_cause cause = isa_cause_by_name(up);
+        char lower[16];
+        for (size_t i = 0; i <= n && i < sizeof lower; i++) lower[i] = (char)tolower((unsigned char)w[i]);
+        lower[sizeof lower - 1] = '\0';
+        if (cause != CAUSE_NONE) {
+            t->kind = FILTER_CAUSE;
+            t->value = cause;
+        } else if ((w[0] == 'L' || w[0] == 'l') && isdigit((unsigned char)w[1])) {
+            char *end;
+            unsigned long L = strtoul(w + 1, &end, 10);
+            if (*end || L >= engine_level_count(e)) {
+                snprintf(err, errsize, "filter: '%s': the levels are L0 to L%u", w, engine_level_count(e) - 1);
+                return false;
+            }
+            t->kind = FILTER_LEVEL;
+            t->value = (unsigned)L;
+        } else if (n < sizeof t->mnemonic && isa_op_by_mnemonic(lower)) {
+            t->kind = FILTER_MNEMONIC;
+            memcpy(t->mnemonic, lower, n + 1);
+        } else {
+            snprintf(err, errsize, "filter: '%.40s' is not a cause (PRIV MEM ILL DIV SVC HCALL TIMER IO), a level "
+                     "(L1) or a mnemonic (out)", w);
+            return false;
+        }
+        f->n++;
+    }
+    return true;
+}
+
+static bool term_matches(const struct trap_filter_term *t, const struct run_event *ev)
+{
+    switch (t->kind) {
+    case FILTER_CAUSE: return ev->cause == (enum isa_cause)t->value;
+    case FILTER_LEVEL: return ev->arose == t->value;
+    case FILTER_MNEMONIC: {
+        const struct isa_op *op = ev->has_insn ? isa_op_by_opcode(isa_opcode_of(ev->insn)) : NULL;
+        return op && strcmp(op->mnemonic, t->mnemonic) == 0;
+    }
+    }
+    return false;
+}
+
+bool commands_trap_kept(const struct trap_filter *f, const struct run_event *ev)
+{
+    bool asked[3] = {false}, met[3] = {false};
+    for (unsigned i = 0; i < f->n; i++) {
+        const struct trap_filter_term *t = &f->terms[i];
+        const bool m = term_matches(t, ev);
+        if (t->exclude && m) return false;
+        if (!t->exclude) {
+            asked[t->kind] = true;
+            met[t->kind] = met[t->kind] || m;
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        if (asked[k] && !met[k]) return false;
+    return true;
 }
 
 /* ---- Operands --------------------------------------------------------------------------- */
@@ -173,6 +254,277 @@ static bool parse_level(struct cmd_ctx *c, const char *s, unsigned *L)
     return true;
 }
 
+/* ---- Expressions: print, display, set, x, watch ------------------------------------------ */
+
+struct eval_state {
+    const struct cmd_ctx *c;
+    unsigned level; /* the level whose registers and memory are named */
+    const char *p;
+    char *err;
+    size_t errsize;
+    bool failed;
+};
+
+static uint32_t eval_fail(struct eval_state *s, const char *fmt, const char *what)
+{
+    if (!s->failed) snprintf(s->err, s->errsize, fmt, what);
+    s->failed = true;
+    return 0;
+}
+
+static void eval_blank(struct eval_state *s)
+{
+    while (*s->p == ' ' || *s->p == '\t') s->p++;
+}
+
+/* A register or PSW field of the level's view, by name (no '$'). */
+static bool eval_register(struct eval_state *s, const char *name, uint32_t *out)
+{
+    struct run_level_view v;
+    engine_level(s->c->e, s->level, &v);
+    unsigned r;
+    if (strcmp(name, "pc") == 0) return engine_pc(s->c->e, s->level, out) || (*out = v.psw.pc, true);
+    if (parse_reg(name, &r) && r != ENGINE_REG_PC) return *out = v.regs[r], true;
+    static const struct { const char *name; uint32_t bit; } flags[] = {
+        {"m", PSW_M}, {"ie", PSW_IE}, {"pg", PSW_PG}, {"tp", PSW_TP}};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (strcasecmp(name, flags[i].name) == 0) return *out = (v.psw.flags & flags[i].bit) != 0, true;
+    if (strcmp(name, "flags") == 0) return *out = v.psw.flags, true;
+    if (strcmp(name, "base") == 0) return *out = v.psw.base, true;
+    if (strcmp(name, "bound") == 0) return *out = v.psw.bound, true;
+    if (strcmp(name, "timer") == 0) return *out = v.psw.timer, true;
+    return false;
+}
+
+static uint32_t eval_expr(struct eval_state *s, int prec);
+
+static uint32_t eval_memory(struct eval_state *s, uint32_t addr)
+{
+    uint32_t w;
+    if (engine_read_phys(s->c->e, s->level, addr, &w)) return w;
+    char at[16];
+    snprintf(at, sizeof at, "0x%06" PRIx32, addr);
+    return eval_fail(s, "no word at L-physical %s (past the level's memory)", at);
+}
+
+static uint32_t eval_primary(struct eval_state *s)
+{
+    eval_blank(s);
+    const char ch = *s->p;
+    if (ch == '(' || ch == '[') {
+        s->p++;
+        uint32_t v = eval_expr(s, 0);
+        eval_blank(s);
+        if (*s->p != (ch == '(' ? ')' : ']')) return eval_fail(s, "expected '%s'", ch == '(' ? ")" : "]");
+        s->p++;
+        return ch == '[' ? eval_memory(s, v) : v;
+    }
+    if (ch == '-' || ch == '~' || ch == '*' || ch == '!') {
+        s->p++;
+        uint32_t v = eval_primary(s);
+        return ch == '-' ? (uint32_t)-v : ch == '~' ? ~v : ch == '!' ? !v : eval_memory(s, v);
+    }
+    if (isdigit((unsigned char)ch)) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s->p, &end, 0);
+        if (errno || v > UINT32_MAX || isalnum((unsigned char)*end) || *end == '_') {
+            char tok[24];
+            snprintf(tok, sizeof tok, "%.*s", (int)strcspn(s->p, " +-*/%&|^<>()[]"), s->p);
+            return eval_fail(s, "'%s' is not a 32-bit number", tok);
+        }
+        s->p = end;
+        return (uint32_t)v;
+    }
+    const bool dollar = ch == '$';
+    if (dollar) s->p++;
+    char name[64];
+    size_t n = 0;
+    while ((isalnum((unsigned char)s->p[n]) || s->p[n] == '_' || s->p[n] == '.') && n + 1 < sizeof name) n++;
+    memcpy(name, s->p, n);
+    name[n] = '\0';
+    s->p += n;
+    if (n == 0) return eval_fail(s, "expected a number, a register or a symbol at '%.20s'", s->p);
+    uint32_t v;
+    if (!dollar && engine_symbol(s->c->e, name, &v)) return v;
+    if (eval_register(s, name, &v)) return v;
+    return eval_fail(s, dollar ? "no register or PSW field '$%s' (r0..r15, sp, lr, pc, m, ie, pg, tp, "
+                                 "flags, base, bound, timer)"
+                               : "no symbol or register '%s'", name);
+}
+
+/* Binary operators, as in C: precedence (higher binds tighter), longer
+ * spellings first so that "<<" is not read as "<". */
+enum binop { OP_NONE, OP_OR, OP_XOR, OP_AND, OP_EQ, OP_NE, OP_LE, OP_GE, OP_LT, OP_GT, OP_SHL, OP_SHR,
+             OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD };
+static enum binop binary_op(const char *p, int *len, int *prec)
+{
+    static const struct { const char *text; enum binop op; int prec; } ops[] = {
+        {"<<", OP_SHL, 6}, {">>", OP_SHR, 6}, {"<=", OP_LE, 5}, {">=", OP_GE, 5}, {"==", OP_EQ, 4},
+        {"!=", OP_NE, 4},  {"<", OP_LT, 5},   {">", OP_GT, 5},  {"|", OP_OR, 1},  {"^", OP_XOR, 2},
+        {"&", OP_AND, 3},  {"+", OP_ADD, 7},  {"-", OP_SUB, 7}, {"*", OP_MUL, 8}, {"/", OP_DIV, 8},
+        {"%", OP_MOD, 8}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t n = strlen(ops[i].text);
+        if (strncmp(p, ops[i].text, n) == 0) {
+            *len = (int)n;
+            *prec = ops[i].prec;
+            return ops[i].op;
+        }
+    }
+    return OP_NONE;
+}
+
+/* Precedence climbing: operators binding tighter than prec. */
+static uint32_t eval_expr(struct eval_state *s, int prec)
+{
+    uint32_t lhs = eval_primary(s);
+    for (;;) {
+        eval_blank(s);
+        int len, p;
+        const enum binop op = binary_op(s->p, &len, &p);
+        if (s->failed || op == OP_NONE || p <= prec) return lhs;
+        s->p += len;
+        uint32_t rhs = eval_expr(s, p);
+        if (s->failed) return 0;
+        switch (op) {
+        case OP_ADD: lhs += rhs; break;
+        case OP_SUB: lhs -= rhs; break;
+        case OP_MUL: lhs *= rhs; break;
+        case OP_DIV:
+        case OP_MOD:
+            if (rhs == 0) return eval_fail(s, "%s by zero", op == OP_DIV ? "division" : "remainder");
+            lhs = op == OP_DIV ? lhs / rhs : lhs % rhs;
+            break;
+        case OP_AND: lhs &= rhs; break;
+        case OP_OR: lhs |= rhs; break;
+        case OP_XOR: lhs ^= rhs; break;
+        case OP_SHL: lhs = rhs >= 32 ? 0 : lhs << rhs; break;
+        case OP_SHR: lhs = rhs >= 32 ? 0 : lhs >> rhs; break;
+        case OP_EQ: lhs = lhs == rhs; break;
+        case OP_NE: lhs = lhs != rhs; break;
+        case OP_LT: lhs = lhs < rhs; break; /* unsigned, as addresses and words */
+        case OP_GT: lhs = lhs > rhs; break;
+        case OP_LE: lhs = lhs <= rhs; break;
+        case OP_GE: lhs = lhs >= rhs; break;
+        case OP_NONE: break;
+        }
+    }
+}
+
+static bool eval_at(const struct cmd_ctx *c, unsigned L, const char *text, uint32_t *value, char *err,
+                    size_t errsize)
+{
+    struct eval_state s = {c, L, text, err, errsize, false};
+    uint32_t v = eval_expr(&s, 0);
+    eval_blank(&s);
+    if (!s.failed && *s.p) eval_fail(&s, "unexpected '%.20s' in the expression", s.p);
+    if (s.failed) return false;
+    *value = v;
+    return true;
+}
+
+bool commands_eval(const struct cmd_ctx *c, const char *text, uint32_t *value, char *err, size_t errsize)
+{
+    return eval_at(c, engine_code_level(c->e, c->level), text, value, err, errsize);
+}
+
+/* The operands argv[0..argc) as one line, as typed (spaces between). */
+static void join_args(int argc, char **argv, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    size_t len = 0;
+    for (int i = 0; i < argc && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? " " : "", argv[i]);
+}
+
+/* "0x0000000c (12)", with the signed value when it is negative. */
+static void format_value(uint32_t v, char fmt, char *buf, size_t size)
+{
+    if (fmt == 'x') snprintf(buf, size, "0x%08" PRIx32, v);
+    else if (fmt == 'd') snprintf(buf, size, "%" PRId32, (int32_t)v);
+    else if (fmt == 'u') snprintf(buf, size, "%" PRIu32, v);
+    else if ((int32_t)v < 0) snprintf(buf, size, "0x%08" PRIx32 " (%" PRIu32 ", %" PRId32 ")", v, v, (int32_t)v);
+    else snprintf(buf, size, "0x%08" PRIx32 " (%" PRIu32 ")", v, v);
+}
+
+/* A format suffix: one of x, d, u, or none. */
+static bool value_format(struct cmd_ctx *c, const char *sfx, char *fmt)
+{
+    *fmt = 0;
+    if (!sfx) return true;
+    if (strlen(sfx) == 1 && strchr("xdu", sfx[0])) return *fmt = sfx[0], true;
+    error(c, "/%s: expected a format x (hex), d (signed) or u (unsigned)", sfx);
+    return false;
+}
+
+static int cmd_print(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    char fmt, text[LINE_MAX_LEN], err[160], val[64];
+    if (!value_format(c, sfx, &fmt)) return -1;
+    join_args(argc, argv, text, sizeof text);
+    uint32_t v;
+    if (!commands_eval(c, text, &v, err, sizeof err)) return error(c, "%s", err);
+    format_value(v, fmt, val, sizeof val);
+    fprintf(c->out, "%s = %s\n", text, val);
+    return 0;
+}
+
+/* Shows every display, after a stop. */
+static void report_displays(struct cmd_ctx *c)
+{
+    for (unsigned i = 0; i < c->ndisplays; i++) {
+        char err[160], val[200];
+        uint32_t v;
+        if (commands_eval(c, c->displays[i].text, &v, err, sizeof err)) format_value(v, 0, val, sizeof val);
+        else snprintf(val, sizeof val, "<%s>", err);
+        fprintf(c->out, "%u: %s = %s\n", c->displays[i].id, c->displays[i].text, val);
+    }
+}
+
+static int cmd_display(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    if (argc == 0) {
+        if (c->ndisplays == 0) fprintf(c->out, "no displays\n");
+        report_displays(c);
+        return 0;
+    }
+    if (c->ndisplays == COMMANDS_MAX_DISPLAYS) return error(c, "too many displays (%d)", COMMANDS_MAX_DISPLAYS);
+    char text[LINE_MAX_LEN], err[160];
+    join_args(argc, argv, text, sizeof text);
+    uint32_t v;
+    if (!commands_eval(c, text, &v, err, sizeof err)) return error(c, "%s", err);
+    if (strlen(text) >= sizeof c->displays[0].text) return error(c, "the expression is too long to display");
+    unsigned i = c->ndisplays++;
+    c->displays[i].id = ++c->next_display_id;
+    memcpy(c->displays[i].text, text, strlen(text) + 1); /* fits: checked above */
+    char val[64];
+    format_value(v, 0, val, sizeof val);
+    fprintf(c->out, "%u: %s = %s\n", c->displays[i].id, text, val);
+    return 0;
+}
+
+static int cmd_undisplay(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    if (argc == 0) {
+        c->ndisplays = 0;
+        fprintf(c->out, "deleted every display\n");
+        return 0;
+    }
+    uint32_t id;
+    if (!parse_number(argv[0], &id)) return error(c, "expected a display number, got '%s'", argv[0]);
+    for (unsigned i = 0; i < c->ndisplays; i++)
+        if (c->displays[i].id == id) {
+            memmove(&c->displays[i], &c->displays[i + 1], (c->ndisplays - i - 1) * sizeof c->displays[0]);
+            c->ndisplays--;
+            fprintf(c->out, "deleted display %" PRIu32 "\n", id);
+            return 0;
+        }
+    return error(c, "no display %" PRIu32, id);
+}
+
 /* ---- Reports ------------------------------------------------------------------------------ */
 
 /* New console output since the last report (or a note that it shrank). */
@@ -248,12 +600,23 @@ static void stop_text(struct cmd_ctx *c, const struct engine_result *r, char *bu
         const struct engine_break *b = NULL;
         for (unsigned i = 0; i < engine_break_count(c->e); i++)
             if (engine_break_get(c->e, i)->id == r->breakpoint) b = engine_break_get(c->e, i);
-        char what[48] = "";
-        if (b && b->kind == ENGINE_BREAK_TRAP) snprintf(what, sizeof what, " (trap)");
+        char what[128] = "";
+        if (b && r->breakpoint == c->motion_break) break; /* until, finish: there, as asked */
+        if (b && b->kind == ENGINE_BREAK_WATCH) {
+            char old[64], now[64];
+            format_value(b->was, 0, old, sizeof old);
+            format_value(b->seen, 0, now, sizeof now);
+            snprintf(buf, size, "watchpoint %u: L%u 0x%06" PRIx32 " changed from %s to %s", b->id, b->level,
+                     b->addr, old, now);
+            break;
+        }
+        if (b && b->kind == ENGINE_BREAK_TRAP && b->level != ENGINE_NO_LEVEL)
+            snprintf(what, sizeof what, " (trap at L%u)", b->level);
+        else if (b && b->kind == ENGINE_BREAK_TRAP) snprintf(what, sizeof what, " (trap)");
         else if (b && b->kind == ENGINE_BREAK_MODE) snprintf(what, sizeof what, " (mode of L%u changed)", b->level);
         else if (b && b->kind == ENGINE_BREAK_LEVEL) snprintf(what, sizeof what, " (L%u got control)", b->level);
         else if (b && b->kind == ENGINE_BREAK_ADDR) snprintf(what, sizeof what, " (L%u)", b->level);
-        snprintf(buf, size, "breakpoint %u%s", r->breakpoint, what);
+        snprintf(buf, size, "%sbreakpoint %u%s", b && b->temporary ? "temporary " : "", r->breakpoint, what);
         break;
     }
     case ENGINE_EXITED:
@@ -273,10 +636,28 @@ static void stop_text(struct cmd_ctx *c, const struct engine_result *r, char *bu
         break;
     case ENGINE_AT_START: snprintf(buf, size, "at the start of the history"); break;
     case ENGINE_FAILED: snprintf(buf, size, "error: cannot go there (out of memory?)"); break;
+    case ENGINE_INTERRUPTED: snprintf(buf, size, "interrupted (Ctrl-C)"); break;
     case ENGINE_DONE:
     case ENGINE_RUNNING:
     case ENGINE_TRAPPED: break;
     }
+}
+
+/* A temporary breakpoint goes once it stopped a run; the one until or
+ * finish made goes whenever the motion stops. */
+static void forget_motion_breaks(struct cmd_ctx *c, const struct engine_result *r)
+{
+    if (r->outcome == ENGINE_BREAK) {
+        for (unsigned i = 0; i < engine_break_count(c->e); i++) {
+            const struct engine_break *b = engine_break_get(c->e, i);
+            if (b->id == r->breakpoint && b->temporary) {
+                engine_break_delete(c->e, b->id);
+                break;
+            }
+        }
+    }
+    if (c->motion_break) engine_break_delete(c->e, c->motion_break);
+    c->motion_break = 0;
 }
 
 static void report_stop(struct cmd_ctx *c, const struct engine_result *r)
@@ -297,7 +678,9 @@ static void report(struct cmd_ctx *c, const struct engine_result *r, uint64_t fi
     report_console(c);
     report_traps(c, first_trap, engine_trap_total(c->e));
     report_stop(c, r);
+    forget_motion_breaks(c, r);
     report_location(c, c->level);
+    report_displays(c);
 }
 
 /* ---- Motions -------------------------------------------------------------------------------- */
@@ -363,6 +746,14 @@ static int motion(struct cmd_ctx *c, enum engine_motion m, int argc, char **argv
     c->repeat_left = n - 1;
     c->first_trap = engine_trap_total(c->e) + 1;
     c->start_time = engine_guest_steps(c->e);
+    struct run_level_view v;
+    engine_level(c->e, c->level, &v);
+    if (m == ENGINE_STEP && !v.host_code) {
+        engine_begin_steps(c->e, c->level, n); /* one motion: one replay of the checks, not n */
+        c->repeat_left = 0;
+        drive(c);
+        return 0;
+    }
     engine_begin(c->e, m, c->level);
     drive(c);
     return 0;
@@ -409,6 +800,7 @@ static void report_back(struct cmd_ctx *c, uint64_t from_steps, uint64_t from_ti
             from_time - engine_time(c->e), from_time - engine_time(c->e) == 1 ? "" : "s", now,
             *why ? ": " : "", why);
     report_location(c, c->level);
+    report_displays(c);
 }
 
 static int cmd_reverse_step(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
@@ -418,9 +810,7 @@ static int cmd_reverse_step(struct cmd_ctx *c, const char *sfx, int argc, char *
     if (!count_arg(c, argc, argv, &n)) return -1;
     c->running = false;
     uint64_t from = engine_guest_steps(c->e), from_time = engine_time(c->e);
-    struct engine_result r = {ENGINE_DONE, 0, 1, 0, 0};
-    for (uint32_t i = 0; i < n && r.outcome == ENGINE_DONE; i++)
-        r = engine_reverse_step(c->e, c->level);
+    struct engine_result r = engine_reverse_steps(c->e, c->level, n);
     report_back(c, from, from_time, &r);
     return r.outcome == ENGINE_FAILED ? -1 : 0;
 }
@@ -449,14 +839,21 @@ static void describe_break(struct cmd_ctx *c, const struct engine_break *b)
         else if (label) snprintf(place, sizeof place, "0x%06" PRIx32 " <%s>", b->addr, label);
         else snprintf(place, sizeof place, "0x%06" PRIx32, b->addr);
         engine_source_line(c->e, b->level, b->addr, where, sizeof where, NULL);
-        fprintf(c->out, "breakpoint %u at L%u %s", b->id, b->level, place);
+        fprintf(c->out, "%sbreakpoint %u at L%u %s", b->temporary ? "temporary " : "", b->id, b->level, place);
         if (*where) fprintf(c->out, "    [%s]", where);
         break;
     }
     case ENGINE_BREAK_TRAP:
         fprintf(c->out, "breakpoint %u on trap %s", b->id,
                 b->cause == CAUSE_NONE ? "(any cause)" : isa_cause_name(b->cause));
+        if (b->level != ENGINE_NO_LEVEL) fprintf(c->out, " at L%u", b->level);
         break;
+    case ENGINE_BREAK_WATCH: {
+        const char *label = engine_label_at(c->e, b->level, b->addr);
+        fprintf(c->out, "watchpoint %u on L%u 0x%06" PRIx32 "%s%s%s (now 0x%08" PRIx32 ")", b->id, b->level,
+                b->addr, label ? " <" : "", label ? label : "", label ? ">" : "", b->seen);
+        break;
+    }
     case ENGINE_BREAK_MODE:
         fprintf(c->out, "breakpoint %u when L%u changes mode", b->id, b->level);
         break;
@@ -466,16 +863,125 @@ static void describe_break(struct cmd_ctx *c, const struct engine_break *b)
     }
 }
 
-static int add_break(struct cmd_ctx *c, const struct engine_break *b)
+/* ---- Breakpoints that end motions: tbreak, until, finish, watch ------------------------- */
+
+/* Adds b; returns its id, or 0 after an error.  quiet: no report. */
+static unsigned add_break_id(struct cmd_ctx *c, const struct engine_break *b, bool quiet)
 {
     unsigned existing;
     unsigned id = engine_break_add(c->e, b, &existing);
-    if (!id && existing) return error(c, "breakpoint %u is already there", existing);
-    if (!id) return error(c, "too many breakpoints (%d)", ENGINE_MAX_BREAKS);
-    for (unsigned i = 0; i < engine_break_count(c->e); i++)
-        if (engine_break_get(c->e, i)->id == id) describe_break(c, engine_break_get(c->e, i));
-    fputc('\n', c->out);
-    return 0;
+    if (!id && existing) {
+        if (!quiet) error(c, "breakpoint %u is already there", existing);
+        return 0;
+    }
+    if (!id) {
+        error(c, "too many breakpoints (%d)", ENGINE_MAX_BREAKS);
+        return 0;
+    }
+    if (!quiet) {
+        for (unsigned i = 0; i < engine_break_count(c->e); i++)
+            if (engine_break_get(c->e, i)->id == id) describe_break(c, engine_break_get(c->e, i));
+        fputc('\n', c->out);
+    }
+    return id;
+}
+
+/* An address operand: an expression naming a word of level L's physical memory. */
+static bool parse_addr_expr(struct cmd_ctx *c, unsigned L, int argc, char **argv, uint32_t *addr)
+{
+    char text[LINE_MAX_LEN], err[160];
+    join_args(argc, argv, text, sizeof text);
+    if (parse_addr(c, L, text, addr)) return true;
+    if (eval_at(c, L, text, addr, err, sizeof err)) return true;
+    error(c, "'%s' is not an address: %s", text, err);
+    return false;
+}
+
+static int cmd_tbreak(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    unsigned code = engine_code_level(c->e, c->level);
+    struct engine_break b = {.kind = ENGINE_BREAK_ADDR, .level = code, .temporary = true};
+    if (!parse_addr_expr(c, code, argc, argv, &b.addr)) return -1;
+    return add_break_id(c, &b, false) ? 0 : -1;
+}
+
+/* Continues to the word at L-physical addr of the selected level (or a
+ * breakpoint, or the end), with a breakpoint the motion deletes when it stops. */
+static int continue_to(struct cmd_ctx *c, uint32_t addr)
+{
+    unsigned code = engine_code_level(c->e, c->level);
+    struct engine_break b = {.kind = ENGINE_BREAK_ADDR, .level = code, .temporary = true};
+    b.addr = addr;
+    /* A breakpoint already there stops the motion just as well. */
+    c->motion_break = engine_break_find(c->e, code, addr) ? 0 : add_break_id(c, &b, true);
+    if (!c->motion_break && !engine_break_find(c->e, code, addr)) return -1;
+    return motion(c, ENGINE_CONTINUE, 0, NULL);
+}
+
+static int cmd_until(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    if (argc == 0) return motion(c, ENGINE_NEXT, 0, NULL);
+    uint32_t addr;
+    if (!parse_addr_expr(c, engine_code_level(c->e, c->level), argc, argv, &addr)) return -1;
+    return continue_to(c, addr);
+}
+
+static int cmd_finish(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx, (void)argc, (void)argv;
+    unsigned code = engine_code_level(c->e, c->level);
+    struct run_level_view v;
+    engine_level(c->e, code, &v);
+    uint32_t lr = v.regs[ISA_REG_LR], pa;
+    if (!engine_translate(c->e, code, lr, &pa, NULL))
+        return error(c, "finish: the return address lr = 0x%06" PRIx32 " does not translate at L%u", lr, code);
+    char place[96];
+    commands_format_place(c->e, code, lr, place, sizeof place);
+    fprintf(c->out, "run till the return to %s (lr)\n", place);
+    return continue_to(c, pa);
+}
+
+/* "at LEVEL" or "LN" at the end of the operands: takes them off. */
+static bool level_suffix(struct cmd_ctx *c, int *argc, char **argv, unsigned *L, bool *given)
+{
+    *given = false;
+    if (*argc >= 2 && strcmp(argv[*argc - 2], "at") == 0) {
+        if (!parse_level(c, argv[*argc - 1], L)) {
+            error(c, "at %s: expected a level from 0 to %u", argv[*argc - 1], engine_level_count(c->e) - 1);
+            return false;
+        }
+        *argc -= 2;
+        *given = true;
+    }
+    return true;
+}
+
+static int cmd_watch(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    unsigned L = engine_code_level(c->e, c->level);
+    bool given;
+    if (!level_suffix(c, &argc, argv, &L, &given)) return -1;
+    if (argc == 0) return error(c, "watch ADDR [at LEVEL]: which word?");
+    struct run_level_view v;
+    engine_level(c->e, L, &v);
+    if (v.host_code) return error(c, "L%u is host code: watch its guest's memory (at %u)", L, L + 1);
+    /* gdb writes `watch *ADDR`: the word at ADDR. */
+    if (argv[0][0] == '*' && argv[0][1]) argv[0]++;
+    else if (argv[0][0] == '*') argc--, argv++;
+    struct engine_break b = {.kind = ENGINE_BREAK_WATCH, .level = L};
+    if (argc == 0 || !parse_addr_expr(c, L, argc, argv, &b.addr)) return argc ? -1 : error(c, "watch *ADDR: which word?");
+    uint32_t w;
+    if (!engine_read_phys(c->e, L, b.addr, &w))
+        return error(c, "L%u has no word 0x%06" PRIx32 " (its memory is smaller)", L, b.addr);
+    return add_break_id(c, &b, false) ? 0 : -1;
+}
+
+static int add_break(struct cmd_ctx *c, const struct engine_break *b)
+{
+    return add_break_id(c, b, false) ? 0 : -1;
 }
 
 static int cmd_break(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
@@ -487,6 +993,9 @@ static int cmd_break(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
         b.kind = ENGINE_BREAK_TRAP;
         b.level = ENGINE_NO_LEVEL;
         b.cause = CAUSE_NONE;
+        bool given;
+        if (!level_suffix(c, &argc, argv, &b.level, &given)) return -1;
+        if (argc > 2) return error(c, "usage: break trap [CAUSE] [at LEVEL]");
         if (argc == 2) {
             uint32_t n;
             b.cause = isa_cause_by_name(argv[1]);
@@ -496,6 +1005,8 @@ static int cmd_break(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
                 return error(c, "unknown trap cause '%s' (PRIV MEM ILL DIV SVC HCALL TIMER IO, or any)",
                              argv[1]);
         }
+    } else if (argc > 2) {
+        return error(c, "break takes at most two operands but for 'break trap CAUSE at LEVEL'");
     } else if (strcmp(argv[0], "mode") == 0) {
         if (argc != 1) return error(c, "break mode takes no more operands");
         b.kind = ENGINE_BREAK_MODE;
@@ -654,11 +1165,23 @@ static void info_levels(struct cmd_ctx *c)
                     ")\n", engine_real_steps(c->e));
 }
 
+/* info traps [N] [FILTER]: the last N traps the filter keeps. */
 static void info_traps(struct cmd_ctx *c, int argc, char **argv)
 {
     uint32_t n = 20;
-    if (argc > 1 && (!parse_number(argv[1], &n) || n == 0)) {
-        error(c, "info traps [N]: N is a count");
+    int first_word = 1;
+    if (argc > 1 && parse_number(argv[1], &n)) {
+        if (n == 0) {
+            error(c, "info traps [N] [FILTER]: N is a count");
+            return;
+        }
+        first_word = 2;
+    }
+    char text[LINE_MAX_LEN], err[200];
+    join_args(argc - first_word, argv + first_word, text, sizeof text);
+    struct trap_filter f;
+    if (!commands_parse_trap_filter(c->e, text, &f, err, sizeof err)) {
+        error(c, "%s", err);
         return;
     }
     uint64_t total = engine_trap_total(c->e);
@@ -666,8 +1189,25 @@ static void info_traps(struct cmd_ctx *c, int argc, char **argv)
         fprintf(c->out, "no traps yet\n");
         return;
     }
-    uint64_t first = total > n ? total - n + 1 : 1;
-    report_traps(c, first, total);
+    if (f.n == 0) {
+        report_traps(c, total > n ? total - n + 1 : 1, total);
+        return;
+    }
+    uint64_t from = total + 1;
+    uint32_t kept = 0;
+    for (uint64_t s = total; s >= 1 && kept < n; s--) {
+        const struct run_event *ev = engine_trap_get(c->e, s);
+        if (!ev) break;
+        if (commands_trap_kept(&f, ev)) from = s, kept++;
+    }
+    char buf[320];
+    for (uint64_t s = from; s <= total; s++) {
+        const struct run_event *ev = engine_trap_get(c->e, s);
+        if (!ev || !commands_trap_kept(&f, ev)) continue;
+        commands_format_trap(c->e, s, false, buf, sizeof buf);
+        fprintf(c->out, "%s\n", buf);
+    }
+    if (kept == 0) fprintf(c->out, "no trap the filter keeps\n");
 }
 
 static void info_breaks(struct cmd_ctx *c)
@@ -1067,36 +1607,94 @@ static int cmd_info(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
     return 0;
 }
 
+/* x/NF: N units of format F: x hex, d signed, u unsigned (words), i
+ * instructions, s strings (one character a word, to a 0 word). */
+static bool parse_x_suffix(struct cmd_ctx *c, const char *sfx, uint32_t *n, char *fmt)
+{
+    *fmt = 'x';
+    *n = 0;
+    if (!sfx) return *n = 8, true;
+    char *end;
+    unsigned long v = isdigit((unsigned char)*sfx) ? strtoul(sfx, &end, 10) : (end = (char *)sfx, 0);
+    if (*end && (end[1] || !strchr("xduis", *end)))
+        return error(c, "x/NF: N a count, F one of x d u i s; got '/%s'", sfx), false;
+    if (*end) *fmt = *end;
+    if (end == sfx) v = *fmt == 's' ? 1 : 8;
+    if (v == 0 || v > 4096) return error(c, "x/N: N is a count from 1 to 4096, got '%s'", sfx), false;
+    *n = (uint32_t)v;
+    return true;
+}
+
+/* One string at a (virtual when virt): its characters, to a 0 word. */
+static uint32_t x_string(struct cmd_ctx *c, unsigned L, uint32_t a, bool virt)
+{
+    fprintf(c->out, "0x%06" PRIx32 ": \"", a);
+    uint32_t i = 0, w = 0;
+    for (; i < 4096; i++) {
+        uint32_t pa = a + i;
+        if ((virt && !engine_translate(c->e, L, a + i, &pa, NULL)) || !engine_read_phys(c->e, L, pa, &w)) {
+            fprintf(c->out, "\" <%s>\n", virt ? "fault" : "past memory");
+            return i + 1;
+        }
+        if (w == 0) break;
+        const unsigned ch = w & 0xff;
+        if (ch == '\n') fprintf(c->out, "\\n");
+        else if (ch == '"' || ch == '\\') fprintf(c->out, "\\%c", ch);
+        else if (isprint((int)ch)) fputc((int)ch, c->out);
+        else fprintf(c->out, "\\x%02x", ch);
+    }
+    fprintf(c->out, "\"\n");
+    return i + 1;
+}
+
 static int cmd_x(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
 {
-    uint32_t n = 8;
-    if (sfx && (!parse_number(sfx, &n) || n == 0 || n > 4096))
-        return error(c, "x/N: N is a count of words from 1 to 4096, got '%s'", sfx);
+    uint32_t n;
+    char fmt;
+    if (!parse_x_suffix(c, sfx, &n, &fmt)) return -1;
     unsigned L = c->level;
-    bool virt = argc == 2;
-    if (virt && strcmp(argv[1], "virtual") != 0 && strcmp(argv[1], "v") != 0)
-        return error(c, "x/N ADDR [virtual]: unexpected '%s'", argv[1]);
+    bool given, virt = false;
+    if (!level_suffix(c, &argc, argv, &L, &given)) return -1;
+    if (!given && argc >= 2 && parse_level(c, argv[argc - 1], &L) && (argv[argc - 1][0] == 'L' || argv[argc - 1][0] == 'l'))
+        argc--;
+    if (argc >= 2 && (strcmp(argv[argc - 1], "virtual") == 0 || strcmp(argv[argc - 1], "v") == 0)) virt = true, argc--;
+    else if (argc >= 2 && (strcmp(argv[argc - 1], "physical") == 0 || strcmp(argv[argc - 1], "p") == 0)) argc--;
+    if (argc == 0) return error(c, "x/NF ADDR [virtual|physical] [at LEVEL]: which address?");
     uint32_t addr;
     if (virt) {
-        if (!parse_number(argv[0], &addr) && !(strcmp(argv[0], "pc") == 0 && engine_pc(c->e, L, &addr)))
-            return error(c, "'%s' is not a virtual address", argv[0]);
-    } else if (!parse_addr(c, L, argv[0], &addr)) {
-        return error(c, "'%s' is not an address, a label or label+N", argv[0]);
+        char text[LINE_MAX_LEN], err[160];
+        join_args(argc, argv, text, sizeof text);
+        if (!eval_at(c, L, text, &addr, err, sizeof err)) return error(c, "'%s' is not a virtual address: %s", text, err);
+    } else if (!parse_addr_expr(c, L, argc, argv, &addr)) {
+        return -1;
     }
     c->mem_addr = addr;
     c->mem_level = L;
+    if (fmt == 's') {
+        for (uint32_t k = 0, a = addr; k < n; k++) a += x_string(c, L, a, virt);
+        return 0;
+    }
     for (uint32_t i = 0; i < n; i++) {
         uint32_t a = addr + i, pa = a, w;
-        if (i % 4 == 0) {
-            const char *label = virt ? NULL : engine_label_at(c->e, L, a);
-            fprintf(c->out, "%s0x%06" PRIx32 "%s%s%s:", i ? "\n" : "", a, label ? " <" : "",
-                    label ? label : "", label ? ">" : "");
+        const bool ok = (!virt || engine_translate(c->e, L, a, &pa, NULL)) && engine_read_phys(c->e, L, pa, &w);
+        const char *label = engine_label_at(c->e, L, pa);
+        if (fmt == 'i') {
+            char text[96];
+            if (label) fprintf(c->out, "%s:\n", label);
+            if (ok && virt) engine_disassemble(c->e, L, a, NULL, text, sizeof text);
+            else if (ok) isa_disassemble(w, a, NULL, NULL, text, sizeof text);
+            fprintf(c->out, "  0x%06" PRIx32 "  %s\n", a, ok ? text : virt ? "<fault>" : "<none>");
+            continue;
         }
-        bool ok = virt ? engine_translate(c->e, L, a, &pa, NULL) : true;
-        if (ok && engine_read_phys(c->e, L, pa, &w)) fprintf(c->out, " 0x%08" PRIx32, w);
-        else fprintf(c->out, " %10s", virt ? "<fault>" : "<none>");
+        if (i % 4 == 0)
+            fprintf(c->out, "%s0x%06" PRIx32 "%s%s%s:", i ? "\n" : "", a, label ? " <" : "", label ? label : "",
+                    label ? ">" : "");
+        if (!ok) fprintf(c->out, " %10s", virt ? "<fault>" : "<none>");
+        else if (fmt == 'd') fprintf(c->out, " %11" PRId32, (int32_t)w);
+        else if (fmt == 'u') fprintf(c->out, " %10" PRIu32, w);
+        else fprintf(c->out, " 0x%08" PRIx32, w);
     }
-    fputc('\n', c->out);
+    if (fmt != 'i') fputc('\n', c->out);
     return 0;
 }
 
@@ -1156,30 +1754,76 @@ static int cmd_level(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
     return 0;
 }
 
+/* set $r1 = V (gdb), set var $r1 = V, set [reg] r1 V: V an expression. */
 static int cmd_set(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
 {
     (void)sfx;
-    if (strcmp(argv[0], "reg") == 0) {
-        argv++;
-        argc--;
-    }
-    if (argc != 2) return error(c, "usage: set [reg] REG VALUE");
+    if (argc && (strcmp(argv[0], "reg") == 0 || strcmp(argv[0], "var") == 0 || strcmp(argv[0], "variable") == 0))
+        argc--, argv++;
+    char text[LINE_MAX_LEN], err[160];
+    join_args(argc, argv, text, sizeof text);
+    char *rhs = strchr(text, '=');
+    if (rhs) *rhs++ = '\0';
+    else if ((rhs = strchr(text, ' ')) != NULL) *rhs++ = '\0';
+    char *name = text;
+    while (*name == ' ') name++;
+    size_t len = strlen(name);
+    while (len && name[len - 1] == ' ') name[--len] = '\0';
+    if (!rhs || !*name) return error(c, "usage: set $REG = VALUE (or set REG VALUE)");
+    if (*name == '$') name++;
     unsigned r;
+    if (!parse_reg(name, &r))
+        return error(c, "'%s' is not a register that can be set (r1..r15, sp, lr, pc)", name);
     uint32_t v;
-    if (!parse_reg(argv[0], &r)) return error(c, "'%s' is not a register (r1..r15, sp, lr, pc)", argv[0]);
-    if (!parse_value(c, argv[1], &v))
-        return error(c, "'%s' is not a number, a symbol or symbol+N", argv[1]);
-    char err[160];
+    if (!commands_eval(c, rhs, &v, err, sizeof err)) return error(c, "%s", err);
     if (!engine_set_reg(c->e, engine_code_level(c->e, c->level), r, v, err, sizeof err))
         return error(c, "%s", err);
-    fprintf(c->out, "%s = 0x%08" PRIx32 "\n", argv[0], v);
+    fprintf(c->out, "%s = 0x%08" PRIx32 "\n", name, v);
+    return 0;
+}
+
+static const char *nearest_command(const char *name);
+
+/* input [-n] TEXT: types TEXT (escapes \n \t \\ \xHH; spaces between words
+ * as one) and a newline, unless -n, to the program's console. */
+static int cmd_input(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    bool newline = true;
+    if (argc && strcmp(argv[0], "-n") == 0) newline = false, argc--, argv++;
+    char text[LINE_MAX_LEN], err[160];
+    join_args(argc, argv, text, sizeof text);
+    uint8_t bytes[LINE_MAX_LEN + 1];
+    size_t n = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p != '\\') {
+            bytes[n++] = (uint8_t)*p;
+            continue;
+        }
+        p++;
+        if (*p == 'n') bytes[n++] = '\n';
+        else if (*p == 't') bytes[n++] = '\t';
+        else if (*p == '\\') bytes[n++] = '\\';
+        else if (*p == 'x' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+            char hex[3] = {p[1], p[2], 0};
+            bytes[n++] = (uint8_t)strtoul(hex, NULL, 16);
+            p += 2;
+        } else return error(c, "input: unknown escape '\\%c' (\\n \\t \\\\ \\xHH)", *p ? *p : ' ');
+    }
+    if (newline) bytes[n++] = '\n';
+    if (!engine_feed_input(c->e, bytes, n, err, sizeof err)) return error(c, "%s", err);
+    fprintf(c->out, "typed %zu byte%s at step %" PRIu64 "\n", n, n == 1 ? "" : "s", engine_guest_steps(c->e));
     return 0;
 }
 
 static int cmd_help(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
 {
     (void)sfx;
-    if (!commands_help(c->out, argc ? argv[0] : NULL)) return error(c, "no command '%s'", argv[0]);
+    if (!commands_help(c->out, argc ? argv[0] : NULL)) {
+        const char *near = nearest_command(argv[0]);
+        if (near) return error(c, "no command '%s'; did you mean '%s'?", argv[0], near);
+        return error(c, "no command '%s'", argv[0]);
+    }
     return 0;
 }
 
@@ -1192,24 +1836,62 @@ static int cmd_quit(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
 
 /* ---- The table ------------------------------------------------------------------------------ */
 
+static const char *const display_words[] = {"$pc", "$sp", "$lr", "$m", "$flags", NULL};
+
+/* The commands, one row each: name, aliases, operands (min, max, for help),
+ * one line of help, an example for `help CMD`, completions, handler.
+ * A new command is a new row (and its handler above). */
 static const struct cmd_spec table[] = {
-    {"step", "s si stepi", 0, 1, "[N]", "one instruction of the selected level (N times)", NULL, cmd_step},
-    {"next", "n ni nexti", 0, 1, "[N]", "the same, running a trap into the level's own handler through", NULL, cmd_next},
-    {"until-trap", "t ut", 0, 0, "", "run to the next trap, at any level", NULL, cmd_until_trap},
-    {"continue", "c cont", 0, 0, "", "run to a breakpoint or the end", NULL, cmd_continue},
-    {"reverse-step", "rs rsi", 0, 1, "[N]", "go back one instruction of the selected level (N times)", NULL, cmd_reverse_step},
-    {"reverse-continue", "rc", 0, 0, "", "go back to the last point a breakpoint would have stopped", NULL, cmd_reverse_continue},
-    {"break", "b br", 1, 2, "ADDR|LABEL | trap [CAUSE] | mode | level N", "set a breakpoint", break_words, cmd_break},
-    {"toggle", "tb", 1, 1, "ADDR|LABEL", "set or delete the breakpoint at an address", NULL, cmd_toggle},
-    {"delete", "d del", 0, 1, "[N|all]", "delete breakpoint N (or all)", NULL, cmd_delete},
-    {"info", "i", 1, 2, "regs|psw|levels|traps [N]|breaks|fmap|pagetable|shadow [LEVEL]|output", "show state", info_topics, cmd_info},
-    {"x", "", 1, 2, "/N ADDR [virtual]", "N words of memory (physical, or virtual under the PSW)", NULL, cmd_x},
-    {"translate", "tr", 1, 2, "ADDR [LEVEL]", "a virtual address, level by level to the real word", NULL, cmd_translate},
-    {"disas", "disassemble", 0, 2, "[ADDR [N]]", "disassemble around pc, or N words at ADDR", NULL, cmd_disas},
-    {"level", "", 0, 1, "[N|+|-]", "select a level (none: list them)", NULL, cmd_level},
-    {"set", "", 2, 3, "[reg] REG VALUE", "set a register (r1..r15, sp, lr, pc) of the selected level", NULL, cmd_set},
-    {"help", "h ?", 0, 1, "[COMMAND]", "this list, or one command", NULL, cmd_help},
-    {"quit", "q exit", 0, 0, "", "leave", NULL, cmd_quit},
+    {"step", "s si stepi", 0, 1, "[N]", "one instruction of the selected level (N times)",
+     "step 3: three instructions of the selected level; at the C VMM's level, its next action", NULL, cmd_step},
+    {"next", "n ni nexti", 0, 1, "[N]", "the same, running a trap into the level's own handler through",
+     "next: over an svc, to the instruction after it", NULL, cmd_next},
+    {"until", "u", 0, MAX_ARGS, "[ADDR]", "run to ADDR of the selected level (none: like next)",
+     "until done: to the label done, or a breakpoint first", NULL, cmd_until},
+    {"finish", "fin", 0, 0, "", "run until the selected level returns to lr (the caller)",
+     "finish: inside a routine called with jal, back to its caller", NULL, cmd_finish},
+    {"until-trap", "t ut", 0, 0, "", "run to the next trap, at any level",
+     "until-trap: to the next trap, once handled; the trap is named", NULL, cmd_until_trap},
+    {"continue", "c cont", 0, 0, "", "run to a breakpoint or the end", "continue", NULL, cmd_continue},
+    {"reverse-step", "rs rsi", 0, 1, "[N]", "go back one instruction of the selected level (N at once)",
+     "reverse-step 1000: back 1000 instructions, in one replay", NULL, cmd_reverse_step},
+    {"reverse-continue", "rc", 0, 0, "", "go back to the last point a breakpoint would have stopped",
+     "reverse-continue: back to the latest earlier stop of a breakpoint (its hit count grows)", NULL,
+     cmd_reverse_continue},
+    {"break", "b br", 1, 4, "ADDR|LABEL | trap [CAUSE] [at LEVEL] | mode | level N", "set a breakpoint",
+     "break trap PRIV at 1: when a privileged instruction of L1 traps (CAUSE: PRIV MEM ILL DIV SVC HCALL "
+     "TIMER IO, or any)", break_words, cmd_break},
+    {"tbreak", "tb", 1, MAX_ARGS, "ADDR|LABEL", "a breakpoint deleted once it stops a run",
+     "tbreak loop+2: stops once at loop+2", NULL, cmd_tbreak},
+    {"watch", "wa", 1, MAX_ARGS, "ADDR [at LEVEL]", "stop when the word at ADDR of a level's memory changes",
+     "watch counter at 1: when L1's word at the label counter changes (ADDR is L-physical)", NULL, cmd_watch},
+    {"toggle", "tog", 1, 1, "ADDR|LABEL", "set or delete the breakpoint at an address",
+     "toggle loop: a breakpoint at loop, or none if there was one", NULL, cmd_toggle},
+    {"delete", "d del", 0, 1, "[N|all]", "delete breakpoint N (or all)", "delete 2", NULL, cmd_delete},
+    {"print", "p", 1, MAX_ARGS, "[/x|/d|/u] EXPR", "the value of an expression",
+     "print $r1 + 4*[sp]: registers ($r1, $pc, $m the mode bit M), PSW fields, labels, *ADDR or [ADDR] "
+     "a word", display_words, cmd_print},
+    {"display", "disp", 0, MAX_ARGS, "[EXPR]", "show EXPR after every stop (none: show them now)",
+     "display $r1", display_words, cmd_display},
+    {"undisplay", "undisp", 0, 1, "[N]", "stop showing display N (none: all)", "undisplay 1", NULL, cmd_undisplay},
+    {"info", "i", 1, MAX_ARGS, "regs|psw|levels|traps [N] [FILTER]|breaks|fmap|pagetable|shadow [LEVEL]|output",
+     "show state", "info traps 5 L1 -out: the last five traps of L1 but its out instructions (FILTER: causes, "
+     "levels LN, mnemonics, -WORD to leave out)", info_topics, cmd_info},
+    {"x", "", 1, MAX_ARGS, "/NF ADDR [virtual|physical] [at LEVEL]",
+     "N words of memory in format F: x d u (words), i (instructions), s (strings)",
+     "x/4x msg, x/3i pc virtual, x/s msg, x/8d 0x100 at 1 (physical unless virtual)", NULL, cmd_x},
+    {"translate", "tr", 1, 2, "ADDR [LEVEL]", "a virtual address, level by level to the real word",
+     "translate 0x5 2: L2's virtual 0x5, hop by hop", NULL, cmd_translate},
+    {"disas", "disassemble", 0, 2, "[ADDR [N]]", "disassemble around pc, or N words at ADDR", "disas _start 4",
+     NULL, cmd_disas},
+    {"level", "", 0, 1, "[N|+|-]", "select a level (none: list them)", "level 1", NULL, cmd_level},
+    {"set", "", 2, MAX_ARGS, "$REG = VALUE", "set a register (r1..r15, sp, lr, pc) of the selected level",
+     "set $r1 = 5 (also: set r1 5, set reg r1 5, set var $pc = loop)", NULL, cmd_set},
+    {"input", "type", 0, MAX_ARGS, "[-n] TEXT", "type TEXT and a newline (-n: none) to the program's console",
+     "input hello: the program reads \"hello\\n\" from port 1; recorded, so going back replays it", NULL,
+     cmd_input},
+    {"help", "h ?", 0, 1, "[COMMAND]", "this list, or one command", "help break", NULL, cmd_help},
+    {"quit", "q exit", 0, 0, "", "leave", "quit", NULL, cmd_quit},
 };
 #define NCOMMANDS (sizeof table / sizeof table[0])
 
@@ -1251,6 +1933,15 @@ static const struct cmd_spec *lookup(const char *name, bool *ambiguous)
     return found;
 }
 
+/* The command name or alias closest to a mistyped one, or NULL. */
+static const char *nearest_command(const char *name)
+{
+    struct suggest sg;
+    suggest_init(&sg, name);
+    for (size_t i = 0; i < NCOMMANDS; i++) suggest_offer(&sg, table[i].name);
+    return suggest_best(&sg);
+}
+
 static void help_line(FILE *out, const struct cmd_spec *s)
 {
     char left[80];
@@ -1267,7 +1958,9 @@ bool commands_help(FILE *out, const char *name)
         bool amb;
         const struct cmd_spec *s = lookup(name, &amb);
         if (!s) return false;
-        help_line(out, s);
+        fprintf(out, "%s%s%s: %s\n", s->name, s->args[0] == '/' || !s->args[0] ? "" : " ", s->args, s->help);
+        if (s->aliases[0]) fprintf(out, "  also: %s\n", s->aliases);
+        fprintf(out, "  example: %s\n", s->example);
         return true;
     }
     fprintf(out, "commands (a unique prefix will do):\n");
@@ -1297,8 +1990,12 @@ int commands_execute(struct cmd_ctx *c, const char *line)
     bool ambiguous;
     const struct cmd_spec *s = lookup(argv[0], &ambiguous);
     if (!s && ambiguous) return error(c, "'%s' is ambiguous (help lists the commands)", argv[0]);
-    if (!s) return error(c, "unknown command '%s' (help lists the commands)", argv[0]);
-    if (sfx && s->run != cmd_x) return error(c, "%s takes no /suffix", s->name);
+    if (!s) {
+        const char *near = nearest_command(argv[0]);
+        if (near) return error(c, "unknown command '%s'; did you mean '%s'? (help lists the commands)", argv[0], near);
+        return error(c, "unknown command '%s' (help lists the commands)", argv[0]);
+    }
+    if (sfx && s->run != cmd_x && s->run != cmd_print) return error(c, "%s takes no /suffix", s->name);
     int n = argc - 1;
     if (n < s->min_args || n > s->max_args) {
         fprintf(c->out, "error: %s takes %s%d operand%s; usage: %s %s\n", s->name,
@@ -1307,7 +2004,8 @@ int commands_execute(struct cmd_ctx *c, const char *line)
                 (n < s->min_args ? s->min_args : s->max_args) == 1 ? "" : "s", s->name, s->args);
         return -1;
     }
-    if (c->running && s->run != cmd_quit) commands_interrupt(c);
+    /* A command stops the motion under way, but typing to the program. */
+    if (c->running && s->run != cmd_quit && s->run != cmd_input) commands_interrupt(c);
     return s->run(c, sfx, n, argv + 1);
 }
 
@@ -1367,6 +2065,13 @@ int commands_parse_session(struct session_args *a, int argc, char **argv, bool a
     bool only_operands = false;
     for (int i = 0; i < argc; i++) {
         if (i > 0 && strcmp(argv[i], "--") == 0) only_operands = true;
+        if (!only_operands && ((strcmp(argv[i], "--input") == 0 && i + 1 < argc && strcmp(argv[i + 1], "-") == 0) ||
+                               strcmp(argv[i], "--input=-") == 0)) {
+            fprintf(stderr, "trapeze %s: --input -: stdin is the session's own (its commands, its keys); "
+                            "give a FILE\n", cmd);
+            free(rest);
+            return CLI_EXIT_USAGE;
+        }
         if (only_operands || !allow_script || strcmp(argv[i], "-x") != 0) {
             rest[n++] = argv[i];
             continue;

@@ -22,6 +22,8 @@
 #include "engine.h"
 #include "options.h"
 
+#define COMMANDS_MAX_DISPLAYS 16
+
 struct cmd_ctx {
     struct engine *e;
     FILE *out;            /* where commands write */
@@ -34,6 +36,10 @@ struct cmd_ctx {
     char status[200];     /* one line on the last command: its stop, last trap or error */
     uint32_t mem_addr;    /* the memory view: last `x` address (L-physical) */
     unsigned mem_level;
+    /* `display`: expressions shown after every stop, by number. */
+    struct { unsigned id; char text[80]; } displays[COMMANDS_MAX_DISPLAYS];
+    unsigned ndisplays, next_display_id;
+    unsigned motion_break; /* until/finish: the breakpoint the motion made, deleted when it stops */
     /* The motion under way. */
     enum engine_motion motion;
     bool reverse;
@@ -65,10 +71,19 @@ struct cmd_spec {
     int min_args, max_args;
     const char *args;     /* the arguments, for help: "[N]" */
     const char *help;     /* one line */
+    const char *example;  /* one line for `help CMD`: an example, or more on the operands */
     const char *const *words; /* completions of the first argument, or NULL (symbols) */
     int (*run)(struct cmd_ctx *c, const char *suffix, int argc, char **argv);
 };
 const struct cmd_spec *commands_table(size_t *n);
+/* Evaluates an expression of the selected level's state: numbers (0x hex),
+ * registers ($r1 or r1, $sp, $lr, $pc), PSW fields ($m: the mode bit M,
+ * 1 = supervisor; $ie, $pg, $tp, $flags, $base, $bound, $timer), the
+ * program's symbols, a memory word of the level's physical memory
+ * (*ADDR or [ADDR]), + - * / % & | ^ << >> == != < > <= >= (unsigned),
+ * ~ ! and parentheses; 32-bit arithmetic.  False with a one-line message in err. */
+bool commands_eval(const struct cmd_ctx *c, const char *text, uint32_t *value, char *err, size_t errsize);
+
 /* Writes the help of every command, or of one (false when unknown). */
 bool commands_help(FILE *out, const char *name);
 
@@ -96,6 +111,25 @@ void commands_session_free(struct session_args *a);
 struct engine_config commands_session_config(const struct session_args *a, const char *program);
 
 /* Formatting shared by the views. */
+/* A filter of the trap log: words separated by spaces, each a cause
+ * (PRIV, SVC, ...), a level (L1: traps that arose there) or a mnemonic of
+ * the instruction that trapped (out); -WORD leaves those out.  A trap is
+ * kept when it matches some word of each kind given and no -WORD. */
+#define COMMANDS_FILTER_TERMS 8
+struct trap_filter {
+    unsigned n;
+    struct trap_filter_term {
+        enum { FILTER_CAUSE, FILTER_LEVEL, FILTER_MNEMONIC } kind;
+        bool exclude;
+        unsigned value;    /* the cause, the level */
+        char mnemonic[16];
+    } terms[COMMANDS_FILTER_TERMS];
+};
+/* Parses text (empty: keep every trap).  False with a message in err. */
+bool commands_parse_trap_filter(const struct engine *e, const char *text, struct trap_filter *f, char *err,
+                                size_t errsize);
+bool commands_trap_kept(const struct trap_filter *f, const struct run_event *ev);
+
 /* "L2 guest: traps.s" */
 void commands_level_name(const struct engine *e, unsigned L, char *buf, size_t size);
 /* Trap number seq as one log line; compact: for a narrow pane. */
@@ -106,7 +140,7 @@ void commands_format_state(const struct engine *e, unsigned L, char *buf, size_t
 /* "0x000018 <_start+8>" for L-virtual va (label by its physical address). */
 void commands_format_place(const struct engine *e, unsigned L, uint32_t va, char *buf,
                            size_t size);
-/* Mode flags as text: "S IE PG TP" with '-' for clear bits. */
+/* Mode flags as text: "M=S IE PG TP" (M=U in user mode), '-' for clear bits. */
 void commands_format_flags(uint32_t flags, char *buf, size_t size);
 /* Entry vpn of table t as a cell: "VW 00104f", "V- 00104f pt r/o", "-- unfilled",
  * "(none)"; brief: the marks' tags (run_pte_mark_tag), else their words.

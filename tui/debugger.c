@@ -25,18 +25,10 @@
 
 /* readline's completion hook takes no context pointer, so the session it
  * completes for is reached through this one variable, set only while an
- * interactive session runs.  Likewise Ctrl-C, which stops a long motion
- * between two slices, can only reach the loop through a flag. */
+ * interactive session runs.  (Ctrl-C is main's flag, passed down.) */
 static const struct cmd_ctx *completing;
-static volatile sig_atomic_t interrupted;
 
 #define INTERACTIVE_SLICE 1000000u
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 struct matches {
     char **words;
@@ -104,31 +96,21 @@ static char **complete(const char *text, int start, int end)
     return out;
 }
 
-static int interactive_loop(struct cmd_ctx *c)
+static int interactive_loop(struct cmd_ctx *c, volatile sig_atomic_t *interrupted)
 {
     completing = c;
     rl_attempted_completion_function = complete;
     rl_readline_name = "trapeze";
     using_history();
-    /* Motions run in slices; Ctrl-C between two of them stops one. */
+    /* Motions run in slices; the engine looks at Ctrl-C's flag before
+     * every piece of one, and stops the motion with its report. */
     c->slice = INTERACTIVE_SLICE;
-    struct sigaction sa = {0}, old;
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
     char *line;
     while (!c->quit && (line = readline(PROMPT)) != NULL) {
         if (*line) add_history(line);
-        interrupted = 0;
-        sigaction(SIGINT, &sa, &old);
+        *interrupted = 0;
         commands_execute(c, line);
-        while (c->running) {
-            if (interrupted) {
-                commands_interrupt(c);
-                break;
-            }
-            commands_resume(c);
-        }
-        sigaction(SIGINT, &old, NULL);
+        while (c->running) commands_resume(c);
         fflush(stdout);
         free(line);
     }
@@ -139,20 +121,21 @@ static int interactive_loop(struct cmd_ctx *c)
 
 /* Reads commands from in, echoing each.  Returns 0, or CLI_EXIT_USAGE when
  * a command failed (the session goes on, like a shell script without -e). */
-static int script_loop(struct cmd_ctx *c, FILE *in)
+static int script_loop(struct cmd_ctx *c, FILE *in, volatile sig_atomic_t *interrupted)
 {
     char line[SCRIPT_LINE_MAX];
     int failed = 0;
     while (!c->quit && fgets(line, sizeof line, in)) {
         line[strcspn(line, "\r\n")] = '\0';
         printf(PROMPT "%s\n", line);
+        *interrupted = 0; /* Ctrl-C stops the motion under way, not the session */
         if (commands_execute(c, line) != 0) failed = CLI_EXIT_USAGE;
         fflush(stdout);
     }
     return failed;
 }
 
-int cmd_debug(int argc, char **argv)
+int cmd_debug(int argc, char **argv, cli_interrupt_flag *interrupted)
 {
     struct session_args a;
     int rc = commands_parse_session(
@@ -181,6 +164,7 @@ int cmd_debug(int argc, char **argv)
         commands_session_free(&a);
         return CLI_EXIT_USAGE;
     }
+    engine_set_interrupt(e, interrupted);
     struct cmd_ctx c;
     commands_init(&c, e, stdout);
     c.echo_console = true;
@@ -188,9 +172,9 @@ int cmd_debug(int argc, char **argv)
            engine_level_count(e), engine_level_count(e) == 1 ? "" : "s");
     commands_where(&c);
     fflush(stdout);
-    if (script) rc = script_loop(&c, script);
-    else if (!isatty(STDIN_FILENO)) rc = script_loop(&c, stdin);
-    else rc = interactive_loop(&c);
+    if (script) rc = script_loop(&c, script, interrupted);
+    else if (!isatty(STDIN_FILENO)) rc = script_loop(&c, stdin, interrupted);
+    else rc = interactive_loop(&c, interrupted);
     if (script) fclose(script);
     engine_close(e);
     commands_session_free(&a);

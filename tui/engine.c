@@ -31,7 +31,7 @@
 
 /* ---- The journal ------------------------------------------------------------------- */
 
-enum jkind { J_RUN, J_SET };
+enum jkind { J_RUN, J_SET, J_INPUT };
 
 struct jitem {
     enum jkind kind;
@@ -40,6 +40,7 @@ struct jitem {
     unsigned level;  /* J_SET */
     unsigned reg;
     uint32_t value;
+    size_t at, len;  /* J_INPUT: bytes typed[at .. at+len) fed to the console */
 };
 
 /* A place in the journal: item index and units done inside a J_RUN item. */
@@ -70,7 +71,12 @@ struct srccache {
 };
 
 /* Why a live run stopped. */
-enum stop_kind { STOP_NONE, STOP_MOTION, STOP_BREAK, STOP_TRAP, STOP_BUDGET, STOP_STALLED };
+enum stop_kind { STOP_NONE, STOP_MOTION, STOP_BREAK, STOP_TRAP, STOP_BUDGET, STOP_STALLED, STOP_INTERRUPTED };
+
+/* Units between two looks at the interrupt flag, going forwards (a piece
+ * of run_units) and backwards (units replayed one by one). */
+#define INTERRUPT_PIECE (1u << 20)
+#define INTERRUPT_POLL 4096u
 
 struct engine {
     /* The configuration, owned copies. */
@@ -89,6 +95,8 @@ struct engine {
     /* History. */
     struct jitem *journal;
     size_t jn, jcap;
+    uint8_t *typed;       /* console input typed during the session (J_INPUT) */
+    size_t typed_len, typed_cap;
     struct snapshot snaps[MAX_SNAPS];
     unsigned nsnaps, max_snaps; /* max_snaps <= MAX_SNAPS, by SNAP_BYTES_BUDGET */
     uint64_t snap_every;
@@ -96,6 +104,7 @@ struct engine {
 
     struct engine_break breaks[ENGINE_MAX_BREAKS];
     unsigned nbreaks, next_break_id;
+    const volatile sig_atomic_t *interrupt; /* Ctrl-C (main's flag), or NULL */
 
     /* The motion under way. */
     struct {
@@ -131,6 +140,10 @@ struct engine {
 };
 
 /* ---- Small helpers ------------------------------------------------------------------ */
+
+void engine_set_interrupt(struct engine *e, const volatile sig_atomic_t *flag) { e->interrupt = flag; }
+
+static bool interrupted(const struct engine *e) { return e->interrupt && *e->interrupt; }
 
 /* Takes note of every level's page tables: what changed since the last
  * look (note_changes), or only what they are (after going back). */
@@ -429,7 +442,7 @@ const struct run_log_counts *engine_trap_counts(const struct engine *e) { return
 static bool same_break(const struct engine_break *a, const struct engine_break *b)
 {
     if (a->kind != b->kind || a->level != b->level) return false;
-    if (a->kind == ENGINE_BREAK_ADDR) return a->addr == b->addr;
+    if (a->kind == ENGINE_BREAK_ADDR || a->kind == ENGINE_BREAK_WATCH) return a->addr == b->addr;
     if (a->kind == ENGINE_BREAK_TRAP) return a->cause == b->cause;
     return true;
 }
@@ -447,6 +460,8 @@ unsigned engine_break_add(struct engine *e, const struct engine_break *b, unsign
     *n = *b;
     n->id = ++e->next_break_id;
     n->hits = 0;
+    n->seen = n->was = 0;
+    if (n->kind == ENGINE_BREAK_WATCH) engine_read_phys(e, n->level, n->addr, &n->seen);
     return n->id;
 }
 
@@ -521,6 +536,9 @@ static void watch_reset(struct engine *e)
 {
     for (unsigned L = 0; L < e->nlevels; L++) e->prev_mode[L] = level_mode(e, L);
     e->prev_running = engine_running_level(e);
+    for (unsigned i = 0; i < e->nbreaks; i++)
+        if (e->breaks[i].kind == ENGINE_BREAK_WATCH)
+            engine_read_phys(e, e->breaks[i].level, e->breaks[i].addr, &e->breaks[i].seen);
     memset(e->handled, 0, sizeof e->handled);
 }
 
@@ -572,6 +590,16 @@ static unsigned state_break(struct engine *e, struct boundary *at)
                 (b->level < ENGINE_MAX_LEVELS && e->handled[b->level]))
                 hit = b->id;
             break;
+        case ENGINE_BREAK_WATCH: {
+            struct engine_break *w = &e->breaks[i];
+            uint32_t now;
+            if (engine_read_phys(e, w->level, w->addr, &now) && now != w->seen) {
+                w->was = w->seen;
+                w->seen = now;
+                hit = w->id;
+            }
+            break;
+        }
         case ENGINE_BREAK_TRAP: break;
         }
     }
@@ -797,6 +825,11 @@ static uint64_t run_live(struct engine *e, uint64_t n)
         uint64_t next_snap = e->snaps[e->nsnaps - 1].time + e->snap_every;
         if (next_snap > now && next_snap - now < piece) piece = next_snap - now;
         if (piece > RUN_STALL_UNITS) piece = RUN_STALL_UNITS;
+        if (e->interrupt && piece > INTERRUPT_PIECE) piece = INTERRUPT_PIECE;
+        if (interrupted(e)) {
+            e->stop = STOP_INTERRUPTED;
+            break;
+        }
         if (e->max_steps) {
             /* A unit is at most one step of the program: it cannot overshoot. */
             uint64_t g = engine_guest_steps(e);
@@ -849,8 +882,9 @@ static struct jpos replay_to(struct engine *e, struct jpos p, uint64_t target)
     e->live = false;
     while (p.item < e->jn) {
         const struct jitem *it = &e->journal[p.item];
-        if (it->kind == J_SET) {
-            apply_set(e, it);
+        if (it->kind == J_SET || it->kind == J_INPUT) {
+            if (it->kind == J_SET) apply_set(e, it);
+            else run_feed_input(e->run, 0, e->typed + it->at, it->len);
             p.item++;
             continue;
         }
@@ -949,54 +983,101 @@ static bool pred_breakpoint(struct engine *e, unsigned L, bool before, unsigned 
     return hit != 0;
 }
 
-/* Finds the latest time t < now at which pred matches and goes there.
- * Replays each snapshot's stretch unit by unit, newest stretch first.
- * False when there is none: the session is then left at the start. */
-static bool search_back(struct engine *e, search_pred pred, unsigned L, unsigned *id)
+/* Why search_back ended. */
+enum search_end { SEARCH_FOUND, SEARCH_NONE, SEARCH_INTERRUPTED, SEARCH_FAILED };
+
+/* Finds the n-th latest time t < now at which pred matches (n >= 1) and
+ * goes there.  Replays each snapshot's stretch once, unit by unit, newest
+ * stretch first, keeping the times of its last n matches in a ring: the
+ * n-th latest is in the newest stretches that hold n matches together.
+ * SEARCH_NONE: fewer exist; the session is then left at the start.
+ * SEARCH_INTERRUPTED: the interrupt flag was set; the session is left
+ * where it was. */
+static enum search_end search_back(struct engine *e, search_pred pred, unsigned L, uint64_t n,
+                                   unsigned *id)
 {
-    uint64_t hi = engine_time(e);
-    if (hi == 0) return false;
+    const uint64_t from = engine_time(e);
+    uint64_t hi = from;
+    if (hi == 0) return SEARCH_NONE;
+    struct hit {
+        uint64_t t;
+        unsigned id;
+    };
+    struct hit one, *ring = n == 1 ? &one : malloc(n * sizeof *ring);
+    if (!ring) return SEARCH_FAILED;
+    enum search_end end = SEARCH_NONE;
+    uint64_t needed = n;
     unsigned k = snapshot_before(e, hi, true);
     for (;;) {
-        if (!restore_snapshot(e, k)) return false;
+        if (!restore_snapshot(e, k)) {
+            end = SEARCH_FAILED;
+            break;
+        }
         struct jpos p = replay_to(e, e->snaps[k].pos, e->snaps[k].time);
         watch_reset(e);
-        bool have = false;
-        uint64_t best = 0;
-        unsigned best_id = 0;
+        uint64_t matches = 0, polled = 0;
+        bool stopped = false;
         while (engine_time(e) < hi) {
+            if (++polled % INTERRUPT_POLL == 0 && interrupted(e)) {
+                stopped = true;
+                break;
+            }
             uint64_t t = engine_time(e);
             unsigned hit = 0;
-            if (pred(e, L, true, &hit)) have = true, best = t, best_id = hit;
+            bool found = pred(e, L, true, &hit);
             p = replay_to(e, p, t + 1);
             if (engine_time(e) == t) break; /* the journal ended early: cannot happen */
-            hit = 0;
-            if (pred(e, L, false, &hit)) have = true, best = t, best_id = hit;
+            unsigned after_hit = 0;
+            if (pred(e, L, false, &after_hit) && !found) found = true, hit = after_hit;
+            if (found) ring[matches++ % needed] = (struct hit){t, hit};
         }
-        if (have) {
-            if (id) *id = best_id;
-            return goto_time(e, best);
+        if (stopped) {
+            end = SEARCH_INTERRUPTED;
+            break;
         }
+        if (matches >= needed) {
+            const struct hit *h = &ring[(matches - needed) % needed];
+            if (id) *id = h->id;
+            end = goto_time(e, h->t) ? SEARCH_FOUND : SEARCH_FAILED;
+            break;
+        }
+        needed -= matches;
         if (k == 0) break;
         hi = e->snaps[k].time;
         k = snapshot_before(e, hi, true);
     }
-    goto_time(e, 0);
-    return false;
+    if (ring != &one) free(ring);
+    if (end == SEARCH_NONE) goto_time(e, 0);
+    if (end == SEARCH_INTERRUPTED || end == SEARCH_FAILED) goto_time(e, from);
+    return end;
 }
 
-struct engine_result engine_reverse_step(struct engine *e, unsigned L)
+static enum engine_outcome search_outcome(enum search_end end, enum engine_outcome found)
+{
+    switch (end) {
+    case SEARCH_FOUND: return found;
+    case SEARCH_NONE: return ENGINE_AT_START;
+    case SEARCH_INTERRUPTED: return ENGINE_INTERRUPTED;
+    case SEARCH_FAILED: break;
+    }
+    return ENGINE_FAILED;
+}
+
+struct engine_result engine_reverse_steps(struct engine *e, unsigned L, uint64_t n)
 {
     struct engine_result r = {ENGINE_DONE, 0, 1, 0, 0};
     e->mo.active = false;
     uint64_t now = engine_time(e);
-    if (now == 0) r.outcome = ENGINE_AT_START;
-    else if (!search_back(e, pred_level_ran, L < e->nlevels ? L : e->prog_level, NULL))
-        r.outcome = ENGINE_AT_START;
+    if (now == 0 || n == 0) r.outcome = now == 0 ? ENGINE_AT_START : ENGINE_DONE;
+    else r.outcome = search_outcome(search_back(e, pred_level_ran, L < e->nlevels ? L : e->prog_level, n, NULL),
+                                    ENGINE_DONE);
+    watch_reset(e); /* watchpoints compare with the word as it is now */
     look_at_pages(e, false);
     r.units = now - engine_time(e);
     return r;
 }
+
+struct engine_result engine_reverse_step(struct engine *e, unsigned L) { return engine_reverse_steps(e, L, 1); }
 
 struct engine_result engine_reverse_continue(struct engine *e)
 {
@@ -1007,11 +1088,12 @@ struct engine_result engine_reverse_continue(struct engine *e)
         r.outcome = ENGINE_AT_START;
     } else if (e->nbreaks == 0) {
         r.outcome = goto_time(e, 0) ? ENGINE_AT_START : ENGINE_FAILED;
-    } else if (search_back(e, pred_breakpoint, 0, &r.breakpoint)) {
-        r.outcome = ENGINE_BREAK;
     } else {
-        r.outcome = ENGINE_AT_START;
+        r.outcome = search_outcome(search_back(e, pred_breakpoint, 0, 1, &r.breakpoint), ENGINE_BREAK);
+        struct engine_break *b = r.outcome == ENGINE_BREAK ? break_by_id(e, r.breakpoint) : NULL;
+        if (b) b->hits++; /* a stop going back is a hit as much as one going forwards */
     }
+    watch_reset(e); /* watchpoints compare with the word as it is now */
     look_at_pages(e, false);
     r.units = now - engine_time(e);
     return r;
@@ -1034,6 +1116,12 @@ void engine_begin(struct engine *e, enum engine_motion motion, unsigned L)
      * A level not started yet gets there and then takes its first step. */
     e->mo.ref_steps = v.state == RUN_LEVEL_SUSPENDED ? v.as_of : v.steps;
     e->pending = ENGINE_NO_LEVEL;
+}
+
+void engine_begin_steps(struct engine *e, unsigned L, uint64_t n)
+{
+    engine_begin(e, ENGINE_STEP, L);
+    if (e->mo.has_ctx && n > 1) e->mo.ref_steps += n - 1;
 }
 
 /* The trap that handed level L to its own handler during this motion. */
@@ -1074,7 +1162,9 @@ struct engine_result engine_go(struct engine *e, uint64_t slice)
             e->mo.ret_pc = t->pc;
             finished = came_back(e);
             uint64_t used = engine_time(e) - t0;
-            if (!finished && (!slice || used < slice)) {
+            if (!finished && e->stop == STOP_INTERRUPTED) {
+                /* Ctrl-C in the handler: stop there (reported below). */
+            } else if (!finished && (!slice || used < slice)) {
                 run_live(e, slice ? slice - used : UINT64_MAX);
                 finished = e->stop == STOP_MOTION;
             } else if (!finished) {
@@ -1102,6 +1192,8 @@ struct engine_result engine_go(struct engine *e, uint64_t slice)
         r.outcome = ENGINE_BUDGET;
     } else if (e->stop == STOP_STALLED) {
         r.outcome = ENGINE_STALLED;
+    } else if (e->stop == STOP_INTERRUPTED) {
+        r.outcome = ENGINE_INTERRUPTED;
     } else {
         r.outcome = ENGINE_RUNNING;
     }
@@ -1124,6 +1216,40 @@ bool engine_set_reg(struct engine *e, unsigned L, unsigned r, uint32_t value, ch
         snprintf(err, errsize, "out of memory");
         return false;
     }
+    return true;
+}
+
+bool engine_feed_input(struct engine *e, const uint8_t *bytes, size_t n, char *err, size_t errsize)
+{
+    if (n == 0) return true;
+    /* What the cut journal forgot is not needed any more. */
+    size_t keep = 0;
+    for (size_t i = 0; i < e->jn; i++)
+        if (e->journal[i].kind == J_INPUT) keep = e->journal[i].at + e->journal[i].len;
+    e->typed_len = keep;
+    if (e->typed_len + n > ENGINE_TYPED_MAX) {
+        snprintf(err, errsize, "the session's typed input is limited to %u bytes", ENGINE_TYPED_MAX);
+        return false;
+    }
+    if (e->typed_len + n > e->typed_cap) {
+        size_t cap = e->typed_cap ? e->typed_cap : 256;
+        while (cap < e->typed_len + n) cap *= 2;
+        uint8_t *t = realloc(e->typed, cap);
+        if (!t) {
+            snprintf(err, errsize, "out of memory");
+            return false;
+        }
+        e->typed = t;
+        e->typed_cap = cap;
+    }
+    memcpy(e->typed + e->typed_len, bytes, n);
+    struct jitem it = {.kind = J_INPUT, .at = e->typed_len, .len = n};
+    if (!journal_push(e, it)) {
+        snprintf(err, errsize, "out of memory");
+        return false;
+    }
+    e->typed_len += n;
+    run_feed_input(e->run, 0, bytes, n);
     return true;
 }
 
@@ -1202,6 +1328,7 @@ void engine_close(struct engine *e)
     asm_image_free(&e->img);
     run_log_destroy(e->log);
     free(e->journal);
+    free(e->typed);
     free(e->input);
     free(e);
 }

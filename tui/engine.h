@@ -44,6 +44,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "../assembler/asm.h"
@@ -169,6 +170,7 @@ enum engine_break_kind {
     ENGINE_BREAK_TRAP,  /* once a trap of this cause (CAUSE_NONE: any) is handled */
     ENGINE_BREAK_MODE,  /* when level L's mode (M) has changed, where it runs */
     ENGINE_BREAK_LEVEL, /* when level L gets control (runs, or, host code, handles a trap) */
+    ENGINE_BREAK_WATCH, /* when the word at L-physical addr has changed, at a boundary */
 };
 
 struct engine_break {
@@ -177,7 +179,10 @@ struct engine_break {
     unsigned level;       /* ENGINE_NO_LEVEL for a trap of any level */
     uint32_t addr;        /* ENGINE_BREAK_ADDR */
     enum isa_cause cause; /* ENGINE_BREAK_TRAP */
-    uint64_t hits;
+    bool temporary;       /* tbreak: the front end deletes it once hit */
+    uint64_t hits;        /* stops it made, forwards and backwards */
+    uint32_t seen;        /* ENGINE_BREAK_WATCH: the word as last seen (set here) */
+    uint32_t was;         /*   ... and, after it stopped a run, the value before */
 };
 
 /* Adds a breakpoint (id and hits are set here).  Returns its id, or 0 when
@@ -209,6 +214,7 @@ enum engine_outcome {
     ENGINE_STALLED,    /* the monitors ran RUN_STALL_UNITS units without a step of the program */
     ENGINE_AT_START,   /* going back reached the start of the history        */
     ENGINE_FAILED,     /* out of memory, or no motion under way              */
+    ENGINE_INTERRUPTED,/* the interrupt flag was set (Ctrl-C): a usable stop */
 };
 
 struct engine_result {
@@ -221,15 +227,28 @@ struct engine_result {
 
 /* Starts a motion of level L (ignored by until-trap and continue). */
 void engine_begin(struct engine *e, enum engine_motion motion, unsigned L);
+/* Starts n steps of level L as one motion: where n single steps would
+ * end, but a breakpoint or trap on the way stops it, as in gdb.  For host
+ * code (whose step is its next action), the same as engine_begin. */
+void engine_begin_steps(struct engine *e, unsigned L, uint64_t n);
 /* Runs the motion under way for at most slice units (0: no limit); returns
  * ENGINE_RUNNING when the slice ended first. */
 struct engine_result engine_go(struct engine *e, uint64_t slice);
 /* Back to level L's previous instruction boundary (for host code: to just
  * before the last trap it handled). */
 struct engine_result engine_reverse_step(struct engine *e, unsigned L);
+/* Back n of level L's instruction boundaries at once: one replay from the
+ * snapshots to the target, not n (ENGINE_AT_START when fewer exist). */
+struct engine_result engine_reverse_steps(struct engine *e, unsigned L, uint64_t n);
 /* Back to the latest earlier point where a breakpoint would have stopped a
  * forward run, else to the start. */
 struct engine_result engine_reverse_continue(struct engine *e);
+
+/* Ctrl-C: a flag a signal handler sets (owned by main; may be NULL).  The
+ * engine polls it every few thousand units in every motion, forwards and
+ * back; when set, the motion stops with ENGINE_INTERRUPTED at a boundary
+ * (going back: where it began), and the flag is left for the caller to clear. */
+void engine_set_interrupt(struct engine *e, const volatile sig_atomic_t *flag);
 
 /* ---- State ------------------------------------------------------------------------- */
 
@@ -246,6 +265,12 @@ const uint8_t *engine_output(const struct engine *e, size_t *len);
  * while L runs (run_set_reg); the edit is journalled so that going back
  * and forth keeps it.  False with a message in err. */
 #define ENGINE_REG_PC RUN_REG_PC
+/* Appends bytes to the program's console input now (typed by the user),
+ * journalled with the time, so that going back and forth replays it where
+ * it was typed (going back before it forgets it, with the rest of the
+ * future).  At most ENGINE_TYPED_MAX bytes a session.  False with a message. */
+#define ENGINE_TYPED_MAX (1u << 20)
+bool engine_feed_input(struct engine *e, const uint8_t *bytes, size_t n, char *err, size_t errsize);
 bool engine_set_reg(struct engine *e, unsigned L, unsigned r, uint32_t value, char *err,
                     size_t errsize);
 

@@ -15,40 +15,40 @@
 #error "TRAPEZE_VERSION comes from the Makefile (VERSION)"
 #endif
 
+/* How a command takes Ctrl-C (cli.h).  Default: it ends the command.  A
+ * STOP command polls main's flag in its long loops and stops with a usable
+ * state; a second Ctrl-C ends it.  A SESSION command (the debugger, the
+ * TUI) takes every Ctrl-C as "stop the motion under way", and a read
+ * waiting for a key or a line goes on. */
+enum ctrl_c { CTRL_C_ENDS, CTRL_C_STOPS, CTRL_C_SESSION };
+
 struct subcommand {
     const char *name;
-    int (*run)(int argc, char **argv); /* NULL: in the table of interruptible ones */
+    int (*run)(int argc, char **argv);                                   /* CTRL_C_ENDS */
+    int (*run_flagged)(int argc, char **argv, cli_interrupt_flag *flag); /* the others */
+    enum ctrl_c ctrl_c;
     const char *summary;
 };
 
 static const struct subcommand subcommands[] = {
-    {"asm", cmd_asm, "assemble a source file into an image"},
-    {"disasm", cmd_disasm, "disassemble an image (or a source file)"},
-    {"run", NULL, "run a program on the bare machine, under a VMM or a stack of them"},
-    {"check-isa", cmd_check_isa, "decide Popek and Goldberg's theorems for a variant, by experiment"},
-    {"debug", cmd_debug, "step through a program and its traps, forwards and backwards"},
-    {"tui", cmd_tui, "watch a run full-screen: levels, registers, code, traps, f-maps"},
-    {"trace", NULL, "draw a run's traps, one instruction's cascade or its memory with graphviz"},
-    {"equiv", NULL, "compare a run on the bare machine with the same run under the C VMM"},
+    {"asm", cmd_asm, NULL, CTRL_C_ENDS, "assemble a source file into an image"},
+    {"disasm", cmd_disasm, NULL, CTRL_C_ENDS, "disassemble an image (or a source file)"},
+    {"run", NULL, cmd_run, CTRL_C_STOPS, "run a program on the bare machine, under a VMM or a stack of them"},
+    {"check-isa", cmd_check_isa, NULL, CTRL_C_ENDS,
+     "decide Popek and Goldberg's theorems for a variant, by experiment"},
+    {"debug", NULL, cmd_debug, CTRL_C_SESSION, "step through a program and its traps, forwards and backwards"},
+    {"tui", NULL, cmd_tui, CTRL_C_SESSION, "watch a run full-screen: levels, registers, code, traps, f-maps"},
+    {"trace", NULL, cmd_trace, CTRL_C_STOPS,
+     "draw a run's traps, one instruction's cascade or its memory with graphviz"},
+    {"equiv", NULL, cmd_equiv, CTRL_C_STOPS, "compare a run on the bare machine with the same run under the C VMM"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 
-/* The commands that stop their loops at Ctrl-C (cli.h): main installs the
- * handler for them alone and passes its flag. */
-static const struct {
-    const char *name;
-    int (*run)(int argc, char **argv, const cli_interrupt_flag *interrupted);
-} interruptible[] = {
-    {"run", cmd_run},
-    {"trace", cmd_trace},
-    {"equiv", cmd_equiv},
-};
-#define NINTERRUPTIBLE (sizeof interruptible / sizeof interruptible[0])
-
-/* Ctrl-C, for the commands that take it (cli.h). */
+/* Ctrl-C's one flag (the only mutable state outside a value: a handler
+ * can reach nothing else), passed down to the command. */
 static cli_interrupt_flag interrupted;
 
-static void on_interrupt(int sig)
+static void on_interrupt_stop(int sig)
 {
     if (interrupted) { /* a second Ctrl-C: the default, which ends the process */
         signal(sig, SIG_DFL);
@@ -57,18 +57,27 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
+static void on_interrupt_session(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
 static int run_subcommand(const struct subcommand *c, int argc, char **argv)
 {
-    if (c->run) return c->run(argc, argv);
-    for (size_t i = 0; i < NINTERRUPTIBLE; i++) {
-        if (strcmp(interruptible[i].name, c->name) != 0) continue;
-        struct sigaction sa = {.sa_handler = on_interrupt};
-        sigemptyset(&sa.sa_mask);
+    if (c->ctrl_c == CTRL_C_ENDS) return c->run(argc, argv);
+    struct sigaction sa = {0};
+    sigemptyset(&sa.sa_mask);
+    if (c->ctrl_c == CTRL_C_SESSION) {
+        sa.sa_handler = on_interrupt_session;
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGINT, &sa, NULL);
+    } else {
+        sa.sa_handler = on_interrupt_stop;
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL); /* as Ctrl-C: a traced run's trace is still written whole */
-        return interruptible[i].run(argc, argv, &interrupted);
     }
-    return CLI_EXIT_USAGE; /* a subcommand in neither table: not reached */
+    return c->run_flagged(argc, argv, &interrupted);
 }
 
 static void usage(FILE *out)

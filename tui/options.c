@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../isa/suggest.h"
 
 #define ERR_SIZE CLI_ERROR_SIZE
 
@@ -15,6 +16,18 @@ static bool apply_isa(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
     char msg[ISA_ERROR_SIZE];
+    if (!strpbrk(value, "/.") && !isa_builtin_variant_text(value)) {
+        /* A name, not a path: say so, not as a file's error. */
+        struct suggest sg;
+        suggest_init(&sg, value);
+        const char *const *names = isa_builtin_variant_names();
+        for (size_t i = 0; names[i]; i++) suggest_offer(&sg, names[i]);
+        const char *near = suggest_best(&sg);
+        snprintf(err, ERR_SIZE, "no built-in variant '%.60s'%s%s%s (built in: pg, hybrid, x86like; a variant "
+                 "file is a path with '/' or '.')", value, near ? "; did you mean '" : "", near ? near : "",
+                 near ? "'?" : "");
+        return false;
+    }
     if (!isa_variant_load(value, &o->variant, msg)) {
         snprintf(err, ERR_SIZE, "%s", msg);
         return false;
@@ -56,10 +69,50 @@ static bool apply_max_real_steps(void *target, const char *value, char *err)
     return true;
 }
 
+/* Reads all of stdin, at most CLI_MAX_INPUT_BYTES (NULL with err past it). */
+static char *read_stdin_bounded(size_t *len, char *err)
+{
+    size_t cap = 4096, used = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + used, 1, cap - used, stdin);
+        used += got;
+        if (got == 0) break;
+        if (used > CLI_MAX_INPUT_BYTES) {
+            snprintf(err, ERR_SIZE, "-: the console input on stdin is over %u bytes; give a file",
+                     CLI_MAX_INPUT_BYTES);
+            free(buf);
+            return NULL;
+        }
+        if (used == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) free(buf);
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (!buf || ferror(stdin)) {
+        snprintf(err, ERR_SIZE, "-: cannot read stdin: %s", buf ? strerror(errno) : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    *len = used;
+    return buf;
+}
+
 static bool apply_input(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
     size_t len;
+    if (strcmp(value, "-") == 0) {
+        char *typed = read_stdin_bounded(&len, err);
+        if (!typed) return false;
+        free(o->input);
+        o->input = (uint8_t *)typed;
+        o->input_len = len;
+        o->input_path = value;
+        return true;
+    }
     char *text = cli_read_file_capped(value, CLI_MAX_INPUT_BYTES, &len, err, ERR_SIZE);
     if (!text) return false;
     free(o->input);
@@ -127,6 +180,18 @@ static bool apply_shadow(void *target, const char *value, char *err)
         return false;
     }
     o->shadow_given = true;
+    return true;
+}
+
+static bool apply_slice(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    uint64_t n;
+    if (!options_parse_u64(value, &n) || n == 0 || n > UINT32_MAX) {
+        snprintf(err, ERR_SIZE, "expected a number of guest steps from 1 to %u, got '%.100s'", UINT32_MAX, value);
+        return false;
+    }
+    o->slice = (uint32_t)n;
     return true;
 }
 
@@ -219,7 +284,7 @@ static const struct run_option {
       false}, OPT_MAX_STEPS},
     {{"--max-real-steps", "N", "stop after N steps of the real machine, all levels' work together "
       "(default 10000000000)", apply_max_real_steps, false}, OPT_MAX_REAL_STEPS},
-    {{"--input", "FILE", "console input (port 1) from FILE", apply_input, false}, OPT_INPUT},
+    {{"--input", "FILE", "console input (port 1) from FILE, or - for stdin (run)", apply_input, false}, OPT_INPUT},
     {{"--json", NULL, "print one JSON object instead of the summary", apply_json, false}, OPT_JSON},
     {{"--trace", "traps|insns", "log every trap (or, bare, every instruction) to stderr", apply_trace,
       false}, OPT_TRACE},
@@ -232,6 +297,8 @@ static const struct run_option {
     {{"--shadow", "trace|rebuild|lazy", "how the C VMM (te) keeps a paging guest's shadow page "
       "tables: trace PTE writes (default), rebuild at each flush, fill lazily", apply_shadow, false},
      OPT_SHADOW},
+    {{"--slice", "N", "the C VMM runs each guest N steps a turn, round-robin (default 10000)", apply_slice,
+      false}, OPT_SLICE},
     {{"--vms", "N", "under the C VMM alone: N guests running PROGRAM (or give several PROGRAMs)",
      apply_vms, false}, OPT_VMS},
     {{"--out-dir", "DIR", "with several guests: each one's output in DIR/vmK.out, not on stdout",
@@ -254,6 +321,15 @@ void cli_print_options(FILE *out, const struct cli_option *table, size_t n)
         fprintf(out, "  %-24s %s\n", left, table[i].help);
     }
     fprintf(out, "  %-24s %s\n", "--help", "show this help");
+}
+
+/* Whether arg[0..len) names one of the run options (any command's). */
+static bool is_run_option(const char *arg, size_t len)
+{
+    for (size_t k = 0; k < NOPTIONS; k++)
+        if (strlen(run_option_table[k].opt.name) == len && strncmp(run_option_table[k].opt.name, arg, len) == 0)
+            return true;
+    return false;
 }
 
 int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, char **argv,
@@ -286,8 +362,16 @@ int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, 
             if (strlen(table[k].name) == name_len && strncmp(table[k].name, arg, name_len) == 0)
                 opt = &table[k];
         if (!opt) {
-            fprintf(stderr, "trapeze %s: unknown option '%s' (see trapeze %s --help)\n", cmd, arg,
-                    cmd);
+            /* A slip of the fingers, not an option this command refuses. */
+            struct suggest sg;
+            const size_t dashes = strspn(arg, "-");
+            suggest_init_len(&sg, arg + dashes, name_len - dashes);
+            for (size_t k = 0; k < n; k++) suggest_offer(&sg, table[k].name + strspn(table[k].name, "-"));
+            const char *near = is_run_option(arg, name_len) ? NULL : suggest_best(&sg);
+            for (size_t k = 0; k < n && near; k++) /* the name, dashes and all */
+                if (near == table[k].name + strspn(table[k].name, "-")) near = table[k].name;
+            fprintf(stderr, "trapeze %s: unknown option '%s'%s%s%s (see trapeze %s --help)\n", cmd, arg,
+                    near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", cmd);
             return CLI_EXIT_USAGE;
         }
         const char *value = NULL;
@@ -303,7 +387,9 @@ int cli_parse(const struct cli_option *table, size_t n, void *target, int argc, 
             return CLI_EXIT_USAGE;
         }
         if (!opt->apply(target, value, err)) {
-            if (opt->message_names_place) fprintf(stderr, "%s\n", err);
+            /* A message about a file begins with its name: it names the place. */
+            if (opt->message_names_place && strncmp(err, value, strlen(value)) == 0)
+                fprintf(stderr, "%s\n", err);
             else fprintf(stderr, "trapeze %s: %s: %s\n", cmd, opt->name, err);
             return CLI_EXIT_USAGE;
         }
@@ -375,6 +461,14 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
             return CLI_EXIT_USAGE;
         }
         o->spec.shadow = o->shadow;
+    }
+    if (o->slice) {
+        if (o->spec.n == 0 || o->spec.kind[0] != RUN_MONITOR_C) {
+            fprintf(stderr, "trapeze %s: --slice is for the C VMM's scheduler (--vmm MODE, or a stack that "
+                            "starts with c)\n", cmd);
+            return CLI_EXIT_USAGE;
+        }
+        o->spec.slice = o->slice;
     }
     const bool c_alone = o->spec.n == 1 && o->spec.kind[0] == RUN_MONITOR_C;
     if ((o->vms || o->out_dir) && !c_alone) {

@@ -45,8 +45,9 @@ enum run_option_bit {
     OPT_SHADOW = 1u << 12,
     OPT_C_BY_DEFAULT = 1u << 13, /* no monitor given: the C VMM in te (equiv) */
     OPT_MAX_REAL_STEPS = 1u << 14,
+    OPT_SLICE = 1u << 15,        /* --slice N: the C VMM's scheduler */
 };
-#define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW)
+#define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW | OPT_SLICE)
 #define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE)
 #define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS | OPT_C_BY_DEFAULT | OPT_MAX_REAL_STEPS)
 #define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR | OPT_MAX_REAL_STEPS)
@@ -57,7 +58,8 @@ struct run_options {
     size_t mem;                 /* words of the program's memory */
     uint64_t max_steps;
     uint64_t max_real_steps;    /* --max-real-steps: all levels' real work */
-    const char *input_path;     /* --input, or NULL */
+    uint32_t slice;             /* --slice, or 0 */
+    const char *input_path;     /* --input, or NULL ("-": stdin, at most CLI_MAX_INPUT_BYTES) */
     uint8_t *input;             /* its contents (owned) */
     size_t input_len;
     bool json;

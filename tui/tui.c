@@ -44,7 +44,7 @@
 
 /* The keys: each is a command line, or an action of the view itself
  * (moving the code cursor, prompting). */
-enum key_action { ACT_CMD, ACT_TOGGLE, ACT_GOTO, ACT_PROMPT, ACT_HELP, ACT_PAGES };
+enum key_action { ACT_CMD, ACT_TOGGLE, ACT_GOTO, ACT_PROMPT, ACT_HELP, ACT_PAGES, ACT_FILTER, ACT_TYPE };
 struct key_binding {
     int key;
     enum key_action action;
@@ -69,6 +69,8 @@ static const struct key_binding keys[] = {
     {'q', ACT_CMD, "quit", "quit", "leave"},
     /* Last: the help bar drops what does not fit (at 80 columns, this). */
     {'p', ACT_PAGES, NULL, "pages", "page tables (info shadow) in place of the f-map and memory, or back"},
+    {'i', ACT_TYPE, NULL, NULL, "typing mode: keys go to the program's console (input), Esc: back to keys"},
+    {'f', ACT_FILTER, NULL, NULL, "filter the trap log: causes, levels, mnemonics; -WORD leaves out (-out)"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -77,7 +79,7 @@ struct rect {
 };
 
 struct layout {
-    struct rect bar, regs, code, log, fmap, mem, console, status, help;
+    struct rect bar, regs, code, log, fmap, mem, legend, console, status, help;
 };
 
 struct tui {
@@ -91,6 +93,10 @@ struct tui {
     bool colour;
     bool pages;       /* the page-table pane replaces the f-map and memory */
     const char *title;
+    volatile sig_atomic_t *interrupted; /* Ctrl-C: main's flag */
+    bool typing;                        /* keys go to the program's console (`input`) */
+    struct trap_filter filter;          /* the trap log shows only what it keeps */
+    char filter_text[64];
 };
 
 /* ---- Drawing helpers ---------------------------------------------------------------- */
@@ -134,7 +140,7 @@ static void compute_layout(struct layout *l, int rows, int cols)
     int avail = rows - 3; /* between the level bar and the status and help lines */
     int extra = avail - 21;
     int top = 12 + extra * 2 / 5, console = 2 + extra / 5;
-    int bottom = avail - top - console;
+    int bottom = avail - top - console - 1; /* the legend's row */
     int left_top = 40 + (cols - MIN_COLS) * 2 / 5;
     int left_bottom = 46 + (cols - MIN_COLS) / 2;
     l->bar = (struct rect){0, 0, 1, cols};
@@ -144,7 +150,8 @@ static void compute_layout(struct layout *l, int rows, int cols)
     int fh = bottom / 2;
     l->fmap = (struct rect){1 + top, left_bottom, fh, cols - left_bottom};
     l->mem = (struct rect){1 + top + fh, left_bottom, bottom - fh, cols - left_bottom};
-    l->console = (struct rect){1 + top + bottom, 0, console, cols};
+    l->legend = (struct rect){1 + top + bottom, 0, 1, cols};
+    l->console = (struct rect){2 + top + bottom, 0, console, cols};
     l->status = (struct rect){rows - 2, 0, 1, cols};
     l->help = (struct rect){rows - 1, 0, 1, cols};
 }
@@ -339,22 +346,31 @@ static void draw_log(struct tui *t, const struct rect *rc)
 {
     struct engine *e = t->c.e;
     uint64_t total = engine_trap_total(e);
-    title(rc, "Trap log (%" PRIu64 ")   arose at -> handled by, how", total);
-    int lines = rc->h - 1;
-    uint64_t first = total > (uint64_t)lines ? total - (uint64_t)lines + 1 : 1;
-    bool compact = rc->w < 100;
-    for (uint64_t s = first, i = 0; s <= total; s++, i++) {
+    if (t->filter.n) title(rc, "Trap log (%" PRIu64 ")  f: %s", total, t->filter_text);
+    else title(rc, "Trap log (%" PRIu64 ")   arose at -> handled by, how", total);
+    const int lines = rc->h - 1;
+    /* The newest `lines` traps the filter keeps, oldest first. */
+    uint64_t shown[64];
+    int n = 0;
+    for (uint64_t s = total; s >= 1 && n < lines && n < 64; s--) {
         const struct run_event *tr = engine_trap_get(e, s);
-        if (!tr) continue;
+        if (!tr) break; /* older ones are not kept */
+        if (commands_trap_kept(&t->filter, tr)) shown[n++] = s;
+    }
+    bool compact = rc->w < 100;
+    for (int i = 0; i < n; i++) {
+        const uint64_t s = shown[n - 1 - i];
+        const struct run_event *tr = engine_trap_get(e, s);
         char buf[320];
         commands_format_trap(e, s, compact, buf, sizeof buf);
         attr_t a = s == total ? A_BOLD : A_NORMAL;
         if (tr->how == RUN_ABSORBED) a = A_DIM;
         if (t->colour)
             a |= COLOR_PAIR(tr->how == RUN_EMULATED ? 1 : tr->how == RUN_HARDWARE ? 3 : 2);
-        put(rc, 1 + (int)i, 0, a, true, "%s", buf);
+        put(rc, 1 + i, 0, a, true, "%s", buf);
     }
     if (total == 0) put(rc, 1, 1, A_NORMAL, false, "no traps yet: t runs to the next one");
+    else if (n == 0) put(rc, 1, 1, A_NORMAL, false, "none the filter keeps: f changes it");
 }
 
 static void draw_fmap(struct tui *t, const struct rect *rc)
@@ -369,7 +385,8 @@ static void draw_fmap(struct tui *t, const struct rect *rc)
     title(rc, "F-map L%u%s", L, paging ? " / paging" : "");
     if (n) put(rc, 0, 9 + (paging ? 9 : 0), A_REVERSE, false, " (kept by L%u)  p: pages", L - 1);
     int r = 1;
-    if (n == 0) put(rc, r++, 1, A_NORMAL, false, "L%u runs on the real machine: no f-map", L);
+    if (n == 0 && rc->w > 40) put(rc, r++, 1, A_NORMAL, false, "L%u runs on the real machine: no f-map", L);
+    else if (n == 0) put(rc, r++, 1, A_NORMAL, false, "on the real machine: no f-map");
     for (unsigned i = 0; i < n; i++) {
         if (L - 1 == 0)
             put(rc, r++, 1, A_NORMAL, false, "%06" PRIx32 "+%" PRIx32 " -> real %06" PRIx32, x[i].from,
@@ -388,14 +405,23 @@ static void draw_fmap(struct tui *t, const struct rect *rc)
     if (paging) {
         uint32_t vpn = v.psw.pc >> ISA_PAGE_SHIFT, pte = 0;
         engine_read_phys(e, L, v.psw.base + vpn, &pte);
-        put(rc, r++, 1, A_NORMAL, false, "PT @%06" PRIx32 " n=%" PRIu32 " vpn %" PRIx32 " pte %08" PRIx32,
-            v.psw.base, v.psw.bound, vpn, pte);
+        char line[96];
+        snprintf(line, sizeof line, "PT @%06" PRIx32 " n=%" PRIu32 " vpn %" PRIx32 " pte %08" PRIx32, v.psw.base,
+                 v.psw.bound, vpn, pte);
+        if ((int)strlen(line) >= rc->w) /* narrow: the same numbers, unpadded */
+            snprintf(line, sizeof line, "PT %" PRIx32 "/%" PRIx32 " vpn %" PRIx32 " pte %" PRIx32, v.psw.base,
+                     v.psw.bound, vpn, pte);
+        put(rc, r++, 1, A_NORMAL, false, "%s", line);
     }
     if (r < rc->h && engine_translate(e, L, v.psw.pc, &pa, NULL)) {
         uint32_t real = pa;
         engine_to_real(e, L, pa, &real);
-        put(rc, r++, 1, A_NORMAL, false, "pc %06" PRIx32 " -> L%u %06" PRIx32 " -> real %06" PRIx32,
-            v.psw.pc, L, pa, real);
+        char line[96];
+        snprintf(line, sizeof line, "pc %06" PRIx32 " -> L%u %06" PRIx32 " -> real %06" PRIx32, v.psw.pc, L, pa,
+                 real);
+        if ((int)strlen(line) >= rc->w) /* narrow: never a cut number */
+            snprintf(line, sizeof line, "pc %" PRIx32 " -> L%u %" PRIx32 " -> real %" PRIx32, v.psw.pc, L, pa, real);
+        put(rc, r++, 1, A_NORMAL, false, "%s", line);
     }
 }
 
@@ -537,6 +563,45 @@ static void draw_console(struct tui *t, const struct rect *rc)
     }
 }
 
+/* What the trap log's words and the levels' modes mean (ISA.md calls the
+ * mode bit M): the long form where it fits. */
+static const char *const legend_texts[] = {
+    "LnS/LnU: Ln in M=1 (S) or M=0 (U); emulated: by the monitor; reflected, delivered: to Ln's handler",
+    "LnS/U: M=1/M=0 | emulated: by the monitor | reflected, delivered: to its handler",
+};
+
+static void draw_legend(const struct rect *rc)
+{
+    size_t n = sizeof legend_texts / sizeof legend_texts[0], i = 0;
+    while (i + 1 < n && (int)strlen(legend_texts[i]) > rc->w) i++;
+    put(rc, 0, 0, A_DIM, true, "%s", legend_texts[i]);
+}
+
+/* The status line, wrapped at spaces onto the rows above it (taken from
+ * the console, whose title stays) when it is longer than the screen. */
+static void draw_status(struct layout *l, attr_t attr, const char *text)
+{
+    const int w = l->status.w, room = l->console.h; /* the console keeps its title row */
+    int rows = 1;
+    for (int len = (int)strlen(text); len > rows * w && rows < room;) rows++;
+    if (rows > 1) {
+        l->console.h -= rows - 1;
+        l->status.y -= rows - 1;
+    }
+    const char *p = text;
+    for (int r = 0; r < rows; r++) {
+        int n = (int)strlen(p);
+        if (n > w && r + 1 < rows) {
+            n = w;
+            while (n > w / 2 && p[n] != ' ') n--; /* a word is not cut where a space will do */
+            if (p[n] != ' ') n = w;
+        }
+        put(&(struct rect){l->status.y + r, 0, 1, w}, 0, 0, attr, true, "%.*s", n, p);
+        p += n;
+        while (*p == ' ') p++;
+    }
+}
+
 static void draw_help_bar(const struct rect *rc)
 {
     int col = 0;
@@ -576,11 +641,15 @@ static void draw(struct tui *t)
         draw_fmap(t, &l.fmap);
         draw_mem(t, &l.mem);
     }
-    draw_console(t, &l.console);
     const char *st = t->c.status;
-    if (t->c.running) put(&l.status, 0, 0, A_BOLD, true, "running... (any key stops)");
-    else if (*st) put(&l.status, 0, 0, A_BOLD, true, "%s", st);
-    else put(&l.status, 0, 0, A_NORMAL, true, "%s", t->title);
+    if (t->typing)
+        draw_status(&l, A_BOLD, t->c.running ? "typing to the program while it runs; Esc: keys again, Ctrl-C stops"
+                                             : "typing to the program (each key is `input`); Esc: keys again");
+    else if (t->c.running) draw_status(&l, A_BOLD, "running... (any key or Ctrl-C stops)");
+    else if (*st) draw_status(&l, A_BOLD, st);
+    else draw_status(&l, A_NORMAL, t->title);
+    draw_legend(&l.legend);
+    draw_console(t, &l.console);
     draw_help_bar(&l.help);
     refresh();
 }
@@ -597,6 +666,7 @@ static void run_command(struct tui *t, const char *line)
     t->out = open_memstream(&t->outbuf, &t->outlen);
     t->c.out = t->out ? t->out : stderr;
     t->c.status[0] = '\0';
+    *t->interrupted = 0; /* a Ctrl-C before this command is not for it */
     commands_execute(&t->c, line);
     if (t->out) fflush(t->out);
     /* Nothing to say in particular: the last line the command wrote. */
@@ -609,8 +679,10 @@ static void run_command(struct tui *t, const char *line)
     }
 }
 
-/* A full-screen page of text; any key (or q) closes it, arrows scroll. */
-static void show_page(const char *heading, const char *text)
+/* A full-screen page of text: arrows, space and PgUp/PgDn scroll; Esc, q
+ * or ? closes it.  Any other key closes it too and is returned, so that it
+ * does what it says rather than being swallowed (0 when none is to act). */
+static int show_page(const char *heading, const char *text)
 {
     size_t nlines = 0;
     for (const char *p = text; *p; p++) nlines += *p == '\n';
@@ -618,7 +690,7 @@ static void show_page(const char *heading, const char *text)
     for (;;) {
         erase();
         struct rect full = {0, 0, LINES, COLS};
-        title(&full, "%s   (arrows scroll, any other key returns)", heading);
+        title(&full, "%s   (arrows/space scroll; Esc or q closes; other keys act)", heading);
         const char *p = text;
         for (int skip = 0; skip < top && *p; p++)
             if (*p == '\n') skip++;
@@ -639,26 +711,30 @@ static void show_page(const char *heading, const char *text)
             if (top > (int)nlines - 1) top = nlines ? (int)nlines - 1 : 0;
         } else if (ch == KEY_PPAGE) {
             top = top > LINES - 2 ? top - (LINES - 2) : 0;
+        } else if (ch == 27 || ch == 'q' || ch == '?' || ch == ERR) {
+            return 0;
         } else if (ch != KEY_RESIZE) {
-            return;
+            return ch;
         }
     }
 }
 
-static void show_help(void)
+/* The help page; returns the key that closed it when that key should act. */
+static int show_help(void)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return;
+    if (!f) return 0;
     fprintf(f, "keys (each is a command of the table below):\n");
     for (size_t i = 0; i < NKEYS; i++)
         fprintf(f, "  %c   %-18s %s\n", keys[i].key, keys[i].command ? keys[i].command : "", keys[i].help);
     fprintf(f, "  up/down  move the code cursor (b toggles a breakpoint there); Esc: back to pc\n\n");
     commands_help(f, NULL);
     fclose(f);
-    show_page("trapeze tui: help", buf);
+    int key = show_page("trapeze tui: help", buf);
     free(buf);
+    return key;
 }
 
 /* Reads a line at the status row; false when cancelled (Esc). */
@@ -689,14 +765,34 @@ static bool prompt(const char *label, char *buf, size_t size)
     return true;
 }
 
-/* Runs a motion to its end in slices, redrawing between them; a key stops it. */
+/* In typing mode: a key as the program's input (an `input` command line);
+ * false for a key that is not typed (Esc leaves the mode). */
+static bool type_key(struct tui *t, int ch)
+{
+    if (ch == 27) {
+        t->typing = false;
+        return true;
+    }
+    if (ch == KEY_ENTER || ch == '\r') ch = '\n';
+    if (!(ch == '\n' || ch == '\t' || (ch >= 32 && ch < 127))) return false;
+    char line[32];
+    snprintf(line, sizeof line, "input -n \\x%02x", (unsigned)ch);
+    bool running = t->c.running;
+    run_command(t, line);
+    t->c.running = running;
+    return true;
+}
+
+/* Runs a motion to its end in slices, redrawing between them; a key stops
+ * it, but in typing mode, where keys go to the program as it runs. */
 static void run_live(struct tui *t)
 {
     nodelay(stdscr, TRUE);
     while (t->c.running) {
         draw(t);
         int ch = getch();
-        if (ch != ERR && ch != KEY_RESIZE) {
+        if (t->typing && ch != ERR && !*t->interrupted && type_key(t, ch)) continue;
+        if ((ch != ERR && ch != KEY_RESIZE) || *t->interrupted) {
             commands_interrupt(&t->c);
             break;
         }
@@ -714,6 +810,7 @@ static void key_command(struct tui *t, const char *line)
 
 static void handle_key(struct tui *t, int ch)
 {
+    if (t->typing && type_key(t, ch)) return;
     if (ch == KEY_UP || ch == KEY_DOWN) {
         if (!t->cursor_set) {
             uint32_t pc = 0;
@@ -765,11 +862,33 @@ static void handle_key(struct tui *t, int ch)
             t->cursor_set = false;
             /* One line of output goes to the status line; more get a page. */
             const char *nl = t->outbuf ? strchr(t->outbuf, '\n') : NULL;
-            if (nl && nl[1] && !t->c.quit) show_page(line, t->outbuf);
+            if (nl && nl[1] && !t->c.quit) {
+                int key = show_page(line, t->outbuf);
+                if (key) handle_key(t, key);
+            }
         }
         break;
-    case ACT_HELP: show_help(); break;
+    case ACT_HELP: {
+        int key = show_help();
+        if (key) handle_key(t, key);
+        break;
+    }
     case ACT_PAGES: t->pages = !t->pages; break;
+    case ACT_TYPE: t->typing = true; break;
+    case ACT_FILTER: {
+        char text[sizeof t->filter_text], err[160];
+        struct trap_filter f;
+        if (!prompt("trap log filter (PRIV, L1, out, -out; empty: all): ", text, sizeof text)) break;
+        if (!commands_parse_trap_filter(t->c.e, text, &f, err, sizeof err)) {
+            snprintf(t->c.status, sizeof t->c.status, "error: %s", err);
+            break;
+        }
+        t->filter = f;
+        memcpy(t->filter_text, text, sizeof text);
+        snprintf(t->c.status, sizeof t->c.status, "%s", f.n ? "the trap log is filtered (f: another filter)"
+                                                              : "the trap log shows every trap");
+        break;
+    }
     }
 }
 
@@ -778,7 +897,7 @@ static void handle_key(struct tui *t, int ch)
 /* The built-in demo: toyos (built into trapeze) under the C VMM and the asm VMM. */
 #define DEMO_PROGRAM "programs/toyos/toyos.s"
 
-int cmd_tui(int argc, char **argv)
+int cmd_tui(int argc, char **argv, cli_interrupt_flag *interrupted)
 {
     struct session_args a;
     int rc = commands_parse_session(
@@ -812,7 +931,9 @@ int cmd_tui(int argc, char **argv)
         commands_session_free(&a);
         return CLI_EXIT_USAGE;
     }
+    engine_set_interrupt(e, interrupted);
     struct tui t = {0};
+    t.interrupted = interrupted;
     commands_init(&t.c, e, stderr);
     t.c.slice = TUI_SLICE;
     char titlebuf[1400];
@@ -844,7 +965,8 @@ int cmd_tui(int argc, char **argv)
     while (!t.c.quit) {
         draw(&t);
         int ch = getch();
-        if (ch == ERR) break; /* the terminal went away */
+        if (ch == ERR && !*t.interrupted) break; /* the terminal went away */
+        *t.interrupted = 0;                       /* Ctrl-C with nothing running */
         if (ch == KEY_RESIZE) continue;
         handle_key(&t, ch);
     }

@@ -92,7 +92,7 @@ run_capture "$TRAPEZE" asm "$T/bad.s"
 expect_status $EXIT_BAD_INPUT "errors are bad input"
 expect_match err "^$T/bad.s:2:19: error: missing operand: 'add' expects rd, rs, rt$" "missing operand"
 expect_match err "^$T/bad.s:3:13: error: undefined symbol 'nowhere'$" "undefined symbol"
-expect_match err "^$T/bad.s:4:22: error: immediate 70000 out of range for addi \(-32768\.\.32767\)$" "range"
+expect_match err "^$T/bad.s:4:22: error: immediate 70000 out of range for addi \(-32768\.\.32767\); 'li rd, VALUE' loads any 32-bit value$" "range, and li suggested"
 expect_match err '^        add r1, r2$' "the line is echoed"
 expect_match err '^                  \^$' "a caret marks the column"
 e2e_checks=$((e2e_checks + 1))

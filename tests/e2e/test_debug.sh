@@ -115,12 +115,13 @@ if command -v tmux >/dev/null; then
         e2e_checks=$((e2e_checks + 1))
         local i
         for ((i = 0; i < 300; i++)); do
-            tm capture-pane -p -t dbg | grep -Eq -- "$1" && return 0
+            tm capture-pane -p -t "$pane" | grep -Eq -- "$1" && return 0
             sleep 0.1
         done
         fail "$2: the screen never showed /$1/:"
-        tm capture-pane -p -t dbg | sed 's/^/    | /'
+        tm capture-pane -p -t "$pane" | sed 's/^/    | /'
     }
+    pane=dbg
     tm new-session -d -s dbg -x 100 -y 30 \
         "$(printf '%q ' "$TRAPEZE" debug programs/traps.s); echo DBG-EXITED; sleep 600"
     wait_for '^\(trapeze\)' "interactive: the prompt"
@@ -132,6 +133,27 @@ if command -v tmux >/dev/null; then
     wait_for 'breakpoint 1 is already there' "interactive: the history recalls 'break at_svc'"
     tm send-keys -t dbg 'quit' Enter
     wait_for 'DBG-EXITED' "interactive: quit"
+
+    # Ctrl-C stops an endless continue, then a long search back, and the
+    # session goes on where it was (tests/debug/loop.s counts for ever).
+    pane=ctl # a session of its own: the first one's server stays up
+    tm new-session -d -s ctl -x 100 -y 30 \
+        "$(printf '%q ' "$TRAPEZE" debug tests/debug/loop.s); echo DBG-EXITED; sleep 600"
+    wait_for '^\(trapeze\)' "ctrl-c: the prompt"
+    tm send-keys -t ctl 'continue' Enter
+    wait_for '^\(trapeze\) continue' "ctrl-c: continue typed"
+    sleep 0.5 # let it run; the check below is of what it says, not of when
+    tm send-keys -t ctl C-c
+    wait_for 'interrupted \(Ctrl-C\)' "ctrl-c: continue interrupted"
+    tm send-keys -t ctl 'print $r1 > 1000' Enter
+    wait_for '^\$r1 > 1000 = 0x00000001' "ctrl-c: the session is usable, and it ran"
+    tm send-keys -t ctl 'break _start' Enter 'reverse-continue' Enter
+    wait_for '^\(trapeze\) reverse-continue' "ctrl-c: reverse-continue typed"
+    sleep 0.5
+    tm send-keys -t ctl C-c
+    wait_for 'back 0 steps, at step [0-9]+: interrupted \(Ctrl-C\)' "ctrl-c: the search back interrupted, where it began"
+    tm send-keys -t ctl 'quit' Enter
+    wait_for 'DBG-EXITED' "ctrl-c: quit"
 fi
 
 finish

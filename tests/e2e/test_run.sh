@@ -137,7 +137,7 @@ expect_match err "^$T/bad.var:2:6: error: 'add' is not a system instruction" "ba
 expect_lines err 1 "bad variant: one line"
 run_capture "$TRAPEZE" run --isa nosuch "$T/hello.s"
 expect_status $EXIT_BAD_INPUT "an unknown variant is bad input"
-expect_match err "^nosuch: error: no built-in variant" "unknown variant message"
+expect_match err "^trapeze run: --isa: no built-in variant 'nosuch'" "unknown variant message: a name, not a file"
 for v in pg hybrid x86like; do
     run_capture "$TRAPEZE" run --isa "$v" "$T/hello.s"
     expect_status 7 "built-in variant $v runs"

@@ -46,8 +46,12 @@ wait_for story '=>000010 _start' "startup: the code pane at the entry"
 tm send-keys -t story t
 wait_for story 'Trap log \(1\)' "t: one trap logged"
 wait_for story '  1 PRIV +srr +L1S 000017->L0 emulated' "t: the trap, its level and its handling"
-wait_for story 'flags  S  -- -- -- +U  IE -- --' "t: virtual supervisor, real user side by side"
+wait_for story 'flags  M=S -- -- -- +M=U IE -- --' "t: virtual supervisor, real user side by side"
 wait_for story 'step 8' "t: stopped after the trap"
+wait_for story '^<_start\+7> *$' "t: the status line too long for 80 columns wraps onto a second row"
+wait_for story 'pc 18 -> L1 18 -> real 118 *$' "t: the f-map's pc line fits its pane, no number cut"
+wait_for story '^LnS/U: M=1/M=0 \| emulated: by the monitor \| reflected, delivered: to its handler' \
+    "t: the legend line, at 80 columns"
 tm send-keys -t story r
 wait_for story 'Trap log \(0\)' "r: the trap is undone"
 wait_for story '=>000017 +srr r2, r3' "r: back at the privileged instruction"
@@ -62,6 +66,15 @@ wait_for story 'Registers & PSW  L0 C VMM' "< at the bottom stays at L0"
 tm send-keys -t story '>' c
 wait_for story 'the program halted, status 0' "c: runs to the end"
 wait_for story 'done: 12 traps handled' "c: the console pane shows the output"
+tm send-keys -t story f '-out' Enter
+wait_for story 'Trap log \([0-9]+\)  f: -out' "f: the trap log is filtered"
+wait_for story 'PRIV +halt +L1S' "f: what the filter keeps"
+e2e_checks=$((e2e_checks + 1))
+screen story | grep -Eq 'PRIV +out +L1S' && fail "f -out: an out trap is still in the log"
+tm send-keys -t story f 'nosuch' Enter
+wait_for story "error: filter: 'nosuch' is not a cause" "f: a bad filter says why"
+tm send-keys -t story f Enter
+wait_for story 'the trap log shows every trap' "f with nothing: every trap again"
 tm send-keys -t story q
 wait_for story 'TUI-EXITED-0' "q: exits with status 0"
 e2e_checks=$((e2e_checks + 1))
@@ -72,6 +85,7 @@ screen story | grep -q 'Trap log' && fail "q: the TUI's panes are still on the s
 # ---- Breakpoints, help and a command from the prompt, on the bare machine ------------
 start bare 80 24 programs/traps.s
 wait_for bare '>\[L0 program: traps.s\]' "bare: one level"
+wait_for bare 'on the real machine: no f-map *$' "bare: the f-map pane's words fit it"
 tm send-keys -t bare ':' 'break at_svc' Enter
 wait_for bare 'breakpoint 1 at L0 0x000024 <at_svc>' "bare: :break shows what it did"
 tm send-keys -t bare c
@@ -88,8 +102,13 @@ tm send-keys -t bare Escape
 tm send-keys -t bare '?'
 wait_for bare 'keys \(each is a command' "?: the help page"
 wait_for bare 'reverse-continue' "?: generated from the command table"
+wait_for bare 'Esc or q closes; other keys act' "?: says which keys close it"
 tm send-keys -t bare q
-wait_for bare 'Trap log \(1\)' "help closes with any key"
+wait_for bare 'Trap log \(1\)' "help closes with q"
+tm send-keys -t bare '?'
+wait_for bare 'keys \(each is a command' "?: the help page again"
+tm send-keys -t bare s
+wait_for bare 'L0 0x0000b4 <handler\+1>' "?: a key that is not the help's own closes it and acts (s steps)"
 tm send-keys -t bare g '0' Enter
 wait_for bare 'Memory L0 @000000' "g: the memory pane moves"
 tm send-keys -t bare q
@@ -175,12 +194,34 @@ printf '_start: addi r1, r1, 1\n        b _start\n' >"$E2E_TMP/loop.s"
 start loop 80 24 "$E2E_TMP/loop.s"
 wait_for loop 'Trap log \(0\)' "loop: startup"
 tm send-keys -t loop c
-wait_for loop 'running\.\.\. \(any key stops\)' "loop: c runs"
+wait_for loop 'running\.\.\. \(any key or Ctrl-C stops\)' "loop: c runs"
 wait_for loop 'step [1-9][0-9]{5,}' "loop: the step count moves while it runs"
 tm send-keys -t loop x
 wait_for loop 'interrupted at step [0-9]+' "loop: a key stops it"
+tm send-keys -t loop c
+wait_for loop 'running\.\.\. \(any key or Ctrl-C stops\)' "loop: c runs again"
+tm send-keys -t loop C-c
+wait_for loop 'interrupted' "loop: Ctrl-C stops it too"
+tm send-keys -t loop s
+wait_for loop 'Trap log \(0\)' "loop: and the TUI goes on"
 tm send-keys -t loop q
 wait_for loop 'TUI-EXITED-0' "loop: q"
+
+# ---- Typed input: i sends keys to the program, recorded, so going back replays them ------
+start typing 80 24 programs/echo.s
+wait_for typing 'Trap log \(0\)' "typing: startup"
+tm send-keys -t typing s s i
+wait_for typing 'typing to the program' "i: typing mode says so"
+tm send-keys -t typing h i Enter Escape
+wait_for typing 'typed 1 byte at step 2' "typing: each key is an input command"
+tm send-keys -t typing c
+wait_for typing 'echo: 1 lines, 3 bytes' "typing: the program read what was typed"
+wait_for typing 'output \(28 bytes\)' "typing: ... and echoed it"
+tm send-keys -t typing r r r r r c
+wait_for typing 'the program halted, status 0' "typing: back and forth"
+wait_for typing 'echo: 1 lines, 3 bytes' "typing: the replay reads the same input"
+tm send-keys -t typing q
+wait_for typing 'TUI-EXITED-0' "typing: q"
 
 # ---- Too small a terminal: says so, and grows into the panes ----------------------------
 start small 60 20 programs/hello.s

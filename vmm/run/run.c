@@ -622,7 +622,7 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
         }
     }
     if (r->bottom == BOTTOM_C) {
-        struct vmm_config vc = {r->spec.mode, &r->variant, r->memsize[1], nguests, 0,
+        struct vmm_config vc = {r->spec.mode, &r->variant, r->memsize[1], nguests, r->spec.slice,
                                 r->spec.shadow};
         r->cvmm = vmm_create(&vc);
         if (!r->cvmm) {

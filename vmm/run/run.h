@@ -73,6 +73,7 @@ struct run_spec {
     enum run_monitor kind[RUN_MAX_MONITORS]; /* bottom first */
     enum vmm_mode mode;                     /* the C VMM's, when kind[0] is c */
     enum vmm_shadow_policy shadow;          /* ... and its shadow page tables' */
+    uint32_t slice;                         /* ... and its scheduler's slice, guest steps (0: default) */
 };
 
 /* Parses "c,asm,asm" (case-insensitive names, no blanks; "bare" or "" for
