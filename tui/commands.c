@@ -16,8 +16,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../vmm/run/diagram.h"
 #include "../vmm/vmm.h"
 #include "cli.h"
+#include "graphviz.h"
 #include "../isa/suggest.h"
 
 #define MAX_ARGS 8
@@ -1827,6 +1829,130 @@ static int cmd_help(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
     return 0;
 }
 
+/* ---- trace save: the steps so far as a diagram (vmm/run/diagram.h) ------------------------ */
+
+/* The window a `trace save` draws: FROM [TO] as given; else, for a
+ * sequence, the last DIAGRAM_MAX_DRAWN traps; for a tree, the cascade of
+ * the program's latest trap.  False after an error. */
+static bool save_window(struct cmd_ctx *c, enum diagram_kind kind, const uint64_t *step, int nsteps,
+                        struct diagram_window *w)
+{
+    *w = (struct diagram_window){0, UINT64_MAX, false};
+    const uint64_t total = engine_trap_total(c->e);
+    if (kind == DIAGRAM_TREE) {
+        w->cascade = true;
+        if (nsteps == 1) {
+            w->from = w->to = step[0];
+            return true;
+        }
+        const unsigned program = engine_program_level(c->e);
+        for (uint64_t seq = total; seq > 0; seq--) {
+            const struct run_event *ev = engine_trap_get(c->e, seq);
+            if (!ev) break; /* not kept any more */
+            if (ev->arose == program && ev->cause != CAUSE_TIMER && ev->cause != CAUSE_IO) {
+                w->from = w->to = ev->guest_step;
+                return true;
+            }
+        }
+        error(c, "the program has taken no trap so far (or none the log still keeps): give its STEP");
+        return false;
+    }
+    if (nsteps >= 1) w->from = step[0];
+    if (nsteps == 2) w->to = step[1];
+    if (w->from > w->to) {
+        error(c, "the window is empty: %" PRIu64 " is after %" PRIu64, w->from, w->to);
+        return false;
+    }
+    if (nsteps == 0 && total > DIAGRAM_MAX_DRAWN) {
+        const struct run_event *ev = engine_trap_get(c->e, total - DIAGRAM_MAX_DRAWN + 1);
+        if (ev) w->from = ev->guest_step;
+    }
+    return true;
+}
+
+/* Draws kind into *text: the memory of now, or the window replayed from
+ * the start on a copy of the session.  False after an error. */
+static bool save_draw(struct cmd_ctx *c, enum diagram_kind kind, const struct diagram_window *w, char **text,
+                      size_t *len, uint64_t *traps)
+{
+    char spec[96], title[300], err[200] = "";
+    run_spec_format(run_spec_of(engine_run(c->e)), spec, sizeof spec);
+    const uint64_t now = engine_guest_steps(c->e);
+    FILE *out = open_memstream(text, len);
+    if (!out) return error(c, "out of memory"), false;
+    int rc = 0;
+    if (kind == DIAGRAM_MEMORY) {
+        snprintf(title, sizeof title, "the debug session on %s: memory after %" PRIu64 " steps", spec, now);
+        diagram_memory(out, engine_run(c->e), 0, title);
+    } else {
+        struct diagram_recorder rec;
+        diagram_recorder_init(&rec, engine_run(c->e), *w);
+        /* The replay starts at time 0, where no level has run anything yet. */
+        memset(rec.before, 0, sizeof rec.before);
+        struct run *copy = engine_replay_copy(c->e, &(struct run_hooks){&rec, diagram_record, NULL});
+        if (!copy) {
+            rc = -1;
+            snprintf(err, sizeof err, "out of memory");
+        } else {
+            diagram_recorder_finish(&rec, copy);
+            *traps = rec.in_window;
+            if (w->cascade && rec.n)
+                snprintf(title, sizeof title, "the debug session on %s: the cascade of the trap at step %" PRIu64,
+                         spec, rec.steps[0].e.guest_step);
+            else
+                snprintf(title, sizeof title, "the debug session on %s: steps %" PRIu64 "..%" PRIu64 " (now %" PRIu64 ")",
+                         spec, w->from, w->to < now ? w->to : now, now);
+            rc = kind == DIAGRAM_SEQUENCE ? diagram_sequence(out, copy, &rec, title, err, sizeof err)
+                                          : diagram_tree(out, copy, &rec, title, err, sizeof err);
+            run_destroy(copy);
+        }
+        diagram_recorder_free(&rec);
+    }
+    fclose(out);
+    if (rc != 0) {
+        free(*text);
+        *text = NULL;
+        return error(c, "%s", err), false;
+    }
+    return true;
+}
+
+static int cmd_trace_save(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    if (strcmp(argv[0], "save") != 0 || argc < 2)
+        return error(c, "usage: trace save FILE [sequence|tree|memory] [FROM [TO]]");
+    const char *path = argv[1];
+    enum graphviz_format format;
+    if (!graphviz_format_of_path(path, &format))
+        return error(c, "'%s': the file's name says what to write: .dot (or .gv), .svg or .png", path);
+    enum diagram_kind kind = DIAGRAM_SEQUENCE;
+    int k = 2;
+    if (k < argc && diagram_kind_by_name(argv[k], &kind)) k++;
+    uint64_t step[2];
+    int nsteps = 0;
+    for (; k < argc; k++) {
+        if (nsteps == 2 || !options_parse_u64(argv[k], &step[nsteps]))
+            return error(c, "'%s': expected a step of the program (trace save FILE [KIND] [FROM [TO]])", argv[k]);
+        nsteps++;
+    }
+    if (kind == DIAGRAM_MEMORY && nsteps) return error(c, "a memory map is drawn as of now: no steps");
+    if (kind == DIAGRAM_TREE && nsteps > 1) return error(c, "a tree is of one step: trace save FILE tree [STEP]");
+    struct diagram_window w;
+    if (!save_window(c, kind, step, nsteps, &w)) return -1;
+    char *text = NULL, why[600];
+    size_t len = 0;
+    uint64_t traps = 0;
+    if (!save_draw(c, kind, &w, &text, &len, &traps)) return -1;
+    bool ok = graphviz_write(text, len, diagram_layout(kind), format, path, why, sizeof why);
+    free(text);
+    if (!ok) return error(c, "%s", why);
+    if (kind == DIAGRAM_MEMORY) fprintf(c->out, "wrote %s: the memory map\n", path);
+    else fprintf(c->out, "wrote %s: the %s of %" PRIu64 " trap%s\n", path, diagram_kind_name(kind), traps,
+                 traps == 1 ? "" : "s");
+    return 0;
+}
+
 static int cmd_quit(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
 {
     (void)sfx, (void)argc, (void)argv;
@@ -1836,6 +1962,7 @@ static int cmd_quit(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
 
 /* ---- The table ------------------------------------------------------------------------------ */
 
+static const char *const trace_words[] = {"save", NULL};
 static const char *const display_words[] = {"$pc", "$sp", "$lr", "$m", "$flags", NULL};
 
 /* The commands, one row each: name, aliases, operands (min, max, for help),
@@ -1874,6 +2001,10 @@ static const struct cmd_spec table[] = {
     {"display", "disp", 0, MAX_ARGS, "[EXPR]", "show EXPR after every stop (none: show them now)",
      "display $r1", display_words, cmd_display},
     {"undisplay", "undisp", 0, 1, "[N]", "stop showing display N (none: all)", "undisplay 1", NULL, cmd_undisplay},
+    {"trace", "", 2, 5, "save FILE [sequence|tree|memory] [FROM [TO]]",
+     "draw the steps so far with graphviz (FILE's .dot, .svg or .png says how)",
+     "trace save t.svg: the last 60 traps as a sequence diagram; trace save t.png tree: the cascade of "
+     "the program's latest trap; trace save m.svg memory: each machine's memory now", trace_words, cmd_trace_save},
     {"info", "i", 1, MAX_ARGS, "regs|psw|levels|traps [N] [FILTER]|breaks|fmap|pagetable|shadow [LEVEL]|output",
      "show state", "info traps 5 L1 -out: the last five traps of L1 but its out instructions (FILTER: causes, "
      "levels LN, mnemonics, -WORD to leave out)", info_topics, cmd_info},

@@ -904,6 +904,23 @@ static struct jpos replay_to(struct engine *e, struct jpos p, uint64_t target)
     return p;
 }
 
+struct run *engine_replay_copy(struct engine *e, const struct run_hooks *hooks)
+{
+    struct run *copy = run_clone(e->snaps[0].run);
+    if (!copy) return NULL;
+    run_set_hooks(copy, hooks);
+    /* replay_to works on e->run: lend it the copy, then take the session back. */
+    struct run *session = e->run;
+    const bool live = e->live;
+    const uint64_t now = engine_time(e);
+    e->run = copy;
+    replay_to(e, e->snaps[0].pos, now);
+    e->run = session;
+    e->live = live;
+    run_set_hooks(copy, NULL);
+    return copy;
+}
+
 /* Puts the session back in the state of snapshot i (journal position and
  * log included).  False when the copy cannot be made. */
 static bool restore_snapshot(struct engine *e, unsigned i)

@@ -244,6 +244,12 @@ struct engine_result engine_reverse_steps(struct engine *e, unsigned L, uint64_t
  * forward run, else to the start. */
 struct engine_result engine_reverse_continue(struct engine *e);
 
+/* The session's run again from its start to now, on a copy whose hooks see
+ * every event in order (typed input and register edits replayed where
+ * they were made): what a diagram of the steps so far records.  The
+ * session is untouched.  The caller destroys the copy; NULL without memory. */
+struct run *engine_replay_copy(struct engine *e, const struct run_hooks *hooks);
+
 /* Ctrl-C: a flag a signal handler sets (owned by main; may be NULL).  The
  * engine polls it every few thousand units in every motion, forwards and
  * back; when set, the motion stops with ENGINE_INTERRUPTED at a boundary

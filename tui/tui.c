@@ -71,6 +71,8 @@ static const struct key_binding keys[] = {
     {'p', ACT_PAGES, NULL, "pages", "page tables (info shadow) in place of the f-map and memory, or back"},
     {'i', ACT_TYPE, NULL, NULL, "typing mode: keys go to the program's console (input), Esc: back to keys"},
     {'f', ACT_FILTER, NULL, NULL, "filter the trap log: causes, levels, mnemonics; -WORD leaves out (-out)"},
+    {'D', ACT_CMD, "trace save trapeze-trace.svg", NULL,
+     "draw the last 60 traps to trapeze-trace.svg (graphviz; :trace save FILE KIND for others)"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

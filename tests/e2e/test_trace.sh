@@ -114,6 +114,32 @@ run_capture env PATH=/nonexistent "$TRAPEZE" trace --svg "$T/x.svg" programs/tra
 expect_status "$EXIT_BAD_INPUT" "graphviz missing"
 expect_match err "cannot run graphviz's neato .*make deps installs graphviz" "graphviz missing: says what to do"
 
+# ---- The debugger's `trace save`: the steps so far, replayed -----------------------------------
+printf '%s\n' 'until-trap' 'until-trap' 'step 40' "trace save $T/s.dot" "trace save $T/s.svg" \
+    "trace save $T/t.dot tree" "trace save $T/m.dot memory" "trace save $T/x.txt" "trace save $T/y.dot 5 2" \
+    "trace save $T/z.dot tree 3" 'step' >"$T/save.cmds"
+run_capture "$TRAPEZE" debug --stack c,asm -x "$T/save.cmds" programs/traps.s
+expect_match out "wrote $T/s.dot: the sequence of 19 traps" "trace save: says what it wrote"
+expect_match out "wrote $T/t.dot: the tree of [0-9]+ traps" "trace save tree: the program's latest trap"
+expect_match out "wrote $T/m.dot: the memory map" "trace save memory"
+expect_match out "'$T/x.txt': the file's name says what to write: .dot \(or .gv\), .svg or .png" "trace save: a name with no format"
+expect_match out "the window is empty: 5 is after 2" "trace save: an empty window"
+expect_match out "the program took no trap at step 3: its instruction ran directly" "trace save tree at a step without a trap"
+expect_match out "L2 0x[0-9a-f]* <puts\+1>" "trace save leaves the session where it was"
+e2e_checks=$((e2e_checks + 5))
+grep -q '<svg' "$T/s.svg" || fail "trace save s.svg: not an SVG"
+for d in s t m; do
+    layout=$(sed -n 's|^// render: \([a-z]*\).*|\1|p' "$T/$d.dot" | head -n 1)
+    flags=()
+    [ "$layout" = neato ] && flags=(-n2)
+    "$layout" "${flags[@]}" -Tsvg "$T/$d.dot" -o /dev/null 2>"$T/gv.err" || fail "trace save $d.dot: $layout rejects it"
+done
+# The same traps, told the same, as `trapeze trace` of the same window.
+"$TRAPEZE" trace --stack c,asm --to 40 --dot "$T/same.dot" programs/traps.s
+labels() { grep -o 'label="[^"]*"' "$1" | grep -v 'ran \|debug session\|under '; }
+cmp -s <(labels "$T/same.dot") <(labels "$T/s.dot") ||
+    { fail "trace save: not the traps trapeze trace draws for steps 0..40"; diff <(labels "$T/same.dot") <(labels "$T/s.dot") | head; }
+
 # ---- --trace-file ------------------------------------------------------------------------------
 "$TRAPEZE" run --stack c,asm --trace traps programs/traps.s >/dev/null 2>"$T/stderr.trace"
 "$TRAPEZE" run --stack c,asm --trace traps --trace-file "$T/file.trace" programs/traps.s >/dev/null 2>"$T/summary"

@@ -236,4 +236,18 @@ run_capture "$TRAPEZE" tui programs/hello.s </dev/null
 expect_status "$EXIT_BAD_INPUT" "no terminal"
 expect_match err 'needs a terminal' "no terminal: message"
 
+# ---- D: the last traps drawn with graphviz, into the working folder ------------------------
+mkdir -p "$E2E_TMP/draw"
+tm new-session -d -s draw -x 100 -y 30 -c "$E2E_TMP/draw" \
+    "$(printf '%q ' "$TRAPEZE" tui --stack c,asm "$ROOT/programs/traps.s"); echo TUI-EXITED-\$?; sleep 600"
+wait_for draw 'Trap log \(0\)' "D: startup"
+tm send-keys -t draw t
+wait_for draw 'Trap log \(1\)' "D: a trap first"
+tm send-keys -t draw D
+wait_for draw 'wrote trapeze-trace.svg: the sequence of 1 trap' "D: the status line names the file and what it holds"
+e2e_checks=$((e2e_checks + 1))
+grep -q '<svg' "$E2E_TMP/draw/trapeze-trace.svg" 2>/dev/null || fail "D: no SVG in the working folder"
+tm send-keys -t draw q
+wait_for draw 'TUI-EXITED-0' "D: q leaves"
+
 finish
