@@ -43,7 +43,7 @@ bool disk_copy(struct disk_unit *dst, const struct disk_unit *src)
 
 uint32_t disk_read(struct disk_unit *d, unsigned reg)
 {
-    if (!d->words) return 0;
+    if (!d->sectors) return 0;
     switch (reg) {
     case DISK_SECTOR: return d->sector;
     case DISK_ADDR: return d->addr;
@@ -60,41 +60,46 @@ uint32_t disk_read(struct disk_unit *d, unsigned reg)
     }
 }
 
-/* The command in value, on the registers as they are: the physical word
- * where the sector goes, or false when ISA.md says it fails.  Every sum is
- * 64-bit: no 32-bit wrap lets a transfer past a bound. */
-static bool command_target(const struct disk_unit *d, uint32_t value, size_t memsize,
-                           uint64_t *phys)
+bool disk_set_register(struct disk_unit *d, unsigned reg, uint32_t value)
 {
-    if (value != DISK_CMD_READ && value != DISK_CMD_WRITE) return false;
+    if (!d->sectors) return false;
+    switch (reg) {
+    case DISK_SECTOR: d->sector = value; return false;
+    case DISK_ADDR: d->addr = value; return false;
+    case DISK_CTRL: d->ctrl = value; return false;
+    case DISK_DMA_BASE: d->dma_base = value; return false;
+    case DISK_DMA_BOUND: d->dma_bound = value; return false;
+    case DISK_CMD: return true;
+    default: return false; /* STATUS and SIZE ignore writes */
+    }
+}
+
+/* Every sum is 64-bit: no 32-bit wrap lets a transfer past a bound. */
+bool disk_command_target(const struct disk_unit *d, uint32_t cmd, size_t memsize, uint64_t *phys)
+{
+    if (cmd != DISK_CMD_READ && cmd != DISK_CMD_WRITE) return false;
     if (d->sector >= d->sectors) return false;
     if ((uint64_t)d->addr + ISA_SECTOR_WORDS > d->dma_bound) return false;
     *phys = (uint64_t)d->dma_base + d->addr;
     return *phys + ISA_SECTOR_WORDS <= memsize;
 }
 
+void disk_complete(struct disk_unit *d, bool ok)
+{
+    d->status = ok ? DISK_STATUS_DONE : DISK_STATUS_DONE | DISK_STATUS_ERROR;
+}
+
 enum disk_outcome disk_write(struct disk_unit *d, unsigned reg, uint32_t value, uint32_t *mem,
                              size_t memsize)
 {
-    if (!d->words) return DISK_NO_COMMAND;
-    switch (reg) {
-    case DISK_SECTOR: d->sector = value; return DISK_NO_COMMAND;
-    case DISK_ADDR: d->addr = value; return DISK_NO_COMMAND;
-    case DISK_CTRL: d->ctrl = value; return DISK_NO_COMMAND;
-    case DISK_DMA_BASE: d->dma_base = value; return DISK_NO_COMMAND;
-    case DISK_DMA_BOUND: d->dma_bound = value; return DISK_NO_COMMAND;
-    case DISK_CMD: break;
-    default: return DISK_NO_COMMAND; /* STATUS and SIZE ignore writes */
-    }
+    if (!d->words || !disk_set_register(d, reg, value)) return DISK_NO_COMMAND;
     uint64_t phys;
-    if (!command_target(d, value, memsize, &phys)) {
-        d->status = DISK_STATUS_DONE | DISK_STATUS_ERROR;
-        return DISK_FAILED;
-    }
+    const bool ok = disk_command_target(d, value, memsize, &phys);
+    disk_complete(d, ok);
+    if (!ok) return DISK_FAILED;
     uint32_t *sector = d->words + (size_t)d->sector * ISA_SECTOR_WORDS;
     const size_t bytes = ISA_SECTOR_WORDS * sizeof *sector;
     if (value == DISK_CMD_READ) memcpy(mem + phys, sector, bytes);
     else memcpy(sector, mem + phys, bytes);
-    d->status = DISK_STATUS_DONE;
     return value == DISK_CMD_READ ? DISK_READ_DONE : DISK_WRITE_DONE;
 }

@@ -57,6 +57,11 @@ void disk_free(struct disk_unit *d);
  * the sizes agree.  False when memory cannot be had, with dst unchanged. */
 bool disk_copy(struct disk_unit *dst, const struct disk_unit *src);
 
+/* A unit is attached while sectors != 0.  The machine's own units own
+ * their medium (words); a VMM's virtual unit has registers only (words
+ * NULL) and carries out its commands on a real unit itself, with the three
+ * functions below that disk_write is made of. */
+
 /* Register reg (enum isa_disk_port; anything above reads 0) read: reading
  * STATUS clears DONE. */
 uint32_t disk_read(struct disk_unit *d, unsigned reg);
@@ -65,6 +70,18 @@ uint32_t disk_read(struct disk_unit *d, unsigned reg);
  * d->sector has changed.  Other registers return DISK_NO_COMMAND. */
 enum disk_outcome disk_write(struct disk_unit *d, unsigned reg, uint32_t value, uint32_t *mem,
                              size_t memsize);
+/* The register half of a write: sets reg, or returns true (changing
+ * nothing) when reg is CMD, whose command the caller now carries out.
+ * False too for an unattached unit. */
+bool disk_set_register(struct disk_unit *d, unsigned reg, uint32_t value);
+/* The command cmd on the registers as they are: false when ISA.md says it
+ * fails (not 1 or 2, SECTOR >= SIZE, ADDR + 256 > DMA_BOUND, DMA_BASE +
+ * ADDR + 256 > memsize, without wrap), else true with the physical word
+ * where the sector goes. */
+bool disk_command_target(const struct disk_unit *d, uint32_t cmd, size_t memsize, uint64_t *phys);
+/* A command completed: STATUS = DONE, plus ERROR unless ok. */
+void disk_complete(struct disk_unit *d, bool ok);
+
 /* The unit's interrupt line: CTRL bit 0 and DONE (level-triggered). */
 static inline bool disk_irq_pending(const struct disk_unit *d)
 {

@@ -531,6 +531,9 @@ static void port_write(struct machine *m, uint32_t port, uint32_t value)
     if (d && d->dev.write) d->dev.write(d->dev.ctx, m, port, value);
 }
 
+uint32_t machine_port_in(struct machine *m, uint32_t port) { return port_read(m, port); }
+void machine_port_out(struct machine *m, uint32_t port, uint32_t value) { port_write(m, port, value); }
+
 /* ---- Hooks --------------------------------------------------------------------- */
 
 void machine_set_observer(struct machine *m, const struct machine_observer *obs)

@@ -218,6 +218,12 @@ void machine_set_disk_sink(struct machine *m,
                                         const uint32_t *words),
                            void *ctx);
 
+/* The host's own in and out (a VMM driving a real unit): what `in` and
+ * `out` do in supervisor mode, as an instruction would, without one (no
+ * step, no timer). */
+uint32_t machine_port_in(struct machine *m, uint32_t port);
+void machine_port_out(struct machine *m, uint32_t port, uint32_t value);
+
 /* ---- Hooks ------------------------------------------------------------------ */
 
 void machine_set_observer(struct machine *m, const struct machine_observer *obs); /* NULL: none */

@@ -294,6 +294,32 @@ const uint8_t *vmm_guest_output(const struct vmm *v, unsigned g, size_t *len);
 void vmm_set_output_sink(struct vmm *v, unsigned g, void (*sink)(void *ctx, uint8_t byte),
                          void *ctx);
 
+/* ---- Disks: hypervisor-direct (vmm/disk.c) --------------------------------------- *
+ *
+ * Real unit k is partitioned among the guests: guest g's virtual unit k is
+ * sectors [g * P, g * P + P) of it, P = SIZE / nguests.  Every access to a
+ * virtual unit's ports traps (in/out are privileged) and is emulated on
+ * its registers; a command is checked against them as the bare device
+ * would check it (SIZE = P, DMA inside guest memory), its DMA address taken
+ * through the f-map, and carried out by the vmm on the real unit, whose
+ * interrupt it never turns on; its completion is the guest's own IO
+ * interrupt (value: the virtual STATUS port). */
+
+struct vmm_disk_stats {
+    uint64_t reads, writes, errors; /* commands of the guest's virtual units */
+};
+/* Attaches real unit `unit` with a copy of words (sectors * 256 of them)
+ * and gives every guest its partition as virtual unit `unit`.  False with
+ * a one-line message when the unit is taken, the partitions would be empty,
+ * the variant lets user mode execute in or out (a guest would drive the
+ * real unit itself), or memory cannot be had.  Before the first vmm_run. */
+bool vmm_attach_disk(struct vmm *v, unsigned unit, const uint32_t *words, uint32_t sectors,
+                     char *err, size_t errsize);
+/* Guest g's virtual unit: its partition of the real medium as it is now
+ * (borrowed), and its size in *sectors; NULL when not attached. */
+const uint32_t *vmm_guest_disk(const struct vmm *v, unsigned g, unsigned unit, uint32_t *sectors);
+const struct vmm_disk_stats *vmm_guest_disk_stats(const struct vmm *v, unsigned g);
+
 /* ---- The host ------------------------------------------------------------------- */
 
 /* The real machine (its PSW is the "real PSW" of the TUI; its memory holds

@@ -18,6 +18,7 @@
 
 #include "../isa/invariant.h"
 #include "../machine/console.h"
+#include "../machine/disk.h"
 #include "vmm.h"
 
 /* The first real page is the host's: the real trap area (unused, the vmm is
@@ -75,6 +76,15 @@ struct vmm_guest {
     /* Its virtual console: the same device as the bare machine's. */
     struct console con;
     uint64_t output_dropped;
+    /* Its virtual disk units (disk.c): registers only, each backed by the
+     * sectors [first, first + unit.sectors) of the real unit; the lines
+     * up (bit k: unit k), kept at every access. */
+    struct {
+        struct disk_unit unit;
+        uint32_t first;
+    } vdisk[ISA_DISK_UNITS];
+    unsigned vdisk_lines;
+    struct vmm_disk_stats disk_stats;
 
     /* Run state. */
     bool stopped;
@@ -222,6 +232,12 @@ enum isa_cause vmm_pending_interrupt(const struct vmm_guest *g);
 /* A guest's port access, routed to its virtual devices (console.c). */
 uint32_t vmm_console_read(struct vmm_guest *g, uint32_t port);
 void vmm_console_write(struct vmm_guest *g, uint32_t port, uint32_t value);
+/* The value of g's pending IO interrupt: its console first, then its
+ * virtual units 0..3 (the STATUS port). */
+uint32_t vmm_io_port(const struct vmm_guest *g);
+/* A port of g's virtual unit `unit` (disk.c): register reg read or written. */
+uint32_t vmm_disk_read(struct vmm_guest *g, unsigned unit, unsigned reg);
+void vmm_disk_write(struct vmm_guest *g, unsigned unit, unsigned reg, uint32_t value);
 
 /* ---- shadow page tables (shadow.c) ---- */
 /* Entries per shadow table for guests of memsize words. */
