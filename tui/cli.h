@@ -35,5 +35,6 @@ int cmd_check_isa(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 int cmd_equiv(int argc, char **argv);
+int cmd_mkdisk(int argc, char **argv);
 
 #endif

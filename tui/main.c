@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
     {"debug", cmd_debug, "step through a program and its traps, forwards and backwards"},
     {"tui", cmd_tui, "watch a run full-screen: levels, registers, code, traps, f-maps"},
     {"equiv", cmd_equiv, "compare a run on the bare machine with the same run under the C VMM"},
+    {"mkdisk", cmd_mkdisk, "make a disk image for --disk: zeroed sectors, or a record store of files"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 

@@ -193,6 +193,43 @@ static bool apply_include_dir(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_disk(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (o->ndisks == ISA_DISK_UNITS) {
+        snprintf(err, ERR_SIZE, "at most %u disks (units 0..%u), got '%.300s' as a fifth", ISA_DISK_UNITS,
+                 ISA_DISK_UNITS - 1, value);
+        return false;
+    }
+    struct disk_file *f = &o->disks[o->ndisks];
+    if (!disk_file_open(f, value, err, ERR_SIZE)) return false;
+    for (unsigned k = 0; k < o->ndisks; k++)
+        if (disk_file_same(f, &o->disks[k])) {
+            snprintf(err, ERR_SIZE, "'%.300s' is unit %u already", value, k);
+            disk_file_close(f);
+            return false;
+        }
+    o->ndisks++;
+    return true;
+}
+
+void run_options_disk_media(const struct run_options *o, struct run_medium media[ISA_DISK_UNITS])
+{
+    for (unsigned k = 0; k < o->ndisks; k++) media[k] = disk_file_medium(&o->disks[k]);
+}
+
+bool run_options_attach_disks(struct run_options *o, struct run *r, const char *cmd)
+{
+    char err[RUN_ERROR_SIZE];
+    for (unsigned k = 0; k < o->ndisks; k++)
+        if (!run_attach_disk(r, k, o->disks[k].words, o->disks[k].sectors, err)) {
+            fprintf(stderr, "trapeze %s: --disk '%s': %s\n", cmd, o->disks[k].path, err);
+            return false;
+        }
+    if (o->ndisks) run_set_disk_sink(r, disk_file_sink, o->disks);
+    return true;
+}
+
 /* The run options, each with the bit a command accepts it by. */
 static const struct run_option {
     struct cli_option opt;
@@ -223,6 +260,8 @@ static const struct run_option {
      OPT_STACK},
     {{"-I", "DIR", "look for .include files in DIR after the including file's folder "
       "(repeatable, in order)", apply_include_dir, false}, OPT_INCLUDE},
+    {{"--disk", "FILE", "a disk unit (ISA.md): the first is unit 0, up to 4; FILE is written "
+      "through (equiv: each side on a copy)", apply_disk, false}, OPT_DISK},
 };
 #define NOPTIONS (sizeof run_option_table / sizeof run_option_table[0])
 
@@ -424,6 +463,8 @@ void run_options_free(struct run_options *o)
     free(o->input);
     free(o->programs);
     free(o->include_dirs);
+    for (unsigned k = 0; k < o->ndisks; k++) disk_file_close(&o->disks[k]);
+    o->ndisks = 0;
     o->input = NULL;
     o->programs = NULL;
     o->include_dirs = NULL;

@@ -14,6 +14,7 @@
 #include "../isa/isa.h"
 #include "../vmm/run/run.h"
 #include "../vmm/vmm.h"
+#include "disk_file.h"
 
 #define RUN_DEFAULT_MAX_STEPS 10000000000ull
 #define RUN_MIN_MEM 256u
@@ -38,9 +39,11 @@ enum run_option_bit {
     OPT_TRACE_TRAPS = 1u << 11, /* --trace traps only */
     OPT_SHADOW = 1u << 12,
     OPT_C_BY_DEFAULT = 1u << 13, /* no monitor given: the C VMM in te (equiv) */
+    OPT_DISK = 1u << 14,         /* --disk FILE, repeatable: units 0..3 */
 };
 #define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW)
-#define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE)
+#define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE | \
+                      OPT_DISK)
 #define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS | OPT_C_BY_DEFAULT)
 #define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR)
 
@@ -71,7 +74,16 @@ struct run_options {
      * struct asm_options takes them as they are. */
     const char **include_dirs;
     size_t ninclude_dirs;
+    /* --disk FILE, in order: unit k is disks[k], open (disk_file.h). */
+    struct disk_file disks[ISA_DISK_UNITS];
+    unsigned ndisks;
 };
+
+/* The media of o's disks, for run_attach_disk (media[k] is unit k). */
+void run_options_disk_media(const struct run_options *o, struct run_medium media[ISA_DISK_UNITS]);
+/* Attaches o's disks to r, their files written through (run_set_disk_sink);
+ * false after printing one line naming the command. */
+bool run_options_attach_disks(struct run_options *o, struct run *r, const char *cmd);
 
 /* Parses argv[1..] (argv[0] is the subcommand) into o, accepting the
  * options in `accepted` (enum run_option_bit), loading the variant and the

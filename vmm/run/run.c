@@ -956,6 +956,7 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
     out->instructions = level_instructions(r, c, r->n);
     out->steps = guest_steps(r, c);
     machine_traps(r, c, r->n, out->traps);
+    for (unsigned k = 0; k < ISA_DISK_UNITS; k++) out->disk[k] = run_disk(r, g, k, &out->disk_sectors[k]);
     if (r->bottom == BOTTOM_C) {
         const struct vmm_disk_stats *ds = vmm_guest_disk_stats(r->cvmm, c->index);
         out->disk_reads = ds->reads;

@@ -118,6 +118,12 @@ const uint8_t *run_output(const struct run *r, unsigned g, size_t *len);
 void run_set_output_sink(struct run *r, unsigned g, void (*sink)(void *ctx, uint8_t byte),
                          void *ctx);
 
+/* A disk unit's medium (ISA.md "The disk"): sectors * ISA_SECTOR_WORDS words. */
+struct run_medium {
+    const uint32_t *words;
+    uint32_t sectors;
+};
+
 /* Attaches disk unit `unit` (0..3) of the real machine, holding a copy of
  * words (sectors * ISA_SECTOR_WORDS), before the run starts.  Bare, it is
  * the program's own unit; under the C VMM alone, hypervisor-direct: each
@@ -223,6 +229,8 @@ struct run_guest_state {
     bool has_trap;             /* last_trap is its most recent trap */
     struct machine_trap last_trap;
     uint64_t disk_reads, disk_writes, disk_errors; /* its commands to its units */
+    const uint32_t *disk[ISA_DISK_UNITS];          /* run_disk: its units' media (borrowed) */
+    uint32_t disk_sectors[ISA_DISK_UNITS];         /* ... and sizes, 0 when it has none */
 };
 void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *out);
 /* When a monitor below guest g's program gave up (an asm VMM's vm_error):
