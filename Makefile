@@ -126,6 +126,7 @@ bench: trapeze
 	bash tests/bench/levels.sh ./trapeze
 	bash tests/bench/shadow.sh ./trapeze
 	bash tests/bench/nested.sh ./trapeze
+	bash tests/bench/disk.sh ./trapeze
 
 # ---- Set-up -------------------------------------------------------------------
 
