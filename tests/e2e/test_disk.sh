@@ -146,6 +146,15 @@ done
 e2e_checks=$((e2e_checks + 1))
 [ "$progs" -ge 1 ] || fail "no disk programs found"
 
+# store.s leaves its records on the disk: the host reads them back.
+disk_image "$TRAPEZE" programs/store "$T/store_run.img"
+"$TRAPEZE" run --vmm te --disk "$T/store_run.img" programs/store.s >/dev/null 2>&1
+run_capture "$TRAPEZE" mkdisk --list "$T/store_run.img"
+expect_status 0 "mkdisk --list after store.s"
+expect_lines out 3 "store.s: three records on the disk"
+expect_match out '^greeting 55:hello from the store, written through to the disk file\\n$' "store.s: its record, on the host"
+
+disk_image "$TRAPEZE" programs/disk "$T/fresh.img"
 run_capture "$TRAPEZE" equiv --json --disk "$T/fresh.img" programs/disk.s
 expect_status 0 "equiv --json with a disk"
 e2e_checks=$((e2e_checks + 1))
