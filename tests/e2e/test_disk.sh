@@ -110,6 +110,19 @@ e2e_checks=$((e2e_checks + 1))
 [ "$(od -A n -t x4 -j 1024 -N 8 "$T/through.img" | tr -s ' ')" = " 600dd15c feedface" ] ||
     fail "after kill -9 the written sector is not in the file"
 
+# debug takes a disk too, written through; going back and on again leaves the same file.
+for stack in "" "--vmm te"; do
+    "$TRAPEZE" mkdisk -o "$T/debug.img" --sectors 4
+    # shellcheck disable=SC2086
+    run_capture "$TRAPEZE" debug $stack --disk "$T/debug.img" programs/disk.s <<<$'c\nreverse-step\nc\n'
+    expect_status 0 "debug ${stack:-bare} --disk"
+    expect_match out '^the program halted, status 0$' "debug ${stack:-bare} --disk: the program halts"
+    e2e_checks=$((e2e_checks + 1))
+    disk_image "$TRAPEZE" programs/disk "$T/fresh.img"
+    "$TRAPEZE" run --disk "$T/fresh.img" programs/disk.s >/dev/null 2>&1
+    cmp -s "$T/fresh.img" "$T/debug.img" || fail "debug ${stack:-bare} --disk: the file differs from a run's"
+done
+
 # ---- Every disk program: bare, hypervisor-direct, equiv ------------------------------------------
 progs=0
 for prog in programs/**/*.s; do
