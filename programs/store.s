@@ -2,9 +2,9 @@
 ; driver.
 ;
 ; Run it on a disk made by `trapeze mkdisk` (store.disk says how the test
-; makes it: 16 sectors holding the host file store/motd as a record):
+; makes it: 16 sectors holding the host file store/motd.txt as a record):
 ;
-;   trapeze mkdisk -o d.img --sectors 16 programs/store/motd
+;   trapeze mkdisk -o d.img --sectors 16 programs/store/motd.txt
 ;   trapeze run --disk d.img programs/store.s
 ;   trapeze mkdisk --list d.img           ; the records, read on the host
 ;
@@ -366,7 +366,7 @@ s_io:       .string "store: disk error\n"
 s_irqs:     .string "store: completion interrupts: "
 n_greeting: .string "greeting"
 n_numbers:  .string "numbers"
-n_motd:     .string "motd"
+n_motd:     .string "motd.txt"
 n_missing:  .string "nothing"
 t_greeting: .string "hello from the store, written through to the disk file\n"
 t_numbers:  .string "1 1 2 3 5 8 13 21 34 55 89 144 233 377 610 987\n"

@@ -213,6 +213,27 @@ static bool apply_disk(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_io(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (strcmp(value, "direct") == 0) o->io_model = VMM_IO_DIRECT;
+    else if (strcmp(value, "passthrough") == 0) o->io_model = VMM_IO_PASSTHROUGH;
+    else {
+        snprintf(err, ERR_SIZE, "expected direct or passthrough, got '%.100s'", value);
+        return false;
+    }
+    o->io_given = true;
+    return true;
+}
+
+static bool apply_no_iommu(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    (void)value, (void)err;
+    o->no_iommu = o->io_given = true;
+    return true;
+}
+
 void run_options_disk_media(const struct run_options *o, struct run_medium media[ISA_DISK_UNITS])
 {
     for (unsigned k = 0; k < o->ndisks; k++) media[k] = disk_file_medium(&o->disks[k]);
@@ -221,6 +242,10 @@ void run_options_disk_media(const struct run_options *o, struct run_medium media
 bool run_options_attach_disks(struct run_options *o, struct run *r, const char *cmd)
 {
     char err[RUN_ERROR_SIZE];
+    if (o->io_given && !run_set_io_model(r, o->io_model, !o->no_iommu, err)) {
+        fprintf(stderr, "trapeze %s: %s\n", cmd, err);
+        return false;
+    }
     for (unsigned k = 0; k < o->ndisks; k++)
         if (!run_attach_disk(r, k, o->disks[k].words, o->disks[k].sectors, err)) {
             fprintf(stderr, "trapeze %s: --disk '%s': %s\n", cmd, o->disks[k].path, err);
@@ -260,6 +285,10 @@ static const struct run_option {
      OPT_STACK},
     {{"-I", "DIR", "look for .include files in DIR after the including file's folder "
       "(repeatable, in order)", apply_include_dir, false}, OPT_INCLUDE},
+    {{"--io", "direct|passthrough", "how the C VMM gives the disks to its guests: emulated on "
+      "partitions (default), or whole units handed over", apply_io, false}, OPT_IO},
+    {{"--no-iommu", NULL, "with --io passthrough: leave the real unit's IOMMU to the guest (unsafe: "
+      "the attack suite's escape)", apply_no_iommu, false}, OPT_IO},
     {{"--disk", "FILE", "a disk unit (ISA.md): the first is unit 0, up to 4; FILE is written "
       "through (equiv: each side on a copy)", apply_disk, false}, OPT_DISK},
 };
@@ -432,6 +461,10 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
     if ((o->vms || o->out_dir) && !c_alone) {
         fprintf(stderr, "trapeze %s: %s needs the C VMM alone (--vmm MODE)\n", cmd,
                 o->vms ? "--vms" : "--out-dir");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->no_iommu && o->io_model != VMM_IO_PASSTHROUGH) {
+        fprintf(stderr, "trapeze %s: --no-iommu is for --io passthrough\n", cmd);
         return CLI_EXIT_USAGE;
     }
     if (o->trace == TRACE_INSNS && o->spec.n > 0) {

@@ -40,12 +40,13 @@ enum run_option_bit {
     OPT_SHADOW = 1u << 12,
     OPT_C_BY_DEFAULT = 1u << 13, /* no monitor given: the C VMM in te (equiv) */
     OPT_DISK = 1u << 14,         /* --disk FILE, repeatable: units 0..3 */
+    OPT_IO = 1u << 15,           /* --io MODEL, --no-iommu */
 };
 #define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW)
 #define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE | \
                       OPT_DISK)
 #define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS | OPT_C_BY_DEFAULT)
-#define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR)
+#define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR | OPT_IO)
 
 struct run_options {
     const char *isa;            /* as given: a built-in name or a path */
@@ -77,6 +78,9 @@ struct run_options {
     /* --disk FILE, in order: unit k is disks[k], open (disk_file.h). */
     struct disk_file disks[ISA_DISK_UNITS];
     unsigned ndisks;
+    bool io_given;              /* --io MODEL or --no-iommu */
+    enum vmm_io_model io_model;
+    bool no_iommu;
 };
 
 /* The media of o's disks, for run_attach_disk (media[k] is unit k). */

@@ -42,7 +42,7 @@ static bool real_transfer(struct vmm_guest *g, unsigned unit, uint32_t cmd, uint
     if (!vmm_fmap_lookup(&g->fmap, (uint32_t)gpa, &hpa, &run) || run < ISA_SECTOR_WORDS)
         return false; /* never with one extent per guest: the check bounded gpa by memsize */
     struct machine *real = g->vmm->real;
-    const uint32_t p = isa_disk_port(unit, DISK_SECTOR);
+    const uint32_t p = isa_disk_port(g->vdisk[unit].real, DISK_SECTOR);
     machine_port_out(real, p + DISK_CTRL, 0);
     machine_port_out(real, p + DISK_DMA_BASE, 0);
     machine_port_out(real, p + DISK_DMA_BOUND, (uint32_t)machine_memsize(real));
@@ -53,6 +53,43 @@ static bool real_transfer(struct vmm_guest *g, unsigned unit, uint32_t cmd, uint
     /* A sector read into guest memory may have rewritten its page tables. */
     if (done && cmd == DISK_CMD_READ) vmm_shadow_wrote(g, (uint32_t)gpa, ISA_SECTOR_WORDS);
     return done;
+}
+
+/* Passthrough: the guest's command goes to the real unit unchecked, with
+ * the real IOMMU set to the guest's DMA_BASE/DMA_BOUND composed with its
+ * region (the one extent at g->mem), or, without the IOMMU, to them as
+ * they are.  Composed, the real unit fails exactly where the guest's bare
+ * unit would: ADDR + 256 > min(DMA_BOUND, memsize - DMA_BASE) is the bare
+ * pair of checks, and a DMA_BASE past its memory leaves a bound of 0. */
+static bool passthrough(struct vmm_guest *g, unsigned unit, uint32_t cmd)
+{
+    const struct disk_unit *d = &g->vdisk[unit].unit;
+    struct machine *real = g->vmm->real;
+    const uint32_t p = isa_disk_port(g->vdisk[unit].real, DISK_SECTOR);
+    uint32_t base = d->dma_base, bound = d->dma_bound;
+    if (!g->vmm->io_no_iommu) {
+        const uint32_t region = g->fmap.ext[0].hpa, mem = (uint32_t)g->memsize;
+        bound = base >= mem ? 0 : (bound < mem - base ? bound : mem - base);
+        base = base >= mem ? region : region + base;
+    }
+    machine_port_out(real, p + DISK_CTRL, 0);
+    machine_port_out(real, p + DISK_DMA_BASE, base);
+    machine_port_out(real, p + DISK_DMA_BOUND, bound);
+    machine_port_out(real, p + DISK_SECTOR, d->sector);
+    machine_port_out(real, p + DISK_ADDR, d->addr);
+    machine_port_out(real, p + DISK_CMD, cmd);
+    const bool done = machine_port_in(real, p + DISK_STATUS) == DISK_STATUS_DONE;
+    if (done && cmd == DISK_CMD_READ && !g->vmm->io_no_iommu)
+        vmm_shadow_wrote(g, d->dma_base + d->addr, ISA_SECTOR_WORDS);
+    else if (done && cmd == DISK_CMD_READ)
+        vmm_shadow_forget(g); /* it may have written anywhere */
+    return done;
+}
+
+void vmm_set_io_model(struct vmm *v, enum vmm_io_model model, bool iommu)
+{
+    v->io_model = model;
+    v->io_no_iommu = !iommu;
 }
 
 uint32_t vmm_disk_read(struct vmm_guest *g, unsigned unit, unsigned reg)
@@ -67,8 +104,10 @@ void vmm_disk_write(struct vmm_guest *g, unsigned unit, unsigned reg, uint32_t v
     struct disk_unit *d = &g->vdisk[unit].unit;
     if (disk_set_register(d, reg, value)) {
         uint64_t gpa;
-        const bool ok = disk_command_target(d, value, g->memsize, &gpa) &&
-                        real_transfer(g, unit, value, gpa);
+        const bool ok = g->vmm->io_model == VMM_IO_PASSTHROUGH
+                            ? passthrough(g, unit, value)
+                            : disk_command_target(d, value, g->memsize, &gpa) &&
+                                  real_transfer(g, unit, value, gpa);
         disk_complete(d, ok);
         if (!ok) g->disk_stats.errors++;
         else if (value == DISK_CMD_READ) g->disk_stats.reads++;
@@ -90,7 +129,13 @@ bool vmm_attach_disk(struct vmm *v, unsigned unit, const uint32_t *words, uint32
                  "drive the real disk itself", v->variant.name);
         return false;
     }
-    if (part == 0) {
+    const bool pass = v->io_model == VMM_IO_PASSTHROUGH;
+    if (pass && v->nguests > 1 && unit >= v->nguests) {
+        snprintf(err, errsize, "passthrough hands each of the %u guests one whole unit: disk unit %u "
+                 "has no guest", v->nguests, unit);
+        return false;
+    }
+    if (!pass && part == 0) {
         snprintf(err, errsize, "disk unit %u: %u sectors cannot be shared by %u guests", unit,
                  sectors, v->nguests);
         return false;
@@ -100,10 +145,16 @@ bool vmm_attach_disk(struct vmm *v, unsigned unit, const uint32_t *words, uint32
         return false;
     }
     for (unsigned i = 0; i < v->nguests; i++) {
+        /* passthrough: the whole unit, to guest `unit` as its unit 0 (one
+         * guest: to it, as unit `unit`) */
+        if (pass && v->nguests > 1 && i != unit) continue;
+        const unsigned as = pass && v->nguests > 1 ? 0 : unit;
         struct vmm_guest *g = &v->guests[i];
-        g->vdisk[unit].unit = (struct disk_unit){
-            .sectors = part, .dma_bound = g->memsize > UINT32_MAX ? UINT32_MAX : (uint32_t)g->memsize};
-        g->vdisk[unit].first = i * part;
+        g->vdisk[as].unit = (struct disk_unit){
+            .sectors = pass ? sectors : part,
+            .dma_bound = g->memsize > UINT32_MAX ? UINT32_MAX : (uint32_t)g->memsize};
+        g->vdisk[as].first = pass ? 0 : i * part;
+        g->vdisk[as].real = unit;
     }
     return true;
 }
@@ -112,8 +163,9 @@ const uint32_t *vmm_guest_disk(const struct vmm *v, unsigned gi, unsigned unit, 
 {
     if (NEVER(gi >= v->nguests) || unit >= ISA_DISK_UNITS) return NULL;
     const struct vmm_guest *g = &v->guests[gi];
-    const uint32_t *real = machine_disk(v->real, unit, NULL);
-    if (!real || !g->vdisk[unit].unit.sectors) return NULL;
+    if (!g->vdisk[unit].unit.sectors) return NULL;
+    const uint32_t *real = machine_disk(v->real, g->vdisk[unit].real, NULL);
+    if (!real) return NULL;
     if (sectors) *sectors = g->vdisk[unit].unit.sectors;
     return real + (size_t)g->vdisk[unit].first * ISA_SECTOR_WORDS;
 }

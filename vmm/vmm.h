@@ -308,9 +308,27 @@ void vmm_set_output_sink(struct vmm *v, unsigned g, void (*sink)(void *ctx, uint
 struct vmm_disk_stats {
     uint64_t reads, writes, errors; /* commands of the guest's virtual units */
 };
+
+/* How the units are given to the guests (ISA.md's I/O models):
+ *   direct       hypervisor-direct, above: partitions, every command
+ *                checked and carried out by the vmm
+ *   passthrough  a whole real unit per guest (one guest: every unit as it
+ *                is; n guests: real unit g is guest g's unit 0, so n
+ *                disks): the guest's commands go to the real unit as they
+ *                are, unchecked; the real unit's own IOMMU confines them,
+ *                set to the guest's DMA_BASE/DMA_BOUND composed with its
+ *                region.  Without the IOMMU (iommu false, --no-iommu) the
+ *                guest's DMA_BASE/DMA_BOUND go to the real unit as they
+ *                are and its DMA reaches any real word: the unsafe case
+ *                the attack suite shows on purpose. */
+enum vmm_io_model { VMM_IO_DIRECT, VMM_IO_PASSTHROUGH };
+/* Before the first vmm_attach_disk (default: direct, IOMMU on). */
+void vmm_set_io_model(struct vmm *v, enum vmm_io_model model, bool iommu);
 /* Attaches real unit `unit` with a copy of words (sectors * 256 of them)
- * and gives every guest its partition as virtual unit `unit`.  False with
- * a one-line message when the unit is taken, the partitions would be empty,
+ * and gives every guest its partition as virtual unit `unit` (passthrough:
+ * the whole unit to its guest).  False with a one-line message when the
+ * unit is taken, the partitions would be empty, passthrough has no guest
+ * for it,
  * the variant lets user mode execute in or out (a guest would drive the
  * real unit itself), or memory cannot be had.  Before the first vmm_run. */
 bool vmm_attach_disk(struct vmm *v, unsigned unit, const uint32_t *words, uint32_t sectors,

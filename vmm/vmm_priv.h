@@ -82,6 +82,7 @@ struct vmm_guest {
     struct {
         struct disk_unit unit;
         uint32_t first;
+        unsigned real;        /* the real unit behind it */
     } vdisk[ISA_DISK_UNITS];
     unsigned vdisk_lines;
     struct vmm_disk_stats disk_stats;
@@ -114,6 +115,8 @@ struct vmm {
     struct isa_variant variant;        /* the guests' and the real machine's  */
     struct isa_variant interp_variant; /* every system instruction traps      */
     uint32_t slice;
+    enum vmm_io_model io_model;        /* how disks are given (disk.c) */
+    bool io_no_iommu;                  /* passthrough without the IOMMU */
     enum vmm_shadow_policy shadow_policy;
     uint32_t shadow_capacity;          /* entries per shadow table */
     uint32_t shadow_hpa;               /* the shadow area: past every guest's region */

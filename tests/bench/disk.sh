@@ -9,8 +9,8 @@
 # of the program's set-up in it: the real machine's instructions, the
 # program's own, and the traps that reach the C VMM (its entries: every
 # port access is one under hypervisor-direct).  Counts are exact (--json);
-# no timing.  Passthrough and the split driver are not built yet; nor is
-# depth 2 (the asm VMM refuses disks).
+# no timing.  The split driver is not built yet; nor is depth 2 (the asm
+# VMM refuses disks).
 set -u
 bin=${1:?usage: disk.sh BINARY}
 runs=1
@@ -26,7 +26,8 @@ measure() { # STACK-OPTIONS CMD N -> "real program entries"
 }
 echo "disk: one sector command, polled: the cost of 1000 more (exact counts, --json)"
 printf '  %-26s %-6s %14s %14s %12s\n' model command "real instrs" "program's" "vmm exits"
-for model in "bare|" "hypervisor-direct (te)|--vmm te" "hypervisor-direct (hvm)|--vmm hvm"; do
+for model in "bare|" "hypervisor-direct (te)|--vmm te" "hypervisor-direct (hvm)|--vmm hvm" \
+    "passthrough (te)|--vmm te --io passthrough"; do
     name=${model%%|*} opts=${model#*|}
     for cmd in 1 2; do
         read -r r1 p1 e1 < <(measure "$opts" "$cmd" 1000)

@@ -11,6 +11,9 @@
 #     and counts the same disk commands in --json; with --vms 2 each guest
 #     works on its own partition;
 #   - the asm VMM refuses disks (one line, 125);
+#   - --io passthrough: the same output and disk as bare; with the IOMMU
+#     disk_passthrough_escape.s is refused, with --no-iommu it overwrites
+#     its neighbour (the escape the suite shows on purpose);
 #   - disk_dma_escape.s (tests/attacks) as one of four guests writes only
 #     its own partition's last sector: every other sector stays zero;
 #   - trapeze mkdisk: zeroed images, record stores and --list, its errors.
@@ -215,6 +218,44 @@ e2e_checks=$((e2e_checks + 1))
 "$TRAPEZE" mkdisk -o "$T/zero8.img" --sectors 8
 changed=$(cmp -l "$T/attack.img" "$T/zero8.img" | awk '{print int(($1 - 1) / 1024)}' | sort -u | tr '\n' ' ')
 [ "$changed" = "1 " ] || fail "disk_dma_escape.s: sectors changed: '$changed' (expected only 1, its partition's last)"
+
+# ---- Passthrough: whole units handed over, the IOMMU composed; without it, the escape ------------
+for prog in programs/disk.s programs/store.s; do
+    base=${prog%.s}
+    disk_image "$TRAPEZE" "$base" "$T/bare.img"
+    cp "$T/bare.img" "$T/pass.img"
+    "$TRAPEZE" run --disk "$T/bare.img" "$prog" >"$T/bare.out" 2>/dev/null
+    run_capture "$TRAPEZE" run --vmm te --io passthrough --disk "$T/pass.img" "$prog"
+    expect_status 0 "$prog under --io passthrough"
+    e2e_checks=$((e2e_checks + 2))
+    [ "$out" = "$(cat "$T/bare.out")" ] || fail "$prog under --io passthrough: output differs from bare"
+    cmp -s "$T/bare.img" "$T/pass.img" || fail "$prog under --io passthrough: the disk differs from bare"
+done
+"$TRAPEZE" mkdisk -o "$T/pa.img" --sectors 4
+"$TRAPEZE" mkdisk -o "$T/pb.img" --sectors 4
+run_capture "$TRAPEZE" run --vmm te --io passthrough --disk "$T/pa.img" --disk "$T/pb.img" \
+    tests/attacks/disk_passthrough_escape.s programs/hello.s
+expect_status 0 "passthrough with the IOMMU: the attack is refused"
+expect_match out '^\[vm0\] E$' "passthrough with the IOMMU: the DMA past its memory fails as bare"
+expect_match out '^\[vm1\] Hello from Trapeze!$' "passthrough with the IOMMU: the neighbour is intact"
+run_capture "$TRAPEZE" run --vmm te --io passthrough --no-iommu --disk "$T/pa.img" --disk "$T/pb.img" \
+    tests/attacks/disk_passthrough_escape.s programs/hello.s
+expect_status 2 "passthrough without the IOMMU: the escape (the attacker halts with 2)"
+expect_match out '^\[vm0\] D$' "passthrough without the IOMMU: the DMA went through"
+expect_match err '^\[vm1\] trapeze: unhandled trap ILL value 0x0 at pc 0x10' \
+    "passthrough without the IOMMU: the neighbour's code was overwritten (the escape, on purpose)"
+run_capture "$TRAPEZE" run --vmm te --io passthrough --vms 2 --disk "$T/pa.img" --disk "$T/pb.img" \
+    --disk "$T/fresh.img" programs/disk.s
+expect_status "$EXIT_BAD_INPUT" "passthrough: a third unit for two guests"
+expect_match err "disk unit 2 has no guest" "passthrough: a third unit for two guests: the message"
+run_capture "$TRAPEZE" run --io passthrough --disk "$T/pa.img" programs/disk.s
+expect_status "$EXIT_BAD_INPUT" "--io on the bare machine"
+expect_match err "^trapeze run: the I/O models are the C VMM's" "--io on the bare machine: the message"
+run_capture "$TRAPEZE" run --vmm te --no-iommu --disk "$T/pa.img" programs/disk.s
+expect_status "$EXIT_BAD_INPUT" "--no-iommu without passthrough"
+run_capture "$TRAPEZE" run --vmm te --io split programs/disk.s
+expect_status "$EXIT_BAD_INPUT" "--io split (not built)"
+expect_match err "expected direct or passthrough, got 'split'" "--io split: the message"
 
 # ---- mkdisk ---------------------------------------------------------------------------------------
 printf 'one\ntwo\n' >"$T/alpha"

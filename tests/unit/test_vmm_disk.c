@@ -33,12 +33,14 @@ static const uint32_t *medium(void)
  * machine whose unit is a partition's size (the others read other
  * sectors), every guest's disk the bare one's shifted to its partition,
  * and returns the vmm. */
-static struct vmm *check(const uint32_t *prog, size_t n_words, enum vmm_mode mode, unsigned n)
+static struct vmm *check_io(const uint32_t *prog, size_t n_words, enum vmm_mode mode, unsigned n,
+                            enum vmm_io_model model)
 {
     struct machine *bare = test_support_machine("pg");
     test_support_poke(bare, TS_CODE, prog, n_words);
     struct vmm *v = tv_mirror(bare, mode, n, NULL);
     char err[200];
+    vmm_set_io_model(v, model, true);
     cr_assert(vmm_attach_disk(v, 0, medium(), SECTORS, err, sizeof err), "%s", err);
     cr_assert(machine_attach_disk(bare, 0, medium(), SECTORS / n));
     const enum machine_stop bstop = machine_run(bare, 10000);
@@ -67,6 +69,11 @@ static struct vmm *check(const uint32_t *prog, size_t n_words, enum vmm_mode mod
     cr_assert(tv_canaries_intact(v), "nothing written outside the guests");
     machine_destroy(bare);
     return v;
+}
+
+static struct vmm *check(const uint32_t *prog, size_t n_words, enum vmm_mode mode, unsigned n)
+{
+    return check_io(prog, n_words, mode, n, VMM_IO_DIRECT);
 }
 
 /* Read sector 1 to 0x400, write 0x400 to sector 0, then an interrupt. */
@@ -182,4 +189,33 @@ Test(vmm_disk, a_clone_has_its_own_units)
     vmm_destroy(c);
     vmm_destroy(v);
     machine_destroy(bare);
+}
+
+/* Passthrough, IOMMU on: the real unit's own checks, on the composed DMA
+ * window, fail exactly where the bare unit does. */
+Test(vmm_disk, passthrough_is_equivalent_and_confined)
+{
+    const enum vmm_mode modes[] = {VMM_TE, VMM_HVM, VMM_INTERP};
+    for (unsigned i = 0; i < 3; i++) {
+        struct vmm *v = check_io(read_write_interrupt, sizeof read_write_interrupt / 4, modes[i], 1,
+                                 VMM_IO_PASSTHROUGH);
+        cr_assert_eq(vmm_guest_memory_const(v, 0)[TRAP_VALUE], P(DISK_STATUS));
+        vmm_destroy(v);
+    }
+    const uint32_t mem = TS_MEM;
+    const uint32_t prog[] = {
+        TS_I(ADDI, 1, 0, -1), TS_I(OUT, 1, 0, P(DISK_DMA_BOUND)),       /* its own bound: all */
+        TS_I(LUI, 2, 0, mem >> 16), TS_I(OUT, 2, 0, P(DISK_DMA_BASE)),  /* base = MEMSIZE */
+        OUT_IMM(DISK_CMD_READ, P(DISK_CMD)), TS_I(IN, 5, 0, P(DISK_STATUS)),
+        TS_I(ADDI, 2, 2, -256), TS_I(OUT, 2, 0, P(DISK_DMA_BASE)),      /* the last sector: fine */
+        OUT_IMM(DISK_CMD_READ, P(DISK_CMD)), TS_I(IN, 6, 0, P(DISK_STATUS)),
+        TS_I(ADDI, 2, 2, 1), TS_I(OUT, 2, 0, P(DISK_DMA_BASE)),         /* one word past */
+        OUT_IMM(DISK_CMD_WRITE, P(DISK_CMD)), TS_I(IN, 7, 0, P(DISK_STATUS)),
+        TS_J(HALT, 0),
+    };
+    struct vmm *v = check_io(prog, sizeof prog / 4, VMM_TE, 1, VMM_IO_PASSTHROUGH);
+    cr_assert_eq(vmm_guest_reg(v, 0, 5), DISK_STATUS_DONE | DISK_STATUS_ERROR);
+    cr_assert_eq(vmm_guest_reg(v, 0, 6), DISK_STATUS_DONE);
+    cr_assert_eq(vmm_guest_reg(v, 0, 7), DISK_STATUS_DONE | DISK_STATUS_ERROR);
+    vmm_destroy(v);
 }

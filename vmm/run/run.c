@@ -757,6 +757,16 @@ bool run_attach_disk(struct run *r, unsigned unit, const uint32_t *words, uint32
     return false;
 }
 
+bool run_set_io_model(struct run *r, enum vmm_io_model model, bool iommu, char err[RUN_ERROR_SIZE])
+{
+    if (r->bottom != BOTTOM_C || r->n != 1) {
+        fail(err, "the I/O models are the C VMM's: --io and --no-iommu need --vmm");
+        return false;
+    }
+    vmm_set_io_model(r->cvmm, model, iommu);
+    return true;
+}
+
 const uint32_t *run_disk(const struct run *r, unsigned g, unsigned unit, uint32_t *sectors)
 {
     if (r->bottom == BOTTOM_C) return vmm_guest_disk(r->cvmm, column_of(r, g)->index, unit, sectors);

@@ -132,6 +132,10 @@ struct run_medium {
  * not virtualize disks yet). */
 bool run_attach_disk(struct run *r, unsigned unit, const uint32_t *words, uint32_t sectors,
                      char err[RUN_ERROR_SIZE]);
+/* How the C VMM gives the disks to its guests (vmm_set_io_model), before
+ * the first run_attach_disk.  False with a message when the run has no C
+ * VMM alone at its bottom. */
+bool run_set_io_model(struct run *r, enum vmm_io_model model, bool iommu, char err[RUN_ERROR_SIZE]);
 /* Unit `unit` as guest g's program sees it: its medium now (borrowed) and
  * its size in *sectors, or NULL when it has none. */
 const uint32_t *run_disk(const struct run *r, unsigned g, unsigned unit, uint32_t *sectors);
