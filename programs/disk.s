@@ -11,6 +11,8 @@
 ; memory, relocated by the unit's own DMA_BASE and bounded by DMA_BOUND:
 ; the unit's IOMMU.
 ;
+; The driver (lib/disk.inc) is the one store.s uses.
+;
 ; The program writes a message into sector 1, reads it back into another
 ; buffer and prints it, then shows a command that fails (a sector past the
 ; end) and one the IOMMU refuses (DMA_BOUND too small).
@@ -21,7 +23,7 @@
 
 _start:
         la sp, stack_top
-        install_handler handler
+        install_handler disk_handler
         li r1, 1
         out r1, UNIT0+DK_CTRL            ; interrupt on completion
         li r1, IE
@@ -49,7 +51,7 @@ _start:
         li r1, 0x7fff                    ; a sector past the end: ERROR
         out r1, UNIT0+DK_SECTOR
         li r1, CMD_READ
-        call start_and_wait
+        call disk_start
         call report
 
         la r1, copy                      ; the IOMMU: relocate by copy,
@@ -60,10 +62,10 @@ _start:
         out r1, UNIT0+DK_SECTOR
         out r0, UNIT0+DK_ADDR
         li r1, CMD_READ
-        call start_and_wait
+        call disk_start
         call report
 
-        ld r1, interrupts(r0)
+        ld r1, disk_interrupts(r0)
         la r2, s_irqs
         push r1
         mov r1, r2
@@ -82,23 +84,14 @@ command:
         li r1, 1
         out r1, UNIT0+DK_SECTOR
         mov r1, r2
-        call start_and_wait
+        call disk_start
         pop lr
-        ret
-
-; start_and_wait(r1 = command): starts it and waits for the handler.
-start_and_wait:
-        st r0, status(r0)
-        out r1, UNIT0+DK_CMD             ; the interrupt comes right after
-sw_wait:
-        ld r1, status(r0)
-        beqz r1, sw_wait
         ret
 
 ; report: "done" or "error", from the STATUS the handler saw.
 report:
         push lr
-        ld r1, status(r0)
+        ld r1, disk_status(r0)
         andi r1, r1, S_ERROR
         la r2, s_done
         beqz r1, r_print
@@ -109,34 +102,9 @@ r_print:
         pop lr
         ret
 
-; handler: one IO interrupt per completed command.
-handler:
-        st r1, saved+1(r0)
-        st r2, saved+2(r0)
-        ld r1, CAUSE(r0)
-        andi r1, r1, CAUSE_MASK
-        li r2, C_IO
-        bne r1, r2, unexpected
-        ld r1, VALUE(r0)                 ; the unit's STATUS port
-        li r2, UNIT0+DK_STATUS
-        bne r1, r2, unexpected
-        in r1, UNIT0+DK_STATUS           ; acknowledge: DONE clears
-        st r1, status(r0)
-        ld r1, interrupts(r0)
-        addi r1, r1, 1
-        st r1, interrupts(r0)
-        ld r1, saved+1(r0)
-        ld r2, saved+2(r0)
-        lpsw OLD_PSW(r0)
-unexpected:
-        li r1, 99
-        halt
-
         .include "lib/console.inc"
+        .include "lib/disk.inc"             ; disk_handler, disk_start
 
-status:     .word 0
-interrupts: .word 0
-saved:      .space 3
 s_size:     .string "disk: unit 0 has "
 s_done:     .string "disk: command done\n"
 s_error:    .string "disk: command failed (ERROR)\n"

@@ -8,9 +8,9 @@
 ;   trapeze run --disk d.img programs/store.s
 ;   trapeze mkdisk --list d.img           ; the records, read on the host
 ;
-; The driver: disk_rw starts one command with CTRL bit 0 on and waits; the
-; completion interrupt's handler reads STATUS (acknowledging it) into
-; `status`, which ends the wait.  The store mounts the disk (formats it when
+; The driver (lib/disk.inc): disk_rw starts one command with CTRL bit 0 on
+; and waits; the completion interrupt's handler reads STATUS (acknowledging
+; it) into disk_status, which ends the wait.  The store mounts the disk (formats it when
 ; sector 0 holds no directory), lists the records, appends two, lists
 ; again and reads three back by name (one missing).
 ;
@@ -41,7 +41,7 @@
 
 _start:
         la sp, stack_top
-        install_handler handler
+        install_handler disk_handler
         li r1, 1
         out r1, U+DK_CTRL               ; completion interrupts on
         li r1, IE
@@ -65,51 +65,10 @@ _start:
 
         la r1, s_irqs
         call puts
-        ld r1, interrupts(r0)
+        ld r1, disk_interrupts(r0)
         call putdec
         call newline
         li r1, 0
-        halt
-
-; ---- The driver ------------------------------------------------------------------
-
-; disk_rw(r1 = sector, r2 = buffer, r3 = CMD_READ or CMD_WRITE): one command,
-; waited for.  r1 = 0, or -1 when the unit said ERROR.
-disk_rw:
-        out r1, U+DK_SECTOR
-        out r2, U+DK_ADDR
-        st r0, status(r0)
-        out r3, U+DK_CMD                ; completes here; the interrupt follows
-dr_wait:
-        ld r1, status(r0)
-        beqz r1, dr_wait
-        andi r1, r1, S_ERROR
-        beqz r1, dr_ok
-        li r1, -1
-dr_ok:
-        ret
-
-; handler: the completion interrupt of unit 0, nothing else.
-handler:
-        st r1, saved+1(r0)
-        st r2, saved+2(r0)
-        ld r1, CAUSE(r0)
-        andi r1, r1, CAUSE_MASK
-        li r2, C_IO
-        bne r1, r2, unexpected
-        ld r1, VALUE(r0)
-        li r2, U+DK_STATUS
-        bne r1, r2, unexpected
-        in r1, U+DK_STATUS              ; acknowledge: the level drops
-        st r1, status(r0)
-        ld r1, interrupts(r0)
-        addi r1, r1, 1
-        st r1, interrupts(r0)
-        ld r1, saved+1(r0)
-        ld r2, saved+2(r0)
-        lpsw OLD_PSW(r0)
-unexpected:
-        li r1, 99
         halt
 
 ; ---- The store -------------------------------------------------------------------
@@ -347,10 +306,8 @@ io_error:
         halt
 
         .include "lib/console.inc"
+        .include "lib/disk.inc"             ; disk_handler, disk_rw
 
-status:     .word 0
-interrupts: .word 0
-saved:      .space 3
 s_format:   .string "store: no directory on the disk: formatted\n"
 s_store:    .string "store: "
 s_records:  .string " records\n"
