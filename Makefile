@@ -182,6 +182,7 @@ bench: trapeze
 	bash tests/bench/nested.sh ./trapeze
 	bash tests/bench/trace.sh ./trapeze
 	bash tests/bench/debugger.sh ./trapeze
+	bash tests/bench/disk.sh ./trapeze
 
 # ---- Set-up -------------------------------------------------------------------
 
@@ -214,7 +215,8 @@ MAN1DIR  = $(PREFIX)/share/man/man1
 # Every program with what its tests compare (output, input, exit status) and
 # the READMEs that explain them; installed under DATADIR/programs/ as in the tree.
 INSTALL_PROGRAMS = $(sort $(shell find programs -type f \( -name '*.s' -o -name '*.inc' \
-                     -o -name '*.expected' -o -name '*.input' -o -name '*.status' -o -name '*.md' \)))
+                     -o -name '*.expected' -o -name '*.input' -o -name '*.status' -o -name '*.disk' -o -name '*.txt' \
+                     -o -name '*.md' \)))
 INSTALL_PROGRAM_DIRS = $(sort $(patsubst %/,%,$(dir $(INSTALL_PROGRAMS))))
 
 install: trapeze tui/trapeze.1

@@ -295,7 +295,32 @@ enum isa_port {
     PORT_CONSOLE_IN = 1,
     PORT_CONSOLE_CTRL = 2, /* bit 0: raise IO interrupts on input */
     PORT_DEVICE_FIRST = 16,
+    PORT_DISK_FIRST = 16, /* unit k: ports PORT_DISK_FIRST + ISA_DISK_PORTS * k + enum isa_disk_port */
 };
+
+/* ISA.md "The disk": up to four units of 256-word sectors, eight ports each. */
+#define ISA_DISK_UNITS 4u
+#define ISA_DISK_PORTS 8u
+#define ISA_SECTOR_WORDS ISA_PAGE_WORDS
+#define ISA_SECTOR_BYTES (ISA_SECTOR_WORDS * 4u) /* in a disk file: little-endian words */
+enum isa_disk_port {
+    DISK_SECTOR = 0,    /* the sector of the next command              */
+    DISK_ADDR = 1,      /* where it goes in memory, before DMA_BASE     */
+    DISK_CMD = 2,       /* write: starts a command; reads 0            */
+    DISK_STATUS = 3,    /* DONE, ERROR; reading clears DONE            */
+    DISK_CTRL = 4,      /* bit 0: an IO interrupt on completion        */
+    DISK_SIZE = 5,      /* read: sectors of the unit                   */
+    DISK_DMA_BASE = 6,  /* the unit's IOMMU: relocation of ADDR ...     */
+    DISK_DMA_BOUND = 7, /* ... and its bound (reset MEMSIZE)           */
+};
+enum isa_disk_cmd { DISK_CMD_READ = 1, DISK_CMD_WRITE = 2 };
+enum isa_disk_status { DISK_STATUS_DONE = 1u << 0, DISK_STATUS_ERROR = 1u << 1 };
+enum isa_disk_ctrl { DISK_CTRL_IRQ = 1u << 0 };
+/* The port of unit's register reg. */
+static inline uint32_t isa_disk_port(unsigned unit, enum isa_disk_port reg)
+{
+    return PORT_DISK_FIRST + ISA_DISK_PORTS * unit + (uint32_t)reg;
+}
 
 #define ISA_DEFAULT_MEMSIZE 1048576u
 #define ISA_DEFAULT_ENTRY 16u

@@ -18,6 +18,7 @@
 
 #include "../isa/invariant.h"
 #include "console.h"
+#include "disk.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,13 @@ struct machine {
     struct console con;
     struct device_slot devices[MAX_DEVICES];
     size_t ndevices;
+    /* The disk units (ports 16..47), and their interrupt lines, bit k for
+     * unit k: kept equal to disk_irq_pending() after every port access, so
+     * that the check before an instruction reads one word. */
+    struct disk_unit disks[ISA_DISK_UNITS];
+    unsigned disk_lines;
+    void (*disk_sink)(void *ctx, unsigned unit, uint32_t sector, const uint32_t *words);
+    void *disk_sink_ctx;
 
     /* Hooks: a NULL function means the hook is unset. */
     struct machine_observer observer;
@@ -121,6 +129,7 @@ void machine_destroy(struct machine *m)
     if (!m) return;
     if (m->owns_mem) free(m->mem);
     console_free(&m->con);
+    for (unsigned k = 0; k < ISA_DISK_UNITS; k++) disk_free(&m->disks[k]);
     free(m);
 }
 
@@ -136,7 +145,11 @@ struct machine *machine_clone(const struct machine *m)
     /* The copy shares no buffer with m; it keeps m's sink, like its hooks. */
     c->con.input = c->con.output = NULL;
     c->con.input_cap = c->con.output_cap = 0;
-    if (!console_copy(&c->con, &m->con)) {
+    bool copied = console_copy(&c->con, &m->con);
+    for (unsigned k = 0; k < ISA_DISK_UNITS; k++) c->disks[k].words = NULL; /* m's, not c's */
+    for (unsigned k = 0; k < ISA_DISK_UNITS && copied; k++)
+        copied = disk_copy(&c->disks[k], &m->disks[k]);
+    if (!copied) {
         machine_destroy(c);
         return NULL;
     }
@@ -146,6 +159,9 @@ struct machine *machine_clone(const struct machine *m)
 bool machine_restore(struct machine *dst, const struct machine *src)
 {
     if (dst->memsize != src->memsize || !console_copy(&dst->con, &src->con)) return false;
+    for (unsigned k = 0; k < ISA_DISK_UNITS; k++)
+        if (!disk_copy(&dst->disks[k], &src->disks[k])) return false;
+    dst->disk_lines = src->disk_lines;
     memcpy(dst->reg, src->reg, sizeof dst->reg);
     dst->psw = src->psw;
     memcpy(dst->mem, src->mem, src->memsize * sizeof *src->mem);
@@ -384,11 +400,77 @@ void machine_set_output_sink(struct machine *m, void (*sink)(void *ctx, uint8_t 
     m->con.sink_ctx = ctx;
 }
 
+/* The unit whose ports hold port, when that unit is attached, else NULL. */
+static struct disk_unit *disk_at(struct machine *m, uint32_t port, unsigned *unit)
+{
+    const uint32_t offset = port - PORT_DISK_FIRST;
+    if (offset >= ISA_DISK_UNITS * ISA_DISK_PORTS) return NULL;
+    *unit = offset / ISA_DISK_PORTS;
+    return m->disks[*unit].words ? &m->disks[*unit] : NULL;
+}
+
+static bool overlaps_disk(const struct machine *m, uint32_t first, uint32_t count)
+{
+    for (unsigned k = 0; k < ISA_DISK_UNITS; k++) {
+        const uint64_t p = isa_disk_port(k, DISK_SECTOR);
+        if (m->disks[k].words && first < p + ISA_DISK_PORTS && p < first + (uint64_t)count)
+            return true;
+    }
+    return false;
+}
+
+bool machine_attach_disk(struct machine *m, unsigned unit, const uint32_t *words, uint32_t sectors)
+{
+    if (unit >= ISA_DISK_UNITS || m->disks[unit].words) return false;
+    const uint32_t first = isa_disk_port(unit, DISK_SECTOR);
+    for (size_t i = 0; i < m->ndevices; i++) {
+        const struct device_slot *d = &m->devices[i];
+        if (first < d->first + (uint64_t)d->count && d->first < first + ISA_DISK_PORTS)
+            return false;
+    }
+    return disk_attach(&m->disks[unit], words, sectors, m->memsize);
+}
+
+const uint32_t *machine_disk(const struct machine *m, unsigned unit, uint32_t *sectors)
+{
+    if (unit >= ISA_DISK_UNITS || !m->disks[unit].words) return NULL;
+    if (sectors) *sectors = m->disks[unit].sectors;
+    return m->disks[unit].words;
+}
+
+void machine_set_disk_sink(struct machine *m,
+                           void (*sink)(void *ctx, unsigned unit, uint32_t sector,
+                                        const uint32_t *words),
+                           void *ctx)
+{
+    m->disk_sink = sink;
+    m->disk_sink_ctx = ctx;
+}
+
+/* A port access of unit k: its line again, and a command's outcome counted
+ * and, for a write, handed to the sink (the file behind the unit). */
+static void disk_accessed(struct machine *m, unsigned k, enum disk_outcome done)
+{
+    const struct disk_unit *d = &m->disks[k];
+    m->disk_lines = (m->disk_lines & ~(1u << k)) | (unsigned)disk_irq_pending(d) << k;
+    switch (done) {
+    case DISK_NO_COMMAND: break;
+    case DISK_READ_DONE: m->stats.disk_reads++; break;
+    case DISK_FAILED: m->stats.disk_errors++; break;
+    case DISK_WRITE_DONE:
+        m->stats.disk_writes++;
+        if (m->disk_sink)
+            m->disk_sink(m->disk_sink_ctx, k, d->sector,
+                         d->words + (size_t)d->sector * ISA_SECTOR_WORDS);
+        break;
+    }
+}
+
 bool machine_attach_device(struct machine *m, uint32_t first, uint32_t count,
                            const struct machine_device *dev)
 {
     if (count == 0 || first < PORT_DEVICE_FIRST || first + (uint64_t)count > UINT32_MAX + 1ull ||
-        m->ndevices == MAX_DEVICES)
+        m->ndevices == MAX_DEVICES || overlaps_disk(m, first, count))
         return false;
     for (size_t i = 0; i < m->ndevices; i++) {
         const struct device_slot *d = &m->devices[i];
@@ -406,11 +488,28 @@ static const struct device_slot *device_at(const struct machine *m, uint32_t por
     return NULL;
 }
 
-static bool io_interrupt_pending(const struct machine *m) { return console_io_pending(&m->con); }
+static bool io_interrupt_pending(const struct machine *m)
+{
+    return m->disk_lines || console_io_pending(&m->con);
+}
+
+/* The IO interrupt's value: console input first, then units 0..3 (ISA.md). */
+static uint32_t io_interrupt_port(const struct machine *m)
+{
+    if (console_io_pending(&m->con) || !m->disk_lines) return PORT_CONSOLE_IN;
+    return isa_disk_port((unsigned)__builtin_ctz(m->disk_lines), DISK_STATUS);
+}
 
 static uint32_t port_read(struct machine *m, uint32_t port)
 {
     if (port <= PORT_CONSOLE_CTRL) return console_read(&m->con, port);
+    unsigned k;
+    struct disk_unit *disk = disk_at(m, port, &k);
+    if (disk) {
+        const uint32_t value = disk_read(disk, (port - PORT_DISK_FIRST) % ISA_DISK_PORTS);
+        disk_accessed(m, k, DISK_NO_COMMAND);
+        return value;
+    }
     const struct device_slot *d = device_at(m, port);
     return d && d->dev.read ? d->dev.read(d->dev.ctx, m, port) : 0;
 }
@@ -421,9 +520,19 @@ static void port_write(struct machine *m, uint32_t port, uint32_t value)
         if (!console_write(&m->con, port, value)) m->stats.output_dropped++;
         return;
     }
+    unsigned k;
+    struct disk_unit *disk = disk_at(m, port, &k);
+    if (disk) {
+        disk_accessed(m, k, disk_write(disk, (port - PORT_DISK_FIRST) % ISA_DISK_PORTS, value,
+                                       m->mem, m->memsize));
+        return;
+    }
     const struct device_slot *d = device_at(m, port);
     if (d && d->dev.write) d->dev.write(d->dev.ctx, m, port, value);
 }
+
+uint32_t machine_port_in(struct machine *m, uint32_t port) { return port_read(m, port); }
+void machine_port_out(struct machine *m, uint32_t port, uint32_t value) { port_write(m, port, value); }
 
 /* ---- Hooks --------------------------------------------------------------------- */
 
@@ -748,7 +857,7 @@ reload:
     if (budget == 0) return MACHINE_BUDGET;
     if ((m->psw.flags & PSW_IE) && ((m->psw.flags & PSW_TP) || io_interrupt_pending(m))) {
         if (m->psw.flags & PSW_TP) take_trap(m, CAUSE_TIMER, 0, 0, m->psw.pc);
-        else take_trap(m, CAUSE_IO, 0, PORT_CONSOLE_IN, m->psw.pc);
+        else take_trap(m, CAUSE_IO, 0, io_interrupt_port(m), m->psw.pc);
         STEP_TAKEN();
         goto reload;
     }

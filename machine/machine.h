@@ -90,6 +90,8 @@ struct machine_stats {
                                          changed since the last flush (below)  */
     uint64_t pte_writes_unchecked;    /* stores that changed an entry when the
                                          record was full: uses of it go unseen  */
+    uint64_t disk_reads, disk_writes; /* disk commands that moved a sector      */
+    uint64_t disk_errors;             /* ... and that failed (ISA.md's rules)   */
 };
 
 enum machine_access { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE };
@@ -194,6 +196,33 @@ void machine_set_output_sink(struct machine *m, void (*sink)(void *ctx, uint8_t 
  * machine has no room for more devices. */
 bool machine_attach_device(struct machine *m, uint32_t first, uint32_t count,
                            const struct machine_device *dev);
+
+/* ---- Disk units (ISA.md "The disk"; machine/disk.h) ------------------------- */
+
+/* Attaches unit (0 .. ISA_DISK_UNITS - 1) on its ports 16 + 8 * unit ..
+ * + 7, holding a copy of words: sectors * ISA_SECTOR_WORDS of them, the
+ * registers at reset (DMA_BOUND = memsize).  False when the unit is
+ * attached already, a device holds one of its ports, sectors is 0 or above
+ * DISK_MAX_SECTORS, or memory cannot be had.  machine_reset leaves units
+ * as they are (like the console); clone and restore copy them. */
+bool machine_attach_disk(struct machine *m, unsigned unit, const uint32_t *words, uint32_t sectors);
+/* The unit's medium as it is now (borrowed; it changes as m runs), and in
+ * *sectors (when not NULL) its size; NULL when the unit is not attached. */
+const uint32_t *machine_disk(const struct machine *m, unsigned unit, uint32_t *sectors);
+/* Also hands every completed write command to sink, within the out that
+ * runs it: the unit, the sector and its 256 new words (NULL to stop).  The
+ * write-through to a file behind the unit.  Kept by machine_clone, like the
+ * output sink. */
+void machine_set_disk_sink(struct machine *m,
+                           void (*sink)(void *ctx, unsigned unit, uint32_t sector,
+                                        const uint32_t *words),
+                           void *ctx);
+
+/* The host's own in and out (a VMM driving a real unit): what `in` and
+ * `out` do in supervisor mode, as an instruction would, without one (no
+ * step, no timer). */
+uint32_t machine_port_in(struct machine *m, uint32_t port);
+void machine_port_out(struct machine *m, uint32_t port, uint32_t value);
 
 /* ---- Hooks ------------------------------------------------------------------ */
 

@@ -9,6 +9,9 @@
  * the bare run relied on a changed page-table entry without tlbflush, the
  * report says so (the explanation, or a note) and --json has "pte_rule".
  *
+ * With --disk, both sides get the units, each on a copy of its own (the
+ * files are only read), and their final contents are compared too.
+ *
  * Exit status: 0 equivalent; CLI_EXIT_DIFFERENT not; CLI_EXIT_USAGE bad input.
  */
 #include <inttypes.h>
@@ -24,12 +27,19 @@
 #include "json.h"
 #include "options.h"
 
-static void end_json(struct json *j, const char *key, const struct equiv_end *e)
+static void end_json(struct json *j, const char *key, const struct equiv_end *e, bool disks)
 {
     json_object_begin(j, key);
     json_string(j, "stop", machine_stop_name(e->stop));
     json_uint(j, "status", e->status);
     json_uint(j, "steps", e->steps);
+    if (disks) {
+        json_object_begin(j, "disk");
+        json_uint(j, "reads", e->disk_reads);
+        json_uint(j, "writes", e->disk_writes);
+        json_uint(j, "errors", e->disk_errors);
+        json_object_end(j);
+    }
     json_object_end(j);
 }
 
@@ -80,8 +90,8 @@ static void report_json(const struct equiv_report *rep, const struct run_options
     json_string(&j, "stack", spec);
     if (o->spec.n > 0 && o->spec.kind[0] == RUN_MONITOR_C) json_string(&j, "mode", vmm_mode_name(o->spec.mode));
     json_bool(&j, "equivalent", rep->equivalent);
-    end_json(&j, "bare", &rep->bare);
-    end_json(&j, "vmm", &rep->virt);
+    end_json(&j, "bare", &rep->bare, o->ndisks > 0);
+    end_json(&j, "vmm", &rep->virt, o->ndisks > 0);
     if (rep->gave_up) {
         json_object_begin(&j, "vmm_error");
         json_uint(&j, "level", rep->gave_up_level);
@@ -162,7 +172,9 @@ int cmd_equiv(int argc, char **argv, cli_interrupt_flag *interrupted)
                                o.max_real_steps, interrupted};
     struct equiv_report rep;
     char err[RUN_ERROR_SIZE];
-    bool checked = equiv_check(&cfg, &rep, err);
+    struct run_medium disks[ISA_DISK_UNITS];
+    run_options_disk_media(&o, disks);
+    bool checked = equiv_check_disks(&cfg, disks, o.ndisks, &rep, err);
     if (trace) {
         /* Before the report, as the unbuffered trace came before it. */
         bool whole = run_trace_flush(trace);

@@ -185,6 +185,22 @@ static void levels_json(struct json *j, const struct run *r, unsigned g)
     json_object_end(j);
 }
 
+/* "disk": the program's commands to its units, when it has any. */
+static void disk_json(struct json *j, const struct run *r, unsigned g)
+{
+    struct run_guest_state s;
+    run_guest_state(r, g, &s);
+    unsigned units = 0;
+    for (unsigned k = 0; k < ISA_DISK_UNITS; k++) units += s.disk_sectors[k] != 0;
+    if (!units) return;
+    json_object_begin(j, "disk");
+    json_uint(j, "units", units);
+    json_uint(j, "reads", s.disk_reads);
+    json_uint(j, "writes", s.disk_writes);
+    json_uint(j, "errors", s.disk_errors);
+    json_object_end(j);
+}
+
 /* Guest g's report fields: the run schema, its levels, a monitor that gave up. */
 static void guest_json(struct json *j, const struct run *r, unsigned g)
 {
@@ -192,6 +208,7 @@ static void guest_json(struct json *j, const struct run *r, unsigned g)
     report_json_fields(j, &oc);
     levels_json(j, r, g); /* every run has levels: a bare one, one */
     vmm_json(j, r, g);
+    disk_json(j, r, g);
     unsigned level;
     const char *message;
     if (run_monitor_error(r, g, &level, &message)) {
@@ -231,6 +248,11 @@ static void guest_summary(FILE *out, const struct run *r, unsigned g, bool sever
     else report_stop_line(out, who, &oc, max_steps);
     fprintf(out, "%s", prefix);
     report_summary(out, &oc);
+    struct run_guest_state s;
+    run_guest_state(r, g, &s);
+    if (s.disk_reads + s.disk_writes + s.disk_errors)
+        fprintf(out, "%strapeze: disk: %" PRIu64 " sector reads, %" PRIu64 " writes, %" PRIu64
+                " failed commands\n", prefix, s.disk_reads, s.disk_writes, s.disk_errors);
     vmm_summary(out, r, g, prefix);
     if (run_level_count(r) > 1) level_table(out, r, g, prefix);
 }
@@ -332,6 +354,7 @@ static int run_job(struct run_job *j)
         else fprintf(stderr, "trapeze run: %s\n", err);
         return CLI_EXIT_USAGE;
     }
+    if (!run_options_attach_disks(o, j->run, "run")) return CLI_EXIT_USAGE;
     for (unsigned g = 0; g < j->nguests; g++) run_feed_input(j->run, g, o->input, o->input_len);
     run_set_bounds(j->run, o->max_real_steps, j->interrupted);
     if (!open_sinks(j)) return CLI_EXIT_USAGE;
@@ -361,6 +384,10 @@ static int run_job(struct run_job *j)
         if (!run_options_close_trace(o, "run", out, whole)) return CLI_EXIT_USAGE;
     }
     warn_pte_rule(j->run, o->programs[0]);
+    if (!disk_file_check_writes(o->disks, o->ndisks, err, sizeof err)) {
+        fprintf(stderr, "trapeze run: --disk %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
 
     const bool interrupted = (j->trace && run_trace_interrupted(j->trace)) || run_cut_of(j->run) == RUN_CUT_INTERRUPT;
     int rc = 0;

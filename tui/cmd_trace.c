@@ -25,6 +25,7 @@
 #include "../vmm/run/diagram.h"
 #include "../vmm/run/run.h"
 #include "cli.h"
+#include "disk_file.h"
 #include "graphviz.h"
 #include "options.h"
 
@@ -228,12 +229,22 @@ int cmd_trace(int argc, char **argv, cli_interrupt_flag *interrupted)
                 fprintf(stderr, "trapeze trace: %s\n", err);
                 rc = CLI_EXIT_USAGE;
             } else {
+                if (!run_options_attach_disks(&o, r, "trace")) {
+                    run_destroy(r);
+                    asm_image_free(&img);
+                    run_options_free(&o);
+                    return CLI_EXIT_USAGE;
+                }
                 run_feed_input(r, 0, o.input, o.input_len);
                 run_set_bounds(r, o.max_real_steps, interrupted);
                 char *text = NULL;
                 size_t len = 0;
                 rc = draw(&o, &a, &w, r, &text, &len);
                 char why[600];
+                if (rc == 0 && !disk_file_check_writes(o.disks, o.ndisks, why, sizeof why)) {
+                    fprintf(stderr, "trapeze trace: --disk %s\n", why);
+                    rc = CLI_EXIT_USAGE;
+                }
                 if (rc == 0 && !graphviz_write(text, len, diagram_layout(a.kind), a.format, a.path, why,
                                                sizeof why)) {
                     fprintf(stderr, "trapeze trace: %s\n", why);

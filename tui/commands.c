@@ -2224,12 +2224,13 @@ int commands_parse_session(struct session_args *a, int argc, char **argv, bool a
         return CLI_EXIT_USAGE;
     }
     a->program = a->run.nprograms ? a->run.programs[0] : NULL;
+    run_options_disk_media(&a->run, a->disk_media);
     return 0;
 }
 
 void commands_session_free(struct session_args *a) { run_options_free(&a->run); }
 
-struct engine_config commands_session_config(const struct session_args *a, const char *program)
+struct engine_config commands_session_config(struct session_args *a, const char *program)
 {
     struct engine_config cfg = {0};
     cfg.program = program;
@@ -2241,5 +2242,11 @@ struct engine_config commands_session_config(const struct session_args *a, const
     cfg.spec = a->run.spec;
     cfg.include_dirs = a->run.include_dirs;
     cfg.ninclude_dirs = a->run.ninclude_dirs;
+    cfg.disks = a->disk_media;
+    cfg.ndisks = a->run.ndisks;
+    if (a->run.ndisks) {
+        cfg.disk_sink = disk_file_sink;
+        cfg.disk_sink_ctx = a->run.disks;
+    }
     return cfg;
 }

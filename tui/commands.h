@@ -98,6 +98,7 @@ struct session_args {
     struct run_options run;   /* the run options (options.h): the monitors are run.spec */
     const char *script;       /* -x FILE (debug only), or NULL */
     const char *program;      /* NULL when none was given (tui: the demo) */
+    struct run_medium disk_media[ISA_DISK_UNITS]; /* run.disks' media, for the engine */
 };
 
 /* Parses argv (argv[0] is the subcommand): the run options plus --vmm MODE
@@ -108,7 +109,7 @@ int commands_parse_session(struct session_args *a, int argc, char **argv, bool a
                            bool program_optional, const char *summary);
 void commands_session_free(struct session_args *a);
 /* The engine configuration for a, with program as the program. */
-struct engine_config commands_session_config(const struct session_args *a, const char *program);
+struct engine_config commands_session_config(struct session_args *a, const char *program);
 
 /* Formatting shared by the views. */
 /* A filter of the trap log: words separated by spaces, each a cause

@@ -91,6 +91,8 @@ struct engine {
 
     struct run *run;
     unsigned nlevels, prog_level;
+    void (*disk_sink)(void *ctx, unsigned unit, uint32_t sector, const uint32_t *words);
+    void *disk_sink_ctx;
 
     /* History. */
     struct jitem *journal;
@@ -720,6 +722,7 @@ static enum machine_verdict on_event(void *ctx, struct run *r, const struct run_
 static void attach(struct engine *e)
 {
     run_set_hooks(e->run, &(struct run_hooks){e, on_event, at_boundary});
+    run_set_disk_sink(e->run, e->disk_sink, e->disk_sink_ctx);
 }
 
 static bool journal_push(struct engine *e, struct jitem it)
@@ -1314,6 +1317,14 @@ struct engine *engine_open(const struct engine_config *cfg, FILE *errors)
         engine_close(e);
         return NULL;
     }
+    for (unsigned k = 0; k < cfg->ndisks; k++)
+        if (!run_attach_disk(e->run, k, cfg->disks[k].words, cfg->disks[k].sectors, err)) {
+            fprintf(errors, "trapeze: disk unit %u: %s\n", k, err);
+            engine_close(e);
+            return NULL;
+        }
+    e->disk_sink = cfg->disk_sink;
+    e->disk_sink_ctx = cfg->disk_sink_ctx;
     if (e->input_len) run_feed_input(e->run, 0, e->input, e->input_len);
     e->nlevels = run_level_count(e->run);
     e->prog_level = run_program_level(e->run);

@@ -73,6 +73,13 @@ struct engine_config {
     const uint8_t *input;              /* console input, copied (may be NULL) */
     size_t input_len;
     struct run_spec spec;              /* the monitors; n = 0: the bare machine */
+    /* Disk units 0 .. ndisks - 1 (media copied), and where their completed
+     * writes go (run_set_disk_sink; NULL: nowhere).  Going back in time
+     * rewinds the units, not what the sink was given. */
+    const struct run_medium *disks;
+    unsigned ndisks;
+    void (*disk_sink)(void *ctx, unsigned unit, uint32_t sector, const uint32_t *words);
+    void *disk_sink_ctx;
 };
 
 /* Loads the program and sets the session up at time 0.  On failure returns

@@ -41,6 +41,7 @@ static const struct subcommand subcommands[] = {
     {"trace", NULL, cmd_trace, CTRL_C_STOPS,
      "draw a run's traps, one instruction's cascade or its memory with graphviz"},
     {"equiv", NULL, cmd_equiv, CTRL_C_STOPS, "compare a run on the bare machine with the same run under the C VMM"},
+    {"mkdisk", cmd_mkdisk, NULL, CTRL_C_ENDS, "make a disk image for --disk: zeroed sectors, or a record store of files"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 

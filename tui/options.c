@@ -273,6 +273,68 @@ static bool apply_include_dir(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_disk(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (o->ndisks == ISA_DISK_UNITS) {
+        snprintf(err, ERR_SIZE, "at most %u disks (units 0..%u), got '%.300s' as a fifth", ISA_DISK_UNITS,
+                 ISA_DISK_UNITS - 1, value);
+        return false;
+    }
+    struct disk_file *f = &o->disks[o->ndisks];
+    if (!disk_file_open(f, value, err, ERR_SIZE)) return false;
+    for (unsigned k = 0; k < o->ndisks; k++)
+        if (disk_file_same(f, &o->disks[k])) {
+            snprintf(err, ERR_SIZE, "'%.300s' is unit %u already", value, k);
+            disk_file_close(f);
+            return false;
+        }
+    o->ndisks++;
+    return true;
+}
+
+static bool apply_io(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (strcmp(value, "direct") == 0) o->io_model = VMM_IO_DIRECT;
+    else if (strcmp(value, "passthrough") == 0) o->io_model = VMM_IO_PASSTHROUGH;
+    else {
+        snprintf(err, ERR_SIZE, "expected direct or passthrough, got '%.100s'", value);
+        return false;
+    }
+    o->io_given = true;
+    return true;
+}
+
+static bool apply_no_iommu(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    (void)value, (void)err;
+    o->no_iommu = o->io_given = true;
+    return true;
+}
+
+void run_options_disk_media(const struct run_options *o, struct run_medium media[ISA_DISK_UNITS])
+{
+    for (unsigned k = 0; k < o->ndisks; k++) media[k] = disk_file_medium(&o->disks[k]);
+}
+
+bool run_options_attach_disks(struct run_options *o, struct run *r, const char *cmd)
+{
+    char err[RUN_ERROR_SIZE];
+    if (o->io_given && !run_set_io_model(r, o->io_model, !o->no_iommu, err)) {
+        fprintf(stderr, "trapeze %s: %s\n", cmd, err);
+        return false;
+    }
+    for (unsigned k = 0; k < o->ndisks; k++)
+        if (!run_attach_disk(r, k, o->disks[k].words, o->disks[k].sectors, err)) {
+            fprintf(stderr, "trapeze %s: --disk '%s': %s\n", cmd, o->disks[k].path, err);
+            return false;
+        }
+    if (o->ndisks) run_set_disk_sink(r, disk_file_sink, o->disks);
+    return true;
+}
+
 /* The run options, each with the bit a command accepts it by. */
 static const struct run_option {
     struct cli_option opt;
@@ -309,6 +371,12 @@ static const struct run_option {
      OPT_STACK},
     {{"-I", "DIR", "look for .include files in DIR after the including file's folder "
       "(repeatable, in order)", apply_include_dir, false}, OPT_INCLUDE},
+    {{"--io", "direct|passthrough", "how the C VMM gives the disks to its guests: emulated on "
+      "partitions (default), or whole units handed over", apply_io, false}, OPT_IO},
+    {{"--no-iommu", NULL, "with --io passthrough: leave the real unit's IOMMU to the guest (unsafe: "
+      "the attack suite's escape)", apply_no_iommu, false}, OPT_IO},
+    {{"--disk", "FILE", "a disk unit (ISA.md): the first is unit 0, up to 4; FILE is written "
+      "through (equiv: each side on a copy)", apply_disk, false}, OPT_DISK},
 };
 #define NOPTIONS (sizeof run_option_table / sizeof run_option_table[0])
 
@@ -480,6 +548,10 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
         fprintf(stderr, "trapeze %s: --trace-file names where --trace writes: give --trace too\n", cmd);
         return CLI_EXIT_USAGE;
     }
+    if (o->no_iommu && o->io_model != VMM_IO_PASSTHROUGH) {
+        fprintf(stderr, "trapeze %s: --no-iommu is for --io passthrough\n", cmd);
+        return CLI_EXIT_USAGE;
+    }
     if (o->trace == TRACE_INSNS && o->spec.n > 0) {
         fprintf(stderr, "trapeze %s: --trace insns is for the bare machine (use --trace traps)\n", cmd);
         return CLI_EXIT_USAGE;
@@ -526,6 +598,8 @@ void run_options_free(struct run_options *o)
     free(o->input);
     free(o->programs);
     free(o->include_dirs);
+    for (unsigned k = 0; k < o->ndisks; k++) disk_file_close(&o->disks[k]);
+    o->ndisks = 0;
     o->input = NULL;
     o->programs = NULL;
     o->include_dirs = NULL;

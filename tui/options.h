@@ -14,6 +14,7 @@
 #include "../isa/isa.h"
 #include "../vmm/run/run.h"
 #include "../vmm/vmm.h"
+#include "disk_file.h"
 
 #define RUN_DEFAULT_MAX_STEPS 10000000000ull
 /* The real work of all levels together (run.h, run_set_bounds): the steps
@@ -46,11 +47,14 @@ enum run_option_bit {
     OPT_C_BY_DEFAULT = 1u << 13, /* no monitor given: the C VMM in te (equiv) */
     OPT_MAX_REAL_STEPS = 1u << 14,
     OPT_SLICE = 1u << 15,        /* --slice N: the C VMM's scheduler */
+    OPT_DISK = 1u << 16,         /* --disk FILE, repeatable: units 0..3 */
+    OPT_IO = 1u << 17,           /* --io MODEL, --no-iommu */
 };
 #define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW | OPT_SLICE)
-#define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE)
+#define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE | \
+                      OPT_DISK)
 #define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS | OPT_C_BY_DEFAULT | OPT_MAX_REAL_STEPS)
-#define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR | OPT_MAX_REAL_STEPS)
+#define OPTS_RUN (OPTS_SESSION | OPT_JSON | OPT_TRACE | OPT_VMS | OPT_OUT_DIR | OPT_MAX_REAL_STEPS | OPT_IO)
 
 struct run_options {
     const char *isa;            /* as given: a built-in name or a path */
@@ -82,7 +86,19 @@ struct run_options {
      * struct asm_options takes them as they are. */
     const char **include_dirs;
     size_t ninclude_dirs;
+    /* --disk FILE, in order: unit k is disks[k], open (disk_file.h). */
+    struct disk_file disks[ISA_DISK_UNITS];
+    unsigned ndisks;
+    bool io_given;              /* --io MODEL or --no-iommu */
+    enum vmm_io_model io_model;
+    bool no_iommu;
 };
+
+/* The media of o's disks, for run_attach_disk (media[k] is unit k). */
+void run_options_disk_media(const struct run_options *o, struct run_medium media[ISA_DISK_UNITS]);
+/* Attaches o's disks to r, their files written through (run_set_disk_sink);
+ * false after printing one line naming the command. */
+bool run_options_attach_disks(struct run_options *o, struct run *r, const char *cmd);
 
 /* Parses argv[1..] (argv[0] is the subcommand) into o, accepting the
  * options in `accepted` (enum run_option_bit), loading the variant and the

@@ -5,20 +5,42 @@
  * bare machine has): its own input (a copy of --input), its own output, its
  * own control register.  The interpreter routines for `in` and `out` come
  * here; reflection asks the console whether the IO interrupt is pending.
- * Ports 3..15 and the device ports >= 16 read 0 and ignore writes, as on a
- * bare machine with no device; the disk device of a later issue attaches
- * here.
+ * Ports 16..47 are its virtual disk units (disk.c); every other port reads
+ * 0 and ignores writes, as on a bare machine with no device.
  */
 #include "vmm_priv.h"
 
+/* The virtual unit whose ports hold port, or false. */
+static bool disk_port(uint32_t port, unsigned *unit, unsigned *reg)
+{
+    const uint32_t offset = port - PORT_DISK_FIRST;
+    if (offset >= ISA_DISK_UNITS * ISA_DISK_PORTS) return false;
+    *unit = offset / ISA_DISK_PORTS;
+    *reg = offset % ISA_DISK_PORTS;
+    return true;
+}
+
 uint32_t vmm_console_read(struct vmm_guest *g, uint32_t port)
 {
-    return port <= PORT_CONSOLE_CTRL ? console_read(&g->con, port) : 0;
+    unsigned unit, reg;
+    if (port <= PORT_CONSOLE_CTRL) return console_read(&g->con, port);
+    return disk_port(port, &unit, &reg) ? vmm_disk_read(g, unit, reg) : 0;
 }
 
 void vmm_console_write(struct vmm_guest *g, uint32_t port, uint32_t value)
 {
-    if (port <= PORT_CONSOLE_CTRL && !console_write(&g->con, port, value)) g->output_dropped++;
+    unsigned unit, reg;
+    if (port <= PORT_CONSOLE_CTRL) {
+        if (!console_write(&g->con, port, value)) g->output_dropped++;
+    } else if (disk_port(port, &unit, &reg)) {
+        vmm_disk_write(g, unit, reg, value);
+    }
+}
+
+uint32_t vmm_io_port(const struct vmm_guest *g)
+{
+    if (console_io_pending(&g->con) || !g->vdisk_lines) return PORT_CONSOLE_IN;
+    return isa_disk_port((unsigned)__builtin_ctz(g->vdisk_lines), DISK_STATUS);
 }
 
 void vmm_feed_input(struct vmm *v, unsigned gi, const uint8_t *bytes, size_t n)

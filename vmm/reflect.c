@@ -46,12 +46,12 @@ enum machine_stop vmm_reflect(struct vmm_guest *g, enum isa_cause cause, unsigne
 }
 
 /* Before each instruction, as the hardware checks: the timer first, then the
- * console, and only with IE=1. */
+ * console and the virtual disk units, and only with IE=1. */
 enum isa_cause vmm_pending_interrupt(const struct vmm_guest *g)
 {
     const uint32_t flags = g->vcpu.psw.flags;
     if (!(flags & PSW_IE)) return CAUSE_NONE;
     if (flags & PSW_TP) return CAUSE_TIMER;
-    if (console_io_pending(&g->con)) return CAUSE_IO;
+    if (console_io_pending(&g->con) || g->vdisk_lines) return CAUSE_IO;
     return CAUSE_NONE;
 }

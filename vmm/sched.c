@@ -53,7 +53,7 @@ static void deliver(struct vmm_guest *g, enum isa_cause irq)
 {
     const uint32_t pc = g->vcpu.psw.pc;
     const bool sup = (g->vcpu.psw.flags & PSW_M) != 0;
-    const uint32_t value = irq == CAUSE_IO ? PORT_CONSOLE_IN : 0;
+    const uint32_t value = irq == CAUSE_IO ? vmm_io_port(g) : 0;
     g->slice_left--;
     enum machine_stop stop = vmm_reflect(g, irq, 0, value, pc);
     if (g->vmm->obs.on_event) vmm_emit(g, VMM_DELIVERED, irq, 0, value, pc, 0, sup);

@@ -297,6 +297,50 @@ const uint8_t *vmm_guest_output(const struct vmm *v, unsigned g, size_t *len);
 void vmm_set_output_sink(struct vmm *v, unsigned g, void (*sink)(void *ctx, uint8_t byte),
                          void *ctx);
 
+/* ---- Disks: hypervisor-direct (vmm/disk.c) --------------------------------------- *
+ *
+ * Real unit k is partitioned among the guests: guest g's virtual unit k is
+ * sectors [g * P, g * P + P) of it, P = SIZE / nguests.  Every access to a
+ * virtual unit's ports traps (in/out are privileged) and is emulated on
+ * its registers; a command is checked against them as the bare device
+ * would check it (SIZE = P, DMA inside guest memory), its DMA address taken
+ * through the f-map, and carried out by the vmm on the real unit, whose
+ * interrupt it never turns on; its completion is the guest's own IO
+ * interrupt (value: the virtual STATUS port). */
+
+struct vmm_disk_stats {
+    uint64_t reads, writes, errors; /* commands of the guest's virtual units */
+};
+
+/* How the units are given to the guests (ISA.md's I/O models):
+ *   direct       hypervisor-direct, above: partitions, every command
+ *                checked and carried out by the vmm
+ *   passthrough  a whole real unit per guest (one guest: every unit as it
+ *                is; n guests: real unit g is guest g's unit 0, so n
+ *                disks): the guest's commands go to the real unit as they
+ *                are, unchecked; the real unit's own IOMMU confines them,
+ *                set to the guest's DMA_BASE/DMA_BOUND composed with its
+ *                region.  Without the IOMMU (iommu false, --no-iommu) the
+ *                guest's DMA_BASE/DMA_BOUND go to the real unit as they
+ *                are and its DMA reaches any real word: the unsafe case
+ *                the attack suite shows on purpose. */
+enum vmm_io_model { VMM_IO_DIRECT, VMM_IO_PASSTHROUGH };
+/* Before the first vmm_attach_disk (default: direct, IOMMU on). */
+void vmm_set_io_model(struct vmm *v, enum vmm_io_model model, bool iommu);
+/* Attaches real unit `unit` with a copy of words (sectors * 256 of them)
+ * and gives every guest its partition as virtual unit `unit` (passthrough:
+ * the whole unit to its guest).  False with a one-line message when the
+ * unit is taken, the partitions would be empty, passthrough has no guest
+ * for it,
+ * the variant lets user mode execute in or out (a guest would drive the
+ * real unit itself), or memory cannot be had.  Before the first vmm_run. */
+bool vmm_attach_disk(struct vmm *v, unsigned unit, const uint32_t *words, uint32_t sectors,
+                     char *err, size_t errsize);
+/* Guest g's virtual unit: its partition of the real medium as it is now
+ * (borrowed), and its size in *sectors; NULL when not attached. */
+const uint32_t *vmm_guest_disk(const struct vmm *v, unsigned g, unsigned unit, uint32_t *sectors);
+const struct vmm_disk_stats *vmm_guest_disk_stats(const struct vmm *v, unsigned g);
+
 /* ---- The host ------------------------------------------------------------------- */
 
 /* The real machine (its PSW is the "real PSW" of the TUI; its memory holds

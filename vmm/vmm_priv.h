@@ -18,6 +18,7 @@
 
 #include "../isa/invariant.h"
 #include "../machine/console.h"
+#include "../machine/disk.h"
 #include "vmm.h"
 
 /* The first real page is the host's: the real trap area (unused, the vmm is
@@ -76,6 +77,16 @@ struct vmm_guest {
     /* Its virtual console: the same device as the bare machine's. */
     struct console con;
     uint64_t output_dropped;
+    /* Its virtual disk units (disk.c): registers only, each backed by the
+     * sectors [first, first + unit.sectors) of the real unit; the lines
+     * up (bit k: unit k), kept at every access. */
+    struct {
+        struct disk_unit unit;
+        uint32_t first;
+        unsigned real;        /* the real unit behind it */
+    } vdisk[ISA_DISK_UNITS];
+    unsigned vdisk_lines;
+    struct vmm_disk_stats disk_stats;
 
     /* Run state. */
     bool stopped;
@@ -105,6 +116,8 @@ struct vmm {
     struct isa_variant variant;        /* the guests' and the real machine's  */
     struct isa_variant interp_variant; /* every system instruction traps      */
     uint32_t slice;
+    enum vmm_io_model io_model;        /* how disks are given (disk.c) */
+    bool io_no_iommu;                  /* passthrough without the IOMMU */
     enum vmm_shadow_policy shadow_policy;
     uint32_t shadow_capacity;          /* entries per shadow table */
     uint32_t shadow_hpa;               /* the shadow area: past every guest's region */
@@ -223,6 +236,12 @@ enum isa_cause vmm_pending_interrupt(const struct vmm_guest *g);
 /* A guest's port access, routed to its virtual devices (console.c). */
 uint32_t vmm_console_read(struct vmm_guest *g, uint32_t port);
 void vmm_console_write(struct vmm_guest *g, uint32_t port, uint32_t value);
+/* The value of g's pending IO interrupt: its console first, then its
+ * virtual units 0..3 (the STATUS port). */
+uint32_t vmm_io_port(const struct vmm_guest *g);
+/* A port of g's virtual unit `unit` (disk.c): register reg read or written. */
+uint32_t vmm_disk_read(struct vmm_guest *g, unsigned unit, unsigned reg);
+void vmm_disk_write(struct vmm_guest *g, unsigned unit, unsigned reg, uint32_t value);
 
 /* ---- shadow page tables (shadow.c) ---- */
 /* Entries per shadow table for guests of memsize words. */

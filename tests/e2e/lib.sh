@@ -52,9 +52,21 @@ expect_lines() {
     [ "$n" -eq "$2" ] || fail "$3: $1 has $n lines, expected $2: ${text:0:400}"
 }
 
+# disk_image BINARY BASE IMAGE: the disk program BASE.s runs on, made
+# afresh: `BINARY mkdisk -o IMAGE` with the arguments in BASE.disk (one a
+# line; files named relative to BASE's folder).
+disk_image() {
+    local bin=$1 base=$2 img=$3 args
+    case $img in /*) ;; *) img=$PWD/$img ;; esac
+    case $bin in */*) bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin") ;; esac
+    mapfile -t args <"$base.disk"
+    (cd "$(dirname "$base")" && "$bin" mkdisk -o "$img" "${args[@]}")
+}
+
 # check_expected BINARY DIR: every DIR/**/X.s with an X.expected beside it
 # runs under BINARY (X.input as --input when there is one) to exactly the
-# .expected text on stdout, exiting 0 or with the number in X.status.  Sets
+# .expected text on stdout, exiting 0 or with the number in X.status; with
+# an X.disk, on a fresh disk made from it (disk_image).  Sets
 # $checked_programs to how many there were.
 check_expected() {
     local bin=$1 dir=$2 prog base want st
@@ -65,6 +77,10 @@ check_expected() {
         checked_programs=$((checked_programs + 1))
         local args=(--max-steps 50000000)
         [ -f "$base.input" ] && args+=(--input "$base.input")
+        if [ -f "$base.disk" ]; then
+            disk_image "$bin" "$base" "$E2E_TMP/expected.img" || fail "$prog: cannot make its disk"
+            args+=(--disk "$E2E_TMP/expected.img")
+        fi
         want=0
         [ -f "$base.status" ] && want=$(tr -d ' \n' <"$base.status")
         "$bin" run "${args[@]}" "$prog" >"$E2E_TMP/expected.out" 2>"$E2E_TMP/expected.err"

@@ -19,6 +19,7 @@ T=$E2E_TMP
 progs=()
 for prog in programs/*.s programs/*/*.s; do
     [ -f "${prog%.s}.expected" ] || continue
+    [ -f "${prog%.s}.disk" ] && continue # disk programs: tests/e2e/test_disk.sh
     grep -qE '^[^;]*\<PG\>' "$prog" && progs+=("$prog")
 done
 e2e_checks=$((e2e_checks + 1))

@@ -16,13 +16,18 @@ attacks=0 escapes=0
 for attack in tests/attacks/*.s; do
     attacks=$((attacks + 1))
     before=$e2e_failures
+    disk=() # an attack with an X.disk runs on a disk made from it (lib.sh disk_image)
+    if [ -f "${attack%.s}.disk" ]; then
+        disk_image "$TRAPEZE" "${attack%.s}" "$T/attack.img" || fail "$attack: cannot make its disk"
+        disk=(--disk "$T/attack.img")
+    fi
     for policy in trace rebuild lazy; do
         for mem in "" 65443; do
             run_capture "$TRAPEZE" equiv --vmm te --shadow "$policy" ${mem:+--mem "$mem"} \
-                --max-steps 300000 "$attack"
+                --max-steps 300000 "${disk[@]}" "$attack"
             expect_status 0 "$attack: equivalent to its bare run (--shadow $policy${mem:+, --mem $mem})"
         done
-        "$TRAPEZE" run --vmm te --shadow "$policy" --json --max-steps 300000 "$attack" \
+        "$TRAPEZE" run --vmm te --shadow "$policy" --json --max-steps 300000 "${disk[@]}" "$attack" \
             programs/hello.s programs/fib.s programs/sort.s >"$T/run.json" 2>/dev/null
         e2e_checks=$((e2e_checks + 1))
         k=1

@@ -17,6 +17,7 @@ shopt -s globstar nullglob
 fields='{stop, status, regs, psw, instructions, steps, traps, output}'
 progs=()
 for prog in programs/**/*.s; do
+    [ -f "${prog%.s}.disk" ] && continue # disk programs: tests/e2e/test_disk.sh
     [ -f "${prog%.s}.expected" ] && progs+=("$prog")
 done
 e2e_checks=$((e2e_checks + 1))

@@ -45,6 +45,21 @@ Test(programs_lib, constants_are_those_of_isa_h)
     expect_symbol(&img, "PTE_W", PTE_W);
     expect_symbol(&img, "PAGE_SHIFT", ISA_PAGE_SHIFT);
     expect_symbol(&img, "PAGE_WORDS", ISA_PAGE_WORDS);
+    expect_symbol(&img, "DISK0", isa_disk_port(0, DISK_SECTOR));
+    expect_symbol(&img, "DISK_PORTS", isa_disk_port(1, DISK_SECTOR) - isa_disk_port(0, DISK_SECTOR));
+    expect_symbol(&img, "SECTOR_WORDS", ISA_SECTOR_WORDS);
+    expect_symbol(&img, "DK_SECTOR", DISK_SECTOR);
+    expect_symbol(&img, "DK_ADDR", DISK_ADDR);
+    expect_symbol(&img, "DK_CMD", DISK_CMD);
+    expect_symbol(&img, "DK_STATUS", DISK_STATUS);
+    expect_symbol(&img, "DK_CTRL", DISK_CTRL);
+    expect_symbol(&img, "DK_SIZE", DISK_SIZE);
+    expect_symbol(&img, "DK_DMA_BASE", DISK_DMA_BASE);
+    expect_symbol(&img, "DK_DMA_BOUND", DISK_DMA_BOUND);
+    expect_symbol(&img, "CMD_READ", DISK_CMD_READ);
+    expect_symbol(&img, "CMD_WRITE", DISK_CMD_WRITE);
+    expect_symbol(&img, "S_DONE", DISK_STATUS_DONE);
+    expect_symbol(&img, "S_ERROR", DISK_STATUS_ERROR);
     asm_image_free(&img);
 }
 

@@ -15,6 +15,8 @@ struct check {
     char *err;
     uint64_t spent;
     enum run_cut cut; /* a run was cut: stop */
+    const struct run_medium *disks;
+    unsigned ndisks;
 };
 
 /* What q's runs have spent in all, the latest ones included. */
@@ -28,6 +30,11 @@ static struct run *new_side(struct check *q, const struct run_spec *spec)
     struct run_config rc = {*spec, q->cfg->variant, q->cfg->memsize, 1, q->cfg->asm_vmm_path};
     const struct asm_image *programs[1] = {q->cfg->program};
     struct run *r = run_create(&rc, programs, q->err);
+    for (unsigned k = 0; r && k < q->ndisks; k++)
+        if (!run_attach_disk(r, k, q->disks[k].words, q->disks[k].sectors, q->err)) {
+            run_destroy(r);
+            r = NULL;
+        }
     if (r) run_feed_input(r, 0, q->cfg->input, q->cfg->input_len);
     return r;
 }
@@ -100,6 +107,27 @@ static const char *stop_word(enum machine_stop s)
     return s == MACHINE_BUDGET ? "running" : machine_stop_name(s);
 }
 
+/* The final contents of the units: the first few words that differ. */
+static void disk_differences(const struct run_guest_state *a, const struct run_guest_state *b,
+                             struct equiv_lines *l)
+{
+    for (unsigned k = 0; k < ISA_DISK_UNITS; k++) {
+        if (a->disk_sectors[k] != b->disk_sectors[k]) {
+            add(l, "disk unit %u: bare %" PRIu32 " sectors, vmm %" PRIu32, k, a->disk_sectors[k],
+                b->disk_sectors[k]);
+            continue;
+        }
+        size_t words = 0;
+        for (size_t w = 0; w < (size_t)a->disk_sectors[k] * ISA_SECTOR_WORDS; w++) {
+            if (a->disk[k][w] == b->disk[k][w]) continue;
+            if (words++ < 4)
+                add(l, "disk unit %u sector %zu word %zu: bare 0x%08" PRIx32 ", vmm 0x%08" PRIx32, k,
+                    w / ISA_SECTOR_WORDS, w % ISA_SECTOR_WORDS, a->disk[k][w], b->disk[k][w]);
+        }
+        if (words > 4) add(l, "... %zu words of disk unit %u differ in all", words, k);
+    }
+}
+
 /* Lists every difference between a (bare) and b (virtualized).  With
  * cheap, only registers, PSW, output length and stop (the lockstep). */
 static size_t differences(const struct run_guest_state *a, const struct run_guest_state *b, bool cheap,
@@ -147,6 +175,7 @@ static size_t differences(const struct run_guest_state *a, const struct run_gues
                     b->mem[w]);
         }
         if (words > 4) add(l, "... %zu memory words differ in all", words);
+        disk_differences(a, b, l);
     }
     if (a->steps != b->steps) add(l, "steps: bare %" PRIu64 ", vmm %" PRIu64, a->steps, b->steps);
     return l->n + l->more - before;
@@ -165,7 +194,9 @@ static struct equiv_end end_of(const struct run *r)
 {
     struct run_guest_state s;
     run_guest_state(r, 0, &s);
-    return (struct equiv_end){s.stop, s.regs[1], s.steps};
+    return (struct equiv_end){.stop = s.stop, .status = s.regs[1], .steps = s.steps,
+                              .disk_reads = s.disk_reads, .disk_writes = s.disk_writes,
+                              .disk_errors = s.disk_errors};
 }
 
 /* Describes step `step` (1-based) of the bare side, from whose state before
@@ -185,7 +216,8 @@ static bool describe_step(struct check *q, uint64_t step, char *buf, size_t size
     const char *mode = (p.flags & PSW_M) ? "supervisor" : "user";
     if (interrupt) {
         snprintf(buf, size, "step %" PRIu64 ", in %s mode: the %s interrupt was taken before the "
-                 "instruction at 0x%06" PRIx32, step, mode, t->cause == CAUSE_TIMER ? "timer" : "console", p.pc);
+                 "instruction at 0x%06" PRIx32, step, mode,
+                 t->cause == CAUSE_TIMER ? "timer" : t->value == PORT_CONSOLE_IN ? "console" : "disk", p.pc);
         return true;
     }
     char place[96], text[96] = "(the fetch faults)";
@@ -251,8 +283,14 @@ static void note_pte_rule(const struct run *bare, struct equiv_report *out)
 
 bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char err[RUN_ERROR_SIZE])
 {
+    return equiv_check_disks(cfg, NULL, 0, out, err);
+}
+
+bool equiv_check_disks(const struct equiv_config *cfg, const struct run_medium *disks, unsigned ndisks,
+                       struct equiv_report *out, char err[RUN_ERROR_SIZE])
+{
     *out = (struct equiv_report){0};
-    struct check q = {cfg, NULL, NULL, err, 0, RUN_CUT_NONE};
+    struct check q = {cfg, NULL, NULL, err, 0, RUN_CUT_NONE, disks, ndisks};
     bool ok = false;
     if (!fresh(&q)) goto done;
     if (cfg->trace) run_set_hooks(q.virt, cfg->trace);

@@ -64,6 +64,7 @@ struct equiv_end {
     enum machine_stop stop;
     uint32_t status; /* r1 */
     uint64_t steps;
+    uint64_t disk_reads, disk_writes, disk_errors; /* the program's disk commands */
 };
 
 struct equiv_report {
@@ -103,6 +104,12 @@ struct equiv_report {
 /* Runs and compares.  False, with a one-line message, when a side cannot
  * be made (bad configuration, out of memory, the asm VMM). */
 bool equiv_check(const struct equiv_config *cfg, struct equiv_report *out, char err[RUN_ERROR_SIZE]);
+
+/* equiv_check with disk units 0 .. ndisks - 1 on both sides, each side on
+ * a copy of its own (the media are only read); the final contents of every
+ * unit are compared too ("disk unit K sector S word W: ..."). */
+bool equiv_check_disks(const struct equiv_config *cfg, const struct run_medium *disks, unsigned ndisks,
+                       struct equiv_report *out, char err[RUN_ERROR_SIZE]);
 
 /* The report as `trapeze equiv` prints it; `what` names the program and
  * the side ("programs/x.s under --stack c,asm (--isa pg)").  A broken

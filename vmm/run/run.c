@@ -710,6 +710,7 @@ struct run *run_clone(const struct run *r)
         if (!c->real) goto failed;
         machine_set_output_sink(c->real, NULL, NULL);
     }
+    machine_set_disk_sink(c->real, NULL, NULL);
     if (!map_columns(c)) goto failed;
     install_observer(c);
     return c;
@@ -742,6 +743,44 @@ void run_set_output_sink(struct run *r, unsigned g, void (*sink)(void *ctx, uint
 {
     if (r->bottom == BOTTOM_C) vmm_set_output_sink(r->cvmm, column_of(r, g)->index, sink, ctx);
     else machine_set_output_sink(r->real, sink, ctx);
+}
+
+bool run_attach_disk(struct run *r, unsigned unit, const uint32_t *words, uint32_t sectors,
+                     char err[RUN_ERROR_SIZE])
+{
+    if (r->n > r->code0) {
+        fail(err, "disks run on the bare machine and under the C VMM alone (--vmm); the asm VMM "
+                  "does not virtualize them yet");
+        return false;
+    }
+    if (r->bottom == BOTTOM_C) return vmm_attach_disk(r->cvmm, unit, words, sectors, err, RUN_ERROR_SIZE);
+    if (machine_attach_disk(r->real, unit, words, sectors)) return true;
+    snprintf(err, RUN_ERROR_SIZE, "disk unit %u: no such unit, attached already, or %u sectors "
+             "cannot be had", unit, sectors);
+    return false;
+}
+
+bool run_set_io_model(struct run *r, enum vmm_io_model model, bool iommu, char err[RUN_ERROR_SIZE])
+{
+    if (r->bottom != BOTTOM_C || r->n != 1) {
+        fail(err, "the I/O models are the C VMM's: --io and --no-iommu need --vmm");
+        return false;
+    }
+    vmm_set_io_model(r->cvmm, model, iommu);
+    return true;
+}
+
+const uint32_t *run_disk(const struct run *r, unsigned g, unsigned unit, uint32_t *sectors)
+{
+    if (r->bottom == BOTTOM_C) return vmm_guest_disk(r->cvmm, column_of(r, g)->index, unit, sectors);
+    return machine_disk(r->real, unit, sectors);
+}
+
+void run_set_disk_sink(struct run *r,
+                       void (*sink)(void *ctx, unsigned unit, uint32_t sector, const uint32_t *words),
+                       void *ctx)
+{
+    machine_set_disk_sink(r->real, sink, ctx);
 }
 
 void run_set_hooks(struct run *r, const struct run_hooks *hooks)
@@ -961,6 +1000,18 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
     out->instructions = level_instructions(r, c, r->n);
     out->steps = guest_steps(r, c);
     machine_traps(r, c, r->n, out->traps);
+    for (unsigned k = 0; k < ISA_DISK_UNITS; k++) out->disk[k] = run_disk(r, g, k, &out->disk_sectors[k]);
+    if (r->bottom == BOTTOM_C) {
+        const struct vmm_disk_stats *ds = vmm_guest_disk_stats(r->cvmm, c->index);
+        out->disk_reads = ds->reads;
+        out->disk_writes = ds->writes;
+        out->disk_errors = ds->errors;
+    } else if (r->n == 0) {
+        const struct machine_stats *ms = machine_stats(r->real);
+        out->disk_reads = ms->disk_reads;
+        out->disk_writes = ms->disk_writes;
+        out->disk_errors = ms->disk_errors;
+    }
     const struct machine_trap *last = NULL;
     if (r->n == 0) last = machine_last_trap(r->real);
     else if (r->n == 1 && r->bottom == BOTTOM_C) last = vmm_guest_last_trap(r->cvmm, c->index);

@@ -120,6 +120,34 @@ const uint8_t *run_output(const struct run *r, unsigned g, size_t *len);
 void run_set_output_sink(struct run *r, unsigned g, void (*sink)(void *ctx, uint8_t byte),
                          void *ctx);
 
+/* A disk unit's medium (ISA.md "The disk"): sectors * ISA_SECTOR_WORDS words. */
+struct run_medium {
+    const uint32_t *words;
+    uint32_t sectors;
+};
+
+/* Attaches disk unit `unit` (0..3) of the real machine, holding a copy of
+ * words (sectors * ISA_SECTOR_WORDS), before the run starts.  Bare, it is
+ * the program's own unit; under the C VMM alone, hypervisor-direct: each
+ * guest gets a partition of it as its own unit (vmm_attach_disk).  False
+ * with a one-line message when that fails, or under an asm VMM (which does
+ * not virtualize disks yet). */
+bool run_attach_disk(struct run *r, unsigned unit, const uint32_t *words, uint32_t sectors,
+                     char err[RUN_ERROR_SIZE]);
+/* How the C VMM gives the disks to its guests (vmm_set_io_model), before
+ * the first run_attach_disk.  False with a message when the run has no C
+ * VMM alone at its bottom. */
+bool run_set_io_model(struct run *r, enum vmm_io_model model, bool iommu, char err[RUN_ERROR_SIZE]);
+/* Unit `unit` as guest g's program sees it: its medium now (borrowed) and
+ * its size in *sectors, or NULL when it has none. */
+const uint32_t *run_disk(const struct run *r, unsigned g, unsigned unit, uint32_t *sectors);
+/* Hands every completed write of a real unit to sink (the unit, the real
+ * sector, its words), within the out that makes it: the write-through to
+ * the files behind the units.  NULL to stop.  run_clone drops it. */
+void run_set_disk_sink(struct run *r,
+                       void (*sink)(void *ctx, unsigned unit, uint32_t sector, const uint32_t *words),
+                       void *ctx);
+
 /* ---- Events: every trap, where it arose and who handled it --------------------- */
 
 enum run_handling {
@@ -224,6 +252,9 @@ struct run_guest_state {
     uint64_t traps[CAUSE_COUNT];
     bool has_trap;             /* last_trap is its most recent trap */
     struct machine_trap last_trap;
+    uint64_t disk_reads, disk_writes, disk_errors; /* its commands to its units */
+    const uint32_t *disk[ISA_DISK_UNITS];          /* run_disk: its units' media (borrowed) */
+    uint32_t disk_sectors[ISA_DISK_UNITS];         /* ... and sizes, 0 when it has none */
 };
 void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *out);
 /* When a monitor below guest g's program gave up (an asm VMM's vm_error):
