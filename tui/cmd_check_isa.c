@@ -42,11 +42,7 @@ struct check_cli {
 static bool apply_isa(void *target, const char *value, char *err)
 {
     struct check_cli *c = target;
-    char msg[ISA_ERROR_SIZE];
-    if (!isa_variant_load(value, &c->variant, msg)) {
-        snprintf(err, ERR_SIZE, "%s", msg);
-        return false;
-    }
+    if (!options_load_variant(value, &c->variant, err)) return false;
     c->isa = value;
     return true;
 }

@@ -12,9 +12,8 @@
 #define ERR_SIZE CLI_ERROR_SIZE
 
 
-static bool apply_isa(void *target, const char *value, char *err)
+bool options_load_variant(const char *value, struct isa_variant *out, char *err)
 {
-    struct run_options *o = target;
     char msg[ISA_ERROR_SIZE];
     if (!strpbrk(value, "/.") && !isa_builtin_variant_text(value)) {
         /* A name, not a path: say so, not as a file's error. */
@@ -28,10 +27,17 @@ static bool apply_isa(void *target, const char *value, char *err)
                  near ? "'?" : "");
         return false;
     }
-    if (!isa_variant_load(value, &o->variant, msg)) {
+    if (!isa_variant_load(value, out, msg)) {
         snprintf(err, ERR_SIZE, "%s", msg);
         return false;
     }
+    return true;
+}
+
+static bool apply_isa(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    if (!options_load_variant(value, &o->variant, err)) return false;
     o->isa = value;
     return true;
 }

@@ -105,6 +105,10 @@ bool run_options_attach_disks(struct run_options *o, struct run *r, const char *
  * input file.  Returns 0 when o is ready, 1 when --help was printed (exit
  * 0), or CLI_EXIT_USAGE after printing a one-line error.  usage_operands
  * names the operands in the help text ("PROGRAM"). */
+/* The variant --isa names: a built-in name (a wrong one gets "did you
+ * mean"), or a variant file (its own file:line: error).  False with the
+ * message in err (CLI_ERROR_SIZE bytes). */
+bool options_load_variant(const char *value, struct isa_variant *out, char *err);
 int run_options_parse(struct run_options *o, int argc, char **argv, const char *summary,
                       const char *usage_operands, unsigned accepted);
 /* Where --trace writes: stderr, or the --trace-file opened for writing

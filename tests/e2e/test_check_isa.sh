@@ -171,7 +171,7 @@ bad "bad_action.var:3:11: error: .*expected trap, exec or silent$" "bad base fil
 bad "no_name.var:[0-9]+:[0-9]+: error: missing 'variant NAME' line$" "no variant line" --isa "$V/bad_no_name.var"
 bad "base_cycle.var:2:6: error: .*cycle" "base cycle" --isa "$V/bad_base_cycle.var"
 bad "nosuch.var: error: cannot .*variant file" "missing file" --isa "$V/nosuch.var"
-bad "^nosuch: error: no built-in variant" "unknown built-in" --isa nosuch
+bad "^trapeze check-isa: --isa: no built-in variant .nosuch. \\(built in" "unknown built-in" --isa nosuch
 bad "--explain: unknown instruction 'pop'$" "unknown mnemonic" --explain pop
 bad "unknown option '--frobnicate'" "unknown option" --frobnicate
 bad "unexpected operand 'pg'" "operand" pg

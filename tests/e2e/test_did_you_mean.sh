@@ -21,6 +21,11 @@ run_capture "$TRAPEZE" run --isa x86 programs/hello.s
 expect_status "$EXIT_BAD_INPUT" "--isa x86: status"
 expect_match err "^trapeze run: --isa: no built-in variant 'x86'; did you mean 'x86like'\\?" \
     "--isa x86: a variant name, not a file"
+run_capture "$TRAPEZE" check-isa --isa x86
+expect_status "$EXIT_BAD_INPUT" "check-isa --isa x86: status"
+expect_match err "^trapeze check-isa: --isa: no built-in variant 'x86'; did you mean 'x86like'\\?" \
+    "check-isa --isa x86: the same words as run's"
+expect_lines err 1 "check-isa --isa x86: one line"
 run_capture "$TRAPEZE" run --isa "$E2E_TMP/none.var" programs/hello.s
 expect_match err "none.var: error: cannot read variant file" "--isa PATH: still the file's error"
 
