@@ -39,5 +39,6 @@ int cmd_debug(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 int cmd_equiv(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_grade(int argc, char **argv);
 
 #endif

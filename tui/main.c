@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
     {"debug", cmd_debug, "step through a program and its traps, forwards and backwards"},
     {"tui", cmd_tui, "watch a run full-screen: levels, registers, code, traps, f-maps"},
     {"trace", cmd_trace, "draw a run's traps, one instruction's cascade or its memory with graphviz"},
+    {"grade", cmd_grade, "grade a lab's submission, deterministically; writes Gradescope's results.json"},
     {"equiv", cmd_equiv, "compare a run on the bare machine with the same run under the C VMM"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
