@@ -171,9 +171,12 @@ void grade_write_results(const struct grade *g, FILE *out)
     json_string(&j, "output", output);
     json_string(&j, "visibility", "visible");
     json_string(&j, "stdout_visibility", "hidden");
+    /* A string: 64 bits do not survive a JSON reader's doubles. */
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)g->seed);
     json_object_begin(&j, "extra_data");
     json_string(&j, "lab", g->lab->name);
-    json_uint(&j, "seed", g->seed);
+    json_string(&j, "seed", seed);
     json_string(&j, "seed_from", g->seed_given ? "--seed" : "the submission's contents");
     json_uint(&j, "instructions", g->instructions);
     json_object_end(&j);
@@ -182,7 +185,7 @@ void grade_write_results(const struct grade *g, FILE *out)
         const struct grade_test *t = &g->tests[i];
         json_object_begin(&j, NULL);
         json_string(&j, "name", t->name);
-        char number[16];
+        char number[24];
         snprintf(number, sizeof number, "%zu", i + 1);
         json_string(&j, "number", number);
         json_double(&j, "score", t->score);
@@ -192,7 +195,7 @@ void grade_write_results(const struct grade *g, FILE *out)
         tags_json(&j, t->tags);
         json_string(&j, "visibility", visibility[t->visibility]);
         json_object_begin(&j, "extra_data");
-        json_uint(&j, "seed", g->seed);
+        json_string(&j, "seed", seed);
         json_object_end(&j);
         json_object_end(&j);
     }
