@@ -235,9 +235,9 @@ static void grade_theorems(struct grade *g, const struct answers *a, const char 
         t->score = points;
         return;
     }
-    grade_say(t, "you said Theorem 1 %s, Theorem 3 %s; check-isa --states %u --isa %s measures %s, %s", LAB1_STATES,
+    grade_say(t, "you said Theorem 1 %s, Theorem 3 %s; check-isa --isa %s --states %u measures %s, %s",
               st ? yn(st->t1 == 1) : "(nothing)", st ? yn(st->t3 == 1) : "(nothing)", label,
-              yn(r->theorem1), yn(r->theorem3));
+              LAB1_STATES, yn(r->theorem1), yn(r->theorem3));
 }
 
 static size_t non_trapping(const struct answers *a, const struct isa_variant *v)
