@@ -191,6 +191,27 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
         snprintf(err, GRADE_ERROR_SIZE, "%s", serr);
         return false;
     }
+    /* A VMM that stalls (RUN_STALL_UNITS instructions without a guest
+     * step) is told so from one run: equiv's bisection would repeat the
+     * stall at every probe. */
+    struct run_config rc = {cfg.spec, &pg, mem, 1, l->vmm_path};
+    const struct asm_image *programs[] = {img};
+    struct run *r = run_create(&rc, programs, serr);
+    if (r) {
+        run_feed_input(r, 0, input, input_len);
+        run_go(r, GUEST_STEPS);
+        l->g->instructions += run_time(r);
+        struct run_guest_state gs;
+        run_guest_state(r, 0, &gs);
+        bool stalled = run_stalled(r, 0);
+        run_destroy(r);
+        if (stalled) {
+            grade_say(t, "your VMM ran %llu instructions without a step of the guest, after guest "
+                         "step %llu (pc 0x%x): it loops",
+                      (unsigned long long)RUN_STALL_UNITS, (unsigned long long)gs.steps, gs.psw.pc);
+            return true;
+        }
+    }
     struct equiv_report rep;
     if (!equiv_check(&cfg, &rep, serr)) {
         char named[RUN_ERROR_SIZE];

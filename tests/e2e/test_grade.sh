@@ -197,6 +197,41 @@ expect_status 0 "--json - writes results.json on stdout"
 e2e_checks=$((e2e_checks + 1))
 jq -e .tests <<<"$out" >/dev/null || fail "--json -: stdout is not results.json"
 
+# ---- Packaging: the autograder zips and the handout, run as Gradescope would ------
+if command -v zip >/dev/null && command -v unzip >/dev/null && git -C "$ROOT" rev-parse >/dev/null 2>&1; then
+    make -s -C labs gradescope handout OUT="$T/dist" >/dev/null 2>"$T/err" || fail "make -C labs gradescope handout: $(head -c 300 "$T/err")"
+    for lab in lab1-classify lab2-trap-and-emulate; do
+        zipfile=$T/dist/$lab-autograder.zip
+        e2e_checks=$((e2e_checks + 1))
+        unzip -l "$zipfile" >"$T/list" 2>/dev/null || { fail "$lab: no autograder zip"; continue; }
+        grep -Eq ' setup\.sh$' "$T/list" && grep -Eq ' run_autograder$' "$T/list" &&
+            grep -Eq " labs/$lab/starter/" "$T/list" || fail "$lab: the zip lacks setup.sh, run_autograder or the lab"
+        e2e_checks=$((e2e_checks + 1))
+        ! grep -q '/solution/' "$T/list" || fail "$lab: the autograder zip holds a solution/"
+        # Gradescope's layout, with this trapeze in place of setup.sh's build.
+        AG=$T/autograder
+        rm -rf "$AG" && mkdir -p "$AG/source" "$AG/submission"
+        unzip -q "$zipfile" -d "$AG/source"
+        cp "$TRAPEZE" "$AG/source/trapeze"
+        cp -r "labs/$lab/solution/." "$AG/submission/"
+        AUTOGRADER=$AG bash "$AG/source/run_autograder"
+        e2e_checks=$((e2e_checks + 1))
+        [ "$(jq '.score == .max_score and .max_score > 0' "$AG/results/results.json" 2>/dev/null)" = true ] ||
+            fail "$lab: run_autograder did not give the reference full marks"
+        rm -rf "$AG/submission" && mkdir "$AG/submission"
+        AUTOGRADER=$AG bash "$AG/source/run_autograder"
+        e2e_checks=$((e2e_checks + 1))
+        jq -e '.score == 0 and (.output|test("refused the submission: .*cannot open it"))' "$AG/results/results.json" >/dev/null 2>&1 ||
+            fail "$lab: run_autograder on an empty submission: $(head -c 300 "$AG/results/results.json")"
+    done
+    e2e_checks=$((e2e_checks + 1))
+    tar -tzf "$T/dist/trapeze-labs-handout.tar.gz" >"$T/list" 2>/dev/null &&
+        grep -q 'lab2-trap-and-emulate/starter/vmm.s' "$T/list" && grep -q 'lab1-classify/README.md' "$T/list" &&
+        ! grep -q solution "$T/list" || fail "the handout tarball: $(head -c 300 "$T/list")"
+else
+    echo "skip packaging: no zip, unzip or git here"
+fi
+
 # ---- The starter cannot drift from the asm VMM ------------------------------------
 e2e_checks=$((e2e_checks + 1))
 bash $L2/make_starter.sh --check || fail "lab 2: starter/ or solution/ is stale"
