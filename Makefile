@@ -3,6 +3,7 @@
 #   make            ./trapeze (optimized)
 #   make test       every test, built with ASan and UBSan
 #   make demo       the TUI on its built-in demo: toyos under the C VMM and the asm VMM
+#   make labs       the labs' autograder tests alone (labs/README.md)
 #   make bench      simulated MIPS of the interpreter, the cost of each level of nesting
 #   make deps       installs the Debian packages the build needs
 #   make install    ./trapeze, the programs and the man page under PREFIX
@@ -114,6 +115,12 @@ unit: build/san/unit_tests
 
 e2e: build/san/trapeze trapeze
 	TRAPEZE=$(CURDIR)/build/san/trapeze bash tests/e2e/run.sh
+
+# The labs' autograders alone (make test runs them too): starters, references,
+# mutants, hostile submissions, packaging.
+.PHONY: labs
+labs: build/san/trapeze trapeze
+	TRAPEZE=$(CURDIR)/build/san/trapeze ROOT=$(CURDIR) bash tests/e2e/test_grade.sh
 
 # ---- Running ------------------------------------------------------------------
 
