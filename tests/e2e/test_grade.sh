@@ -24,7 +24,7 @@ score() {
 # (which must change it) scores below full marks.
 mutant() {
     local lab=$1 base=$2 file=$3 name=$4 expr=$5 dir=$T/mutant
-    rm -rf "$dir" && cp -r "$base" "$dir"
+    rm -rf "$dir" && cp -rL "$base" "$dir"
     sed -i -e "$expr" "$dir/$file"
     e2e_checks=$((e2e_checks + 1))
     if cmp -s "$base/$file" "$dir/$file"; then
@@ -115,7 +115,7 @@ mutant $L2 $L2/solution vmm.s "halt not retired (the guest's step count)" \
 
 # ---- Hostile submissions ----------------------------------------------------------
 H=$T/hostile
-hostile() { rm -rf "$H" && cp -r "$L2/solution" "$H"; }
+hostile() { rm -rf "$H" && cp -rL "$L2/solution" "$H"; }
 
 hostile
 sed -i '1i .include "../solution/vmm.s"' "$H/vmm.s"
@@ -171,7 +171,7 @@ printf 'ok\0' >>"$H/vmm.s"
 score lab2-trap-and-emulate "$H"
 expect_status "$EXIT_BAD_INPUT" "lab 2: a NUL byte is refused"
 
-rm -rf "$H" && cp -r "$L1/solution" "$H"
+rm -rf "$H" && cp -rL "$L1/solution" "$H"
 echo "classify popf sideways critical" >>"$H/answers.txt"
 score lab1-classify "$H"
 expect_status "$EXIT_BAD_INPUT" "lab 1: a malformed answer"
@@ -213,13 +213,13 @@ if command -v zip >/dev/null && command -v unzip >/dev/null && git -C "$ROOT" re
         rm -rf "$AG" && mkdir -p "$AG/source" "$AG/submission"
         unzip -q "$zipfile" -d "$AG/source"
         cp "$TRAPEZE" "$AG/source/trapeze"
-        cp -r "labs/$lab/solution/." "$AG/submission/"
-        AUTOGRADER=$AG bash "$AG/source/run_autograder"
+        cp -rL "labs/$lab/solution/." "$AG/submission/"
+        AUTOGRADER=$AG bash "$AG/source/run_autograder" >/dev/null
         e2e_checks=$((e2e_checks + 1))
         [ "$(jq '.score == .max_score and .max_score > 0' "$AG/results/results.json" 2>/dev/null)" = true ] ||
             fail "$lab: run_autograder did not give the reference full marks"
         rm -rf "$AG/submission" && mkdir "$AG/submission"
-        AUTOGRADER=$AG bash "$AG/source/run_autograder"
+        AUTOGRADER=$AG bash "$AG/source/run_autograder" >/dev/null
         e2e_checks=$((e2e_checks + 1))
         jq -e '.score == 0 and (.output|test("refused the submission: .*cannot open it"))' "$AG/results/results.json" >/dev/null 2>&1 ||
             fail "$lab: run_autograder on an empty submission: $(head -c 300 "$AG/results/results.json")"
