@@ -141,7 +141,7 @@ static const struct stated *stated_for(const struct answers *a, const char *vari
 static bool classify(struct grade *g, const struct isa_variant *v, struct check_report *r,
                      char err[GRADE_ERROR_SIZE])
 {
-    struct check_options o = {CHECK_DEFAULT_SEED, LAB1_STATES};
+    struct check_options o = {.seed = CHECK_DEFAULT_SEED, .states = LAB1_STATES};
     if (!check_classify(v, &o, r)) {
         snprintf(err, GRADE_ERROR_SIZE, "out of memory classifying %s", v->name);
         return false;

@@ -185,7 +185,8 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
         snprintf(err, GRADE_ERROR_SIZE, "%s", verr);
         return false;
     }
-    struct equiv_config cfg = {{0}, &pg, mem, GUEST_STEPS, input, input_len, img, l->vmm_path, NULL};
+    struct equiv_config cfg = {.variant = &pg, .memsize = mem, .max_steps = GUEST_STEPS, .input = input,
+                               .input_len = input_len, .program = img, .asm_vmm_path = l->vmm_path};
     char serr[RUN_ERROR_SIZE];
     if (!run_spec_parse("c,asm", &cfg.spec, serr)) {
         snprintf(err, GRADE_ERROR_SIZE, "%s", serr);
@@ -194,7 +195,8 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
     /* A VMM that stalls (RUN_STALL_UNITS instructions without a guest
      * step) is told so from one run: equiv's bisection would repeat the
      * stall at every probe. */
-    struct run_config rc = {cfg.spec, &pg, mem, 1, l->vmm_path};
+    struct run_config rc = {.spec = cfg.spec, .variant = &pg, .memsize = mem, .nguests = 1,
+                            .asm_vmm_path = l->vmm_path};
     const struct asm_image *programs[] = {img};
     struct run *r = run_create(&rc, programs, serr);
     if (r) {
@@ -390,7 +392,7 @@ static bool grade_efficiency(struct lab2 *l, bool toyos_equivalent, char err[GRA
     if (!load_tree_guest(l, TOYOS, &img, err)) return false;
     struct isa_variant pg;
     char verr[ISA_ERROR_SIZE], rerr[RUN_ERROR_SIZE];
-    struct run_config cfg = {{0}, &pg, GUEST_MEM, 1, l->vmm_path};
+    struct run_config cfg = {.variant = &pg, .memsize = GUEST_MEM, .nguests = 1, .asm_vmm_path = l->vmm_path};
     bool ok = isa_variant_load("pg", &pg, verr) && run_spec_parse("c,asm", &cfg.spec, rerr);
     const struct asm_image *programs[] = {&img};
     struct run *r = ok ? run_create(&cfg, programs, rerr) : NULL;
