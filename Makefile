@@ -3,6 +3,7 @@
 #   make            ./trapeze (optimized)
 #   make test       every test, built with ASan and UBSan
 #   make demo       the TUI on its built-in demo: toyos under the C VMM and the asm VMM
+#   make labs       the labs' autograder tests alone (labs/README.md)
 #   make bench      simulated MIPS of the interpreter, the cost of each level of nesting
 #   make deps       installs the Debian packages the build needs
 #   make fuzz       every libFuzzer harness of tests/fuzz for FUZZ_SECONDS each
@@ -168,6 +169,12 @@ fuzz-%: build/fuzz/fuzz-% trapeze
 
 fuzz-deps:
 	@command -v $(FUZZ_CC) >/dev/null || $(MAKE) --no-print-directory install-packages PACKAGES=clang
+
+# The labs' autograders alone (make test runs them too): starters, references,
+# mutants, hostile submissions, packaging.
+.PHONY: labs
+labs: build/san/trapeze trapeze
+	TRAPEZE=$(CURDIR)/build/san/trapeze ROOT=$(CURDIR) bash tests/e2e/test_grade.sh
 
 # ---- Running ------------------------------------------------------------------
 

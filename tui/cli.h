@@ -73,5 +73,6 @@ int cmd_tui(int argc, char **argv, cli_interrupt_flag *interrupted);
 int cmd_equiv(int argc, char **argv, cli_interrupt_flag *interrupted);
 int cmd_trace(int argc, char **argv, cli_interrupt_flag *interrupted);
 int cmd_mkdisk(int argc, char **argv);
+int cmd_grade(int argc, char **argv);
 
 #endif

@@ -42,6 +42,7 @@ static const struct subcommand subcommands[] = {
      "draw a run's traps, one instruction's cascade or its memory with graphviz"},
     {"equiv", NULL, cmd_equiv, CTRL_C_STOPS, "compare a run on the bare machine with the same run under the C VMM"},
     {"mkdisk", cmd_mkdisk, NULL, CTRL_C_ENDS, "make a disk image for --disk: zeroed sectors, or a record store of files"},
+    {"grade", cmd_grade, NULL, CTRL_C_ENDS, "grade a lab's submission, deterministically; writes Gradescope's results.json"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 

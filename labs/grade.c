@@ -1,0 +1,226 @@
+/* grade.c: the grading framework of grade.h (labs, submission, results). */
+#include "grade.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tui/json.h"
+
+static const struct grade_lab *const all_labs[] = {&grade_lab_classify, &grade_lab_trap_and_emulate,
+                                               NULL};
+
+const struct grade_lab *const *grade_labs(void) { return all_labs; }
+
+const struct grade_lab *grade_find_lab(const char *name_or_dir)
+{
+    /* "labs/lab1-classify/" and "lab1-classify" name the same lab. */
+    size_t len = strlen(name_or_dir);
+    while (len > 1 && name_or_dir[len - 1] == '/') len--;
+    size_t start = len;
+    while (start > 0 && name_or_dir[start - 1] != '/') start--;
+    for (size_t i = 0; all_labs[i]; i++)
+        if (strlen(all_labs[i]->name) == len - start &&
+            strncmp(all_labs[i]->name, name_or_dir + start, len - start) == 0)
+            return all_labs[i];
+    return NULL;
+}
+
+/* Reads at most GRADE_MAX_FILE_BYTES + 1 bytes, so a huge file is refused
+ * without being read whole. */
+static bool read_bounded(struct grade_file *f, char err[GRADE_ERROR_SIZE])
+{
+    FILE *in = fopen(f->path, "rb");
+    if (!in) {
+        snprintf(err, GRADE_ERROR_SIZE, "%.500s: error: cannot open it: %s", f->path, strerror(errno));
+        return false;
+    }
+    f->text = malloc(GRADE_MAX_FILE_BYTES + 2);
+    if (!f->text) {
+        fclose(in);
+        snprintf(err, GRADE_ERROR_SIZE, "%.500s: error: out of memory", f->path);
+        return false;
+    }
+    f->len = fread(f->text, 1, GRADE_MAX_FILE_BYTES + 1, in);
+    bool failed = ferror(in);
+    fclose(in);
+    if (failed) {
+        snprintf(err, GRADE_ERROR_SIZE, "%.500s: error: cannot read it", f->path);
+        return false;
+    }
+    if (f->len > GRADE_MAX_FILE_BYTES) {
+        snprintf(err, GRADE_ERROR_SIZE, "%.500s: error: larger than %u bytes", f->path,
+                 GRADE_MAX_FILE_BYTES);
+        return false;
+    }
+    if (memchr(f->text, '\0', f->len)) {
+        snprintf(err, GRADE_ERROR_SIZE, "%.500s: error: a NUL byte: not a text file", f->path);
+        return false;
+    }
+    f->text[f->len] = '\0';
+    return true;
+}
+
+bool grade_read_submission(struct grade *g, const char *dir, char err[GRADE_ERROR_SIZE])
+{
+    g->submission_dir = dir;
+    for (size_t i = 0; g->lab->files[i]; i++) {
+        if (g->nfiles == GRADE_MAX_FILES) break;
+        struct grade_file *f = &g->files[g->nfiles++];
+        f->name = g->lab->files[i];
+        int n = snprintf(f->path, sizeof f->path, "%s/%s", dir, f->name);
+        if (n < 0 || (size_t)n >= sizeof f->path) {
+            snprintf(err, GRADE_ERROR_SIZE, "%.400s: error: the path is too long", dir);
+            return false;
+        }
+        if (!read_bounded(f, err)) return false;
+    }
+    return true;
+}
+
+const struct grade_file *grade_file(const struct grade *g, const char *name)
+{
+    for (size_t i = 0; i < g->nfiles; i++)
+        if (strcmp(g->files[i].name, name) == 0) return &g->files[i];
+    return NULL;
+}
+
+uint64_t grade_content_seed(const struct grade *g)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < g->nfiles; i++) {
+        const struct grade_file *f = &g->files[i];
+        for (const char *p = f->name; *p; p++) h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+        for (size_t k = 0; k < f->len; k++) h = (h ^ (uint8_t)f->text[k]) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+void grade_free(struct grade *g)
+{
+    for (size_t i = 0; i < g->nfiles; i++) free(g->files[i].text);
+    g->nfiles = 0;
+}
+
+struct grade_test *grade_add(struct grade *g, const char *name, const char *tags,
+                             enum grade_visibility vis, double max_score)
+{
+    if (g->ntests == GRADE_MAX_TESTS) return NULL;
+    struct grade_test *t = &g->tests[g->ntests++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->tags, sizeof t->tags, "%s", tags);
+    t->visibility = vis;
+    t->max_score = max_score;
+    return t;
+}
+
+void grade_say(struct grade_test *t, const char *fmt, ...)
+{
+    size_t used = strlen(t->output);
+    if (used + 1 >= sizeof t->output) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->output + used, sizeof t->output - used, fmt, ap);
+    va_end(ap);
+}
+
+double grade_score(const struct grade *g)
+{
+    double s = 0;
+    for (size_t i = 0; i < g->ntests; i++) s += g->tests[i].score;
+    return s;
+}
+
+double grade_max_score(const struct grade *g)
+{
+    double s = 0;
+    for (size_t i = 0; i < g->ntests; i++) s += g->tests[i].max_score;
+    return s;
+}
+
+static const char *status_of(const struct grade_test *t)
+{
+    return t->score >= t->max_score ? "passed" : "failed";
+}
+
+static void tags_json(struct json *j, const char *tags)
+{
+    json_array_begin(j, "tags");
+    char buf[sizeof ((struct grade_test *)0)->tags];
+    snprintf(buf, sizeof buf, "%s", tags);
+    for (char *save = NULL, *tag = strtok_r(buf, ",", &save); tag; tag = strtok_r(NULL, ",", &save))
+        json_string(j, NULL, tag);
+    json_array_end(j);
+}
+
+void grade_write_results(const struct grade *g, FILE *out)
+{
+    static const char *const visibility[] = {[GRADE_VISIBLE] = "visible",
+                                             [GRADE_AFTER_DUE_DATE] = "after_due_date"};
+    struct json j;
+    json_init(&j, out);
+    json_object_begin(&j, NULL);
+    json_double(&j, "score", grade_score(g));
+    json_double(&j, "max_score", grade_max_score(g));
+    json_double(&j, "execution_time", (double)g->instructions / 1e8);
+    char output[256];
+    snprintf(output, sizeof output, "%s: %g / %g (seed %llu)", g->lab->title, grade_score(g),
+             grade_max_score(g), (unsigned long long)g->seed);
+    json_string(&j, "output", output);
+    json_string(&j, "visibility", "visible");
+    json_string(&j, "stdout_visibility", "hidden");
+    /* A string: 64 bits do not survive a JSON reader's doubles. */
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)g->seed);
+    json_object_begin(&j, "extra_data");
+    json_string(&j, "lab", g->lab->name);
+    json_string(&j, "seed", seed);
+    json_string(&j, "seed_from", g->seed_given ? "--seed" : "the submission's contents");
+    json_uint(&j, "instructions", g->instructions);
+    json_object_end(&j);
+    json_array_begin(&j, "tests");
+    for (size_t i = 0; i < g->ntests; i++) {
+        const struct grade_test *t = &g->tests[i];
+        json_object_begin(&j, NULL);
+        json_string(&j, "name", t->name);
+        char number[24];
+        snprintf(number, sizeof number, "%zu", i + 1);
+        json_string(&j, "number", number);
+        json_double(&j, "score", t->score);
+        json_double(&j, "max_score", t->max_score);
+        json_string(&j, "status", status_of(t));
+        json_string(&j, "output", t->output);
+        tags_json(&j, t->tags);
+        json_string(&j, "visibility", visibility[t->visibility]);
+        json_object_begin(&j, "extra_data");
+        json_string(&j, "seed", seed);
+        json_object_end(&j);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    json_object_end(&j);
+    json_finish(&j);
+}
+
+void grade_print_summary(const struct grade *g, FILE *out)
+{
+    fprintf(out, "%s (%s), seed %llu\n", g->lab->title, g->lab->name, (unsigned long long)g->seed);
+    for (size_t i = 0; i < g->ntests; i++) {
+        const struct grade_test *t = &g->tests[i];
+        fprintf(out, "%-4s %5.1f/%-5.1f %-44s%s\n", t->score >= t->max_score ? "ok" : "FAIL",
+                t->score, t->max_score, t->name,
+                t->visibility == GRADE_AFTER_DUE_DATE ? " (hidden)" : "");
+        if (t->score < t->max_score && t->output[0]) fprintf(out, "     %s\n", t->output);
+    }
+    fprintf(out, "score %g / %g\n", grade_score(g), grade_max_score(g));
+}
+
+uint64_t grade_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133cebull;
+    return z ^ (z >> 31);
+}

@@ -1,0 +1,106 @@
+/*
+ * grade.h: the autograder behind `trapeze grade`.
+ *
+ * A lab is a table entry (its name, the files a submission gives, and the
+ * function that runs its tests); a grading is a list of tests, each with a
+ * score, a visibility and a line of feedback, written as Gradescope's
+ * results.json by grade_write_results.  Everything a submission gives is
+ * read here as bytes, bounded in size, and handed to Trapeze's own parsers
+ * (the variant parser, the assembler) and machines: nothing of it runs on
+ * the host, so it cannot write results.json or read the reference.
+ *
+ * Deterministic: a grading depends on the submission's bytes and the seed
+ * only; every run is bounded by an instruction budget, never by time.
+ */
+#ifndef TRAPEZE_GRADE_H
+#define TRAPEZE_GRADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define GRADE_MAX_TESTS 64
+#define GRADE_MAX_FILES 4
+#define GRADE_TEXT_SIZE 1024
+#define GRADE_ERROR_SIZE 600
+/* A submission file larger than this is refused (a hostile or runaway one). */
+#define GRADE_MAX_FILE_BYTES (256u * 1024u)
+
+enum grade_visibility { GRADE_VISIBLE, GRADE_AFTER_DUE_DATE };
+
+struct grade_test {
+    char name[96];
+    char tags[48];              /* comma-separated: "smoke", "hidden", "attack" */
+    enum grade_visibility visibility;
+    double score, max_score;
+    char output[GRADE_TEXT_SIZE];
+};
+
+/* One file of the submission, read as data. */
+struct grade_file {
+    const char *name;           /* as the lab names it: "vmm.s"            */
+    char path[512];             /* SUBMISSION/name                         */
+    char *text;                 /* its bytes, NUL-terminated; owned        */
+    size_t len;
+};
+
+struct grade {
+    const struct grade_lab *lab;
+    const char *lab_dir;        /* the lab's folder (its guests are beside it) */
+    const char *submission_dir;
+    uint64_t seed;
+    bool seed_given;            /* --seed; else derived from the files  */
+    uint64_t instructions;      /* simulated, over every test: the "time" */
+    struct grade_file files[GRADE_MAX_FILES];
+    size_t nfiles;
+    struct grade_test tests[GRADE_MAX_TESTS];
+    size_t ntests;
+};
+
+struct grade_lab {
+    const char *name;           /* the folder's name under labs/: "lab1-classify" */
+    const char *title;
+    const char *const *files;   /* the submission's files, NULL-terminated  */
+    /* Runs every test into g (grade_add).  False with a one-line message
+     * when the grader itself cannot go on (out of memory, its own guests). */
+    bool (*run)(struct grade *g, char err[GRADE_ERROR_SIZE]);
+};
+
+/* The labs, NULL-terminated. */
+const struct grade_lab *const *grade_labs(void);
+/* The lab whose name is `name`, or the last component of a path naming it. */
+const struct grade_lab *grade_find_lab(const char *name_or_dir);
+
+/* Reads the lab's files from dir into g (each at most GRADE_MAX_FILE_BYTES,
+ * no NUL byte).  False with "PATH: error: ..." in err. */
+bool grade_read_submission(struct grade *g, const char *dir, char err[GRADE_ERROR_SIZE]);
+/* The submission's file of that name (one the lab lists). */
+const struct grade_file *grade_file(const struct grade *g, const char *name);
+/* The default seed: FNV-1a over the files' names and bytes. */
+uint64_t grade_content_seed(const struct grade *g);
+void grade_free(struct grade *g);
+
+/* Adds a test and returns it (score 0); NULL when the table is full.
+ * output is a printf format. */
+struct grade_test *grade_add(struct grade *g, const char *name, const char *tags,
+                             enum grade_visibility vis, double max_score);
+__attribute__((format(printf, 2, 3)))
+void grade_say(struct grade_test *t, const char *fmt, ...);
+
+double grade_score(const struct grade *g);
+double grade_max_score(const struct grade *g);
+/* results.json, Gradescope's format.  execution_time is the simulated
+ * instructions at a nominal 100 MIPS, so it is the same on every machine. */
+void grade_write_results(const struct grade *g, FILE *out);
+/* The human summary: one line a test, then the total. */
+void grade_print_summary(const struct grade *g, FILE *out);
+
+/* A small deterministic generator (splitmix64) for hidden tests. */
+uint64_t grade_rand(uint64_t *state);
+
+/* The labs' entries (grade_lab1.c, grade_lab2.c). */
+extern const struct grade_lab grade_lab_classify;
+extern const struct grade_lab grade_lab_trap_and_emulate;
+
+#endif

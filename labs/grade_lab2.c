@@ -1,0 +1,460 @@
+/*
+ * grade_lab2.c: Lab 2, "Trap and emulate" (labs/lab2-trap-and-emulate/README.md).
+ *
+ * The submission is vmm.s, the asm VMM with the student's interpreter
+ * routines.  It runs as the asm level of --stack c,asm under every guest,
+ * and each guest must be equivalent to its bare run (vmm/equiv/equiv.h):
+ *
+ *   smoke      programs of the tree, visible
+ *   random     guests generated from the seed (system instructions in
+ *              supervisor and user mode, timer interrupts), hidden
+ *   attack     the resource-control attacks of tests/attacks, hidden
+ *   efficiency the asm level's trap amplification on toyos against a
+ *              target, with partial credit (as CS:APP's archlab scores CPE)
+ *
+ * The submission is data: its text is vetted (no .include but the
+ * machine's constants), copied into a private folder beside the one file
+ * it may include, and assembled there by Trapeze; it runs only inside the
+ * simulated machine, under instruction budgets.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../assembler/asm.h"
+#include "../vmm/equiv/equiv.h"
+#include "grade.h"
+
+#define VMM_FILE "vmm.s"
+#define ALLOWED_INCLUDE "\"../lib/machine.inc\""
+#define MACHINE_INC "programs/lib/machine.inc"
+#define GUEST_MEM 0x10000u
+#define GUEST_STEPS 300000u
+#define RANDOM_GUESTS 8
+#define RANDOM_BODY 60
+/* The asm level's trap amplification on toyos (machine instructions per
+ * emulated guest instruction) that earns full marks; twice it earns none.
+ * The reference measures 37.3 (labs/lab2-trap-and-emulate/README.md). */
+#define AMPLIFICATION_TARGET 38.0
+#define EFFICIENCY_POINTS 10.0
+
+static const char *const lab2_files[] = {VMM_FILE, NULL};
+
+static const char *const smoke_guests[] = {
+    "programs/traps.s", "programs/timer.s", "programs/usermode.s", "programs/echo_irq.s",
+    "programs/toyos/toyos.s",
+};
+#define TOYOS "programs/toyos/toyos.s"
+
+/* Resource control: the guests of tests/attacks that do not depend on the
+ * C VMM's shadow capacity, and the asm VMM's own attack. */
+static const char *const attack_guests[] = {
+    "tests/attacks/halt_early.s",      "tests/attacks/interrupts_off_forever.s",
+    "tests/attacks/machine_check.s",   "tests/attacks/port_sweep.s",
+    "tests/attacks/probe_the_host.s",  "tests/attacks/psw_forgery.s",
+    "tests/attacks/relocation_overhang.s", "tests/attacks/timer_storm.s",
+    "tests/attacks/trap_storm.s",      "tests/attacks/unhandled_trap.s",
+    "tests/attacks/wild_addresses.s",  "programs/vmm/attack.s",
+};
+
+#define NELEMS(a) (sizeof (a) / sizeof (a)[0])
+
+struct lab2 {
+    struct grade *g;
+    char root[512];      /* the Trapeze tree the lab lives in           */
+    char dir[64];        /* the private folder: dir/vmm/vmm.s, dir/lib/  */
+    char vmm_path[128];
+};
+
+/* Rejects any .include but the machine's constants: a submission reads no
+ * file but its own.  Comments (from ';') are skipped; a string that
+ * contains ".include" is refused too (documented in the handout). */
+static bool vet_source(const struct grade_file *f, char err[GRADE_ERROR_SIZE])
+{
+    const char *p = f->text;
+    for (unsigned line = 1; *p; line++) {
+        size_t len = strcspn(p, "\n"), code = strcspn(p, ";\n");
+        for (size_t i = 0; i + 8 <= code; i++) {
+            if (strncasecmp(p + i, ".include", 8) != 0) continue;
+            const char *arg = p + i + 8;
+            while (*arg == ' ' || *arg == '\t') arg++;
+            size_t alen = strlen(ALLOWED_INCLUDE);
+            const char *end = arg + alen;
+            bool allowed = (size_t)(p + code - arg) >= alen && strncmp(arg, ALLOWED_INCLUDE, alen) == 0;
+            while (allowed && end < p + code && (*end == ' ' || *end == '\t' || *end == '\r')) end++;
+            if (!allowed || end != p + code) {
+                snprintf(err, GRADE_ERROR_SIZE,
+                         "%.400s:%u:%zu: error: only '.include %s' may be included", f->path, line,
+                         i + 1, ALLOWED_INCLUDE);
+                return false;
+            }
+        }
+        p += len + (p[len] == '\n');
+    }
+    return true;
+}
+
+static bool write_text(const char *path, const char *text, size_t len)
+{
+    FILE *out = fopen(path, "wx"); /* fresh files in a fresh folder */
+    if (!out) return false;
+    bool ok = fwrite(text, 1, len, out) == len;
+    return fclose(out) == 0 && ok;
+}
+
+/* The private folder: mkdtemp's, so nothing of the submission's own
+ * folder is reachable from where it is assembled. */
+static bool make_private_copy(struct lab2 *l, const struct grade_file *f, char err[GRADE_ERROR_SIZE])
+{
+    snprintf(l->dir, sizeof l->dir, "%s", "/tmp/trapeze-grade-XXXXXX");
+    if (!mkdtemp(l->dir)) {
+        snprintf(err, GRADE_ERROR_SIZE, "cannot make a private folder in /tmp");
+        return false;
+    }
+    char sub[96], inc[128];
+    snprintf(sub, sizeof sub, "%s/vmm", l->dir);
+    bool ok = mkdir(sub, 0700) == 0;
+    snprintf(sub, sizeof sub, "%s/lib", l->dir);
+    ok = ok && mkdir(sub, 0700) == 0;
+    snprintf(inc, sizeof inc, "%s/lib/machine.inc", l->dir);
+    const char *machine_inc = asm_embedded_source(MACHINE_INC);
+    ok = ok && machine_inc && write_text(inc, machine_inc, strlen(machine_inc));
+    snprintf(l->vmm_path, sizeof l->vmm_path, "%s/vmm/vmm.s", l->dir);
+    ok = ok && write_text(l->vmm_path, f->text, f->len);
+    if (!ok) snprintf(err, GRADE_ERROR_SIZE, "cannot write the private copy in %s", l->dir);
+    return ok;
+}
+
+static void remove_private_copy(struct lab2 *l)
+{
+    if (!l->dir[0]) return;
+    char path[160];
+    static const char *const files[] = {"vmm/vmm.s", "lib/machine.inc", "vmm", "lib"};
+    for (size_t i = 0; i < NELEMS(files); i++) {
+        snprintf(path, sizeof path, "%s/%s", l->dir, files[i]);
+        remove(path);
+    }
+    rmdir(l->dir);
+}
+
+/* Replaces the private path by the submission's in an assembler message. */
+static void name_submission(const struct lab2 *l, const struct grade_file *f, const char *msg,
+                            char *out, size_t size)
+{
+    const char *at = strstr(msg, l->vmm_path);
+    if (!at) {
+        snprintf(out, size, "%s", msg);
+        return;
+    }
+    snprintf(out, size, "%.*s%s%s", (int)(at - msg), msg, f->path, at + strlen(l->vmm_path));
+}
+
+/* Assembles the private copy once, so that a broken submission is one
+ * "file:line:col: error:" line about the submission's own file. */
+static bool assemble_check(const struct lab2 *l, const struct grade_file *f, char err[GRADE_ERROR_SIZE])
+{
+    char *msg = NULL;
+    size_t msg_len = 0;
+    FILE *errors = open_memstream(&msg, &msg_len);
+    if (!errors) {
+        snprintf(err, GRADE_ERROR_SIZE, "out of memory");
+        return false;
+    }
+    struct asm_image img;
+    int nerr = asm_assemble_file(l->vmm_path, &img, errors);
+    fclose(errors);
+    if (nerr == 0) asm_image_free(&img);
+    else {
+        msg[strcspn(msg, "\n")] = '\0';
+        name_submission(l, f, msg, err, GRADE_ERROR_SIZE);
+    }
+    free(msg);
+    return nerr == 0;
+}
+
+/* Runs one guest bare and under c,asm with the submission; scores the
+ * test when equivalent, else says where they first differ. */
+static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_image *img, size_t mem,
+                        const uint8_t *input, size_t input_len, char err[GRADE_ERROR_SIZE])
+{
+    struct isa_variant pg;
+    char verr[ISA_ERROR_SIZE];
+    if (!isa_variant_load("pg", &pg, verr)) {
+        snprintf(err, GRADE_ERROR_SIZE, "%s", verr);
+        return false;
+    }
+    struct equiv_config cfg = {.variant = &pg, .memsize = mem, .max_steps = GUEST_STEPS, .input = input,
+                               .input_len = input_len, .program = img, .asm_vmm_path = l->vmm_path};
+    char serr[RUN_ERROR_SIZE];
+    if (!run_spec_parse("c,asm", &cfg.spec, serr)) {
+        snprintf(err, GRADE_ERROR_SIZE, "%s", serr);
+        return false;
+    }
+    /* A VMM that stalls (RUN_STALL_UNITS instructions without a guest
+     * step) is told so from one run: equiv's bisection would repeat the
+     * stall at every probe. */
+    struct run_config rc = {.spec = cfg.spec, .variant = &pg, .memsize = mem, .nguests = 1,
+                            .asm_vmm_path = l->vmm_path};
+    const struct asm_image *programs[] = {img};
+    struct run *r = run_create(&rc, programs, serr);
+    if (r) {
+        run_feed_input(r, 0, input, input_len);
+        run_go(r, GUEST_STEPS);
+        l->g->instructions += run_time(r);
+        struct run_guest_state gs;
+        run_guest_state(r, 0, &gs);
+        bool stalled = run_stalled(r, 0);
+        run_destroy(r);
+        if (stalled) {
+            grade_say(t, "your VMM ran %llu instructions without a step of the guest, after guest "
+                         "step %llu (pc 0x%x): it loops",
+                      (unsigned long long)RUN_STALL_UNITS, (unsigned long long)gs.steps, gs.psw.pc);
+            return true;
+        }
+    }
+    struct equiv_report rep;
+    if (!equiv_check(&cfg, &rep, serr)) {
+        char named[RUN_ERROR_SIZE];
+        name_submission(l, grade_file(l->g, VMM_FILE), serr, named, sizeof named);
+        grade_say(t, "%s", named);
+        return true;
+    }
+    l->g->instructions += rep.bare.steps + rep.virt.steps;
+    if (rep.equivalent) {
+        t->score = t->max_score;
+        return true;
+    }
+    if (rep.gave_up) grade_say(t, "your VMM gave up: %s. ", rep.gave_up_message);
+    if (rep.first_step) grade_say(t, "first differs after guest step %llu: %s. ",
+                                  (unsigned long long)rep.first_step, rep.step);
+    else grade_say(t, "differs from the start. ");
+    for (size_t i = 0; i < rep.at_step.n && i < 3; i++) grade_say(t, "%s; ", rep.at_step.text[i]);
+    grade_say(t, "bare: %s status %u after %llu steps; yours: %s status %u after %llu steps",
+              machine_stop_name(rep.bare.stop), rep.bare.status, (unsigned long long)rep.bare.steps,
+              machine_stop_name(rep.virt.stop), rep.virt.status, (unsigned long long)rep.virt.steps);
+    return true;
+}
+
+static bool load_tree_guest(const struct lab2 *l, const char *rel, struct asm_image *img,
+                            char err[GRADE_ERROR_SIZE])
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", l->root, rel);
+    char *msg = NULL;
+    size_t msg_len = 0;
+    FILE *errors = open_memstream(&msg, &msg_len);
+    int nerr = errors ? asm_load_program(path, img, errors) : -1;
+    if (errors) fclose(errors);
+    if (nerr != 0) {
+        snprintf(err, GRADE_ERROR_SIZE, "the lab's guest %.300s: %.200s", path,
+                 msg && *msg ? msg : "cannot load it");
+        err[strcspn(err, "\n")] = '\0';
+    }
+    free(msg);
+    return nerr == 0;
+}
+
+/* The input file beside a guest (programs/X.input), if any. */
+static uint8_t *guest_input(const struct lab2 *l, const char *rel, size_t *len)
+{
+    char path[700];
+    int n = snprintf(path, sizeof path, "%s/%s", l->root, rel);
+    if (n < 2 || (size_t)n >= sizeof path) return NULL;
+    snprintf(path + n - 2, sizeof path - (size_t)n + 2, ".input");
+    FILE *in = fopen(path, "rb");
+    if (!in) return NULL;
+    uint8_t *buf = malloc(4096);
+    *len = buf ? fread(buf, 1, 4096, in) : 0;
+    fclose(in);
+    return buf;
+}
+
+static bool grade_tree_guests(struct lab2 *l, const char *const *guests, size_t n, const char *kind,
+                              enum grade_visibility vis, double points, char err[GRADE_ERROR_SIZE])
+{
+    for (size_t i = 0; i < n; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s: %s", kind, guests[i]);
+        struct grade_test *t = grade_add(l->g, name, kind, vis, points);
+        struct asm_image img;
+        if (!load_tree_guest(l, guests[i], &img, err)) return false;
+        size_t len = 0;
+        uint8_t *input = guest_input(l, guests[i], &len);
+        bool ok = !t || equiv_guest(l, t, &img, GUEST_MEM, input, len, err);
+        free(input);
+        asm_image_free(&img);
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* ---- Random guests ------------------------------------------------------------
+ *
+ * A guest of its own handler: it counts traps (halting at the 300th),
+ * returns to supervisor mode on svc, skips an instruction that trapped
+ * before completing, and otherwise returns where it was.  Its body is
+ * RANDOM_BODY statements from the menu below, r1..r12 at random; r13 and
+ * r14 are the handler's, r15 holds the memory size. */
+
+#define EMIT(...) (n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, __VA_ARGS__))
+
+static void random_guest(uint64_t *s, char *buf, size_t size)
+{
+    int n = 0;
+    EMIT("; a random guest of trapeze grade\n"
+         "_start: li r1, 1\n st r1, 8(r0)\n la r1, handler\n st r1, 9(r0)\n"
+         " srr r2, r15\n st r2, 10(r0)\n st r15, 11(r0)\n st r0, 12(r0)\n");
+    for (unsigned i = 0; i < RANDOM_BODY; i++) {
+        unsigned a = 1 + (unsigned)(grade_rand(s) % 12), b = 1 + (unsigned)(grade_rand(s) % 12);
+        unsigned k = (unsigned)(grade_rand(s) % 40);
+        switch (grade_rand(s) % 14) {
+        case 0: EMIT(" rtmr r%u\n", a); break;
+        case 1: EMIT(" pushf r%u\n", a); break;
+        case 2: EMIT(" li r%u, %u\n popf r%u\n", a, k & 3 ? 2u : 0u, a); break;
+        case 3: EMIT(" li r%u, %u\n stmr r%u\n", a, k + 1, a); break;
+        case 4: EMIT(" srr r%u, r%u\n", a, b); break;
+        case 5: EMIT(" li r%u, %u\n out r%u, 0\n", a, 'a' + k % 26, a); break;
+        case 6: EMIT(" in r%u, 1\n", a); break;
+        case 7: EMIT(" tlbflush\n"); break;
+        case 8: EMIT(" addi r%u, r%u, %u\n", a, b, k); break;
+        case 9: EMIT(" st r%u, data+%u(r0)\n ld r%u, data+%u(r0)\n", a, k, b, (k + 3) % 40); break;
+        case 10: EMIT(" svc %u\n", k); break;
+        case 11: /* into user mode, interrupts on or off, a timer set */
+            EMIT(" li r%u, %u\n st r%u, upsw(r0)\n la r%u, u%u\n st r%u, upsw+1(r0)\n"
+                 " st r0, upsw+2(r0)\n st r15, upsw+3(r0)\n li r%u, %u\n st r%u, upsw+4(r0)\n"
+                 " lpsw upsw(r0)\nu%u:\n",
+                 a, k & 1 ? 2u : 0u, a, a, i, a, a, k & 2 ? k + 5 : 0u, a, i);
+            break;
+        case 12: EMIT(" mul r%u, r%u, r%u\n", a, a, b); break;
+        default: EMIT(" xor r%u, r%u, r%u\n", a, a, b); break;
+        }
+    }
+    EMIT(" svc 0\n halt\n"
+         "handler: ld r13, count(r0)\n addi r13, r13, 1\n st r13, count(r0)\n"
+         " li r14, 300\n bgeu r13, r14, stop\n"
+         " ld r14, 5(r0)\n andi r14, r14, 0xff\n li r13, 5\n bne r14, r13, not_svc\n"
+         " ld r13, 0(r0)\n ori r13, r13, 1\n st r13, 0(r0)\n lpsw 0(r0)\n"
+         "not_svc: bgeu r14, r13, back\n ld r13, 1(r0)\n addi r13, r13, 1\n st r13, 1(r0)\n"
+         "back: lpsw 0(r0)\n"
+         "stop: halt\n"
+         "count: .word 0\nupsw: .space 5\ndata: .space 48\n");
+}
+
+static bool grade_random(struct lab2 *l, char err[GRADE_ERROR_SIZE])
+{
+    uint64_t state = l->g->seed ^ 0x2a2a2a2a2a2a2a2aull;
+    char *src = malloc(32768);
+    if (!src) {
+        snprintf(err, GRADE_ERROR_SIZE, "out of memory");
+        return false;
+    }
+    bool ok = true;
+    for (unsigned k = 1; ok && k <= RANDOM_GUESTS; k++) {
+        random_guest(&state, src, 32768);
+        char name[96];
+        snprintf(name, sizeof name, "random guest %u", k);
+        struct grade_test *t = grade_add(l->g, name, "hidden,random", GRADE_AFTER_DUE_DATE, 2);
+        struct asm_image img;
+        if (asm_assemble_string(src, "<random guest>", &img, NULL) != 0) {
+            snprintf(err, GRADE_ERROR_SIZE, "random guest %u does not assemble (a grader bug)", k);
+            ok = false;
+            break;
+        }
+        if (t) {
+            /* Memory sizes vary, whole pages or not: a VMM that
+             * hard-codes what srr answers cannot pass. */
+            size_t mem = 0x3000 + (size_t)(grade_rand(&state) % 0x3000);
+            ok = equiv_guest(l, t, &img, mem, NULL, 0, err);
+            if (t->score < t->max_score)
+                grade_say(t, " (the guest: trapeze grade --seed %llu regenerates it)",
+                          (unsigned long long)l->g->seed);
+        }
+        asm_image_free(&img);
+    }
+    free(src);
+    return ok;
+}
+
+/* ---- Efficiency --------------------------------------------------------------- */
+
+static bool grade_efficiency(struct lab2 *l, bool toyos_equivalent, char err[GRADE_ERROR_SIZE])
+{
+    struct grade_test *t = grade_add(l->g, "efficiency: trap amplification on toyos", "efficiency",
+                                     GRADE_VISIBLE, EFFICIENCY_POINTS);
+    if (!t) return true;
+    if (!toyos_equivalent) {
+        grade_say(t, "toyos must first run equivalently under your VMM");
+        return true;
+    }
+    struct asm_image img;
+    if (!load_tree_guest(l, TOYOS, &img, err)) return false;
+    struct isa_variant pg;
+    char verr[ISA_ERROR_SIZE], rerr[RUN_ERROR_SIZE];
+    struct run_config cfg = {.variant = &pg, .memsize = GUEST_MEM, .nguests = 1, .asm_vmm_path = l->vmm_path};
+    bool ok = isa_variant_load("pg", &pg, verr) && run_spec_parse("c,asm", &cfg.spec, rerr);
+    const struct asm_image *programs[] = {&img};
+    struct run *r = ok ? run_create(&cfg, programs, rerr) : NULL;
+    if (!r) {
+        asm_image_free(&img);
+        snprintf(err, GRADE_ERROR_SIZE, "cannot run toyos for efficiency");
+        return false;
+    }
+    run_go(r, GUEST_STEPS);
+    l->g->instructions += run_time(r);
+    struct run_level_counts k;
+    run_level_counts(r, 0, 1, &k);
+    run_destroy(r);
+    asm_image_free(&img);
+    /* Full marks up to the target, none from twice it, linear between. */
+    double a = k.amplification, frac = (2 * AMPLIFICATION_TARGET - a) / AMPLIFICATION_TARGET;
+    frac = frac > 1 ? 1 : frac < 0 ? 0 : frac;
+    t->score = EFFICIENCY_POINTS * frac;
+    grade_say(t, "your VMM spends %.1f instructions per emulated guest instruction (%llu for %llu); "
+                 "target %.1f (full marks), none from %.1f",
+              a, (unsigned long long)k.instructions, (unsigned long long)k.emulated,
+              AMPLIFICATION_TARGET, 2 * AMPLIFICATION_TARGET);
+    return true;
+}
+
+/* The Trapeze tree the lab's folder is in (LAB/../..), holding its guests. */
+static bool find_root(struct lab2 *l, char err[GRADE_ERROR_SIZE])
+{
+    snprintf(l->root, sizeof l->root, "%.480s/../..", l->g->lab_dir);
+    char probe[600];
+    snprintf(probe, sizeof probe, "%s/%s", l->root, TOYOS);
+    if (access(probe, R_OK) != 0) {
+        snprintf(err, GRADE_ERROR_SIZE,
+                 "%.400s: error: the lab's folder must be labs/NAME of a Trapeze tree (no %s)",
+                 l->g->lab_dir, TOYOS);
+        return false;
+    }
+    return true;
+}
+
+static bool run_lab2(struct grade *g, char err[GRADE_ERROR_SIZE])
+{
+    struct lab2 *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, GRADE_ERROR_SIZE, "out of memory");
+        return false;
+    }
+    l->g = g;
+    const struct grade_file *f = grade_file(g, VMM_FILE);
+    bool ok = find_root(l, err) && vet_source(f, err) && make_private_copy(l, f, err) &&
+              assemble_check(l, f, err) &&
+              grade_tree_guests(l, smoke_guests, NELEMS(smoke_guests), "smoke", GRADE_VISIBLE, 2, err);
+    bool toyos_ok = false;
+    for (size_t i = 0; ok && i < g->ntests; i++)
+        if (strstr(g->tests[i].name, TOYOS)) toyos_ok = g->tests[i].score >= g->tests[i].max_score;
+    ok = ok && grade_random(l, err) &&
+         grade_tree_guests(l, attack_guests, NELEMS(attack_guests), "attack", GRADE_AFTER_DUE_DATE, 1, err) &&
+         grade_efficiency(l, toyos_ok, err);
+    remove_private_copy(l);
+    free(l);
+    return ok;
+}
+
+const struct grade_lab grade_lab_trap_and_emulate = {"lab2-trap-and-emulate", "Lab 2: Trap and emulate",
+                                                     lab2_files, run_lab2};

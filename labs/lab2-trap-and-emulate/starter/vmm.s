@@ -1,0 +1,827 @@
+; vmm.s: a trap-and-emulate virtual machine monitor written in the toy ISA.
+;
+; It runs one guest on whatever machine it finds itself on -- the bare
+; machine, the C VMM's virtual machine, or a virtual machine made by
+; another copy of itself -- and gives that guest a machine that behaves
+; exactly like a bare one (variant pg): Popek and Goldberg's second
+; theorem, shown rather than asserted.  README.md beside this file has the
+; memory layout, the loading convention and the cost per level.
+;
+;   this machine's physical memory (MEMSIZE words, learned with srr)
+;   0     16                       SHADOW          GUEST_BASE          MEMSIZE
+;   +-----+------------------------+---------------+-------------------+
+;   |trap | the VMM: code, state,  | shadow page   | the guest's       |
+;   |area | the opcode table       | table         | physical memory   |
+;   +-----+------------------------+---------------+-------------------+
+;                                                  guest-physical 0 ...
+;   f-map: guest-physical g  ->  GUEST_BASE + g, for g < GMEM = MEMSIZE - GUEST_BASE
+;
+; The guest runs in real user mode.  While it runs, the real PSW *is* its
+; virtual PSW except for the parts the VMM must own:
+;
+;   virtual PSW                real PSW while the guest runs
+;   M                          0 (kept in vflags)
+;   IE, TP, pc, timer          the same: interrupts and the clock are exact
+;                              and cost nothing
+;   PG=0: base, bound          GUEST_BASE + base, min(bound, GMEM - base)
+;   PG=1: page table, entries  the shadow table, min(entries, SHADOW_MAX)
+;
+; Every trap comes to trap_entry (supervisor, interrupts off, timer off),
+; with the guest's real PSW saved by the hardware in OLD_PSW (0..4).  One
+; compare and a table send it on:
+;
+;   PRIV and virtual M = 1 ---> emulate: by_opcode[opcode], the routine,
+;        |                      works on the saved PSW in memory; one lpsw
+;        |                      resumes the guest (in/out: plus the port
+;        |                      operation itself, done for real)
+;        +--anything else-----> reflect: old virtual PSW, cause and value
+;                               into the guest's trap area, its new PSW
+;                               loaded (composed into rpsw), one lpsw
+;
+; The compare is no accident: nested, every instruction here is
+; interpreted, where a jr through a table costs as much as some ten
+; straight instructions (README.md measures it), so a table by cause lost
+; to compares.  A PRIV's cause word is 1, the value of the virtual M bit,
+; so one compare of the two says "emulate"; the table by opcode replaces
+; ten compares.
+;
+; So the trap path executes one privileged instruction per guest privileged
+; instruction (two for in/out) and one per reflected trap, and each of
+; those is one trap for the level below: the traps grow by 1 + that, about
+; 2.1x to 2.8x, per level of nesting (README.md measures it).  Its length
+; is what the levels below multiply, so the common paths are short: r1 and
+; r2 are all most of them use.
+;
+; Registers: the handler saves the guest's r1 and r2 in gregs on entry; a
+; path that needs r3 and r4 too saves them there (SAVE34) before it
+; changes them.  r5..r15 stay the guest's throughout, except in the shadow
+; rebuild, which saves what it uses.  Where the guest's instruction names a
+; register, the handler executes a one-word instruction it has copied
+; from a table into a slot (self-modifying code: the machine has no
+; instruction cache): get_r1 to read it, ld_gtmp to write it once the
+; guest's registers are back.
+;
+; What the C side (vmm/stack.c, the TUI, the tests) reads is named here and
+; nowhere else: the .equ names below (GUEST_BASE, SHADOW, SHADOW_MAX, the
+; VS_* values of vstate, the E_* values of vm_error) and the words labelled
+; in "Data" at the end (guest_entry, vflags, vbase, vbound, vstate,
+; vm_error, vpsw, n_emulated, n_traps, gregs).  README.md beside this file
+; lists them, with their meaning, as the contract: rename none of them.
+
+        .include "../lib/machine.inc"   ; the PSW flags, the trap area
+                                        ; (OLD_PSW, CAUSE, VALUE, NEW_PSW),
+                                        ; causes, MEM details, PTE bits
+
+; The VMM's own layout (exported: see above).
+        .equ PTE_PHYS, 4        ; (shadow only) an invalid entry that is a
+                                ; physical fault for the guest, not an
+                                ; invalid page; the hardware ignores bit 2
+        .equ PTE_FRAME_PAST, -PAGE_WORDS ; (shadow only) 0xffffff00, frame
+                                ; 0xffffff: past every machine's memory
+                                ; (fewer than 0xffffff00 words: Trapeze's
+                                ; have at most 64 M)
+        .equ SHADOW, 0x1000     ; the shadow page table
+        .equ SHADOW_MAX, 0x1000 ; its entries
+        .equ GUEST_BASE, 0x2000 ; guest-physical 0 (a multiple of PAGE_WORDS)
+        .equ G_OLD, GUEST_BASE+OLD_PSW  ; the guest's trap area
+        .equ G_CAUSE, GUEST_BASE+CAUSE
+        .equ G_VALUE, GUEST_BASE+VALUE
+        .equ G_NEW, GUEST_BASE+NEW_PSW
+        .equ VS_NOT_STARTED, 0  ; vstate: this VMM's code has not run yet
+        .equ VS_RUNNING, 1      ;   the guest runs (or this VMM handles its trap)
+        .equ VS_HALTED, 2       ;   the guest halted
+        .equ VS_UNHANDLED, 3    ;   its trap found an all-zero new PSW
+        .equ VS_CHECK, 4        ;   its new PSW's pc did not translate
+        .equ VS_ERROR, 5        ;   this VMM gave up: vm_error says why
+        .equ E_SHADOW, 1        ; vm_error: a page table used past SHADOW_MAX
+        .equ E_SMALL, 2         ;           no room for a guest
+        .equ CAUSES, 16         ; n_traps' rows: the causes are 1..8,
+                                ; CAUSE & (CAUSES-1) is one
+
+; ---- Start: learn the machine, install the handler, start the guest -------
+
+_start:
+        srr r2, r3              ; r3 = bound at reset = this machine's memory
+        st r3, memsize(r0)
+        li r4, GUEST_BASE+PAGE_WORDS    ; the guest needs at least one page
+        bltu r3, r4, too_small
+        addi r3, r3, -GUEST_BASE
+        st r3, gmem(r0)         ; GMEM: the guest's memory size
+        addi r4, r3, PAGE_WORDS-1
+        shri r4, r4, PAGE_SHIFT
+        st r4, gframes(r0)      ; its frames (the last may be partial)
+
+        li r1, 256-4            ; by_opcode (256 opcodes, 8 bits), four
+        addi r2, r0, emu_unknown ; at a time: unknown opcodes reflect
+fill_opcodes:
+        st r2, by_opcode+0(r1)
+        st r2, by_opcode+1(r1)
+        st r2, by_opcode+2(r1)
+        st r2, by_opcode+3(r1)
+        addi r1, r1, -4
+        bge r1, r0, fill_opcodes
+        addi r1, r0, routines   ; then each system instruction gets its
+next_routine:                   ; routine; the opcode comes from an
+        ld r2, 0(r1)            ; instruction the assembler encoded, so
+        beqz r2, opcodes_done   ; no opcode number is written here
+        shri r2, r2, 24
+        ld r3, 1(r1)
+        st r3, by_opcode(r2)
+        addi r1, r1, 2
+        b next_routine
+opcodes_done:
+
+        li r1, M                ; the trap handler: supervisor, interrupts
+        st r1, NEW_PSW+0(r0)    ; off, timer off, all of memory (not
+                                ; install_handler: its srr would cost every
+                                ; level below one more trap)
+        addi r1, r0, trap_entry
+        st r1, NEW_PSW+1(r0)
+        st r0, NEW_PSW+2(r0)
+        ld r1, memsize(r0)
+        st r1, NEW_PSW+3(r0)
+        st r0, NEW_PSW+4(r0)
+
+start_guest:
+        ld r3, gmem(r0)
+        li r1, M                ; the guest's reset PSW: M=1, IE=0, PG=0,
+        st r1, vflags(r0)       ; pc = its entry, base 0, bound GMEM
+        st r0, vbase(r0)
+        st r3, vbound(r0)
+        st r0, rpsw+0(r0)       ; really: user mode, relocated to GUEST_BASE
+        ld r1, guest_entry(r0)
+        st r1, rpsw+1(r0)
+        li r1, GUEST_BASE
+        st r1, rpsw+2(r0)
+        st r3, rpsw+3(r0)
+        st r0, rpsw+4(r0)
+        li r1, VS_RUNNING
+        st r1, vstate(r0)
+        mov r1, r0              ; and every register 0
+        mov r2, r0
+        mov r3, r0
+        mov r4, r0
+        lpsw rpsw(r0)
+
+too_small:
+        li r1, E_SMALL
+        b vmm_error
+
+; ---- Macros of the trap path -------------------------------------------------
+
+; SAVE34: the guest's r3 and r4 into gregs, for a path that needs them.
+        .macro SAVE34
+        st r3, gregs+3(r0)
+        st r4, gregs+4(r0)
+        .endm
+
+; RESTORE2 / RESTORE4: the guest's registers back from gregs: r1 and r2,
+; or r1..r4 on a path that saved r3 and r4 too.
+        .macro RESTORE2
+        ld r1, gregs+1(r0)
+        ld r2, gregs+2(r0)
+        .endm
+        .macro RESTORE4
+        ld r1, gregs+1(r0)
+        ld r2, gregs+2(r0)
+        ld r3, gregs+3(r0)
+        ld r4, gregs+4(r0)
+        .endm
+
+; RETIRE: the emulated instruction completed: pc moves on and the virtual
+; timer is charged (ISA.md: TP is set when it reaches 0).  Changes r1.
+        .macro RETIRE
+        ld r1, OLD_PSW+1(r0)
+        addi r1, r1, 1
+        st r1, OLD_PSW+1(r0)
+        ld r1, OLD_PSW+4(r0)
+        beqz r1, retire_done\@
+        addi r1, r1, -1
+        st r1, OLD_PSW+4(r0)
+        bnez r1, retire_done\@
+        ld r1, OLD_PSW+0(r0)
+        ori r1, r1, TP
+        st r1, OLD_PSW+0(r0)
+retire_done\@:
+        .endm
+
+; DONE / DONE_SLOT slot / DONE_SLOTS slot_a, slot_b: the tails.  The
+; instruction retired (RETIRE); the guest's registers come back and the
+; guest resumes.  With slots, the words there run first, with the guest's
+; registers back: its own in/out, or "ld rA, gtmp(r0)" (and "ld rB,
+; gtmp2(r0)").  Each routine has its own copy: no branch to a shared tail.
+        .macro DONE
+        RETIRE
+        RESTORE2
+        lpsw OLD_PSW(r0)
+        .endm
+        .macro DONE_SLOT slot
+        RETIRE
+        RESTORE2
+\slot:  .word 0
+        lpsw OLD_PSW(r0)
+        .endm
+        .macro DONE_SLOTS slot_a, slot_b
+        RETIRE
+        RESTORE2
+\slot_a: .word 0
+\slot_b: .word 0
+        lpsw OLD_PSW(r0)
+        .endm
+
+; FIELD shift: r2 = the register field of the guest's instruction r1 at
+; bits shift+3 .. shift (20: field a, 16: field b).
+        .macro FIELD shift
+        shri r2, r1, \shift
+        andi r2, r2, 15
+        .endm
+
+; GET_R1: r1 = the guest's register number r2, by executing get_r1[r2]
+; (r1 and r2 from gregs, the others live: call it before the path changes
+; r3 or r4).  Changes r2.
+        .macro GET_R1
+        ld r2, get_r1(r2)
+        st r2, get_slot\@(r0)
+get_slot\@:
+        .word 0
+        .endm
+
+; SET_A slot: the slot gets "ld rA, gtmp(r0)" for field a of the guest's
+; instruction r1, which sets the guest's rA once its registers are back.
+; Changes r2.
+        .macro SET_A slot
+        FIELD 20
+        ld r2, ld_gtmp(r2)
+        st r2, \slot(r0)
+        .endm
+
+; CALL_SAVED routine: a call that keeps the guest's r15.
+        .macro CALL_SAVED routine
+        st r15, save_lr(r0)
+        call \routine
+        ld r15, save_lr(r0)
+        .endm
+
+; VFLAGS rd, rt: rd = the guest's virtual flags when it trapped: the real
+; ones the trap saved (M = 0, PG the virtual PG, IE and TP the guest's)
+; or vflags.  Changes rt.
+        .macro VFLAGS rd, rt
+        ld \rd, OLD_PSW+0(r0)
+        ld \rt, vflags(r0)
+        or \rd, \rd, \rt
+        .endm
+
+; VPSW_FROM_OLD: vpsw = the guest's virtual PSW as saved by the trap.
+; Changes r1, r2.
+        .macro VPSW_FROM_OLD
+        VFLAGS r1, r2
+        st r1, vpsw+0(r0)
+        ld r1, OLD_PSW+1(r0)
+        st r1, vpsw+1(r0)
+        ld r1, vbase(r0)
+        st r1, vpsw+2(r0)
+        ld r1, vbound(r0)
+        st r1, vpsw+3(r0)
+        ld r1, OLD_PSW+4(r0)
+        st r1, vpsw+4(r0)
+        .endm
+
+; VPSW_FROM_NEW: vpsw = the guest's new PSW, in its trap area, as the
+; hardware loads it (flags outside M, IE, PG, TP dropped).  Changes r1.
+        .macro VPSW_FROM_NEW
+        ld r1, G_NEW+0(r0)
+        andi r1, r1, M+IE+PG+TP
+        st r1, vpsw+0(r0)
+        ld r1, G_NEW+1(r0)
+        st r1, vpsw+1(r0)
+        ld r1, G_NEW+2(r0)
+        st r1, vpsw+2(r0)
+        ld r1, G_NEW+3(r0)
+        st r1, vpsw+3(r0)
+        ld r1, G_NEW+4(r0)
+        st r1, vpsw+4(r0)
+        .endm
+
+; LOAD_PSW at, reg, paged: makes the 5 words at at(reg) (this machine's
+; physical address) the guest's virtual PSW: vflags, vbase, vbound, and
+; rpsw, the real PSW that runs it.  An unpaged PSW falls through with r3 = rpsw's bound; a paged one
+; continues at the label `paged` with the shadow table built.  Changes
+; r1..r4 (reg may be r1 or r0).
+        .macro LOAD_PSW at, reg, paged
+        ld r2, \at+0(\reg)      ; flags
+        andi r3, r2, M+PG
+        st r3, vflags(r0)
+        andi r2, r2, IE+TP
+        st r2, rpsw+0(r0)
+        ld r2, \at+1(\reg)
+        st r2, rpsw+1(r0)
+        ld r2, \at+4(\reg)
+        st r2, rpsw+4(r0)
+        ld r4, \at+2(\reg)
+        st r4, vbase(r0)
+        ld r2, \at+3(\reg)
+        st r2, vbound(r0)
+        andi r3, r3, PG
+        bnez r3, load_paged\@
+        ld r3, gmem(r0)         ; unpaged: base = GUEST_BASE + base,
+        bltu r4, r3, load_inside\@     ; bound = min(bound, GMEM - base)
+        mov r3, r0              ; base beyond memory: nothing is reachable
+        st r0, rpsw+3(r0)
+        li r4, GUEST_BASE
+        st r4, rpsw+2(r0)
+        b load_done\@
+load_paged\@:
+        CALL_SAVED rebuild      ; paged: the shadow table
+        ld r2, rpsw+0(r0)
+        ori r2, r2, PG
+        st r2, rpsw+0(r0)
+        b \paged
+load_inside\@:
+        sub r3, r3, r4
+        bgeu r2, r3, load_clip\@
+        mov r3, r2
+load_clip\@:
+        st r3, rpsw+3(r0)
+        addi r4, r4, GUEST_BASE
+        st r4, rpsw+2(r0)
+load_done\@:
+        .endm
+
+; ---- The dispatcher ------------------------------------------------------------
+
+trap_entry:
+        st r1, gregs+1(r0)
+        st r2, gregs+2(r0)
+        ld r1, CAUSE(r0)        ; r1 = cause | detail << 8, for reflect
+        ld r2, vflags(r0)       ; r2 = the virtual M, which is C_PRIV's
+        andi r2, r2, M          ; value (both 1, ISA.md): PRIV is emulated
+        bne r1, r2, trap_other  ; in virtual supervisor mode alone
+
+; emulate: a system instruction of the guest's kernel, carried out here.
+emulate:
+        ld r1, n_emulated(r0)
+        addi r1, r1, 1
+        st r1, n_emulated(r0)
+        ld r1, VALUE(r0)        ; r1 = the instruction, for the routines
+        shri r2, r1, 24
+        ld r2, by_opcode(r2)
+        jr r2
+
+emu_lpsw:                       ; lpsw imm(rs)
+        FIELD 16                ; r1 = rs + imm: the PSW's guest-virtual
+        bnez r2, lpsw_rs        ; address (rs is most often r0)
+        shli r1, r1, 16
+        srai r1, r1, 16
+lpsw_at:
+        SAVE34
+        ld r2, OLD_PSW+0(r0)    ; the usual case: unpaged, all five words
+        andi r2, r2, PG         ; inside the bound
+        bnez r2, lpsw_words
+        ld r2, OLD_PSW+3(r0)
+        bgeu r1, r2, lpsw_words
+        addi r3, r1, 4
+        bgeu r3, r2, lpsw_words
+        ld r2, OLD_PSW+2(r0)
+        add r1, r1, r2
+lpsw_load:
+        LOAD_PSW 0, r1, enter
+enter:                          ; the guest's new PSW, composed in rpsw,
+        RESTORE4                ; after a path that saved r3 and r4
+        lpsw rpsw(r0)           ; (lpsw, reflection)
+lpsw_rs:
+        GET_R1
+        ld r2, VALUE(r0)
+        shli r2, r2, 16
+        srai r2, r2, 16
+        add r1, r1, r2
+        b lpsw_at
+
+; ---- The interpreter routines: r1 = the instruction ------------------------------
+;
+; LAB 2: write these.  Each is entered from `emulate` (through by_opcode)
+; with the guest's kernel's system instruction in r1, the guest's r1 and r2
+; in gregs+1 and gregs+2, its other registers live, and the trap area
+; (OLD_PSW, CAUSE, VALUE) as the trap left it.  Each must do to the
+; virtual machine exactly what the instruction does on a bare one, then
+; resume the guest after it (the macros above: DONE, DONE_SLOT, SET_A,
+; FIELD, GET_R1, RETIRE, VPSW_FROM_OLD, RESTORE2, CALL_SAVED rebuild).
+; Until then each one hands the trap to the guest's own kernel, as a
+; hardware that does not know the instruction would: not what a bare
+; machine does, so every guest that uses them differs.
+
+emu_io:
+emu_rtmr:
+emu_pushf:
+emu_popf:
+emu_stmr:
+emu_srr:
+emu_tlbflush:
+emu_halt:
+        b emu_unknown
+
+emu_unknown:                    ; a system instruction this VMM does not
+        ld r1, n_emulated(r0)   ; know: the guest's hardware would not
+        addi r1, r1, -1         ; either
+        st r1, n_emulated(r0)
+        ld r1, CAUSE(r0)
+        b reflect
+
+; lpsw_words: one word at a time through the real PSW's translation, as
+; the hardware does; a fault becomes the guest's MEM trap on the lpsw.
+lpsw_words:
+        st r1, lpsw_va(r0)
+        st r0, lpsw_i(r0)
+lpsw_next:
+        ld r1, lpsw_va(r0)
+        ld r2, lpsw_i(r0)
+        add r1, r1, r2
+        st r1, VALUE(r0)        ; the address, should it fault
+        CALL_SAVED translate    ; r1 = physical, or r2 = the fault's cause
+        bnez r2, lpsw_fault
+        ld r1, 0(r1)
+        ld r2, lpsw_i(r0)
+        st r1, npsw(r2)
+        addi r2, r2, 1
+        st r2, lpsw_i(r0)
+        slti r2, r2, 5
+        bnez r2, lpsw_next
+        addi r1, r0, npsw
+        b lpsw_load
+lpsw_fault:
+        mov r1, r2              ; MEM with the real detail: mem_detail fixes it
+        ld r2, n_emulated(r0)   ; not emulated after all
+        addi r2, r2, -1
+        st r2, n_emulated(r0)
+        b reflect_mem_saved
+
+; translate: r1 = a virtual address under the real PSW saved in OLD_PSW ->
+; r1 = this machine's physical address and r2 = 0, or r2 = the cause word
+; of the fault (C_MEM_BOUND, C_MEM_INVALID or C_MEM_PHYSICAL: a read needs
+; no W).  It compares the vpn with the real bound, min(entries,
+; SHADOW_MAX), so a "bound" here may be the shadow's limit: mem_detail
+; tells the two apart.  Changes r3.
+translate:
+        ld r2, OLD_PSW+0(r0)
+        andi r2, r2, PG
+        bnez r2, tr_paged
+        ld r2, OLD_PSW+3(r0)
+        bgeu r1, r2, tr_bound
+        ld r2, OLD_PSW+2(r0)
+        add r1, r1, r2
+        mov r2, r0
+        ret
+tr_paged:
+        shri r2, r1, PAGE_SHIFT ; vpn
+        ld r3, OLD_PSW+3(r0)
+        bgeu r2, r3, tr_bound
+        ld r3, OLD_PSW+2(r0)
+        add r3, r3, r2
+        ld r3, 0(r3)            ; the shadow entry
+        andi r2, r3, PTE_V
+        beqz r2, tr_invalid
+        shri r3, r3, PAGE_SHIFT
+        shli r3, r3, PAGE_SHIFT
+        andi r1, r1, PAGE_WORDS-1
+        or r1, r1, r3
+        ld r2, memsize(r0)
+        bgeu r1, r2, tr_physical
+        mov r2, r0
+        ret
+tr_bound:
+        li r2, C_MEM_BOUND
+        ret
+tr_invalid:
+        li r2, C_MEM_INVALID
+        ret
+tr_physical:
+        li r2, C_MEM_PHYSICAL
+        ret
+
+; ---- Reflection: r1 = cause | detail << 8 ------------------------------------------
+
+; reflect_mem: a MEM trap.  The real fault said where translation failed
+; under the real PSW; the guest's hardware would say it of the virtual one.
+reflect_mem:
+        SAVE34
+reflect_mem_saved:
+        ld r2, vflags(r0)
+        andi r2, r2, PG
+        bnez r2, mem_paged
+        ld r2, VALUE(r0)        ; unpaged: beyond the virtual bound, or
+        ld r3, vbound(r0)       ; inside it but beyond the guest's memory
+        li r1, C_MEM_BOUND
+        bgeu r2, r3, reflect_go
+        li r1, C_MEM_PHYSICAL
+        b reflect_go
+mem_paged:
+        li r2, C_MEM_INVALID
+        beq r1, r2, mem_invalid
+        li r2, C_MEM_BOUND
+        bne r1, r2, reflect_go  ; write-protect, physical: the same
+        ld r2, VALUE(r0)        ; bound: the same, unless the guest's table
+        shri r2, r2, PAGE_SHIFT ; goes on beyond the shadow's
+        ld r3, vbound(r0)
+        bgeu r2, r3, reflect_go
+        li r1, E_SHADOW         ; inside the guest's table: this VMM cannot
+        b vmm_error             ; run that, and the trap is never delivered
+mem_invalid:
+        ld r2, VALUE(r0)        ; the shadow entry says why it is invalid
+        shri r2, r2, PAGE_SHIFT
+        ld r2, SHADOW(r2)
+        andi r2, r2, PTE_PHYS
+        beqz r2, reflect_go
+        li r1, C_MEM_PHYSICAL
+        b reflect_go
+
+; trap_other: what is not emulated is reflected: every cause but PRIV, MEM
+; with its detail recomputed, and PRIV from the guest's virtual user mode.
+trap_other:
+        andi r2, r1, CAUSE_MASK
+        addi r2, r2, -C_MEM
+        beqz r2, reflect_mem
+reflect:
+        SAVE34
+reflect_go:
+        andi r2, r1, CAUSES-1   ; counted by cause, once delivered
+        ld r3, n_traps(r2)
+        addi r3, r3, 1
+        st r3, n_traps(r2)
+        st r1, G_CAUSE(r0)      ; cause, value
+        ld r2, VALUE(r0)
+        st r2, G_VALUE(r0)
+        VFLAGS r2, r3           ; the old virtual PSW
+        st r2, G_OLD+0(r0)
+        ld r2, OLD_PSW+1(r0)
+        st r2, G_OLD+1(r0)
+        ld r2, vbase(r0)
+        st r2, G_OLD+2(r0)
+        ld r2, vbound(r0)
+        st r2, G_OLD+3(r0)
+        ld r2, OLD_PSW+4(r0)
+        st r2, G_OLD+4(r0)
+        LOAD_PSW G_NEW, r0, reflect_paged ; the new one
+        ld r1, rpsw+1(r0)       ; does its pc translate?  (else the guest's
+        bgeu r1, r3, stop_check ; machine stops: machine check, or an
+        RESTORE4                ; unhandled trap if the new PSW is all 0)
+        lpsw rpsw(r0)
+reflect_paged:                  ; the same, through the shadow table
+        ld r1, rpsw+1(r0)
+        shri r2, r1, PAGE_SHIFT
+        ld r3, rpsw+3(r0)       ; min(entries, SHADOW_MAX)
+        bgeu r2, r3, reflect_beyond
+        ld r3, SHADOW(r2)
+        andi r4, r3, PTE_V
+        beqz r4, stop_check
+        shri r3, r3, PAGE_SHIFT
+        shli r3, r3, PAGE_SHIFT
+        andi r1, r1, PAGE_WORDS-1
+        or r1, r1, r3
+        ld r2, memsize(r0)
+        bgeu r1, r2, stop_check
+        b enter
+reflect_beyond:                 ; past the shadow's entries: past the
+        ld r3, vbound(r0)       ; guest's too (its machine check), or
+        bgeu r2, r3, stop_check ; inside its longer table (this VMM cannot
+        li r1, E_SHADOW         ; run that)
+        b vmm_error_new
+
+; ---- Stopping: this machine stops the way the guest's would ------------------------
+
+; stop_check: the new PSW's pc does not translate: a machine check, or an
+; unhandled trap when the new PSW is all zero.  The guest's trap area is
+; written; its PSW is the new one.  This machine then takes a trap with a
+; new PSW of the same kind, so the level below stops the same way.
+stop_check:
+        ld r1, G_NEW+0(r0)
+        ld r2, G_NEW+1(r0)
+        or r1, r1, r2
+        ld r2, G_NEW+2(r0)
+        or r1, r1, r2
+        ld r2, G_NEW+3(r0)
+        or r1, r1, r2
+        ld r2, G_NEW+4(r0)
+        or r1, r1, r2
+        beqz r1, stop_unhandled
+        VPSW_FROM_NEW
+        li r1, VS_CHECK
+        st r1, vstate(r0)
+        li r1, M                ; a new PSW whose pc (1) is beyond its bound (1)
+        st r1, NEW_PSW+0(r0)
+        st r1, NEW_PSW+1(r0)
+        st r0, NEW_PSW+2(r0)
+        st r1, NEW_PSW+3(r0)
+        st r0, NEW_PSW+4(r0)
+        RESTORE4
+        svc 0
+
+stop_unhandled:
+        st r0, vpsw+0(r0)
+        st r0, vpsw+1(r0)
+        st r0, vpsw+2(r0)
+        st r0, vpsw+3(r0)
+        st r0, vpsw+4(r0)
+        li r1, VS_UNHANDLED
+        st r1, vstate(r0)
+stop_zero:
+        st r0, NEW_PSW+0(r0)    ; no handler: the trap below is unhandled
+        st r0, NEW_PSW+1(r0)
+        st r0, NEW_PSW+2(r0)
+        st r0, NEW_PSW+3(r0)
+        st r0, NEW_PSW+4(r0)
+        RESTORE4
+        svc 0
+
+; vmm_error: r1 = what (E_*).  The VMM cannot go on; it stops its machine
+; with an unhandled trap and says why in vm_error.  vpsw is the guest's PSW
+; where it trapped (vmm_error), or, when the trap was delivered and its new
+; PSW is what cannot run, that new PSW (vmm_error_new), as at a machine
+; check.
+vmm_error:
+        st r1, vm_error(r0)
+        VPSW_FROM_OLD
+        b vmm_stop
+vmm_error_new:
+        st r1, vm_error(r0)
+        VPSW_FROM_NEW
+vmm_stop:
+        li r1, VS_ERROR
+        st r1, vstate(r0)
+        b stop_zero
+
+; ---- The shadow page table ----------------------------------------------------------
+
+; rebuild: fills the shadow table from the guest's page table (vbase,
+; vbound) and sets rpsw's base and bound to it.  Entry i:
+;
+;   the guest's entry i lies beyond its memory      invalid, PTE_PHYS
+;   the guest's entry is not valid                  invalid
+;   its frame is beyond the guest's memory          frame 0xffffff, same V, W
+;   else                                            frame + GUEST_BASE/256, same V, W
+;
+; so the guest can only ever reach its own memory, and each access faults
+; below with the detail the guest's own hardware gives (isa/README.md's
+; order: bound, V, W, physical).  A valid entry keeps V and W even when its
+; frame is past the guest's memory: frame 0xffffff is past this machine's
+; memory too (and past every machine's below), so a store to a read-only
+; page faults "write-protect" and any other access "physical", exactly as
+; for the guest, and nothing needs recomputing.  Only an entry that itself
+; lies past the guest's memory needs PTE_PHYS: any access through it is
+; "physical", which no entry the hardware can read says; mem_invalid turns
+; the "invalid page" it gives back into "physical".  Changes r1..r4.
+rebuild:
+        st r5, rb_save+0(r0)
+        st r6, rb_save+1(r0)
+        st r7, rb_save+2(r0)
+        st r8, rb_save+3(r0)
+        ld r5, vbound(r0)       ; r5 = entries to build
+        li r1, SHADOW_MAX
+        bltu r5, r1, rb_count
+        mov r5, r1
+rb_count:
+        ld r6, vbase(r0)        ; r6 = the guest's table
+        ld r7, gmem(r0)
+        mov r8, r0              ; r8 = entries inside the guest's memory
+        bgeu r6, r7, rb_inside
+        sub r8, r7, r6
+rb_inside:
+        addi r6, r6, GUEST_BASE
+        ld r7, gframes(r0)      ; r7 = the guest's frames
+        mov r2, r0              ; r2 = i
+rb_next:
+        bgeu r2, r5, rb_done
+        li r3, PTE_PHYS
+        bgeu r2, r8, rb_store   ; the entry lies past the guest's memory
+        add r3, r6, r2
+        ld r3, 0(r3)            ; the guest's entry
+        andi r4, r3, PTE_V
+        beqz r4, rb_invalid
+        shri r4, r3, PAGE_SHIFT ; r4 = its frame
+        andi r3, r3, PTE_V+PTE_W
+        bgeu r4, r7, rb_past
+        shli r4, r4, PAGE_SHIFT ; frame * 256 + GUEST_BASE: no wrap, the
+        addi r4, r4, GUEST_BASE ; frame is below gframes
+        or r3, r3, r4
+        b rb_store
+rb_invalid:
+        mov r3, r0
+        b rb_store
+rb_past:                        ; frame past the guest's memory: V, W
+        addi r3, r3, PTE_FRAME_PAST ; (< 256) + 0xffffff00 = frame 0xffffff
+rb_store:
+        st r3, SHADOW(r2)
+        addi r2, r2, 1
+        b rb_next
+rb_done:
+        li r1, SHADOW
+        st r1, rpsw+2(r0)
+        st r5, rpsw+3(r0)
+        ld r5, rb_save+0(r0)
+        ld r6, rb_save+1(r0)
+        ld r7, rb_save+2(r0)
+        ld r8, rb_save+3(r0)
+        ret
+
+; ---- Data ------------------------------------------------------------------------
+
+; The routines by instruction: the assembler encodes each template, whose
+; opcode (bits 31..24) indexes by_opcode.
+routines:
+        halt
+        .word emu_halt
+        lpsw 0(r0)
+        .word emu_lpsw
+        pushf r0
+        .word emu_pushf
+        popf r0
+        .word emu_popf
+        srr r0, r0
+        .word emu_srr
+        stmr r0
+        .word emu_stmr
+        rtmr r0
+        .word emu_rtmr
+        in r0, 0
+        .word emu_io
+        out r0, 0
+        .word emu_io
+        tlbflush
+        .word emu_tlbflush
+        .word 0
+
+; The slots' instructions by register number: never executed here, copied
+; into a slot and run there.  get_r1[n]: r1 = the guest's rn while the
+; handler runs (r1 and r2 are in gregs, the others live).
+get_r1: add r1, r0, r0
+        ld r1, gregs+1(r0)
+        ld r1, gregs+2(r0)
+        add r1, r3, r0
+        add r1, r4, r0
+        add r1, r5, r0
+        add r1, r6, r0
+        add r1, r7, r0
+        add r1, r8, r0
+        add r1, r9, r0
+        add r1, r10, r0
+        add r1, r11, r0
+        add r1, r12, r0
+        add r1, r13, r0
+        add r1, r14, r0
+        add r1, r15, r0
+; ld_gtmp[n]: the guest's rn = gtmp, once its registers are back.
+ld_gtmp: ld r0, gtmp(r0)
+        ld r1, gtmp(r0)
+        ld r2, gtmp(r0)
+        ld r3, gtmp(r0)
+        ld r4, gtmp(r0)
+        ld r5, gtmp(r0)
+        ld r6, gtmp(r0)
+        ld r7, gtmp(r0)
+        ld r8, gtmp(r0)
+        ld r9, gtmp(r0)
+        ld r10, gtmp(r0)
+        ld r11, gtmp(r0)
+        ld r12, gtmp(r0)
+        ld r13, gtmp(r0)
+        ld r14, gtmp(r0)
+        ld r15, gtmp(r0)
+
+; ---- Exported: the words the C side reads by label (README.md) -----------
+
+; The loader's word.
+guest_entry: .word 0
+
+; The guest's virtual state that the real PSW does not hold.
+vflags:   .word 0               ; M and PG (IE and TP live in the real PSW)
+vbase:    .word 0
+vbound:   .word 0
+vstate:   .word 0               ; VS_*
+vm_error: .word 0               ; E_*, once vstate = VS_ERROR
+vpsw:     .space 5              ; the final virtual PSW (vstate >= VS_HALTED)
+
+; Counters.
+n_emulated: .word 0             ; guest instructions emulated
+n_traps:  .space CAUSES         ; traps reflected into the guest, by cause
+
+; The handler's save area.
+gregs:    .space 16             ; the guest's r1..r4 (gregs+0 stays 0)
+
+; ---- Private ------------------------------------------------------------------
+
+; This machine and the guest's.
+memsize:  .word 0               ; words of this machine's memory
+gmem:     .word 0               ; the guest's: memsize - GUEST_BASE
+gframes:  .word 0               ; its pages, rounded up
+
+; The trap path's scratch.
+gtmp:     .word 0               ; (gtmp2 follows gtmp: emu_srr)
+gtmp2:    .word 0
+rpsw:     .space 5              ; the real PSW to load next
+npsw:     .space 5              ; lpsw's operand, word by word
+lpsw_va:  .word 0
+lpsw_i:   .word 0
+save_lr:  .word 0
+rb_save:  .space 4
+
+; The dispatch table.
+by_opcode: .space 256           ; emulate's routine by opcode, filled at _start
+vmm_end:                        ; (exported) nothing up to SHADOW is written

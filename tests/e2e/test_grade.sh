@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# trapeze grade, end to end: for each lab the starter scores 0, the
+# reference full marks, and seeded mutants of the reference each lose
+# points; hostile submissions (including a file outside the submission,
+# reading the reference, looping forever, a huge file, planting a
+# results.json) cannot; results.json has Gradescope's fields; a grade is
+# the same every time, and the seed is the submission's unless given.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+T=$E2E_TMP
+L1=labs/lab1-classify
+L2=labs/lab2-trap-and-emulate
+
+# score DIR LAB [ARGS]: grades, leaves results.json in $T/r.json, sets $score and $max.
+score() {
+    local lab=$1 dir=$2
+    shift 2
+    run_capture "$TRAPEZE" grade "$lab" "$dir" --json "$T/r.json" "$@"
+    score=$(jq -r .score "$T/r.json" 2>/dev/null)
+    max=$(jq -r .max_score "$T/r.json" 2>/dev/null)
+}
+
+# mutant LAB BASE FILE NAME SED: a copy of BASE with FILE edited by SED
+# (which must change it) scores below full marks.
+mutant() {
+    local lab=$1 base=$2 file=$3 name=$4 expr=$5 dir=$T/mutant
+    rm -rf "$dir" && cp -rL "$base" "$dir"
+    sed -i -e "$expr" "$dir/$file"
+    e2e_checks=$((e2e_checks + 1))
+    if cmp -s "$base/$file" "$dir/$file"; then
+        fail "mutant '$name': the edit changed nothing (update the test)"
+        return
+    fi
+    score "$lab" "$dir"
+    e2e_checks=$((e2e_checks + 1))
+    if [ "$status" -ne 1 ] || [ -z "$score" ] || ! awk -v s="$score" -v m="$max" 'BEGIN { exit !(s < m) }'; then
+        fail "mutant '$name' of $lab: scored $score / $max (exit $status), expected fewer points"
+    else
+        echo "ok   $lab mutant '$name': $score / $max"
+    fi
+}
+
+# ---- The starters score 0, the references full marks --------------------------
+for lab in $L1 $L2; do
+    score "$lab" "$lab/starter"
+    expect_status 1 "$lab: the starter is below full marks"
+    e2e_checks=$((e2e_checks + 1))
+    [ "$score" = 0 ] || fail "$lab: the starter scores $score, expected 0"
+    score "$lab" "$lab/solution"
+    expect_status 0 "$lab: the reference gets full marks"
+    e2e_checks=$((e2e_checks + 1))
+    [ "$score" = "$max" ] && [ "$max" != 0 ] || fail "$lab: the reference scores $score / $max"
+    echo "ok   $lab: starter 0, reference $score / $max"
+done
+
+# ---- results.json: Gradescope's fields -------------------------------------
+score lab2-trap-and-emulate $L2/solution
+e2e_checks=$((e2e_checks + 1))
+jq -e '(.score|type) == "number" and (.max_score|type) == "number" and (.execution_time|type) == "number"
+       and (.output|type) == "string" and .visibility == "visible" and (.stdout_visibility|type) == "string"
+       and (.extra_data.seed|test("^[0-9]+$")) and (.tests|length) > 20
+       and all(.tests[]; (.name|type) == "string" and (.number|type) == "string" and (.score|type) == "number"
+               and (.max_score|type) == "number" and (.status == "passed" or .status == "failed")
+               and (.output|type) == "string" and (.tags|type) == "array"
+               and (.visibility == "visible" or .visibility == "after_due_date") and (.extra_data|type) == "object")
+       and any(.tests[]; .visibility == "after_due_date") and any(.tests[]; .visibility == "visible")' \
+    "$T/r.json" >/dev/null || fail "lab 2: results.json lacks Gradescope's fields: $(head -c 400 "$T/r.json")"
+e2e_checks=$((e2e_checks + 1))
+[ "$(jq '[.tests[].score] | add' "$T/r.json")" = "$(jq .score "$T/r.json")" ] ||
+    fail "lab 2: the score is not the sum of the tests' scores"
+
+# ---- Deterministic; the seed is the submission's, or --seed ----------------
+score lab2-trap-and-emulate $L2/starter
+cp "$T/r.json" "$T/first.json"
+score lab2-trap-and-emulate $L2/starter
+e2e_checks=$((e2e_checks + 1))
+cmp -s "$T/first.json" "$T/r.json" || fail "lab 2: two gradings of the starter differ"
+e2e_checks=$((e2e_checks + 1))
+[ "$(jq -r .extra_data.seed_from "$T/r.json")" = "the submission's contents" ] || fail "lab 2: seed_from"
+score lab2-trap-and-emulate $L2/starter --seed 7
+e2e_checks=$((e2e_checks + 1))
+[ "$(jq -r .extra_data.seed "$T/r.json")" = 7 ] || fail "lab 2: --seed 7 is not recorded"
+e2e_checks=$((e2e_checks + 1))
+[ "$(jq -c '[.tests[] | select(.name|test("random")) | .output]' "$T/first.json")" != \
+  "$(jq -c '[.tests[] | select(.name|test("random")) | .output]' "$T/r.json")" ] ||
+    fail "lab 2: the random guests of two seeds fail alike (are they generated from the seed?)"
+e2e_checks=$((e2e_checks + 1))
+jq -r '.tests[] | select(.name == "random guest 1") | .output' "$T/r.json" | grep -Eq 'first differs after guest step [0-9]+: .+' ||
+    fail "lab 2: a failing random guest does not name the first differing step"
+
+# ---- Lab 1's mutants ------------------------------------------------------------
+mutant $L1 $L1/solution answers.txt "popf silent called critical-user" \
+    's/^classify popf silent critical$/classify popf silent critical-user/'
+mutant $L1 $L1/solution answers.txt "hybrid said to satisfy Theorem 1" \
+    's/^theorems hybrid no yes$/theorems hybrid yes yes/'
+mutant $L1 $L1/solution answers.txt "a classification left out" '/^classify srr exec/d'
+mutant $L1 $L1/solution answers.txt "stmr silent called innocuous" \
+    's/^classify stmr silent critical$/classify stmr silent innocuous/'
+mutant $L1 $L1/solution hybrid_only.var "the built-in hybrid handed in" 's/^user stmr silent$/user popf silent/'
+mutant $L1 $L1/solution neither.var "two instructions that do not trap" '$a user rtmr exec'
+
+# ---- Lab 2's mutants ------------------------------------------------------------
+mutant $L2 $L2/solution vmm.s "a missing reflection (user-mode system instructions emulated)" \
+    '/^trap_entry:/,/^emulate:/ s/andi r2, r2, M\b/addi r2, r0, 1/'
+mutant $L2 $L2/solution vmm.s "popf sets M instead of IE (a wrong PSW bit)" \
+    '/^emu_popf:/,/^emu_stmr:/ s/andi r1, r1, IE$/andi r1, r1, M/'
+mutant $L2 $L2/solution vmm.s "stmr resumes two words on (off by one)" \
+    '/^emu_stmr:/,/^emu_srr:/ s/addi r1, r1, 1$/addi r1, r1, 2/'
+mutant $L2 $L2/solution vmm.s "rtmr leaks the real timer" \
+    '/^emu_rtmr:/,/^emu_pushf:/ s/ld r1, OLD_PSW+4(r0)$/rtmr r1/'
+mutant $L2 $L2/solution vmm.s "srr answers a hard-coded bound" \
+    '/^emu_srr:/,/^emu_tlbflush:/ s/ld r1, vbound(r0)$/li r1, 0x10000/'
+mutant $L2 $L2/solution vmm.s "halt not retired (the guest's step count)" \
+    '/^emu_halt:/,/^emu_unknown:/ s/^        RETIRE$/        nop/'
+
+# ---- Hostile submissions ----------------------------------------------------------
+H=$T/hostile
+hostile() { rm -rf "$H" && cp -rL "$L2/solution" "$H"; }
+
+hostile
+sed -i '1i .include "../solution/vmm.s"' "$H/vmm.s"
+score lab2-trap-and-emulate "$H"
+expect_status "$EXIT_BAD_INPUT" "lab 2: including the reference is refused"
+expect_match err "^trapeze grade: .*/hostile/vmm.s:1:1: error: only '.include \"../lib/machine.inc\"'" \
+    "lab 2: the refusal names the submission's line"
+expect_lines err 1 "lab 2: the refusal is one line"
+
+hostile
+sed -i 's|^\( *\)\.include "../lib/machine.inc"|\1.INCLUDE  "/etc/passwd"|' "$H/vmm.s"
+score lab2-trap-and-emulate "$H"
+expect_status "$EXIT_BAD_INPUT" "lab 2: an absolute .include (any case) is refused"
+
+hostile
+printf '%s\n' '{"score": 1000, "max_score": 48, "tests": []}' >"$H/results.json"
+sed -i 's/^emu_halt:.*/&\n        li r1, 0x72\n        out r1, 0/' "$H/vmm.s"
+before=$(cd "$H" && ls -la --time-style=+%s . | md5sum)
+( cd "$H" && "$TRAPEZE" grade "$ROOT/$L2" . --json "$T/r.json" ) >"$T/out" 2>"$T/err"
+e2e_checks=$((e2e_checks + 1))
+[ "$(jq .score "$T/r.json")" != 1000 ] && [ "$(jq -r .score "$H/results.json")" = 1000 ] ||
+    fail "lab 2: a submission's own results.json took part in its grade"
+e2e_checks=$((e2e_checks + 1))
+[ "$(cd "$H" && ls -la --time-style=+%s . | md5sum)" = "$before" ] || fail "lab 2: grading wrote into the submission's folder"
+e2e_checks=$((e2e_checks + 1))
+awk -v s="$(jq .score "$T/r.json")" 'BEGIN { exit !(s < 48) }' ||
+    fail "lab 2: a VMM that prints at the guest's halt kept full marks"
+
+hostile
+sed -i 's/^trap_entry:$/trap_entry:\nspin:   b spin/' "$H/vmm.s"
+start=$SECONDS
+score lab2-trap-and-emulate "$H"
+expect_status 1 "lab 2: a VMM that loops forever is graded, not waited for"
+e2e_checks=$((e2e_checks + 1))
+[ "$score" = 0 ] || fail "lab 2: a VMM that loops forever scored $score"
+e2e_checks=$((e2e_checks + 1))
+[ $((SECONDS - start)) -lt 120 ] || fail "lab 2: the looping VMM took $((SECONDS - start)) s"
+
+hostile
+head -c 300000 /dev/zero | tr '\0' ';' >>"$H/vmm.s"
+score lab2-trap-and-emulate "$H"
+expect_status "$EXIT_BAD_INPUT" "lab 2: a huge file is refused"
+expect_match err "vmm.s: error: larger than 262144 bytes" "lab 2: the huge file is named"
+
+hostile
+sed -i 's/^emu_halt:/emu_halt  /' "$H/vmm.s"
+score lab2-trap-and-emulate "$H"
+expect_status "$EXIT_BAD_INPUT" "lab 2: a submission that does not assemble"
+expect_match err "^trapeze grade: .*/hostile/vmm.s:[0-9]+:[0-9]+: error: " "lab 2: the assembler's error names the submission"
+
+hostile
+printf 'ok\0' >>"$H/vmm.s"
+score lab2-trap-and-emulate "$H"
+expect_status "$EXIT_BAD_INPUT" "lab 2: a NUL byte is refused"
+
+rm -rf "$H" && cp -rL "$L1/solution" "$H"
+echo "classify popf sideways critical" >>"$H/answers.txt"
+score lab1-classify "$H"
+expect_status "$EXIT_BAD_INPUT" "lab 1: a malformed answer"
+expect_match err "answers.txt:[0-9]+: error: expected 'classify" "lab 1: the malformed line is named"
+rm -f "$H/neither.var"
+score lab1-classify "$H"
+expect_status "$EXIT_BAD_INPUT" "lab 1: a missing file"
+expect_match err "neither.var: error: cannot open it" "lab 1: the missing file is named"
+
+# ---- The command line -------------------------------------------------------------
+run_capture "$TRAPEZE" grade nosuchlab $L1/solution
+expect_status "$EXIT_BAD_INPUT" "an unknown lab"
+expect_match err "nosuchlab: no such lab" "the unknown lab is named"
+run_capture "$TRAPEZE" grade $L1
+expect_status "$EXIT_BAD_INPUT" "one operand"
+run_capture "$TRAPEZE" grade --seed x $L1 $L1/solution
+expect_status "$EXIT_BAD_INPUT" "a bad --seed"
+run_capture "$TRAPEZE" grade --help
+expect_status 0 "--help"
+expect_match out "lab2-trap-and-emulate" "--help lists the labs"
+run_capture "$TRAPEZE" grade lab1-classify $L1/solution --json -
+expect_status 0 "--json - writes results.json on stdout"
+e2e_checks=$((e2e_checks + 1))
+jq -e .tests <<<"$out" >/dev/null || fail "--json -: stdout is not results.json"
+
+# ---- Packaging: the autograder zips and the handout, run as Gradescope would ------
+if command -v zip >/dev/null && command -v unzip >/dev/null && git -C "$ROOT" rev-parse >/dev/null 2>&1; then
+    make -s -C labs gradescope handout OUT="$T/dist" >/dev/null 2>"$T/err" || fail "make -C labs gradescope handout: $(head -c 300 "$T/err")"
+    for lab in lab1-classify lab2-trap-and-emulate; do
+        zipfile=$T/dist/$lab-autograder.zip
+        e2e_checks=$((e2e_checks + 1))
+        unzip -l "$zipfile" >"$T/list" 2>/dev/null || { fail "$lab: no autograder zip"; continue; }
+        grep -Eq ' setup\.sh$' "$T/list" && grep -Eq ' run_autograder$' "$T/list" &&
+            grep -Eq " labs/$lab/starter/" "$T/list" || fail "$lab: the zip lacks setup.sh, run_autograder or the lab"
+        e2e_checks=$((e2e_checks + 1))
+        ! grep -q '/solution/' "$T/list" || fail "$lab: the autograder zip holds a solution/"
+        # Gradescope's layout, with this trapeze in place of setup.sh's build.
+        AG=$T/autograder
+        rm -rf "$AG" && mkdir -p "$AG/source" "$AG/submission"
+        unzip -q "$zipfile" -d "$AG/source"
+        cp "$TRAPEZE" "$AG/source/trapeze"
+        cp -rL "labs/$lab/solution/." "$AG/submission/"
+        AUTOGRADER=$AG bash "$AG/source/run_autograder" >/dev/null
+        e2e_checks=$((e2e_checks + 1))
+        [ "$(jq '.score == .max_score and .max_score > 0' "$AG/results/results.json" 2>/dev/null)" = true ] ||
+            fail "$lab: run_autograder did not give the reference full marks"
+        rm -rf "$AG/submission" && mkdir "$AG/submission"
+        AUTOGRADER=$AG bash "$AG/source/run_autograder" >/dev/null
+        e2e_checks=$((e2e_checks + 1))
+        jq -e '.score == 0 and (.output|test("refused the submission: .*cannot open it"))' "$AG/results/results.json" >/dev/null 2>&1 ||
+            fail "$lab: run_autograder on an empty submission: $(head -c 300 "$AG/results/results.json")"
+    done
+    e2e_checks=$((e2e_checks + 1))
+    tar -tzf "$T/dist/trapeze-labs-handout.tar.gz" >"$T/list" 2>/dev/null &&
+        grep -q 'lab2-trap-and-emulate/starter/vmm.s' "$T/list" && grep -q 'lab1-classify/README.md' "$T/list" &&
+        ! grep -q solution "$T/list" || fail "the handout tarball: $(head -c 300 "$T/list")"
+else
+    echo "skip packaging: no zip, unzip or git here"
+fi
+
+# ---- The starter cannot drift from the asm VMM ------------------------------------
+e2e_checks=$((e2e_checks + 1))
+bash $L2/make_starter.sh --check || fail "lab 2: starter/ or solution/ is stale"
+
+finish
