@@ -2240,6 +2240,7 @@ struct engine_config commands_session_config(struct session_args *a, const char 
     cfg.input = a->run.input;
     cfg.input_len = a->run.input_len;
     cfg.spec = a->run.spec;
+    cfg.asm_vmm_path = a->run.asm_vmm;
     cfg.include_dirs = a->run.include_dirs;
     cfg.ninclude_dirs = a->run.ninclude_dirs;
     cfg.disks = a->disk_media;

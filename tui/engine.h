@@ -73,6 +73,7 @@ struct engine_config {
     const uint8_t *input;              /* console input, copied (may be NULL) */
     size_t input_len;
     struct run_spec spec;              /* the monitors; n = 0: the bare machine */
+    const char *asm_vmm_path;          /* the asm levels' source (borrowed); NULL: the one built in */
     /* Disk units 0 .. ndisks - 1 (media copied), and where their completed
      * writes go (run_set_disk_sink; NULL: nowhere).  Going back in time
      * rewinds the units, not what the sink was given. */

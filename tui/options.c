@@ -225,6 +225,14 @@ static bool apply_out_dir(void *target, const char *value, char *err)
     return true;
 }
 
+static bool apply_asm_vmm(void *target, const char *value, char *err)
+{
+    struct run_options *o = target;
+    (void)err;
+    o->asm_vmm = value;
+    return true;
+}
+
 static bool apply_stack(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
@@ -375,6 +383,8 @@ static const struct run_option {
      "(programs/vmm), e.g. c,asm,asm", apply_stack, false}, OPT_STACK},
     {{"--depth", "N", "the stack c,asm,...: N monitors (0: the bare machine)", apply_depth, false},
      OPT_STACK},
+    {{"--asm-vmm", "FILE", "the asm levels run FILE, an asm VMM's source, instead of programs/vmm/vmm.s "
+      "(built in): a lab's vmm.s", apply_asm_vmm, false}, OPT_ASM_VMM},
     {{"-I", "DIR", "look for .include files in DIR after the including file's folder "
       "(repeatable, in order)", apply_include_dir, false}, OPT_INCLUDE},
     {{"--io", "direct|passthrough", "how the C VMM gives the disks to its guests: emulated on "
@@ -543,6 +553,15 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
             return CLI_EXIT_USAGE;
         }
         o->spec.slice = o->slice;
+    }
+    if (o->asm_vmm) {
+        bool asm_level = false;
+        for (unsigned i = 0; i < o->spec.n; i++) asm_level |= o->spec.kind[i] == RUN_MONITOR_ASM;
+        if (!asm_level) {
+            fprintf(stderr, "trapeze %s: --asm-vmm is the source of the asm levels, and the run has none "
+                            "(--stack c,asm, --depth 2)\n", cmd);
+            return CLI_EXIT_USAGE;
+        }
     }
     const bool c_alone = o->spec.n == 1 && o->spec.kind[0] == RUN_MONITOR_C;
     if ((o->vms || o->out_dir) && !c_alone) {

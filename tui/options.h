@@ -49,8 +49,9 @@ enum run_option_bit {
     OPT_SLICE = 1u << 15,        /* --slice N: the C VMM's scheduler */
     OPT_DISK = 1u << 16,         /* --disk FILE, repeatable: units 0..3 */
     OPT_IO = 1u << 17,           /* --io MODEL, --no-iommu */
+    OPT_ASM_VMM = 1u << 18,      /* --asm-vmm FILE: the asm levels' source */
 };
-#define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW | OPT_SLICE)
+#define OPTS_MONITORS (OPT_VMM | OPT_STACK | OPT_SHADOW | OPT_SLICE | OPT_ASM_VMM)
 #define OPTS_SESSION (OPT_ISA | OPT_MEM | OPT_MAX_STEPS | OPT_INPUT | OPTS_MONITORS | OPT_INCLUDE | \
                       OPT_DISK)
 #define OPTS_EQUIV (OPTS_SESSION | OPT_JSON | OPT_TRACE_TRAPS | OPT_C_BY_DEFAULT | OPT_MAX_REAL_STEPS)
@@ -63,6 +64,7 @@ struct run_options {
     uint64_t max_steps;
     uint64_t max_real_steps;    /* --max-real-steps: all levels' real work */
     uint32_t slice;             /* --slice, or 0 */
+    const char *asm_vmm;        /* --asm-vmm: the asm levels' source, or NULL: the one built in */
     const char *input_path;     /* --input, or NULL ("-": stdin, at most CLI_MAX_INPUT_BYTES) */
     uint8_t *input;             /* its contents (owned) */
     size_t input_len;

@@ -161,4 +161,24 @@ expect_status 0 "echo with input under asm,asm"
 run_capture "$TRAPEZE" equiv --isa x86like --stack asm programs/critical.s
 expect_status $EXIT_NOT_EQUIVALENT "x86like under the asm VMM is not equivalent"
 expect_match out 'not equivalent' "equiv says so"
+# ---- --asm-vmm: the asm levels run another VMM's source (a lab's vmm.s) --------------------
+lab=labs/lab2-trap-and-emulate
+run_capture "$TRAPEZE" run --stack c,asm --asm-vmm "$lab/solution/vmm.s" programs/hello.s
+expect_status 0 "--asm-vmm the reference: status"
+e2e_checks=$((e2e_checks + 1))
+[ "$out" = "$(cat programs/hello.expected)" ] || fail "--asm-vmm the reference: output differs: ${out:0:200}"
+run_capture "$TRAPEZE" equiv --stack c,asm,asm --asm-vmm "$lab/solution/vmm.s" programs/traps.s
+expect_status 0 "equiv --asm-vmm the reference at depth 3"
+mkdir -p "$E2E_TMP/mine" && ln -sfn "$ROOT/programs/lib" "$E2E_TMP/lib"
+sed '/^trap_entry:/,/^emulate:/ s/andi r2, r2, M\b/addi r2, r0, 1/' "$lab/solution/vmm.s" >"$E2E_TMP/mine/vmm.s"
+run_capture "$TRAPEZE" equiv --stack c,asm --asm-vmm "$E2E_TMP/mine/vmm.s" programs/usermode.s
+expect_status "$EXIT_NOT_EQUIVALENT" "equiv --asm-vmm a VMM that emulates user-mode PRIV: not equivalent"
+run_capture "$TRAPEZE" run --asm-vmm "$lab/solution/vmm.s" programs/hello.s
+expect_status "$EXIT_BAD_INPUT" "--asm-vmm with no asm level"
+expect_lines err 1 "--asm-vmm with no asm level: one line"
+expect_match err "--asm-vmm is the source of the asm levels, and the run has none" "--asm-vmm with no asm level: says so"
+run_capture "$TRAPEZE" run --stack c,asm --asm-vmm "$E2E_TMP/none.s" programs/hello.s
+expect_status "$EXIT_BAD_INPUT" "--asm-vmm a missing file"
+expect_match err "none.s: error: cannot read the source file" "--asm-vmm a missing file: names it"
+
 finish
