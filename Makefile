@@ -194,12 +194,13 @@ bench: trapeze
 # ---- Set-up -------------------------------------------------------------------
 
 DEB_PACKAGES = build-essential pkg-config libncurses-dev libreadline-dev \
-               libcriterion-dev graphviz tmux jq
+               libcriterion-dev graphviz tmux jq zip unzip
 
 deps:
 	@if pkg-config --exists ncursesw readline criterion 2>/dev/null && \
 	    command -v dot >/dev/null && command -v tmux >/dev/null && \
-	    command -v jq >/dev/null; then :; else \
+	    command -v jq >/dev/null && command -v zip >/dev/null && \
+	    command -v unzip >/dev/null; then :; else \
 	  $(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"; \
 	fi
 

@@ -198,6 +198,9 @@ e2e_checks=$((e2e_checks + 1))
 jq -e .tests <<<"$out" >/dev/null || fail "--json -: stdout is not results.json"
 
 # ---- Packaging: the autograder zips and the handout, run as Gradescope would ------
+# zip and unzip come with make deps; the zips are made from the tree's git files.
+e2e_checks=$((e2e_checks + 1))
+command -v zip >/dev/null && command -v unzip >/dev/null || fail "zip or unzip missing (make deps installs them)"
 if command -v zip >/dev/null && command -v unzip >/dev/null && git -C "$ROOT" rev-parse >/dev/null 2>&1; then
     make -s -C labs gradescope handout OUT="$T/dist" >/dev/null 2>"$T/err" || fail "make -C labs gradescope handout: $(head -c 300 "$T/err")"
     for lab in lab1-classify lab2-trap-and-emulate; do
