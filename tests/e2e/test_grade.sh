@@ -10,6 +10,10 @@ cd "$ROOT" || exit 1
 T=$E2E_TMP
 L1=labs/lab1-classify
 L2=labs/lab2-trap-and-emulate
+# Lab 2's starter is made from programs/vmm/vmm.s, never kept (its markers
+# must still be there: make_starter.sh says so when they are not).
+e2e_checks=$((e2e_checks + 1))
+bash $L2/make_starter.sh || { fail "lab 2: the starter cannot be made from programs/vmm/vmm.s"; finish; }
 
 # score DIR LAB [ARGS]: grades, leaves results.json in $T/r.json, sets $score and $max.
 score() {
@@ -235,8 +239,5 @@ else
     echo "skip packaging: no zip, unzip or git here"
 fi
 
-# ---- The starter cannot drift from the asm VMM ------------------------------------
-e2e_checks=$((e2e_checks + 1))
-bash $L2/make_starter.sh --check || fail "lab 2: starter/ or solution/ is stale"
 
 finish
