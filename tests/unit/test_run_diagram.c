@@ -14,22 +14,39 @@
 #include "../../vmm/run/diagram.h"
 #include "test_run_support.h"
 
-static void record(struct run *r, struct diagram_recorder *rec, struct diagram_window w)
+/* A program run under a spec with a recorder on its window, to its end or
+ * to the first event past the window. */
+struct recorded {
+    struct asm_image img;
+    struct run *r;
+    struct diagram_recorder rec;
+};
+
+static void record(struct recorded *x, const char *path, const char *spec, struct diagram_window w)
 {
-    diagram_recorder_init(rec, r, w);
-    run_set_hooks(r, &(struct run_hooks){rec, diagram_record, NULL});
-    run_go(r, TR_BIG_BUDGET);
-    diagram_recorder_finish(rec, r);
+    x->img = tr_load_file(path);
+    x->r = tr_run(spec, "pg", &x->img, TR_MEM);
+    diagram_recorder_init(&x->rec, x->r, w);
+    run_set_hooks(x->r, &(struct run_hooks){&x->rec, diagram_record, NULL});
+    run_go(x->r, TR_BIG_BUDGET);
+    diagram_recorder_finish(&x->rec, x->r);
+}
+
+static void recorded_free(struct recorded *x)
+{
+    diagram_recorder_free(&x->rec);
+    run_destroy(x->r);
+    asm_image_free(&x->img);
 }
 
 Test(run_diagram, a_whole_run_adds_up_to_each_level)
 {
     const char *specs[] = {"bare", "c", "c,asm", "asm,asm", "c,asm,asm"};
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
-        struct asm_image img = tr_load_file("programs/traps.s");
-        struct run *r = tr_run(specs[i], "pg", &img, TR_MEM);
-        struct diagram_recorder rec;
-        record(r, &rec, (struct diagram_window){0, UINT64_MAX, false});
+        struct recorded x;
+        record(&x, "programs/traps.s", specs[i], (struct diagram_window){0, UINT64_MAX, false});
+        const struct diagram_recorder rec = x.rec;
+        struct run *r = x.r;
         cr_assert_gt(rec.n, 0, "%s: events", specs[i]);
         cr_assert_eq(rec.in_window, rec.total, "%s: all of them in the window", specs[i]);
         for (unsigned L = 0; L < run_level_count(r); L++) {
@@ -41,18 +58,16 @@ Test(run_diagram, a_whole_run_adds_up_to_each_level)
                          specs[i], L, k.instructions, sum);
         }
         for (size_t k = 0; k < rec.n; k++) cr_assert_eq(rec.steps[k].seq, k + 1, "%s: numbered", specs[i]);
-        diagram_recorder_free(&rec);
-        run_destroy(r);
-        asm_image_free(&img);
+        recorded_free(&x);
     }
 }
 
 Test(run_diagram, a_window_keeps_its_events_and_stops_past_it)
 {
-    struct asm_image img = tr_load_file("programs/toyos/toyos.s");
-    struct run *r = tr_run("c,asm", "pg", &img, TR_MEM);
-    struct diagram_recorder rec;
-    record(r, &rec, (struct diagram_window){14600, 15000, false});
+    struct recorded x;
+    record(&x, "programs/toyos/toyos.s", "c,asm", (struct diagram_window){14600, 15000, false});
+    const struct diagram_recorder rec = x.rec;
+    struct run *r = x.r;
     cr_assert_gt(rec.n, 3);
     for (size_t k = 0; k < rec.n; k++) {
         cr_assert_geq(rec.steps[k].e.guest_step, 14600);
@@ -65,17 +80,15 @@ Test(run_diagram, a_window_keeps_its_events_and_stops_past_it)
     /* The window's first stretch starts at the last event before it. */
     uint64_t first = rec.steps[0].seq;
     cr_assert_gt(first, 1);
-    diagram_recorder_free(&rec);
-    run_destroy(r);
-    asm_image_free(&img);
+    recorded_free(&x);
 }
 
 Test(run_diagram, a_cascade_is_one_trap_and_its_handling)
 {
-    struct asm_image img = tr_load_file("programs/traps.s");
-    struct run *r = tr_run("c,asm,asm", "pg", &img, TR_MEM);
-    struct diagram_recorder rec;
-    record(r, &rec, (struct diagram_window){7, 7, true});
+    struct recorded x;
+    record(&x, "programs/traps.s", "c,asm,asm", (struct diagram_window){7, 7, true});
+    const struct diagram_recorder rec = x.rec;
+    struct run *r = x.r;
     const unsigned program = run_program_level(r);
     cr_assert_geq(rec.n, 2);
     cr_assert_eq(rec.steps[0].e.arose, program, "it starts with the program's trap");
@@ -101,17 +114,15 @@ Test(run_diagram, a_cascade_is_one_trap_and_its_handling)
     snprintf(want, sizeof want, "// amplification %" PRIu64 "\n", all);
     cr_assert(strstr(text, want) != NULL, "amplification %" PRIu64, all);
     free(text);
-    diagram_recorder_free(&rec);
-    run_destroy(r);
-    asm_image_free(&img);
+    recorded_free(&x);
 }
 
 Test(run_diagram, nothing_to_draw_is_an_error)
 {
-    struct asm_image img = tr_load_file("programs/hello.s");
-    struct run *r = tr_run("bare", "pg", &img, TR_MEM);
-    struct diagram_recorder rec;
-    record(r, &rec, (struct diagram_window){0, UINT64_MAX, false});
+    struct recorded x;
+    record(&x, "programs/hello.s", "bare", (struct diagram_window){0, UINT64_MAX, false});
+    const struct diagram_recorder rec = x.rec;
+    struct run *r = x.r;
     char err[200] = "";
     FILE *f = fopen("/dev/null", "w");
     cr_assert_eq(diagram_sequence(f, r, &rec, "t", err, sizeof err), -1);
@@ -119,9 +130,7 @@ Test(run_diagram, nothing_to_draw_is_an_error)
     cr_assert_eq(diagram_tree(f, r, &rec, "t", err, sizeof err), -1);
     cr_assert(strstr(err, "no trap") != NULL, "%s", err);
     fclose(f);
-    diagram_recorder_free(&rec);
-    run_destroy(r);
-    asm_image_free(&img);
+    recorded_free(&x);
 }
 
 /* Every row of every machine's table: contiguous from 0 to its last word. */

@@ -70,15 +70,51 @@ Test(run_trace, every_line_is_the_description)
     }
 }
 
+/* A run of img under spec with a trace into memory. */
+struct traced {
+    struct asm_image img;
+    struct run *r;
+    char *text; /* what the trace wrote, once traced_end */
+    size_t len;
+    FILE *f;
+    struct run_trace *t;
+};
+
+static void traced_begin(struct traced *x, struct asm_image img, const char *spec, bool several)
+{
+    x->img = img;
+    x->r = tr_run(spec, "pg", &x->img, TR_MEM);
+    x->text = NULL;
+    x->len = 0;
+    x->f = open_memstream(&x->text, &x->len);
+    x->t = run_trace_create(x->r, x->f, several, NULL);
+    cr_assert_not_null(x->t);
+}
+
+/* Flushes the trace and ends it: x->text holds every line. */
+static void traced_end(struct traced *x)
+{
+    run_trace_destroy(x->t);
+    x->t = NULL;
+    fflush(x->f);
+}
+
+static void traced_free(struct traced *x)
+{
+    if (x->t) traced_end(x);
+    fclose(x->f);
+    free(x->text);
+    run_destroy(x->r);
+    asm_image_free(&x->img);
+}
+
 /* Events that share a slot's pc but differ elsewhere are told apart. */
 Test(run_trace, the_cache_tells_fields_apart)
 {
-    struct asm_image img = tr_load_file("programs/traps.s");
-    struct run *r = tr_run("c,asm", "pg", &img, TR_MEM);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    struct run_trace *t = run_trace_create(r, f, true, NULL);
+    struct traced x;
+    traced_begin(&x, tr_load_file("programs/traps.s"), "c,asm", true);
+    struct run *r = x.r;
+    struct run_trace *t = x.t;
     struct run_event base = {.guest = 0, .guest_step = 5, .cause = CAUSE_PRIV, .pc = 0x40, .insn = 0,
                              .has_insn = false, .value = 7, .arose = 2, .supervisor = true,
                              .handler = 1, .first = 0, .how = RUN_EMULATED, .target = 1};
@@ -106,64 +142,46 @@ Test(run_trace, the_cache_tells_fields_apart)
             used += (size_t)snprintf(expect_all + used, sizeof expect_all - used, "[%10" PRIu64 "] vm0 %s\n",
                                      e->guest_step, line);
         }
-    run_trace_flush(t);
-    fflush(f);
-    p = text;
+    traced_end(&x);
+    p = x.text;
     cr_assert_str_eq(p, expect_all);
     p += used;
     cr_assert_eq(*p, '\0', "nothing more");
-    run_trace_destroy(t);
-    fclose(f);
-    free(text);
-    run_destroy(r);
-    asm_image_free(&img);
+    traced_free(&x);
 }
 
 /* Far more than one buffer: every line whole, in order. */
 Test(run_trace, lines_are_never_split_by_a_flush)
 {
-    struct asm_image img = tr_load_file("programs/traps.s");
-    struct run *r = tr_run("c", "pg", &img, TR_MEM);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    struct run_trace *t = run_trace_create(r, f, false, NULL);
+    struct traced x;
+    traced_begin(&x, tr_load_file("programs/traps.s"), "c", false);
     struct run_event e = {.cause = CAUSE_PRIV, .pc = 0x17, .arose = 1, .handler = 0, .how = RUN_EMULATED};
     const uint64_t lines = 3 * TRACE_BUFFER / 64;
     for (uint64_t i = 0; i < lines; i++) {
         e.guest_step = i;
-        run_trace_event(t, r, &e);
+        run_trace_event(x.t, x.r, &e);
     }
-    run_trace_destroy(t);
-    fflush(f);
+    traced_end(&x);
     uint64_t seen = 0;
-    for (char *line = text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1, seen++) {
+    for (char *line = x.text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1, seen++) {
         uint64_t step, seq;
         cr_assert_eq(sscanf(line, "[%" SCNu64 "] trap %" SCNu64 ":", &step, &seq), 2, "line %" PRIu64, seen);
         cr_assert_eq(step, seen);
         cr_assert_eq(seq, seen + 1);
     }
     cr_assert_eq(seen, lines);
-    fclose(f);
-    free(text);
-    run_destroy(r);
-    asm_image_free(&img);
+    traced_free(&x);
 }
 
 Test(run_trace, the_interrupt_flag_stops_the_run)
 {
-    struct asm_image img = tr_load_text("_start: rtmr r2\n beq r0, r0, _start\n");
-    struct run *r = tr_run("c", "pg", &img, TR_MEM);
-    FILE *f = fopen("/dev/null", "w");
-    struct run_trace *t = run_trace_create(r, f, false, NULL);
+    struct traced x;
+    traced_begin(&x, tr_load_text("_start: rtmr r2\n beq r0, r0, _start\n"), "c", false);
     volatile sig_atomic_t flag = 1;
-    run_trace_set_interrupt(t, &flag);
-    run_set_hooks(r, &(struct run_hooks){t, run_trace_event, NULL});
-    cr_assert_eq(run_go(r, 1000000), MACHINE_STOPPED, "stopped at the first trap");
-    cr_assert(run_trace_interrupted(t));
-    cr_assert_eq(run_log_total(run_trace_log(t)), 1);
-    run_trace_destroy(t);
-    fclose(f);
-    run_destroy(r);
-    asm_image_free(&img);
+    run_trace_set_interrupt(x.t, &flag);
+    run_set_hooks(x.r, &(struct run_hooks){x.t, run_trace_event, NULL});
+    cr_assert_eq(run_go(x.r, 1000000), MACHINE_STOPPED, "stopped at the first trap");
+    cr_assert(run_trace_interrupted(x.t));
+    cr_assert_eq(run_log_total(run_trace_log(x.t)), 1);
+    traced_free(&x);
 }
