@@ -20,25 +20,59 @@ static bool reserve(uint8_t **buf, size_t *cap, size_t need)
     return true;
 }
 
+struct console_bytes {
+    size_t refs, len, cap;
+    uint8_t data[];
+};
+
+static void release_input(struct console_bytes *in)
+{
+    if (in && --in->refs == 0) free(in);
+}
+
+/* A block of its own for c holding its unread input and room for more
+ * bytes: made when c shares its block or the block is full. */
+static bool own_input(struct console *c, size_t more)
+{
+    struct console_bytes *in = c->input;
+    size_t unread = in ? in->len - c->input_pos : 0;
+    if (in && in->refs == 1 && in->len + more <= in->cap) return true;
+    size_t cap = 256;
+    while (cap < unread + more) cap *= 2;
+    struct console_bytes *mine = malloc(sizeof *mine + cap);
+    if (!mine) return false;
+    *mine = (struct console_bytes){.refs = 1, .len = unread, .cap = cap};
+    if (unread) memcpy(mine->data, in->data + c->input_pos, unread);
+    release_input(in);
+    c->input = mine;
+    c->input_pos = 0;
+    return true;
+}
+
 void console_free(struct console *c)
 {
-    free(c->input);
+    release_input(c->input);
     free(c->output);
-    c->input = c->output = NULL;
-    c->input_len = c->input_pos = c->input_cap = 0;
+    c->input = NULL;
+    c->output = NULL;
+    c->input_pos = 0;
     c->output_len = c->output_cap = 0;
     c->ctrl = 0;
 }
 
+void console_share_input(struct console *dst, const struct console *src)
+{
+    if (src->input) src->input->refs++;
+    release_input(dst->input);
+    dst->input = src->input;
+    dst->input_pos = src->input_pos;
+}
+
 bool console_copy(struct console *dst, const struct console *src)
 {
-    if (!reserve(&dst->input, &dst->input_cap, src->input_len) ||
-        !reserve(&dst->output, &dst->output_cap, src->output_len))
-        return false;
-    if (src->input_len) memcpy(dst->input, src->input, src->input_len);
+    if (!reserve(&dst->output, &dst->output_cap, src->output_len)) return false;
     if (src->output_len) memcpy(dst->output, src->output, src->output_len);
-    dst->input_len = src->input_len;
-    dst->input_pos = src->input_pos;
+    console_share_input(dst, src);
     dst->output_len = src->output_len;
     dst->ctrl = src->ctrl;
     return true;
@@ -49,24 +83,28 @@ bool console_feed(struct console *c, const uint8_t *bytes, size_t n)
     if (n == 0) return true;
     /* Drop what has been read before growing, so a long interactive session
      * does not keep every keystroke. */
-    if (c->input_pos == c->input_len) c->input_pos = c->input_len = 0;
-    if (!reserve(&c->input, &c->input_cap, c->input_len + n)) return false;
-    memcpy(c->input + c->input_len, bytes, n);
-    c->input_len += n;
+    if (c->input && c->input_pos == c->input->len && c->input->refs == 1)
+        c->input_pos = c->input->len = 0;
+    if (!own_input(c, n)) return false;
+    memcpy(c->input->data + c->input->len, bytes, n);
+    c->input->len += n;
     return true;
 }
 
-size_t console_input_pending(const struct console *c) { return c->input_len - c->input_pos; }
+size_t console_input_pending(const struct console *c)
+{
+    return c->input ? c->input->len - c->input_pos : 0;
+}
 
 bool console_io_pending(const struct console *c)
 {
-    return (c->ctrl & 1u) && c->input_pos < c->input_len;
+    return (c->ctrl & 1u) && console_input_pending(c) > 0;
 }
 
 uint32_t console_read(struct console *c, uint32_t port)
 {
     if (port == PORT_CONSOLE_IN)
-        return c->input_pos < c->input_len ? c->input[c->input_pos++] : UINT32_MAX;
+        return console_input_pending(c) ? c->input->data[c->input_pos++] : UINT32_MAX;
     return 0;
 }
 

@@ -21,10 +21,16 @@
 /* Output kept in memory; bytes beyond it still reach the sink. */
 #define CONSOLE_OUTPUT_CAP (16u << 20)
 
+/* Input bytes, counted by reference: a console's copy (a clone, a snapshot, a
+ * guest given the same --input as the others) shares them instead of copying
+ * up to a megabyte each time, and a console fed while it shares them gets its
+ * own copy first.  A shared block never changes. */
+struct console_bytes;
+
 struct console {
-    /* Input: bytes fed and not yet read are input[input_pos .. input_len). */
-    uint8_t *input;
-    size_t input_len, input_pos, input_cap;
+    /* Input: bytes fed and not yet read are input's bytes [input_pos, its length). */
+    struct console_bytes *input;
+    size_t input_pos;
     /* Output: everything written to port 0, up to CONSOLE_OUTPUT_CAP. */
     uint8_t *output;
     size_t output_len, output_cap;
@@ -40,6 +46,10 @@ void console_free(struct console *c);
  * buffers; dst's sink is left alone.  False when memory cannot be had, with
  * dst unchanged. */
 bool console_copy(struct console *dst, const struct console *src);
+
+/* Makes dst read the same input as src, from the same place, without copying
+ * it (dst's own input is dropped). */
+void console_share_input(struct console *dst, const struct console *src);
 
 /* Appends bytes to the unread input (false when memory cannot be had). */
 bool console_feed(struct console *c, const uint8_t *bytes, size_t n);

@@ -143,8 +143,9 @@ struct machine *machine_clone(const struct machine *m)
     c->owns_mem = true;
     memcpy(c->mem, m->mem, m->memsize * sizeof *m->mem);
     /* The copy shares no buffer with m; it keeps m's sink, like its hooks. */
-    c->con.input = c->con.output = NULL;
-    c->con.input_cap = c->con.output_cap = 0;
+    c->con.input = NULL;
+    c->con.output = NULL;
+    c->con.output_cap = 0;
     bool copied = console_copy(&c->con, &m->con);
     for (unsigned k = 0; k < ISA_DISK_UNITS; k++) c->disks[k].words = NULL; /* m's, not c's */
     for (unsigned k = 0; k < ISA_DISK_UNITS && copied; k++)

@@ -355,7 +355,7 @@ static int run_job(struct run_job *j)
         return CLI_EXIT_USAGE;
     }
     if (!run_options_attach_disks(o, j->run, "run")) return CLI_EXIT_USAGE;
-    for (unsigned g = 0; g < j->nguests; g++) run_feed_input(j->run, g, o->input, o->input_len);
+    run_feed_input_all(j->run, o->input, o->input_len);
     run_set_bounds(j->run, o->max_real_steps, j->interrupted);
     if (!open_sinks(j)) return CLI_EXIT_USAGE;
 

@@ -49,6 +49,12 @@ void vmm_feed_input(struct vmm *v, unsigned gi, const uint8_t *bytes, size_t n)
     console_feed(&v->guests[gi].con, bytes, n);
 }
 
+void vmm_share_input(struct vmm *v, unsigned gi, unsigned from)
+{
+    if (NEVER(gi >= v->nguests || from >= v->nguests)) return;
+    console_share_input(&v->guests[gi].con, &v->guests[from].con);
+}
+
 const uint8_t *vmm_guest_output(const struct vmm *v, unsigned gi, size_t *len)
 {
     if (NEVER(gi >= v->nguests)) return *len = 0, (const uint8_t *)"";

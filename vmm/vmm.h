@@ -292,6 +292,8 @@ bool vmm_guest_translate(const struct vmm *v, unsigned g, uint32_t va,
 /* The guest's console: input is appended; output is everything written to
  * port 0 (capped like the bare machine's), not NUL-terminated. */
 void vmm_feed_input(struct vmm *v, unsigned g, const uint8_t *bytes, size_t n);
+/* Guest g reads guest from's input from where from is, sharing the bytes. */
+void vmm_share_input(struct vmm *v, unsigned g, unsigned from);
 const uint8_t *vmm_guest_output(const struct vmm *v, unsigned g, size_t *len);
 /* Also hands each output byte to sink as the guest writes it (NULL: stop). */
 void vmm_set_output_sink(struct vmm *v, unsigned g, void (*sink)(void *ctx, uint8_t byte),

@@ -46,6 +46,13 @@ expect_status 0 "three guests"
 for k in 0 1 2; do expect_match out "^\[vm$k\] Hello from Trapeze!$" "guest $k's line is prefixed"; done
 expect_lines out 3 "one line per guest"
 expect_match err '^\[vm2\] trapeze: halt, status 0' "per-guest summary"
+# One --input for every guest: held once and shared, each reads all of it.
+run_capture "$TRAPEZE" run --vmm te --vms 3 --out-dir "$T/echo" --input programs/echo.input programs/echo.s
+expect_status 0 "three guests reading one --input"
+for k in 0 1 2; do
+    e2e_checks=$((e2e_checks + 1))
+    cmp -s "$T/echo/vm$k.out" programs/echo.expected || fail "guest $k of three did not read the whole shared input"
+done
 run_capture "$TRAPEZE" run --vmm te --out-dir "$T/outs" programs/hello.s programs/fib.s
 expect_status 0 "two programs with --out-dir"
 expect_lines out 0 "nothing on stdout with --out-dir"

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "../../machine/console.h"
 #include "support.h"
 
 struct sink {
@@ -163,4 +164,35 @@ Test(machine_console, device_without_callbacks)
     cr_assert_eq(machine_run(m, 2), MACHINE_BUDGET);
     cr_assert_eq(machine_reg(m, 1), 0);
     machine_destroy(m);
+}
+
+/* Copies share the input bytes (a snapshot or a guest of several holds no
+ * copy of --input), yet each reads from its own place, and feeding one while
+ * it shares gives it its own bytes: the others never see them. */
+Test(machine_console, copies_share_input_and_feeding_copies_on_write)
+{
+    struct console a = {0}, b = {0}, c = {0};
+    cr_assert(console_feed(&a, (const uint8_t *)"abc", 3));
+    cr_assert_eq(console_read(&a, PORT_CONSOLE_IN), 'a');
+    cr_assert(console_copy(&b, &a));
+    console_share_input(&c, &a);
+    cr_assert_eq(a.input, b.input);
+    cr_assert_eq(a.input, c.input);
+    cr_assert_eq(console_read(&b, PORT_CONSOLE_IN), 'b');
+    cr_assert_eq(console_read(&b, PORT_CONSOLE_IN), 'c');
+    cr_assert_eq(console_read(&b, PORT_CONSOLE_IN), UINT32_MAX);
+    cr_assert(console_feed(&c, (const uint8_t *)"d", 1));
+    cr_assert_neq(c.input, a.input);
+    cr_assert_eq(console_input_pending(&a), 2);
+    cr_assert_eq(console_input_pending(&c), 3);
+    cr_assert_eq(console_read(&a, PORT_CONSOLE_IN), 'b');
+    cr_assert_eq(console_read(&c, PORT_CONSOLE_IN), 'b');
+    console_free(&a);
+    cr_assert_eq(console_read(&b, PORT_CONSOLE_IN), UINT32_MAX, "b's bytes outlive a");
+    cr_assert(console_feed(&b, (const uint8_t *)"e", 1));
+    cr_assert_eq(console_read(&b, PORT_CONSOLE_IN), 'e');
+    cr_assert_eq(console_read(&c, PORT_CONSOLE_IN), 'c');
+    cr_assert_eq(console_read(&c, PORT_CONSOLE_IN), 'd');
+    console_free(&b);
+    console_free(&c);
 }

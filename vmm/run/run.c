@@ -733,6 +733,14 @@ void run_feed_input(struct run *r, unsigned g, const uint8_t *bytes, size_t n)
     else machine_feed_input(r->real, bytes, n);
 }
 
+void run_feed_input_all(struct run *r, const uint8_t *bytes, size_t n)
+{
+    run_feed_input(r, 0, bytes, n);
+    if (r->bottom != BOTTOM_C) return;
+    for (unsigned g = 1; g < r->ncols; g++)
+        vmm_share_input(r->cvmm, column_of(r, g)->index, column_of(r, 0)->index);
+}
+
 const uint8_t *run_output(const struct run *r, unsigned g, size_t *len)
 {
     if (r->bottom == BOTTOM_C) return vmm_guest_output(r->cvmm, column_of(r, g)->index, len);

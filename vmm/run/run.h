@@ -116,6 +116,8 @@ unsigned run_program_level(const struct run *r);
 
 /* Console of guest g: input appended; output so far; a sink for each byte. */
 void run_feed_input(struct run *r, unsigned g, const uint8_t *bytes, size_t n);
+/* The same input to every guest, held once (--input of a run of several). */
+void run_feed_input_all(struct run *r, const uint8_t *bytes, size_t n);
 const uint8_t *run_output(const struct run *r, unsigned g, size_t *len);
 void run_set_output_sink(struct run *r, unsigned g, void (*sink)(void *ctx, uint8_t byte),
                          void *ctx);
