@@ -47,6 +47,14 @@ machine|vmm|stack)
         rm -f "$img"
         i=$((i + 1))
     done ;;
+debugger)
+    # fuzz_debugger.c's format: a program, a stack and variant, the script;
+    # each debug test's script on program 0 (traps.s) bare and on c.
+    for f in tests/debug/*.cmds; do
+        n=$(basename "$f" .cmds)
+        { printf '\000\000'; cat "$f"; } >"$dir/$n-bare"
+        { printf '\000\001'; cat "$f"; } >"$dir/$n-c"
+    done ;;
 *)
     echo "seeds.sh: unknown target '$target'" >&2; exit 1 ;;
 esac
