@@ -198,6 +198,14 @@ static void disk_json(struct json *j, const struct run *r, unsigned g)
     json_uint(j, "reads", s.disk_reads);
     json_uint(j, "writes", s.disk_writes);
     json_uint(j, "errors", s.disk_errors);
+    if (s.disk_kicks) {
+        json_object_begin(j, "split");
+        json_uint(j, "kicks", s.disk_kicks);
+        json_uint(j, "requests", s.disk_requests);
+        json_uint(j, "notifications", s.disk_notifications);
+        json_uint(j, "suppressed", s.disk_suppressed);
+        json_object_end(j);
+    }
     json_object_end(j);
 }
 
@@ -253,6 +261,10 @@ static void guest_summary(FILE *out, const struct run *r, unsigned g, bool sever
     if (s.disk_reads + s.disk_writes + s.disk_errors)
         fprintf(out, "%strapeze: disk: %" PRIu64 " sector reads, %" PRIu64 " writes, %" PRIu64
                 " failed commands\n", prefix, s.disk_reads, s.disk_writes, s.disk_errors);
+    if (s.disk_kicks)
+        fprintf(out, "%strapeze: split driver: %" PRIu64 " kicks served %" PRIu64 " requests; %" PRIu64
+                " notifications, %" PRIu64 " suppressed\n", prefix, s.disk_kicks, s.disk_requests,
+                s.disk_notifications, s.disk_suppressed);
     vmm_summary(out, r, g, prefix);
     if (run_level_count(r) > 1) level_table(out, r, g, prefix);
 }

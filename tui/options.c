@@ -312,8 +312,9 @@ static bool apply_io(void *target, const char *value, char *err)
     struct run_options *o = target;
     if (strcmp(value, "direct") == 0) o->io_model = VMM_IO_DIRECT;
     else if (strcmp(value, "passthrough") == 0) o->io_model = VMM_IO_PASSTHROUGH;
+    else if (strcmp(value, "split") == 0) o->io_model = VMM_IO_SPLIT;
     else {
-        snprintf(err, ERR_SIZE, "expected direct or passthrough, got '%.100s'", value);
+        snprintf(err, ERR_SIZE, "expected direct, passthrough or split, got '%.100s'", value);
         return false;
     }
     o->io_given = true;
@@ -387,8 +388,9 @@ static const struct run_option {
       "(built in): a lab's vmm.s", apply_asm_vmm, false}, OPT_ASM_VMM},
     {{"-I", "DIR", "look for .include files in DIR after the including file's folder "
       "(repeatable, in order)", apply_include_dir, false}, OPT_INCLUDE},
-    {{"--io", "direct|passthrough", "how the C VMM gives the disks to its guests: emulated on "
-      "partitions (default), or whole units handed over", apply_io, false}, OPT_IO},
+    {{"--io", "direct|passthrough|split", "how the C VMM gives the disks to its guests: emulated on "
+      "partitions (default), whole units handed over, or partitions served to a paravirtual "
+      "front end (a ring and one hcall per batch)", apply_io, false}, OPT_IO},
     {{"--no-iommu", NULL, "with --io passthrough: leave the real unit's IOMMU to the guest (unsafe: "
       "the attack suite's escape)", apply_no_iommu, false}, OPT_IO},
     {{"--disk", "FILE", "a disk unit (ISA.md): the first is unit 0, up to 4; FILE is written "

@@ -39,8 +39,9 @@ void vmm_console_write(struct vmm_guest *g, uint32_t port, uint32_t value)
 
 uint32_t vmm_io_port(const struct vmm_guest *g)
 {
-    if (console_io_pending(&g->con) || !g->vdisk_lines) return PORT_CONSOLE_IN;
-    return isa_disk_port((unsigned)__builtin_ctz(g->vdisk_lines), DISK_STATUS);
+    const unsigned lines = g->vdisk_lines | g->split_lines;
+    if (console_io_pending(&g->con) || !lines) return PORT_CONSOLE_IN;
+    return isa_disk_port((unsigned)__builtin_ctz(lines), DISK_STATUS);
 }
 
 void vmm_feed_input(struct vmm *v, unsigned gi, const uint8_t *bytes, size_t n)

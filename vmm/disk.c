@@ -21,7 +21,9 @@
  *
  * A guest cannot name a real sector outside its partition (the virtual
  * SIZE is P) nor a real word outside its region (the virtual DMA is bounded
- * by its memory, then mapped by its own f-map).
+ * by its memory, then mapped by its own f-map).  The split driver
+ * (split.c) has the same partitions and moves its sectors through
+ * vmm_disk_transfer too.
  */
 #include <stdio.h>
 
@@ -34,9 +36,7 @@ static void update_line(struct vmm_guest *g, unsigned unit)
                                                             : g->vdisk_lines & ~bit;
 }
 
-/* The command cmd of g's virtual unit, checked, carried out on the real
- * unit: true when the sector moved. */
-static bool real_transfer(struct vmm_guest *g, unsigned unit, uint32_t cmd, uint64_t gpa)
+bool vmm_disk_transfer(struct vmm_guest *g, unsigned unit, uint32_t cmd, uint32_t sector, uint64_t gpa)
 {
     uint32_t hpa, run;
     if (!vmm_fmap_lookup(&g->fmap, (uint32_t)gpa, &hpa, &run) || run < ISA_SECTOR_WORDS)
@@ -46,7 +46,7 @@ static bool real_transfer(struct vmm_guest *g, unsigned unit, uint32_t cmd, uint
     machine_port_out(real, p + DISK_CTRL, 0);
     machine_port_out(real, p + DISK_DMA_BASE, 0);
     machine_port_out(real, p + DISK_DMA_BOUND, (uint32_t)machine_memsize(real));
-    machine_port_out(real, p + DISK_SECTOR, g->vdisk[unit].first + g->vdisk[unit].unit.sector);
+    machine_port_out(real, p + DISK_SECTOR, g->vdisk[unit].first + sector);
     machine_port_out(real, p + DISK_ADDR, hpa);
     machine_port_out(real, p + DISK_CMD, cmd);
     const bool done = machine_port_in(real, p + DISK_STATUS) == DISK_STATUS_DONE;
@@ -107,7 +107,7 @@ void vmm_disk_write(struct vmm_guest *g, unsigned unit, unsigned reg, uint32_t v
         const bool ok = g->vmm->io_model == VMM_IO_PASSTHROUGH
                             ? passthrough(g, unit, value)
                             : disk_command_target(d, value, g->memsize, &gpa) &&
-                                  real_transfer(g, unit, value, gpa);
+                                  vmm_disk_transfer(g, unit, value, d->sector, gpa);
         disk_complete(d, ok);
         if (!ok) g->disk_stats.errors++;
         else if (value == DISK_CMD_READ) g->disk_stats.reads++;

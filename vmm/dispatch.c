@@ -143,9 +143,9 @@ static void interp_charge(struct vmm_guest *g, struct machine *m, const struct p
  * (slices, the virtual clock) and so is the console's line, which never
  * fires there; a MEM fault is against the composed relocation, so its
  * detail is recomputed.  The interpreter runs the virtual PSW, so all its
- * traps but PRIV are the guest's own, already exact.  HCALL is reflected
- * like SVC for now: a paravirtual interface of the vmm's own (a later
- * issue) would route it elsewhere.  A new place is one more row, with its
+ * traps but PRIV are the guest's own, already exact.  HCALL is the vmm's
+ * when it is one of its own hypercalls (the split driver's), else
+ * reflected like SVC.  A new place is one more row, with its
  * enum vmm_place value in vmm.h.
  */
 const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT] = {
@@ -155,7 +155,7 @@ const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT] = {
         .compose = direct_compose,
         .charge = direct_charge,
         .shown = direct_shown,
-        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_MEM] = ROUTE_MEM,
+        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_MEM] = ROUTE_MEM, [CAUSE_HCALL] = ROUTE_HCALL,
                   [CAUSE_TIMER] = ROUTE_ABSORB, [CAUSE_IO] = ROUTE_ABSORB},
     },
     [VMM_PLACE_INTERPRETED] = {
@@ -164,7 +164,7 @@ const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT] = {
         .compose = interp_compose,
         .charge = interp_charge,
         .shown = compose_interp,
-        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM},
+        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_HCALL] = ROUTE_HCALL},
     },
 };
 
@@ -339,6 +339,20 @@ static void handle_reflect(struct vmm_guest *g, const struct machine_trap *t, bo
     if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
 }
 
+/* An hcall: the split driver's, served like an emulated instruction that
+ * completed (one guest step, the virtual clock ticks), or the guest's own. */
+static void handle_hcall(struct vmm_guest *g, struct machine *m, const struct machine_trap *t, bool sup)
+{
+    if (!vmm_split_hcall(g, m, t->value, sup)) {
+        handle_reflect(g, t, sup);
+        return;
+    }
+    g->stats.emulated++;
+    g->steps++;
+    vmm_vclock_tick(g);
+    if (g->vmm->obs.on_event) vmm_emit(g, VMM_EMULATED, CAUSE_HCALL, 0, t->value, t->old_psw.pc, 0, sup);
+}
+
 /* Back into the machine that trapped, unless the scheduler has work: the
  * guest stopped, its slice or budget ended, a virtual interrupt is due, the
  * mode wants it elsewhere, or the observer asked to stop. */
@@ -379,6 +393,7 @@ static enum machine_verdict dispatch(struct vmm_guest *g, struct machine *m,
     case ROUTE_SYSTEM: handle_system(g, m, t->value, t->old_psw.pc, sup); break;
     case ROUTE_MEM: handle_mem(g, m, t, sup); break;
     case ROUTE_REFLECT: handle_reflect(g, t, sup); break;
+    case ROUTE_HCALL: handle_hcall(g, m, t, sup); break;
     }
     return resume(g, m);
 }

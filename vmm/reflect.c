@@ -52,6 +52,6 @@ enum isa_cause vmm_pending_interrupt(const struct vmm_guest *g)
     const uint32_t flags = g->vcpu.psw.flags;
     if (!(flags & PSW_IE)) return CAUSE_NONE;
     if (flags & PSW_TP) return CAUSE_TIMER;
-    if (console_io_pending(&g->con) || g->vdisk_lines) return CAUSE_IO;
+    if (console_io_pending(&g->con) || g->vdisk_lines || g->split_lines) return CAUSE_IO;
     return CAUSE_NONE;
 }

@@ -56,6 +56,7 @@ static void deliver(struct vmm_guest *g, enum isa_cause irq)
     const uint32_t value = irq == CAUSE_IO ? vmm_io_port(g) : 0;
     g->slice_left--;
     enum machine_stop stop = vmm_reflect(g, irq, 0, value, pc);
+    if (irq == CAUSE_IO) vmm_split_delivered(g, value);
     if (g->vmm->obs.on_event) vmm_emit(g, VMM_DELIVERED, irq, 0, value, pc, 0, sup);
     if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
 }

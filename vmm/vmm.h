@@ -312,6 +312,10 @@ void vmm_set_output_sink(struct vmm *v, unsigned g, void (*sink)(void *ctx, uint
 
 struct vmm_disk_stats {
     uint64_t reads, writes, errors; /* commands of the guest's virtual units */
+    /* split: kicks (SPLIT_HCALL_KICK), requests served, completion
+     * notifications raised, and batches whose notification the front end
+     * suppressed (its RSP_EVENT not passed) */
+    uint64_t kicks, requests, notifications, suppressed;
 };
 
 /* How the units are given to the guests (ISA.md's I/O models):
@@ -326,7 +330,44 @@ struct vmm_disk_stats {
  *                guest's DMA_BASE/DMA_BOUND go to the real unit as they
  *                are and its DMA reaches any real word: the unsafe case
  *                the attack suite shows on purpose. */
-enum vmm_io_model { VMM_IO_DIRECT, VMM_IO_PASSTHROUGH };
+enum vmm_io_model { VMM_IO_DIRECT, VMM_IO_PASSTHROUGH, VMM_IO_SPLIT };
+
+/* split (vmm/split.c, vmm/README.md "The split driver"): the partitions of
+ * direct, and a paravirtual front end in the guest kernel that posts
+ * requests on a ring in its own memory and kicks the back end in the vmm
+ * with one hcall per batch.  From virtual supervisor mode:
+ *   hcall SPLIT_HCALL_RING  r1 = unit, r2 = the ring's guest-physical
+ *                           address: the back end serves it from now on
+ *                           (its consumer = REQ_PROD, RSP_PROD set to it);
+ *                           r1 = 0, or -1 (no such unit, ring outside memory)
+ *   hcall SPLIT_HCALL_KICK  r1 = unit: every request posted is served now,
+ *                           in order; r1 = how many, -1 (no ring), -2
+ *                           (REQ_PROD more than SPLIT_SLOTS ahead: nothing
+ *                           served)
+ * The ring, SPLIT_RING_WORDS words: REQ_PROD (front end), REQ_EVENT (back
+ * end: kick when REQ_PROD passes it), RSP_PROD (back end), RSP_EVENT (front
+ * end: raise the unit's IO interrupt when RSP_PROD passes it), then
+ * SPLIT_SLOTS slots of {OP (CMD_READ or CMD_WRITE), SECTOR (in the
+ * partition), ADDR (guest-physical), STATUS (the back end's: DONE, plus
+ * ERROR when it failed)}; request i is slot i mod SPLIT_SLOTS and its
+ * response is written over it.  An hcall from virtual user mode, or any
+ * other number, is the guest's own trap (reflected). */
+enum vmm_split_abi {
+    SPLIT_HCALL_RING = 16,
+    SPLIT_HCALL_KICK = 17,
+    SPLIT_REQ_PROD = 0,
+    SPLIT_REQ_EVENT = 1,
+    SPLIT_RSP_PROD = 2,
+    SPLIT_RSP_EVENT = 3,
+    SPLIT_SLOTS_AT = 8,
+    SPLIT_SLOTS = 8,
+    SPLIT_SLOT_WORDS = 4,
+    SPLIT_OP = 0,
+    SPLIT_SECTOR = 1,
+    SPLIT_ADDR = 2,
+    SPLIT_STATUS = 3,
+    SPLIT_RING_WORDS = SPLIT_SLOTS_AT + SPLIT_SLOTS * SPLIT_SLOT_WORDS,
+};
 /* Before the first vmm_attach_disk (default: direct, IOMMU on). */
 void vmm_set_io_model(struct vmm *v, enum vmm_io_model model, bool iommu);
 /* Attaches real unit `unit` with a copy of words (sectors * 256 of them)

@@ -86,6 +86,14 @@ struct vmm_guest {
         unsigned real;        /* the real unit behind it */
     } vdisk[ISA_DISK_UNITS];
     unsigned vdisk_lines;
+    /* split (split.c): each unit's ring and the back end's own indices;
+     * notifications raised and not yet delivered (bit k: unit k). */
+    struct {
+        bool registered;
+        uint32_t ring;          /* guest-physical */
+        uint32_t req_cons, rsp_prod;
+    } split[ISA_DISK_UNITS];
+    unsigned split_lines;
     struct vmm_disk_stats disk_stats;
 
     /* Run state. */
@@ -148,6 +156,7 @@ enum vmm_route {
     ROUTE_MEM,     /* a real fault: reflected, its detail recomputed against the
                       virtual PSW (the shadow tables' seam)                      */
     ROUTE_ABSORB,  /* the vmm's own (its timer): charged, no guest step          */
+    ROUTE_HCALL,   /* a hypercall of the vmm's (served), else reflected          */
 };
 
 /*
@@ -239,6 +248,17 @@ void vmm_console_write(struct vmm_guest *g, uint32_t port, uint32_t value);
 /* The value of g's pending IO interrupt: its console first, then its
  * virtual units 0..3 (the STATUS port). */
 uint32_t vmm_io_port(const struct vmm_guest *g);
+/* Carries out cmd (CMD_READ or CMD_WRITE) of g's virtual unit `unit` on the
+ * real unit behind it: partition sector `sector` (checked by the caller),
+ * guest-physical words gpa .. gpa + 255 (inside guest memory).  True when
+ * the sector moved (disk.c). */
+bool vmm_disk_transfer(struct vmm_guest *g, unsigned unit, uint32_t cmd, uint32_t sector, uint64_t gpa);
+/* An HCALL trap of g from the machine cpu (which holds its registers):
+ * true when it is the split driver's and was served (split.c). */
+bool vmm_split_hcall(struct vmm_guest *g, struct machine *cpu, uint32_t number, bool supervisor);
+/* The IO interrupt of value port was delivered: a split notification of
+ * that unit is taken (it is an edge, not a level). */
+void vmm_split_delivered(struct vmm_guest *g, uint32_t port);
 /* A port of g's virtual unit `unit` (disk.c): register reg read or written. */
 uint32_t vmm_disk_read(struct vmm_guest *g, unsigned unit, unsigned reg);
 void vmm_disk_write(struct vmm_guest *g, unsigned unit, unsigned reg, uint32_t value);

@@ -6,6 +6,7 @@
 
 #include "../../assembler/asm.h"
 #include "../../isa/isa.h"
+#include "../../vmm/vmm.h"
 
 #define MACHINE_INC "programs/lib/machine.inc"
 
@@ -117,5 +118,26 @@ Test(programs_lib, install_handler_writes_the_new_psw)
     cr_assert_eq(img.segments[0].count, 10);
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
         cr_assert_eq(w[i], expected[i], "word %zu: 0x%08x, expected 0x%08x", i, w[i], expected[i]);
+    asm_image_free(&img);
+}
+
+/* programs/lib/split.inc restates the split driver's interface (vmm.h). */
+Test(programs_lib, split_inc_is_the_split_drivers_interface)
+{
+    struct asm_image img = assemble(".include \"lib/split.inc\"\nhalt\n");
+    expect_symbol(&img, "SPLIT_RING", SPLIT_HCALL_RING);
+    expect_symbol(&img, "SPLIT_KICK", SPLIT_HCALL_KICK);
+    expect_symbol(&img, "REQ_PROD", SPLIT_REQ_PROD);
+    expect_symbol(&img, "REQ_EVENT", SPLIT_REQ_EVENT);
+    expect_symbol(&img, "RSP_PROD", SPLIT_RSP_PROD);
+    expect_symbol(&img, "RSP_EVENT", SPLIT_RSP_EVENT);
+    expect_symbol(&img, "SPLIT_SLOTS_AT", SPLIT_SLOTS_AT);
+    expect_symbol(&img, "SPLIT_SLOTS", SPLIT_SLOTS);
+    expect_symbol(&img, "SPLIT_SLOT_WORDS", SPLIT_SLOT_WORDS);
+    expect_symbol(&img, "SL_OP", SPLIT_OP);
+    expect_symbol(&img, "SL_SECTOR", SPLIT_SECTOR);
+    expect_symbol(&img, "SL_ADDR", SPLIT_ADDR);
+    expect_symbol(&img, "SL_STATUS", SPLIT_STATUS);
+    expect_symbol(&img, "SPLIT_RING_WORDS", SPLIT_RING_WORDS);
     asm_image_free(&img);
 }

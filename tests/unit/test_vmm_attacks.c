@@ -178,3 +178,61 @@ Test(vmm_attacks, no_attack_escapes, .timeout = 300)
     cr_assert_gt(cov.sum[VMM_SHADOW_LAZY].drops, 0, "lazy: tables dropped at flushes");
     cr_assert_eq(cov.sum[VMM_SHADOW_LAZY].rebuilds, 0, "lazy builds no whole table");
 }
+
+/* The split driver's back end (--io split) under attack: a front end that
+ * hands it rings and requests outside itself, corrupted indices and a kick
+ * flood, in slot 0 and slot 2 among the victims on one shared unit.  Every
+ * hostile request is refused or fails (its output says which), real memory
+ * outside the guests keeps its canaries, no real instruction runs outside
+ * a guest's box, the victims end as bare, and of the whole real unit only
+ * the attacker's own last sector changes. */
+Test(vmm_attacks, split_driver_back_end_is_confined, .timeout = 120)
+{
+    enum { SECTORS = 8 };
+    static uint32_t zeros[SECTORS * ISA_SECTOR_WORDS];
+    struct isa_variant pg = test_support_variant("pg");
+    for (unsigned slot = 0; slot <= 2; slot += 2) {
+        struct machine *start[NGUESTS];
+        for (unsigned g = 0, k = 0; g < NGUESTS; g++)
+            start[g] = load_bare(g == slot ? "tests/attacks/split_ring_attack.s" : victims[k++], &pg, 65536);
+        struct vmm_config cfg = {VMM_TE, &pg, 65536, NGUESTS, 0, VMM_SHADOW_TRACE};
+        struct vmm *v = vmm_create(&cfg);
+        cr_assert_not_null(v);
+        vmm_set_io_model(v, VMM_IO_SPLIT, true);
+        char err[200];
+        cr_assert(vmm_attach_disk(v, 0, zeros, SECTORS, err, sizeof err), "%s", err);
+        for (unsigned g = 0; g < NGUESTS; g++) {
+            memcpy(vmm_guest_memory(v, g), machine_memory(start[g]), 65536 * sizeof(uint32_t));
+            struct psw p = machine_psw(start[g]);
+            vmm_guest_set_psw(v, g, &p);
+        }
+        struct tv_real_watch w;
+        tv_watch_start(&w, v);
+        vmm_set_step_limit(v, STEPS);
+        cr_assert_eq(vmm_run(v, (uint64_t)NGUESTS * STEPS + 1), VMM_RUN_DONE);
+        cr_assert_eq(w.bad, 0, "slot %u: real instructions outside a guest's box", slot);
+        cr_assert(tv_canaries_intact(v), "slot %u: real memory outside every guest changed", slot);
+        size_t len;
+        const uint8_t *out = vmm_guest_output(v, slot, &len);
+        cr_assert(len == 17 && memcmp(out, "RRREEEEEED1RRFRR\n", 17) == 0, "slot %u: the attacker saw %.*s",
+                  slot, (int)len, (const char *)out);
+        cr_assert_geq(vmm_guest_disk_stats(v, slot)->kicks, 3000, "the kick flood was served");
+        const uint32_t *real = machine_disk(vmm_real_machine(v), 0, NULL);
+        for (unsigned s = 0; s < SECTORS; s++) {
+            const bool own_last = s == slot * (SECTORS / NGUESTS) + SECTORS / NGUESTS - 1;
+            bool zero = true;
+            for (unsigned i = 0; i < ISA_SECTOR_WORDS; i++) zero &= real[s * ISA_SECTOR_WORDS + i] == 0;
+            cr_assert_eq(zero, !own_last, "slot %u: real sector %u %s", slot, s,
+                         own_last ? "was not written" : "changed");
+        }
+        for (unsigned g = 0; g < NGUESTS; g++) {
+            if (g != slot) {
+                char why[256];
+                enum machine_stop bs = machine_run(start[g], STEPS);
+                cr_assert(tv_same(start[g], bs, v, g, why, sizeof why), "slot %u: victim %u: %s", slot, g, why);
+            }
+            machine_destroy(start[g]);
+        }
+        vmm_destroy(v);
+    }
+}

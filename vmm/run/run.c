@@ -1014,6 +1014,10 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
         out->disk_reads = ds->reads;
         out->disk_writes = ds->writes;
         out->disk_errors = ds->errors;
+        out->disk_kicks = ds->kicks;
+        out->disk_requests = ds->requests;
+        out->disk_notifications = ds->notifications;
+        out->disk_suppressed = ds->suppressed;
     } else if (r->n == 0) {
         const struct machine_stats *ms = machine_stats(r->real);
         out->disk_reads = ms->disk_reads;

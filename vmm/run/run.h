@@ -255,6 +255,8 @@ struct run_guest_state {
     bool has_trap;             /* last_trap is its most recent trap */
     struct machine_trap last_trap;
     uint64_t disk_reads, disk_writes, disk_errors; /* its commands to its units */
+    /* --io split: kicks, requests served, notifications raised and suppressed */
+    uint64_t disk_kicks, disk_requests, disk_notifications, disk_suppressed;
     const uint32_t *disk[ISA_DISK_UNITS];          /* run_disk: its units' media (borrowed) */
     uint32_t disk_sectors[ISA_DISK_UNITS];         /* ... and sizes, 0 when it has none */
 };
