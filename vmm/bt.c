@@ -530,9 +530,10 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
                 retired(&x, k);
                 trap(&x, o->kind == ISA_SVC ? CAUSE_SVC : CAUSE_HCALL, 0, o->imm, at + 1);
                 goto left_block;
-            case BT_VPUSHF: R[o->a] = vp->flags; break;
+            case BT_VPUSHF: R[o->a] = vp->flags; c->stats.inlined++; break;
             case BT_VPOPF:
                 vp->flags = (vp->flags & ~PSW_IE) | (R[o->a] & PSW_IE);
+                c->stats.inlined++;
                 /* Interrupts just enabled with one pending: it is taken
                  * before the next instruction. */
                 if (vmm_pending_interrupt(g) != CAUSE_NONE) {
@@ -542,8 +543,8 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
                     goto exit;
                 }
                 break;
-            case BT_VSRR: R[o->a] = vp->base; R[o->b] = vp->bound; break;
-            case BT_NOP: break;
+            case BT_VSRR: R[o->a] = vp->base; R[o->b] = vp->bound; c->stats.inlined++; break;
+            case BT_NOP: c->stats.inlined++; break;
             case BT_CALLOUT:
                 retired(&x, k);
                 vp->pc = at;
