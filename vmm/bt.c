@@ -314,18 +314,18 @@ struct exec {
 
 /* n instructions retired by translated code: guest steps, the slice, the
  * virtual clock (never past 0 within a batch: TP is set on the last). */
-static void retired(struct exec *x, uint32_t n)
+static void retired(struct exec *x, uint64_t n)
 {
     struct vmm_guest *g = x->g;
     struct psw *vp = &g->vcpu.psw;
     g->steps += n;
-    g->slice_left -= n;
+    g->slice_left -= (int64_t)n;
     g->stats.emulated += n;
     g->bt->stats.executed += n;
     x->left -= n;
     if (vp->timer) {
         TRAPEZE_ASSERT(n <= vp->timer);
-        vp->timer -= n;
+        vp->timer -= (uint32_t)n;
         if (vp->timer == 0) vp->flags |= PSW_TP;
     }
 }
@@ -396,7 +396,11 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
     int exit_slot = -1;
 
     while (x.left > 0 && !must_leave(g)) {
-        const uint32_t pc = vp->pc;
+        /* One batch: nothing but a callout, a trap or an inline popf
+         * changes the virtual PSW, so its mode, relocation and allowance
+         * hold for the whole batch, and the dispatcher's checks are made
+         * between batches.  It may go as far as the budget, the run's end,
+         * the slice and the virtual clock (TP set on its last instruction). */
         const bool sup = (vp->flags & PSW_M) != 0;
         const bool paged = (vp->flags & PSW_PG) != 0;
         uint32_t limit = 0;
@@ -404,12 +408,21 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
             const uint64_t room = g->memsize - vp->base;
             limit = vp->bound < room ? vp->bound : (uint32_t)room;
         }
+        uint64_t batch = x.left;
+        if (g->run_end - g->steps < batch) batch = g->run_end - g->steps;
+        if ((uint64_t)g->slice_left < batch) batch = (uint64_t)g->slice_left;
+        if (vp->timer && vp->timer < batch) batch = vp->timer;
+        uint64_t done = 0; /* retired in this batch, charged at its end */
+        uint32_t pc = vp->pc;
+        bool recheck = false, trapped = false;
+        while (done < batch && !recheck) {
         uint32_t gpa;
         unsigned detail = 0;
         if (!guest_addr(g, limit, pc, ACCESS_FETCH, &gpa, &detail)) {
+            retired(&x, done);
             trap(&x, CAUSE_MEM, detail, pc, pc);
-            prev = -1;
-            continue;
+            trapped = true;
+            break;
         }
         int32_t bi = prev >= 0 && exit_slot >= 0 ? bt_follow(c, prev, (unsigned)exit_slot, pc, gpa, sup) : -1;
         if (bi < 0) {
@@ -421,17 +434,11 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
                 bt_chain(c, prev, (unsigned)exit_slot, bi);
         }
         const struct bt_block *b = &c->blocks[bi];
-
-        /* How far this batch may go: the budget, the run's end, the slice,
-         * the virtual clock (TP set on the last one), and unpaged, the
-         * bound (a fetch past it faults there). */
-        uint64_t allowed = x.left;
-        if (g->run_end - g->steps < allowed) allowed = g->run_end - g->steps;
-        if ((uint64_t)g->slice_left < allowed) allowed = (uint64_t)g->slice_left;
-        if (vp->timer && vp->timer < allowed) allowed = vp->timer;
+        /* Unpaged, a fetch past the bound faults there: at the next block. */
         uint32_t fetchable = b->n;
         if (!paged && limit - pc < fetchable) fetchable = limit - pc;
-        const uint32_t lim = allowed < fetchable ? (uint32_t)allowed : fetchable;
+        const uint64_t room = batch - done;
+        const uint32_t lim = room < fetchable ? (uint32_t)room : fetchable;
 
         uint32_t *const R = x.R;
         uint32_t k = 0, next = pc;
@@ -457,7 +464,7 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
             case ISA_REM: {
                 const int32_t p = (int32_t)R[o->b], q = (int32_t)R[o->c];
                 if (q == 0) {
-                    retired(&x, k);
+                    retired(&x, done + k);
                     trap(&x, CAUSE_DIV, 0, 0, at);
                     goto left_block;
                 }
@@ -478,7 +485,7 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
             case ISA_LD: {
                 uint32_t a;
                 if (!guest_addr(g, limit, R[o->b] + o->imm, ACCESS_LOAD, &a, &detail)) {
-                    retired(&x, k);
+                    retired(&x, done + k);
                     trap(&x, CAUSE_MEM, detail, R[o->b] + o->imm, at);
                     goto left_block;
                 }
@@ -488,7 +495,7 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
             case ISA_ST: {
                 uint32_t a;
                 if (!guest_addr(g, limit, R[o->b] + o->imm, ACCESS_STORE, &a, &detail)) {
-                    retired(&x, k);
+                    retired(&x, done + k);
                     trap(&x, CAUSE_MEM, detail, R[o->b] + o->imm, at);
                     goto left_block;
                 }
@@ -527,7 +534,7 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
             case ISA_CALLR: next = R[o->a]; R[ISA_REG_LR] = at + 1; k++; goto exit;
             case ISA_SVC:
             case ISA_HCALL:
-                retired(&x, k);
+                retired(&x, done + k);
                 trap(&x, o->kind == ISA_SVC ? CAUSE_SVC : CAUSE_HCALL, 0, o->imm, at + 1);
                 goto left_block;
             case BT_VPUSHF: R[o->a] = vp->flags; c->stats.inlined++; break;
@@ -540,18 +547,19 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
                     k++;
                     next = at + 1;
                     prev = -1;
+                    recheck = true;
                     goto exit;
                 }
                 break;
             case BT_VSRR: R[o->a] = vp->base; R[o->b] = vp->bound; c->stats.inlined++; break;
             case BT_NOP: c->stats.inlined++; break;
             case BT_CALLOUT:
-                retired(&x, k);
+                retired(&x, done + k);
                 vp->pc = at;
                 trap(&x, CAUSE_PRIV, 0, o->w, at);
                 goto left_block;
             default: /* BT_ILL */
-                retired(&x, k);
+                retired(&x, done + k);
                 trap(&x, CAUSE_ILL, 0, o->w, at);
                 goto left_block;
             }
@@ -563,12 +571,20 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
         else prev = -1;
     exit:
         R[0] = 0;
-        retired(&x, k);
-        vp->pc = next;
+        done += k;
+        pc = next;
         continue;
     left_block:
-        prev = -1;
-        exit_slot = -1;
+        trapped = true;
+        break;
+        }
+        if (trapped) {
+            prev = -1;
+            exit_slot = -1;
+        } else {
+            retired(&x, done);
+            vp->pc = pc;
+        }
     }
     sync_out(&x);
     return MACHINE_STOPPED;
