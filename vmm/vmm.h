@@ -55,7 +55,7 @@ enum vmm_place {
      * its row in the table of places in dispatch.c. */
     VMM_PLACE_COUNT
 };
-const char *vmm_place_name(enum vmm_place place); /* "direct", "interpreted"; "?" */
+const char *vmm_place_name(enum vmm_place place); /* "direct", "interpreted", "translated"; "?" */
 
 /* How te keeps a paging guest's shadow page tables in step with its own
  * (vmm/README.md, "Shadow page tables").  The first is the default. */
