@@ -79,6 +79,20 @@ for prog in programs/critical.s programs/toyos/toyos.s; do
     echo "$prog: $(jq -c '.vmm.bt | {blocks, instructions, callouts, chain_hits, lookups, invalidations}' "$T/c.json")"
 done
 
+# ---- Views, the event log, a stack ------------------------------------------------------
+run_capture "$TRAPEZE" run --isa x86like --vmm bt --trace traps programs/critical.s
+expect_match err '^\[ *[0-9]+\] trap 1: PRIV out r2, 0 at L1 guest, supervisor \(translated\) -> emulated by L0 c; pc 0x00018f <puts\+2>$' \
+    "--trace traps names the translated place"
+printf 'break next_round\ncontinue\ninfo levels\ninfo psw\nquit\n' >"$T/cmds"
+run_capture "$TRAPEZE" debug -x "$T/cmds" --vmm bt --isa x86like programs/critical.s
+expect_match out '^\*> L1 guest: critical\.s +step 330 +pc 0x000021 supervisor running, translated$' \
+    "info levels: the guest runs translated, its step exact at the breakpoint"
+expect_match out "^PSW of L1 guest: critical.s: virtual \\(what it sees\\) \\| real \\(what the C VMM's translated code runs\\)$" \
+    "info psw says who runs it"
+expect_match out '^  flags  M=S IE -- -- ' "info psw: the virtual flags at the breakpoint (IE on, not half-emulated)"
+run_capture "$TRAPEZE" equiv --stack c,asm --vmm bt programs/toyos/toyos.s
+expect_status 0 "toyos on c,asm with the C VMM under bt"
+
 # ---- The attack suite -------------------------------------------------------------------
 attacks=0 escapes=0
 for attack in tests/attacks/*.s; do
