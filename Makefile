@@ -190,6 +190,7 @@ bench: trapeze
 	bash tests/bench/trace.sh ./trapeze
 	bash tests/bench/debugger.sh ./trapeze
 	bash tests/bench/disk.sh ./trapeze
+	bash tests/bench/bt.sh ./trapeze
 
 # ---- Set-up -------------------------------------------------------------------
 

@@ -548,7 +548,8 @@ static bool vmm_guaranteed(const struct check_report *r, unsigned k, const char 
     switch (k) {
     case 0: *why = r->theorem1 ? "trap-and-emulate; Theorem 1 holds" : "trap-and-emulate; Theorem 1 fails"; return r->theorem1;
     case 1: *why = r->theorem3 ? "hybrid; Theorem 3 holds" : "hybrid; Theorem 3 fails"; return r->theorem3;
-    default: *why = "full interpretation, always possible"; return true;
+    case 2: *why = "full interpretation, always possible"; return true;
+    default: *why = "binary translation: critical instructions rewritten, always possible"; return true;
     }
 }
 

@@ -98,6 +98,15 @@ static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *
             " interpreted), %" PRIu64 " reflected, %" PRIu64 " vmm entries; efficiency %.3f%%\n",
             prefix, vmm_mode_name(spec->mode), k.direct, k.emulated, k.interpreted, k.reflected,
             k.entries, 100.0 * k.efficiency);
+    const struct vmm_bt_stats *bt = run_bt_stats(r, g);
+    if (bt)
+        fprintf(out,
+                "%strapeze: binary translation: %" PRIu64 " blocks (%" PRIu64
+                " instructions) translated, %" PRIu64 " executed, %" PRIu64 " inline, %" PRIu64
+                " callouts, %" PRIu64 " chain hits, %" PRIu64 " lookups, %" PRIu64
+                " invalidations, %" PRIu64 " flushes\n",
+                prefix, bt->blocks, bt->insns, bt->executed, bt->inlined, bt->callouts,
+                bt->chain_hits, bt->lookups, bt->invalidations, bt->flushes);
     enum vmm_shadow_policy policy;
     const struct vmm_shadow_stats *sh = run_shadow_stats(r, g, &policy);
     if (!sh || sh->rebuilds + sh->fills + sh->hidden_faults + sh->true_faults == 0) return;
@@ -134,6 +143,24 @@ static void shadow_json(struct json *j, const struct run *r, unsigned g)
     json_object_end(j);
 }
 
+static void bt_json(struct json *j, const struct run *r, unsigned g)
+{
+    const struct vmm_bt_stats *bt = run_bt_stats(r, g);
+    if (!bt) return;
+    json_object_begin(j, "bt");
+    json_uint(j, "blocks", bt->blocks);
+    json_uint(j, "instructions", bt->insns);
+    json_uint(j, "executed", bt->executed);
+    json_uint(j, "inline", bt->inlined);
+    json_uint(j, "callouts", bt->callouts);
+    json_uint(j, "chain_hits", bt->chain_hits);
+    json_uint(j, "lookups", bt->lookups);
+    json_uint(j, "invalidations", bt->invalidations);
+    json_uint(j, "flushes", bt->flushes);
+    json_uint(j, "blocks_live", bt->blocks_live);
+    json_object_end(j);
+}
+
 /* What a monitor did for the level above: the fields "vmm" and "levels" share. */
 static void handling_json(struct json *j, const struct run_level_counts *k)
 {
@@ -156,6 +183,7 @@ static void vmm_json(struct json *j, const struct run *r, unsigned g)
     json_uint(j, "slices", k.slices);
     json_double(j, "efficiency", k.efficiency);
     shadow_json(j, r, g);
+    bt_json(j, r, g);
     json_object_end(j);
 }
 

@@ -68,7 +68,10 @@ void commands_format_state(const struct engine *e, unsigned L, char *buf, size_t
     commands_level_name(e, v.running, who, sizeof who);
     switch (v.state) {
     case RUN_LEVEL_RUNNING:
-        snprintf(buf, size, "running%s", v.place == VMM_PLACE_INTERPRETED ? ", interpreted" : "");
+        snprintf(buf, size, "running%s",
+                 v.place == VMM_PLACE_INTERPRETED   ? ", interpreted"
+                 : v.place == VMM_PLACE_TRANSLATED ? ", translated"
+                                                   : "");
         break;
     case RUN_LEVEL_WAITING:
         snprintf(buf, size, "waiting: %s runs", who);
@@ -1131,7 +1134,9 @@ static void info_psw(struct cmd_ctx *c, unsigned L)
     }
     commands_format_flags(v.real.flags, f2, sizeof f2);
     fprintf(c->out, "PSW of %s: virtual (what it sees) | real (what %s runs)\n", name,
-            v.place == VMM_PLACE_INTERPRETED ? "the C VMM's interpreter" : "the real machine");
+            v.place == VMM_PLACE_INTERPRETED   ? "the C VMM's interpreter"
+            : v.place == VMM_PLACE_TRANSLATED ? "the C VMM's translated code"
+                                              : "the real machine");
     fprintf(c->out, "  flags  %-14s | %s\n", f1, f2);
     fprintf(c->out, "  pc     0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", v.psw.pc, v.real.pc);
     fprintf(c->out, "  base   0x%06" PRIx32 "       | 0x%06" PRIx32 "\n", v.psw.base, v.real.base);

@@ -234,7 +234,10 @@ static void draw_regs(struct tui *t, const struct rect *rc)
     switch (v.state) {
     case RUN_LEVEL_RUNNING:
         snprintf(line, sizeof line, "running%s, step %" PRIu64,
-                 v.place == VMM_PLACE_INTERPRETED ? " (interpreted)" : "", v.steps);
+                 v.place == VMM_PLACE_INTERPRETED   ? " (interpreted)"
+                 : v.place == VMM_PLACE_TRANSLATED ? " (translated)"
+                                                   : "",
+                 v.steps);
         break;
     case RUN_LEVEL_WAITING: snprintf(line, sizeof line, "waiting: L%u runs; step %" PRIu64, v.running, v.steps); break;
     case RUN_LEVEL_SUSPENDED:
@@ -249,7 +252,9 @@ static void draw_regs(struct tui *t, const struct rect *rc)
     if (v.has_real) {
         commands_format_flags(v.real.flags, f2, sizeof f2);
         put(rc, r++, 1, A_BOLD, false, "%-6s %-14s %s", "", "virtual",
-            v.place == VMM_PLACE_INTERPRETED ? "interp." : "real");
+            v.place == VMM_PLACE_INTERPRETED   ? "interp."
+            : v.place == VMM_PLACE_TRANSLATED ? "transl."
+                                              : "real");
         put(rc, r++, 1, A_NORMAL, false, "%-6s %-14s %s", "flags", f1, f2);
         put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "         %06" PRIx32, "pc", v.psw.pc, v.real.pc);
         put(rc, r++, 1, A_NORMAL, false, "%-6s %06" PRIx32 "/%06" PRIx32 "  %06" PRIx32 "/%06" PRIx32, "base/b",

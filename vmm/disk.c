@@ -52,6 +52,7 @@ bool vmm_disk_transfer(struct vmm_guest *g, unsigned unit, uint32_t cmd, uint32_
     const bool done = machine_port_in(real, p + DISK_STATUS) == DISK_STATUS_DONE;
     /* A sector read into guest memory may have rewritten its page tables. */
     if (done && cmd == DISK_CMD_READ) vmm_shadow_wrote(g, (uint32_t)gpa, ISA_SECTOR_WORDS);
+    if (done && cmd == DISK_CMD_READ) vmm_bt_wrote(g, (uint32_t)gpa, ISA_SECTOR_WORDS);
     return done;
 }
 
@@ -79,10 +80,13 @@ static bool passthrough(struct vmm_guest *g, unsigned unit, uint32_t cmd)
     machine_port_out(real, p + DISK_ADDR, d->addr);
     machine_port_out(real, p + DISK_CMD, cmd);
     const bool done = machine_port_in(real, p + DISK_STATUS) == DISK_STATUS_DONE;
-    if (done && cmd == DISK_CMD_READ && !g->vmm->io_no_iommu)
+    if (done && cmd == DISK_CMD_READ && !g->vmm->io_no_iommu) {
         vmm_shadow_wrote(g, d->dma_base + d->addr, ISA_SECTOR_WORDS);
-    else if (done && cmd == DISK_CMD_READ)
+        vmm_bt_wrote(g, d->dma_base + d->addr, ISA_SECTOR_WORDS);
+    } else if (done && cmd == DISK_CMD_READ) {
         vmm_shadow_forget(g); /* it may have written anywhere */
+        vmm_bt_forget(g);
+    }
     return done;
 }
 

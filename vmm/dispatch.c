@@ -69,7 +69,10 @@ static struct psw direct_compose(struct vmm_guest *g)
     /* The real timer always fires within the slice: the CPU comes back. */
     TRAPEZE_ASSERT(g->timer_programmed >= 1 && g->timer_programmed <= g->vmm->slice);
     if (paged(g)) return vmm_shadow_compose(g, g->timer_programmed);
-    return compose_direct(g, g->timer_programmed);
+    const struct psw real = compose_direct(g, g->timer_programmed);
+    /* bt: what this code can store into, checked before translated code runs. */
+    if (g->bt) vmm_bt_direct_window(g, real.base - g->fmap.ext[0].hpa, real.bound);
+    return real;
 }
 
 /* The instructions m retired for g since the last resume: each is a guest
@@ -138,6 +141,16 @@ static void interp_charge(struct vmm_guest *g, struct machine *m, const struct p
     g->vcpu.psw.flags = (now->flags & ~PSW_M) | mode;
 }
 
+/* Translated instructions were charged as they retired (bt.c); the trap's
+ * PSW is the virtual one with the virtual mode put back. */
+static void translated_charge(struct vmm_guest *g, struct machine *m, const struct psw *now)
+{
+    (void)m;
+    uint32_t mode = g->vcpu.psw.flags & PSW_M;
+    g->vcpu.psw = *now;
+    g->vcpu.psw.flags = (now->flags & ~PSW_M) | mode;
+}
+
 /*
  * The table of places.  Routes: on the real machine the timer is the vmm's
  * (slices, the virtual clock) and so is the console's line, which never
@@ -165,6 +178,18 @@ const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT] = {
         .charge = interp_charge,
         .shown = compose_interp,
         .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_HCALL] = ROUTE_HCALL},
+    },
+    /* Translated code (bt.c) runs the virtual PSW like the interpreter, on
+     * the interpreter machine's registers; its callouts come as PRIV, its
+     * traps are the guest's own.  It counts its own instructions. */
+    [VMM_PLACE_TRANSLATED] = {
+        .name = "translated",
+        .machine = interp_machine,
+        .compose = interp_compose,
+        .charge = translated_charge,
+        .shown = compose_interp,
+        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_HCALL] = ROUTE_HCALL},
+        .run = vmm_bt_run,
     },
 };
 

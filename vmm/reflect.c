@@ -32,6 +32,7 @@ enum machine_stop vmm_reflect(struct vmm_guest *g, enum isa_cause cause, unsigne
     g->tlb_flushes++;
     /* The record may lie in a page table; the new PSW is a flush. */
     vmm_shadow_wrote(g, TRAP_OLD_PSW, TRAP_VALUE + 1);
+    vmm_bt_wrote(g, TRAP_OLD_PSW, TRAP_VALUE + 1);
     vmm_shadow_flush(g);
     g->stats.reflected++;
     g->stats.traps[cause]++;

@@ -92,7 +92,8 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
         /* One instruction no shadow entry can express: one step there. */
         const bool once = g->shadow.interpret_next && g->place == VMM_PLACE_INTERPRETED;
         if (once) budget = 1;
-        enum machine_stop st = machine_run(m, budget);
+        const struct vmm_place_ops *place = &vmm_places[g->place];
+        enum machine_stop st = place->run ? place->run(g, m, budget) : machine_run(m, budget);
         /* At most one guest step per machine step, and resume() stops at run_end. */
         TRAPEZE_ASSERT(g->steps <= g->run_end);
         if (st == MACHINE_STOPPED) {

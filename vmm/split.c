@@ -38,7 +38,9 @@ static bool inside(const struct vmm_guest *g, uint64_t gpa, uint64_t words)
 static void put(struct vmm_guest *g, uint32_t gpa, uint32_t value)
 {
     g->mem[gpa] = value;
-    vmm_shadow_wrote(g, gpa, 1); /* the ring may share a page with a table */
+    /* The ring may share a page with a table, or with translated code. */
+    vmm_shadow_wrote(g, gpa, 1);
+    vmm_bt_wrote(g, gpa, 1);
 }
 
 static uint32_t ring_register(struct vmm_guest *g, unsigned unit, uint32_t ring)

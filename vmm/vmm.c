@@ -7,6 +7,7 @@
  * the same for all.  A mode is added by adding a line to `modes`.
  */
 #include "vmm_priv.h"
+#include "bt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,13 @@ static enum vmm_place place_interp(const struct psw *p)
     return VMM_PLACE_INTERPRETED;
 }
 
+/* bt: virtual-supervisor and paged code runs translated (bt.c), user code
+ * directly unless the variant lets it see the real state (vmm_place_of). */
+static enum vmm_place place_bt(const struct psw *p)
+{
+    return (p->flags & (PSW_M | PSW_PG)) ? VMM_PLACE_TRANSLATED : VMM_PLACE_DIRECT;
+}
+
 static const struct {
     const char *name;
     enum vmm_place (*place)(const struct psw *p);
@@ -41,6 +49,7 @@ static const struct {
     [VMM_TE] = {"te", place_te},
     [VMM_HVM] = {"hvm", place_hvm},
     [VMM_INTERP] = {"interp", place_interp},
+    [VMM_BT] = {"bt", place_bt},
 };
 
 const char *vmm_mode_name(enum vmm_mode mode)
@@ -59,7 +68,10 @@ enum vmm_place vmm_place_of(const struct vmm *v, const struct vmm_guest *g)
 {
     /* An instruction no shadow entry can express: on the interpreter, once. */
     if (g->shadow.interpret_next) return VMM_PLACE_INTERPRETED;
-    return modes[v->mode].place(&g->vcpu.psw);
+    const enum vmm_place p = modes[v->mode].place(&g->vcpu.psw);
+    /* x86like's user pushf and srr would show the real flags and relocation. */
+    if (p == VMM_PLACE_DIRECT && v->bt_user_translated) return VMM_PLACE_TRANSLATED;
+    return p;
 }
 
 const char *vmm_place_name(enum vmm_place place)
@@ -118,6 +130,7 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
     v->nguests = cfg->nguests;
     v->current = cfg->nguests - 1; /* so that guest 0 is picked first */
     vmm_alloc_shadow_area(v);
+    v->bt_user_translated = cfg->mode == VMM_BT && bt_user_mode_sensitive(cfg->variant);
 
     v->real = machine_create(real_words, &v->variant);
     v->guests = calloc(cfg->nguests, sizeof *v->guests);
@@ -133,7 +146,7 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
         g->index = i;
         vmm_alloc_guest(v, g);
         g->interp = machine_create_on(g->mem, g->memsize, &v->interp_variant);
-        if (!g->interp || !vmm_shadow_init(g)) {
+        if (!g->interp || !vmm_shadow_init(g) || (cfg->mode == VMM_BT && !vmm_bt_init(g))) {
             vmm_destroy(v);
             return NULL;
         }
@@ -153,6 +166,7 @@ void vmm_destroy(struct vmm *v)
             machine_destroy(v->guests[i].interp);
             console_free(&v->guests[i].con);
             vmm_shadow_free(&v->guests[i]);
+            vmm_bt_free(&v->guests[i]);
         }
         free(v->guests);
     }
@@ -193,6 +207,12 @@ struct vmm *vmm_clone(const struct vmm *v)
         g->shadow.words = NULL;
         g->shadow.traced = NULL;
         ok &= vmm_shadow_copy(g, from);
+        /* A cache is only a cache: the copy starts its own, empty. */
+        g->bt = NULL;
+        if (from->bt) {
+            ok &= vmm_bt_init(g);
+            if (g->bt) g->bt->stats = from->bt->stats, g->bt->stats.blocks_live = 0;
+        }
         g->interp = machine_create_on(g->mem, g->memsize, &c->interp_variant);
         if (!g->interp || !machine_restore(g->interp, from->interp)) {
             ok = false;
@@ -239,6 +259,7 @@ uint32_t *vmm_guest_memory(struct vmm *v, unsigned g)
     if (NEVER(g >= v->nguests)) return NULL;
     /* The caller may write anywhere, page tables included. */
     vmm_shadow_forget(&v->guests[g]);
+    vmm_bt_forget(&v->guests[g]);
     return v->guests[g].mem;
 }
 

@@ -41,8 +41,8 @@
 
 struct vmm;
 
-enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_MODE_COUNT };
-const char *vmm_mode_name(enum vmm_mode mode); /* "te", "hvm", "interp" */
+enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_BT, VMM_MODE_COUNT };
+const char *vmm_mode_name(enum vmm_mode mode); /* "te", "hvm", "interp", "bt" */
 /* Sets *mode from its name; false for an unknown name. */
 bool vmm_mode_by_name(const char *name, enum vmm_mode *mode);
 
@@ -50,11 +50,12 @@ bool vmm_mode_by_name(const char *name, enum vmm_mode *mode);
 enum vmm_place {
     VMM_PLACE_DIRECT,      /* on the real machine, in real user mode            */
     VMM_PLACE_INTERPRETED, /* on the vmm's interpreter, a machine over its region */
+    VMM_PLACE_TRANSLATED,  /* bt: its basic blocks, translated once, run by the vmm (bt.c) */
     /* A new place (binary translation, hardware assistance) goes here, with
      * its row in the table of places in dispatch.c. */
     VMM_PLACE_COUNT
 };
-const char *vmm_place_name(enum vmm_place place); /* "direct", "interpreted"; "?" */
+const char *vmm_place_name(enum vmm_place place); /* "direct", "interpreted", "translated"; "?" */
 
 /* How te keeps a paging guest's shadow page tables in step with its own
  * (vmm/README.md, "Shadow page tables").  The first is the default. */
@@ -186,6 +187,28 @@ uint32_t vmm_guest_shadow_area(const struct vmm *v, unsigned g, size_t *words);
 unsigned vmm_guest_shadow_tables(const struct vmm *v, unsigned g, struct vmm_shadow_table *out,
                                  unsigned max);
 const struct vmm_shadow_stats *vmm_guest_shadow_stats(const struct vmm *v, unsigned g);
+
+/* ---- Binary translation (bt) ------------------------------------------------------
+ *
+ * Under bt a guest's virtual-supervisor code (and paged code, and on a
+ * variant whose user mode executes a sensitive instruction, user code) runs
+ * in the place `translated`: basic blocks decoded once into the guest's
+ * translation cache, critical instructions rewritten to act on the virtual
+ * PSW, privileged ones calling out to the routines (vmm/README.md). */
+struct vmm_bt_stats {
+    uint64_t blocks;        /* basic blocks translated                              */
+    uint64_t insns;         /* instructions translated (decoded once, into blocks)  */
+    uint64_t executed;      /* guest instructions retired by translated code        */
+    uint64_t inlined;       /* critical instructions run inline on the virtual PSW  */
+    uint64_t callouts;      /* calls out to the vmm: privileged instructions, traps */
+    uint64_t chain_hits;    /* block exits that went straight to their successor    */
+    uint64_t lookups;       /* block entries found by the cache's hash              */
+    uint64_t invalidations; /* blocks dropped because a word of theirs was written  */
+    uint64_t flushes;       /* the whole cache dropped (full, or memory rewritten)  */
+    uint64_t blocks_live;   /* blocks in the cache now                              */
+};
+/* NULL unless the vmm's mode is bt. */
+const struct vmm_bt_stats *vmm_guest_bt_stats(const struct vmm *v, unsigned g);
 enum vmm_shadow_policy vmm_shadow_policy(const struct vmm *v);
 
 /* ---- Observation (trace, TUI) ------------------------------------------------ */

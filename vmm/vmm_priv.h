@@ -117,6 +117,12 @@ struct vmm_guest {
     uint64_t tlb_flushes;      /* virtual tlbflush events and PSW loads */
 
     struct vmm_guest_shadow shadow; /* te: its shadow page tables (shadow.c) */
+
+    /* bt: its translation cache (bt.c), and the guest-physical words code
+     * run directly since the last translated run could have written. */
+    struct bt_cache *bt;
+    bool bt_dirty;
+    uint32_t bt_dirty_lo, bt_dirty_hi;
 };
 
 struct vmm {
@@ -142,6 +148,7 @@ struct vmm {
     bool stop_requested;        /* the observer asked to stop                  */
 
     struct vmm_observer obs;
+    bool bt_user_translated; /* bt: user mode runs a sensitive instruction on the real state */
 };
 
 /* ---- modes (vmm.c) ---- */
@@ -179,6 +186,8 @@ struct vmm_place_ops {
     struct psw (*shown)(const struct vmm_guest *g);
     /* enum vmm_route, by the cause of a trap of that place's machine. */
     uint8_t route[CAUSE_COUNT];
+    /* Runs g there for at most budget steps; NULL: machine_run(m). */
+    enum machine_stop (*run)(struct vmm_guest *g, struct machine *m, uint64_t budget);
 };
 extern const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT];
 
@@ -299,6 +308,20 @@ void vmm_shadow_forget(struct vmm_guest *g);
 /* An interpreted instruction (the place was chosen by interpret_next)
  * completed or trapped: resync what it may have written. */
 void vmm_shadow_after_interpreted(struct vmm_guest *g);
+
+/* ---- binary translation (bt.c) ---- */
+/* g's translation cache: made (false when memory cannot be had), freed. */
+bool vmm_bt_init(struct vmm_guest *g);
+void vmm_bt_free(struct vmm_guest *g);
+/* Runs g's translated code for at most budget steps; its vcpu is current
+ * on return (MACHINE_STOPPED: unload without syncing). */
+enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t budget);
+/* The vmm wrote guest words [gpa, gpa + n) (a trap record, DMA). */
+void vmm_bt_wrote(struct vmm_guest *g, uint32_t gpa, uint32_t n);
+/* Someone may have written anywhere in g's memory. */
+void vmm_bt_forget(struct vmm_guest *g);
+/* g's code runs directly with guest-physical words [gpa, gpa + n) in reach. */
+void vmm_bt_direct_window(struct vmm_guest *g, uint32_t gpa, uint32_t n);
 
 /* ---- virtual clock and scheduler (sched.c) ---- */
 /* The real timer for a direct resume: min(virtual timer, slice left). */

@@ -55,6 +55,7 @@ static struct machine *load_bare(const char *path, const struct isa_variant *var
 /* The shadow tables' counters of every guest of every run, by policy. */
 struct coverage {
     struct vmm_shadow_stats sum[VMM_SHADOW_POLICY_COUNT];
+    uint64_t bt_blocks, bt_invalidations; /* under bt */
 };
 
 static void add_stats(struct vmm_shadow_stats *to, const struct vmm_shadow_stats *s)
@@ -71,15 +72,16 @@ static void add_stats(struct vmm_shadow_stats *to, const struct vmm_shadow_stats
 }
 
 /* Runs the attack in slot `slot` among the victims; returns the escapes. */
-static unsigned attack(const char *path, unsigned slot, enum vmm_shadow_policy policy, size_t mem,
-                       struct coverage *cov)
+static unsigned attack_under(const char *path, unsigned slot, enum vmm_mode mode,
+                             const char *variant, enum vmm_shadow_policy policy, size_t mem,
+                             struct coverage *cov)
 {
-    struct isa_variant pg = test_support_variant("pg");
+    struct isa_variant pg = test_support_variant(variant);
     struct machine *start[NGUESTS];
     for (unsigned g = 0, k = 0; g < NGUESTS; g++)
         start[g] = load_bare(g == slot ? path : victims[k++], &pg, mem);
 
-    struct vmm_config cfg = {VMM_TE, &pg, mem, NGUESTS, 0, policy};
+    struct vmm_config cfg = {mode, &pg, mem, NGUESTS, 0, policy};
     struct vmm *v = vmm_create(&cfg);
     cr_assert_not_null(v);
     for (unsigned g = 0; g < NGUESTS; g++) {
@@ -93,8 +95,8 @@ static unsigned attack(const char *path, unsigned slot, enum vmm_shadow_policy p
     enum vmm_run_status st = vmm_run(v, (uint64_t)NGUESTS * STEPS + 1);
 
     char what[600];
-    snprintf(what, sizeof what, "%s (slot %u, shadow %s, %zu words)", path, slot,
-             vmm_shadow_policy_name(policy), mem);
+    snprintf(what, sizeof what, "%s (%s on %s, slot %u, shadow %s, %zu words)", path,
+             vmm_mode_name(mode), variant, slot, vmm_shadow_policy_name(policy), mem);
     unsigned escapes = 0;
     if (st != VMM_RUN_DONE) {
         cr_log_error("%s: the run did not come back (%d)", what, st);
@@ -127,10 +129,18 @@ static unsigned attack(const char *path, unsigned slot, enum vmm_shadow_policy p
             escapes++;
         }
         add_stats(&cov->sum[policy], vmm_guest_shadow_stats(v, g));
+        const struct vmm_bt_stats *bt = vmm_guest_bt_stats(v, g);
+        if (bt) cov->bt_blocks += bt->blocks, cov->bt_invalidations += bt->invalidations;
         machine_destroy(start[g]);
     }
     vmm_destroy(v);
     return escapes;
+}
+
+static unsigned attack(const char *path, unsigned slot, enum vmm_shadow_policy policy, size_t mem,
+                       struct coverage *cov)
+{
+    return attack_under(path, slot, VMM_TE, "pg", policy, mem, cov);
 }
 
 Test(vmm_attacks, no_attack_escapes, .timeout = 300)
@@ -235,4 +245,34 @@ Test(vmm_attacks, split_driver_back_end_is_confined, .timeout = 120)
         }
         vmm_destroy(v);
     }
+}
+
+/* The same attacks under binary translation, on the variants it is for:
+ * the attacker's supervisor code runs translated (and on x86like its user
+ * code too), so its stores, faults and callouts are the block executor's. */
+Test(vmm_attacks, no_attack_escapes_under_bt, .timeout = 300)
+{
+    DIR *d = opendir("tests/attacks");
+    cr_assert_not_null(d, "run the tests from the repository root");
+    unsigned attacks = 0, escapes = 0;
+    struct coverage cov;
+    memset(&cov, 0, sizeof cov);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 3 || strcmp(e->d_name + n - 2, ".s") != 0) continue;
+        char path[512];
+        snprintf(path, sizeof path, "tests/attacks/%s", e->d_name);
+        attacks++;
+        static const char *const variants[] = {"x86like", "hybrid"};
+        for (unsigned k = 0; k < 2; k++)
+            for (size_t m = 0; m < sizeof mems / sizeof mems[0]; m++) {
+                escapes += attack_under(path, 0, VMM_BT, variants[k], VMM_SHADOW_TRACE, mems[m], &cov);
+                escapes += attack_under(path, 2, VMM_BT, variants[k], VMM_SHADOW_TRACE, mems[m], &cov);
+            }
+    }
+    closedir(d);
+    cr_assert_geq(attacks, 20, "only %u attack programs found", attacks);
+    cr_assert_eq(escapes, 0, "%u escapes in %u attacks under bt (see the log above)", escapes, attacks);
+    cr_assert_gt(cov.bt_blocks, 100, "the attacks ran translated");
 }

@@ -280,13 +280,46 @@ struct coverage {
     uint64_t traps[CAUSE_COUNT], direct, interpreted, emulated, stops[MACHINE_STOPPED + 1];
 };
 
-static void run_seeds(const char *variant, const enum vmm_mode *modes, size_t nmodes, uint64_t dflt,
-                      struct coverage *cov)
+/*
+ * The critical generator (for bt): the same guests with pushf, popf and srr
+ * sprinkled over the code, which runs in supervisor and user mode, and
+ * self-modifying code: pairs that load an instruction word (critical ones
+ * half the time) from a data table and store it over a word of the code,
+ * which has run already and runs again at the loop's jump back.
+ */
+#define SMC_WORDS 0xe0u /* virtual: the table of words the code stores */
+static struct machine *random_critical_guest(const char *variant, uint64_t seed)
+{
+    struct machine *m = random_guest(variant, seed);
+    uint32_t *e = machine_memory(m);
+    uint64_t s = seed * 0x9e3779b97f4a7c15u + 0x5eed;
+    static const uint8_t critical[] = {ISA_PUSHF, ISA_POPF, ISA_SRR};
+    uint32_t words[16];
+    for (unsigned k = 0; k < 16; k++) {
+        uint64_t x = rnd(&s);
+        const uint8_t op = critical[(x >> 8) % 3];
+        const unsigned a = (x >> 16) % 10, b = (x >> 20) % 10;
+        words[k] = op == ISA_SRR ? isa_make_r(op, a, b, 0) : isa_make_i(op, a, 0, 0);
+    }
+    for (unsigned n = 0; n < 24; n++)
+        e[USER + 0x100 + rnd(&s) % CODE_LEN] = words[rnd(&s) % 16];
+    for (unsigned k = 0; k < 16; k++) e[USER + SMC_WORDS + k] = k % 2 ? words[k] : random_insn(&s);
+    for (unsigned n = 0; n < 8; n++) {
+        const uint32_t at = (uint32_t)(rnd(&s) % (CODE_LEN - 1));
+        e[USER + 0x100 + at] = TS_I(LD, 7, 0, SMC_WORDS + rnd(&s) % 16);
+        e[USER + 0x100 + at + 1] = TS_I(ST, 7, 0, 0x100 + rnd(&s) % CODE_LEN);
+    }
+    return m;
+}
+
+static void run_seeds_of(struct machine *(*make)(const char *, uint64_t), const char *variant,
+                         const enum vmm_mode *modes, size_t nmodes, uint64_t dflt,
+                         struct coverage *cov)
 {
     const uint64_t first = env_u64("TRAPEZE_VMM_SEED_FIRST", 1);
     const uint64_t count = env_u64("TRAPEZE_VMM_SEEDS", dflt);
     for (uint64_t seed = first; seed < first + count; seed++) {
-        struct machine *m = random_guest(variant, seed);
+        struct machine *m = make(variant, seed);
         char what[64];
         snprintf(what, sizeof what, "%s seed %llu", variant, (unsigned long long)seed);
         for (size_t i = 0; i < nmodes; i++) {
@@ -301,6 +334,12 @@ static void run_seeds(const char *variant, const enum vmm_mode *modes, size_t nm
         }
         machine_destroy(m);
     }
+}
+
+static void run_seeds(const char *variant, const enum vmm_mode *modes, size_t nmodes, uint64_t dflt,
+                      struct coverage *cov)
+{
+    run_seeds_of(random_guest, variant, modes, nmodes, dflt, cov);
 }
 
 /* pg is virtualizable: every mode is exact. */
@@ -507,6 +546,28 @@ Test(vmm_random, x86like_interp, .timeout = 120)
     struct coverage cov;
     memset(&cov, 0, sizeof cov);
     run_seeds("x86like", (enum vmm_mode[]){VMM_INTERP}, 1, 400, &cov);
+}
+
+/* bt is exact on every variant: hybrid, x86like, pg. */
+Test(vmm_random, bt, .timeout = 120)
+{
+    struct coverage cov;
+    memset(&cov, 0, sizeof cov);
+    run_seeds("x86like", (enum vmm_mode[]){VMM_BT}, 1, 400, &cov);
+    run_seeds("hybrid", (enum vmm_mode[]){VMM_BT}, 1, 400, &cov);
+    run_seeds("pg", (enum vmm_mode[]){VMM_BT}, 1, 200, &cov);
+    cr_assert_gt(cov.emulated, cov.direct, "under bt most instructions ran translated");
+}
+
+/* The critical generator: pushf, popf, srr in both modes and self-modifying
+ * code, under bt (and the interpreter, which is exact by construction). */
+Test(vmm_random, critical_and_self_modifying_bt, .timeout = 120)
+{
+    struct coverage cov;
+    memset(&cov, 0, sizeof cov);
+    run_seeds_of(random_critical_guest, "x86like", (enum vmm_mode[]){VMM_BT, VMM_INTERP}, 2, 300,
+                 &cov);
+    run_seeds_of(random_critical_guest, "hybrid", (enum vmm_mode[]){VMM_BT, VMM_HVM}, 2, 300, &cov);
 }
 
 /* The machine tests' own random programs, as guests (a second generator). */

@@ -260,9 +260,9 @@ static void event_rows(struct rows *rs, const struct run *r, const struct diagra
         snprintf(label, sizeof label, "#%" PRIu64 " %s (L%d %c was running, at %s)", s->seq, what,
                  arose, e->supervisor ? 'S' : 'U', place);
         add_arrow(rs, hw, first, COLOR_HARDWARE, label, left);
-    } else if (e->place == VMM_PLACE_INTERPRETED) {
-        snprintf(label, sizeof label, "#%" PRIu64 " %s at %s (interpreted by L%d)", s->seq, what,
-                 place, first);
+    } else if (e->place == VMM_PLACE_INTERPRETED || e->place == VMM_PLACE_TRANSLATED) {
+        snprintf(label, sizeof label, "#%" PRIu64 " %s at %s (%s by L%d)", s->seq, what, place,
+                 e->place == VMM_PLACE_INTERPRETED ? "interpreted" : "translated", first);
         add_arrow(rs, arose, first, COLOR_TRAP, label, left);
     } else {
         snprintf(label, sizeof label, "#%" PRIu64 " %s at %s, %s", s->seq, what, place,

@@ -161,7 +161,10 @@ static void describe_body(const struct run *r, const struct run_event *e, const 
     }
     snprintf(buf, size, "%s%s at %s, %s%s -> %s; pc %s", cause, what, arose,
              e->supervisor ? "supervisor" : "user",
-             e->place == VMM_PLACE_INTERPRETED ? " (interpreted)" : "", path, place);
+             e->place == VMM_PLACE_INTERPRETED   ? " (interpreted)"
+             : e->place == VMM_PLACE_TRANSLATED ? " (translated)"
+                                                : "",
+             path, place);
 }
 
 void run_event_describe(const struct run *r, const struct run_event *e, uint64_t seq,

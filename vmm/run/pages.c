@@ -85,7 +85,8 @@ static bool shadow_of(const struct run *r, const struct column *c, unsigned i, u
 static void mark_walker(const struct run_level_view *v, struct run_page_table *t, unsigned n)
 {
     if (v->state != RUN_LEVEL_RUNNING || !v->has_real || !(v->real.flags & PSW_PG)) return;
-    const bool interpreted = v->place == VMM_PLACE_INTERPRETED;
+    /* Translated code (bt) walks the guest's table as the interpreter does. */
+    const bool interpreted = v->place == VMM_PLACE_INTERPRETED || v->place == VMM_PLACE_TRANSLATED;
     const unsigned machine = interpreted ? 1 : 0;
     for (unsigned k = n; k-- > 0;)
         if (t[k].machine == machine && t[k].base == v->real.base) {
@@ -345,7 +346,7 @@ bool run_translate_chain(const struct run *r, unsigned g, unsigned level, uint32
 
     /* The hardware's own way, while L runs: the real PSW, one hop. */
     if (v.state == RUN_LEVEL_RUNNING && v.has_real) {
-        if (v.place == VMM_PLACE_INTERPRETED) {
+        if (v.place == VMM_PLACE_INTERPRETED || v.place == VMM_PLACE_TRANSLATED) {
             out->by = RUN_WALK_INTERPRETER;
         } else {
             out->by = RUN_WALK_HARDWARE;

@@ -1231,6 +1231,12 @@ const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
     return vmm_guest_shadow_stats(r->cvmm, c->index);
 }
 
+const struct vmm_bt_stats *run_bt_stats(const struct run *r, unsigned g)
+{
+    if (!r->cvmm || r->spec.mode != VMM_BT) return NULL;
+    return vmm_guest_bt_stats(r->cvmm, column_of(r, g)->index);
+}
+
 /* ---- Memory and addresses ---------------------------------------------------------------------- */
 
 const uint32_t *run_machine_memory(const struct run *r, unsigned g, unsigned j, size_t *words)

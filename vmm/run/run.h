@@ -342,6 +342,8 @@ const struct machine *run_real_machine(const struct run *r);
 bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *words);
 const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
                                                 enum vmm_shadow_policy *policy);
+/* Guest g's translation cache counters when the C VMM runs it under bt, else NULL. */
+const struct vmm_bt_stats *run_bt_stats(const struct run *r, unsigned g);
 
 /* ---- Memory and addresses ------------------------------------------------------------ */
 
