@@ -145,7 +145,7 @@ mutant $L5 $L5/solution vmm.s "W dropped from the shadow entries" \
     '/^rebuild:/,/^rb_done:/ s/andi r3, r3, PTE_V+PTE_W$/andi r3, r3, PTE_V/'
 mutant $L5 $L5/solution vmm.s "the shadow table never installed" \
     '/^rb_done:/,/ret$/ s/^        st r1, rpsw+2(r0)$/        nop/'
-mutant $L6 $L6/solution vmm.s "halt not retired (differs only nested or not: caught at depth 3)" \
+mutant $L6 $L6/solution vmm.s "halt not retired (the guest's step count, at depth 3)" \
     '/^emu_halt:/,/^emu_unknown:/ s/^        RETIRE$/        nop/'
 mutant $L6 $L6/solution vmm.s "srr answers a hard-coded bound (fails at every depth)" \
     '/^emu_srr:/,/^emu_tlbflush:/ s/ld r1, vbound(r0)$/li r1, 0x10000/'
