@@ -9,6 +9,7 @@
 #include "../tui/json.h"
 
 static const struct grade_lab *const all_labs[] = {&grade_lab_classify, &grade_lab_trap_and_emulate,
+                                               &grade_lab_shadow, &grade_lab_recursion,
                                                NULL};
 
 const struct grade_lab *const *grade_labs(void) { return all_labs; }

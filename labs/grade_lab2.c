@@ -39,8 +39,26 @@
  * The reference measures 37.3 (labs/lab2-trap-and-emulate/README.md). */
 #define AMPLIFICATION_TARGET 38.0
 #define EFFICIENCY_POINTS 10.0
+#define MAX_EFFICIENCY_LEVELS 3
+/* Lab 6's targets, asm levels 1..3 at depth 3 (the reference, rounded up). */
+#define LAB6_TARGETS 380.0, 150.0, 32.0
 
 static const char *const lab2_files[] = {VMM_FILE, NULL};
+
+/* An asm-VMM lab as data: the variant and stack the submission runs in,
+ * its visible and hidden guests, and the efficiency budget.  Labs 2, 5
+ * and 6 are rows of this one grader. */
+struct asm_lab_spec {
+    const char *variant;                 /* "pg"                              */
+    const char *stack;                   /* run_spec_parse's: "c,asm"         */
+    const char *const *smoke; size_t nsmoke;     /* visible, 2 points each   */
+    const char *const *attacks; size_t nattacks; /* hidden, 1 point each     */
+    unsigned random_guests;              /* hidden, from the seed, 2 each     */
+    const char *efficiency_guest;        /* one of smoke (its name says which) */
+    /* its amplification at asm level 1, 2, ...: full marks; none from twice it */
+    double amplification_target[MAX_EFFICIENCY_LEVELS];
+    double efficiency_points;
+};
 
 static const char *const smoke_guests[] = {
     "programs/traps.s", "programs/timer.s", "programs/usermode.s", "programs/echo_irq.s",
@@ -63,6 +81,7 @@ static const char *const attack_guests[] = {
 
 struct lab2 {
     struct grade *g;
+    const struct asm_lab_spec *spec;
     char root[512];      /* the Trapeze tree the lab lives in           */
     char dir[64];        /* the private folder: dir/vmm/vmm.s, dir/lib/  */
     char vmm_path[128];
@@ -181,14 +200,14 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
 {
     struct isa_variant pg;
     char verr[ISA_ERROR_SIZE];
-    if (!isa_variant_load("pg", &pg, verr)) {
+    if (!isa_variant_load(l->spec->variant, &pg, verr)) {
         snprintf(err, GRADE_ERROR_SIZE, "%s", verr);
         return false;
     }
     struct equiv_config cfg = {.variant = &pg, .memsize = mem, .max_steps = GUEST_STEPS, .input = input,
                                .input_len = input_len, .program = img, .asm_vmm_path = l->vmm_path};
     char serr[RUN_ERROR_SIZE];
-    if (!run_spec_parse("c,asm", &cfg.spec, serr)) {
+    if (!run_spec_parse(l->spec->stack, &cfg.spec, serr)) {
         snprintf(err, GRADE_ERROR_SIZE, "%s", serr);
         return false;
     }
@@ -351,7 +370,7 @@ static bool grade_random(struct lab2 *l, char err[GRADE_ERROR_SIZE])
         return false;
     }
     bool ok = true;
-    for (unsigned k = 1; ok && k <= RANDOM_GUESTS; k++) {
+    for (unsigned k = 1; ok && k <= l->spec->random_guests; k++) {
         random_guest(&state, src, 32768);
         char name[96];
         snprintf(name, sizeof name, "random guest %u", k);
@@ -377,44 +396,61 @@ static bool grade_random(struct lab2 *l, char err[GRADE_ERROR_SIZE])
     return ok;
 }
 
-/* ---- Efficiency --------------------------------------------------------------- */
+/* ---- Efficiency ---------------------------------------------------------------
+ *
+ * One test for each asm level of the stack (lab 2 has one, lab 6 three):
+ * its trap amplification on the efficiency guest against the spec's
+ * target for that level, with partial credit. */
 
-static bool grade_efficiency(struct lab2 *l, bool toyos_equivalent, char err[GRADE_ERROR_SIZE])
+static bool grade_efficiency(struct lab2 *l, bool guest_equivalent, char err[GRADE_ERROR_SIZE])
 {
-    struct grade_test *t = grade_add(l->g, "efficiency: trap amplification on toyos", "efficiency",
-                                     GRADE_VISIBLE, EFFICIENCY_POINTS);
-    if (!t) return true;
-    if (!toyos_equivalent) {
-        grade_say(t, "toyos must first run equivalently under your VMM");
-        return true;
-    }
-    struct asm_image img;
-    if (!load_tree_guest(l, TOYOS, &img, err)) return false;
+    const struct asm_lab_spec *sp = l->spec;
     struct isa_variant pg;
     char verr[ISA_ERROR_SIZE], rerr[RUN_ERROR_SIZE];
     struct run_config cfg = {.variant = &pg, .memsize = GUEST_MEM, .nguests = 1, .asm_vmm_path = l->vmm_path};
-    bool ok = isa_variant_load("pg", &pg, verr) && run_spec_parse("c,asm", &cfg.spec, rerr);
+    if (!isa_variant_load(sp->variant, &pg, verr) || !run_spec_parse(sp->stack, &cfg.spec, rerr)) {
+        snprintf(err, GRADE_ERROR_SIZE, "the lab's spec: %s %s", sp->variant, sp->stack);
+        return false;
+    }
+    struct grade_test *tests[RUN_MAX_MONITORS] = {0};
+    for (unsigned level = 1; level < cfg.spec.n && level <= MAX_EFFICIENCY_LEVELS; level++) {
+        char name[96];
+        const char *guest = strrchr(sp->efficiency_guest, '/') + 1;
+        int len = (int)strcspn(guest, ".");
+        if (cfg.spec.n == 2) snprintf(name, sizeof name, "efficiency: trap amplification on %.*s", len, guest);
+        else snprintf(name, sizeof name, "efficiency: trap amplification of level %u on %.*s", level, len, guest);
+        tests[level] = grade_add(l->g, name, "efficiency", GRADE_VISIBLE, sp->efficiency_points);
+        if (tests[level] && !guest_equivalent)
+            grade_say(tests[level], "%s must first run equivalently under your VMM", sp->efficiency_guest);
+    }
+    if (!guest_equivalent) return true;
+    struct asm_image img;
+    if (!load_tree_guest(l, sp->efficiency_guest, &img, err)) return false;
     const struct asm_image *programs[] = {&img};
-    struct run *r = ok ? run_create(&cfg, programs, rerr) : NULL;
+    struct run *r = run_create(&cfg, programs, rerr);
     if (!r) {
         asm_image_free(&img);
-        snprintf(err, GRADE_ERROR_SIZE, "cannot run toyos for efficiency");
+        snprintf(err, GRADE_ERROR_SIZE, "cannot run %.300s for efficiency", sp->efficiency_guest);
         return false;
     }
     run_go(r, GUEST_STEPS);
     l->g->instructions += run_time(r);
-    struct run_level_counts k;
-    run_level_counts(r, 0, 1, &k);
+    for (unsigned level = 1; level < cfg.spec.n && level <= MAX_EFFICIENCY_LEVELS; level++) {
+        struct grade_test *t = tests[level];
+        if (!t) continue;
+        struct run_level_counts k;
+        run_level_counts(r, 0, level, &k);
+        /* Full marks up to the target, none from twice it, linear between. */
+        double target = sp->amplification_target[level - 1];
+        double a = k.amplification, frac = (2 * target - a) / target;
+        frac = frac > 1 ? 1 : frac < 0 ? 0 : frac;
+        t->score = sp->efficiency_points * frac;
+        grade_say(t, "your VMM spends %.1f instructions per emulated guest instruction (%llu for %llu); "
+                     "target %.1f (full marks), none from %.1f",
+                  a, (unsigned long long)k.instructions, (unsigned long long)k.emulated, target, 2 * target);
+    }
     run_destroy(r);
     asm_image_free(&img);
-    /* Full marks up to the target, none from twice it, linear between. */
-    double a = k.amplification, frac = (2 * AMPLIFICATION_TARGET - a) / AMPLIFICATION_TARGET;
-    frac = frac > 1 ? 1 : frac < 0 ? 0 : frac;
-    t->score = EFFICIENCY_POINTS * frac;
-    grade_say(t, "your VMM spends %.1f instructions per emulated guest instruction (%llu for %llu); "
-                 "target %.1f (full marks), none from %.1f",
-              a, (unsigned long long)k.instructions, (unsigned long long)k.emulated,
-              AMPLIFICATION_TARGET, 2 * AMPLIFICATION_TARGET);
     return true;
 }
 
@@ -433,7 +469,7 @@ static bool find_root(struct lab2 *l, char err[GRADE_ERROR_SIZE])
     return true;
 }
 
-static bool run_lab2(struct grade *g, char err[GRADE_ERROR_SIZE])
+static bool run_asm_lab(struct grade *g, const struct asm_lab_spec *spec, char err[GRADE_ERROR_SIZE])
 {
     struct lab2 *l = calloc(1, sizeof *l);
     if (!l) {
@@ -441,20 +477,90 @@ static bool run_lab2(struct grade *g, char err[GRADE_ERROR_SIZE])
         return false;
     }
     l->g = g;
+    l->spec = spec;
     const struct grade_file *f = grade_file(g, VMM_FILE);
     bool ok = find_root(l, err) && vet_source(f, err) && make_private_copy(l, f, err) &&
               assemble_check(l, f, err) &&
-              grade_tree_guests(l, smoke_guests, NELEMS(smoke_guests), "smoke", GRADE_VISIBLE, 2, err);
+              grade_tree_guests(l, spec->smoke, spec->nsmoke, "smoke", GRADE_VISIBLE, 2, err);
     bool toyos_ok = false;
     for (size_t i = 0; ok && i < g->ntests; i++)
-        if (strstr(g->tests[i].name, TOYOS)) toyos_ok = g->tests[i].score >= g->tests[i].max_score;
+        if (strstr(g->tests[i].name, spec->efficiency_guest)) toyos_ok = g->tests[i].score >= g->tests[i].max_score;
     ok = ok && grade_random(l, err) &&
-         grade_tree_guests(l, attack_guests, NELEMS(attack_guests), "attack", GRADE_AFTER_DUE_DATE, 1, err) &&
+         grade_tree_guests(l, spec->attacks, spec->nattacks, "attack", GRADE_AFTER_DUE_DATE, 1, err) &&
          grade_efficiency(l, toyos_ok, err);
     remove_private_copy(l);
     free(l);
     return ok;
 }
 
+/* ---- The labs: rows of the one grader ------------------------------------------ */
+
+static const struct asm_lab_spec lab2_spec = {
+    .variant = "pg", .stack = "c,asm",
+    .smoke = smoke_guests, .nsmoke = NELEMS(smoke_guests),
+    .attacks = attack_guests, .nattacks = NELEMS(attack_guests),
+    .random_guests = RANDOM_GUESTS, .efficiency_guest = TOYOS,
+    .amplification_target = {AMPLIFICATION_TARGET}, .efficiency_points = EFFICIENCY_POINTS,
+};
+
+static bool run_lab2(struct grade *g, char err[GRADE_ERROR_SIZE])
+{
+    return run_asm_lab(g, &lab2_spec, err);
+}
+
 const struct grade_lab grade_lab_trap_and_emulate = {"lab2-trap-and-emulate", "Lab 2: Trap and emulate",
                                                      lab2_files, run_lab2};
+
+/* Lab 5, shadow page tables: the student writes `rebuild`.  Graded on the
+ * paging programs and on the shadow attacks of tests/attacks (a shadow
+ * entry reaching outside the guest differs from the bare run, where the
+ * access faults). */
+static const char *const lab5_smoke[] = {
+    "programs/paging.s", "programs/toyos/toyos_paged.s",
+};
+static const char *const lab5_attacks[] = {
+    "tests/attacks/shadow_foreign_frames.s", "tests/attacks/shadow_frames_past_memory.s",
+    "tests/attacks/shadow_many_spaces.s",    "tests/attacks/shadow_partial_frame.s",
+    "tests/attacks/shadow_past_capacity.s",  "tests/attacks/shadow_self_map.s",
+    "tests/attacks/shadow_trap_area_table.s",
+    "tests/attacks/forged_page_table.s",     "tests/attacks/wild_addresses.s",
+};
+static const struct asm_lab_spec lab5_spec = {
+    .variant = "pg", .stack = "c,asm",
+    .smoke = lab5_smoke, .nsmoke = NELEMS(lab5_smoke),
+    .attacks = lab5_attacks, .nattacks = NELEMS(lab5_attacks),
+    .random_guests = 0, .efficiency_guest = "programs/toyos/toyos_paged.s",
+    .amplification_target = {50.0}, .efficiency_points = 4, /* the reference: 49.8 */
+};
+
+static bool run_lab5(struct grade *g, char err[GRADE_ERROR_SIZE])
+{
+    return run_asm_lab(g, &lab5_spec, err);
+}
+
+const struct grade_lab grade_lab_shadow = {"lab5-shadow-tables", "Lab 5: Shadow page tables", lab2_files,
+                                           run_lab5};
+
+/* Lab 6, recursion: the student's VMM hosts itself, three copies on the
+ * C VMM; every guest must be equivalent at depth 3, and each copy's
+ * amplification is scored (the reference's, measured: LAB6_TARGETS). */
+static const char *const lab6_smoke[] = {
+    "programs/traps.s", "programs/timer.s", "programs/usermode.s", "programs/toyos/toyos.s",
+};
+static const char *const lab6_attacks[] = {
+    "tests/attacks/psw_forgery.s", "tests/attacks/trap_storm.s", "programs/vmm/attack.s",
+};
+static const struct asm_lab_spec lab6_spec = {
+    .variant = "pg", .stack = "c,asm,asm,asm",
+    .smoke = lab6_smoke, .nsmoke = NELEMS(lab6_smoke),
+    .attacks = lab6_attacks, .nattacks = NELEMS(lab6_attacks),
+    .random_guests = 2, .efficiency_guest = TOYOS,
+    .amplification_target = {LAB6_TARGETS}, .efficiency_points = 4,
+};
+
+static bool run_lab6(struct grade *g, char err[GRADE_ERROR_SIZE])
+{
+    return run_asm_lab(g, &lab6_spec, err);
+}
+
+const struct grade_lab grade_lab_recursion = {"lab6-recursion", "Lab 6: Recursion", lab2_files, run_lab6};

@@ -14,6 +14,10 @@ L2=labs/lab2-trap-and-emulate
 # must still be there: make_starter.sh says so when they are not).
 e2e_checks=$((e2e_checks + 1))
 bash $L2/make_starter.sh || { fail "lab 2: the starter cannot be made from programs/vmm/vmm.s"; finish; }
+L5=labs/lab5-shadow-tables
+L6=labs/lab6-recursion
+e2e_checks=$((e2e_checks + 1))
+bash $L5/make_starter.sh && bash $L6/make_starter.sh || { fail "labs 5, 6: the starters cannot be made"; finish; }
 
 # score DIR LAB [ARGS]: grades, leaves results.json in $T/r.json, sets $score and $max.
 score() {
@@ -117,6 +121,42 @@ mutant $L2 $L2/solution vmm.s "srr answers a hard-coded bound" \
 mutant $L2 $L2/solution vmm.s "halt not retired (the guest's step count)" \
     '/^emu_halt:/,/^emu_unknown:/ s/^        RETIRE$/        nop/'
 
+# ---- Labs 5 and 6: rows of lab 2's grader -------------------------------------------
+# Lab 5's starter (rebuild cut out) keeps the one point of wild_addresses.s,
+# an attack that never pages (its README says so); lab 6's starter is
+# lab 2's and scores 0.
+for lab in $L5 $L6; do
+    score "$lab" "$lab/starter"
+    expect_status 1 "$lab: the starter is below full marks"
+    want=0; [ "$lab" = $L5 ] && want=1
+    e2e_checks=$((e2e_checks + 1))
+    [ "$score" = "$want" ] || fail "$lab: the starter scores $score, expected $want"
+    score "$lab" "$lab/solution"
+    expect_status 0 "$lab: the reference gets full marks"
+    e2e_checks=$((e2e_checks + 1))
+    [ "$score" = "$max" ] && [ "$max" != 0 ] || fail "$lab: the reference scores $score / $max"
+    echo "ok   $lab: starter $want, reference $score / $max"
+done
+mutant $L5 $L5/solution vmm.s "frames past the guest's memory mapped (reaching outside)" \
+    '/^rebuild:/,/^rb_done:/ s/^        bgeu r4, r7, rb_past$/        nop/'
+mutant $L5 $L5/solution vmm.s "the guest's frames not relocated by GUEST_BASE" \
+    '/^rebuild:/,/^rb_done:/ s/^        addi r4, r4, GUEST_BASE/        addi r4, r4, 0/'
+mutant $L5 $L5/solution vmm.s "W dropped from the shadow entries" \
+    '/^rebuild:/,/^rb_done:/ s/andi r3, r3, PTE_V+PTE_W$/andi r3, r3, PTE_V/'
+mutant $L5 $L5/solution vmm.s "the shadow table never installed" \
+    '/^rb_done:/,/ret$/ s/^        st r1, rpsw+2(r0)$/        nop/'
+mutant $L6 $L6/solution vmm.s "halt not retired (the guest's step count, at depth 3)" \
+    '/^emu_halt:/,/^emu_unknown:/ s/^        RETIRE$/        nop/'
+mutant $L6 $L6/solution vmm.s "srr answers a hard-coded bound (fails at every depth)" \
+    '/^emu_srr:/,/^emu_tlbflush:/ s/ld r1, vbound(r0)$/li r1, 0x10000/'
+H6=$T/hostile6
+rm -rf "$H6" && cp -rL "$L6/solution" "$H6"
+sed -i 's/^trap_entry:$/trap_entry:\nspin:   b spin/' "$H6/vmm.s"
+score $L6 "$H6"
+expect_status 1 "lab 6: a VMM that loops forever at depth 3 is graded, not waited for"
+e2e_checks=$((e2e_checks + 1))
+[ "$score" = 0 ] || fail "lab 6: a looping VMM scored $score"
+
 # ---- Hostile submissions ----------------------------------------------------------
 H=$T/hostile
 hostile() { rm -rf "$H" && cp -rL "$L2/solution" "$H"; }
@@ -207,7 +247,7 @@ e2e_checks=$((e2e_checks + 1))
 command -v zip >/dev/null && command -v unzip >/dev/null || fail "zip or unzip missing (make deps installs them)"
 if command -v zip >/dev/null && command -v unzip >/dev/null && git -C "$ROOT" rev-parse >/dev/null 2>&1; then
     make -s -C labs gradescope handout OUT="$T/dist" >/dev/null 2>"$T/err" || fail "make -C labs gradescope handout: $(head -c 300 "$T/err")"
-    for lab in lab1-classify lab2-trap-and-emulate; do
+    for lab in lab1-classify lab2-trap-and-emulate lab5-shadow-tables lab6-recursion; do
         zipfile=$T/dist/$lab-autograder.zip
         e2e_checks=$((e2e_checks + 1))
         unzip -l "$zipfile" >"$T/list" 2>/dev/null || { fail "$lab: no autograder zip"; continue; }
