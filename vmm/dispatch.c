@@ -26,6 +26,8 @@
  */
 #include "vmm_priv.h"
 
+#include <string.h>
+
 /* ---- The places -------------------------------------------------------------- */
 
 /* True when real words [base, base + bound) lie inside one extent of g's
@@ -112,6 +114,61 @@ static struct psw direct_shown(const struct vmm_guest *g)
     return paged(g) ? vmm_shadow_shown(g, timer) : compose_direct(g, timer);
 }
 
+/* ---- The assisted place (hw): the real machine in guest mode ---------------------
+ *
+ * The guest runs on exactly te's composed PSW (real user mode, IE on, the
+ * relocation or shadow table composed with the f-map, the timer the slice
+ * or the virtual clock), in guest mode: every system instruction but pushf
+ * and srr exits, every trap and interrupt exits, so the dispatcher sees
+ * what te sees; pushf and srr read the read shadow, the virtual flags and
+ * relocation, which is all te's x86like gets wrong.  The shadow is exact
+ * between exits: the virtual flags and relocation change only by an
+ * instruction or a trap, and the virtual timer's end is the real timer's. */
+static uint32_t assisted_exit_insns(void)
+{
+    uint32_t bits = 0;
+    const struct isa_op *op;
+    for (size_t i = 0; (op = isa_op_with_flags(ISA_F_SYSTEM, i)); i++)
+        if (op->opcode != ISA_PUSHF && op->opcode != ISA_SRR)
+            bits |= 1u << (op->opcode - ISA_VMCB_FIRST_OPCODE);
+    return bits;
+}
+
+static struct psw assisted_compose(struct vmm_guest *g)
+{
+    const struct psw real = direct_compose(g);
+    struct machine *m = g->vmm->real;
+    uint32_t block[VMCB_WORDS] = {0};
+    isa_psw_to_words(&real, &block[VMCB_PSW]);
+    memcpy(&block[VMCB_REGS], machine_regs(m), ISA_NREGS * sizeof *block);
+    block[VMCB_EXIT_INSNS] = assisted_exit_insns();
+    block[VMCB_EXIT_TRAPS] = ~0u;
+    block[VMCB_PORTS] = ~0u;
+    block[VMCB_CTRL] = VMCB_CTRL_SHADOW;
+    block[VMCB_SHADOW_FLAGS] = g->vcpu.psw.flags;
+    block[VMCB_SHADOW_BASE] = g->vcpu.psw.base;
+    block[VMCB_SHADOW_BOUND] = g->vcpu.psw.bound;
+    if (machine_in_guest(m)) machine_vm_set_controls(m, block);
+    else if (NEVER(!machine_vm_enter(m, block))) return real; /* vmm_create gave it the feature */
+    return real;
+}
+
+static struct psw assisted_shown(const struct vmm_guest *g)
+{
+    const struct vmm *v = g->vmm;
+    if (g->loaded && g->place == VMM_PLACE_ASSISTED) return machine_psw(v->real);
+    uint64_t slice = g->slice_left > 0 ? (uint64_t)g->slice_left : v->slice;
+    uint32_t t = g->vcpu.psw.timer;
+    const uint32_t timer = t && t < slice ? t : (uint32_t)slice;
+    return paged(g) ? vmm_shadow_shown(g, timer) : compose_direct(g, timer);
+}
+
+static void assisted_leave(struct vmm_guest *g, struct machine *m)
+{
+    (void)g;
+    machine_vm_leave(m);
+}
+
 static struct machine *interp_machine(const struct vmm_guest *g) { return g->interp; }
 
 /* The interpreter runs the virtual PSW itself, in user mode so that every
@@ -166,6 +223,17 @@ const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT] = {
         .shown = compose_interp,
         .route = {[CAUSE_PRIV] = ROUTE_SYSTEM},
     },
+    [VMM_PLACE_ASSISTED] = {
+        .name = "assisted",
+        .machine = direct_machine,
+        .compose = assisted_compose,
+        .charge = direct_charge,
+        .shown = assisted_shown,
+        /* An exit is routed as the trap te would have taken (vmm_on_real_exit). */
+        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_MEM] = ROUTE_MEM,
+                  [CAUSE_TIMER] = ROUTE_ABSORB, [CAUSE_IO] = ROUTE_ABSORB},
+        .leave = assisted_leave,
+    },
 };
 
 struct psw vmm_guest_real_psw(const struct vmm *v, unsigned gi)
@@ -209,6 +277,7 @@ void vmm_unload(struct vmm_guest *g, struct machine *m, bool sync_psw)
     }
     TRAPEZE_ASSERT(g->slice_left >= -1);
     for (unsigned r = 1; r < ISA_NREGS; r++) g->vcpu.reg[r] = machine_reg(m, r);
+    if (vmm_places[g->place].leave) vmm_places[g->place].leave(g, m);
     g->loaded = false;
     g->vmm->running = NULL;
 }
@@ -278,6 +347,12 @@ static void handle_system(struct vmm_guest *g, struct machine *cpu, uint32_t w, 
         if (tracing) vmm_emit(g, VMM_EMULATED, CAUSE_PRIV, 0, w, pc, w, sup);
         if (result == EMUL_HALTED) vmm_stop_guest(g, MACHINE_HALT);
         return;
+    case EMUL_ILLEGAL: {
+        enum machine_stop stop = vmm_reflect(g, CAUSE_ILL, 0, w, pc);
+        if (tracing) vmm_emit(g, VMM_REFLECTED, CAUSE_ILL, 0, w, pc, w, sup);
+        if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
+        return;
+    }
     case EMUL_FAULT: {
         enum machine_stop stop = vmm_reflect(g, CAUSE_MEM, e.detail, e.value, pc);
         if (tracing) vmm_emit(g, VMM_REFLECTED, CAUSE_MEM, e.detail, e.value, pc, w, sup);
@@ -395,4 +470,30 @@ enum machine_verdict vmm_on_real_trap(void *ctx, struct machine *m, const struct
 enum machine_verdict vmm_on_interp_trap(void *ctx, struct machine *m, const struct machine_trap *t)
 {
     return dispatch(ctx, m, t);
+}
+
+/* The real machine's exit handler (hw): an exit is the trap te would have
+ * taken there, with the guest's PSW as its old PSW (an instruction exit is
+ * its PRIV), and goes the same way. */
+enum machine_verdict vmm_on_real_exit(void *ctx, struct machine *m, const struct machine_exit *x)
+{
+    struct vmm *v = ctx;
+    struct vmm_guest *g = v->running;
+    TRAPEZE_ASSERT(g != NULL && g->place == VMM_PLACE_ASSISTED);
+    if ((unsigned)x->reason < EXIT_REASON_COUNT) g->stats.exits[x->reason]++;
+    struct machine_trap t = {x->cause, x->detail, x->value, x->guest_psw, x->step};
+    if (x->reason == EXIT_INSN) {
+        t.cause = CAUSE_PRIV;
+        t.detail = 0;
+        t.value = x->insn;
+        /* The guests' machine has no vmenter: an undefined instruction in either mode. */
+        if (isa_opcode_of(x->insn) == ISA_VMENTER && !(v->variant.features & ISA_FEATURE_ASSIST))
+            t.cause = CAUSE_ILL;
+    } else if (NEVER(x->reason != EXIT_TRAP || t.cause == CAUSE_NONE)) {
+        /* hw sets no host timer and no SLT, and every trap exits before a
+         * guest handler could be checked. */
+        vmm_stop_guest(g, MACHINE_CHECK);
+        return MACHINE_STOP_RUN;
+    }
+    return dispatch(g, m, &t);
 }

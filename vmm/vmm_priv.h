@@ -170,6 +170,8 @@ struct vmm_place_ops {
     struct psw (*shown)(const struct vmm_guest *g);
     /* enum vmm_route, by the cause of a trap of that place's machine. */
     uint8_t route[CAUSE_COUNT];
+    /* When g leaves the place (unloaded), after its state was read; NULL: nothing. */
+    void (*leave)(struct vmm_guest *g, struct machine *m);
 };
 extern const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT];
 
@@ -190,6 +192,8 @@ bool vmm_fmaps_valid(const struct vmm *v);
 /* ---- dispatcher (dispatch.c) ---- */
 enum machine_verdict vmm_on_real_trap(void *ctx, struct machine *m, const struct machine_trap *t);
 enum machine_verdict vmm_on_interp_trap(void *ctx, struct machine *m, const struct machine_trap *t);
+/* The real machine's exit handler (hw): the exit is the running guest's. */
+enum machine_verdict vmm_on_real_exit(void *ctx, struct machine *m, const struct machine_exit *x);
 /* Loads g's state on the machine of the place its mode picks and marks it
  * loaded.  g must be the current guest, and none may be loaded. */
 struct machine *vmm_load(struct vmm_guest *g);
@@ -204,7 +208,7 @@ void vmm_emit(struct vmm_guest *g, enum vmm_handling how, enum isa_cause cause, 
 void vmm_stop_guest(struct vmm_guest *g, enum machine_stop why);
 
 /* ---- interpreter routines (emulate.c) ---- */
-enum vmm_emul_result { EMUL_RETIRED, EMUL_FAULT, EMUL_HALTED };
+enum vmm_emul_result { EMUL_RETIRED, EMUL_FAULT, EMUL_HALTED, EMUL_ILLEGAL };
 struct vmm_emul {
     struct vmm_guest *g;
     struct machine *cpu; /* holds the guest's general registers */

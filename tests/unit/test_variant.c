@@ -255,9 +255,9 @@ Test(variant, base_chain_with_relative_paths)
 Test(variant, errors_in_lines)
 {
     expect_parse_error("variant t\n  usr popf trap\n",
-                       "t.var:2:3: error: unknown keyword 'usr'; expected 'variant', 'base' or 'user'");
+                       "t.var:2:3: error: unknown keyword 'usr'; expected 'variant', 'base', 'user' or 'feature'");
     expect_parse_error("Variant t\n",
-                       "t.var:1:1: error: unknown keyword 'Variant'; expected 'variant', 'base' or 'user'");
+                       "t.var:1:1: error: unknown keyword 'Variant'; expected 'variant', 'base', 'user' or 'feature'");
     expect_parse_error("variant t\nuser pop trap\n", "t.var:2:6: error: unknown instruction 'pop'");
     expect_parse_error("variant t\nuser POPF trap\n", "t.var:2:6: error: unknown instruction 'POPF'");
     expect_parse_error("variant t\nuser add trap\n",
