@@ -98,6 +98,19 @@ static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *
             " interpreted), %" PRIu64 " reflected, %" PRIu64 " vmm entries; efficiency %.3f%%\n",
             prefix, vmm_mode_name(spec->mode), k.direct, k.emulated, k.interpreted, k.reflected,
             k.entries, 100.0 * k.efficiency);
+    const uint64_t *exits = run_vmm_exits(r, g);
+    if (exits) {
+        uint64_t total = 0;
+        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) total += exits[x];
+        fprintf(out, "%strapeze: vmm exits: %" PRIu64, prefix, total);
+        const char *sep = " (";
+        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) {
+            if (!exits[x]) continue;
+            fprintf(out, "%s%s %" PRIu64, sep, isa_exit_reason_name(x), exits[x]);
+            sep = ", ";
+        }
+        fprintf(out, "%s\n", total ? ")" : "");
+    }
     enum vmm_shadow_policy policy;
     const struct vmm_shadow_stats *sh = run_shadow_stats(r, g, &policy);
     if (!sh || sh->rebuilds + sh->fills + sh->hidden_faults + sh->true_faults == 0) return;
@@ -155,6 +168,17 @@ static void vmm_json(struct json *j, const struct run *r, unsigned g)
     json_uint(j, "entries", k.entries);
     json_uint(j, "slices", k.slices);
     json_double(j, "efficiency", k.efficiency);
+    const uint64_t *exits = run_vmm_exits(r, g);
+    if (exits) {
+        uint64_t total = 0;
+        json_object_begin(j, "exits");
+        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) {
+            json_uint(j, isa_exit_reason_name(x), exits[x]);
+            total += exits[x];
+        }
+        json_uint(j, "total", total);
+        json_object_end(j);
+    }
     shadow_json(j, r, g);
     json_object_end(j);
 }

@@ -1205,7 +1205,7 @@ void run_level_counts(const struct run *r, unsigned g, unsigned level, struct ru
 
 bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *words)
 {
-    if (!r->cvmm || r->spec.mode != VMM_TE) return false;
+    if (!r->cvmm || (r->spec.mode != VMM_TE && r->spec.mode != VMM_HW)) return false;
     *real = vmm_guest_shadow_area(r->cvmm, column_of(r, g)->index, words);
     return true;
 }
@@ -1213,10 +1213,16 @@ bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *wo
 const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
                                                 enum vmm_shadow_policy *policy)
 {
-    if (!r->cvmm || r->spec.mode != VMM_TE) return NULL;
+    if (!r->cvmm || (r->spec.mode != VMM_TE && r->spec.mode != VMM_HW)) return NULL;
     const struct column *c = column_of(r, g);
     if (policy) *policy = vmm_shadow_policy(r->cvmm);
     return vmm_guest_shadow_stats(r->cvmm, c->index);
+}
+
+const uint64_t *run_vmm_exits(const struct run *r, unsigned g)
+{
+    if (!r->cvmm || r->spec.mode != VMM_HW) return NULL;
+    return vmm_guest_stats(r->cvmm, column_of(r, g)->index)->exits;
 }
 
 /* ---- Memory and addresses ---------------------------------------------------------------------- */

@@ -338,6 +338,9 @@ const struct machine *run_real_machine(const struct run *r);
 bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *words);
 const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
                                                 enum vmm_shadow_policy *policy);
+/* Under the C VMM in hw: guest g's exits from guest mode, EXIT_REASON_COUNT
+ * of them by reason (vmm_stats.exits); NULL otherwise. */
+const uint64_t *run_vmm_exits(const struct run *r, unsigned g);
 
 /* ---- Memory and addresses ------------------------------------------------------------ */
 
