@@ -71,15 +71,15 @@ static void add_stats(struct vmm_shadow_stats *to, const struct vmm_shadow_stats
 }
 
 /* Runs the attack in slot `slot` among the victims; returns the escapes. */
-static unsigned attack(const char *path, unsigned slot, enum vmm_shadow_policy policy, size_t mem,
-                       struct coverage *cov)
+static unsigned attack(const char *path, unsigned slot, enum vmm_mode mode,
+                       enum vmm_shadow_policy policy, size_t mem, struct coverage *cov)
 {
     struct isa_variant pg = test_support_variant("pg");
     struct machine *start[NGUESTS];
     for (unsigned g = 0, k = 0; g < NGUESTS; g++)
         start[g] = load_bare(g == slot ? path : victims[k++], &pg, mem);
 
-    struct vmm_config cfg = {VMM_TE, &pg, mem, NGUESTS, 0, policy};
+    struct vmm_config cfg = {mode, &pg, mem, NGUESTS, 0, policy};
     struct vmm *v = vmm_create(&cfg);
     cr_assert_not_null(v);
     for (unsigned g = 0; g < NGUESTS; g++) {
@@ -93,8 +93,8 @@ static unsigned attack(const char *path, unsigned slot, enum vmm_shadow_policy p
     enum vmm_run_status st = vmm_run(v, (uint64_t)NGUESTS * STEPS + 1);
 
     char what[600];
-    snprintf(what, sizeof what, "%s (slot %u, shadow %s, %zu words)", path, slot,
-             vmm_shadow_policy_name(policy), mem);
+    snprintf(what, sizeof what, "%s (slot %u, %s, shadow %s, %zu words)", path, slot,
+             vmm_mode_name(mode), vmm_shadow_policy_name(policy), mem);
     unsigned escapes = 0;
     if (st != VMM_RUN_DONE) {
         cr_log_error("%s: the run did not come back (%d)", what, st);
@@ -149,8 +149,8 @@ Test(vmm_attacks, no_attack_escapes, .timeout = 300)
         attacks++;
         for (unsigned p = 0; p < VMM_SHADOW_POLICY_COUNT; p++)
             for (size_t m = 0; m < sizeof mems / sizeof mems[0]; m++) {
-                escapes += attack(path, 0, (enum vmm_shadow_policy)p, mems[m], &cov);
-                escapes += attack(path, 2, (enum vmm_shadow_policy)p, mems[m], &cov);
+                escapes += attack(path, 0, VMM_TE, (enum vmm_shadow_policy)p, mems[m], &cov);
+                escapes += attack(path, 2, VMM_TE, (enum vmm_shadow_policy)p, mems[m], &cov);
             }
     }
     closedir(d);
@@ -177,4 +177,32 @@ Test(vmm_attacks, no_attack_escapes, .timeout = 300)
     cr_assert_gt(cov.sum[VMM_SHADOW_LAZY].fills, 0, "lazy: entries filled at hidden faults");
     cr_assert_gt(cov.sum[VMM_SHADOW_LAZY].drops, 0, "lazy: tables dropped at flushes");
     cr_assert_eq(cov.sum[VMM_SHADOW_LAZY].rebuilds, 0, "lazy builds no whole table");
+}
+
+/* The same attacks under hardware assist (hw): the guests run in guest mode
+ * on the same composed PSW and shadow tables; the guest-mode machine must
+ * box them as well.  One policy (trace), to keep the test short. */
+Test(vmm_attacks, no_attack_escapes_under_hw, .timeout = 300)
+{
+    DIR *d = opendir("tests/attacks");
+    cr_assert_not_null(d, "run the tests from the repository root");
+    unsigned attacks = 0, escapes = 0;
+    struct coverage cov;
+    memset(&cov, 0, sizeof cov);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 3 || strcmp(e->d_name + n - 2, ".s") != 0) continue;
+        char path[512];
+        snprintf(path, sizeof path, "tests/attacks/%s", e->d_name);
+        attacks++;
+        for (size_t m = 0; m < sizeof mems / sizeof mems[0]; m++) {
+            escapes += attack(path, 0, VMM_HW, VMM_SHADOW_TRACE, mems[m], &cov);
+            escapes += attack(path, 2, VMM_HW, VMM_SHADOW_TRACE, mems[m], &cov);
+        }
+    }
+    closedir(d);
+    cr_assert_geq(attacks, 20, "only %u attack programs found", attacks);
+    cr_assert_eq(escapes, 0, "%u escapes in %u attacks under hw (see the log above)", escapes, attacks);
+    cr_assert_gt(cov.sum[VMM_SHADOW_TRACE].true_faults, 100, "the attacks fault under hw too");
 }
