@@ -62,6 +62,7 @@ struct guest_mode {
     uint32_t host_reg[ISA_NREGS];
     struct psw host_psw;         /* pc = the instruction after vmenter */
     uint32_t fault_gpa;          /* the guest-physical address of the last SLT fault */
+    bool host_timer_ran_out;     /* the host's timer reached 0 in guest mode: exit */
 };
 
 /* A translation's detail with this bit is a fault of the second-level
@@ -632,8 +633,9 @@ void machine_set_monitor(struct machine *m, const struct machine_monitor *mon)
 
 static void flush(struct machine *m);
 
-/* Guest steps run the host's timer down too; at 0 it sets the host's TP,
- * and the guest exits at the next instruction boundary. */
+/* Guest steps run the host's timer down too; when it reaches 0 it sets the
+ * host's TP, and the guest exits at the next instruction boundary (once: a
+ * TP the host left pending does not make every vmenter exit at once). */
 static void host_tick(struct machine *m, uint64_t n)
 {
     struct psw *h = &m->vm.host_psw;
@@ -641,6 +643,7 @@ static void host_tick(struct machine *m, uint64_t n)
     if (n >= h->timer) {
         h->timer = 0;
         h->flags |= PSW_TP;
+        m->vm.host_timer_ran_out = true;
     } else {
         h->timer -= (uint32_t)n;
     }
@@ -654,6 +657,7 @@ static void load_guest(struct machine *m, const uint32_t *block)
     m->reg[0] = 0;
     memcpy(m->vm.ctl, block, VMCB_WORDS * sizeof *block);
     m->vm.on = true;
+    m->vm.host_timer_ran_out = false;
     flush(m);
 }
 
@@ -765,7 +769,8 @@ static void guest_trap(struct machine *m, enum isa_cause cause, unsigned detail,
  * a device interrupts a host that has IE on.  True when the guest exited. */
 static bool guest_boundary_exit(struct machine *m)
 {
-    if (m->vm.host_psw.flags & PSW_TP) {
+    if (m->vm.host_timer_ran_out) {
+        m->vm.host_timer_ran_out = false;
         vm_exit(m, EXIT_HOST_TIMER, CAUSE_NONE, 0, 0, 0, m->psw.pc, 0);
         return true;
     }
@@ -966,7 +971,7 @@ static void exec_system(struct machine *m, uint32_t w)
         /* Host supervisor mode (user mode: the variant's action, trap by
          * default); a silent one does nothing. */
         if (silent) break;
-        const uint32_t block = R[b];
+        const uint32_t block = R[a]; /* OPS_R: the register is field a, as jr's */
         if ((uint64_t)block + VMCB_WORDS > m->memsize) {
             take_trap(m, CAUSE_MEM, MEMF_PHYSICAL, block, pc);
             return;

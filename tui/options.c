@@ -539,8 +539,9 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
         o->spec.mode = o->vmm_mode;
     }
     if (o->shadow_given) {
-        if (o->spec.n == 0 || o->spec.kind[0] != RUN_MONITOR_C || o->spec.mode != VMM_TE) {
-            fprintf(stderr, "trapeze %s: --shadow is for the C VMM in te (--vmm te, or a stack "
+        if (o->spec.n == 0 || o->spec.kind[0] != RUN_MONITOR_C ||
+            (o->spec.mode != VMM_TE && o->spec.mode != VMM_HW)) {
+            fprintf(stderr, "trapeze %s: --shadow is for the C VMM in te or hw (--vmm te, or a stack "
                             "that starts with c)\n", cmd);
             return CLI_EXIT_USAGE;
         }

@@ -66,7 +66,8 @@ disk_image() {
 # check_expected BINARY DIR: every DIR/**/X.s with an X.expected beside it
 # runs under BINARY (X.input as --input when there is one) to exactly the
 # .expected text on stdout, exiting 0 or with the number in X.status; with
-# an X.disk, on a fresh disk made from it (disk_image).  Sets
+# an X.disk, on a fresh disk made from it (disk_image); with an X.isa, under
+# the variant it names (--isa).  Sets
 # $checked_programs to how many there were.
 check_expected() {
     local bin=$1 dir=$2 prog base want st
@@ -77,6 +78,7 @@ check_expected() {
         checked_programs=$((checked_programs + 1))
         local args=(--max-steps 50000000)
         [ -f "$base.input" ] && args+=(--input "$base.input")
+        [ -f "$base.isa" ] && args+=(--isa "$(tr -d ' \n' <"$base.isa")")
         if [ -f "$base.disk" ]; then
             disk_image "$bin" "$base" "$E2E_TMP/expected.img" || fail "$prog: cannot make its disk"
             args+=(--disk "$E2E_TMP/expected.img")

@@ -29,7 +29,7 @@ static uint32_t all_exits(void) { return 0x3ffu; }
 static struct machine *host(const char *variant)
 {
     struct machine *m = test_support_machine(variant);
-    PUT(m, HOST, TS_I(VMENTER, 0, 1, 0), TS_J(HALT, 0));
+    PUT(m, HOST, TS_I(VMENTER, 1, 0, 0), TS_J(HALT, 0));
     PUT(m, HOST_TRAP, TS_I(ADDI, 1, 0, 0xbad), TS_J(HALT, 0));
     test_support_set_new_psw(m, &(struct psw){PSW_M, HOST_TRAP, 0, TS_MEM, 0});
     test_support_set_psw(m, PSW_M, HOST, 0, TS_MEM, 0);
@@ -71,7 +71,7 @@ Test(assist, vmenter_is_illegal_without_the_feature)
     struct machine *m = host("x86like");
     cr_assert_eq(machine_step(m), MACHINE_BUDGET);
     const struct machine_trap *t = machine_last_trap(m);
-    cr_assert(t && t->cause == CAUSE_ILL && t->value == TS_I(VMENTER, 0, 1, 0));
+    cr_assert(t && t->cause == CAUSE_ILL && t->value == TS_I(VMENTER, 1, 0, 0));
     cr_assert(!machine_in_guest(m));
     /* In user mode too: the instruction does not exist. */
     test_support_set_psw(m, 0, HOST, 0, TS_MEM, 0);
@@ -268,7 +268,7 @@ Test(assist, vmenter_in_guest_mode_exits)
 {
     struct machine *m = host("x86vt");
     block(m)[VMCB_EXIT_INSNS] = 0;
-    GUEST(m, TS_I(VMENTER, 0, 1, 0));
+    GUEST(m, TS_I(VMENTER, 1, 0, 0));
     run_to_host_halt(m);
     expect_exit(m, EXIT_INSN, GPC);
     machine_destroy(m);

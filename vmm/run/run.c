@@ -621,6 +621,13 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
             goto failed;
         }
     }
+    if (r->bottom == BOTTOM_C && r->spec.mode == VMM_HW &&
+        (r->variant.features & ISA_FEATURE_ASSIST)) {
+        snprintf(err, RUN_ERROR_SIZE, "--vmm hw: variant '%.40s' has the assist feature itself, and "
+                 "hw offers its guests no nested guest mode (give the variant without it, e.g. x86like)",
+                 r->variant.name);
+        goto failed;
+    }
     if (r->bottom == BOTTOM_C) {
         struct vmm_config vc = {r->spec.mode, &r->variant, r->memsize[1], nguests, r->spec.slice,
                                 r->spec.shadow};
