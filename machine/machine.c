@@ -351,9 +351,11 @@ static bool translate(const struct machine *m, const struct psw *psw, uint32_t v
 }
 
 /* The interpreter's own translations: an SLT fault's address is kept for
- * the exit. */
-static bool xlate(struct machine *m, uint32_t va, enum machine_access access, uint32_t *pa,
-                  unsigned *detail)
+ * the exit.  Out of line, like note_store: inlined into the hot loop's
+ * slow branch it could cost the loop a register. */
+__attribute__((noinline)) static bool xlate(struct machine *m, uint32_t va,
+                                            enum machine_access access, uint32_t *pa,
+                                            unsigned *detail)
 {
     return translate(m, &m->psw, va, access, pa, detail, &m->vm.fault_gpa);
 }
