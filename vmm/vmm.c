@@ -43,6 +43,12 @@ static enum vmm_place place_hw(const struct psw *p)
     return VMM_PLACE_ASSISTED;
 }
 
+static enum vmm_place place_hw_slt(const struct psw *p)
+{
+    (void)p;
+    return VMM_PLACE_ASSISTED_SLT;
+}
+
 static const struct {
     const char *name;
     enum vmm_place (*place)(const struct psw *p);
@@ -51,6 +57,7 @@ static const struct {
     [VMM_HVM] = {"hvm", place_hvm},
     [VMM_INTERP] = {"interp", place_interp},
     [VMM_HW] = {"hw", place_hw},
+    [VMM_HW_SLT] = {"hw-slt", place_hw_slt},
 };
 
 const char *vmm_mode_name(enum vmm_mode mode)
@@ -122,7 +129,8 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
     v->shadow_policy = cfg->shadow;
     /* The guests see the variant as it is: one with the extension would
      * want nested guests, which hw does not offer. */
-    if (cfg->mode == VMM_HW && (cfg->variant->features & ISA_FEATURE_ASSIST)) {
+    const bool hw = cfg->mode == VMM_HW || cfg->mode == VMM_HW_SLT;
+    if (hw && (cfg->variant->features & ISA_FEATURE_ASSIST)) {
         free(v);
         return NULL;
     }
@@ -137,7 +145,7 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
 
     /* hw: the real machine is the guests' variant plus the extension. */
     struct isa_variant real_variant = v->variant;
-    if (cfg->mode == VMM_HW) real_variant.features |= ISA_FEATURE_ASSIST;
+    if (hw) real_variant.features |= ISA_FEATURE_ASSIST;
     v->real = machine_create(real_words, &real_variant);
     v->guests = calloc(cfg->nguests, sizeof *v->guests);
     if (!v->real || !v->guests) {

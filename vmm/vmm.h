@@ -25,6 +25,10 @@
  *           instructions and traps exit to the dispatcher, except pushf and
  *           srr, which read a shadow of the virtual PSW without exiting.
  *           Paging guests run on te's shadow page tables.
+ *   hw-slt  the same machine, the guest on its virtual PSW itself with
+ *           second-level translation (its f-map as a table): only halt,
+ *           in, out and the vmm's own timer exit, while no virtual
+ *           interrupt is waiting for the guest's IE (then everything exits).
  *
  * Guest indices: every function taking a guest index g requires
  * g < vmm_guest_count(v).  The test build asserts it (and aborts); a
@@ -47,7 +51,7 @@
 
 struct vmm;
 
-enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_HW, VMM_MODE_COUNT };
+enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_HW, VMM_HW_SLT, VMM_MODE_COUNT };
 const char *vmm_mode_name(enum vmm_mode mode); /* "te", "hvm", "interp", "hw" */
 /* Sets *mode from its name; false for an unknown name. */
 bool vmm_mode_by_name(const char *name, enum vmm_mode *mode);
@@ -57,6 +61,7 @@ enum vmm_place {
     VMM_PLACE_DIRECT,      /* on the real machine, in real user mode            */
     VMM_PLACE_INTERPRETED, /* on the vmm's interpreter, a machine over its region */
     VMM_PLACE_ASSISTED,    /* on the real machine in guest mode (feature assist)  */
+    VMM_PLACE_ASSISTED_SLT, /* ... on the virtual PSW, second-level translation    */
     /* A new place (binary translation) goes here, with its row in the
      * table of places in dispatch.c. */
     VMM_PLACE_COUNT

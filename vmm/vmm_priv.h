@@ -102,6 +102,7 @@ struct vmm_guest {
     enum vmm_place place;
     uint32_t timer_programmed; /* direct: the real timer at resume            */
     uint64_t retired_mark;     /* the machine's retired count at resume        */
+    uint64_t trap_mark[CAUSE_COUNT]; /* hw-slt: its trap counts at resume     */
 
     struct vmm_stats stats;
     bool has_trapped;

@@ -68,7 +68,7 @@ for prog in "${progs[@]}"; do
             expect_status 0 "$prog: equiv --isa $variant --vmm $mode"
         done
     done
-    for mode in interp hw; do
+    for mode in interp hw hw-slt; do
         run_capture "$TRAPEZE" equiv --isa x86like --vmm "$mode" "${extra[@]}" "$prog"
         expect_status 0 "$prog: equiv --isa x86like --vmm $mode"
         expect_match out '^equivalent' "$prog: equiv --isa x86like --vmm $mode says equivalent"

@@ -506,7 +506,7 @@ Test(vmm_random, x86like_interp, .timeout = 120)
 {
     struct coverage cov;
     memset(&cov, 0, sizeof cov);
-    run_seeds("x86like", (enum vmm_mode[]){VMM_INTERP, VMM_HW}, 2, 400, &cov);
+    run_seeds("x86like", (enum vmm_mode[]){VMM_INTERP, VMM_HW, VMM_HW_SLT}, 3, 400, &cov);
 }
 
 /* The machine tests' own random programs, as guests (a second generator). */

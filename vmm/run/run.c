@@ -621,11 +621,11 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
             goto failed;
         }
     }
-    if (r->bottom == BOTTOM_C && r->spec.mode == VMM_HW &&
+    if (r->bottom == BOTTOM_C && (r->spec.mode == VMM_HW || r->spec.mode == VMM_HW_SLT) &&
         (r->variant.features & ISA_FEATURE_ASSIST)) {
-        snprintf(err, RUN_ERROR_SIZE, "--vmm hw: variant '%.40s' has the assist feature itself, and "
+        snprintf(err, RUN_ERROR_SIZE, "--vmm %s: variant '%.40s' has the assist feature itself, and "
                  "hw offers its guests no nested guest mode (give the variant without it, e.g. x86like)",
-                 r->variant.name);
+                 vmm_mode_name(r->spec.mode), r->variant.name);
         goto failed;
     }
     if (r->bottom == BOTTOM_C) {
@@ -1228,7 +1228,7 @@ const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
 
 const uint64_t *run_vmm_exits(const struct run *r, unsigned g)
 {
-    if (!r->cvmm || r->spec.mode != VMM_HW) return NULL;
+    if (!r->cvmm || (r->spec.mode != VMM_HW && r->spec.mode != VMM_HW_SLT)) return NULL;
     return vmm_guest_stats(r->cvmm, column_of(r, g)->index)->exits;
 }
 
