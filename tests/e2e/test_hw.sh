@@ -2,7 +2,8 @@
 # Hardware assist (--vmm hw, isa/README.md "The hardware-assist extension"):
 #   - programs/critical.s, which te gets wrong on x86like, is equivalent
 #     under hw, and its exits are counted (summary line and --json);
-#   - toyos runs under hw with few exits per guest instruction;
+#   - toyos runs under hw with few exits per guest instruction, and hw-slt
+#     (second-level translation) exits less than hw on critical.s;
 #   - a variant with the feature itself is a clear one-line error under hw,
 #     and a variant file with an unknown feature names its line and column;
 #   - the hand-written hypervisor (programs/hypervisor/hv.s) runs on x86vt
@@ -16,6 +17,15 @@ expect_match out '^equivalent' "critical.s is equivalent under hw"
 run_capture "$TRAPEZE" equiv --isa x86like --vmm te programs/critical.s
 e2e_checks=$((e2e_checks + 1))
 [ "$status" -ne 0 ] || fail "critical.s under te on x86like should not be equivalent"
+
+run_capture "$TRAPEZE" equiv --isa x86like --vmm hw-slt programs/critical.s
+expect_status 0 "critical.s: equiv --isa x86like --vmm hw-slt"
+expect_match out '^equivalent' "critical.s is equivalent under hw-slt"
+hw=$("$TRAPEZE" run --json --isa x86like --vmm hw programs/critical.s 2>/dev/null | jq .vmm.exits.total)
+slt=$("$TRAPEZE" run --json --isa x86like --vmm hw-slt programs/critical.s 2>/dev/null | jq .vmm.exits.total)
+e2e_checks=$((e2e_checks + 1))
+[ "${slt:-0}" -gt 0 ] && [ "$slt" -lt "${hw:-0}" ] || fail "critical.s: hw-slt $slt exits, hw $hw: SLT should exit less"
+echo "critical.s exits: hw $hw, hw-slt $slt"
 
 run_capture "$TRAPEZE" run --isa x86like --vmm hw programs/critical.s
 expect_status 0 "critical.s runs under hw"
