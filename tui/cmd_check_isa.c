@@ -119,7 +119,7 @@ static const struct cli_option option_table[] = {
     {"--explain", "MNEMONIC", "show the witnesses behind one instruction's verdict", apply_explain, false},
     {"--replay", "WITNESS", "run a witness line again (printed by --explain)", apply_replay, false},
     {"--confirm", "NAME|PATH", "run guests that depend on each sensitive instruction of this\n"
-     "                           variant bare and under the te, hvm and interp VMMs", apply_confirm, true},
+     "                           variant bare and under the te, hvm, interp and hw VMMs", apply_confirm, true},
 };
 #define NOPTIONS (sizeof option_table / sizeof option_table[0])
 

@@ -171,7 +171,7 @@ static bool apply_vmm(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
     if (!vmm_mode_by_name(value, &o->vmm_mode)) {
-        snprintf(err, ERR_SIZE, "expected te, hvm or interp, got '%.100s'", value);
+        snprintf(err, ERR_SIZE, "expected te, hvm, interp, hw or hw-slt, got '%.100s'", value);
         return false;
     }
     o->vmm_given = true;
@@ -368,7 +368,8 @@ static const struct run_option {
      OPT_TRACE_TRAPS},
     {{"--trace-file", "FILE", "with --trace: write the trace to FILE instead of stderr",
       apply_trace_file, false}, OPT_TRACE | OPT_TRACE_TRAPS},
-    {{"--vmm", "te|hvm|interp", "the C VMM's mode: trap-and-emulate, hybrid, interpreter; alone, run "
+    {{"--vmm", "te|hvm|interp|hw|hw-slt", "the C VMM's mode: trap-and-emulate, hybrid, interpreter, "
+      "hardware assist (with shadow tables, with second-level translation); alone, run "
       "under the C VMM", apply_vmm, false}, OPT_VMM},
     {{"--shadow", "trace|rebuild|lazy", "how the C VMM (te) keeps a paging guest's shadow page "
       "tables: trace PTE writes (default), rebuild at each flush, fill lazily", apply_shadow, false},
