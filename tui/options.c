@@ -22,9 +22,12 @@ bool options_load_variant(const char *value, struct isa_variant *out, char *err)
         const char *const *names = isa_builtin_variant_names();
         for (size_t i = 0; names[i]; i++) suggest_offer(&sg, names[i]);
         const char *near = suggest_best(&sg);
-        snprintf(err, ERR_SIZE, "no built-in variant '%.60s'%s%s%s (built in: pg, hybrid, x86like; a variant "
+        char list[128] = "";
+        for (size_t i = 0, n = 0; names[i] && n < sizeof list; i++)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
+        snprintf(err, ERR_SIZE, "no built-in variant '%.60s'%s%s%s (built in: %s; a variant "
                  "file is a path with '/' or '.')", value, near ? "; did you mean '" : "", near ? near : "",
-                 near ? "'?" : "");
+                 near ? "'?" : "", list);
         return false;
     }
     if (!isa_variant_load(value, out, msg)) {
