@@ -100,7 +100,10 @@ static unsigned attack(const char *path, unsigned slot, enum vmm_mode mode,
         cr_log_error("%s: the run did not come back (%d)", what, st);
         escapes++;
     }
-    if (w.bad) {
+    /* Under hw-slt the real PSW is the guest's own (guest-physical): the box
+     * is the second-level table, which the canaries and the bare runs
+     * check; the watch of the real PSW does not apply. */
+    if (w.bad && mode != VMM_HW_SLT) {
         cr_log_error("%s: %llu real instructions ran with a PSW outside the guest's box", what,
                      (unsigned long long)w.bad);
         escapes++;
