@@ -403,8 +403,13 @@ static bool variant_parse_chain(const char *text, const char *file,
             out->user_action[op->opcode] = (uint8_t)action;
             set_by_file[op->opcode] = true;
             seen_user = true;
+        } else if (tok_is(&t[0], "feature")) {
+            if (n < 2) FAIL_AT(t[0].col + (int)t[0].len, "expected 'feature assist'");
+            if (n > 2) FAIL_AT(t[2].col, "unexpected '%.*s' after 'feature NAME'", TEXT(t[2]));
+            if (!tok_is(&t[1], "assist")) FAIL_AT(t[1].col, "unknown feature '%.*s'; expected assist", TEXT(t[1]));
+            out->features |= ISA_FEATURE_ASSIST;
         } else {
-            FAIL_AT(t[0].col, "unknown keyword '%.*s'; expected 'variant', 'base' or 'user'", TEXT(t[0]));
+            FAIL_AT(t[0].col, "unknown keyword '%.*s'; expected 'variant', 'base', 'user' or 'feature'", TEXT(t[0]));
         }
     }
     if (!named) {
@@ -465,4 +470,14 @@ bool isa_variant_load(const char *name_or_path, struct isa_variant *out,
                       char err[ISA_ERROR_SIZE])
 {
     return variant_load_chain(name_or_path, NULL, NULL, out, err);
+}
+
+const char *isa_exit_reason_name(unsigned reason)
+{
+    switch (reason) {
+#define X(id, n, name) case n: return name;
+        ISA_EXIT_REASONS(X)
+#undef X
+    }
+    return NULL;
 }

@@ -334,12 +334,72 @@ enum isa_user_action {
     USER_SILENT, /* execute, but change no system state (PSW, devices, halt) */
 };
 
+/* Extensions a variant file turns on with a `feature NAME` line. */
+enum isa_feature {
+    ISA_FEATURE_ASSIST = 1u << 0, /* "assist": vmenter and guest mode (isa/README.md) */
+};
+
 struct isa_variant {
     char name[32];
+    uint32_t features; /* enum isa_feature; a base's are inherited */
     uint8_t user_action[ISA_OPCODE_SLOTS]; /* enum isa_user_action, by opcode */
 };
 
 #define ISA_ERROR_SIZE 512
+
+/* Whether the variant has the instruction of this opcode at all: vmenter
+ * exists only with feature assist; without it, it is undefined (ILL) in
+ * both modes, like an unassigned opcode. */
+static inline bool isa_variant_has(const struct isa_variant *v, uint8_t opcode)
+{
+    return opcode != ISA_VMENTER || (v->features & ISA_FEATURE_ASSIST);
+}
+
+/* ---- The hardware-assist extension (feature assist; isa/README.md) ---------- */
+
+/* The control block vmenter reads, word by word, at a physical address. */
+enum isa_vmcb {
+    VMCB_PSW = 0,            /* 0..4   guest PSW: flags, pc, base, bound, timer   */
+    VMCB_REGS = 5,           /* 5..20  guest r0..r15 (r0 reads 0 whatever is here) */
+    VMCB_EXIT_INSNS = 21,    /* bit (opcode - 0x40) set: that system instruction exits */
+    VMCB_EXIT_TRAPS = 22,    /* bit cause set: that trap or interrupt exits       */
+    VMCB_PORTS = 23,         /* in/out not exiting by word 21: bit p set, port p (0..31)
+                                exits; ports >= 32 always exit                   */
+    VMCB_CTRL = 24,          /* enum isa_vmcb_ctrl                                 */
+    VMCB_SHADOW_FLAGS = 25,  /* read shadow: what pushf reads                      */
+    VMCB_SHADOW_BASE = 26,   /* ... and what srr reads                             */
+    VMCB_SHADOW_BOUND = 27,
+    VMCB_TRAP_AREA = 28,     /* SLT off: host-physical address of the guest's trap area */
+    VMCB_SLT_BASE = 29,      /* SLT on: host-physical address of the second-level table */
+    VMCB_SLT_BOUND = 30,     /* ... guest-physical words it maps (gpa >= bound: SLT exit) */
+    VMCB_EXIT_REASON = 31,   /* written at every exit: enum isa_exit_reason        */
+    VMCB_EXIT_CAUSE = 32,    /* TRAP/SLT: cause | detail << 8, as trap area word 5 */
+    VMCB_EXIT_VALUE = 33,    /* TRAP: the trap value; SLT: the guest-virtual address */
+    VMCB_EXIT_INSN = 34,     /* the instruction word at the exit pc (INSN, SLT)     */
+    VMCB_EXIT_PC = 35,       /* the guest pc the exit saved (= word 1)             */
+    VMCB_EXIT_GPA = 36,      /* SLT: the guest-physical address that failed       */
+    VMCB_WORDS = 40,         /* 37..39 reserved, never read or written            */
+};
+enum isa_vmcb_ctrl {
+    VMCB_CTRL_SHADOW = 1u << 0, /* pushf and srr read words 25..27           */
+    VMCB_CTRL_SLT = 1u << 1,    /* second-level translation through 29..30   */
+};
+/* X(ID, number, name) */
+#define ISA_EXIT_REASONS(X)      \
+    X(INSN, 1, "insn")           \
+    X(TRAP, 2, "trap")           \
+    X(HOST_TIMER, 3, "host-timer") \
+    X(SLT, 4, "slt")             \
+    X(CHECK, 5, "check")
+enum isa_exit_reason {
+    EXIT_NONE = 0,
+#define X(id, n, name) EXIT_##id = n,
+    ISA_EXIT_REASONS(X)
+#undef X
+    EXIT_REASON_COUNT
+};
+#define ISA_VMCB_FIRST_OPCODE 0x40u /* bit 0 of word 21 is opcode 0x40 (halt) */
+const char *isa_exit_reason_name(unsigned reason); /* "insn", ...; NULL if none */
 
 /* Loads a variant: NAME of a built-in one (isa_builtin_variant_names()) or the
  * path of a variant file.  On failure returns false and writes a one-line

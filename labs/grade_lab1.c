@@ -75,9 +75,11 @@ static int yes_no(const char *w) { return strcmp(w, "yes") == 0 ? 1 : strcmp(w, 
 static bool parse_answers(const struct grade_file *f, struct answers *a, char err[GRADE_ERROR_SIZE])
 {
     memset(a, 0, sizeof *a);
-    for (const struct isa_op *op; a->nsystem < MAX_SYSTEM &&
-                                  (op = isa_op_with_flags(ISA_F_SYSTEM, a->nsystem));)
-        a->system[a->nsystem++] = op;
+    /* ISA.md's ten: vmenter belongs to the hardware-assist extension, which
+     * lab 1 does not classify. */
+    const struct isa_op *op;
+    for (size_t k = 0; a->nsystem < MAX_SYSTEM && (op = isa_op_with_flags(ISA_F_SYSTEM, k)); k++)
+        if (op->opcode != ISA_VMENTER) a->system[a->nsystem++] = op;
     for (size_t i = 0; i < MAX_SYSTEM; i++) a->verdict[i][0] = a->verdict[i][1] = -1;
     const char *p = f->text;
     for (unsigned line = 1; *p; line++) {
@@ -343,7 +345,12 @@ static bool run_lab1(struct grade *g, char err[GRADE_ERROR_SIZE])
         struct isa_variant v;
         char verr[ISA_ERROR_SIZE];
         struct check_report r;
-        if (!isa_variant_load(*name, &v, verr) || !classify(g, &v, &r, err)) {
+        if (!isa_variant_load(*name, &v, verr)) {
+            snprintf(err, GRADE_ERROR_SIZE, "%s", verr);
+            return false;
+        }
+        if (v.features) continue; /* x86vt: an extension lab 1 does not cover */
+        if (!classify(g, &v, &r, err)) {
             if (!err[0]) snprintf(err, GRADE_ERROR_SIZE, "%s", verr);
             return false;
         }

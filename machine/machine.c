@@ -52,6 +52,23 @@ struct pte_record {
     } entry[MACHINE_PTE_RECORD];
 };
 
+/* Guest mode (feature assist, isa/README.md): the host's state while a
+ * guest runs, and the guest's controls as vmenter read them. */
+struct guest_mode {
+    bool on;
+    bool has_block;              /* entered by vmenter: exits write the block */
+    uint32_t block_pa;
+    uint32_t ctl[VMCB_WORDS];    /* words 21..30 are used */
+    uint32_t host_reg[ISA_NREGS];
+    struct psw host_psw;         /* pc = the instruction after vmenter */
+    uint32_t fault_gpa;          /* the guest-physical address of the last SLT fault */
+    bool host_timer_ran_out;     /* the host's timer reached 0 in guest mode: exit */
+};
+
+/* A translation's detail with this bit is a fault of the second-level
+ * table (the low bits: the walk's enum isa_mem_fault), never the guest's. */
+#define DETAIL_SLT 0x10u
+
 struct machine {
     /* The processor: everything ISA.md calls architectural state. */
     uint32_t reg[ISA_NREGS];
@@ -77,6 +94,7 @@ struct machine {
     struct machine_observer observer;
     bool observe_system;            /* before_insn only before system instructions */
     struct machine_monitor monitor;
+    struct machine_exit_handler exit_handler;
 
     /* Run state: why the machine is stopped, and what it has done so far. */
     enum run_state state;
@@ -90,6 +108,8 @@ struct machine {
     struct pte_record changed;
     bool pte_rule_broken;
     struct machine_pte_use pte_first;
+
+    struct guest_mode vm;
 };
 
 /* ---- Life cycle ------------------------------------------------------------ */
@@ -175,6 +195,7 @@ bool machine_restore(struct machine *dst, const struct machine *src)
     dst->changed = src->changed;
     dst->pte_rule_broken = src->pte_rule_broken;
     dst->pte_first = src->pte_first;
+    dst->vm = src->vm;
     return true;
 }
 
@@ -183,6 +204,7 @@ void machine_reset(struct machine *m, uint32_t entry)
     memset(m->reg, 0, sizeof m->reg);
     m->psw = (struct psw){PSW_M, entry, 0, (uint32_t)m->memsize, 0};
     m->changed.n = 0; /* the reset PSW is loaded: a flush */
+    m->vm.on = false;
     m->state = RUN_READY;
     m->stop_requested = false;
 }
@@ -230,6 +252,7 @@ uint64_t machine_steps(const struct machine *m)
 {
     uint64_t steps = m->stats.retired;
     for (int c = 0; c < CAUSE_COUNT; c++) steps += m->stats.traps[c];
+    for (int r = 0; r < EXIT_REASON_COUNT; r++) steps += m->stats.exits[r];
     return steps;
 }
 
@@ -269,9 +292,35 @@ enum machine_stop machine_state(const struct machine *m)
 
 /* ---- Translation --------------------------------------------------------------- */
 
-bool machine_translate(const struct machine *m, const struct psw *psw, uint32_t va,
-                       enum machine_access access, uint32_t *pa, unsigned *detail)
+static bool slt_on(const struct machine *m)
 {
+    return m->vm.on && (m->vm.ctl[VMCB_CTRL] & VMCB_CTRL_SLT);
+}
+
+/* The second-level walk: guest-physical gpa to host-physical, in the order
+ * of the first level's (bound, entry address, V, W, frame). */
+static bool slt_walk(const struct machine *m, uint64_t gpa, enum machine_access access,
+                     uint32_t *pa, unsigned *detail)
+{
+    if (gpa >= m->vm.ctl[VMCB_SLT_BOUND]) return *detail = DETAIL_SLT | MEMF_BOUND, false;
+    const uint64_t entry = (uint64_t)m->vm.ctl[VMCB_SLT_BASE] + (gpa >> ISA_PAGE_SHIFT);
+    if (entry >= m->memsize) return *detail = DETAIL_SLT | MEMF_PHYSICAL, false;
+    const uint32_t pte = m->mem[entry];
+    if (!(pte & PTE_V)) return *detail = DETAIL_SLT | MEMF_INVALID, false;
+    if (access == ACCESS_STORE && !(pte & PTE_W)) return *detail = DETAIL_SLT | MEMF_WRITE, false;
+    const uint64_t phys = (uint64_t)isa_pte_frame(pte) * ISA_PAGE_WORDS + (gpa & (ISA_PAGE_WORDS - 1));
+    if (phys >= m->memsize) return *detail = DETAIL_SLT | MEMF_PHYSICAL, false;
+    *pa = (uint32_t)phys;
+    return true;
+}
+
+/* machine_translate, with second-level translation in guest mode: a fault
+ * of the second level has DETAIL_SLT in *detail and its address in *gpa. */
+static bool translate(const struct machine *m, const struct psw *psw, uint32_t va,
+                      enum machine_access access, uint32_t *pa, unsigned *detail, uint32_t *gpa)
+{
+    const bool slt = slt_on(m);
+    const uint64_t limit = slt ? UINT64_MAX : m->memsize; /* guest-physical is checked by the SLT */
     uint64_t phys;
     if (!(psw->flags & PSW_PG)) {
         if (va >= psw->bound) return *detail = MEMF_BOUND, false;
@@ -280,16 +329,47 @@ bool machine_translate(const struct machine *m, const struct psw *psw, uint32_t 
         uint32_t vpn = va >> ISA_PAGE_SHIFT;
         if (vpn >= psw->bound) return *detail = MEMF_BOUND, false;
         uint64_t pte_addr = (uint64_t)psw->base + vpn;
-        if (pte_addr >= m->memsize) return *detail = MEMF_PHYSICAL, false;
-        uint32_t pte = m->mem[pte_addr];
+        uint32_t pte_pa = (uint32_t)pte_addr;
+        if (slt) {
+            *gpa = (uint32_t)(pte_addr > UINT32_MAX ? UINT32_MAX : pte_addr);
+            if (!slt_walk(m, pte_addr, ACCESS_LOAD, &pte_pa, detail)) return false;
+        } else if (pte_addr >= limit) {
+            return *detail = MEMF_PHYSICAL, false;
+        }
+        uint32_t pte = m->mem[pte_pa];
         if (!(pte & PTE_V)) return *detail = MEMF_INVALID, false;
         if (access == ACCESS_STORE && !(pte & PTE_W)) return *detail = MEMF_WRITE, false;
         phys = (uint64_t)isa_pte_frame(pte) * ISA_PAGE_WORDS + (va & (ISA_PAGE_WORDS - 1));
     }
-    if (phys >= m->memsize) return *detail = MEMF_PHYSICAL, false;
+    if (slt) {
+        *gpa = (uint32_t)(phys > UINT32_MAX ? UINT32_MAX : phys);
+        return slt_walk(m, phys, access, pa, detail);
+    }
+    if (phys >= limit) return *detail = MEMF_PHYSICAL, false;
     *pa = (uint32_t)phys;
     TRAPEZE_ASSERT(*pa < m->memsize);
     return true;
+}
+
+/* The interpreter's own translations: an SLT fault's address is kept for
+ * the exit.  Out of line, like note_store: inlined into the hot loop's
+ * slow branch it could cost the loop a register. */
+__attribute__((noinline)) static bool xlate(struct machine *m, uint32_t va,
+                                            enum machine_access access, uint32_t *pa,
+                                            unsigned *detail)
+{
+    return translate(m, &m->psw, va, access, pa, detail, &m->vm.fault_gpa);
+}
+
+/* For callers outside: a fault of the second level reads as a physical
+ * one (only the exit tells them apart). */
+bool machine_translate(const struct machine *m, const struct psw *psw, uint32_t va,
+                       enum machine_access access, uint32_t *pa, unsigned *detail)
+{
+    uint32_t gpa;
+    if (translate(m, psw, va, access, pa, detail, &gpa)) return true;
+    if (*detail & DETAIL_SLT) *detail = MEMF_PHYSICAL;
+    return false;
 }
 
 /* ---- The page-table rule (machine.h) ------------------------------------------- */
@@ -308,7 +388,7 @@ static void check_pte_use(struct machine *m, uint32_t va, enum machine_access ac
 {
     const struct psw *p = &m->psw;
     const uint32_t vpn = va >> ISA_PAGE_SHIFT;
-    if (!(p->flags & PSW_PG) || vpn >= p->bound) return;
+    if (!(p->flags & PSW_PG) || vpn >= p->bound || slt_on(m)) return; /* base is guest-physical */
     const uint64_t pte_pa = (uint64_t)p->base + vpn;
     if (pte_pa >= m->memsize) return;
     for (unsigned i = 0; i < m->changed.n; i++) {
@@ -335,7 +415,7 @@ __attribute__((noinline)) static void note_store(struct machine *m, uint32_t pa,
 {
     const struct psw *p = &m->psw;
     const uint32_t value = m->reg[isa_field_a(st)];
-    if (!(p->flags & PSW_PG) || pa < p->base || pa - p->base >= p->bound) return;
+    if (!(p->flags & PSW_PG) || pa < p->base || pa - p->base >= p->bound || slt_on(m)) return;
     for (unsigned i = 0; i < m->changed.n; i++)
         if (m->changed.entry[i].pa == pa) return;
     if (m->mem[pa] == value) return;
@@ -376,7 +456,7 @@ __attribute__((noinline)) static void check_next_insn(struct machine *m)
 static uint32_t unpaged_limit(const struct machine *m)
 {
     if (m->psw.flags & PSW_PG) return 0;
-    if (m->psw.base >= m->memsize) return 0;
+    if (m->psw.base >= m->memsize || slt_on(m)) return 0; /* SLT: every access walks */
     uint64_t room = m->memsize - m->psw.base;
     return m->psw.bound < room ? m->psw.bound : (uint32_t)room;
 }
@@ -552,14 +632,201 @@ void machine_set_monitor(struct machine *m, const struct machine_monitor *mon)
     m->monitor = mon ? *mon : (struct machine_monitor){0};
 }
 
+/* ---- Guest mode (feature assist; isa/README.md) -------------------------------- */
+
+static void flush(struct machine *m);
+
+/* Guest steps run the host's timer down too; when it reaches 0 it sets the
+ * host's TP, and the guest exits at the next instruction boundary (once: a
+ * TP the host left pending does not make every vmenter exit at once). */
+static void host_tick(struct machine *m, uint64_t n)
+{
+    struct psw *h = &m->vm.host_psw;
+    if (!h->timer) return;
+    if (n >= h->timer) {
+        h->timer = 0;
+        h->flags |= PSW_TP;
+        m->vm.host_timer_ran_out = true;
+    } else {
+        h->timer -= (uint32_t)n;
+    }
+}
+
+static void load_guest(struct machine *m, const uint32_t *block)
+{
+    memcpy(m->vm.host_reg, m->reg, sizeof m->reg);
+    m->psw = isa_psw_from_words(&block[VMCB_PSW]);
+    memcpy(m->reg, &block[VMCB_REGS], sizeof m->reg);
+    m->reg[0] = 0;
+    memcpy(m->vm.ctl, block, VMCB_WORDS * sizeof *block);
+    m->vm.on = true;
+    m->vm.host_timer_ran_out = false;
+    flush(m);
+}
+
+/* The word of the guest's instruction at pc, or 0 when it does not fetch. */
+static uint32_t guest_insn_at(const struct machine *m, uint32_t pc)
+{
+    uint32_t pa, gpa;
+    unsigned detail;
+    return translate(m, &m->psw, pc, ACCESS_FETCH, &pa, &detail, &gpa) ? m->mem[pa] : 0;
+}
+
+/* Leaves guest mode with an exit: one step.  The guest's PSW (pc = the
+ * exit pc) and registers, then the exit's words, go to the control block
+ * (or to a C host's on_exit); the host's PSW and registers come back. */
+static void vm_exit(struct machine *m, enum isa_exit_reason reason, enum isa_cause cause,
+                    unsigned detail, uint32_t value, uint32_t insn, uint32_t pc, uint32_t gpa)
+{
+    TRAPEZE_ASSERT(m->vm.on && reason > EXIT_NONE && reason < EXIT_REASON_COUNT);
+    m->psw.pc = pc;
+    m->reg[0] = 0;
+    m->changed.n = 0;
+    const struct machine_exit x = {reason, cause, detail, value, insn, gpa, m->psw, machine_steps(m)};
+    m->stats.exits[reason]++;
+    if (m->exit_handler.on_exit) {
+        if (m->exit_handler.on_exit(m->exit_handler.ctx, m, &x) == MACHINE_STOP_RUN)
+            m->stop_requested = true;
+        return;
+    }
+    if (m->vm.has_block) {
+        uint32_t *b = m->mem + m->vm.block_pa; /* it fit when vmenter read it */
+        isa_psw_to_words(&m->psw, &b[VMCB_PSW]);
+        memcpy(&b[VMCB_REGS], m->reg, sizeof m->reg);
+        b[VMCB_EXIT_REASON] = reason;
+        b[VMCB_EXIT_CAUSE] = isa_trap_cause_word(cause, detail);
+        b[VMCB_EXIT_VALUE] = value;
+        b[VMCB_EXIT_INSN] = insn;
+        b[VMCB_EXIT_PC] = pc;
+        b[VMCB_EXIT_GPA] = gpa;
+    }
+    machine_vm_leave(m);
+    flush(m);
+}
+
+/* Does the system instruction w exit rather than execute in guest mode? */
+static bool guest_insn_exits(const struct machine *m, uint32_t w)
+{
+    const uint8_t opcode = isa_opcode_of(w);
+    if (opcode == ISA_VMENTER) return true; /* no nested guests */
+    const unsigned bit = opcode - ISA_VMCB_FIRST_OPCODE;
+    if (bit < 32 && (m->vm.ctl[VMCB_EXIT_INSNS] >> bit & 1u)) return true;
+    if (opcode == ISA_IN || opcode == ISA_OUT) {
+        const uint32_t port = isa_simm16(w);
+        return port >= 32 || (m->vm.ctl[VMCB_PORTS] >> port & 1u);
+    }
+    return false;
+}
+
+/* The guest's trap area in host memory, or NULL when it cannot be had
+ * (then the trap exits instead). */
+static uint32_t *guest_trap_area(struct machine *m)
+{
+    uint32_t pa = m->vm.ctl[VMCB_TRAP_AREA];
+    unsigned detail;
+    if (slt_on(m) && !slt_walk(m, 0, ACCESS_STORE, &pa, &detail)) return NULL;
+    if ((uint64_t)pa + TRAP_AREA_WORDS > m->memsize) return NULL;
+    return m->mem + pa;
+}
+
+/* A trap in guest mode: an exit when its bit is set (or the SLT failed, or
+ * the guest's handler cannot be had), else delivered to the guest's own
+ * handler inside guest mode, as take_trap does on a bare machine. */
+static void guest_trap(struct machine *m, enum isa_cause cause, unsigned detail, uint32_t value,
+                       uint32_t saved_pc)
+{
+    if (cause == CAUSE_TIMER) m->psw.flags &= ~PSW_TP;
+    if (detail & DETAIL_SLT) {
+        vm_exit(m, EXIT_SLT, CAUSE_MEM, detail & ~DETAIL_SLT, value, guest_insn_at(m, saved_pc),
+                saved_pc, m->vm.fault_gpa);
+        return;
+    }
+    const uint32_t insn = cause == CAUSE_PRIV || cause == CAUSE_ILL ? value : 0;
+    uint32_t *area = (m->vm.ctl[VMCB_EXIT_TRAPS] >> cause & 1u) ? NULL : guest_trap_area(m);
+    if (!area || isa_trap_unhandled(area)) {
+        vm_exit(m, EXIT_TRAP, cause, detail, value, insn, saved_pc, 0);
+        return;
+    }
+    m->psw.pc = saved_pc;
+    struct machine_trap *t = &m->last_trap;
+    *t = (struct machine_trap){cause, detail, value, m->psw, machine_steps(m)};
+    m->has_trapped = true;
+    isa_trap_deliver(area, &(struct isa_trap_record){cause, detail, value, t->old_psw});
+    m->psw = isa_trap_new_psw(area);
+    flush(m);
+    uint32_t pa, gpa;
+    unsigned fault;
+    if (!translate(m, &m->psw, m->psw.pc, ACCESS_FETCH, &pa, &fault, &gpa)) {
+        /* The guest's machine check (the trap is delivered): the exit is this step. */
+        vm_exit(m, EXIT_CHECK, cause, detail, value, insn, m->psw.pc, 0);
+        return;
+    }
+    m->stats.traps[cause]++;
+    host_tick(m, 1);
+    if (m->observer.after_trap &&
+        m->observer.after_trap(m->observer.ctx, m, t) == MACHINE_STOP_RUN)
+        m->stop_requested = true;
+}
+
+/* At an instruction boundary in guest mode: the host's timer ran out, or
+ * a device interrupts a host that has IE on.  True when the guest exited. */
+static bool guest_boundary_exit(struct machine *m)
+{
+    if (m->vm.host_timer_ran_out) {
+        m->vm.host_timer_ran_out = false;
+        vm_exit(m, EXIT_HOST_TIMER, CAUSE_NONE, 0, 0, 0, m->psw.pc, 0);
+        return true;
+    }
+    if ((m->vm.host_psw.flags & PSW_IE) && io_interrupt_pending(m)) {
+        vm_exit(m, EXIT_TRAP, CAUSE_IO, 0, io_interrupt_port(m), 0, m->psw.pc, 0);
+        return true;
+    }
+    return false;
+}
+
+bool machine_vm_enter(struct machine *m, const uint32_t block[VMCB_WORDS])
+{
+    if (!(m->variant.features & ISA_FEATURE_ASSIST) || m->vm.on) return false;
+    m->vm.host_psw = m->psw;
+    m->vm.has_block = false;
+    load_guest(m, block);
+    return true;
+}
+
+void machine_vm_set_controls(struct machine *m, const uint32_t block[VMCB_WORDS])
+{
+    if (m->vm.on) memcpy(&m->vm.ctl[VMCB_EXIT_INSNS], &block[VMCB_EXIT_INSNS],
+                         (VMCB_SLT_BOUND + 1 - VMCB_EXIT_INSNS) * sizeof *block);
+}
+
+void machine_vm_leave(struct machine *m)
+{
+    if (!m->vm.on) return;
+    memcpy(m->reg, m->vm.host_reg, sizeof m->reg);
+    m->psw = m->vm.host_psw;
+    m->vm.on = false;
+    m->changed.n = 0;
+}
+
+bool machine_in_guest(const struct machine *m) { return m->vm.on; }
+
+void machine_set_exit_handler(struct machine *m, const struct machine_exit_handler *h)
+{
+    m->exit_handler = h ? *h : (struct machine_exit_handler){0};
+}
+
 /* ---- Traps: the one way out of an instruction ---------------------------------- */
 
 static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, uint32_t value,
                       uint32_t saved_pc)
 {
     TRAPEZE_ASSERT(cause > CAUSE_NONE && cause < CAUSE_COUNT);
-    TRAPEZE_ASSERT(cause == CAUSE_MEM ? detail < MEMF_COUNT : detail == 0);
     TRAPEZE_ASSERT(m->reg[0] == 0); /* no trap leaves an instruction half-written */
+    if (unlikely(m->vm.on)) {
+        guest_trap(m, cause, detail, value, saved_pc);
+        return;
+    }
+    TRAPEZE_ASSERT(cause == CAUSE_MEM ? detail < MEMF_COUNT : detail == 0);
     m->psw.pc = saved_pc;
     if (cause == CAUSE_TIMER) m->psw.flags &= ~PSW_TP;
     /* The record is made in place, word by word: the PSW was just written
@@ -611,6 +878,7 @@ void machine_raise_trap(struct machine *m, enum isa_cause cause, unsigned detail
 static void retire(struct machine *m, bool charge_timer)
 {
     m->stats.retired++;
+    if (unlikely(m->vm.on)) host_tick(m, 1);
     if (charge_timer && m->psw.timer && --m->psw.timer == 0) m->psw.flags |= PSW_TP;
 }
 
@@ -621,6 +889,17 @@ static void exec_system(struct machine *m, uint32_t w)
     const uint8_t opcode = isa_opcode_of(w);
     TRAPEZE_ASSERT(isa_op_by_opcode(opcode) && (isa_op_by_opcode(opcode)->flags & ISA_F_SYSTEM));
     const uint32_t pc = m->psw.pc;
+    /* Without the feature vmenter does not exist, in either mode. */
+    if (!isa_variant_has(&m->variant, opcode)) {
+        take_trap(m, CAUSE_ILL, 0, w, pc);
+        return;
+    }
+    /* In guest mode the bitmaps come first, before the variant's user action. */
+    if (unlikely(m->vm.on) && guest_insn_exits(m, w)) {
+        vm_exit(m, EXIT_INSN, CAUSE_NONE, 0, 0, w, pc, 0);
+        return;
+    }
+    const bool shadowed = m->vm.on && (m->vm.ctl[VMCB_CTRL] & VMCB_CTRL_SHADOW);
     const bool user = !(m->psw.flags & PSW_M);
     const enum isa_user_action action = user ? m->variant.user_action[opcode] : USER_EXEC;
     if (action == USER_TRAP) {
@@ -644,7 +923,7 @@ static void exec_system(struct machine *m, uint32_t w)
             uint32_t va = R[b] + imm + i, pa;
             unsigned detail;
             if (unlikely(m->changed.n != 0)) check_pte_use(m, va, ACCESS_LOAD);
-            if (!machine_translate(m, &m->psw, va, ACCESS_LOAD, &pa, &detail)) {
+            if (!xlate(m, va, ACCESS_LOAD, &pa, &detail)) {
                 take_trap(m, CAUSE_MEM, detail, va, pc);
                 return;
             }
@@ -668,14 +947,14 @@ static void exec_system(struct machine *m, uint32_t w)
         retire(m, false);
         return;
     }
-    case ISA_PUSHF: R[a] = m->psw.flags; break;
+    case ISA_PUSHF: R[a] = shadowed ? m->vm.ctl[VMCB_SHADOW_FLAGS] : m->psw.flags; break;
     case ISA_POPF:
         if (!silent) m->psw.flags = (m->psw.flags & ~PSW_IE) | (R[a] & PSW_IE);
         break;
     case ISA_SRR:
-        R[a] = m->psw.base;
+        R[a] = shadowed ? m->vm.ctl[VMCB_SHADOW_BASE] : m->psw.base;
         R[0] = 0;
-        R[b] = m->psw.bound;
+        R[b] = shadowed ? m->vm.ctl[VMCB_SHADOW_BOUND] : m->psw.bound;
         break;
     case ISA_STMR:
         if (silent) break;
@@ -691,6 +970,23 @@ static void exec_system(struct machine *m, uint32_t w)
     case ISA_TLBFLUSH: /* translations are never cached; count the event, end the record */
         if (!silent) flush(m);
         break;
+    case ISA_VMENTER: {
+        /* Host supervisor mode (user mode: the variant's action, trap by
+         * default); a silent one does nothing. */
+        if (silent) break;
+        const uint32_t block = R[a]; /* OPS_R: the register is field a, as jr's */
+        if ((uint64_t)block + VMCB_WORDS > m->memsize) {
+            take_trap(m, CAUSE_MEM, MEMF_PHYSICAL, block, pc);
+            return;
+        }
+        m->psw.pc = pc + 1;
+        retire(m, true);
+        m->vm.host_psw = m->psw;
+        m->vm.has_block = true;
+        m->vm.block_pa = block;
+        load_guest(m, m->mem + block);
+        return;
+    }
     default: /* not a system instruction: the dispatcher never sends one here */
         take_trap(m, CAUSE_ILL, 0, w, pc);
         return;
@@ -763,6 +1059,7 @@ __attribute__((noinline)) static bool system_step(struct machine *m, uint32_t w)
             m->psw.timer -= (uint32_t)done_;                           \
             if (m->psw.timer == 0) m->psw.flags |= PSW_TP;             \
         }                                                              \
+        if (unlikely(m->vm.on)) host_tick(m, done_);                   \
         batch = left = 0;                                              \
     } while (0)
 
@@ -786,7 +1083,7 @@ __attribute__((noinline)) static bool system_step(struct machine *m, uint32_t w)
         } else {                                                                   \
             unsigned detail_;                                                      \
             SYNC();                                                                \
-            if (!machine_translate(m, &m->psw, (va), (access), &(pa), &detail_)) { \
+            if (!xlate(m, (va), (access), &(pa), &detail_)) {                      \
                 take_trap(m, CAUSE_MEM, detail_, (va), pc);                        \
                 STEP_TAKEN();                                                      \
                 goto reload;                                                       \
@@ -856,7 +1153,13 @@ reload:
     }
     if (m->state != RUN_READY) return machine_state(m);
     if (budget == 0) return MACHINE_BUDGET;
-    if ((m->psw.flags & PSW_IE) && ((m->psw.flags & PSW_TP) || io_interrupt_pending(m))) {
+    if (unlikely(m->vm.on) && guest_boundary_exit(m)) {
+        STEP_TAKEN();
+        goto reload;
+    }
+    /* In guest mode the devices interrupt the host (above), never the guest. */
+    if ((m->psw.flags & PSW_IE) &&
+        ((m->psw.flags & PSW_TP) || (io_interrupt_pending(m) && !m->vm.on))) {
         if (m->psw.flags & PSW_TP) take_trap(m, CAUSE_TIMER, 0, 0, m->psw.pc);
         else take_trap(m, CAUSE_IO, 0, io_interrupt_port(m), m->psw.pc);
         STEP_TAKEN();
@@ -864,6 +1167,8 @@ reload:
     }
     batch = budget;
     if (m->psw.timer && m->psw.timer < batch) batch = m->psw.timer;
+    if (unlikely(m->vm.on) && m->vm.host_psw.timer && m->vm.host_psw.timer < batch)
+        batch = m->vm.host_psw.timer;
     /* An observed run goes one instruction a batch, so the observer sees
      * exact state and the hot loop below carries no trace of it.  The
      * locals are loaded after the call, which may have changed the state.
@@ -967,7 +1272,8 @@ reload:
             vmcase(RTMR)
             vmcase(IN)
             vmcase(OUT)
-            vmcase(TLBFLUSH) {
+            vmcase(TLBFLUSH)
+            vmcase(VMENTER) {
                 SYNC();
                 if (!system_step(m, w)) return MACHINE_STOPPED;
                 STEP_TAKEN();

@@ -66,6 +66,19 @@ struct machine_observer {
                                        const struct machine_trap *trap);
 };
 
+/* One exit from guest mode (feature assist, isa/README.md), as the
+ * control block's words 31..36 record it. */
+struct machine_exit {
+    enum isa_exit_reason reason;
+    enum isa_cause cause; /* TRAP: the trap; SLT: CAUSE_MEM; else CAUSE_NONE     */
+    unsigned detail;      /* TRAP MEM: enum isa_mem_fault; SLT: the SLT walk's own */
+    uint32_t value;       /* TRAP: the trap value; SLT: the guest-virtual address  */
+    uint32_t insn;        /* INSN: the instruction; else its word when known, or 0 */
+    uint32_t gpa;         /* SLT: the guest-physical address that failed           */
+    struct psw guest_psw; /* the guest PSW the exit saved (pc = the exit pc)       */
+    uint64_t step;        /* steps taken before this exit                           */
+};
+
 struct machine_monitor {
     void *ctx;
     /* The machine's PSW holds trap->old_psw when this is called; the monitor
@@ -92,6 +105,7 @@ struct machine_stats {
                                          record was full: uses of it go unseen  */
     uint64_t disk_reads, disk_writes; /* disk commands that moved a sector      */
     uint64_t disk_errors;             /* ... and that failed (ISA.md's rules)   */
+    uint64_t exits[EXIT_REASON_COUNT]; /* exits from guest mode, by reason: each a step */
 };
 
 enum machine_access { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE };
@@ -237,6 +251,35 @@ void machine_set_observer(struct machine *m, const struct machine_observer *obs)
 enum machine_observe { MACHINE_OBSERVE_ALL, MACHINE_OBSERVE_SYSTEM };
 void machine_set_observer_filter(struct machine *m, enum machine_observe which);
 void machine_set_monitor(struct machine *m, const struct machine_monitor *mon);   /* NULL: none */
+
+/* ---- Guest mode (feature assist; isa/README.md) ------------------------------- */
+
+/* A host written in C (the C VMM under --vmm hw): every exit comes to
+ * on_exit instead of the control block, with the machine still in guest
+ * mode holding the guest's PSW (exit->guest_psw) and registers.  It sets
+ * what the guest runs next (machine_set_psw, machine_vm_set_controls) and
+ * returns MACHINE_CONTINUE to go on in guest mode (MACHINE_STOP_RUN ends
+ * the run, still in guest mode), or leaves with machine_vm_leave(). */
+struct machine_exit_handler {
+    void *ctx;
+    enum machine_verdict (*on_exit)(void *ctx, struct machine *m,
+                                    const struct machine_exit *exit);
+};
+void machine_set_exit_handler(struct machine *m, const struct machine_exit_handler *h); /* NULL: none */
+
+/* What vmenter does, for a host written in C: the machine's PSW and
+ * registers become the host's (kept inside the machine), the guest's PSW,
+ * registers and controls are loaded from block (VMCB_WORDS words, the
+ * control block's layout; it is read now and not kept).  Exits go to the
+ * exit handler (machine_set_exit_handler).  False, with nothing changed, when
+ * the variant lacks the feature or the machine is in guest mode already. */
+bool machine_vm_enter(struct machine *m, const uint32_t block[VMCB_WORDS]);
+/* Reloads the controls (words 21..30 of block) of the running guest. */
+void machine_vm_set_controls(struct machine *m, const uint32_t block[VMCB_WORDS]);
+/* Back to the host's PSW and registers, no exit recorded (guest's lost
+ * unless read first).  Nothing when not in guest mode. */
+void machine_vm_leave(struct machine *m);
+bool machine_in_guest(const struct machine *m);
 
 /* ---- Running ---------------------------------------------------------------- */
 

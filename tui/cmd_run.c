@@ -107,6 +107,19 @@ static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *
                 " invalidations, %" PRIu64 " flushes\n",
                 prefix, bt->blocks, bt->insns, bt->executed, bt->inlined, bt->callouts,
                 bt->chain_hits, bt->lookups, bt->invalidations, bt->flushes);
+    const uint64_t *exits = run_vmm_exits(r, g);
+    if (exits) {
+        uint64_t total = 0;
+        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) total += exits[x];
+        fprintf(out, "%strapeze: vmm exits: %" PRIu64, prefix, total);
+        const char *sep = " (";
+        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) {
+            if (!exits[x]) continue;
+            fprintf(out, "%s%s %" PRIu64, sep, isa_exit_reason_name(x), exits[x]);
+            sep = ", ";
+        }
+        fprintf(out, "%s\n", total ? ")" : "");
+    }
     enum vmm_shadow_policy policy;
     const struct vmm_shadow_stats *sh = run_shadow_stats(r, g, &policy);
     if (!sh || sh->rebuilds + sh->fills + sh->hidden_faults + sh->true_faults == 0) return;
@@ -182,6 +195,17 @@ static void vmm_json(struct json *j, const struct run *r, unsigned g)
     json_uint(j, "entries", k.entries);
     json_uint(j, "slices", k.slices);
     json_double(j, "efficiency", k.efficiency);
+    const uint64_t *exits = run_vmm_exits(r, g);
+    if (exits) {
+        uint64_t total = 0;
+        json_object_begin(j, "exits");
+        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) {
+            json_uint(j, isa_exit_reason_name(x), exits[x]);
+            total += exits[x];
+        }
+        json_uint(j, "total", total);
+        json_object_end(j);
+    }
     shadow_json(j, r, g);
     bt_json(j, r, g);
     json_object_end(j);

@@ -22,9 +22,12 @@ bool options_load_variant(const char *value, struct isa_variant *out, char *err)
         const char *const *names = isa_builtin_variant_names();
         for (size_t i = 0; names[i]; i++) suggest_offer(&sg, names[i]);
         const char *near = suggest_best(&sg);
-        snprintf(err, ERR_SIZE, "no built-in variant '%.60s'%s%s%s (built in: pg, hybrid, x86like; a variant "
+        char list[128] = "";
+        for (size_t i = 0, n = 0; names[i] && n < sizeof list; i++)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
+        snprintf(err, ERR_SIZE, "no built-in variant '%.60s'%s%s%s (built in: %s; a variant "
                  "file is a path with '/' or '.')", value, near ? "; did you mean '" : "", near ? near : "",
-                 near ? "'?" : "");
+                 near ? "'?" : "", list);
         return false;
     }
     if (!isa_variant_load(value, out, msg)) {
@@ -171,7 +174,7 @@ static bool apply_vmm(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
     if (!vmm_mode_by_name(value, &o->vmm_mode)) {
-        snprintf(err, ERR_SIZE, "expected te, hvm, interp or bt, got '%.100s'", value);
+        snprintf(err, ERR_SIZE, "expected te, hvm, interp, bt, hw or hw-slt, got '%.100s'", value);
         return false;
     }
     o->vmm_given = true;
@@ -369,7 +372,8 @@ static const struct run_option {
      OPT_TRACE_TRAPS},
     {{"--trace-file", "FILE", "with --trace: write the trace to FILE instead of stderr",
       apply_trace_file, false}, OPT_TRACE | OPT_TRACE_TRAPS},
-    {{"--vmm", "te|hvm|interp|bt", "the C VMM's mode: trap-and-emulate, hybrid, interpreter, binary translation; alone, run "
+    {{"--vmm", "te|hvm|interp|bt|hw|hw-slt", "the C VMM's mode: trap-and-emulate, hybrid, interpreter, "
+      "binary translation, hardware assist (with shadow tables, with second-level translation); alone, run "
       "under the C VMM", apply_vmm, false}, OPT_VMM},
     {{"--shadow", "trace|rebuild|lazy", "how the C VMM (te) keeps a paging guest's shadow page "
       "tables: trace PTE writes (default), rebuild at each flush, fill lazily", apply_shadow, false},
@@ -541,8 +545,9 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
         o->spec.mode = o->vmm_mode;
     }
     if (o->shadow_given) {
-        if (o->spec.n == 0 || o->spec.kind[0] != RUN_MONITOR_C || o->spec.mode != VMM_TE) {
-            fprintf(stderr, "trapeze %s: --shadow is for the C VMM in te (--vmm te, or a stack "
+        if (o->spec.n == 0 || o->spec.kind[0] != RUN_MONITOR_C ||
+            (o->spec.mode != VMM_TE && o->spec.mode != VMM_HW)) {
+            fprintf(stderr, "trapeze %s: --shadow is for the C VMM in te or hw (--vmm te, or a stack "
                             "that starts with c)\n", cmd);
             return CLI_EXIT_USAGE;
         }

@@ -150,7 +150,7 @@ static struct bt_op decode(uint32_t w, bool sup, const struct isa_variant *varia
     struct bt_op o = {.kind = opc, .a = (uint8_t)isa_field_a(w), .b = (uint8_t)isa_field_b(w),
                       .c = (uint8_t)isa_field_c(w), .w = w};
     *ends = false;
-    if (!op) {
+    if (!op || !isa_variant_has(variant, opc)) {
         o.kind = BT_ILL;
         *ends = true;
         return o;

@@ -26,6 +26,8 @@
  */
 #include "vmm_priv.h"
 
+#include <string.h>
+
 /* ---- The places -------------------------------------------------------------- */
 
 /* True when real words [base, base + bound) lie inside one extent of g's
@@ -115,6 +117,137 @@ static struct psw direct_shown(const struct vmm_guest *g)
     return paged(g) ? vmm_shadow_shown(g, timer) : compose_direct(g, timer);
 }
 
+/* ---- The assisted place (hw): the real machine in guest mode ---------------------
+ *
+ * The guest runs on exactly te's composed PSW (real user mode, IE on, the
+ * relocation or shadow table composed with the f-map, the timer the slice
+ * or the virtual clock), in guest mode: every system instruction but pushf
+ * and srr exits, every trap and interrupt exits, so the dispatcher sees
+ * what te sees; pushf and srr read the read shadow, the virtual flags and
+ * relocation, which is all te's x86like gets wrong.  The shadow is exact
+ * between exits: the virtual flags and relocation change only by an
+ * instruction or a trap, and the virtual timer's end is the real timer's. */
+static uint32_t assisted_exit_insns(void)
+{
+    uint32_t bits = 0;
+    const struct isa_op *op;
+    for (size_t i = 0; (op = isa_op_with_flags(ISA_F_SYSTEM, i)); i++)
+        if (op->opcode != ISA_PUSHF && op->opcode != ISA_SRR)
+            bits |= 1u << (op->opcode - ISA_VMCB_FIRST_OPCODE);
+    return bits;
+}
+
+static struct psw assisted_compose(struct vmm_guest *g)
+{
+    const struct psw real = direct_compose(g);
+    struct machine *m = g->vmm->real;
+    uint32_t block[VMCB_WORDS] = {0};
+    isa_psw_to_words(&real, &block[VMCB_PSW]);
+    memcpy(&block[VMCB_REGS], machine_regs(m), ISA_NREGS * sizeof *block);
+    block[VMCB_EXIT_INSNS] = assisted_exit_insns();
+    block[VMCB_EXIT_TRAPS] = ~0u;
+    block[VMCB_PORTS] = ~0u;
+    block[VMCB_CTRL] = VMCB_CTRL_SHADOW;
+    block[VMCB_SHADOW_FLAGS] = g->vcpu.psw.flags;
+    block[VMCB_SHADOW_BASE] = g->vcpu.psw.base;
+    block[VMCB_SHADOW_BOUND] = g->vcpu.psw.bound;
+    if (machine_in_guest(m)) machine_vm_set_controls(m, block);
+    else if (NEVER(!machine_vm_enter(m, block))) return real; /* vmm_create gave it the feature */
+    return real;
+}
+
+static struct psw assisted_shown(const struct vmm_guest *g)
+{
+    const struct vmm *v = g->vmm;
+    if (g->loaded && g->place == VMM_PLACE_ASSISTED) return machine_psw(v->real);
+    uint64_t slice = g->slice_left > 0 ? (uint64_t)g->slice_left : v->slice;
+    uint32_t t = g->vcpu.psw.timer;
+    const uint32_t timer = t && t < slice ? t : (uint32_t)slice;
+    return paged(g) ? vmm_shadow_shown(g, timer) : compose_direct(g, timer);
+}
+
+static void assisted_leave(struct vmm_guest *g, struct machine *m)
+{
+    (void)g;
+    machine_vm_leave(m);
+}
+
+/* ---- The assisted place with SLT (hw-slt) ------------------------------------------
+ *
+ * The guest runs on its virtual PSW itself, in guest mode, with a
+ * second-level table made from its f-map in its (otherwise unused) shadow
+ * area: guest-physical page k -> the host frame of its region's page k,
+ * bounded by its memory size, so its own relocation, paging and trap area
+ * are its own.  Its traps go to its own handler inside guest mode; only
+ * halt, in and out exit, and the vmm's slice (the host's timer).  While a
+ * virtual interrupt waits for the guest's IE (its console's line is up),
+ * every system instruction and trap exits instead, so that the dispatcher
+ * delivers it at the boundary where the guest's IE lets it in. */
+static bool io_line_up(const struct vmm_guest *g)
+{
+    return console_io_pending(&g->con) || g->vdisk_lines || g->split_lines;
+}
+
+static struct psw slt_compose(struct vmm_guest *g)
+{
+    struct vmm *v = g->vmm;
+    struct machine *m = v->real;
+    const uint32_t exits = 1u << (ISA_HALT - ISA_VMCB_FIRST_OPCODE) |
+                           1u << (ISA_IN - ISA_VMCB_FIRST_OPCODE) |
+                           1u << (ISA_OUT - ISA_VMCB_FIRST_OPCODE);
+    size_t words;
+    const uint32_t slt = vmm_guest_shadow_area(v, g->index, &words);
+    uint32_t block[VMCB_WORDS] = {0};
+    isa_psw_to_words(&g->vcpu.psw, &block[VMCB_PSW]);
+    memcpy(&block[VMCB_REGS], machine_regs(m), ISA_NREGS * sizeof *block);
+    block[VMCB_EXIT_INSNS] = io_line_up(g) ? ~0u : exits;
+    /* The split driver's kicks are hcalls the vmm serves: they exit. */
+    const uint32_t hcalls = g->vmm->io_model == VMM_IO_SPLIT ? 1u << CAUSE_HCALL : 0;
+    block[VMCB_EXIT_TRAPS] = io_line_up(g) ? ~0u : 1u << CAUSE_IO | hcalls;
+    block[VMCB_PORTS] = ~0u;
+    block[VMCB_CTRL] = VMCB_CTRL_SLT;
+    block[VMCB_SLT_BASE] = slt;
+    block[VMCB_SLT_BOUND] = (uint32_t)g->memsize;
+    if (machine_in_guest(m)) {
+        machine_vm_set_controls(m, block);
+        return g->vcpu.psw;
+    }
+    /* Entering: the table, the host's timer (the slice), the marks. */
+    const uint32_t pages = (uint32_t)((g->memsize + ISA_PAGE_WORDS - 1) / ISA_PAGE_WORDS);
+    uint32_t *mem = machine_memory(m);
+    TRAPEZE_ASSERT(pages <= words && g->fmap.ext[0].hpa % ISA_PAGE_WORDS == 0);
+    for (uint32_t k = 0; k < pages && k < words; k++)
+        mem[slt + k] = ((g->fmap.ext[0].hpa >> ISA_PAGE_SHIFT) + k) << ISA_PAGE_SHIFT | PTE_V | PTE_W;
+    const uint32_t slice = g->slice_left > 0 ? (uint32_t)g->slice_left : 1;
+    const struct psw host = {PSW_M, 0, 0, (uint32_t)machine_memsize(m), slice};
+    machine_set_psw(m, &host);
+    if (NEVER(!machine_vm_enter(m, block))) return g->vcpu.psw;
+    memcpy(g->trap_mark, machine_stats(m)->traps, sizeof g->trap_mark);
+    return g->vcpu.psw;
+}
+
+/* Retired instructions and the traps delivered inside guest mode are the
+ * guest's steps; the machine's PSW is the virtual one. */
+static void slt_charge(struct vmm_guest *g, struct machine *m, const struct psw *now)
+{
+    g->stats.direct += charge_retired(g, m);
+    const struct machine_stats *st = machine_stats(m);
+    for (unsigned c = 0; c < CAUSE_COUNT; c++) {
+        const uint64_t n = st->traps[c] - g->trap_mark[c];
+        g->trap_mark[c] = st->traps[c];
+        g->stats.traps[c] += n;
+        g->steps += n;
+        g->slice_left -= (int64_t)n;
+    }
+    g->vcpu.psw = *now;
+}
+
+static struct psw slt_shown(const struct vmm_guest *g)
+{
+    if (g->loaded && g->place == VMM_PLACE_ASSISTED_SLT) return machine_psw(g->vmm->real);
+    return g->vcpu.psw;
+}
+
 static struct machine *interp_machine(const struct vmm_guest *g) { return g->interp; }
 
 /* The interpreter runs the virtual PSW itself, in user mode so that every
@@ -191,6 +324,28 @@ const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT] = {
         .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_HCALL] = ROUTE_HCALL},
         .run = vmm_bt_run,
     },
+    [VMM_PLACE_ASSISTED] = {
+        .name = "assisted",
+        .machine = direct_machine,
+        .compose = assisted_compose,
+        .charge = direct_charge,
+        .shown = assisted_shown,
+        /* An exit is routed as the trap te would have taken (vmm_on_real_exit). */
+        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_MEM] = ROUTE_MEM, [CAUSE_HCALL] = ROUTE_HCALL,
+                  [CAUSE_TIMER] = ROUTE_ABSORB, [CAUSE_IO] = ROUTE_ABSORB},
+        .leave = assisted_leave,
+    },
+    [VMM_PLACE_ASSISTED_SLT] = {
+        .name = "assisted-slt",
+        .machine = direct_machine,
+        .compose = slt_compose,
+        .charge = slt_charge,
+        .shown = slt_shown,
+        /* The guest's own traps exit only while a virtual interrupt waits:
+         * reflected as they are; the host's timer is the slice. */
+        .route = {[CAUSE_PRIV] = ROUTE_SYSTEM, [CAUSE_TIMER] = ROUTE_REFLECT, [CAUSE_HCALL] = ROUTE_HCALL},
+        .leave = assisted_leave,
+    },
 };
 
 struct psw vmm_guest_real_psw(const struct vmm *v, unsigned gi)
@@ -234,6 +389,7 @@ void vmm_unload(struct vmm_guest *g, struct machine *m, bool sync_psw)
     }
     TRAPEZE_ASSERT(g->slice_left >= -1);
     for (unsigned r = 1; r < ISA_NREGS; r++) g->vcpu.reg[r] = machine_reg(m, r);
+    if (vmm_places[g->place].leave) vmm_places[g->place].leave(g, m);
     g->loaded = false;
     g->vmm->running = NULL;
 }
@@ -303,6 +459,12 @@ static void handle_system(struct vmm_guest *g, struct machine *cpu, uint32_t w, 
         if (tracing) vmm_emit(g, VMM_EMULATED, CAUSE_PRIV, 0, w, pc, w, sup);
         if (result == EMUL_HALTED) vmm_stop_guest(g, MACHINE_HALT);
         return;
+    case EMUL_ILLEGAL: {
+        enum machine_stop stop = vmm_reflect(g, CAUSE_ILL, 0, w, pc);
+        if (tracing) vmm_emit(g, VMM_REFLECTED, CAUSE_ILL, 0, w, pc, w, sup);
+        if (stop != MACHINE_BUDGET) vmm_stop_guest(g, stop);
+        return;
+    }
     case EMUL_FAULT: {
         enum machine_stop stop = vmm_reflect(g, CAUSE_MEM, e.detail, e.value, pc);
         if (tracing) vmm_emit(g, VMM_REFLECTED, CAUSE_MEM, e.detail, e.value, pc, w, sup);
@@ -435,4 +597,60 @@ enum machine_verdict vmm_on_real_trap(void *ctx, struct machine *m, const struct
 enum machine_verdict vmm_on_interp_trap(void *ctx, struct machine *m, const struct machine_trap *t)
 {
     return dispatch(ctx, m, t);
+}
+
+/* The real machine's exit handler (hw): an exit is the trap te would have
+ * taken there, with the guest's PSW as its old PSW (an instruction exit is
+ * its PRIV), and goes the same way. */
+enum machine_verdict vmm_on_real_exit(void *ctx, struct machine *m, const struct machine_exit *x)
+{
+    struct vmm *v = ctx;
+    struct vmm_guest *g = v->running;
+    TRAPEZE_ASSERT(g != NULL &&
+                   (g->place == VMM_PLACE_ASSISTED || g->place == VMM_PLACE_ASSISTED_SLT));
+    if ((unsigned)x->reason < EXIT_REASON_COUNT) g->stats.exits[x->reason]++;
+    struct machine_trap t = {x->cause, x->detail, x->value, x->guest_psw, x->step};
+    /* hw-slt: the guest changes its own mode inside guest mode; the
+     * dispatcher reads the virtual mode before it charges, so charge first
+     * (the second charge finds nothing new). */
+    if (g->place == VMM_PLACE_ASSISTED_SLT) slt_charge(g, m, &x->guest_psw);
+    if (x->reason == EXIT_HOST_TIMER) {
+        /* The slice: absorbed, as te's real timer. */
+        vmm_places[g->place].charge(g, m, &x->guest_psw);
+        g->stats.entries++;
+        g->slice_left--;
+        if (g->vmm->obs.on_event)
+            vmm_emit(g, VMM_ABSORBED, CAUSE_TIMER, 0, 0, x->guest_psw.pc, 0,
+                     (g->vcpu.psw.flags & PSW_M) != 0);
+        return resume(g, m);
+    }
+    if (x->reason == EXIT_SLT) { /* the f-map ends where guest memory does */
+        t.cause = CAUSE_MEM;
+        t.detail = MEMF_PHYSICAL;
+    }
+    if (x->reason == EXIT_CHECK) {
+        /* The trap was delivered inside guest mode: a guest step, then the
+         * guest's machine check. */
+        vmm_places[g->place].charge(g, m, &x->guest_psw);
+        g->stats.entries++;
+        g->steps++;
+        g->slice_left--;
+        g->stats.traps[x->cause]++;
+        vmm_stop_guest(g, MACHINE_CHECK);
+        return resume(g, m);
+    }
+    if (x->reason == EXIT_INSN) {
+        t.cause = CAUSE_PRIV;
+        t.detail = 0;
+        t.value = x->insn;
+        /* The guests' machine has no vmenter: an undefined instruction in either mode. */
+        if (!isa_variant_has(&v->variant, isa_opcode_of(x->insn)))
+            t.cause = CAUSE_ILL;
+    } else if (NEVER((x->reason != EXIT_TRAP && x->reason != EXIT_SLT) || t.cause == CAUSE_NONE)) {
+        /* hw sets no host timer and no SLT, and every trap exits before a
+         * guest handler could be checked. */
+        vmm_stop_guest(g, MACHINE_CHECK);
+        return MACHINE_STOP_RUN;
+    }
+    return dispatch(g, m, &t);
 }

@@ -163,6 +163,15 @@ ROUTINE(TLBFLUSH)
     return retire(e, true);
 }
 
+/* The vmm's guests see a machine without the hardware-assist extension
+ * (even under hw, whose real machine has it): vmenter is an undefined
+ * instruction for them. */
+ROUTINE(VMENTER)
+{
+    (void)e;
+    return EMUL_ILLEGAL;
+}
+
 /* ---- The table --------------------------------------------------------------------- */
 
 static const vmm_routine *const routine_table[ISA_OPCODE_SLOTS] = {

@@ -42,6 +42,21 @@ static enum vmm_place place_bt(const struct psw *p)
     return (p->flags & (PSW_M | PSW_PG)) ? VMM_PLACE_TRANSLATED : VMM_PLACE_DIRECT;
 }
 
+/* hw: everything runs on the real machine in guest mode; paging guests on
+ * te's shadow tables, and what no shadow entry expresses is interpreted
+ * (vmm_place_of). */
+static enum vmm_place place_hw(const struct psw *p)
+{
+    (void)p;
+    return VMM_PLACE_ASSISTED;
+}
+
+static enum vmm_place place_hw_slt(const struct psw *p)
+{
+    (void)p;
+    return VMM_PLACE_ASSISTED_SLT;
+}
+
 static const struct {
     const char *name;
     enum vmm_place (*place)(const struct psw *p);
@@ -50,6 +65,8 @@ static const struct {
     [VMM_HVM] = {"hvm", place_hvm},
     [VMM_INTERP] = {"interp", place_interp},
     [VMM_BT] = {"bt", place_bt},
+    [VMM_HW] = {"hw", place_hw},
+    [VMM_HW_SLT] = {"hw-slt", place_hw_slt},
 };
 
 const char *vmm_mode_name(enum vmm_mode mode)
@@ -122,6 +139,13 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
     if (!v) return NULL;
     v->mode = cfg->mode;
     v->shadow_policy = cfg->shadow;
+    /* The guests see the variant as it is: one with the extension would
+     * want nested guests, which hw does not offer. */
+    const bool hw = cfg->mode == VMM_HW || cfg->mode == VMM_HW_SLT;
+    if (hw && (cfg->variant->features & ISA_FEATURE_ASSIST)) {
+        free(v);
+        return NULL;
+    }
     v->variant = *cfg->variant;
     v->interp_variant = *cfg->variant;
     for (unsigned op = 0; op < ISA_OPCODE_SLOTS; op++) v->interp_variant.user_action[op] = USER_TRAP;
@@ -132,13 +156,17 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
     vmm_alloc_shadow_area(v);
     v->bt_user_translated = cfg->mode == VMM_BT && bt_user_mode_sensitive(cfg->variant);
 
-    v->real = machine_create(real_words, &v->variant);
+    /* hw: the real machine is the guests' variant plus the extension. */
+    struct isa_variant real_variant = v->variant;
+    if (hw) real_variant.features |= ISA_FEATURE_ASSIST;
+    v->real = machine_create(real_words, &real_variant);
     v->guests = calloc(cfg->nguests, sizeof *v->guests);
     if (!v->real || !v->guests) {
         vmm_destroy(v);
         return NULL;
     }
     machine_set_monitor(v->real, &(struct machine_monitor){v, vmm_on_real_trap});
+    machine_set_exit_handler(v->real, &(struct machine_exit_handler){v, vmm_on_real_exit});
     machine_set_output_sink(v->real, real_console_sink, v);
     for (unsigned i = 0; i < cfg->nguests; i++) {
         struct vmm_guest *g = &v->guests[i];
@@ -193,6 +221,7 @@ struct vmm *vmm_clone(const struct vmm *v)
         return NULL;
     }
     machine_set_monitor(c->real, &(struct machine_monitor){c, vmm_on_real_trap});
+    machine_set_exit_handler(c->real, &(struct machine_exit_handler){c, vmm_on_real_exit});
     machine_set_output_sink(c->real, real_console_sink, c);
     bool ok = true;
     for (unsigned i = 0; i < v->nguests; i++) {

@@ -19,6 +19,16 @@
  *   hvm     virtual-supervisor code is interpreted, virtual-user code runs
  *           directly (Popek-Goldberg's hybrid VMM, Theorem 3).
  *   interp  every guest instruction is interpreted.
+ *   hw      every guest instruction runs on the real machine in guest mode
+ *           (the hardware-assist extension, isa/README.md): the real
+ *           machine's variant is the guest's plus `feature assist`; system
+ *           instructions and traps exit to the dispatcher, except pushf and
+ *           srr, which read a shadow of the virtual PSW without exiting.
+ *           Paging guests run on te's shadow page tables.
+ *   hw-slt  the same machine, the guest on its virtual PSW itself with
+ *           second-level translation (its f-map as a table): only halt,
+ *           in, out and the vmm's own timer exit, while no virtual
+ *           interrupt is waiting for the guest's IE (then everything exits).
  *
  * Guest indices: every function taking a guest index g requires
  * g < vmm_guest_count(v).  The test build asserts it (and aborts); a
@@ -41,8 +51,8 @@
 
 struct vmm;
 
-enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_BT, VMM_MODE_COUNT };
-const char *vmm_mode_name(enum vmm_mode mode); /* "te", "hvm", "interp", "bt" */
+enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_BT, VMM_HW, VMM_HW_SLT, VMM_MODE_COUNT };
+const char *vmm_mode_name(enum vmm_mode mode); /* "te", "hvm", "interp", "bt", "hw", "hw-slt" */
 /* Sets *mode from its name; false for an unknown name. */
 bool vmm_mode_by_name(const char *name, enum vmm_mode *mode);
 
@@ -51,8 +61,9 @@ enum vmm_place {
     VMM_PLACE_DIRECT,      /* on the real machine, in real user mode            */
     VMM_PLACE_INTERPRETED, /* on the vmm's interpreter, a machine over its region */
     VMM_PLACE_TRANSLATED,  /* bt: its basic blocks, translated once, run by the vmm (bt.c) */
-    /* A new place (binary translation, hardware assistance) goes here, with
-     * its row in the table of places in dispatch.c. */
+    VMM_PLACE_ASSISTED,    /* on the real machine in guest mode (feature assist)  */
+    VMM_PLACE_ASSISTED_SLT, /* ... on the virtual PSW, second-level translation    */
+    /* A new place goes here, with its row in the table of places in dispatch.c. */
     VMM_PLACE_COUNT
 };
 const char *vmm_place_name(enum vmm_place place); /* "direct", "interpreted", "translated"; "?" */
@@ -114,6 +125,7 @@ struct vmm_stats {
     uint64_t by_cause[CAUSE_COUNT]; /* entries by the cause that brought them             */
     uint64_t traps[CAUSE_COUNT];    /* traps and interrupts the guest itself took, by cause:
                                        what a bare run's machine_stats.traps counts        */
+    uint64_t exits[EXIT_REASON_COUNT]; /* hw: exits from guest mode, by reason             */
 };
 /* direct / (direct + emulated); 1.0 when both are 0. */
 double vmm_efficiency(const struct vmm_stats *s);

@@ -110,6 +110,7 @@ struct vmm_guest {
     enum vmm_place place;
     uint32_t timer_programmed; /* direct: the real timer at resume            */
     uint64_t retired_mark;     /* the machine's retired count at resume        */
+    uint64_t trap_mark[CAUSE_COUNT]; /* hw-slt: its trap counts at resume     */
 
     struct vmm_stats stats;
     bool has_trapped;
@@ -188,6 +189,8 @@ struct vmm_place_ops {
     uint8_t route[CAUSE_COUNT];
     /* Runs g there for at most budget steps; NULL: machine_run(m). */
     enum machine_stop (*run)(struct vmm_guest *g, struct machine *m, uint64_t budget);
+    /* When g leaves the place (unloaded), after its state was read; NULL: nothing. */
+    void (*leave)(struct vmm_guest *g, struct machine *m);
 };
 extern const struct vmm_place_ops vmm_places[VMM_PLACE_COUNT];
 
@@ -208,6 +211,8 @@ bool vmm_fmaps_valid(const struct vmm *v);
 /* ---- dispatcher (dispatch.c) ---- */
 enum machine_verdict vmm_on_real_trap(void *ctx, struct machine *m, const struct machine_trap *t);
 enum machine_verdict vmm_on_interp_trap(void *ctx, struct machine *m, const struct machine_trap *t);
+/* The real machine's exit handler (hw): the exit is the running guest's. */
+enum machine_verdict vmm_on_real_exit(void *ctx, struct machine *m, const struct machine_exit *x);
 /* Loads g's state on the machine of the place its mode picks and marks it
  * loaded.  g must be the current guest, and none may be loaded. */
 struct machine *vmm_load(struct vmm_guest *g);
@@ -222,7 +227,7 @@ void vmm_emit(struct vmm_guest *g, enum vmm_handling how, enum isa_cause cause, 
 void vmm_stop_guest(struct vmm_guest *g, enum machine_stop why);
 
 /* ---- interpreter routines (emulate.c) ---- */
-enum vmm_emul_result { EMUL_RETIRED, EMUL_FAULT, EMUL_HALTED };
+enum vmm_emul_result { EMUL_RETIRED, EMUL_FAULT, EMUL_HALTED, EMUL_ILLEGAL };
 struct vmm_emul {
     struct vmm_guest *g;
     struct machine *cpu; /* holds the guest's general registers */

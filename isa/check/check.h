@@ -212,8 +212,8 @@ const char *check_row_verdict(const struct check_row *row);
 
 /* ---- Theory meets practice: --confirm ---------------------------------------- */
 
-/* The VMMs a confirmation runs guests under (vmm/vmm.h): te, hvm, interp, bt. */
-#define CHECK_CONFIRM_VMMS 4
+/* The VMMs a confirmation runs guests under (vmm/vmm.h): te, hvm, interp, bt, hw. */
+#define CHECK_CONFIRM_VMMS 5
 const char *check_confirm_vmm_name(unsigned i);
 
 /* One sensitive instruction, run in small guests that depend on it: one per

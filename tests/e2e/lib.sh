@@ -66,8 +66,9 @@ disk_image() {
 # check_expected BINARY DIR: every DIR/**/X.s with an X.expected beside it
 # runs under BINARY (X.input as --input when there is one) to exactly the
 # .expected text on stdout, exiting 0 or with the number in X.status; with
-# an X.disk, on a fresh disk made from it (disk_image); with an X.args, with
-# those options too (a program that needs a monitor: split.s).  Sets
+# an X.disk, on a fresh disk made from it (disk_image); with an X.isa, under
+# the variant it names (--isa); with an X.args, with those options too (a
+# program that needs a monitor: split.s).  Sets
 # $checked_programs to how many there were.
 check_expected() {
     local bin=$1 dir=$2 prog base want st
@@ -80,6 +81,7 @@ check_expected() {
         [ -f "$base.input" ] && args+=(--input "$base.input")
         # shellcheck disable=SC2207
         [ -f "$base.args" ] && args+=($(cat "$base.args"))
+        [ -f "$base.isa" ] && args+=(--isa "$(tr -d ' \n' <"$base.isa")")
         if [ -f "$base.disk" ]; then
             disk_image "$bin" "$base" "$E2E_TMP/expected.img" || fail "$prog: cannot make its disk"
             args+=(--disk "$E2E_TMP/expected.img")

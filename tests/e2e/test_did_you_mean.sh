@@ -17,13 +17,13 @@ printf '_start: frobnicate r1\n  halt\n' >"$E2E_TMP/far.s"
 run_capture "$TRAPEZE" asm "$E2E_TMP/far.s" -o "$E2E_TMP/far.img"
 expect_match err "unknown instruction 'frobnicate'$" "asm: nothing close, no suggestion"
 
-run_capture "$TRAPEZE" run --isa x86 programs/hello.s
-expect_status "$EXIT_BAD_INPUT" "--isa x86: status"
-expect_match err "^trapeze run: --isa: no built-in variant 'x86'; did you mean 'x86like'\\?" \
-    "--isa x86: a variant name, not a file"
+run_capture "$TRAPEZE" run --isa x86lik programs/hello.s
+expect_status "$EXIT_BAD_INPUT" "--isa x86lik: status"
+expect_match err "^trapeze run: --isa: no built-in variant 'x86lik'; did you mean 'x86like'\\? \\(built in: pg, hybrid, x86like, x86vt;" \
+    "--isa x86lik: a variant name, not a file"
 run_capture "$TRAPEZE" check-isa --isa x86
 expect_status "$EXIT_BAD_INPUT" "check-isa --isa x86: status"
-expect_match err "^trapeze check-isa: --isa: no built-in variant 'x86'; did you mean 'x86like'\\?" \
+expect_match err "^trapeze check-isa: --isa: no built-in variant 'x86'; did you mean 'x86vt'\\?" \
     "check-isa --isa x86: the same words as run's"
 expect_lines err 1 "check-isa --isa x86: one line"
 run_capture "$TRAPEZE" run --isa "$E2E_TMP/none.var" programs/hello.s

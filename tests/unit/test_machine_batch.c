@@ -109,6 +109,10 @@ static void model_step(struct model *md)
     uint32_t zimm = w & 0xffff, simm = (uint32_t)(int32_t)(int16_t)zimm, imm24 = w & 0xffffff;
     const struct isa_op *o = isa_op_by_opcode((uint8_t)op);
     if (!o) return model_trap(md, CAUSE_ILL, 0, w, pc);
+    /* The assist extension's instruction does not exist without the feature
+     * (the model runs no guest mode: no variant it runs has the feature). */
+    if (op == ISA_VMENTER && !(md->v->features & ISA_FEATURE_ASSIST))
+        return model_trap(md, CAUSE_ILL, 0, w, pc);
     bool user = !(p->flags & PSW_M), silent = false;
     if (user && (o->flags & ISA_F_SYSTEM)) {
         if (md->v->user_action[op] == USER_TRAP) return model_trap(md, CAUSE_PRIV, 0, w, pc);

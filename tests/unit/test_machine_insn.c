@@ -282,6 +282,9 @@ static const struct insn_case system_cases[] = {
     C("out port -1 ignored", I(OUT, 1, 0, 0xffff), IN({1, 'A'}), .output = ""),
     C("tlbflush", J(TLBFLUSH, 0)),
     C("tlbflush decrements the timer", J(TLBFLUSH, 0), .timer = 2),
+    /* The extension's instruction; its semantics are test_machine_assist.c's. */
+    C("vmenter without the feature is undefined", I(VMENTER, 1, 0, 0), .trap = CAUSE_ILL,
+      .value = I(VMENTER, 1, 0, 0)),
 };
 
 static void run_case(const struct insn_case *c)

@@ -158,7 +158,8 @@ Test(machine_system, builtin_variants_follow_the_isa_table)
         struct isa_variant v = test_support_variant(variants[k]);
         for (size_t i = 0; i < isa_op_count(); i++) {
             const struct isa_op *op = &isa_ops()[i];
-            if (!(op->flags & ISA_F_SYSTEM)) continue;
+            /* vmenter is the assist extension's, undefined here (test_machine_assist.c). */
+            if (!(op->flags & ISA_F_SYSTEM) || op->opcode == ISA_VMENTER) continue;
             enum outcome want = documented(variants[k], op->opcode);
             cr_assert_eq(v.user_action[op->opcode], (uint8_t)want, "%s: %s is %s in the file",
                          variants[k], op->mnemonic,
@@ -187,7 +188,7 @@ static void every_system_insn_as(const char *action, enum outcome want)
     cr_assert(isa_variant_parse(text, "all.var", &v, err), "%s", err);
     for (size_t i = 0; i < isa_op_count(); i++) {
         const struct isa_op *op = &isa_ops()[i];
-        if (!(op->flags & ISA_F_SYSTEM)) continue;
+        if (!(op->flags & ISA_F_SYSTEM) || op->opcode == ISA_VMENTER) continue; /* as above */
         struct machine *m = fresh(&v);
         check(m, v.name, op->opcode, false, want);
         machine_destroy(m);

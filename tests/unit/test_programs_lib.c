@@ -64,6 +64,42 @@ Test(programs_lib, constants_are_those_of_isa_h)
     asm_image_free(&img);
 }
 
+Test(programs_lib, control_block_constants_are_those_of_isa_h)
+{
+    struct asm_image img = assemble(".include \"lib/machine.inc\"\nhalt\n");
+    expect_symbol(&img, "VMCB_PSW", VMCB_PSW);
+    expect_symbol(&img, "VMCB_REGS", VMCB_REGS);
+    expect_symbol(&img, "VMCB_EXIT_INSNS", VMCB_EXIT_INSNS);
+    expect_symbol(&img, "VMCB_EXIT_TRAPS", VMCB_EXIT_TRAPS);
+    expect_symbol(&img, "VMCB_PORTS", VMCB_PORTS);
+    expect_symbol(&img, "VMCB_CTRL", VMCB_CTRL);
+    expect_symbol(&img, "VMCB_SHADOW_FLAGS", VMCB_SHADOW_FLAGS);
+    expect_symbol(&img, "VMCB_SHADOW_BASE", VMCB_SHADOW_BASE);
+    expect_symbol(&img, "VMCB_SHADOW_BOUND", VMCB_SHADOW_BOUND);
+    expect_symbol(&img, "VMCB_TRAP_AREA", VMCB_TRAP_AREA);
+    expect_symbol(&img, "VMCB_SLT_BASE", VMCB_SLT_BASE);
+    expect_symbol(&img, "VMCB_SLT_BOUND", VMCB_SLT_BOUND);
+    expect_symbol(&img, "VMCB_EXIT_REASON", VMCB_EXIT_REASON);
+    expect_symbol(&img, "VMCB_EXIT_CAUSE", VMCB_EXIT_CAUSE);
+    expect_symbol(&img, "VMCB_EXIT_VALUE", VMCB_EXIT_VALUE);
+    expect_symbol(&img, "VMCB_EXIT_INSN", VMCB_EXIT_INSN);
+    expect_symbol(&img, "VMCB_EXIT_PC", VMCB_EXIT_PC);
+    expect_symbol(&img, "VMCB_EXIT_GPA", VMCB_EXIT_GPA);
+    expect_symbol(&img, "VMCB_WORDS", VMCB_WORDS);
+    expect_symbol(&img, "VMCB_CTRL_SHADOW", VMCB_CTRL_SHADOW);
+    expect_symbol(&img, "VMCB_CTRL_SLT", VMCB_CTRL_SLT);
+#define X(id, n, str) expect_symbol(&img, "EXIT_" #id, EXIT_##id);
+    ISA_EXIT_REASONS(X)
+#undef X
+    const char *const bits[] = {"X_HALT", "X_LPSW", "X_PUSHF", "X_POPF", "X_SRR",
+                                "X_STMR", "X_RTMR", "X_IN", "X_OUT", "X_TLBFLUSH"};
+    const uint8_t opcodes[] = {ISA_HALT, ISA_LPSW, ISA_PUSHF, ISA_POPF, ISA_SRR,
+                               ISA_STMR, ISA_RTMR, ISA_IN, ISA_OUT, ISA_TLBFLUSH};
+    for (unsigned i = 0; i < sizeof opcodes; i++)
+        expect_symbol(&img, bits[i], 1u << (opcodes[i] - ISA_VMCB_FIRST_OPCODE));
+    asm_image_free(&img);
+}
+
 /* The CAUSE word: the cause in its low 8 bits (ISA.md; isa.h names no mask,
  * machine.c writes cause | detail << 8), a MEM trap's detail above them. */
 Test(programs_lib, cause_words_are_cause_and_detail)

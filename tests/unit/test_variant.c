@@ -85,7 +85,8 @@ Test(variant, builtins)
     cr_assert_str_eq(names[0], "pg");
     cr_assert_str_eq(names[1], "hybrid");
     cr_assert_str_eq(names[2], "x86like");
-    cr_assert_null(names[3]);
+    cr_assert_str_eq(names[3], "x86vt");
+    cr_assert_null(names[4]);
     for (int i = 0; names[i]; i++) {
         struct isa_variant v = load_ok(names[i]);
         cr_assert_str_eq(v.name, names[i]);
@@ -141,7 +142,7 @@ Test(variant, system_mnemonics_are_the_flagged_instructions)
         cr_assert_eq(isa_op_with_flags(ISA_F_SYSTEM, n), op, "system instruction %zu", n);
         n++;
     }
-    cr_assert_eq(n, 10, "ISA.md lists ten system instructions");
+    cr_assert_eq(n, 11, "ISA.md lists ten system instructions, the assist extension one more");
     cr_assert_null(isa_op_with_flags(ISA_F_SYSTEM, n));
     cr_assert_eq(isa_op_with_flags(0, 0), &isa_ops()[0], "no flags: every instruction");
     cr_assert_null(isa_op_with_flags(0, isa_op_count()));
@@ -150,7 +151,7 @@ Test(variant, system_mnemonics_are_the_flagged_instructions)
 
     char buf[256];
     cr_assert_str_eq(isa_system_mnemonic_list(buf, sizeof buf),
-                     "halt, lpsw, pushf, popf, srr, stmr, rtmr, in, out and tlbflush");
+                     "halt, lpsw, pushf, popf, srr, stmr, rtmr, in, out, tlbflush and vmenter");
     char small[8];
     cr_assert_str_eq(isa_system_mnemonic_list(small, sizeof small), "halt, l", "cut to size");
 }
@@ -255,17 +256,17 @@ Test(variant, base_chain_with_relative_paths)
 Test(variant, errors_in_lines)
 {
     expect_parse_error("variant t\n  usr popf trap\n",
-                       "t.var:2:3: error: unknown keyword 'usr'; expected 'variant', 'base' or 'user'");
+                       "t.var:2:3: error: unknown keyword 'usr'; expected 'variant', 'base', 'user' or 'feature'");
     expect_parse_error("Variant t\n",
-                       "t.var:1:1: error: unknown keyword 'Variant'; expected 'variant', 'base' or 'user'");
+                       "t.var:1:1: error: unknown keyword 'Variant'; expected 'variant', 'base', 'user' or 'feature'");
     expect_parse_error("variant t\nuser pop trap\n", "t.var:2:6: error: unknown instruction 'pop'");
     expect_parse_error("variant t\nuser POPF trap\n", "t.var:2:6: error: unknown instruction 'POPF'");
     expect_parse_error("variant t\nuser add trap\n",
                        "t.var:2:6: error: 'add' is not a system instruction; only halt, lpsw, pushf, "
-                       "popf, srr, stmr, rtmr, in, out and tlbflush can be set");
+                       "popf, srr, stmr, rtmr, in, out, tlbflush and vmenter can be set");
     expect_parse_error("variant t\nuser svc exec\n",
                        "t.var:2:6: error: 'svc' is not a system instruction; only halt, lpsw, pushf, "
-                       "popf, srr, stmr, rtmr, in, out and tlbflush can be set");
+                       "popf, srr, stmr, rtmr, in, out, tlbflush and vmenter can be set");
     expect_parse_error("variant t\nuser popf  silently\n",
                        "t.var:2:12: error: unknown action 'silently'; expected trap, exec or silent");
     expect_parse_error("variant t\nuser popf Trap\n",
@@ -288,7 +289,7 @@ Test(variant, errors_in_lines)
                        "t.var:3:1: error: 'base' must come before any 'user' line");
     expect_parse_error("variant t\nbase pg\nbase hybrid\n", "t.var:3:1: error: 'base' given twice");
     expect_parse_error("variant t\nbase foo\n",
-                       "t.var:2:6: error: no built-in variant 'foo' (pg, hybrid, x86like); write a "
+                       "t.var:2:6: error: no built-in variant 'foo' (pg, hybrid, x86like, x86vt); write a "
                        "path with '/' or '.' for a file");
 }
 
@@ -334,7 +335,7 @@ Test(variant, errors_across_files)
     snprintf(want, sizeof want, "%s: error: cannot read variant file: is a directory", dir);
     expect_load_error(dir, want);
     remove_dir();
-    expect_load_error("bogus", "bogus: error: no built-in variant of that name (pg, hybrid, x86like), "
+    expect_load_error("bogus", "bogus: error: no built-in variant of that name (pg, hybrid, x86like, x86vt), "
                                "and not a path (a path has '/' or '.')");
 }
 

@@ -540,12 +540,12 @@ Test(vmm_random, hybrid_hvm_interp, .timeout = 120)
     memset(&cov, 0, sizeof cov);
     run_seeds("hybrid", (enum vmm_mode[]){VMM_HVM, VMM_INTERP}, 2, 400, &cov);
 }
-/* x86like: only the interpreter is. */
+/* x86like: only the interpreter is, and hardware assist. */
 Test(vmm_random, x86like_interp, .timeout = 120)
 {
     struct coverage cov;
     memset(&cov, 0, sizeof cov);
-    run_seeds("x86like", (enum vmm_mode[]){VMM_INTERP}, 1, 400, &cov);
+    run_seeds("x86like", (enum vmm_mode[]){VMM_INTERP, VMM_HW, VMM_HW_SLT}, 3, 400, &cov);
 }
 
 /* bt is exact on every variant: hybrid, x86like, pg. */

@@ -621,6 +621,13 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
             goto failed;
         }
     }
+    if (r->bottom == BOTTOM_C && (r->spec.mode == VMM_HW || r->spec.mode == VMM_HW_SLT) &&
+        (r->variant.features & ISA_FEATURE_ASSIST)) {
+        snprintf(err, RUN_ERROR_SIZE, "--vmm %s: variant '%.40s' has the assist feature itself, and "
+                 "hw offers its guests no nested guest mode (give the variant without it, e.g. x86like)",
+                 vmm_mode_name(r->spec.mode), r->variant.name);
+        goto failed;
+    }
     if (r->bottom == BOTTOM_C) {
         struct vmm_config vc = {r->spec.mode, &r->variant, r->memsize[1], nguests, r->spec.slice,
                                 r->spec.shadow};
@@ -1217,7 +1224,7 @@ void run_level_counts(const struct run *r, unsigned g, unsigned level, struct ru
 
 bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *words)
 {
-    if (!r->cvmm || r->spec.mode != VMM_TE) return false;
+    if (!r->cvmm || (r->spec.mode != VMM_TE && r->spec.mode != VMM_HW)) return false;
     *real = vmm_guest_shadow_area(r->cvmm, column_of(r, g)->index, words);
     return true;
 }
@@ -1225,7 +1232,7 @@ bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *wo
 const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
                                                 enum vmm_shadow_policy *policy)
 {
-    if (!r->cvmm || r->spec.mode != VMM_TE) return NULL;
+    if (!r->cvmm || (r->spec.mode != VMM_TE && r->spec.mode != VMM_HW)) return NULL;
     const struct column *c = column_of(r, g);
     if (policy) *policy = vmm_shadow_policy(r->cvmm);
     return vmm_guest_shadow_stats(r->cvmm, c->index);
@@ -1235,6 +1242,12 @@ const struct vmm_bt_stats *run_bt_stats(const struct run *r, unsigned g)
 {
     if (!r->cvmm || r->spec.mode != VMM_BT) return NULL;
     return vmm_guest_bt_stats(r->cvmm, column_of(r, g)->index);
+}
+
+const uint64_t *run_vmm_exits(const struct run *r, unsigned g)
+{
+    if (!r->cvmm || (r->spec.mode != VMM_HW && r->spec.mode != VMM_HW_SLT)) return NULL;
+    return vmm_guest_stats(r->cvmm, column_of(r, g)->index)->exits;
 }
 
 /* ---- Memory and addresses ---------------------------------------------------------------------- */

@@ -344,6 +344,9 @@ const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
                                                 enum vmm_shadow_policy *policy);
 /* Guest g's translation cache counters when the C VMM runs it under bt, else NULL. */
 const struct vmm_bt_stats *run_bt_stats(const struct run *r, unsigned g);
+/* Under the C VMM in hw: guest g's exits from guest mode, EXIT_REASON_COUNT
+ * of them by reason (vmm_stats.exits); NULL otherwise. */
+const uint64_t *run_vmm_exits(const struct run *r, unsigned g);
 
 /* ---- Memory and addresses ------------------------------------------------------------ */
 
