@@ -225,7 +225,7 @@ MAN1DIR  = $(PREFIX)/share/man/man1
 # the READMEs that explain them; installed under DATADIR/programs/ as in the tree.
 INSTALL_PROGRAMS = $(sort $(shell find programs -type f \( -name '*.s' -o -name '*.inc' \
                      -o -name '*.expected' -o -name '*.input' -o -name '*.status' -o -name '*.disk' -o -name '*.txt' \
-                     -o -name '*.md' -o -name '*.isa' \)))
+                     -o -name '*.md' -o -name '*.isa' -o -name '*.args' \)))
 INSTALL_PROGRAM_DIRS = $(sort $(patsubst %/,%,$(dir $(INSTALL_PROGRAMS))))
 
 install: trapeze tui/trapeze.1

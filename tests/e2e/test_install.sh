@@ -23,7 +23,7 @@ mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$RO
 # What install must copy: the programs with their expected results, the READMEs.
 mapfile -t shipped < <(cd "$ROOT" && find programs -type f \( -name '*.s' -o -name '*.inc' \
     -o -name '*.expected' -o -name '*.input' -o -name '*.status' -o -name '*.disk' -o -name '*.txt' \
-    -o -name '*.md' -o -name '*.isa' \) | sort)
+    -o -name '*.md' -o -name '*.isa' -o -name '*.args' \) | sort)
 
 run_capture mk install PREFIX="$P"
 expect_status 0 "make install PREFIX=..."
