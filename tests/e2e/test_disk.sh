@@ -226,17 +226,22 @@ changed=$(cmp -l "$T/attack.img" "$T/zero8.img" | awk '{print int(($1 - 1) / 102
 [ "$changed" = "1 " ] || fail "disk_dma_escape.s: sectors changed: '$changed' (expected only 1, its partition's last)"
 
 # ---- Passthrough: whole units handed over, the IOMMU composed; without it, the escape ------------
-for prog in programs/disk.s programs/store.s; do
-    base=${prog%.s}
-    disk_image "$TRAPEZE" "$base" "$T/bare.img"
-    cp "$T/bare.img" "$T/pass.img"
-    "$TRAPEZE" run --disk "$T/bare.img" "$prog" >"$T/bare.out" 2>/dev/null
-    run_capture "$TRAPEZE" run --vmm te --io passthrough --disk "$T/pass.img" "$prog"
-    expect_status 0 "$prog under --io passthrough"
-    e2e_checks=$((e2e_checks + 2))
-    [ "$out" = "$(cat "$T/bare.out")" ] || fail "$prog under --io passthrough: output differs from bare"
-    cmp -s "$T/bare.img" "$T/pass.img" || fail "$prog under --io passthrough: the disk differs from bare"
-done
+# as_bare MODEL: disk.s and store.s under --vmm te --io MODEL print what
+# they print bare and leave the same disk.
+as_bare() {
+    local prog
+    for prog in programs/disk.s programs/store.s; do
+        disk_image "$TRAPEZE" "${prog%.s}" "$T/bare.img"
+        cp "$T/bare.img" "$T/model.img"
+        "$TRAPEZE" run --disk "$T/bare.img" "$prog" >"$T/bare.out" 2>/dev/null
+        run_capture "$TRAPEZE" run --vmm te --io "$1" --disk "$T/model.img" "$prog"
+        expect_status 0 "$prog under --io $1"
+        e2e_checks=$((e2e_checks + 2))
+        [ "$out" = "$(cat "$T/bare.out")" ] || fail "$prog under --io $1: output differs from bare"
+        cmp -s "$T/bare.img" "$T/model.img" || fail "$prog under --io $1: the disk differs from bare"
+    done
+}
+as_bare passthrough
 "$TRAPEZE" mkdisk -o "$T/pa.img" --sectors 4
 "$TRAPEZE" mkdisk -o "$T/pb.img" --sectors 4
 run_capture "$TRAPEZE" run --vmm te --io passthrough --disk "$T/pa.img" --disk "$T/pb.img" \
@@ -293,16 +298,7 @@ for k in 0 4; do
         fail "split.s, two guests: real sector $k (a partition's sector 0) not written"
 done
 # The port-driven programs under --io split: the unit's ports still work, as bare.
-for prog in programs/disk.s programs/store.s; do
-    disk_image "$TRAPEZE" "${prog%.s}" "$T/bare.img"
-    cp "$T/bare.img" "$T/split.img"
-    "$TRAPEZE" run --disk "$T/bare.img" "$prog" >"$T/bare.out" 2>/dev/null
-    run_capture "$TRAPEZE" run --vmm te --io split --disk "$T/split.img" "$prog"
-    expect_status 0 "$prog under --io split"
-    e2e_checks=$((e2e_checks + 2))
-    [ "$out" = "$(cat "$T/bare.out")" ] || fail "$prog under --io split: output differs from bare"
-    cmp -s "$T/bare.img" "$T/split.img" || fail "$prog under --io split: the disk differs from bare"
-done
+as_bare split
 # The attack on the back end: hostile rings, requests, indices and a kick
 # flood, next to three guests; only its own last sector changes.
 "$TRAPEZE" mkdisk -o "$T/attack.img" --sectors 8

@@ -250,32 +250,43 @@ Test(vmm_attacks, split_driver_back_end_is_confined, .timeout = 120)
     }
 }
 
-/* The same attacks under binary translation, on the variants it is for:
- * the attacker's supervisor code runs translated (and on x86like its user
- * code too), so its stores, faults and callouts are the block executor's. */
-Test(vmm_attacks, no_attack_escapes_under_bt, .timeout = 300)
+/* Every attack of tests/attacks under mode on each variant, policy trace,
+ * both memory sizes, the attacker in slots 0 and 2: the escapes; the
+ * attacks found go to *attacks. */
+static unsigned suite_under(enum vmm_mode mode, const char *const *variants, unsigned nvariants,
+                            struct coverage *cov, unsigned *attacks)
 {
     DIR *d = opendir("tests/attacks");
     cr_assert_not_null(d, "run the tests from the repository root");
-    unsigned attacks = 0, escapes = 0;
-    struct coverage cov;
-    memset(&cov, 0, sizeof cov);
+    unsigned escapes = 0;
+    *attacks = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
         if (n < 3 || strcmp(e->d_name + n - 2, ".s") != 0) continue;
         char path[512];
         snprintf(path, sizeof path, "tests/attacks/%s", e->d_name);
-        attacks++;
-        static const char *const variants[] = {"x86like", "hybrid"};
-        for (unsigned k = 0; k < 2; k++)
+        (*attacks)++;
+        for (unsigned k = 0; k < nvariants; k++)
             for (size_t m = 0; m < sizeof mems / sizeof mems[0]; m++) {
-                escapes += attack_under(path, 0, VMM_BT, variants[k], VMM_SHADOW_TRACE, mems[m], &cov);
-                escapes += attack_under(path, 2, VMM_BT, variants[k], VMM_SHADOW_TRACE, mems[m], &cov);
+                escapes += attack_under(path, 0, mode, variants[k], VMM_SHADOW_TRACE, mems[m], cov);
+                escapes += attack_under(path, 2, mode, variants[k], VMM_SHADOW_TRACE, mems[m], cov);
             }
     }
     closedir(d);
-    cr_assert_geq(attacks, 20, "only %u attack programs found", attacks);
+    cr_assert_geq(*attacks, 20, "only %u attack programs found", *attacks);
+    return escapes;
+}
+
+/* The same attacks under binary translation, on the variants it is for:
+ * the attacker's supervisor code runs translated (and on x86like its user
+ * code too), so its stores, faults and callouts are the block executor's. */
+Test(vmm_attacks, no_attack_escapes_under_bt, .timeout = 300)
+{
+    static const char *const variants[] = {"x86like", "hybrid"};
+    struct coverage cov;
+    memset(&cov, 0, sizeof cov);
+    unsigned attacks, escapes = suite_under(VMM_BT, variants, 2, &cov, &attacks);
     cr_assert_eq(escapes, 0, "%u escapes in %u attacks under bt (see the log above)", escapes, attacks);
     cr_assert_gt(cov.bt_blocks, 100, "the attacks ran translated");
 }
@@ -285,25 +296,10 @@ Test(vmm_attacks, no_attack_escapes_under_bt, .timeout = 300)
  * box them as well.  One policy (trace), to keep the test short. */
 Test(vmm_attacks, no_attack_escapes_under_hw, .timeout = 300)
 {
-    DIR *d = opendir("tests/attacks");
-    cr_assert_not_null(d, "run the tests from the repository root");
-    unsigned attacks = 0, escapes = 0;
+    static const char *const variants[] = {"pg"};
     struct coverage cov;
     memset(&cov, 0, sizeof cov);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (n < 3 || strcmp(e->d_name + n - 2, ".s") != 0) continue;
-        char path[512];
-        snprintf(path, sizeof path, "tests/attacks/%s", e->d_name);
-        attacks++;
-        for (size_t m = 0; m < sizeof mems / sizeof mems[0]; m++) {
-            escapes += attack_under(path, 0, VMM_HW, "pg", VMM_SHADOW_TRACE, mems[m], &cov);
-            escapes += attack_under(path, 2, VMM_HW, "pg", VMM_SHADOW_TRACE, mems[m], &cov);
-        }
-    }
-    closedir(d);
-    cr_assert_geq(attacks, 20, "only %u attack programs found", attacks);
+    unsigned attacks, escapes = suite_under(VMM_HW, variants, 1, &cov, &attacks);
     cr_assert_eq(escapes, 0, "%u escapes in %u attacks under hw (see the log above)", escapes, attacks);
     cr_assert_gt(cov.sum[VMM_SHADOW_TRACE].true_faults, 100, "the attacks fault under hw too");
 }
@@ -312,25 +308,9 @@ Test(vmm_attacks, no_attack_escapes_under_hw, .timeout = 300)
  * second-level table alone. */
 Test(vmm_attacks, no_attack_escapes_under_hw_slt, .timeout = 300)
 {
-    DIR *d = opendir("tests/attacks");
-    cr_assert_not_null(d, "run the tests from the repository root");
-    unsigned attacks = 0, escapes = 0;
+    static const char *const variants[] = {"pg"};
     struct coverage cov;
     memset(&cov, 0, sizeof cov);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (n < 3 || strcmp(e->d_name + n - 2, ".s") != 0) continue;
-        char path[512];
-        snprintf(path, sizeof path, "tests/attacks/%s", e->d_name);
-        attacks++;
-        for (size_t m = 0; m < sizeof mems / sizeof mems[0]; m++) {
-            escapes += attack_under(path, 0, VMM_HW_SLT, "pg", VMM_SHADOW_TRACE, mems[m], &cov);
-            escapes += attack_under(path, 2, VMM_HW_SLT, "pg", VMM_SHADOW_TRACE, mems[m], &cov);
-        }
-    }
-    closedir(d);
-    cr_assert_geq(attacks, 20, "only %u attack programs found", attacks);
-    cr_assert_eq(escapes, 0, "%u escapes in %u attacks under hw-slt (see the log above)", escapes,
-                 attacks);
+    unsigned attacks, escapes = suite_under(VMM_HW_SLT, variants, 1, &cov, &attacks);
+    cr_assert_eq(escapes, 0, "%u escapes in %u attacks under hw-slt (see the log above)", escapes, attacks);
 }
