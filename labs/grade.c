@@ -5,12 +5,15 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../tui/json.h"
 
 static const struct grade_lab *const all_labs[] = {&grade_lab_classify, &grade_lab_trap_and_emulate,
                                                &grade_lab_shadow, &grade_lab_recursion,
-                                               NULL};
+                                               &grade_lab_io, NULL};
 
 const struct grade_lab *const *grade_labs(void) { return all_labs; }
 
@@ -30,7 +33,7 @@ const struct grade_lab *grade_find_lab(const char *name_or_dir)
 
 /* Reads at most GRADE_MAX_FILE_BYTES + 1 bytes, so a huge file is refused
  * without being read whole. */
-static bool read_bounded(struct grade_file *f, char err[GRADE_ERROR_SIZE])
+bool grade_read_file(struct grade_file *f, char err[GRADE_ERROR_SIZE])
 {
     FILE *in = fopen(f->path, "rb");
     if (!in) {
@@ -75,7 +78,7 @@ bool grade_read_submission(struct grade *g, const char *dir, char err[GRADE_ERRO
             snprintf(err, GRADE_ERROR_SIZE, "%.400s: error: the path is too long", dir);
             return false;
         }
-        if (!read_bounded(f, err)) return false;
+        if (!grade_read_file(f, err)) return false;
     }
     return true;
 }
@@ -125,6 +128,135 @@ void grade_say(struct grade_test *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(t->output + used, sizeof t->output - used, fmt, ap);
     va_end(ap);
+}
+
+bool grade_vet_includes(const struct grade_file *f, const char *const *allowed,
+                        char err[GRADE_ERROR_SIZE])
+{
+    const char *p = f->text;
+    for (unsigned line = 1; *p; line++) {
+        size_t len = strcspn(p, "\n"), code = strcspn(p, ";\n");
+        for (size_t i = 0; i + 8 <= code; i++) {
+            if (strncasecmp(p + i, ".include", 8) != 0) continue;
+            const char *arg = p + i + 8;
+            while (*arg == ' ' || *arg == '\t') arg++;
+            bool ok = false;
+            for (size_t k = 0; allowed[k] && !ok; k++) {
+                size_t alen = strlen(allowed[k]);
+                if ((size_t)(p + code - arg) < alen || strncmp(arg, allowed[k], alen) != 0) continue;
+                const char *end = arg + alen;
+                while (end < p + code && (*end == ' ' || *end == '\t' || *end == '\r')) end++;
+                ok = end == p + code;
+            }
+            if (ok) continue;
+            if (!allowed[0])
+                snprintf(err, GRADE_ERROR_SIZE, "%.400s:%u:%zu: error: this file may not .include anything",
+                         f->path, line, i + 1);
+            else
+                snprintf(err, GRADE_ERROR_SIZE, "%.400s:%u:%zu: error: only '.include %s'%s may be included",
+                         f->path, line, i + 1, allowed[0], allowed[1] ? " (and the lab's other files)" : "");
+            return false;
+        }
+        p += len + (p[len] == '\n');
+    }
+    return true;
+}
+
+bool grade_private_open(struct grade_private *p, char err[GRADE_ERROR_SIZE])
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->dir, sizeof p->dir, "%s", "/tmp/trapeze-grade-XXXXXX");
+    if (mkdtemp(p->dir)) return true;
+    p->dir[0] = '\0';
+    snprintf(err, GRADE_ERROR_SIZE, "cannot make a private folder in /tmp: %s", strerror(errno));
+    return false;
+}
+
+const char *grade_private_path(const struct grade_private *p, const char *rel, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", p->dir, rel);
+    return buf;
+}
+
+static bool remember(struct grade_private *p, const char *rel, size_t len)
+{
+    if (p->nmade == GRADE_PRIVATE_ENTRIES || len >= sizeof p->made[0]) return false;
+    snprintf(p->made[p->nmade++], sizeof p->made[0], "%.*s", (int)len, rel);
+    return true;
+}
+
+bool grade_private_write(struct grade_private *p, const char *rel, const char *text, size_t len,
+                         char err[GRADE_ERROR_SIZE])
+{
+    char path[160];
+    const char *slash = strchr(rel, '/');
+    if (slash) {
+        bool made = false;
+        for (size_t i = 0; i < p->nmade && !made; i++)
+            made = strlen(p->made[i]) == (size_t)(slash - rel) && strncmp(p->made[i], rel, (size_t)(slash - rel)) == 0;
+        snprintf(path, sizeof path, "%s/%.*s", p->dir, (int)(slash - rel), rel);
+        if (!made && (mkdir(path, 0700) != 0 || !remember(p, rel, (size_t)(slash - rel)))) goto fail;
+    }
+    if (!text) {
+        char tree_path[96];
+        snprintf(tree_path, sizeof tree_path, "programs/%s", rel);
+        text = asm_embedded_source(tree_path);
+        if (!text) goto fail;
+        len = strlen(text);
+    }
+    grade_private_path(p, rel, path, sizeof path);
+    FILE *out = fopen(path, "wx"); /* a fresh file in a fresh folder */
+    if (!out || !remember(p, rel, strlen(rel))) {
+        if (out) fclose(out);
+        goto fail;
+    }
+    bool ok = fwrite(text, 1, len, out) == len;
+    if (fclose(out) == 0 && ok) return true;
+fail:
+    snprintf(err, GRADE_ERROR_SIZE, "cannot write %.60s in the private folder %s", rel, p->dir);
+    return false;
+}
+
+void grade_private_remove(struct grade_private *p)
+{
+    if (!p->dir[0]) return;
+    char path[160];
+    while (p->nmade > 0) remove(grade_private_path(p, p->made[--p->nmade], path, sizeof path));
+    rmdir(p->dir);
+    p->dir[0] = '\0';
+}
+
+void grade_name_submission(const char *private_path, const struct grade_file *f, const char *msg,
+                           char *out, size_t size)
+{
+    size_t used = 0, plen = strlen(private_path);
+    out[0] = '\0';
+    for (const char *at; (at = strstr(msg, private_path)) && used < size; msg = at + plen)
+        used += (size_t)snprintf(out + used, size - used, "%.*s%s", (int)(at - msg), msg, f->path);
+    if (used < size) snprintf(out + used, size - used, "%s", msg);
+}
+
+bool grade_assemble(const char *path, const char *source, const char *private_copy,
+                    const struct grade_file *f, struct asm_image *img, char err[GRADE_ERROR_SIZE])
+{
+    char *msg = NULL;
+    size_t msg_len = 0;
+    FILE *errors = open_memstream(&msg, &msg_len);
+    if (!errors) {
+        snprintf(err, GRADE_ERROR_SIZE, "out of memory");
+        return false;
+    }
+    struct asm_image own;
+    int nerr = source ? asm_assemble_string(source, path, img ? img : &own, errors)
+                      : asm_assemble_file(path, img ? img : &own, errors);
+    fclose(errors);
+    if (nerr == 0 && !img) asm_image_free(&own);
+    if (nerr != 0) {
+        msg[strcspn(msg, "\n")] = '\0';
+        grade_name_submission(private_copy, f, msg, err, GRADE_ERROR_SIZE);
+    }
+    free(msg);
+    return nerr == 0;
 }
 
 double grade_score(const struct grade *g)

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../assembler/asm.h"
+
 #define GRADE_MAX_TESTS 64
 #define GRADE_MAX_FILES 4
 #define GRADE_TEXT_SIZE 1024
@@ -72,6 +74,9 @@ const struct grade_lab *const *grade_labs(void);
 /* The lab whose name is `name`, or the last component of a path naming it. */
 const struct grade_lab *grade_find_lab(const char *name_or_dir);
 
+/* Reads f->path whole into f->text (at most GRADE_MAX_FILE_BYTES, no NUL
+ * byte).  False with "PATH: error: ..." in err. */
+bool grade_read_file(struct grade_file *f, char err[GRADE_ERROR_SIZE]);
 /* Reads the lab's files from dir into g (each at most GRADE_MAX_FILE_BYTES,
  * no NUL byte).  False with "PATH: error: ..." in err. */
 bool grade_read_submission(struct grade *g, const char *dir, char err[GRADE_ERROR_SIZE]);
@@ -88,6 +93,46 @@ struct grade_test *grade_add(struct grade *g, const char *name, const char *tags
 __attribute__((format(printf, 2, 3)))
 void grade_say(struct grade_test *t, const char *fmt, ...);
 
+/* ---- Assembling a submission where it can reach nothing ---------------------
+ *
+ * A submission's source is vetted (grade_vet_includes), then written into
+ * a fresh private folder (mkdtemp) beside only the files its lab puts
+ * there, and assembled by Trapeze: it cannot read solution/, write
+ * results.json or touch the grader's files. */
+
+/* Refuses any `.include` in f (any case; comments from ';' skipped; a
+ * string holding ".include" too) but one whose quoted argument is in
+ * allowed (NULL-terminated; empty: none at all), with "PATH:LINE:COL:
+ * error: ..." in err. */
+bool grade_vet_includes(const struct grade_file *f, const char *const *allowed,
+                        char err[GRADE_ERROR_SIZE]);
+
+#define GRADE_PRIVATE_ENTRIES 12
+struct grade_private {
+    char dir[64];                               /* /tmp/trapeze-grade-XXXXXX */
+    char made[GRADE_PRIVATE_ENTRIES][64];       /* relative, in the order made */
+    size_t nmade;
+};
+bool grade_private_open(struct grade_private *p, char err[GRADE_ERROR_SIZE]);
+/* Writes a fresh file at dir/rel ("lib/machine.inc": its one folder is made
+ * on first use): the bytes given, or (text NULL) the tree's programs/REL
+ * as built into trapeze (asm_embedded_source: "lib/machine.inc"). */
+bool grade_private_write(struct grade_private *p, const char *rel, const char *text, size_t len,
+                         char err[GRADE_ERROR_SIZE]);
+/* dir/rel into buf. */
+const char *grade_private_path(const struct grade_private *p, const char *rel, char *buf, size_t size);
+/* Removes what was made, then the folder. */
+void grade_private_remove(struct grade_private *p);
+/* msg with every mention of private_path (the private copy of f) named as
+ * f's own path, so the student reads about their own file. */
+void grade_name_submission(const char *private_path, const struct grade_file *f, const char *msg,
+                           char *out, size_t size);
+/* Assembles the file at path, or (source not NULL) that text as if it were
+ * the file at path; on failure the assembler's first line, named as f's
+ * (private_copy is where f was written), in err.  img NULL: only checks. */
+bool grade_assemble(const char *path, const char *source, const char *private_copy,
+                    const struct grade_file *f, struct asm_image *img, char err[GRADE_ERROR_SIZE]);
+
 double grade_score(const struct grade *g);
 double grade_max_score(const struct grade *g);
 /* results.json, Gradescope's format.  execution_time is the simulated
@@ -99,10 +144,11 @@ void grade_print_summary(const struct grade *g, FILE *out);
 /* A small deterministic generator (splitmix64) for hidden tests. */
 uint64_t grade_rand(uint64_t *state);
 
-/* The labs' entries (grade_lab1.c, grade_lab2.c). */
+/* The labs' entries (grade_lab1.c, grade_lab2.c, grade_lab7.c). */
 extern const struct grade_lab grade_lab_classify;
 extern const struct grade_lab grade_lab_trap_and_emulate;
 extern const struct grade_lab grade_lab_shadow;     /* grade_lab2.c too: one asm-VMM grader */
 extern const struct grade_lab grade_lab_recursion;
+extern const struct grade_lab grade_lab_io;
 
 #endif

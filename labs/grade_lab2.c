@@ -19,8 +19,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../assembler/asm.h"
@@ -29,7 +27,6 @@
 
 #define VMM_FILE "vmm.s"
 #define ALLOWED_INCLUDE "\"../lib/machine.inc\""
-#define MACHINE_INC "programs/lib/machine.inc"
 #define GUEST_MEM 0x10000u
 #define GUEST_STEPS 300000u
 #define RANDOM_GUESTS 8
@@ -83,114 +80,19 @@ struct lab2 {
     struct grade *g;
     const struct asm_lab_spec *spec;
     char root[512];      /* the Trapeze tree the lab lives in           */
-    char dir[64];        /* the private folder: dir/vmm/vmm.s, dir/lib/  */
+    struct grade_private priv; /* vmm/vmm.s, lib/machine.inc */
     char vmm_path[128];
 };
 
-/* Rejects any .include but the machine's constants: a submission reads no
- * file but its own.  Comments (from ';') are skipped; a string that
- * contains ".include" is refused too (documented in the handout). */
-static bool vet_source(const struct grade_file *f, char err[GRADE_ERROR_SIZE])
-{
-    const char *p = f->text;
-    for (unsigned line = 1; *p; line++) {
-        size_t len = strcspn(p, "\n"), code = strcspn(p, ";\n");
-        for (size_t i = 0; i + 8 <= code; i++) {
-            if (strncasecmp(p + i, ".include", 8) != 0) continue;
-            const char *arg = p + i + 8;
-            while (*arg == ' ' || *arg == '\t') arg++;
-            size_t alen = strlen(ALLOWED_INCLUDE);
-            const char *end = arg + alen;
-            bool allowed = (size_t)(p + code - arg) >= alen && strncmp(arg, ALLOWED_INCLUDE, alen) == 0;
-            while (allowed && end < p + code && (*end == ' ' || *end == '\t' || *end == '\r')) end++;
-            if (!allowed || end != p + code) {
-                snprintf(err, GRADE_ERROR_SIZE,
-                         "%.400s:%u:%zu: error: only '.include %s' may be included", f->path, line,
-                         i + 1, ALLOWED_INCLUDE);
-                return false;
-            }
-        }
-        p += len + (p[len] == '\n');
-    }
-    return true;
-}
-
-static bool write_text(const char *path, const char *text, size_t len)
-{
-    FILE *out = fopen(path, "wx"); /* fresh files in a fresh folder */
-    if (!out) return false;
-    bool ok = fwrite(text, 1, len, out) == len;
-    return fclose(out) == 0 && ok;
-}
-
-/* The private folder: mkdtemp's, so nothing of the submission's own
- * folder is reachable from where it is assembled. */
+/* The private folder: the submission as vmm/vmm.s beside lib/machine.inc,
+ * the one file it may include. */
 static bool make_private_copy(struct lab2 *l, const struct grade_file *f, char err[GRADE_ERROR_SIZE])
 {
-    snprintf(l->dir, sizeof l->dir, "%s", "/tmp/trapeze-grade-XXXXXX");
-    if (!mkdtemp(l->dir)) {
-        snprintf(err, GRADE_ERROR_SIZE, "cannot make a private folder in /tmp");
+    if (!grade_private_open(&l->priv, err) || !grade_private_write(&l->priv, "lib/machine.inc", NULL, 0, err) ||
+        !grade_private_write(&l->priv, "vmm/vmm.s", f->text, f->len, err))
         return false;
-    }
-    char sub[96], inc[128];
-    snprintf(sub, sizeof sub, "%s/vmm", l->dir);
-    bool ok = mkdir(sub, 0700) == 0;
-    snprintf(sub, sizeof sub, "%s/lib", l->dir);
-    ok = ok && mkdir(sub, 0700) == 0;
-    snprintf(inc, sizeof inc, "%s/lib/machine.inc", l->dir);
-    const char *machine_inc = asm_embedded_source(MACHINE_INC);
-    ok = ok && machine_inc && write_text(inc, machine_inc, strlen(machine_inc));
-    snprintf(l->vmm_path, sizeof l->vmm_path, "%s/vmm/vmm.s", l->dir);
-    ok = ok && write_text(l->vmm_path, f->text, f->len);
-    if (!ok) snprintf(err, GRADE_ERROR_SIZE, "cannot write the private copy in %s", l->dir);
-    return ok;
-}
-
-static void remove_private_copy(struct lab2 *l)
-{
-    if (!l->dir[0]) return;
-    char path[160];
-    static const char *const files[] = {"vmm/vmm.s", "lib/machine.inc", "vmm", "lib"};
-    for (size_t i = 0; i < NELEMS(files); i++) {
-        snprintf(path, sizeof path, "%s/%s", l->dir, files[i]);
-        remove(path);
-    }
-    rmdir(l->dir);
-}
-
-/* Replaces the private path by the submission's in an assembler message. */
-static void name_submission(const struct lab2 *l, const struct grade_file *f, const char *msg,
-                            char *out, size_t size)
-{
-    const char *at = strstr(msg, l->vmm_path);
-    if (!at) {
-        snprintf(out, size, "%s", msg);
-        return;
-    }
-    snprintf(out, size, "%.*s%s%s", (int)(at - msg), msg, f->path, at + strlen(l->vmm_path));
-}
-
-/* Assembles the private copy once, so that a broken submission is one
- * "file:line:col: error:" line about the submission's own file. */
-static bool assemble_check(const struct lab2 *l, const struct grade_file *f, char err[GRADE_ERROR_SIZE])
-{
-    char *msg = NULL;
-    size_t msg_len = 0;
-    FILE *errors = open_memstream(&msg, &msg_len);
-    if (!errors) {
-        snprintf(err, GRADE_ERROR_SIZE, "out of memory");
-        return false;
-    }
-    struct asm_image img;
-    int nerr = asm_assemble_file(l->vmm_path, &img, errors);
-    fclose(errors);
-    if (nerr == 0) asm_image_free(&img);
-    else {
-        msg[strcspn(msg, "\n")] = '\0';
-        name_submission(l, f, msg, err, GRADE_ERROR_SIZE);
-    }
-    free(msg);
-    return nerr == 0;
+    grade_private_path(&l->priv, "vmm/vmm.s", l->vmm_path, sizeof l->vmm_path);
+    return true;
 }
 
 /* Runs one guest bare and under c,asm with the submission; scores the
@@ -236,7 +138,7 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
     struct equiv_report rep;
     if (!equiv_check(&cfg, &rep, serr)) {
         char named[RUN_ERROR_SIZE];
-        name_submission(l, grade_file(l->g, VMM_FILE), serr, named, sizeof named);
+        grade_name_submission(l->vmm_path, grade_file(l->g, VMM_FILE), serr, named, sizeof named);
         grade_say(t, "%s", named);
         return true;
     }
@@ -479,8 +381,9 @@ static bool run_asm_lab(struct grade *g, const struct asm_lab_spec *spec, char e
     l->g = g;
     l->spec = spec;
     const struct grade_file *f = grade_file(g, VMM_FILE);
-    bool ok = find_root(l, err) && vet_source(f, err) && make_private_copy(l, f, err) &&
-              assemble_check(l, f, err) &&
+    static const char *const allowed[] = {ALLOWED_INCLUDE, NULL};
+    bool ok = find_root(l, err) && grade_vet_includes(f, allowed, err) && make_private_copy(l, f, err) &&
+              grade_assemble(l->vmm_path, NULL, l->vmm_path, f, NULL, err) &&
               grade_tree_guests(l, spec->smoke, spec->nsmoke, "smoke", GRADE_VISIBLE, 2, err);
     bool toyos_ok = false;
     for (size_t i = 0; ok && i < g->ntests; i++)
@@ -488,7 +391,7 @@ static bool run_asm_lab(struct grade *g, const struct asm_lab_spec *spec, char e
     ok = ok && grade_random(l, err) &&
          grade_tree_guests(l, spec->attacks, spec->nattacks, "attack", GRADE_AFTER_DUE_DATE, 1, err) &&
          grade_efficiency(l, toyos_ok, err);
-    remove_private_copy(l);
+    grade_private_remove(&l->priv);
     free(l);
     return ok;
 }

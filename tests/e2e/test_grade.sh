@@ -164,6 +164,74 @@ expect_status 1 "lab 6: a VMM that loops forever at depth 3 is graded, not waite
 e2e_checks=$((e2e_checks + 1))
 [ "$score" = 0 ] || fail "lab 6: a looping VMM scored $score"
 
+# ---- Lab 7: the split-driver front end ---------------------------------------------
+L7=labs/lab7-io
+score $L7 $L7/starter
+expect_status 1 "lab 7: the starter is below full marks"
+e2e_checks=$((e2e_checks + 1))
+[ "$score" = 0 ] || fail "lab 7: the starter scores $score, expected 0"
+score $L7 $L7/solution
+expect_status 0 "lab 7: the reference gets full marks"
+e2e_checks=$((e2e_checks + 1))
+[ "$score" = "$max" ] && [ "$max" = 33 ] || fail "lab 7: the reference scores $score / $max"
+echo "ok   $L7: starter 0, reference $score / $max"
+mutant $L7 $L7/solution frontend.s "request i in slot i, not i mod 8" \
+    's/^        andi r5, r4, SPLIT_SLOTS-1 .*/        mov r5, r4/'
+mutant $L7 $L7/solution frontend.s "a kick for every request" \
+    '/^blk_queue:/,/^bq_room:/ s/^        li r5, SPLIT_SLOTS$/        li r5, 1/'
+mutant $L7 $L7/solution frontend.s "failed requests not counted" \
+    '/^bf_next:/,/^bf_done:/ s/^        addi r2, r2, 1$/        addi r2, r2, 0/'
+mutant $L7 $L7/solution frontend.s "the ring full one request late (9 in 8 slots)" \
+    '/^blk_queue:/,/^bq_room:/ s/^        li r5, SPLIT_SLOTS$/        li r5, SPLIT_SLOTS+1/'
+mutant $L7 $L7/solution frontend.s "never a kick" 's/^        hcall SPLIT_KICK$/        nop/'
+mutant $L7 $L7/solution frontend.s "r9 not kept by blk_submit" 's/^blk_submit:$/blk_submit:\n        li r9, 0/'
+mutant $L7 $L7/solution frontend.s "a kick even when the back end asked for none" \
+    's/^        bgeu r4, r5, bf_collect .*/        nop/'
+# The right answers from port commands, not the ring, score nothing.
+P7=$T/ports7
+rm -rf "$P7" && mkdir -p "$P7"
+cat >"$P7/frontend.s" <<'PORTS'
+blk_attach:
+        li r1, 0
+        ret
+blk_queue:
+        out r2, DISK0+DK_SECTOR
+        out r3, DISK0+DK_ADDR
+        out r1, DISK0+DK_CMD
+        in r1, DISK0+DK_STATUS
+        andi r1, r1, S_ERROR
+        beqz r1, q_ok
+        ld r1, errs(r0)
+        addi r1, r1, 1
+        st r1, errs(r0)
+q_ok:   ret
+blk_submit:
+        ld r1, errs(r0)
+        st r0, errs(r0)
+        ret
+errs:   .word 0
+PORTS
+score $L7 "$P7"
+expect_status 1 "lab 7: a front end on the ports is graded"
+e2e_checks=$((e2e_checks + 1))
+[ "$score" = 0 ] || fail "lab 7: a front end that bypasses the ring scored $score"
+expect_match out "not all through the ring: the back end served 0 of the 10 requests, and the VMM saw 10 port commands" \
+    "lab 7: the bypass is named, with its counts"
+score $L7 $L7/starter --seed 3
+expect_match out "the output differs at line 1: expected 'batch 1: errors 0, hash 0x[0-9a-f]{8}', yours 'blk_attach failed'\. Batch 1 was: w0\.0 w1\.1 w2\.2 w3\.3" \
+    "lab 7: the feedback names the first differing line and its batch"
+rm -rf "$P7" && cp -rL "$L7/solution" "$P7"
+sed -i '1i .include "../lib/machine.inc"' "$P7/frontend.s"
+score $L7 "$P7"
+expect_status "$EXIT_BAD_INPUT" "lab 7: any .include is refused"
+expect_match err "^trapeze grade: .*/ports7/frontend.s:1:1: error: this file may not .include anything" \
+    "lab 7: the refusal names the submission's line"
+rm -rf "$P7" && cp -rL "$L7/solution" "$P7"
+sed -i 's/^bf_done:$/bf_done  /' "$P7/frontend.s"
+score $L7 "$P7"
+expect_status "$EXIT_BAD_INPUT" "lab 7: a front end that does not assemble"
+expect_match err "^trapeze grade: .*/ports7/frontend.s:[0-9]+:[0-9]+: error: " "lab 7: the assembler's error names the submission"
+
 # ---- Hostile submissions ----------------------------------------------------------
 H=$T/hostile
 hostile() { rm -rf "$H" && cp -rL "$L2/solution" "$H"; }
@@ -254,7 +322,7 @@ e2e_checks=$((e2e_checks + 1))
 command -v zip >/dev/null && command -v unzip >/dev/null || fail "zip or unzip missing (make deps installs them)"
 if command -v zip >/dev/null && command -v unzip >/dev/null && git -C "$ROOT" rev-parse >/dev/null 2>&1; then
     make -s -C labs gradescope handout OUT="$T/dist" >/dev/null 2>"$T/err" || fail "make -C labs gradescope handout: $(head -c 300 "$T/err")"
-    for lab in lab1-classify lab2-trap-and-emulate lab5-shadow-tables lab6-recursion; do
+    for lab in lab1-classify lab2-trap-and-emulate lab5-shadow-tables lab6-recursion lab7-io; do
         zipfile=$T/dist/$lab-autograder.zip
         e2e_checks=$((e2e_checks + 1))
         unzip -l "$zipfile" >"$T/list" 2>/dev/null || { fail "$lab: no autograder zip"; continue; }
