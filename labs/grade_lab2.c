@@ -51,6 +51,7 @@ struct asm_lab_spec {
     const char *const *smoke; size_t nsmoke;     /* visible, 2 points each   */
     const char *const *attacks; size_t nattacks; /* hidden, 1 point each     */
     unsigned random_guests;              /* hidden, from the seed, 2 each     */
+    bool random_paging;                  /* ... which page (random_guest)     */
     const char *efficiency_guest;        /* one of smoke (its name says which) */
     /* its amplification at asm level 1, 2, ...: full marks; none from twice it */
     double amplification_target[MAX_EFFICIENCY_LEVELS];
@@ -217,20 +218,44 @@ static bool grade_tree_guests(struct lab2 *l, const char *const *guests, size_t 
  * returns to supervisor mode on svc, skips an instruction that trapped
  * before completing, and otherwise returns where it was.  Its body is
  * RANDOM_BODY statements from the menu below, r1..r12 at random; r13 and
- * r14 are the handler's, r15 holds the memory size. */
+ * r14 are the handler's, r15 holds the memory size.
+ *
+ * A paging guest (lab 5) first maps its own pages to themselves and turns
+ * paging on; its menu also changes entries of its table past those pages
+ * (to frames past its own, some past memory, V and W at random), touches
+ * those pages, and pages on again in either mode.  Each change is followed
+ * by tlbflush, as ISA.md's rule asks (without it what a guest sees is
+ * left open, and a lazy shadow may rightly differ from the bare run), and
+ * no entry maps the guest's own frames twice, so no store through an
+ * alias changes the table unflushed.  Its handler runs unpaged. */
+
+#define PAGING_PAGES 64          /* entries of its table: 16K words virtual   */
+#define PAGING_IDENTITY_PAGES 16 /* its code and data, mapped to themselves  */
+#define M 1u                     /* PSW word 0 (machine.inc's M and PG)      */
+#define PG 4u
+#define PTE_V 1u
+#define PTE_W 2u
 
 #define EMIT(...) (n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, __VA_ARGS__))
 
-static void random_guest(uint64_t *s, char *buf, size_t size)
+static void random_guest(uint64_t *s, bool paging, char *buf, size_t size)
 {
     int n = 0;
     EMIT("; a random guest of trapeze grade\n"
          "_start: li r1, 1\n st r1, 8(r0)\n la r1, handler\n st r1, 9(r0)\n"
          " srr r2, r15\n st r2, 10(r0)\n st r15, 11(r0)\n st r0, 12(r0)\n");
+    if (paging) /* pages 0..15 (the guest's code and data) mapped to themselves, W */
+        EMIT(" li r1, %u\n li r2, 0\n la r3, ptab\nmap: st r1, 0(r3)\n addi r1, r1, 256\n"
+             " addi r3, r3, 1\n addi r2, r2, 1\n li r4, %u\n bne r2, r4, map\n"
+             " li r1, %u\n st r1, upsw(r0)\n la r1, paged\n st r1, upsw+1(r0)\n"
+             " la r1, ptab\n st r1, upsw+2(r0)\n li r1, %u\n st r1, upsw+3(r0)\n"
+             " st r0, upsw+4(r0)\n lpsw upsw(r0)\npaged:\n",
+             PTE_V | PTE_W, PAGING_IDENTITY_PAGES, M | PG, PAGING_PAGES);
     for (unsigned i = 0; i < RANDOM_BODY; i++) {
         unsigned a = 1 + (unsigned)(grade_rand(s) % 12), b = 1 + (unsigned)(grade_rand(s) % 12);
         unsigned k = (unsigned)(grade_rand(s) % 40);
-        switch (grade_rand(s) % 14) {
+        unsigned vpn = PAGING_IDENTITY_PAGES + (unsigned)(grade_rand(s) % (PAGING_PAGES - PAGING_IDENTITY_PAGES));
+        switch (grade_rand(s) % (paging ? 18 : 14)) {
         case 0: EMIT(" rtmr r%u\n", a); break;
         case 1: EMIT(" pushf r%u\n", a); break;
         case 2: EMIT(" li r%u, %u\n popf r%u\n", a, k & 3 ? 2u : 0u, a); break;
@@ -249,7 +274,20 @@ static void random_guest(uint64_t *s, char *buf, size_t size)
                  a, k & 1 ? 2u : 0u, a, a, i, a, a, k & 2 ? k + 5 : 0u, a, i);
             break;
         case 12: EMIT(" mul r%u, r%u, r%u\n", a, a, b); break;
-        default: EMIT(" xor r%u, r%u, r%u\n", a, a, b); break;
+        case 13: EMIT(" xor r%u, r%u, r%u\n", a, a, b); break;
+        case 14: /* an entry changed: any frame, past memory too; V, W at random */
+            EMIT(" li r%u, %u\n st r%u, ptab+%u(r0)\n tlbflush\n", a,
+                 (PAGING_IDENTITY_PAGES + (unsigned)(grade_rand(s) % 0x60)) << 8 | (unsigned)(grade_rand(s) % 4),
+                 a, vpn);
+            break;
+        case 15: EMIT(" li r%u, %u\n ld r%u, 0(r%u)\n", b, vpn << 8 | k, a, b); break;
+        case 16: EMIT(" li r%u, %u\n st r%u, 0(r%u)\n", b, vpn << 8 | k, a, b); break;
+        default: /* back into paging, supervisor or user, on the guest's table */
+            EMIT(" li r%u, %u\n st r%u, upsw(r0)\n la r%u, p%u\n st r%u, upsw+1(r0)\n"
+                 " la r%u, ptab\n st r%u, upsw+2(r0)\n li r%u, %u\n st r%u, upsw+3(r0)\n"
+                 " st r0, upsw+4(r0)\n lpsw upsw(r0)\np%u:\n",
+                 a, k & 1 ? M + PG : PG, a, a, i, a, a, a, a, PAGING_PAGES, a, i);
+            break;
         }
     }
     EMIT(" svc 0\n halt\n"
@@ -261,6 +299,7 @@ static void random_guest(uint64_t *s, char *buf, size_t size)
          "back: lpsw 0(r0)\n"
          "stop: halt\n"
          "count: .word 0\nupsw: .space 5\ndata: .space 48\n");
+    if (paging) EMIT("ptab: .space %u\n", PAGING_PAGES);
 }
 
 static bool grade_random(struct lab2 *l, char err[GRADE_ERROR_SIZE])
@@ -273,7 +312,7 @@ static bool grade_random(struct lab2 *l, char err[GRADE_ERROR_SIZE])
     }
     bool ok = true;
     for (unsigned k = 1; ok && k <= l->spec->random_guests; k++) {
-        random_guest(&state, src, 32768);
+        random_guest(&state, l->spec->random_paging, src, 32768);
         char name[96];
         snprintf(name, sizeof name, "random guest %u", k);
         struct grade_test *t = grade_add(l->g, name, "hidden,random", GRADE_AFTER_DUE_DATE, 2);
@@ -432,7 +471,7 @@ static const struct asm_lab_spec lab5_spec = {
     .variant = "pg", .stack = "c,asm",
     .smoke = lab5_smoke, .nsmoke = NELEMS(lab5_smoke),
     .attacks = lab5_attacks, .nattacks = NELEMS(lab5_attacks),
-    .random_guests = 0, .efficiency_guest = "programs/toyos/toyos_paged.s",
+    .random_guests = 4, .random_paging = true, .efficiency_guest = "programs/toyos/toyos_paged.s",
     .amplification_target = {50.0}, .efficiency_points = 4, /* the reference: 49.8 */
 };
 
