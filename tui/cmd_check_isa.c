@@ -119,7 +119,8 @@ static const struct cli_option option_table[] = {
     {"--explain", "MNEMONIC", "show the witnesses behind one instruction's verdict", apply_explain, false},
     {"--replay", "WITNESS", "run a witness line again (printed by --explain)", apply_replay, false},
     {"--confirm", "NAME|PATH", "run guests that depend on each sensitive instruction of this\n"
-     "                           variant bare and under the te, hvm, interp and hw VMMs", apply_confirm, true},
+     "                           variant bare and under the te, hvm, interp, bt, hw and\n"
+     "                           hw-slt VMMs", apply_confirm, true},
 };
 #define NOPTIONS (sizeof option_table / sizeof option_table[0])
 
@@ -543,8 +544,9 @@ static int replay(const struct check_cli *c)
 
 /* Which theorem vouches for a VMM: te needs Theorem 1, hvm Theorem 3;
  * interp is always equivalent, and so are bt (it rewrites every critical
- * instruction) and hw (the hardware makes every sensitive instruction
- * exit, or read the virtual PSW from its shadow). */
+ * instruction), hw (the hardware makes every sensitive instruction
+ * exit, or read the virtual PSW from its shadow) and hw-slt (the guest's
+ * PSW is the real one in guest mode: its sensitive instructions see it). */
 static bool vmm_guaranteed(const struct check_report *r, unsigned k, const char **why)
 {
     switch (k) {
@@ -552,7 +554,8 @@ static bool vmm_guaranteed(const struct check_report *r, unsigned k, const char 
     case 1: *why = r->theorem3 ? "hybrid; Theorem 3 holds" : "hybrid; Theorem 3 fails"; return r->theorem3;
     case 2: *why = "full interpretation, always possible"; return true;
     case 3: *why = "binary translation: critical instructions rewritten, always possible"; return true;
-    default: *why = "hardware assist: every sensitive instruction exits or reads the shadow"; return true;
+    case 4: *why = "hardware assist: every sensitive instruction exits or reads the shadow"; return true;
+    default: *why = "hardware assist, second-level translation: the guest runs on its own PSW"; return true;
     }
 }
 

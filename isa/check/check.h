@@ -212,8 +212,11 @@ const char *check_row_verdict(const struct check_row *row);
 
 /* ---- Theory meets practice: --confirm ---------------------------------------- */
 
-/* The VMMs a confirmation runs guests under (vmm/vmm.h): te, hvm, interp, bt, hw. */
-#define CHECK_CONFIRM_VMMS 5
+/* The VMMs a confirmation runs guests under (vmm/vmm.h): te, hvm, interp, bt,
+ * hw, hw-slt.  Not pv: its guests are paravirtual kernels that ask the VMM by
+ * hcall, while a confirmation's guests execute the sensitive instruction
+ * itself in supervisor mode. */
+#define CHECK_CONFIRM_VMMS 6
 const char *check_confirm_vmm_name(unsigned i);
 
 /* One sensitive instruction, run in small guests that depend on it: one per

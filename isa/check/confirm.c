@@ -36,7 +36,7 @@
 #define MAX_GUESTS 48u
 #define OUTPUT_KEPT 64u
 
-static const char *const vmm_names[CHECK_CONFIRM_VMMS] = {"te", "hvm", "interp", "bt", "hw"};
+static const char *const vmm_names[CHECK_CONFIRM_VMMS] = {"te", "hvm", "interp", "bt", "hw", "hw-slt"};
 
 const char *check_confirm_vmm_name(unsigned i)
 {

@@ -133,19 +133,21 @@ run_capture "$TRAPEZE" check-isa --isa "$V/pg_out_exec.var" $S
 expect_status $EXIT_NOT_EQUIVALENT "pg with out exec"
 expect_match out '^out +no +yes +- +yes +critical-user$' "out exec drives the console"
 
-# ---- --confirm: guests on the bare machine and under te, hvm, interp, bt, hw ---------------
+# ---- --confirm: guests on the bare machine and under te, hvm, interp, bt, hw, hw-slt --------
 
 run_capture "$TRAPEZE" check-isa --confirm hybrid --states 30
 expect_status 0 "--confirm hybrid agrees with the theory"
-expect_match out '^popf +critical +[0-9]+ +DIFFERS +equivalent +equivalent +equivalent +equivalent$' "hybrid: te fails on popf, hvm holds"
-expect_match out '^lpsw +emulated +[0-9]+ +equivalent +equivalent +equivalent +equivalent +equivalent$' "hybrid: lpsw emulated by all"
+expect_match out '^popf +critical +[0-9]+ +DIFFERS +equivalent +equivalent +equivalent +equivalent +equivalent$' "hybrid: te fails on popf, hvm holds"
+expect_match out '^lpsw +emulated +[0-9]+ +equivalent +equivalent +equivalent +equivalent +equivalent +equivalent$' "hybrid: lpsw emulated by all"
 expect_match out '^te \(trap-and-emulate; Theorem 1 fails\): not equivalent on popf, as the theory allows$' "te summary"
 expect_match out '^hvm \(hybrid; Theorem 3 holds\): equivalent on every guest, as it must be$' "hvm summary"
 
 run_capture "$TRAPEZE" check-isa --confirm x86like --states 30
 expect_status 0 "--confirm x86like agrees with the theory"
-expect_match out '^srr +critical-user +[0-9]+ +DIFFERS +DIFFERS +equivalent +equivalent +equivalent$' "x86like: srr breaks te and hvm, not interp, bt or hw"
+expect_match out '^srr +critical-user +[0-9]+ +DIFFERS +DIFFERS +equivalent +equivalent +equivalent +equivalent$' "x86like: srr breaks te and hvm, not interp, bt, hw or hw-slt"
 expect_match out '^hw \(hardware assist: .*\): equivalent on every guest, as it must be$' "x86like: hw summary"
+expect_match out '^insn +verdict +guests +te +hvm +interp +bt +hw +hw-slt$' "x86like: a column for every mode but pv"
+expect_match out '^hw-slt \(hardware assist, second-level translation: .*\): equivalent on every guest, as it must be$' "x86like: hw-slt summary"
 expect_match out '^hvm \(hybrid; Theorem 3 fails\): not equivalent on pushf, srr' "x86like: hvm summary"
 expect_match out '^bt \(binary translation: critical instructions rewritten, always possible\): equivalent on every guest, as it must be$' "x86like: bt summary"
 
