@@ -320,7 +320,7 @@ static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint3
         if (!machine_translate(m, &p, va, ACCESS_LOAD, &pa, &detail))
             return MACHINE_CONTINUE; /* it faults: the trap will say where we are */
     }
-    unsigned next = walk(r, c, 0, (machine_memory(m)[pa] & PSW_M) != 0);
+    unsigned next = walk(r, c, 0, (machine_memory_const(m)[pa] & PSW_M) != 0);
     if (r->stop_at_guest && next == r->n && !r->lpsw_pass) {
         r->lpsw_pass = true; /* stop before it; run_go executes it alone */
         r->stopped_for_guest = true;
