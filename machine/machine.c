@@ -76,6 +76,13 @@ struct machine {
     uint32_t *mem;
     size_t memsize;
     bool owns_mem;
+    /* Which pages of memory were ever written (struct page_map): the owner's
+     * map, shared by the machines over its memory (machine_create_view),
+     * pages_at words into it.  The store path marks, so clone, restore and
+     * machine_pages_differ cost what a run touched, not memsize. */
+    struct page_map *pages;
+    size_t pages_at;
+    bool owns_pages; /* false for a view: its owner's map */
     struct isa_variant variant;
 
     /* The console device (ports 0..2) and attached devices (ports >= 16). */
@@ -112,6 +119,60 @@ struct machine {
     struct guest_mode vm;
 };
 
+/* ---- Written pages ----------------------------------------------------------- */
+
+/* page[p] != 0 when memory page p (ISA_PAGE_WORDS words) may be nonzero: a
+ * page never marked is all zero, as calloc left it.  all: a writable
+ * pointer to the whole memory went out (machine_memory) or the memory was
+ * lent raw (machine_create_on), so any page may be nonzero at any time. */
+struct page_map {
+    uint8_t *page;
+    size_t npages;
+    bool all;
+};
+
+static size_t pages_for(size_t words) { return (words + ISA_PAGE_WORDS - 1) >> ISA_PAGE_SHIFT; }
+
+static struct page_map *page_map_new(size_t words)
+{
+    struct page_map *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->npages = pages_for(words);
+    p->page = calloc(p->npages ? p->npages : 1, 1);
+    if (!p->page) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void page_map_free(struct page_map *p)
+{
+    if (p) free(p->page);
+    free(p);
+}
+
+/* Words [pa, pa + n) of m's memory (n > 0) are about to change. */
+static void mark_written(const struct machine *m, size_t pa, size_t n)
+{
+    const size_t first = (m->pages_at + pa) >> ISA_PAGE_SHIFT, last = (m->pages_at + pa + n - 1) >> ISA_PAGE_SHIFT;
+    memset(m->pages->page + first, 1, last - first + 1);
+}
+
+/* The test build checks the promise behind every skipped page: a page never
+ * marked is all zero (an unmarked writer would break it). */
+static bool page_written(const struct machine *m, size_t p)
+{
+    if (m->pages->all || m->pages->page[p]) return true;
+#ifdef TRAPEZE_TEST_BUILD
+    const size_t first = p << ISA_PAGE_SHIFT;
+    const uint32_t *owner_mem = m->mem - m->pages_at;
+    for (size_t w = first; w < first + ISA_PAGE_WORDS && w < m->pages->npages << ISA_PAGE_SHIFT; w++)
+        TRAPEZE_ASSERT(w < m->pages_at || w >= m->pages_at + m->memsize || owner_mem[w] == 0);
+#endif
+    return false;
+}
+
 /* ---- Life cycle ------------------------------------------------------------ */
 
 static struct machine *machine_new(uint32_t *memory, size_t memsize, bool owns,
@@ -124,6 +185,13 @@ static struct machine *machine_new(uint32_t *memory, size_t memsize, bool owns,
     m->memsize = memsize;
     m->owns_mem = owns;
     m->variant = *variant;
+    m->pages = page_map_new(memsize);
+    if (!m->pages) {
+        free(m);
+        return NULL;
+    }
+    m->owns_pages = true;
+    m->pages->all = !owns; /* raw memory lent by a caller: nothing known about it */
     machine_reset(m, ISA_DEFAULT_ENTRY);
     return m;
 }
@@ -144,13 +212,46 @@ struct machine *machine_create_on(uint32_t *memory, size_t memsize,
     return machine_new(memory, memsize, false, variant);
 }
 
+struct machine *machine_create_view(struct machine *owner, size_t at, size_t memsize,
+                                    const struct isa_variant *variant)
+{
+    if (at > owner->memsize || memsize > owner->memsize - at) return NULL;
+    struct machine *m = machine_new(owner->mem + at, memsize, false, variant);
+    if (!m) return NULL;
+    page_map_free(m->pages);
+    m->pages = owner->pages;
+    m->pages_at = owner->pages_at + at;
+    m->owns_pages = false;
+    return m;
+}
+
 void machine_destroy(struct machine *m)
 {
     if (!m) return;
     if (m->owns_mem) free(m->mem);
+    if (m->owns_pages) page_map_free(m->pages);
     console_free(&m->con);
     for (unsigned k = 0; k < ISA_DISK_UNITS; k++) disk_free(&m->disks[k]);
     free(m);
+}
+
+/* Makes dst's memory equal to src's (the same size), copying only the pages
+ * written in either while both know their own pages. */
+static void copy_written(struct machine *dst, const struct machine *src)
+{
+    if (!dst->owns_pages || !src->owns_pages) {
+        memcpy(dst->mem, src->mem, src->memsize * sizeof *src->mem);
+        mark_written(dst, 0, dst->memsize);
+        return;
+    }
+    struct page_map *d = dst->pages;
+    for (size_t p = 0; p < d->npages; p++) {
+        const bool in_src = page_written(src, p);
+        if (!in_src && !page_written(dst, p)) continue;
+        const size_t at = p << ISA_PAGE_SHIFT, n = src->memsize - at < ISA_PAGE_WORDS ? src->memsize - at : ISA_PAGE_WORDS;
+        memcpy(dst->mem + at, src->mem + at, n * sizeof *src->mem);
+        d->page[p] = in_src;
+    }
 }
 
 struct machine *machine_clone(const struct machine *m)
@@ -158,10 +259,14 @@ struct machine *machine_clone(const struct machine *m)
     struct machine *c = machine_create(m->memsize, &m->variant);
     if (!c) return NULL;
     uint32_t *mem = c->mem;
+    struct page_map *pages = c->pages;
     *c = *m;
     c->mem = mem;
     c->owns_mem = true;
-    memcpy(c->mem, m->mem, m->memsize * sizeof *m->mem);
+    c->pages = pages;
+    c->pages_at = 0;
+    c->owns_pages = true;
+    copy_written(c, m);
     /* The copy shares no buffer with m; it keeps m's sink, like its hooks. */
     c->con.input = NULL;
     c->con.output = NULL;
@@ -185,7 +290,7 @@ bool machine_restore(struct machine *dst, const struct machine *src)
     dst->disk_lines = src->disk_lines;
     memcpy(dst->reg, src->reg, sizeof dst->reg);
     dst->psw = src->psw;
-    memcpy(dst->mem, src->mem, src->memsize * sizeof *src->mem);
+    copy_written(dst, src);
     dst->variant = src->variant;
     dst->state = src->state;
     dst->stop_requested = false;
@@ -212,8 +317,31 @@ void machine_reset(struct machine *m, uint32_t entry)
 /* ---- State ------------------------------------------------------------------- */
 
 size_t machine_memsize(const struct machine *m) { return m->memsize; }
-uint32_t *machine_memory(struct machine *m) { return m->mem; }
+uint32_t *machine_memory(struct machine *m)
+{
+    m->pages->all = true; /* whoever holds it may write anywhere, at any time */
+    return m->mem;
+}
 const uint32_t *machine_memory_const(const struct machine *m) { return m->mem; }
+
+uint32_t *machine_memory_span(struct machine *m, size_t pa, size_t n)
+{
+    if (pa > m->memsize || n > m->memsize - pa) return NULL;
+    if (n) mark_written(m, pa, n);
+    return m->mem + pa;
+}
+
+size_t machine_next_written(const struct machine *m, size_t pa)
+{
+    while (pa < m->memsize) {
+        const size_t abs = m->pages_at + pa;
+        if (page_written(m, abs >> ISA_PAGE_SHIFT)) return pa;
+        pa += ISA_PAGE_WORDS - (abs & (ISA_PAGE_WORDS - 1));
+    }
+    return m->memsize;
+}
+
+bool machine_tracks_pages(const struct machine *m) { return !m->pages->all; }
 uint32_t machine_reg(const struct machine *m, unsigned r)
 {
     TRAPEZE_ASSERT(m->reg[0] == 0); /* r0 reads 0: every write to it is undone */
@@ -604,6 +732,10 @@ static void port_write(struct machine *m, uint32_t port, uint32_t value)
     unsigned k;
     struct disk_unit *disk = disk_at(m, port, &k);
     if (disk) {
+        uint64_t dma_at;
+        if ((port - PORT_DISK_FIRST) % ISA_DISK_PORTS == DISK_CMD && value == DISK_CMD_READ &&
+            disk_command_target(disk, value, m->memsize, &dma_at))
+            mark_written(m, (size_t)dma_at, ISA_SECTOR_WORDS); /* the DMA into memory */
         disk_accessed(m, k, disk_write(disk, (port - PORT_DISK_FIRST) % ISA_DISK_PORTS, value,
                                        m->mem, m->memsize));
         return;
@@ -690,7 +822,7 @@ static void vm_exit(struct machine *m, enum isa_exit_reason reason, enum isa_cau
         return;
     }
     if (m->vm.has_block) {
-        uint32_t *b = m->mem + m->vm.block_pa; /* it fit when vmenter read it */
+        uint32_t *b = machine_memory_span(m, m->vm.block_pa, VMCB_WORDS); /* it fit when vmenter read it */
         isa_psw_to_words(&m->psw, &b[VMCB_PSW]);
         memcpy(&b[VMCB_REGS], m->reg, sizeof m->reg);
         b[VMCB_EXIT_REASON] = reason;
@@ -726,7 +858,7 @@ static uint32_t *guest_trap_area(struct machine *m)
     unsigned detail;
     if (slt_on(m) && !slt_walk(m, 0, ACCESS_STORE, &pa, &detail)) return NULL;
     if ((uint64_t)pa + TRAP_AREA_WORDS > m->memsize) return NULL;
-    return m->mem + pa;
+    return machine_memory_span(m, pa, TRAP_AREA_WORDS);
 }
 
 /* A trap in guest mode: an exit when its bit is set (or the SLT failed, or
@@ -851,7 +983,7 @@ static void take_trap(struct machine *m, enum isa_cause cause, unsigned detail, 
     if (m->monitor.on_trap) {
         if (m->monitor.on_trap(m->monitor.ctx, m, t) == MACHINE_STOP_RUN) m->stop_requested = true;
     } else {
-        isa_trap_deliver(m->mem, &(struct isa_trap_record){cause, detail, value, t->old_psw});
+        isa_trap_deliver(machine_memory_span(m, 0, TRAP_AREA_WORDS), &(struct isa_trap_record){cause, detail, value, t->old_psw});
         m->psw = isa_trap_new_psw(m->mem);
         flush(m);
         uint32_t pa;
@@ -1143,6 +1275,8 @@ static enum machine_stop interpret(struct machine *m, uint64_t budget)
 #endif
     uint32_t *const R = m->reg;
     uint32_t *const mem = m->mem;
+    uint8_t *const written = m->pages->page;
+    const size_t pages_at = m->pages_at;
     uint32_t pc, base, limit, w;
     uint64_t batch = 0, left = 0;
 
@@ -1243,6 +1377,7 @@ reload:
                 uint32_t va = R[B] + SIMM, pa;
                 TRANSLATE(va, ACCESS_STORE, pa);
                 mem[pa] = R[A];
+                written[(pages_at + pa) >> ISA_PAGE_SHIFT] = 1;
                 pc++;
                 vmbreak;
             }

@@ -154,6 +154,12 @@ struct machine *machine_create(size_t memsize, const struct isa_variant *variant
 struct machine *machine_create_on(uint32_t *memory, size_t memsize,
                                   const struct isa_variant *variant);
 void machine_destroy(struct machine *m);
+/* A machine over words [at, at + memsize) of owner's memory (which must
+ * outlive it) that marks the pages it writes in owner's record of written
+ * pages, so owner's clone and restore still copy only those.  NULL when the
+ * range does not fit or memory cannot be had. */
+struct machine *machine_create_view(struct machine *owner, size_t at, size_t memsize,
+                                    const struct isa_variant *variant);
 /* A deep copy with its own memory (even if m's is borrowed) and the same hooks. */
 struct machine *machine_clone(const struct machine *m);
 /* Makes dst's state (registers, PSW, memory, console, stats) equal to src's.
@@ -167,9 +173,22 @@ void machine_reset(struct machine *m, uint32_t entry);
 /* ---- State ------------------------------------------------------------------ */
 
 size_t machine_memsize(const struct machine *m);
-/* Physical memory, machine_memsize() words; writes take effect at once. */
+/* Physical memory, machine_memsize() words; writes take effect at once.
+ * Copy-on-write: a machine records which 256-word pages were ever written
+ * (the store path, trap delivery, the assist's control block, disk DMA and
+ * machine_memory_span mark them), so machine_clone and machine_restore copy
+ * only those.  Handing out the whole memory writable gives that up for good
+ * (every page counts as written): writers that know what they write use
+ * machine_memory_span. */
 uint32_t *machine_memory(struct machine *m);
 const uint32_t *machine_memory_const(const struct machine *m);
+/* Words [pa, pa + n) of memory, to be written (marked written); NULL past memsize. */
+uint32_t *machine_memory_span(struct machine *m, size_t pa, size_t n);
+/* The first address >= pa whose page may have been written (memsize when
+ * none): the words skipped were never written, so they are still 0. */
+size_t machine_next_written(const struct machine *m, size_t pa);
+/* True while the record is exact (no whole-memory writable pointer went out). */
+bool machine_tracks_pages(const struct machine *m);
 uint32_t machine_reg(const struct machine *m, unsigned r);
 void machine_set_reg(struct machine *m, unsigned r, uint32_t value); /* r0 stays 0 */
 /* All ISA_NREGS registers, r0 first (borrowed: they change as m runs). */

@@ -809,6 +809,21 @@ static bool needs_checking(const struct engine *e)
            (e->mo.active && (e->mo.kind == ENGINE_STEP || e->mo.kind == ENGINE_NEXT));
 }
 
+/* How many units `step N` may run without looking at boundaries: on a bare
+ * run a unit is one step of the program, so while it is k steps short of
+ * its target, k units cannot pass the boundary where the motion ends.  0
+ * when anything else needs a look (state breakpoints, a pending trap stop)
+ * and under monitors, whose units the C VMM may stretch over more steps. */
+static uint64_t unchecked_steps(const struct engine *e)
+{
+    if (e->nlevels != 1 || !e->mo.active || e->mo.kind != ENGINE_STEP || !e->mo.has_ctx || have_state_breaks(e) ||
+        e->pending != ENGINE_NO_LEVEL)
+        return 0;
+    struct run_level_view v;
+    engine_level(e, e->mo.level, &v);
+    return is_running(&v) && v.steps < e->mo.ref_steps ? e->mo.ref_steps - v.steps : 0;
+}
+
 /* Runs up to n units live: journalled, stopped at boundaries as decided
  * above.  Returns the units done; e->stop says why it stopped early. */
 static uint64_t run_live(struct engine *e, uint64_t n)
@@ -833,6 +848,7 @@ static uint64_t run_live(struct engine *e, uint64_t n)
             e->stop = STOP_INTERRUPTED;
             break;
         }
+        bool budget_reached = false;
         if (e->max_steps) {
             /* A unit is at most one step of the program: it cannot overshoot. */
             uint64_t g = engine_guest_steps(e);
@@ -841,11 +857,14 @@ static uint64_t run_live(struct engine *e, uint64_t n)
                     e->stop = STOP_BUDGET;
                     break;
                 }
-                run_set_checking(e->run, true); /* stop where the program runs */
+                budget_reached = true; /* stop where the program runs: check */
             } else if (e->max_steps - g < piece) {
                 piece = e->max_steps - g;
             }
         }
+        const uint64_t free_run = budget_reached ? 0 : unchecked_steps(e);
+        if (free_run && free_run < piece) piece = free_run;
+        run_set_checking(e->run, budget_reached || (!free_run && needs_checking(e)));
         uint64_t chunk;
         uint64_t got = run_units(e->run, piece, &chunk);
         journal_run(e, got, chunk);

@@ -51,16 +51,19 @@ void vmm_alloc_shadow_area(struct vmm *v)
 
 void vmm_alloc_guest(struct vmm *v, struct vmm_guest *g)
 {
-    uint32_t *real = machine_memory(v->real);
     size_t region = region_words(v->guest_memsize);
     size_t hpa = VMM_HOST_WORDS + (size_t)g->index * region;
     g->fmap.n = 1;
     g->fmap.ext[0] = (struct vmm_extent){0, (uint32_t)hpa, (uint32_t)v->guest_memsize};
-    g->mem = real + hpa;
+    g->mem = machine_memory_const(v->real) + hpa;
     g->memsize = v->guest_memsize;
-    for (size_t a = hpa + v->guest_memsize; a < hpa + region; a++) real[a] = VMM_CANARY;
-    if (g->index == 0)
-        for (size_t a = TRAP_AREA_WORDS; a < VMM_HOST_WORDS; a++) real[a] = VMM_CANARY;
+    const size_t tail = hpa + v->guest_memsize;
+    uint32_t *canary = machine_memory_span(v->real, tail, region - v->guest_memsize);
+    for (size_t a = 0; a < region - v->guest_memsize; a++) canary[a] = VMM_CANARY;
+    if (g->index == 0) {
+        canary = machine_memory_span(v->real, TRAP_AREA_WORDS, VMM_HOST_WORDS - TRAP_AREA_WORDS);
+        for (size_t a = 0; a < VMM_HOST_WORDS - TRAP_AREA_WORDS; a++) canary[a] = VMM_CANARY;
+    }
 }
 
 static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)

@@ -384,7 +384,7 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
     struct bt_cache *c = g->bt;
     struct psw *vp = &g->vcpu.psw;
     struct exec x = {.g = g, .m = m, .left = budget};
-    uint32_t *const mem = g->mem;
+    const uint32_t *const mem = g->mem;
     sync_in(&x);
     /* Code run directly since may have rewritten translated words. */
     if (g->bt_dirty) {
@@ -499,7 +499,7 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
                     trap(&x, CAUSE_MEM, detail, R[o->b] + o->imm, at);
                     goto left_block;
                 }
-                mem[a] = R[o->a];
+                *vmm_guest_span(g, a, 1) = R[o->a];
                 if (bt_page_has_code(c, a)) {
                     bt_invalidate(c, a, 1);
                     /* This block itself: it ends after the store. */

@@ -214,10 +214,10 @@ static struct psw slt_compose(struct vmm_guest *g)
     }
     /* Entering: the table, the host's timer (the slice), the marks. */
     const uint32_t pages = (uint32_t)((g->memsize + ISA_PAGE_WORDS - 1) / ISA_PAGE_WORDS);
-    uint32_t *mem = machine_memory(m);
     TRAPEZE_ASSERT(pages <= words && g->fmap.ext[0].hpa % ISA_PAGE_WORDS == 0);
+    uint32_t *table = machine_memory_span(m, slt, pages < words ? pages : words);
     for (uint32_t k = 0; k < pages && k < words; k++)
-        mem[slt + k] = ((g->fmap.ext[0].hpa >> ISA_PAGE_SHIFT) + k) << ISA_PAGE_SHIFT | PTE_V | PTE_W;
+        table[k] = ((g->fmap.ext[0].hpa >> ISA_PAGE_SHIFT) + k) << ISA_PAGE_SHIFT | PTE_V | PTE_W;
     const uint32_t slice = g->slice_left > 0 ? (uint32_t)g->slice_left : 1;
     const struct psw host = {PSW_M, 0, 0, (uint32_t)machine_memsize(m), slice};
     machine_set_psw(m, &host);

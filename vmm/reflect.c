@@ -24,7 +24,7 @@ enum machine_stop vmm_reflect(struct vmm_guest *g, enum isa_cause cause, unsigne
     if (cause == CAUSE_TIMER) old.flags &= ~PSW_TP;
 
     /* The trap area is guest-physical 0..15: through the f-map, g->mem. */
-    uint32_t *e = g->mem;
+    uint32_t *e = vmm_guest_span(g, 0, TRAP_AREA_WORDS);
     isa_trap_deliver(e, &(struct isa_trap_record){cause, detail, value, old});
     g->vcpu.psw = isa_trap_new_psw(e);
     g->last_trap = (struct machine_trap){cause, detail, value, old, g->steps};

@@ -95,7 +95,7 @@ bool vmm_shadow_init(struct vmm_guest *g)
     sh->words = calloc(sh->nwords, sizeof *sh->words);
     sh->traced = calloc(sh->nframes, sizeof *sh->traced);
     if (!sh->words || !sh->traced) return false;
-    uint32_t *real = machine_memory(v->real);
+    const uint32_t *real = machine_memory_const(v->real);
     for (unsigned i = 0; i < VMM_SHADOW_TABLES; i++) {
         struct vmm_shadow_slot *s = &sh->slot[i];
         s->t.hpa = v->shadow_hpa + (g->index * VMM_SHADOW_TABLES + i) * cap;
@@ -119,7 +119,7 @@ bool vmm_shadow_copy(struct vmm_guest *to, const struct vmm_guest *from)
 {
     struct vmm_guest_shadow *sh = &to->shadow;
     const struct vmm_guest_shadow *f = &from->shadow;
-    uint32_t *real = machine_memory(to->vmm->real);
+    const uint32_t *real = machine_memory_const(to->vmm->real);
     *sh = *f;
     sh->words = malloc(f->nwords * sizeof *f->words);
     sh->traced = malloc(f->nframes * sizeof *f->traced + 1);
@@ -193,7 +193,7 @@ static void set_entry(struct vmm_guest *g, struct vmm_shadow_slot *s, uint32_t v
     st->words_in_use += (e & PTE_V) != 0;
     st->words_in_use -= (old & PTE_V) != 0;
     st->words_written++;
-    s->spte[vpn] = e;
+    *machine_memory_span(g->vmm->real, s->t.hpa + vpn, 1) = e;
     s->t.last_reason = why;
     s->t.last_vpn = vpn;
     s->t.last_step = g->steps;
@@ -427,7 +427,7 @@ static bool emulate_traced_store(struct vmm_guest *g, const struct machine_trap 
     const uint32_t w = g->mem[at];
     if (isa_opcode_of(w) != ISA_ST) return false;
     if (machine_reg(cpu, isa_field_b(w)) + isa_simm16(w) != va) return false;
-    g->mem[gpa] = machine_reg(cpu, isa_field_a(w));
+    *vmm_guest_span(g, gpa, 1) = machine_reg(cpu, isa_field_a(w));
     sync_word(g, gpa, VMM_SHADOW_BY_PTE_WRITE);
     /* One guest instruction retired, in software: a non-system one. */
     g->vcpu.psw.pc = pc + 1;

@@ -37,7 +37,7 @@ static bool inside(const struct vmm_guest *g, uint64_t gpa, uint64_t words)
 
 static void put(struct vmm_guest *g, uint32_t gpa, uint32_t value)
 {
-    g->mem[gpa] = value;
+    *vmm_guest_span(g, gpa, 1) = value;
     /* The ring may share a page with a table, or with translated code. */
     vmm_shadow_wrote(g, gpa, 1);
     vmm_bt_wrote(g, gpa, 1);

@@ -173,7 +173,7 @@ struct vmm *vmm_create(const struct vmm_config *cfg)
         g->vmm = v;
         g->index = i;
         vmm_alloc_guest(v, g);
-        g->interp = machine_create_on(g->mem, g->memsize, &v->interp_variant);
+        g->interp = machine_create_view(v->real, g->fmap.ext[0].hpa, g->memsize, &v->interp_variant);
         if (!g->interp || !vmm_shadow_init(g) || (cfg->mode == VMM_BT && !vmm_bt_init(g))) {
             vmm_destroy(v);
             return NULL;
@@ -229,7 +229,7 @@ struct vmm *vmm_clone(const struct vmm *v)
         struct vmm_guest *g = &c->guests[i];
         *g = *from;
         g->vmm = c;
-        g->mem = machine_memory(c->real) + g->fmap.ext[0].hpa;
+        g->mem = machine_memory_const(c->real) + g->fmap.ext[0].hpa;
         /* Its own console buffers, and no sink (the copy prints nothing). */
         g->con = (struct console){0};
         ok &= console_copy(&g->con, &from->con);
@@ -242,7 +242,7 @@ struct vmm *vmm_clone(const struct vmm *v)
             ok &= vmm_bt_init(g);
             if (g->bt) g->bt->stats = from->bt->stats, g->bt->stats.blocks_live = 0;
         }
-        g->interp = machine_create_on(g->mem, g->memsize, &c->interp_variant);
+        g->interp = machine_create_view(c->real, g->fmap.ext[0].hpa, g->memsize, &c->interp_variant);
         if (!g->interp || !machine_restore(g->interp, from->interp)) {
             ok = false;
             continue;
@@ -289,7 +289,7 @@ uint32_t *vmm_guest_memory(struct vmm *v, unsigned g)
     /* The caller may write anywhere, page tables included. */
     vmm_shadow_forget(&v->guests[g]);
     vmm_bt_forget(&v->guests[g]);
-    return v->guests[g].mem;
+    return vmm_guest_span(&v->guests[g], 0, v->guests[g].memsize);
 }
 
 const uint32_t *vmm_guest_memory_const(const struct vmm *v, unsigned g)

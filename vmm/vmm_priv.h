@@ -32,7 +32,7 @@ struct vmm_shadow_slot {
     bool used;
     bool unverified;           /* trace: unpaged code could have written its guest table */
     uint64_t last_use;         /* for choosing a table to reuse (least recently used) */
-    uint32_t *spte;            /* its entries, in real memory (t.hpa) */
+    const uint32_t *spte;      /* its entries, in real memory (t.hpa; written by set_entry) */
     uint32_t *src;             /* per entry, the guest PTE it was made from (host memory) */
     uint32_t *filled;          /* lazy: the entries filled, in order, so a drop clears them */
     uint32_t nfilled;
@@ -65,9 +65,10 @@ struct vmm_guest {
     struct vmm_vcpu vcpu;
 
     /* Memory: the f-map and, because the allocator gives one extent per
-     * guest, the host pointer to guest-physical 0. */
+     * guest, the host pointer to guest-physical 0 (read-only: writes go
+     * through vmm_guest_span, which marks the real machine's written pages). */
     struct vmm_fmap fmap;
-    uint32_t *mem;
+    const uint32_t *mem;
     size_t memsize;
 
     /* The vmm's interpreter for this guest: a machine over the guest's
@@ -151,6 +152,14 @@ struct vmm {
     struct vmm_observer obs;
     bool bt_user_translated; /* bt: user mode runs a sensitive instruction on the real state */
 };
+
+/* Guest-physical words [gpa, gpa + n) of g, to be written: marked in the
+ * real machine's written pages (machine_memory_span), so its snapshots
+ * copy them. */
+static inline uint32_t *vmm_guest_span(struct vmm_guest *g, uint32_t gpa, size_t n)
+{
+    return machine_memory_span(g->vmm->real, (size_t)g->fmap.ext[0].hpa + gpa, n);
+}
 
 /* ---- modes (vmm.c) ---- */
 /* Where guest g's next instruction runs under v's mode. */

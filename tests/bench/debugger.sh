@@ -8,8 +8,8 @@
 #     50 M), in steps per second of wall time, against `run` of the same;
 #   - `step 1000000` (one motion of a million steps), the same way;
 #   - start-up of `debug` and `equiv` with --mem 1M and 64M words (the
-#     snapshots copy the memory: what a bigger --mem costs before the
-#     first command).
+#     snapshots and equiv's comparison cover the pages written, so a
+#     bigger --mem should cost nothing before the first command).
 # Each figure is the median of BENCH_RUNS runs (default 3).
 set -u
 bin=${1:?usage: debugger.sh BINARY}

@@ -215,16 +215,17 @@ Test(vmm_invariants, broken_shadow_tables_are_seen)
     struct vmm_shadow_slot *s = &g->shadow.slot[0];
     const uint32_t keep = s->spte[0];
     cr_assert(keep & PTE_V);
-    s->spte[0] = PTE_V | PTE_W; /* frame 0: the host page */
+    uint32_t *spte = machine_memory_span(vmm_real_machine(v), s->t.hpa, s->t.entries + 1);
+    spte[0] = PTE_V | PTE_W; /* frame 0: the host page */
     cr_assert_not(vmm_shadow_valid(g), "an entry outside the guest's region");
-    s->spte[0] = (isa_pte_frame(keep) + 0x1000) << 8 | PTE_V;
+    spte[0] = (isa_pte_frame(keep) + 0x1000) << 8 | PTE_V;
     cr_assert_not(vmm_shadow_valid(g), "an entry past the region");
-    s->spte[0] = keep | VMM_SPTE_TRACED | PTE_W;
+    spte[0] = keep | VMM_SPTE_TRACED | PTE_W;
     cr_assert_not(vmm_shadow_valid(g), "a traced entry that is writable");
-    s->spte[0] = keep;
-    s->spte[s->t.entries] = keep;
+    spte[0] = keep;
+    spte[s->t.entries] = keep;
     cr_assert_not(vmm_shadow_valid(g), "an entry past the table's");
-    s->spte[s->t.entries] = 0;
+    spte[s->t.entries] = 0;
     g->shadow.stats.words_in_use++;
     cr_assert_not(vmm_shadow_valid(g), "words in use miscounted");
     g->shadow.stats.words_in_use--;
@@ -238,6 +239,6 @@ Test(vmm_invariants, broken_shadow_tables_are_seen)
 Test(vmm_invariants, clone_checks_the_shadow_tables, .signal = SIGABRT, .init = quiet)
 {
     struct vmm *v = paged_guest(VMM_SHADOW_LAZY);
-    v->guests[0].shadow.slot[0].spte[0] = PTE_V | PTE_W; /* onto the host page */
+    *machine_memory_span(vmm_real_machine(v), v->guests[0].shadow.slot[0].t.hpa, 1) = PTE_V | PTE_W; /* onto the host page */
     vmm_clone(v);
 }

@@ -320,7 +320,7 @@ static enum machine_verdict real_before_insn(void *ctx, struct machine *m, uint3
         if (!machine_translate(m, &p, va, ACCESS_LOAD, &pa, &detail))
             return MACHINE_CONTINUE; /* it faults: the trap will say where we are */
     }
-    unsigned next = walk(r, c, 0, (machine_memory(m)[pa] & PSW_M) != 0);
+    unsigned next = walk(r, c, 0, (machine_memory_const(m)[pa] & PSW_M) != 0);
     if (r->stop_at_guest && next == r->n && !r->lpsw_pass) {
         r->lpsw_pass = true; /* stop before it; run_go executes it alone */
         r->stopped_for_guest = true;
@@ -551,20 +551,35 @@ void run_destroy(struct run *r)
     free(r);
 }
 
+/* Loads img into m's memory, marking the pages it fills as written
+ * (false: it does not fit). */
+static bool place_image(const struct asm_image *img, struct machine *m)
+{
+    size_t end = 0;
+    for (size_t i = 0; i < img->nsegments; i++) {
+        const size_t e = (size_t)img->segments[i].at + img->segments[i].count;
+        if (e > end) end = e;
+    }
+    const size_t memsize = machine_memsize(m);
+    if (end > memsize) return false;
+    return asm_image_place(img, machine_memory_span(m, 0, end), memsize, 0);
+}
+
 /* Points each column at its machines' memory and makes the views. */
 static bool map_columns(struct run *r)
 {
     for (unsigned g = 0; g < r->ncols; g++) {
         struct column *c = &r->cols[g];
         c->index = g;
-        c->mem[0] = machine_memory(r->real);
+        c->mem[0] = machine_memory_const(r->real);
         c->views[0] = r->real;
         for (unsigned j = 1; j <= r->n; j++) {
+            size_t at = (size_t)j * r->asm_guest_base;
             if (r->bottom == BOTTOM_C)
-                c->mem[j] = vmm_guest_memory(r->cvmm, g) + (size_t)(j - 1) * r->asm_guest_base;
-            else c->mem[j] = c->mem[0] + (size_t)j * r->asm_guest_base;
-            c->views[j] = machine_create_on(c->mem[j], r->memsize[j], &r->variant);
+                at = (size_t)(vmm_guest_memory_const(r->cvmm, g) - c->mem[0]) + (size_t)(j - 1) * r->asm_guest_base;
+            c->views[j] = machine_create_view(r->real, at, r->memsize[j], &r->variant);
             if (!c->views[j]) return false;
+            c->mem[j] = machine_memory_const(c->views[j]);
         }
     }
     return true;
@@ -656,14 +671,14 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
         struct column *c = &r->cols[g];
         c->program = programs[g];
         for (unsigned i = r->code0; i < r->n; i++) {
-            if (!asm_image_place(&r->asm_vmm->img, c->mem[i], r->memsize[i], 0)) {
+            uint32_t *entry_word = machine_memory_span(c->views[i], r->asm_vmm->at.guest_entry, 1);
+            if (!place_image(&r->asm_vmm->img, c->views[i]) || !entry_word) {
                 fail(err, "the asm VMM does not fit in its machine");
                 goto failed;
             }
-            c->mem[i][r->asm_vmm->at.guest_entry] =
-                i + 1 < r->n ? r->asm_vmm->img.entry : c->program->entry;
+            *entry_word = i + 1 < r->n ? r->asm_vmm->img.entry : c->program->entry;
         }
-        if (!asm_image_place(c->program, c->mem[r->n], r->memsize[r->n], 0)) {
+        if (!place_image(c->program, c->views[r->n])) {
             snprintf(err, RUN_ERROR_SIZE, "the program does not fit in %zu words of memory (--mem)",
                      r->memsize[r->n]);
             goto failed;
@@ -1010,6 +1025,7 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
     memcpy(out->regs, v.regs, sizeof out->regs);
     out->psw = v.psw;
     out->mem = c->mem[r->n];
+    out->machine = c->views[r->n];
     out->memsize = r->memsize[r->n];
     out->output = run_output(r, g, &out->output_len);
     out->instructions = level_instructions(r, c, r->n);

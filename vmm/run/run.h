@@ -246,6 +246,7 @@ struct run_guest_state {
     uint32_t regs[ISA_NREGS];
     struct psw psw;
     const uint32_t *mem;       /* its physical memory, memsize words (borrowed) */
+    const struct machine *machine; /* a machine over mem: which pages were written */
     size_t memsize;
     const uint8_t *output;     /* borrowed */
     size_t output_len;

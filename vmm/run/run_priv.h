@@ -64,8 +64,10 @@ struct column {
     unsigned index;
     const struct asm_image *program; /* borrowed: outlives the run */
     /* Machine j's memory (j = 0 is the real machine) and a machine over it
-     * that translates only (views[0] is the real machine itself). */
-    uint32_t *mem[RUN_MAX_LEVELS];
+     * that translates only (views[0] is the real machine itself).  Writes go
+     * through the views (machine_memory_span), which mark the real
+     * machine's written pages. */
+    const uint32_t *mem[RUN_MAX_LEVELS];
     struct machine *views[RUN_MAX_LEVELS];
 
     /* Accounting: `cur` is the level whose code has run since `mark` (a
