@@ -808,16 +808,30 @@ static void report_back(struct cmd_ctx *c, uint64_t from_steps, uint64_t from_ti
     report_displays(c);
 }
 
-static int cmd_reverse_step(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+/* reverse-step and reverse-next: back N of the selected level's
+ * instructions, as back() counts them. */
+static int reverse_motion(struct cmd_ctx *c, int argc, char **argv,
+                          struct engine_result (*back)(struct engine *, unsigned, uint64_t))
 {
-    (void)sfx;
     uint32_t n;
     if (!count_arg(c, argc, argv, &n)) return -1;
     c->running = false;
     uint64_t from = engine_guest_steps(c->e), from_time = engine_time(c->e);
-    struct engine_result r = engine_reverse_steps(c->e, c->level, n);
+    struct engine_result r = back(c->e, c->level, n);
     report_back(c, from, from_time, &r);
     return r.outcome == ENGINE_FAILED ? -1 : 0;
+}
+
+static int cmd_reverse_step(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    return reverse_motion(c, argc, argv, engine_reverse_steps);
+}
+
+static int cmd_reverse_next(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
+{
+    (void)sfx;
+    return reverse_motion(c, argc, argv, engine_reverse_next);
 }
 
 static int cmd_reverse_continue(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
@@ -1987,6 +2001,8 @@ static const struct cmd_spec table[] = {
     {"continue", "c cont", 0, 0, "", "run to a breakpoint or the end", "continue", NULL, cmd_continue},
     {"reverse-step", "rs rsi", 0, 1, "[N]", "go back one instruction of the selected level (N at once)",
      "reverse-step 1000: back 1000 instructions, in one replay", NULL, cmd_reverse_step},
+    {"reverse-next", "rn rni", 0, 1, "[N]", "go back one instruction, over a trap's handler as next steps over it",
+     "reverse-next: from just after an svc, back to the svc", NULL, cmd_reverse_next},
     {"reverse-continue", "rc", 0, 0, "", "go back to the last point a breakpoint would have stopped",
      "reverse-continue: back to the latest earlier stop of a breakpoint (its hit count grows)", NULL,
      cmd_reverse_continue},

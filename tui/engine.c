@@ -1118,6 +1118,64 @@ struct engine_result engine_reverse_steps(struct engine *e, unsigned L, uint64_t
 
 struct engine_result engine_reverse_step(struct engine *e, unsigned L) { return engine_reverse_steps(e, L, 1); }
 
+/* The latest trap into level L's own handler that returns L to where it
+ * is now (its saved pc, or the one after it: a handler that skips), among
+ * the latest REVERSE_NEXT_SCAN traps the log keeps (a handler's own
+ * console output is hundreds of traps at depth 2); NULL when none. */
+#define REVERSE_NEXT_SCAN (1u << 20)
+static const struct run_event *trap_returned_here(const struct engine *e, unsigned L)
+{
+    struct run_level_view v;
+    engine_level(e, L, &v);
+    if (v.host_code || !is_running(&v)) return NULL;
+    const uint64_t now = engine_time(e), total = run_log_total(e->log);
+    for (uint64_t s = total; s >= 1 && total - s < REVERSE_NEXT_SCAN; s--) {
+        const struct run_event *t = engine_trap_get(e, s);
+        if (!t) break; /* older ones are forgotten */
+        if (t->time >= now || t->arose != L || t->handler != L || t->how == RUN_ABSORBED) continue;
+        if (t->supervisor == ((v.psw.flags & PSW_M) != 0) && (v.psw.pc == t->pc || v.psw.pc == t->pc + 1))
+            return t;
+    }
+    return NULL;
+}
+
+struct engine_result engine_reverse_next(struct engine *e, unsigned L, uint64_t n)
+{
+    struct engine_result r = {ENGINE_DONE, 0, 1, 0, 0};
+    e->mo.active = false;
+    const uint64_t from = engine_time(e);
+    if (L >= e->nlevels) L = e->prog_level;
+    for (uint64_t k = 0; k < n && r.outcome == ENGINE_DONE; k++) {
+        if (engine_time(e) == 0) {
+            r.outcome = ENGINE_AT_START;
+            break;
+        }
+        if (interrupted(e)) {
+            r.outcome = ENGINE_INTERRUPTED;
+            break;
+        }
+        const struct run_event *found = trap_returned_here(e, L);
+        const struct run_event t = found ? *found : (struct run_event){0};
+        r.outcome = search_outcome(search_back(e, pred_level_ran, L, 1, NULL), ENGINE_DONE);
+        if (!found || r.outcome != ENGINE_DONE) continue;
+        /* One instruction back is still at the trap's return point: the
+         * handler returned earlier, and that was a plain step. */
+        struct run_level_view v;
+        engine_level(e, L, &v);
+        if (is_running(&v) && (v.psw.pc == t.pc || v.psw.pc == t.pc + 1)) continue;
+        /* Over the handler: to the trapping instruction, or, for an
+         * interrupt (taken before the instruction it returns to), to the
+         * one before it. */
+        if (!goto_time(e, t.time)) r.outcome = ENGINE_FAILED;
+        else if (t.how == RUN_DELIVERED && engine_time(e) > 0)
+            r.outcome = search_outcome(search_back(e, pred_level_ran, L, 1, NULL), ENGINE_DONE);
+    }
+    watch_reset(e);
+    look_at_pages(e, false);
+    r.units = from - engine_time(e);
+    return r;
+}
+
 struct engine_result engine_reverse_continue(struct engine *e)
 {
     struct engine_result r = {ENGINE_DONE, 0, 1, 0, 0};

@@ -248,6 +248,11 @@ struct engine_result engine_reverse_step(struct engine *e, unsigned L);
 /* Back n of level L's instruction boundaries at once: one replay from the
  * snapshots to the target, not n (ENGINE_AT_START when fewer exist). */
 struct engine_result engine_reverse_steps(struct engine *e, unsigned L, uint64_t n);
+/* Back one of level L's instructions as next would have stepped over it
+ * (n times): when L is where a trap into its own handler returned it, to
+ * the instruction that trapped (an interrupt: the one before it), the
+ * handler run back through; otherwise reverse-step. */
+struct engine_result engine_reverse_next(struct engine *e, unsigned L, uint64_t n);
 /* Back to the latest earlier point where a breakpoint would have stopped a
  * forward run, else to the start. */
 struct engine_result engine_reverse_continue(struct engine *e);
