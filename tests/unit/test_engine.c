@@ -678,7 +678,7 @@ Test(commands, completion)
     commands_init(&c, e, stderr);
     int n = 0;
     commands_complete(&c, 0, NULL, "rev", count_word, &n);
-    cr_assert_eq(n, 2, "reverse-step and reverse-continue");
+    cr_assert_eq(n, 3, "reverse-step, reverse-next and reverse-continue");
     n = 0;
     commands_complete(&c, 1, "info", "re", count_word, &n);
     cr_assert_eq(n, 1, "info regs");
