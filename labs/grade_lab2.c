@@ -83,6 +83,9 @@ struct lab2 {
     char root[512];      /* the Trapeze tree the lab lives in           */
     struct grade_private priv; /* vmm/vmm.s, lib/machine.inc */
     char vmm_path[128];
+    /* The submission assembled once for all its runs; NULL when it does
+     * not assemble (each run then says why, from vmm_path). */
+    struct asm_vmm *vmm;
 };
 
 /* The private folder: the submission as vmm/vmm.s beside lib/machine.inc,
@@ -108,7 +111,8 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
         return false;
     }
     struct equiv_config cfg = {.variant = &pg, .memsize = mem, .max_steps = GUEST_STEPS, .input = input,
-                               .input_len = input_len, .program = img, .asm_vmm_path = l->vmm_path};
+                               .input_len = input_len, .program = img, .asm_vmm_path = l->vmm_path,
+                               .asm_vmm = l->vmm};
     char serr[RUN_ERROR_SIZE];
     if (!run_spec_parse(l->spec->stack, &cfg.spec, serr)) {
         snprintf(err, GRADE_ERROR_SIZE, "%s", serr);
@@ -118,7 +122,7 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
      * step) is told so from one run: equiv's bisection would repeat the
      * stall at every probe. */
     struct run_config rc = {.spec = cfg.spec, .variant = &pg, .memsize = mem, .nguests = 1,
-                            .asm_vmm_path = l->vmm_path};
+                            .asm_vmm_path = l->vmm_path, .asm_vmm = l->vmm};
     const struct asm_image *programs[] = {img};
     struct run *r = run_create(&rc, programs, serr);
     if (r) {
@@ -348,7 +352,8 @@ static bool grade_efficiency(struct lab2 *l, bool guest_equivalent, char err[GRA
     const struct asm_lab_spec *sp = l->spec;
     struct isa_variant pg;
     char verr[ISA_ERROR_SIZE], rerr[RUN_ERROR_SIZE];
-    struct run_config cfg = {.variant = &pg, .memsize = GUEST_MEM, .nguests = 1, .asm_vmm_path = l->vmm_path};
+    struct run_config cfg = {.variant = &pg, .memsize = GUEST_MEM, .nguests = 1, .asm_vmm_path = l->vmm_path,
+                             .asm_vmm = l->vmm};
     if (!isa_variant_load(sp->variant, &pg, verr) || !run_spec_parse(sp->stack, &cfg.spec, rerr)) {
         snprintf(err, GRADE_ERROR_SIZE, "the lab's spec: %s %s", sp->variant, sp->stack);
         return false;
@@ -410,6 +415,15 @@ static bool find_root(struct lab2 *l, char err[GRADE_ERROR_SIZE])
     return true;
 }
 
+/* Always true: a VMM that assembles but that the run refuses (a missing
+ * export) is refused by each run, which names the test it fails. */
+static bool share_vmm(struct lab2 *l)
+{
+    char err[RUN_ERROR_SIZE];
+    l->vmm = run_load_asm_vmm(l->vmm_path, err);
+    return true;
+}
+
 static bool run_asm_lab(struct grade *g, const struct asm_lab_spec *spec, char err[GRADE_ERROR_SIZE])
 {
     struct lab2 *l = calloc(1, sizeof *l);
@@ -422,7 +436,7 @@ static bool run_asm_lab(struct grade *g, const struct asm_lab_spec *spec, char e
     const struct grade_file *f = grade_file(g, VMM_FILE);
     static const char *const allowed[] = {ALLOWED_INCLUDE, NULL};
     bool ok = find_root(l, err) && grade_vet_includes(f, allowed, err) && make_private_copy(l, f, err) &&
-              grade_assemble(l->vmm_path, NULL, l->vmm_path, f, NULL, err) &&
+              grade_assemble(l->vmm_path, NULL, l->vmm_path, f, NULL, err) && share_vmm(l) &&
               grade_tree_guests(l, spec->smoke, spec->nsmoke, "smoke", GRADE_VISIBLE, 2, err);
     bool toyos_ok = false;
     for (size_t i = 0; ok && i < g->ntests; i++)
@@ -430,6 +444,7 @@ static bool run_asm_lab(struct grade *g, const struct asm_lab_spec *spec, char e
     ok = ok && grade_random(l, err) &&
          grade_tree_guests(l, spec->attacks, spec->nattacks, "attack", GRADE_AFTER_DUE_DATE, 1, err) &&
          grade_efficiency(l, toyos_ok, err);
+    run_release_asm_vmm(l->vmm);
     grade_private_remove(&l->priv);
     free(l);
     return ok;

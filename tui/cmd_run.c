@@ -409,7 +409,7 @@ static int run_job(struct run_job *j)
             return CLI_EXIT_USAGE;
     for (unsigned g = 0; g < j->nguests; g++) j->by_guest[g] = &j->imgs[o->vms ? 0 : g];
 
-    struct run_config cfg = {o->spec, &o->variant, o->mem, j->nguests, o->asm_vmm};
+    struct run_config cfg = {o->spec, &o->variant, o->mem, j->nguests, o->asm_vmm, NULL};
     char err[RUN_ERROR_SIZE];
     j->run = run_create(&cfg, j->by_guest, err);
     if (!j->run) {

@@ -222,7 +222,7 @@ int cmd_trace(int argc, char **argv, cli_interrupt_flag *interrupted)
             rc = CLI_EXIT_USAGE;
         } else {
             const struct asm_image *programs[] = {&img};
-            struct run_config cfg = {o.spec, &o.variant, o.mem, 1, o.asm_vmm};
+            struct run_config cfg = {o.spec, &o.variant, o.mem, 1, o.asm_vmm, NULL};
             char err[RUN_ERROR_SIZE];
             struct run *r = run_create(&cfg, programs, err);
             if (!r) {

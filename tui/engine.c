@@ -1387,7 +1387,7 @@ struct engine *engine_open(const struct engine_config *cfg, FILE *errors)
     }
     char err[RUN_ERROR_SIZE];
     const struct asm_image *programs[1] = {&e->img};
-    struct run_config rc = {e->spec, &e->variant, e->mem, 1, cfg->asm_vmm_path};
+    struct run_config rc = {e->spec, &e->variant, e->mem, 1, cfg->asm_vmm_path, NULL};
     e->run = run_create(&rc, programs, err);
     if (!e->run) {
         fprintf(errors, "%s: error: %s\n", cfg->program, err);

@@ -1,8 +1,9 @@
 /*
  * fuzz.h: what the fuzz harnesses share (tests/fuzz/README.md).
  *
- * Each fuzz_TARGET.c defines LLVMFuzzerTestOneInput and nothing global.  It
- * is linked two ways: with libFuzzer (clang, -fsanitize=fuzzer: `make
+ * Each fuzz_TARGET.c defines LLVMFuzzerTestOneInput and nothing global but
+ * what its LLVMFuzzerInitialize, when it has one, prepares once for every
+ * input (read-only after it: the harness's main state).  It is linked two ways: with libFuzzer (clang, -fsanitize=fuzzer: `make
  * fuzz-TARGET`), and with replay.c (gcc and the sanitizers of `make test`),
  * whose main feeds it every file under tests/fuzz/regress/TARGET/.  A broken
  * property ends the process through FUZZ_CHECK, so both ways report it.
@@ -17,6 +18,7 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* A broken property: a crash for the fuzzer, a failure for the replay. */
 #define FUZZ_CHECK(cond, ...)                                                     \

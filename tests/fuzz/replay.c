@@ -39,9 +39,14 @@ static void replay_file(const char *path, size_t *count)
     (*count)++;
 }
 
+/* libFuzzer calls a harness's LLVMFuzzerInitialize, when it has one,
+ * before the first input; so does the replay (weak: most have none). */
+__attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv);
+
 int main(int argc, char **argv)
 {
     size_t count = 0;
+    if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0 || !S_ISDIR(st.st_mode)) {

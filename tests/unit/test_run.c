@@ -89,6 +89,39 @@ Test(run, depth_is_c_then_asm)
     cr_assert(strstr(err, "bad depth") != NULL);
 }
 
+/* One asm VMM loaded for several runs: each holds a reference, so the
+ * loader's may go first; the runs (and a clone) end as runs that loaded
+ * their own, and a path given beside it is not read. */
+Test(run, shared_asm_vmm)
+{
+    struct isa_variant pg = test_support_variant("pg");
+    struct asm_image img = tr_load_file("programs/hello.s");
+    const struct asm_image *programs[1] = {&img};
+    char err[RUN_ERROR_SIZE];
+    struct asm_vmm *vmm = run_load_asm_vmm(NULL, err);
+    cr_assert_not_null(vmm, "%s", err);
+    cr_assert_null(run_load_asm_vmm("/nonexistent/vmm.s", err));
+    cr_assert(strstr(err, "does not assemble") != NULL, "%s", err);
+
+    struct run_config own = {tr_spec("c,asm,asm"), &pg, MEM, 1, NULL, NULL};
+    struct run_config shared = own;
+    shared.asm_vmm = vmm;
+    shared.asm_vmm_path = "/nonexistent/vmm.s";
+    struct run *a = run_create(&shared, programs, err), *b = run_create(&shared, programs, err);
+    cr_assert(a && b, "%s", err);
+    run_release_asm_vmm(vmm);
+    struct run *c = run_clone(a), *mine = run_create(&own, programs, err);
+    cr_assert(c && mine, "%s", err);
+    run_destroy(a);
+    struct run *rs[] = {b, c, mine};
+    for (size_t i = 0; i < 3; i++) run_go(rs[i], TR_BIG_BUDGET);
+    char why[256];
+    cr_assert(tr_same_runs(mine, b, 0, why, sizeof why), "%s", why);
+    cr_assert(tr_same_runs(mine, c, 0, why, sizeof why), "%s", why);
+    for (size_t i = 0; i < 3; i++) run_destroy(rs[i]);
+    asm_image_free(&img);
+}
+
 /* ---- Errors of run_create ----------------------------------------------------------- */
 
 Test(run, create_errors)
@@ -98,7 +131,7 @@ Test(run, create_errors)
     const struct asm_image *programs[1] = {&img};
     char err[RUN_ERROR_SIZE];
 
-    struct run_config cfg = {tr_spec("asm"), &pg, MEM, 1, "/nonexistent/vmm.s"};
+    struct run_config cfg = {tr_spec("asm"), &pg, MEM, 1, "/nonexistent/vmm.s", NULL};
     cr_assert_null(run_create(&cfg, programs, err));
     cr_assert(strstr(err, "does not assemble") != NULL, "%s", err);
 

@@ -150,7 +150,7 @@ static void expect_refused(const char *path, const char *spec, const char *words
     struct isa_variant pg = test_support_variant("pg");
     struct asm_image img = tr_load_file("programs/hello.s");
     const struct asm_image *programs[1] = {&img};
-    struct run_config cfg = {tr_spec(spec), &pg, MEM, 1, path};
+    struct run_config cfg = {tr_spec(spec), &pg, MEM, 1, path, NULL};
     char err[RUN_ERROR_SIZE];
     memset(err, 'x', sizeof err);
     err[sizeof err - 1] = '\0';
@@ -170,7 +170,7 @@ Test(run_image, an_unmodified_copy_runs_like_the_built_in_one)
     struct isa_variant pg = test_support_variant("pg");
     struct asm_image img = tr_load_file("programs/toyos/toyos.s");
     const struct asm_image *programs[1] = {&img};
-    struct run_config cfg = {tr_spec("c,asm"), &pg, MEM, 1, path};
+    struct run_config cfg = {tr_spec("c,asm"), &pg, MEM, 1, path, NULL};
     char err[RUN_ERROR_SIZE] = "";
     struct run *a = run_create(&cfg, programs, err);
     cr_assert_not_null(a, "%s", err);

@@ -49,7 +49,7 @@ struct run *tr_run_spec(const struct run_spec *spec, const char *variant, const 
                         size_t mem)
 {
     struct isa_variant v = test_support_variant(variant);
-    struct run_config cfg = {*spec, &v, mem, 1, NULL};
+    struct run_config cfg = {*spec, &v, mem, 1, NULL, NULL};
     const struct asm_image *programs[1] = {img};
     char err[RUN_ERROR_SIZE] = "";
     struct run *r = run_create(&cfg, programs, err);

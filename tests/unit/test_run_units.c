@@ -266,7 +266,7 @@ Test(run_units, four_guests_each_equal_their_bare_run)
     struct isa_variant pg = test_support_variant("pg");
     const uint64_t budgets[] = {TR_BIG_BUDGET, 3000, 0};
     for (size_t b = 0; b < 3; b++) {
-        struct run_config cfg = {tr_spec("c"), &pg, MEM, 4, NULL};
+        struct run_config cfg = {tr_spec("c"), &pg, MEM, 4, NULL, NULL};
         char err[RUN_ERROR_SIZE] = "";
         struct run *r = run_create(&cfg, programs, err);
         cr_assert_not_null(r, "%s", err);
@@ -304,7 +304,7 @@ Test(run_units, several_guests_go_on_after_a_budget)
     struct asm_image img = tr_load_file("programs/toyos/toyos.s");
     const struct asm_image *programs[4] = {&img, &img, &img, &img};
     struct isa_variant pg = test_support_variant("pg");
-    struct run_config cfg = {tr_spec("c"), &pg, MEM, 4, NULL};
+    struct run_config cfg = {tr_spec("c"), &pg, MEM, 4, NULL, NULL};
     char err[RUN_ERROR_SIZE] = "";
     struct run *r = run_create(&cfg, programs, err);
     cr_assert_not_null(r, "%s", err);
@@ -339,7 +339,7 @@ Test(run_units, events_name_their_guest)
     struct asm_image fib = tr_load_file("programs/fib.s");
     const struct asm_image *programs[4] = {&img, &fib, &img, &fib};
     struct isa_variant pg = test_support_variant("pg");
-    struct run_config cfg = {tr_spec("c"), &pg, MEM, 4, NULL};
+    struct run_config cfg = {tr_spec("c"), &pg, MEM, 4, NULL, NULL};
     char err[RUN_ERROR_SIZE] = "";
     struct run *r = run_create(&cfg, programs, err);
     cr_assert_not_null(r, "%s", err);
@@ -363,12 +363,12 @@ Test(run_units, several_guests_need_the_c_vmm_alone)
     for (unsigned g = 0; g <= VMM_MAX_GUESTS; g++) programs[g] = &img;
     const char *specs[] = {"c,asm", "asm", "asm,asm", "bare"};
     for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
-        struct run_config cfg = {tr_spec(specs[k]), &pg, MEM, 2, NULL};
+        struct run_config cfg = {tr_spec(specs[k]), &pg, MEM, 2, NULL, NULL};
         char err[RUN_ERROR_SIZE] = "";
         cr_assert_null(run_create(&cfg, programs, err), "%s with 2 guests", specs[k]);
         cr_assert(strstr(err, "guests need the C VMM alone"), "%s: %s", specs[k], err);
     }
-    struct run_config cfg = {tr_spec("c"), &pg, MEM, VMM_MAX_GUESTS + 1, NULL};
+    struct run_config cfg = {tr_spec("c"), &pg, MEM, VMM_MAX_GUESTS + 1, NULL, NULL};
     char err[RUN_ERROR_SIZE] = "";
     cr_assert_null(run_create(&cfg, programs, err));
     cr_assert(strstr(err, "at most"), "%s", err);

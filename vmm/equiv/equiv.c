@@ -27,7 +27,8 @@ static uint64_t spent(const struct check *q)
 
 static struct run *new_side(struct check *q, const struct run_spec *spec)
 {
-    struct run_config rc = {*spec, q->cfg->variant, q->cfg->memsize, 1, q->cfg->asm_vmm_path};
+    struct run_config rc = {*spec, q->cfg->variant, q->cfg->memsize, 1, q->cfg->asm_vmm_path,
+                            q->cfg->asm_vmm};
     const struct asm_image *programs[1] = {q->cfg->program};
     struct run *r = run_create(&rc, programs, q->err);
     for (unsigned k = 0; r && k < q->ndisks; k++)

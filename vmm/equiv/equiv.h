@@ -51,6 +51,7 @@ struct equiv_config {
      * non-zero (NULL: none; a SIGINT handler's): run_set_bounds. */
     uint64_t max_real_steps;
     const volatile sig_atomic_t *interrupt;
+    struct asm_vmm *asm_vmm; /* one loaded already (run_load_asm_vmm), else NULL: asm_vmm_path */
 };
 
 /* Differences between the two sides, one line each ("r3: bare 0x..., vmm 0x..."). */

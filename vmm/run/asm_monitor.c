@@ -115,7 +115,7 @@ static bool check_layout(struct asm_vmm *v, const char *path, char err[RUN_ERROR
 /* The asm VMM built into trapeze, by its tree path. */
 #define BUILT_IN_VMM "programs/vmm/vmm.s"
 
-struct asm_vmm *asm_vmm_load(const char *path, char err[RUN_ERROR_SIZE])
+struct asm_vmm *run_load_asm_vmm(const char *path, char err[RUN_ERROR_SIZE])
 {
     struct asm_vmm *v = calloc(1, sizeof *v);
     if (!v) {
@@ -139,13 +139,13 @@ struct asm_vmm *asm_vmm_load(const char *path, char err[RUN_ERROR_SIZE])
     free(msg);
     v->refs = 1;
     if (!check_layout(v, path ? path : BUILT_IN_VMM, err)) {
-        asm_vmm_release(v);
+        run_release_asm_vmm(v);
         return NULL;
     }
     return v;
 }
 
-void asm_vmm_release(struct asm_vmm *v)
+void run_release_asm_vmm(struct asm_vmm *v)
 {
     if (!v || --v->refs > 0) return;
     asm_image_free(&v->img);

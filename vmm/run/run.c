@@ -547,7 +547,7 @@ void run_destroy(struct run *r)
     free(r->cols);
     if (r->cvmm) vmm_destroy(r->cvmm);
     else machine_destroy(r->real);
-    asm_vmm_release(r->asm_vmm);
+    run_release_asm_vmm(r->asm_vmm);
     free(r);
 }
 
@@ -622,8 +622,13 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
         goto failed;
     }
     if (r->n > r->code0) {
-        r->asm_vmm = asm_vmm_load(cfg->asm_vmm_path, err);
-        if (!r->asm_vmm) goto failed;
+        if (cfg->asm_vmm) {
+            r->asm_vmm = cfg->asm_vmm;
+            r->asm_vmm->refs++;
+        } else {
+            r->asm_vmm = run_load_asm_vmm(cfg->asm_vmm_path, err);
+            if (!r->asm_vmm) goto failed;
+        }
         r->asm_guest_base = r->asm_vmm->at.guest_base;
     }
 

@@ -90,7 +90,18 @@ struct run_config {
     size_t memsize;                    /* the program's machine, in words */
     unsigned nguests;                  /* 0 or 1: one; more only when the spec is "c" */
     const char *asm_vmm_path;          /* the asm VMM's source; NULL: the one built in */
+    struct asm_vmm *asm_vmm;           /* loaded once and shared (run_load_asm_vmm); NULL:
+                                        * loaded from asm_vmm_path for this run alone */
 };
+
+/* The asm VMM assembled and checked once, for runs that share it: each run
+ * given it (run_config.asm_vmm) holds a reference, so the caller may
+ * release its own at any time.  Assembling it is most of what creating a
+ * short run costs (a grader's hundred guests, a fuzzer's every input).
+ * path NULL: the one built in.  NULL with a one-line message. */
+struct asm_vmm;
+struct asm_vmm *run_load_asm_vmm(const char *path, char err[RUN_ERROR_SIZE]);
+void run_release_asm_vmm(struct asm_vmm *v);
 
 struct run;
 

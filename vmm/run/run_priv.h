@@ -40,11 +40,8 @@ struct asm_vmm {
     unsigned refs;
 };
 
-/* Loads and checks the asm VMM (the embedded one when path is NULL): every
- * name it must export, every word the run reads inside the image and below
- * GUEST_BASE.  NULL with a one-line message. */
-struct asm_vmm *asm_vmm_load(const char *path, char err[RUN_ERROR_SIZE]);
-void asm_vmm_release(struct asm_vmm *v);
+/* run_load_asm_vmm (run.h) checks every name the asm VMM must export and
+ * every word the run reads inside the image and below GUEST_BASE. */
 
 /* What monitor words in machine i's memory `mem` say about machine i + 1. */
 enum machine_stop asm_vmm_guest_stop(const struct asm_vmm *v, const uint32_t *mem);
