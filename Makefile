@@ -140,10 +140,12 @@ build/fuzz/%.o: %.c
 # The machine and the monitors run thousands of instructions per input, and
 # libFuzzer's comparison tracing of their every 64-bit compare took half of
 # each harness's time (perf): their edges still guide the fuzzer, their
-# compares are not traced; the text readers (assembler, isa, tui) keep it.
+# compares are not traced; the text readers (assembler, isa, tui) keep it,
+# but for the edit distance of "did you mean" (isa/suggest.c: a compare per
+# cell, most of the assembler's time on inputs with many unknown names).
 # ASan and UBSan stay on everywhere.  The objects are kept between builds.
 FUZZ_HOT_OBJ = $(filter build/fuzz/machine/% build/fuzz/vmm/%,$(FUZZ_LIB_OBJ)) \
-               build/fuzz/tests/unit/vmm_canaries.o
+               build/fuzz/isa/suggest.o build/fuzz/tests/unit/vmm_canaries.o
 $(FUZZ_HOT_OBJ): FUZZ_COV_FLAGS = -fno-sanitize-coverage=trace-cmp
 .SECONDARY: $(FUZZ_LIB_OBJ) build/fuzz/tests/unit/vmm_canaries.o
 
