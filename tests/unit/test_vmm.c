@@ -85,6 +85,20 @@ Test(vmm, fmap_layout)
         cr_assert_not(vmm_fmap_lookup(f, UINT32_MAX, &hpa, &run));
     }
     cr_assert(tv_canaries_intact(v));
+    /* The checker itself: a changed word of the vmm's own, between two
+     * regions or after the last is caught; a guest's or a shadow table's
+     * is not. */
+    uint32_t *real = machine_memory(vmm_real_machine(v));
+    const size_t caught[] = {VMM_HOST_WORDS - 1, VMM_HOST_WORDS + 1000, VMM_HOST_WORDS + 1024 + 1023,
+                             VMM_HOST_WORDS + 2 * 1024 + 1000},
+                 free_to_change[] = {VMM_HOST_WORDS, VMM_HOST_WORDS + 2 * 1024 + 999,
+                                     VMM_HOST_WORDS + 3 * 1024 + 5};
+    for (size_t k = 0; k < 4 + 3; k++) {
+        const size_t a = k < 4 ? caught[k] : free_to_change[k - 4];
+        real[a] ^= 1;
+        cr_assert_eq(tv_canaries_intact(v), k >= 4, "word %zu", a);
+        real[a] ^= 1;
+    }
     const struct vmm_vcpu *cpu = vmm_guest_vcpu(v, 2);
     cr_assert_eq(cpu->psw.flags, PSW_M);
     cr_assert_eq(cpu->psw.pc, ISA_DEFAULT_ENTRY);
