@@ -19,7 +19,7 @@
 #define ASM_MAX_ERRORS 50            /* errors reported before giving up     */
 #define ASM_MAX_INCLUDE_DEPTH 16     /* .include nesting                     */
 #define ASM_MAX_MACRO_DEPTH 64       /* macro expansions inside expansions   */
-#define ASM_MAX_EXPANDED_LINES 250000u /* lines produced by all expansions   */
+#define ASM_MAX_EXPANDED_LINES 100000u /* lines produced by all expansions   */
 #define ASM_MAX_LINE 65536u          /* one expanded macro line, in bytes    */
 #define ASM_MAX_FILE (16u << 20)     /* one source file, in bytes            */
 #define ASM_MAX_INPUT_LINES 1000000u /* lines read in all: every include, every expansion */
