@@ -203,6 +203,7 @@ bench: trapeze
 	bash tests/bench/debugger.sh ./trapeze
 	bash tests/bench/disk.sh ./trapeze
 	bash tests/bench/bt.sh ./trapeze
+	bash tests/bench/pv.sh ./trapeze
 
 # ---- Set-up -------------------------------------------------------------------
 

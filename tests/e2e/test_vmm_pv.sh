@@ -51,6 +51,10 @@ run_capture "$TRAPEZE" run --json --isa x86like --vmm pv programs/hello.s
 expect_match out '"refused":"guest 0 is not paravirtual: its first instruction is lui r2, 0 \(pc 0x10\), not hcall PV_HELLO"' \
     "hello.s: --json carries the refusal"
 
+# The debugger says why too.
+run_capture "$TRAPEZE" debug --isa x86like --vmm pv programs/hello.s <<<"step"
+expect_match out '^the program stopped: the C VMM refused it: guest 0 is not paravirtual: ' "debug: the refusal"
+
 # A PV kernel that executes a privileged instruction: its fault, stopped.
 run_capture "$TRAPEZE" run --isa x86like --vmm pv tests/pv/lpsw_kernel.s
 expect_status "$EXIT_REFUSED" "lpsw_kernel.s: stopped"
