@@ -32,6 +32,14 @@ for build in toyos toyos_paged; do
     expect_match err '^trapeze: unhandled trap HCALL value 0x20 at pc 0x11' "$pv bare: its PV_HELLO traps"
 done
 
+# The paged build under every shadow policy: the PTE batches keep each in step.
+for policy in trace rebuild lazy; do
+    run_capture "$TRAPEZE" run --isa x86like --vmm pv --shadow "$policy" programs/toyos/toyos_pv_paged.s
+    expect_status 2 "toyos_pv_paged.s --shadow $policy: status"
+    e2e_checks=$((e2e_checks + 1))
+    cmp -s "$E2E_TMP/out" programs/toyos/toyos_paged.expected || fail "toyos_pv_paged.s --shadow $policy: output"
+done
+
 run_capture "$TRAPEZE" run --json --isa x86like --vmm pv programs/toyos/toyos_pv_paged.s
 expect_match out '"pv_calls":\{"hello":1,"shared":1,"psw":[1-9][0-9]*,"timer_set":0,"timer_read":0,"console":[1-9][0-9]*,"halt":1,"pte_batch":7\}' \
     "--json: hypercalls by name (a PTE batch per process)"
