@@ -86,6 +86,22 @@ static void level_table(FILE *out, const struct run *r, unsigned g, const char *
     }
 }
 
+/* "trapeze: WHAT: N (name k, ...)": counts[first..end), the zero ones left out. */
+static void counts_line(FILE *out, const char *prefix, const char *what, const uint64_t *counts, unsigned first,
+                        unsigned end, const char *(*name)(unsigned))
+{
+    uint64_t total = 0;
+    for (unsigned x = first; x < end; x++) total += counts[x];
+    fprintf(out, "%strapeze: %s: %" PRIu64, prefix, what, total);
+    const char *sep = " (";
+    for (unsigned x = first; x < end; x++) {
+        if (!counts[x]) continue;
+        fprintf(out, "%s%s %" PRIu64, sep, name(x), counts[x]);
+        sep = ", ";
+    }
+    fprintf(out, "%s\n", total ? ")" : "");
+}
+
 /* The C VMM's own line, when level 0 is the C VMM. */
 static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *prefix)
 {
@@ -108,31 +124,9 @@ static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *
                 prefix, bt->blocks, bt->insns, bt->executed, bt->inlined, bt->callouts,
                 bt->chain_hits, bt->lookups, bt->invalidations, bt->flushes);
     const uint64_t *calls = run_pv_calls(r, g);
-    if (calls) {
-        uint64_t total = 0;
-        for (unsigned c = 0; c < PV_HCALL_COUNT; c++) total += calls[c];
-        fprintf(out, "%strapeze: hypercalls: %" PRIu64, prefix, total);
-        const char *sep = " (";
-        for (unsigned c = 0; c < PV_HCALL_COUNT; c++) {
-            if (!calls[c]) continue;
-            fprintf(out, "%s%s %" PRIu64, sep, vmm_pv_call_name(c), calls[c]);
-            sep = ", ";
-        }
-        fprintf(out, "%s\n", total ? ")" : "");
-    }
+    if (calls) counts_line(out, prefix, "hypercalls", calls, 0, PV_HCALL_COUNT, vmm_pv_call_name);
     const uint64_t *exits = run_vmm_exits(r, g);
-    if (exits) {
-        uint64_t total = 0;
-        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) total += exits[x];
-        fprintf(out, "%strapeze: vmm exits: %" PRIu64, prefix, total);
-        const char *sep = " (";
-        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) {
-            if (!exits[x]) continue;
-            fprintf(out, "%s%s %" PRIu64, sep, isa_exit_reason_name(x), exits[x]);
-            sep = ", ";
-        }
-        fprintf(out, "%s\n", total ? ")" : "");
-    }
+    if (exits) counts_line(out, prefix, "vmm exits", exits, 1, EXIT_REASON_COUNT, isa_exit_reason_name);
     enum vmm_shadow_policy policy;
     const struct vmm_shadow_stats *sh = run_shadow_stats(r, g, &policy);
     if (!sh || sh->rebuilds + sh->fills + sh->hidden_faults + sh->true_faults == 0) return;
