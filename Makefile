@@ -47,7 +47,8 @@ GEN_VARIANTS = build/gen/variants_builtin.c
 # the asm VMM, the TUI's demo (toyos and its includes) and the library they
 # include.  This is the only list of them; the files stay their only definition.
 EMBEDDED_PROGRAMS = programs/vmm/vmm.s \
-                    programs/toyos/toyos.s programs/toyos/kernel.inc programs/toyos/user.inc \
+                    programs/toyos/toyos.s programs/toyos/native.inc programs/toyos/kernel.inc \
+                    programs/toyos/reloc.inc programs/toyos/user.inc \
                     $(sort $(wildcard programs/lib/*.inc))
 GEN_PROGRAMS = build/gen/programs_embedded.c
 MAIN_SRC  = tui/main.c
@@ -204,6 +205,7 @@ bench: trapeze
 	bash tests/bench/debugger.sh ./trapeze
 	bash tests/bench/disk.sh ./trapeze
 	bash tests/bench/bt.sh ./trapeze
+	bash tests/bench/pv.sh ./trapeze
 
 # ---- Set-up -------------------------------------------------------------------
 

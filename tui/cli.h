@@ -11,6 +11,8 @@
  *   120     run: the guest halted with r1 outside 0..119 (the summary and
  *           --json carry the full value)
  *   121     equiv: not equivalent; check-isa: Theorem 1 fails for the variant
+ *   122     run, equiv: the C VMM refused the guest (pv: not paravirtual, or
+ *           its kernel executed what it must ask by hcall)
  *   124     the --max-steps budget ran out before the guest halted (or the
  *           monitors stalled)
  *   125     bad input: command line, source, image, variant file, script
@@ -31,6 +33,7 @@
 #define CLI_EXIT_HALT_MAX 119
 #define CLI_EXIT_HALT_OTHER 120
 #define CLI_EXIT_DIFFERENT 121
+#define CLI_EXIT_REFUSED 122
 #define CLI_EXIT_BUDGET 124
 #define CLI_EXIT_USAGE 125
 #define CLI_EXIT_STOPPED 126

@@ -12,7 +12,8 @@
  * With --disk, both sides get the units, each on a copy of its own (the
  * files are only read), and their final contents are compared too.
  *
- * Exit status: 0 equivalent; CLI_EXIT_DIFFERENT not; CLI_EXIT_USAGE bad input.
+ * Exit status: 0 equivalent; CLI_EXIT_DIFFERENT not; CLI_EXIT_REFUSED the C
+ * VMM refused the program (pv); CLI_EXIT_USAGE bad input.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -98,6 +99,7 @@ static void report_json(const struct equiv_report *rep, const struct run_options
         json_string(&j, "message", rep->gave_up_message);
         json_object_end(&j);
     }
+    if (rep->refused) json_string(&j, "refused", rep->refusal);
     if (!rep->equivalent) {
         json_uint(&j, "first_difference_after", rep->first_step);
         json_string(&j, "step", rep->first_step ? rep->step : "");
@@ -198,7 +200,7 @@ int cmd_equiv(int argc, char **argv, cli_interrupt_flag *interrupted)
             snprintf(what, sizeof what, "%s under %s (--isa %s)", path, under, o.variant.name);
             equiv_print(stdout, &rep, what);
         }
-        rc = rep.equivalent ? CLI_EXIT_OK : CLI_EXIT_DIFFERENT;
+        rc = rep.equivalent ? CLI_EXIT_OK : rep.refused ? CLI_EXIT_REFUSED : CLI_EXIT_DIFFERENT;
     }
     asm_image_free(&img);
     run_options_free(&o);

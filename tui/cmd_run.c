@@ -86,6 +86,22 @@ static void level_table(FILE *out, const struct run *r, unsigned g, const char *
     }
 }
 
+/* "trapeze: WHAT: N (name k, ...)": counts[first..end), the zero ones left out. */
+static void counts_line(FILE *out, const char *prefix, const char *what, const uint64_t *counts, unsigned first,
+                        unsigned end, const char *(*name)(unsigned))
+{
+    uint64_t total = 0;
+    for (unsigned x = first; x < end; x++) total += counts[x];
+    fprintf(out, "%strapeze: %s: %" PRIu64, prefix, what, total);
+    const char *sep = " (";
+    for (unsigned x = first; x < end; x++) {
+        if (!counts[x]) continue;
+        fprintf(out, "%s%s %" PRIu64, sep, name(x), counts[x]);
+        sep = ", ";
+    }
+    fprintf(out, "%s\n", total ? ")" : "");
+}
+
 /* The C VMM's own line, when level 0 is the C VMM. */
 static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *prefix)
 {
@@ -107,19 +123,10 @@ static void vmm_summary(FILE *out, const struct run *r, unsigned g, const char *
                 " invalidations, %" PRIu64 " flushes\n",
                 prefix, bt->blocks, bt->insns, bt->executed, bt->inlined, bt->callouts,
                 bt->chain_hits, bt->lookups, bt->invalidations, bt->flushes);
+    const uint64_t *calls = run_pv_calls(r, g);
+    if (calls) counts_line(out, prefix, "hypercalls", calls, 0, PV_HCALL_COUNT, vmm_pv_call_name);
     const uint64_t *exits = run_vmm_exits(r, g);
-    if (exits) {
-        uint64_t total = 0;
-        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) total += exits[x];
-        fprintf(out, "%strapeze: vmm exits: %" PRIu64, prefix, total);
-        const char *sep = " (";
-        for (unsigned x = 1; x < EXIT_REASON_COUNT; x++) {
-            if (!exits[x]) continue;
-            fprintf(out, "%s%s %" PRIu64, sep, isa_exit_reason_name(x), exits[x]);
-            sep = ", ";
-        }
-        fprintf(out, "%s\n", total ? ")" : "");
-    }
+    if (exits) counts_line(out, prefix, "vmm exits", exits, 1, EXIT_REASON_COUNT, isa_exit_reason_name);
     enum vmm_shadow_policy policy;
     const struct vmm_shadow_stats *sh = run_shadow_stats(r, g, &policy);
     if (!sh || sh->rebuilds + sh->fills + sh->hidden_faults + sh->true_faults == 0) return;
@@ -208,6 +215,12 @@ static void vmm_json(struct json *j, const struct run *r, unsigned g)
     }
     shadow_json(j, r, g);
     bt_json(j, r, g);
+    const uint64_t *calls = run_pv_calls(r, g);
+    if (calls) {
+        json_object_begin(j, "pv_calls");
+        for (unsigned c = 0; c < PV_HCALL_COUNT; c++) json_uint(j, vmm_pv_call_name(c), calls[c]);
+        json_object_end(j);
+    }
     json_object_end(j);
 }
 
@@ -277,6 +290,8 @@ static void guest_json(struct json *j, const struct run *r, unsigned g)
         json_string(j, "message", message);
         json_object_end(j);
     }
+    const char *refusal = run_vmm_refusal(r, g);
+    if (refusal) json_string(j, "refused", refusal);
     if (run_stalled(r, g)) json_bool(j, "stalled", true);
     if (run_cut_of(r) == RUN_CUT_REAL_BUDGET) json_bool(j, "real_budget", true);
 }
@@ -290,8 +305,11 @@ static void guest_summary(FILE *out, const struct run *r, unsigned g, bool sever
     snprintf(who, sizeof who, "%strapeze", prefix);
     unsigned level;
     const char *message;
-    /* When a monitor gave up or stalled, that is why the program stopped. */
-    if (run_monitor_error(r, g, &level, &message))
+    /* When a monitor refused it, gave up or stalled, that is why the program stopped. */
+    const char *refusal = run_vmm_refusal(r, g);
+    if (refusal)
+        fprintf(out, "%s: the C VMM (%s) refused it: %s\n", who, vmm_mode_name(run_spec_of(r)->mode), refusal);
+    else if (run_monitor_error(r, g, &level, &message))
         fprintf(out, "%s: the asm VMM at L%u gave up: %s\n", who, level, message);
     else if (run_stalled(r, g))
         fprintf(out, "%s: stalled: the monitors ran %llu steps without a step of the program "
@@ -458,6 +476,7 @@ static int run_job(struct run_job *j)
     for (unsigned g = 0; g < j->nguests && rc == 0; g++) {
         struct run_outcome oc = report_outcome_of_run(j->run, g);
         rc = report_exit_status(&oc);
+        if (run_vmm_refusal(j->run, g)) rc = CLI_EXIT_REFUSED;
         if (interrupted && oc.stop != MACHINE_HALT) rc = CLI_EXIT_INTERRUPTED;
     }
     if (o->json) {

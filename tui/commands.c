@@ -626,7 +626,9 @@ static void stop_text(struct cmd_ctx *c, const struct engine_result *r, char *bu
     }
     case ENGINE_EXITED:
         if (engine_exited(c->e, &why, &status)) {
+            const char *refusal = run_vmm_refusal(engine_run(c->e), 0);
             if (why == MACHINE_HALT) snprintf(buf, size, "the program halted, status %" PRIu32, status);
+            else if (refusal) snprintf(buf, size, "the program stopped: the C VMM refused it: %s", refusal);
             else snprintf(buf, size, "the program stopped: %s", machine_stop_name(why));
         }
         break;

@@ -174,7 +174,7 @@ static bool apply_vmm(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
     if (!vmm_mode_by_name(value, &o->vmm_mode)) {
-        snprintf(err, ERR_SIZE, "expected te, hvm, interp, bt, hw or hw-slt, got '%.100s'", value);
+        snprintf(err, ERR_SIZE, "expected te, hvm, interp, bt, hw, hw-slt or pv, got '%.100s'", value);
         return false;
     }
     o->vmm_given = true;
@@ -372,9 +372,10 @@ static const struct run_option {
      OPT_TRACE_TRAPS},
     {{"--trace-file", "FILE", "with --trace: write the trace to FILE instead of stderr",
       apply_trace_file, false}, OPT_TRACE | OPT_TRACE_TRAPS},
-    {{"--vmm", "te|hvm|interp|bt|hw|hw-slt", "the C VMM's mode: trap-and-emulate, hybrid, interpreter, "
-      "binary translation, hardware assist (with shadow tables, with second-level translation); alone, run "
-      "under the C VMM", apply_vmm, false}, OPT_VMM},
+    {{"--vmm", "te|hvm|interp|bt|hw|hw-slt|pv", "the C VMM's mode: trap-and-emulate, hybrid, interpreter, "
+      "binary translation, hardware assist (with shadow tables, with second-level translation), "
+      "paravirtualization (a guest kernel that asks by hcall); alone, run under the C VMM", apply_vmm,
+      false}, OPT_VMM},
     {{"--shadow", "trace|rebuild|lazy", "how the C VMM (te) keeps a paging guest's shadow page "
       "tables: trace PTE writes (default), rebuild at each flush, fill lazily", apply_shadow, false},
      OPT_SHADOW},
@@ -546,8 +547,8 @@ int run_options_parse(struct run_options *o, int argc, char **argv, const char *
     }
     if (o->shadow_given) {
         if (o->spec.n == 0 || o->spec.kind[0] != RUN_MONITOR_C ||
-            (o->spec.mode != VMM_TE && o->spec.mode != VMM_HW)) {
-            fprintf(stderr, "trapeze %s: --shadow is for the C VMM in te or hw (--vmm te, or a stack "
+            (o->spec.mode != VMM_TE && o->spec.mode != VMM_HW && o->spec.mode != VMM_PV)) {
+            fprintf(stderr, "trapeze %s: --shadow is for the C VMM in te, hw or pv (--vmm te, or a stack "
                             "that starts with c)\n", cmd);
             return CLI_EXIT_USAGE;
         }

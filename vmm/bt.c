@@ -172,6 +172,13 @@ static struct bt_op decode(uint32_t w, bool sup, const struct isa_variant *varia
     return o;
 }
 
+bool bt_critical(uint32_t w, const struct isa_variant *variant)
+{
+    bool ends;
+    const uint16_t kind = decode(w, true, variant, &ends).kind;
+    return kind == BT_VPUSHF || kind == BT_VPOPF || kind == BT_VSRR;
+}
+
 int32_t bt_translate(struct bt_cache *c, const uint32_t *mem, size_t memsize, uint32_t vpc,
                      uint32_t gpa, bool sup, const struct isa_variant *variant)
 {

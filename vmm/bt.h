@@ -104,5 +104,9 @@ static inline bool bt_page_has_code(const struct bt_cache *c, uint32_t gpa)
 /* True when the variant lets user mode run a sensitive instruction on the
  * real state (x86like's pushf and srr): such user code cannot run directly. */
 bool bt_user_mode_sensitive(const struct isa_variant *variant);
+/* True when the translator would rewrite word w of supervisor code inline
+ * onto the virtual PSW: a critical instruction (pushf, popf, srr), which
+ * real user mode runs without a trap.  pv's scan (pv.c) asks it. */
+bool bt_critical(uint32_t w, const struct isa_variant *variant);
 
 #endif

@@ -441,6 +441,12 @@ static void handle_system(struct vmm_guest *g, struct machine *cpu, uint32_t w, 
     const vmm_routine routine = vmm_routine_for(opcode);
     const bool tracing = g->vmm->obs.on_event != NULL;
 
+    /* A paravirtual kernel asks by hcall: one that executes a system
+     * instruction after all is wrong, and is not emulated behind its back. */
+    if (sup && g->vmm->mode == VMM_PV) {
+        vmm_pv_refuse_insn(g, w, pc);
+        return;
+    }
     /* PRIV comes only from system instructions, and each has a routine. */
     if (act == USER_TRAP || NEVER(routine == NULL)) {
         enum machine_stop stop = vmm_reflect(g, CAUSE_PRIV, 0, w, pc);
@@ -530,6 +536,7 @@ static void handle_reflect(struct vmm_guest *g, const struct machine_trap *t, bo
  * completed (one guest step, the virtual clock ticks), or the guest's own. */
 static void handle_hcall(struct vmm_guest *g, struct machine *m, const struct machine_trap *t, bool sup)
 {
+    if (vmm_pv_hcall(g, m, t->value, t->old_psw.pc, sup)) return; /* it did its own accounting */
     if (!vmm_split_hcall(g, m, t->value, sup)) {
         handle_reflect(g, t, sup);
         return;

@@ -34,6 +34,7 @@ enum machine_stop vmm_reflect(struct vmm_guest *g, enum isa_cause cause, unsigne
     vmm_shadow_wrote(g, TRAP_OLD_PSW, TRAP_VALUE + 1);
     vmm_bt_wrote(g, TRAP_OLD_PSW, TRAP_VALUE + 1);
     vmm_shadow_flush(g);
+    vmm_pv_psw_loaded(g); /* pv: the mask follows the new PSW's IE */
     g->stats.reflected++;
     g->stats.traps[cause]++;
     g->steps++;

@@ -77,6 +77,7 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
         if (room > g->step_limit - g->steps) room = g->step_limit - g->steps;
         TRAPEZE_ASSERT(room >= 1);
 
+        if (v->mode == VMM_PV && !vmm_pv_admit(g)) break;
         enum isa_cause irq = vmm_pending_interrupt(g);
         if (irq != CAUSE_NONE) {
             deliver(g, irq);

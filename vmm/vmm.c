@@ -57,6 +57,14 @@ static enum vmm_place place_hw_slt(const struct psw *p)
     return VMM_PLACE_ASSISTED_SLT;
 }
 
+/* pv: the paravirtual kernel runs deprivileged exactly as under te; what
+ * it would get wrong it asks by hcall (pv.c). */
+static enum vmm_place place_pv(const struct psw *p)
+{
+    (void)p;
+    return VMM_PLACE_DIRECT;
+}
+
 static const struct {
     const char *name;
     enum vmm_place (*place)(const struct psw *p);
@@ -67,6 +75,7 @@ static const struct {
     [VMM_BT] = {"bt", place_bt},
     [VMM_HW] = {"hw", place_hw},
     [VMM_HW_SLT] = {"hw-slt", place_hw_slt},
+    [VMM_PV] = {"pv", place_pv},
 };
 
 const char *vmm_mode_name(enum vmm_mode mode)
@@ -84,7 +93,7 @@ bool vmm_mode_by_name(const char *name, enum vmm_mode *mode)
 enum vmm_place vmm_place_of(const struct vmm *v, const struct vmm_guest *g)
 {
     /* An instruction no shadow entry can express: on the interpreter, once. */
-    if (g->shadow.interpret_next) return VMM_PLACE_INTERPRETED;
+    if (g->shadow.interpret_next || v->pv_interpreted) return VMM_PLACE_INTERPRETED;
     const enum vmm_place p = modes[v->mode].place(&g->vcpu.psw);
     /* x86like's user pushf and srr would show the real flags and relocation. */
     if (p == VMM_PLACE_DIRECT && v->bt_user_translated) return VMM_PLACE_TRANSLATED;

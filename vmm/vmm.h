@@ -29,6 +29,11 @@
  *           second-level translation (its f-map as a table): only halt,
  *           in, out and the vmm's own timer exit, while no virtual
  *           interrupt is waiting for the guest's IE (then everything exits).
+ *   pv      paravirtualization: the guest kernel is modified to ask the vmm
+ *           by hcall (enum vmm_pv_abi below) instead of executing critical
+ *           and privileged instructions, and runs directly as under te.  A
+ *           guest whose first instruction is not hcall PV_HELLO is refused
+ *           (vmm_guest_refusal).
  *
  * Guest indices: every function taking a guest index g requires
  * g < vmm_guest_count(v).  The test build asserts it (and aborts); a
@@ -51,8 +56,9 @@
 
 struct vmm;
 
-enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_BT, VMM_HW, VMM_HW_SLT, VMM_MODE_COUNT };
-const char *vmm_mode_name(enum vmm_mode mode); /* "te", "hvm", "interp", "bt", "hw", "hw-slt" */
+enum vmm_mode { VMM_TE, VMM_HVM, VMM_INTERP, VMM_BT, VMM_HW, VMM_HW_SLT, VMM_PV, VMM_MODE_COUNT };
+/* "te", "hvm", "interp", "bt", "hw", "hw-slt", "pv" */
+const char *vmm_mode_name(enum vmm_mode mode);
 /* Sets *mode from its name; false for an unknown name. */
 bool vmm_mode_by_name(const char *name, enum vmm_mode *mode);
 
@@ -222,6 +228,84 @@ struct vmm_bt_stats {
 /* NULL unless the vmm's mode is bt. */
 const struct vmm_bt_stats *vmm_guest_bt_stats(const struct vmm *v, unsigned g);
 enum vmm_shadow_policy vmm_shadow_policy(const struct vmm *v);
+
+/* ---- Paravirtualization (pv, vmm/pv.c) -----------------------------------------------
+ *
+ * What a paravirtual guest kernel asks by `hcall N` instead of executing a
+ * critical (pushf, popf, srr) or privileged instruction (vmm/README.md
+ * "Paravirtualization"; programs/lib/pv.inc mirrors it).  From virtual
+ * supervisor mode under pv; from user mode, or another number, an hcall is
+ * the guest's own trap (reflected).  Results in r1 (and r2); every other
+ * register is kept.
+ *
+ *   PV_HELLO       must be the guest's first instruction: the vmm scans the
+ *                  guest's memory for critical instructions (refused if it
+ *                  holds one) and answers r1 = PV_VERSION, r2 = the memory
+ *                  size in words (what srr shows a kernel at reset)
+ *   PV_SHARED      r1 = guest-physical address of the shared area
+ *                  (PV_SHARED_WORDS words): r1 = 0, or -1 when it is not
+ *                  inside memory.  Its words:
+ *                    PV_SH_MASK     the event mask (Xen's evtchn_upcall_mask):
+ *                                   0 lets interrupts in (the virtual IE of
+ *                                   supervisor mode), else masked; read at
+ *                                   every hypercall (so an unmask takes
+ *                                   effect at the next one), written by the
+ *                                   vmm whenever it loads a supervisor PSW
+ *                    PV_SH_PENDING  1 when, at the last hypercall or PSW
+ *                                   load, an interrupt waited for the mask
+ *                    PV_SH_PSW      5 words: the PSW PV_PSW loads
+ *   PV_PSW         lpsw: loads the PSW at the shared area's PV_SH_PSW (the
+ *                  registers stay the caller's: a kernel restores them all
+ *                  first); without a shared area the guest is stopped
+ *   PV_TIMER_SET   stmr r1
+ *   PV_TIMER_READ  rtmr: r1 = the timer
+ *   PV_CONSOLE     out r1, 0: the low byte of r1 to the console
+ *   PV_HALT        halt, the exit status in r1
+ *   PV_PTE_BATCH   r1 = a list of r2 pairs {PTE guest-physical address,
+ *                  value}: each stored in order, the shadow tables synced
+ *                  (no write-protect fault), then a flush (as tlbflush);
+ *                  r1 = the pairs applied: r2, or the index of the first
+ *                  pair whose PTE address is outside memory (the rest are
+ *                  not applied); -1 when the list is not inside memory or
+ *                  r2 > PV_PTE_BATCH_MAX
+ *
+ * Each counts one guest step and charges the virtual clock as the
+ * instruction it replaces (PV_PSW and PV_TIMER_SET do not; the others do).
+ * A privileged instruction trapping from a PV kernel (supervisor mode) is
+ * the guest's fault: it is stopped and refused (vmm_guest_refusal). */
+enum vmm_pv_abi {
+    PV_HCALL_HELLO = 32,
+    PV_HCALL_SHARED = 33,
+    PV_HCALL_PSW = 34,
+    PV_HCALL_TIMER_SET = 35,
+    PV_HCALL_TIMER_READ = 36,
+    PV_HCALL_CONSOLE = 37,
+    PV_HCALL_HALT = 38,
+    PV_HCALL_PTE_BATCH = 39,
+    PV_HCALL_FIRST = PV_HCALL_HELLO,
+    PV_HCALL_COUNT = 8,
+    PV_VERSION = 1,
+    PV_SH_MASK = 0,
+    PV_SH_PENDING = 1,
+    PV_SH_PSW = 2,
+    PV_SHARED_WORDS = PV_SH_PSW + PSW_WORDS,
+    PV_PTE_BATCH_MAX = 64,
+};
+/* Why the vmm refused guest g (pv: not paravirtual, a critical instruction
+ * in its memory, a privileged instruction executed by its kernel), one
+ * line; NULL when it did not.  A refused guest is stopped (MACHINE_CHECK). */
+const char *vmm_guest_refusal(const struct vmm *v, unsigned g);
+/* pv: from now on every instruction of every guest runs on the interpreter
+ * (the place `interpreted`), the hypercalls served the same way: the PV
+ * machine's reference, the other side of `equiv --vmm pv` (the bare
+ * machine has no hypercalls).  Before the first vmm_run; no-op unless pv. */
+void vmm_pv_interpret_all(struct vmm *v);
+/* pv: the hypercalls guest g made, by number - PV_HCALL_FIRST; NULL unless
+ * the mode is pv. */
+const uint64_t *vmm_guest_pv_calls(const struct vmm *v, unsigned g);
+/* The name of hypercall PV_HCALL_FIRST + k: "hello", "shared", "psw",
+ * "timer_set", "timer_read", "console", "halt", "pte_batch"; "?" past them. */
+const char *vmm_pv_call_name(unsigned k);
 
 /* ---- Observation (trace, TUI) ------------------------------------------------ */
 

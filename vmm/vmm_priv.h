@@ -125,6 +125,16 @@ struct vmm_guest {
     struct bt_cache *bt;
     bool bt_dirty;
     uint32_t bt_dirty_lo, bt_dirty_hi;
+
+    /* pv (pv.c): admitted (its first instruction was looked at), the shared
+     * area (guest-physical) once registered, the calls by number, and why
+     * it was refused ("" if it was not). */
+    struct {
+        bool admitted, shared_set;
+        uint32_t shared;
+        uint64_t calls[PV_HCALL_COUNT];
+        char refusal[200];
+    } pv;
 };
 
 struct vmm {
@@ -151,6 +161,7 @@ struct vmm {
 
     struct vmm_observer obs;
     bool bt_user_translated; /* bt: user mode runs a sensitive instruction on the real state */
+    bool pv_interpreted;     /* pv: every instruction interpreted (equiv's reference) */
 };
 
 /* Guest-physical words [gpa, gpa + n) of g, to be written: marked in the
@@ -160,6 +171,17 @@ static inline uint32_t *vmm_guest_span(struct vmm_guest *g, uint32_t gpa, size_t
 {
     return machine_memory_span(g->vmm->real, (size_t)g->fmap.ext[0].hpa + gpa, n);
 }
+
+/* ---- paravirtualization (pv.c) ---- */
+/* Before g's first run under pv: true when its first instruction is hcall
+ * PV_HELLO; else g is refused and stopped. */
+bool vmm_pv_admit(struct vmm_guest *g);
+/* An hcall from g's code on cpu: true when it was one of pv's and served. */
+bool vmm_pv_hcall(struct vmm_guest *g, struct machine *cpu, uint32_t number, uint32_t pc, bool supervisor);
+/* A system instruction w trapped from g's PV kernel at pc: refused, stopped. */
+void vmm_pv_refuse_insn(struct vmm_guest *g, uint32_t w, uint32_t pc);
+/* The vmm loaded g's PSW (a PSW load, a trap): the mask follows its IE. */
+void vmm_pv_psw_loaded(struct vmm_guest *g);
 
 /* ---- modes (vmm.c) ---- */
 /* Where guest g's next instruction runs under v's mode. */

@@ -7,6 +7,7 @@ set -u
 # 0..119 is the guest's own: it halted with that r1.
 EXIT_HALT_OTHER=120     # the guest halted with r1 outside 0..119 (the summary has it)
 EXIT_NOT_EQUIVALENT=121 # equiv: the runs differ; check-isa: Theorem 1 fails
+EXIT_REFUSED=122        # the C VMM refused the guest (pv: not paravirtual, or its kernel broke the contract)
 EXIT_BUDGET=124         # --max-steps ran out before the guest halted (or the monitors stalled)
 EXIT_BAD_INPUT=125      # a command line, source, image, variant file or script is wrong
 EXIT_CRASHED=126        # the guest's machine stopped without halting

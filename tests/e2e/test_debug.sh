@@ -99,7 +99,7 @@ expect_status "$EXIT_BAD_INPUT" "no program"
 expect_match err 'expected one PROGRAM' "no program: message"
 run_capture "$TRAPEZE" debug --vmm nosuch programs/hello.s
 expect_status "$EXIT_BAD_INPUT" "bad --vmm"
-expect_match err -- '--vmm: expected te, hvm, interp, bt, hw or hw-slt' "bad --vmm: message"
+expect_match err -- '--vmm: expected te, hvm, interp, bt, hw, hw-slt or pv' "bad --vmm: message"
 run_capture "$TRAPEZE" debug --json programs/hello.s
 expect_status "$EXIT_BAD_INPUT" "--json is not for debug"
 expect_match err "unknown option '--json'" "--json is not for debug: message"

@@ -155,7 +155,7 @@ expect_status 0 "--depth 1 is the C VMM alone: --vms works"
 expect_lines out 2 "--depth 1 --vms 2: two guests"
 run_capture "$TRAPEZE" run --vmm tx programs/hello.s
 expect_status $EXIT_BAD_INPUT "unknown mode"
-expect_match err "^trapeze run: --vmm: expected te, hvm, interp, bt, hw or hw-slt, got 'tx'$" "mode message"
+expect_match err "^trapeze run: --vmm: expected te, hvm, interp, bt, hw, hw-slt or pv, got 'tx'$" "mode message"
 run_capture "$TRAPEZE" run --vmm te --vms 0 programs/hello.s
 expect_status $EXIT_BAD_INPUT "--vms 0"
 run_capture "$TRAPEZE" run --vmm te --vms 65 programs/hello.s

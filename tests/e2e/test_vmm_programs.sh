@@ -10,7 +10,8 @@
 #   - the hybrid VMM and the interpreter are equivalent under pg and hybrid,
 #     and the interpreter and hardware assist (hw) under x86like (te is not,
 #     on hybrid, where a kernel
-#     relies on popf: that count is printed).
+#     relies on popf: that count is printed);
+#   - pv refuses every one of them: none is a paravirtual kernel.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 shopt -s globstar nullglob
@@ -20,6 +21,7 @@ progs=()
 for prog in programs/**/*.s; do
     [ -f "${prog%.s}.disk" ] && continue # disk programs: tests/e2e/test_disk.sh
     [ -f "${prog%.s}.isa" ] && continue  # a variant of its own (the hypervisor): test_programs.sh
+    [ -f "${prog%.s}.args" ] && continue # needs its monitor (toyos_pv: test_vmm_pv.sh)
     [ -f "${prog%.s}.expected" ] && progs+=("$prog")
 done
 e2e_checks=$((e2e_checks + 1))
@@ -73,6 +75,10 @@ for prog in "${progs[@]}"; do
         expect_status 0 "$prog: equiv --isa x86like --vmm $mode"
         expect_match out '^equivalent' "$prog: equiv --isa x86like --vmm $mode says equivalent"
     done
+    run_capture "$TRAPEZE" run --isa x86like --vmm pv "${extra[@]}" "$prog"
+    expect_status "$EXIT_REFUSED" "$prog: refused under --vmm pv"
+    expect_match err '^trapeze: the C VMM \(pv\) refused it: guest 0 is not paravirtual: its first instruction is .+ \(pc 0x[0-9a-f]+\), not hcall PV_HELLO$' \
+        "$prog: pv says it is not paravirtual"
     "$TRAPEZE" equiv --isa hybrid "${extra[@]}" --max-steps 2000000 "$prog" >/dev/null 2>&1 ||
         te_hybrid_differs=$((te_hybrid_differs + 1))
     echo "ok   $prog"

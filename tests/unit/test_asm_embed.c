@@ -197,7 +197,7 @@ Test(asm_embed, the_listing_needs_no_files)
     char want[200];
     snprintf(want, sizeof want, "  %s:%u  ", img.files[l->file], l->line);
     cr_assert_not_null(strstr(listing, want), "%s", want);
-    cr_assert_not_null(strstr(listing, "programs/lib/console.inc:"), "%.400s", listing);
+    cr_assert_not_null(strstr(listing, "programs/lib/console_routines.inc:"), "%.400s", listing);
     free(listing);
     asm_image_free(&img);
 }

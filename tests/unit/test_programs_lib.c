@@ -177,3 +177,25 @@ Test(programs_lib, split_inc_is_the_split_drivers_interface)
     expect_symbol(&img, "SPLIT_RING_WORDS", SPLIT_RING_WORDS);
     asm_image_free(&img);
 }
+
+/* programs/lib/pv.inc restates pv's hypercall interface (vmm.h). */
+Test(programs_lib, pv_inc_is_the_paravirtual_interface)
+{
+    struct asm_image img = assemble(".include \"lib/pv.inc\"\nhalt\n");
+    expect_symbol(&img, "PV_HELLO", PV_HCALL_HELLO);
+    expect_symbol(&img, "PV_SHARED", PV_HCALL_SHARED);
+    expect_symbol(&img, "PV_PSW", PV_HCALL_PSW);
+    expect_symbol(&img, "PV_TIMER_SET", PV_HCALL_TIMER_SET);
+    expect_symbol(&img, "PV_TIMER_READ", PV_HCALL_TIMER_READ);
+    expect_symbol(&img, "PV_CONSOLE", PV_HCALL_CONSOLE);
+    expect_symbol(&img, "PV_HALT", PV_HCALL_HALT);
+    expect_symbol(&img, "PV_PTE_BATCH", PV_HCALL_PTE_BATCH);
+    expect_symbol(&img, "PV_VERSION", PV_VERSION);
+    expect_symbol(&img, "PV_SH_MASK", PV_SH_MASK);
+    expect_symbol(&img, "PV_SH_PENDING", PV_SH_PENDING);
+    expect_symbol(&img, "PV_SH_PSW", PV_SH_PSW);
+    expect_symbol(&img, "PV_SHARED_WORDS", PV_SHARED_WORDS);
+    expect_symbol(&img, "PV_PTE_BATCH_MAX", PV_PTE_BATCH_MAX);
+    cr_assert_eq(PV_HCALL_FIRST + PV_HCALL_COUNT - 1, PV_HCALL_PTE_BATCH, "PV_HCALL_COUNT covers every call");
+    asm_image_free(&img);
+}

@@ -314,3 +314,103 @@ Test(vmm_attacks, no_attack_escapes_under_hw_slt, .timeout = 300)
     unsigned attacks, escapes = suite_under(VMM_HW_SLT, variants, 1, &cov, &attacks);
     cr_assert_eq(escapes, 0, "%u escapes in %u attacks under hw-slt (see the log above)", escapes, attacks);
 }
+
+/* A guest's output must be the text of the file `path`. */
+static bool output_is_file(const struct vmm *v, unsigned g, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    static char want[1 << 16];
+    const size_t n = fread(want, 1, sizeof want, f);
+    fclose(f);
+    size_t len;
+    const uint8_t *out = vmm_guest_output(v, g, &len);
+    return len == n && memcmp(out, want, n) == 0;
+}
+
+/* Under pv: tests/attacks/pv_hostile.s, a paravirtual kernel giving the
+ * hypercalls wild addresses, hogging the CPU with its interrupts masked
+ * and loading a forged PSW, among paravirtual victims (the toyos builds),
+ * in slots 0 and 2, both memory sizes: every
+ * answer an error, the victims' output their expected one, no real
+ * instruction outside a box, the canaries intact.  The other attacks are
+ * not paravirtual: pv refuses each before its first step. */
+Test(vmm_attacks, no_attack_escapes_under_pv, .timeout = 300)
+{
+    static const char *const pv_victims[] = {"programs/toyos/toyos_pv.s", "programs/toyos/toyos_pv_paged.s",
+                                             "programs/toyos/toyos_pv.s"};
+    static const char *const expected[] = {"programs/toyos/toyos_pv.expected",
+                                           "programs/toyos/toyos_pv_paged.expected",
+                                           "programs/toyos/toyos_pv.expected"};
+    struct isa_variant x86 = test_support_variant("x86like");
+    unsigned escapes = 0;
+    for (unsigned slot = 0; slot <= 2; slot += 2)
+        for (size_t m = 0; m < sizeof mems / sizeof mems[0]; m++) {
+            struct vmm_config cfg = {VMM_PV, &x86, mems[m], NGUESTS, 0, VMM_SHADOW_TRACE};
+            struct vmm *v = vmm_create(&cfg);
+            cr_assert_not_null(v);
+            unsigned who[NGUESTS];
+            for (unsigned g = 0, k = 0; g < NGUESTS; g++) {
+                who[g] = g == slot ? 99 : k++;
+                struct machine *b = load_bare(g == slot ? "tests/attacks/pv_hostile.s" : pv_victims[who[g]], &x86,
+                                              mems[m]);
+                memcpy(vmm_guest_memory(v, g), machine_memory(b), mems[m] * sizeof(uint32_t));
+                struct psw p = machine_psw(b);
+                vmm_guest_set_psw(v, g, &p);
+                machine_destroy(b);
+            }
+            struct tv_real_watch w;
+            tv_watch_start(&w, v);
+            vmm_set_step_limit(v, STEPS);
+            if (vmm_run(v, (uint64_t)NGUESTS * STEPS + 1) != VMM_RUN_DONE) escapes++;
+            if (w.bad || !tv_canaries_intact(v)) {
+                cr_log_error("slot %u, %zu words: %llu real instructions outside a box, canaries %s", slot,
+                             mems[m], (unsigned long long)w.bad, tv_canaries_intact(v) ? "intact" : "changed");
+                escapes++;
+            }
+            for (unsigned g = 0; g < NGUESTS; g++) {
+                if (g == slot) {
+                    size_t len;
+                    const uint8_t *out = vmm_guest_output(v, g, &len);
+                    if (vmm_guest_stop(v, g) != MACHINE_UNHANDLED_TRAP || len != 8 ||
+                        memcmp(out, "EEEEEEE\n", 8) != 0) {
+                        cr_log_error("slot %u: the attacker saw %.*s (stop %s)", slot, (int)len, (const char *)out,
+                                     machine_stop_name(vmm_guest_stop(v, g)));
+                        escapes++;
+                    }
+                } else if (vmm_guest_stop(v, g) != MACHINE_HALT || !output_is_file(v, g, expected[who[g]])) {
+                    cr_log_error("slot %u, %zu words: victim %s did not finish as it does alone", slot, mems[m],
+                                 pv_victims[who[g]]);
+                    escapes++;
+                }
+            }
+            vmm_destroy(v);
+        }
+    cr_assert_eq(escapes, 0, "%u escapes under pv (see the log above)", escapes);
+
+    DIR *d = opendir("tests/attacks");
+    cr_assert_not_null(d);
+    unsigned refused = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 3 || strcmp(e->d_name + n - 2, ".s") != 0 || strcmp(e->d_name, "pv_hostile.s") == 0) continue;
+        char path[512];
+        snprintf(path, sizeof path, "tests/attacks/%s", e->d_name);
+        struct machine *b = load_bare(path, &x86, 65536);
+        struct vmm_config cfg = {VMM_PV, &x86, 65536, 1, 0, VMM_SHADOW_TRACE};
+        struct vmm *v = vmm_create(&cfg);
+        memcpy(vmm_guest_memory(v, 0), machine_memory(b), 65536 * sizeof(uint32_t));
+        struct psw p = machine_psw(b);
+        vmm_guest_set_psw(v, 0, &p);
+        machine_destroy(b);
+        cr_assert_eq(vmm_run(v, STEPS), VMM_RUN_DONE, "%s", path);
+        cr_assert_not_null(vmm_guest_refusal(v, 0), "%s: not refused", path);
+        cr_assert_eq(vmm_guest_steps(v, 0), 0, "%s ran under pv", path);
+        cr_assert(tv_canaries_intact(v), "%s", path);
+        vmm_destroy(v);
+        refused++;
+    }
+    closedir(d);
+    cr_assert_geq(refused, 20, "only %u attacks", refused);
+}

@@ -50,6 +50,8 @@ static void touch_every_accessor(struct vmm *v, unsigned g)
     vmm_feed_input(v, g, (const uint8_t *)"x", 1);
     (void)vmm_guest_output(v, g, &len);
     vmm_set_output_sink(v, g, sink, NULL);
+    (void)vmm_guest_refusal(v, g);
+    (void)vmm_guest_pv_calls(v, g);
 }
 
 Test(vmm_guards, every_guest_up_to_the_last_is_served)
@@ -98,4 +100,6 @@ GUARD(translate, (void)vmm_guest_translate(v, g, 0, ACCESS_LOAD, &gpa, &detail))
 GUARD(feed_input, vmm_feed_input(v, g, (const uint8_t *)"x", 1))
 GUARD(output, (void)vmm_guest_output(v, g, &len))
 GUARD(output_sink, vmm_set_output_sink(v, g, sink, NULL))
+GUARD(refusal, (void)vmm_guest_refusal(v, g))
+GUARD(pv_calls, (void)vmm_guest_pv_calls(v, g))
 GUARD(far_index, (void)vmm_guest_steps(v, UINT32_MAX))

@@ -47,7 +47,12 @@ static bool fresh(struct check *q)
     run_destroy(q->bare);
     run_destroy(q->virt);
     q->bare = q->virt = NULL;
-    const struct run_spec bare = {.n = 0, .mode = VMM_TE};
+    /* pv's reference is the PV machine, its hypercalls served, every
+     * instruction interpreted: the bare machine has no hypercalls. */
+    const bool pv = q->cfg->spec.n > 0 && q->cfg->spec.kind[0] == RUN_MONITOR_C && q->cfg->spec.mode == VMM_PV;
+    const struct run_spec bare = pv ? (struct run_spec){.n = 1, .kind = {RUN_MONITOR_C}, .mode = VMM_PV,
+                                                        .pv_reference = true}
+                                    : (struct run_spec){.n = 0, .mode = VMM_TE};
     q->bare = new_side(q, &bare);
     q->virt = q->bare ? new_side(q, &q->cfg->spec) : NULL;
     return q->bare && q->virt;
@@ -314,6 +319,14 @@ bool equiv_check_disks(const struct equiv_config *cfg, const struct run_medium *
         out->gave_up = true;
         snprintf(out->gave_up_message, sizeof out->gave_up_message, "%s", msg);
     }
+    const char *refusal = run_vmm_refusal(q.virt, 0);
+    if (refusal) {
+        /* Nothing ran to compare: the refusal is the verdict. */
+        out->refused = true;
+        snprintf(out->refusal, sizeof out->refusal, "%s", refusal);
+        ok = true;
+        goto done;
+    }
     if (same(&q, false)) {
         out->equivalent = true;
         ok = true;
@@ -373,6 +386,10 @@ void equiv_print(FILE *out, const struct equiv_report *rep, const char *what)
         return;
     }
     fprintf(out, "not equivalent: %s\n", what);
+    if (rep->refused) {
+        fprintf(out, "the C VMM refused it: %s\n", rep->refusal);
+        return;
+    }
     if (rep->gave_up)
         fprintf(out, "the asm VMM at L%u gave up: %s\n", rep->gave_up_level, rep->gave_up_message);
     if (rep->pte_explains)

@@ -83,6 +83,10 @@ struct equiv_report {
     bool gave_up;
     unsigned gave_up_level;
     char gave_up_message[128];
+    /* When the C VMM refused the program (pv: not paravirtual ...): why.
+     * A refused program is never equivalent. */
+    bool refused;
+    char refusal[200];
     /* Not equivalent: the first step after which they differ (0: they
      * differ from the start), that step in words, and the differences just
      * after it and at the end. */

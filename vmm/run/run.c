@@ -652,6 +652,7 @@ struct run *run_create(const struct run_config *cfg, const struct asm_image *con
         struct vmm_config vc = {r->spec.mode, &r->variant, r->memsize[1], nguests, r->spec.slice,
                                 r->spec.shadow};
         r->cvmm = vmm_create(&vc);
+        if (r->cvmm && r->spec.pv_reference) vmm_pv_interpret_all(r->cvmm);
         if (!r->cvmm) {
             snprintf(err, RUN_ERROR_SIZE, "cannot allocate %u guest%s of %zu words for the C VMM",
                      nguests, nguests == 1 ? "" : "s", r->memsize[1]);
@@ -1086,6 +1087,16 @@ bool run_monitor_error(const struct run *r, unsigned g, unsigned *level, const c
     return false;
 }
 
+const char *run_vmm_refusal(const struct run *r, unsigned g)
+{
+    return r->cvmm ? vmm_guest_refusal(r->cvmm, column_of(r, g)->index) : NULL;
+}
+
+const uint64_t *run_pv_calls(const struct run *r, unsigned g)
+{
+    return r->cvmm ? vmm_guest_pv_calls(r->cvmm, column_of(r, g)->index) : NULL;
+}
+
 /* ---- Levels --------------------------------------------------------------------------------------- */
 
 unsigned run_running_level(const struct run *r, unsigned g) { return running_level(r, column_of(r, g)); }
@@ -1245,7 +1256,7 @@ void run_level_counts(const struct run *r, unsigned g, unsigned level, struct ru
 
 bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *words)
 {
-    if (!r->cvmm || (r->spec.mode != VMM_TE && r->spec.mode != VMM_HW)) return false;
+    if (!r->cvmm || (r->spec.mode != VMM_TE && r->spec.mode != VMM_HW && r->spec.mode != VMM_PV)) return false;
     *real = vmm_guest_shadow_area(r->cvmm, column_of(r, g)->index, words);
     return true;
 }
@@ -1253,7 +1264,7 @@ bool run_shadow_area(const struct run *r, unsigned g, uint32_t *real, size_t *wo
 const struct vmm_shadow_stats *run_shadow_stats(const struct run *r, unsigned g,
                                                 enum vmm_shadow_policy *policy)
 {
-    if (!r->cvmm || (r->spec.mode != VMM_TE && r->spec.mode != VMM_HW)) return NULL;
+    if (!r->cvmm || (r->spec.mode != VMM_TE && r->spec.mode != VMM_HW && r->spec.mode != VMM_PV)) return NULL;
     const struct column *c = column_of(r, g);
     if (policy) *policy = vmm_shadow_policy(r->cvmm);
     return vmm_guest_shadow_stats(r->cvmm, c->index);

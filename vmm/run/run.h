@@ -74,6 +74,8 @@ struct run_spec {
     enum vmm_mode mode;                     /* the C VMM's, when kind[0] is c */
     enum vmm_shadow_policy shadow;          /* ... and its shadow page tables' */
     uint32_t slice;                         /* ... and its scheduler's slice, guest steps (0: default) */
+    bool pv_reference;                      /* ... pv: every instruction interpreted (vmm_pv_interpret_all):
+                                               the reference side of equiv --vmm pv */
 };
 
 /* Parses "c,asm,asm" (case-insensitive names, no blanks; "bare" or "" for
@@ -276,6 +278,13 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
 /* When a monitor below guest g's program gave up (an asm VMM's vm_error):
  * its level and a message. */
 bool run_monitor_error(const struct run *r, unsigned g, unsigned *level, const char **message);
+/* When the C VMM refused guest g's program (pv: not paravirtual, or its
+ * kernel broke the paravirtual contract, vmm_guest_refusal): the one line
+ * why; else NULL. */
+const char *run_vmm_refusal(const struct run *r, unsigned g);
+/* pv: the hypercalls of guest g's program by number - PV_HCALL_FIRST
+ * (PV_HCALL_COUNT of them); NULL unless the C VMM runs in pv. */
+const uint64_t *run_pv_calls(const struct run *r, unsigned g);
 
 /* ---- Levels ------------------------------------------------------------------------ */
 
