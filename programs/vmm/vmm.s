@@ -98,6 +98,22 @@
         .equ CAUSES, 16         ; n_traps' rows: the causes are 1..8,
                                 ; CAUSE & (CAUSES-1) is one
 
+; VD_ATTACH unit, port: at _start, unit `unit` (first port `port`) when the
+; loader gave the guest one (vdisk_size): its virtual SIZE and DMA_BOUND at
+; reset (the other registers are 0), and the real unit's IOMMU set to the
+; guest's memory.  Changes r1.
+        .macro VD_ATTACH unit, port
+        ld r1, vdisk_size+\unit(r0)
+        beqz r1, vd_attach_done\@
+        st r1, vd_regs+\port-DISK0+DK_SIZE(r0)
+        ld r1, gmem(r0)
+        st r1, vd_regs+\port-DISK0+DK_DMA_BOUND(r0)
+        out r1, \port+DK_DMA_BOUND
+        li r1, GUEST_BASE
+        out r1, \port+DK_DMA_BASE
+vd_attach_done\@:
+        .endm
+
 ; ---- Start: learn the machine, install the handler, start the guest -------
 
 _start:
@@ -130,6 +146,10 @@ next_routine:                   ; routine; the opcode comes from an
         addi r1, r1, 2
         b next_routine
 opcodes_done:
+        VD_ATTACH 0, DISK0      ; each unit the loader gave: its virtual
+        VD_ATTACH 1, DISK0+DISK_PORTS   ; registers at reset, the real
+        VD_ATTACH 2, DISK0+DISK_PORTS+DISK_PORTS        ; IOMMU set to
+        VD_ATTACH 3, DISK0+DISK_PORTS+DISK_PORTS+DISK_PORTS ; the guest
 
         li r1, M                ; the trap handler: supervisor, interrupts
         st r1, NEW_PSW+0(r0)    ; off, timer off, all of memory (not
@@ -399,8 +419,10 @@ lpsw_rs:
 ; ---- The interpreter routines: r1 = the instruction ------------------------------
 
 emu_io:                         ; in rd, port / out rs, port: the console is
-        st r1, io_slot(r0)      ; passed through, so the guest's own
-        DONE_SLOT io_slot       ; instruction runs, with its registers
+        andi r2, r1, 0xfff0     ; passed through, so the guest's own
+        bnez r2, vdisk_io       ; instruction runs, with its registers (a
+        st r1, io_slot(r0)      ; port from 16 up, the disk's, goes to
+        DONE_SLOT io_slot       ; vdisk_io: "The virtual disk" below)
 
 emu_rtmr:                       ; rtmr rd: rd = timer
         SET_A rtmr_slot
@@ -694,6 +716,187 @@ vmm_stop:
         st r1, vstate(r0)
         b stop_zero
 
+; ---- The virtual disk: hypervisor-direct ----------------------------------------------
+
+; The guest's unit k (ports DISK0 + DISK_PORTS*k ...) is a virtual unit
+; backed by a partition of this machine's unit k: sectors vdisk_first[k] ..
+; + vdisk_size[k], as the loader wrote them (vdisk_size[k] = 0: the guest
+; has no unit k, whose ports read 0 and ignore writes).  Every port access
+; traps (in and out are privileged) and comes here from emu_io:
+;
+;   register     guest's in                 guest's out
+;   SECTOR       vd_regs                    vd_regs; the real SECTOR =
+;                                           first + it, when inside the partition
+;   ADDR         vd_regs                    vd_regs
+;   CMD          0 (the real unit's)        checked on the virtual registers
+;                                           as the bare unit checks: SECTOR <
+;                                           SIZE, ADDR + 256 <= DMA_BOUND,
+;                                           DMA_BASE + ADDR + 256 <= GMEM, no
+;                                           32-bit wrap; then the real unit
+;                                           runs it with ADDR = that guest-
+;                                           physical address, or CMD 0 when a
+;                                           check failed (so it fails there too)
+;   STATUS       the real unit's            the real unit's (ignored)
+;   CTRL         the real unit's            the real unit's
+;   SIZE         vd_regs (vdisk_size)       the real unit's (ignored)
+;   DMA_BASE     vd_regs                    vd_regs
+;   DMA_BOUND    vd_regs (reset GMEM)       vd_regs
+;
+; The real unit's IOMMU is the guest's memory (DMA_BASE = GUEST_BASE,
+; DMA_BOUND = GMEM, set at _start): a guest-physical ADDR lands where the
+; f-map puts it, and nothing the guest names can reach past its memory,
+; even were a check here wrong.  Every virtual command is one real command,
+; so the real STATUS is the virtual one, and with the real CTRL the guest's
+; the real unit's interrupt line is the virtual line: it rises inside the
+; real out, is taken before the guest's next instruction when its IE
+; allows (the guest's IE is the real one), in ISA.md's priority, and comes
+; here as an IO interrupt with the unit's STATUS port as its value, which
+; trap_other reflects into the guest as its own.  Reading STATUS, passed
+; through, acknowledges it for both.  The path that no disk guest takes
+; costs the console two instructions (emu_io's test).
+
+; VD_DONE4: the instruction retired, the guest's r1..r4 back, resumed.
+        .macro VD_DONE4
+        RETIRE
+        RESTORE4
+        lpsw OLD_PSW(r0)
+        .endm
+
+; vdisk_io: r1 = the guest's in or out, whose port is 16 or more.
+vdisk_io:
+        andi r2, r1, 0xffff
+        addi r2, r2, -DISK0     ; r2 = unit * DISK_PORTS + register
+        st r2, vd_port(r0)
+        shri r2, r2, 5          ; past the four units' 32 ports: no device,
+        bnez r2, vd_pass        ; passed through as the console is
+        ld r2, vd_in_insn(r0)   ; in or out?  (the opcode of an in the
+        xor r2, r2, r1          ; assembler encoded, against this one's)
+        shri r2, r2, 24
+        bnez r2, vd_out
+        ld r2, vd_port(r0)      ; in: an unattached unit's vd_regs are 0
+        shri r2, r2, 3
+        ld r2, vdisk_size(r2)
+        beqz r2, vd_in_regs
+        ld r2, vd_port(r0)
+        andi r2, r2, DISK_PORTS-1
+        addi r2, r2, -DK_STATUS ; STATUS and CTRL: the real unit's
+        beqz r2, vd_pass
+        addi r2, r2, DK_STATUS-DK_CTRL
+        beqz r2, vd_pass
+vd_in_regs:
+        SET_A vd_in_slot
+        ld r2, vd_port(r0)
+        ld r1, vd_regs(r2)
+        st r1, gtmp(r0)
+        DONE_SLOT vd_in_slot
+
+; vd_pass: the guest's own instruction, run with its registers.
+vd_pass:
+        st r1, vd_pass_slot(r0)
+        DONE_SLOT vd_pass_slot
+
+vd_out:
+        ld r2, vd_port(r0)
+        shri r2, r2, 3
+        ld r2, vdisk_size(r2)
+        beqz r2, vd_ignore      ; no such unit: the write is ignored
+        ld r2, vd_port(r0)
+        andi r2, r2, DISK_PORTS-1
+        ld r2, vd_out_by_reg(r2)
+        jr r2
+vd_ignore:
+        DONE
+
+vd_out_store:                   ; ADDR, DMA_BASE, DMA_BOUND: kept here
+        FIELD 20
+        GET_R1
+        ld r2, vd_port(r0)
+        st r1, vd_regs(r2)
+        DONE
+
+vd_out_sector:                  ; SECTOR: kept, and the real one moved to
+        FIELD 20                ; it inside the partition (outside, the
+        GET_R1                  ; command fails without the real unit's
+        ld r2, vd_port(r0)      ; SECTOR)
+        st r1, vd_regs(r2)
+        SAVE34
+        shri r4, r2, 3          ; r4 = the unit
+        ld r3, vdisk_size(r4)
+        bgeu r1, r3, vd_sector_done
+        ld r3, vdisk_first(r4)
+        add r3, r1, r3          ; the real sector, below the real SIZE
+        ld r1, vd_put_sector(r4)
+        st r1, vd_sector_slot(r0)
+vd_sector_slot:
+        .word 0                 ; out r3, the unit's SECTOR
+vd_sector_done:
+        VD_DONE4
+
+vd_out_cmd:                     ; CMD: the command, checked here
+        FIELD 20
+        GET_R1
+        st r1, vd_cmd(r0)
+        SAVE34
+        ld r4, vd_port(r0)
+        shri r4, r4, 3          ; r4 = the unit
+        shli r2, r4, 3          ; r2 = its registers in vd_regs
+        ld r1, vd_regs+DK_SECTOR(r2)
+        ld r3, vdisk_size(r4)
+        bgeu r1, r3, vd_cmd_fail        ; SECTOR >= SIZE: past the partition
+        ld r1, vd_regs+DK_ADDR(r2)
+        addi r3, r1, SECTOR_WORDS
+        bltu r3, r1, vd_cmd_fail        ; ADDR + 256 wraps 2^32
+        ld r1, vd_regs+DK_DMA_BOUND(r2)
+        bltu r1, r3, vd_cmd_fail        ; ADDR + 256 > DMA_BOUND
+        ld r1, vd_regs+DK_DMA_BASE(r2)
+        ld r3, vd_regs+DK_ADDR(r2)
+        add r3, r1, r3                  ; r3 = DMA_BASE + ADDR, guest-physical
+        bltu r3, r1, vd_cmd_fail        ; wraps 2^32
+        ld r1, gmem(r0)
+        addi r1, r1, -SECTOR_WORDS      ; (GMEM >= 256: _start checked)
+        bltu r1, r3, vd_cmd_fail        ; + 256 > GMEM: past the guest's memory
+        ld r1, vd_real_addr(r4)         ; the real ADDR is the guest-physical
+        beq r1, r3, vd_cmd_go           ; address (the real IOMMU adds
+        st r3, vd_real_addr(r4)         ; GUEST_BASE), written when it changes
+        ld r1, vd_put_addr(r4)
+        st r1, vd_addr_slot(r0)
+vd_addr_slot:
+        .word 0                 ; out r3, the unit's ADDR
+vd_cmd_go:
+        ld r3, vd_cmd(r0)       ; the guest's command (one that is neither
+        b vd_cmd_real           ; read nor write fails on the real unit)
+vd_cmd_fail:
+        mov r3, r0              ; CMD 0: the real unit fails it, moving nothing
+vd_cmd_real:
+        ld r1, vd_put_cmd(r4)
+        st r1, vd_cmd_slot(r0)
+vd_cmd_slot:
+        .word 0                 ; out r3, the unit's CMD
+        VD_DONE4
+
+; The tables: the routine by register for an out, and the real port
+; operations by unit (copied into a slot and run there).
+vd_out_by_reg:
+        .word vd_out_sector, vd_out_store, vd_out_cmd, vd_pass
+        .word vd_pass, vd_pass, vd_out_store, vd_out_store
+vd_in_insn:
+        in r0, 0
+vd_put_sector:
+        out r3, DISK0+DK_SECTOR
+        out r3, DISK0+DISK_PORTS+DK_SECTOR
+        out r3, DISK0+DISK_PORTS+DISK_PORTS+DK_SECTOR
+        out r3, DISK0+DISK_PORTS+DISK_PORTS+DISK_PORTS+DK_SECTOR
+vd_put_addr:
+        out r3, DISK0+DK_ADDR
+        out r3, DISK0+DISK_PORTS+DK_ADDR
+        out r3, DISK0+DISK_PORTS+DISK_PORTS+DK_ADDR
+        out r3, DISK0+DISK_PORTS+DISK_PORTS+DISK_PORTS+DK_ADDR
+vd_put_cmd:
+        out r3, DISK0+DK_CMD
+        out r3, DISK0+DISK_PORTS+DK_CMD
+        out r3, DISK0+DISK_PORTS+DISK_PORTS+DK_CMD
+        out r3, DISK0+DISK_PORTS+DISK_PORTS+DISK_PORTS+DK_CMD
+
 ; ---- The shadow page table ----------------------------------------------------------
 
 ; rebuild: fills the shadow table from the guest's page table (vbase,
@@ -851,6 +1054,12 @@ n_traps:  .space CAUSES         ; traps reflected into the guest, by cause
 ; The handler's save area.
 gregs:    .space 16             ; the guest's r1..r4 (gregs+0 stays 0)
 
+; The loader's disk partitions ("The virtual disk" above): the
+; guest's unit k is sectors vdisk_first[k] .. + vdisk_size[k] of this
+; machine's unit k; size 0: no unit k.
+vdisk_first: .space 4
+vdisk_size:  .space 4
+
 ; ---- Private ------------------------------------------------------------------
 
 ; This machine and the guest's.
@@ -867,6 +1076,14 @@ lpsw_va:  .word 0
 lpsw_i:   .word 0
 save_lr:  .word 0
 rb_save:  .space 4
+
+; The virtual disk's registers by port - DISK0 (unit * 8 + register), the
+; port of the access being emulated, the command it checks, and the real
+; ADDR of each unit as last written.
+vd_regs:  .space 32
+vd_port:  .word 0
+vd_cmd:   .word 0
+vd_real_addr: .space 4
 
 ; The dispatch table.
 by_opcode: .space 256           ; emulate's routine by opcode, filled at _start

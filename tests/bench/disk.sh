@@ -10,8 +10,10 @@
 # program's own, and the traps that reach the C VMM (its entries: every
 # port access is one under hypervisor-direct).  Counts are exact (--json);
 # no timing.  disk/split.inc does the same through the split driver (--io
-# split), in batches of 1 and of 8 requests per kick.  Depth 2 is not
-# built (the asm VMM refuses disks).
+# split), in batches of 1 and of 8 requests per kick.  The asm VMM is
+# hypervisor-direct too (programs/vmm/README.md, "The virtual disk"):
+# alone, and at depth 2 on the C VMM and on itself.  "traps L0" are the
+# traps that reach level 0 (the C VMM's entries, or the bottom asm VMM's).
 set -u
 bin=${1:?usage: disk.sh BINARY}
 runs=1
@@ -25,20 +27,21 @@ measure() { # STACK-OPTIONS CMD N [BATCH] -> "real program entries"
         "${4:-1}" "$inc" >"$tmp/p$3.s"
     # shellcheck disable=SC2086
     "$bin" run --json $1 -I "$root/programs" --disk "$tmp/disk.img" "$tmp/p$3.s" 2>/dev/null |
-        jq -r '[.real.instructions, .instructions, (.vmm.entries // 0)] | @tsv'
+        jq -r '[.real.instructions, .instructions, (.vmm.entries // 0), .levels[0].traps] | @tsv'
 }
 echo "disk: one sector command, polled: the cost of 1000 more (exact counts, --json)"
-printf '  %-26s %-6s %14s %14s %12s\n' model command "real instrs" "program's" "vmm exits"
+printf '  %-28s %-6s %14s %14s %12s %10s\n' model command "real instrs" "program's" "vmm exits" "traps L0"
 for model in "bare|" "hypervisor-direct (te)|--vmm te" "hypervisor-direct (hvm)|--vmm hvm" \
     "passthrough (te)|--vmm te --io passthrough" "split, 1 a kick (te)|--vmm te --io split|1" \
-    "split, 8 a kick (te)|--vmm te --io split|8"; do
+    "split, 8 a kick (te)|--vmm te --io split|8" "hypervisor-direct (asm)|--stack asm" \
+    "hypervisor-direct (c,asm)|--stack c,asm" "hypervisor-direct (asm,asm)|--stack asm,asm"; do
     name=${model%%|*} opts=${model#*|} batch=
     case $opts in *'|'*) batch=${opts#*|} opts=${opts%|*} ;; esac
     for cmd in 1 2; do
-        read -r r1 p1 e1 < <(measure "$opts" "$cmd" 1000 "$batch")
-        read -r r2 p2 e2 < <(measure "$opts" "$cmd" 2000 "$batch")
+        read -r r1 p1 e1 t1 < <(measure "$opts" "$cmd" 1000 "$batch")
+        read -r r2 p2 e2 t2 < <(measure "$opts" "$cmd" 2000 "$batch")
         awk -v n="$name" -v c="$([ "$cmd" = 1 ] && echo read || echo write)" \
-            -v r="$((r2 - r1))" -v p="$((p2 - p1))" -v e="$((e2 - e1))" \
-            'BEGIN { printf "  %-26s %-6s %14.1f %14.1f %12.1f\n", n, c, r / 1000, p / 1000, e / 1000 }'
+            -v r="$((r2 - r1))" -v p="$((p2 - p1))" -v e="$((e2 - e1))" -v t="$((t2 - t1))" \
+            'BEGIN { printf "  %-28s %-6s %14.1f %14.1f %12.1f %10.1f\n", n, c, r / 1000, p / 1000, e / 1000, t / 1000 }'
     done
 done

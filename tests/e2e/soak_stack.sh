@@ -18,7 +18,7 @@ stacks=("--depth 0" "--depth 1" "--depth 2" "--depth 3" "--depth 4"
 for prog in programs/**/*.s; do
     base=${prog%.s}
     [ -f "$base.expected" ] || continue
-    [ -f "$base.disk" ] && continue # disks do not run under the asm VMM yet
+    [ -f "$base.disk" ] && continue # disk programs: tests/e2e/test_disk.sh runs them under the asm stacks
     [ -f "$base.isa" ] && continue  # a variant of its own (the hypervisor)
     args=(--max-steps 2000000000)
     [ -f "$base.input" ] && args+=(--input "$base.input")

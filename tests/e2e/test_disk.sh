@@ -10,7 +10,9 @@
 #     disk contents compared too), leaves the same file as its bare run,
 #     and counts the same disk commands in --json; with --vms 2 each guest
 #     works on its own partition;
-#   - the asm VMM refuses disks (one line, 125);
+#   - under the asm VMM (asm, c,asm, asm,asm, depth 3) disk.s and store.s
+#     run as bare (output, disk, counts) and are equivalent; an asm VMM
+#     without the disk's words refuses one (one line, 125);
 #   - --io passthrough: the same output and disk as bare; with the IOMMU
 #     disk_passthrough_escape.s is refused, with --no-iommu it overwrites
 #     its neighbour (the escape the suite shows on purpose);
@@ -204,13 +206,44 @@ run_capture "$TRAPEZE" run --vmm te --vms 2 --disk "$T/one.img" programs/disk.s
 expect_status "$EXIT_BAD_INPUT" "one sector for two guests"
 expect_match err "cannot be shared by 2 guests" "one sector for two guests: the message"
 
-# The asm VMM does not virtualize disks yet: refused, not run wrong.
-for stack in "--stack c,asm" "--stack asm" "--depth 3"; do
-    # shellcheck disable=SC2086
-    run_capture "$TRAPEZE" run $stack --disk "$T/fresh.img" programs/disk.s
-    expect_status "$EXIT_BAD_INPUT" "run $stack --disk"
-    expect_match err "the asm VMM does not virtualize them yet" "run $stack --disk: the message"
+# ---- The asm VMM: hypervisor-direct at every asm level ------------------------------------------
+# disk.s and store.s under asm, c,asm, asm,asm and depth 3 print their
+# .expected, leave the disk their bare run leaves, count the same commands
+# in --json, and are `equiv`alent (final disk contents compared too).
+for prog in programs/disk.s programs/store.s; do
+    base=${prog%.s}
+    disk_image "$TRAPEZE" "$base" "$T/bare.img"
+    cp "$T/bare.img" "$T/fresh.img"
+    "$TRAPEZE" run --json --disk "$T/bare.img" "$prog" >"$T/bare.json" 2>/dev/null
+    for stack in "--stack asm" "--stack c,asm" "--stack asm,asm" "--depth 3"; do
+        cp "$T/fresh.img" "$T/asm.img"
+        # shellcheck disable=SC2086
+        run_capture "$TRAPEZE" run --json $stack --disk "$T/asm.img" "$prog"
+        expect_status 0 "$prog: run $stack --disk"
+        e2e_checks=$((e2e_checks + 3))
+        [ "$(jq -j .output <<<"$out")" = "$(cat "$base.expected")" ] || fail "$prog under $stack: output differs"
+        cmp -s "$T/bare.img" "$T/asm.img" || fail "$prog under $stack: the disk differs from the bare run's"
+        [ "$(jq -c .disk "$T/bare.json")" = "$(jq -c .disk <<<"$out")" ] ||
+            fail "$prog under $stack: disk counts bare $(jq -c .disk "$T/bare.json"), asm $(jq -c .disk <<<"$out")"
+        cp "$T/fresh.img" "$T/equiv.img"
+        # shellcheck disable=SC2086
+        run_capture "$TRAPEZE" equiv $stack --disk "$T/equiv.img" "$prog"
+        expect_status 0 "$prog: equiv $stack --disk"
+        expect_match out '^equivalent' "$prog: equiv $stack --disk says equivalent"
+    done
 done
+# An asm VMM of its own without the disk's words (vdisk_first, vdisk_size)
+# cannot take one: one line, 125.
+grep -v '^vdisk_first:\|^vdisk_size:' programs/vmm/vmm.s | sed 's/vdisk_first\|vdisk_size/vd_regs/g' >"$T/nodisk_vmm.s"
+mkdir -p "$T/lib" && cp programs/lib/machine.inc "$T/lib/"
+sed -i 's|"../lib/machine.inc"|"lib/machine.inc"|' "$T/nodisk_vmm.s"
+run_capture "$TRAPEZE" run --stack asm --asm-vmm "$T/nodisk_vmm.s" programs/hello.s
+expect_status 0 "an asm VMM without the disk's words still runs a program without a disk"
+run_capture "$TRAPEZE" run --stack asm --asm-vmm "$T/nodisk_vmm.s" --disk "$T/fresh.img" programs/disk.s
+expect_status "$EXIT_BAD_INPUT" "an asm VMM without the disk's words, given a disk"
+expect_lines err 1 "an asm VMM without the disk's words: one line"
+expect_match err "defines no vdisk_first and vdisk_size: it cannot take a disk" \
+    "an asm VMM without the disk's words: the message"
 # A variant whose user mode executes out would hand the real unit to the guest.
 printf 'variant outexec\nbase pg\nuser out exec\n' >"$T/outexec.var"
 run_capture "$TRAPEZE" run --isa "$T/outexec.var" --vmm te --disk "$T/fresh.img" programs/disk.s

@@ -353,34 +353,6 @@ Test(run, vmm_error_when_there_is_no_room)
 
 /* ---- The attacker: 0 escapes ---------------------------------------------------------- */
 
-/* Every asm level's VMM code and constants are intact, and nothing was
- * written between its data and the shadow table. */
-static void check_vmm_intact(const struct run *r)
-{
-    const struct asm_image *vmm = run_asm_image(r);
-    cr_assert_not_null(vmm);
-    uint32_t data, end, shadow;
-    cr_assert(asm_symbol_value(vmm, "guest_entry", &data));
-    cr_assert(asm_symbol_value(vmm, "vmm_end", &end));
-    cr_assert(asm_symbol_value(vmm, "SHADOW", &shadow));
-    const struct run_spec *spec = run_spec_of(r);
-    for (unsigned i = 0; i < spec->n; i++) {
-        if (spec->kind[i] != RUN_MONITOR_ASM) continue;
-        const uint32_t *mem = run_machine_memory(r, 0, i, NULL);
-        size_t changed = 0;
-        uint32_t first = 0;
-        for (size_t g = 0; g < vmm->nsegments; g++)
-            for (size_t w = 0; w < vmm->segments[g].count; w++) {
-                uint32_t at = vmm->segments[g].at + (uint32_t)w, word = vmm->segments[g].words[w];
-                /* code and constants; the slots it writes are 0 in the image */
-                if (at < data && word != 0 && mem[at] != word && changed++ == 0) first = at;
-            }
-        for (uint32_t a = end; a < shadow; a++)
-            if (mem[a] != 0 && changed++ == 0) first = a;
-        cr_assert_eq(changed, 0, "level %u: %zu VMM words changed, the first at 0x%x", i, changed, first);
-    }
-}
-
 Test(run, attacker_gets_nothing_but_its_own_machine)
 {
     const char *specs[] = {"asm", "asm,asm", "c,asm", "c,asm,asm"};
@@ -392,7 +364,7 @@ Test(run, attacker_gets_nothing_but_its_own_machine)
         size_t len;
         const uint8_t *out = run_output(r, 0, &len);
         cr_assert(len > 11 && memcmp(out + len - 11, "no way out\n", 11) == 0);
-        check_vmm_intact(r);
+        tr_check_vmm_intact(r);
         run_destroy(r);
     }
     asm_image_free(&img);

@@ -63,6 +63,11 @@ void tr_check_equivalent(const char *path, const char *spec, size_t mem, uint64_
 /* Two runs' guest g shows the same (as tr_same_guest), with run_time. */
 bool tr_same_runs(const struct run *a, const struct run *b, unsigned g, char *why, size_t size);
 
+/* Every asm level's VMM code and constants in guest 0's column are intact,
+ * and nothing was written between its data (vmm_end) and the shadow table.
+ * Asserts. */
+void tr_check_vmm_intact(const struct run *r);
+
 /* A bare reference, step by step: the program's state before each step up
  * to `steps`, and for a step that was a trap, the PSW the trap saved. */
 struct tr_step {

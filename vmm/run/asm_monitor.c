@@ -17,33 +17,36 @@ struct exported {
     const char *name;
     size_t field;   /* offsetof(struct asm_layout, ...) */
     uint32_t words; /* 0: an .equ value, not an address */
+    bool optional;  /* a monitor without it lacks a feature (has_disk) */
 };
 
 #define AT(f) offsetof(struct asm_layout, f)
 static const struct exported exports[] = {
-    {"GUEST_BASE", AT(guest_base), 0},
-    {"guest_entry", AT(guest_entry), 1},
-    {"vflags", AT(vflags), 1},
-    {"vbase", AT(vbase), 1},
-    {"vbound", AT(vbound), 1},
-    {"vstate", AT(vstate), 1},
-    {"vm_error", AT(vm_error), 1},
-    {"vpsw", AT(vpsw), PSW_WORDS},
-    {"n_emulated", AT(n_emulated), 1},
-    {"n_traps", AT(n_traps), CAUSE_COUNT},
-    {"gregs", AT(gregs), ISA_NREGS},
-    {"VS_NOT_STARTED", AT(vs_not_started), 0},
-    {"VS_RUNNING", AT(vs_running), 0},
-    {"VS_HALTED", AT(vs_halted), 0},
-    {"VS_UNHANDLED", AT(vs_unhandled), 0},
-    {"VS_CHECK", AT(vs_check), 0},
-    {"VS_ERROR", AT(vs_error), 0},
-    {"E_SHADOW", AT(e_shadow), 0},
-    {"E_SMALL", AT(e_small), 0},
-    {"SHADOW", AT(shadow), 0},
-    {"SHADOW_MAX", AT(shadow_max), 0},
-    {"PTE_PHYS", AT(pte_phys), 0},
-    {"PTE_FRAME_PAST", AT(pte_frame_past), 0},
+    {"GUEST_BASE", AT(guest_base), 0, false},
+    {"guest_entry", AT(guest_entry), 1, false},
+    {"vflags", AT(vflags), 1, false},
+    {"vbase", AT(vbase), 1, false},
+    {"vbound", AT(vbound), 1, false},
+    {"vstate", AT(vstate), 1, false},
+    {"vm_error", AT(vm_error), 1, false},
+    {"vpsw", AT(vpsw), PSW_WORDS, false},
+    {"n_emulated", AT(n_emulated), 1, false},
+    {"n_traps", AT(n_traps), CAUSE_COUNT, false},
+    {"gregs", AT(gregs), ISA_NREGS, false},
+    {"VS_NOT_STARTED", AT(vs_not_started), 0, false},
+    {"VS_RUNNING", AT(vs_running), 0, false},
+    {"VS_HALTED", AT(vs_halted), 0, false},
+    {"VS_UNHANDLED", AT(vs_unhandled), 0, false},
+    {"VS_CHECK", AT(vs_check), 0, false},
+    {"VS_ERROR", AT(vs_error), 0, false},
+    {"E_SHADOW", AT(e_shadow), 0, false},
+    {"E_SMALL", AT(e_small), 0, false},
+    {"SHADOW", AT(shadow), 0, false},
+    {"SHADOW_MAX", AT(shadow_max), 0, false},
+    {"PTE_PHYS", AT(pte_phys), 0, false},
+    {"PTE_FRAME_PAST", AT(pte_frame_past), 0, false},
+    {"vdisk_first", AT(vdisk_first), ISA_DISK_UNITS, true},
+    {"vdisk_size", AT(vdisk_size), ISA_DISK_UNITS, true},
 };
 #undef AT
 
@@ -59,13 +62,22 @@ static uint32_t *field(struct asm_layout *at, size_t offset)
 static bool check_layout(struct asm_vmm *v, const char *path, char err[RUN_ERROR_SIZE])
 {
     const struct asm_image *img = &v->img;
+    unsigned disk_words = 0;
     for (size_t i = 0; i < sizeof exports / sizeof exports[0]; i++) {
         const struct exported *x = &exports[i];
-        if (!asm_symbol_value(img, x->name, field(&v->at, x->field))) {
+        const bool found = asm_symbol_value(img, x->name, field(&v->at, x->field));
+        if (x->optional) {
+            /* an absent optional word is never read: placed at 0, in the trap area */
+            if (!found) *field(&v->at, x->field) = 0;
+            disk_words += found;
+            continue;
+        }
+        if (!found) {
             snprintf(err, RUN_ERROR_SIZE, "%.300s: error: the asm VMM defines no '%s'", path, x->name);
             return false;
         }
     }
+    v->at.has_disk = disk_words == 2;
     const uint32_t base = v->at.guest_base;
     if (base % ISA_PAGE_WORDS || base < TRAP_AREA_WORDS || base > MAX_GUEST_BASE) {
         snprintf(err, RUN_ERROR_SIZE,

@@ -781,19 +781,46 @@ void run_set_output_sink(struct run *r, unsigned g, void (*sink)(void *ctx, uint
     else machine_set_output_sink(r->real, sink, ctx);
 }
 
+/* Tells every asm level of every column its guest's unit `unit`: the whole
+ * of its own machine's unit (one guest each), `sectors` long.  Its _start
+ * reads these words, so the run must not have started. */
+static void tell_asm_levels(struct run *r, unsigned unit, uint32_t sectors)
+{
+    const struct asm_layout *at = &r->asm_vmm->at;
+    for (unsigned g = 0; g < r->ncols; g++)
+        for (unsigned i = r->code0; i < r->n; i++) {
+            uint32_t *first = machine_memory_span(r->cols[g].views[i], at->vdisk_first + unit, 1);
+            uint32_t *size = machine_memory_span(r->cols[g].views[i], at->vdisk_size + unit, 1);
+            if (NEVER(!first || !size)) continue; /* checked below GUEST_BASE at load */
+            *first = 0;
+            *size = sectors;
+        }
+}
+
 bool run_attach_disk(struct run *r, unsigned unit, const uint32_t *words, uint32_t sectors,
                      char err[RUN_ERROR_SIZE])
 {
-    if (r->n > r->code0) {
-        fail(err, "disks run on the bare machine and under the C VMM alone (--vmm); the asm VMM "
-                  "does not virtualize them yet");
+    if (r->n > r->code0 && !r->asm_vmm->at.has_disk) {
+        fail(err, "this asm VMM defines no vdisk_first and vdisk_size: it cannot take a disk "
+                  "(programs/vmm/README.md)");
         return false;
     }
-    if (r->bottom == BOTTOM_C) return vmm_attach_disk(r->cvmm, unit, words, sectors, err, RUN_ERROR_SIZE);
-    if (machine_attach_disk(r->real, unit, words, sectors)) return true;
-    snprintf(err, RUN_ERROR_SIZE, "disk unit %u: no such unit, attached already, or %u sectors "
-             "cannot be had", unit, sectors);
-    return false;
+    bool ok;
+    if (r->bottom == BOTTOM_C) {
+        ok = vmm_attach_disk(r->cvmm, unit, words, sectors, err, RUN_ERROR_SIZE);
+    } else {
+        ok = machine_attach_disk(r->real, unit, words, sectors);
+        if (!ok)
+            snprintf(err, RUN_ERROR_SIZE, "disk unit %u: no such unit, attached already, or %u sectors "
+                     "cannot be had", unit, sectors);
+    }
+    if (ok && r->n > r->code0) {
+        /* the bottom asm level's unit: the C VMM's partition for its one guest, or the real unit */
+        uint32_t below = sectors;
+        if (r->bottom == BOTTOM_C && !vmm_guest_disk(r->cvmm, 0, unit, &below)) below = 0;
+        tell_asm_levels(r, unit, below);
+    }
+    return ok;
 }
 
 bool run_set_io_model(struct run *r, enum vmm_io_model model, bool iommu, char err[RUN_ERROR_SIZE])
@@ -808,8 +835,21 @@ bool run_set_io_model(struct run *r, enum vmm_io_model model, bool iommu, char e
 
 const uint32_t *run_disk(const struct run *r, unsigned g, unsigned unit, uint32_t *sectors)
 {
-    if (r->bottom == BOTTOM_C) return vmm_guest_disk(r->cvmm, column_of(r, g)->index, unit, sectors);
-    return machine_disk(r->real, unit, sectors);
+    const struct column *c = column_of(r, g);
+    uint32_t n = 0;
+    const uint32_t *words = r->bottom == BOTTOM_C ? vmm_guest_disk(r->cvmm, c->index, unit, &n)
+                                                  : machine_disk(r->real, unit, &n);
+    /* Each asm level's guest has the partition its words name of the unit below. */
+    for (unsigned i = r->code0; words && i < r->n && unit < ISA_DISK_UNITS; i++) {
+        if (!r->asm_vmm->at.has_disk) return NULL;
+        const uint32_t first = c->mem[i][r->asm_vmm->at.vdisk_first + unit];
+        const uint32_t size = c->mem[i][r->asm_vmm->at.vdisk_size + unit];
+        if (size == 0 || first > n || size > n - first) return NULL;
+        words += (size_t)first * ISA_SECTOR_WORDS;
+        n = size;
+    }
+    if (words && sectors) *sectors = n;
+    return words;
 }
 
 void run_set_disk_sink(struct run *r,
@@ -1047,7 +1087,8 @@ void run_guest_state(const struct run *r, unsigned g, struct run_guest_state *ou
         out->disk_requests = ds->requests;
         out->disk_notifications = ds->notifications;
         out->disk_suppressed = ds->suppressed;
-    } else if (r->n == 0) {
+    } else {
+        /* the asm VMM runs one real command for each of its guest's */
         const struct machine_stats *ms = machine_stats(r->real);
         out->disk_reads = ms->disk_reads;
         out->disk_writes = ms->disk_writes;

@@ -144,9 +144,11 @@ struct run_medium {
 /* Attaches disk unit `unit` (0..3) of the real machine, holding a copy of
  * words (sectors * ISA_SECTOR_WORDS), before the run starts.  Bare, it is
  * the program's own unit; under the C VMM alone, hypervisor-direct: each
- * guest gets a partition of it as its own unit (vmm_attach_disk).  False
- * with a one-line message when that fails, or under an asm VMM (which does
- * not virtualize disks yet). */
+ * guest gets a partition of it as its own unit (vmm_attach_disk); under
+ * asm VMMs, hypervisor-direct at each of them: each asm level is told its
+ * guest's unit (the whole of its own), through the words vdisk_first and
+ * vdisk_size (programs/vmm/README.md).  False with a one-line message when
+ * that fails, or when the asm VMM defines no such words. */
 bool run_attach_disk(struct run *r, unsigned unit, const uint32_t *words, uint32_t sectors,
                      char err[RUN_ERROR_SIZE]);
 /* How the C VMM gives the disks to its guests (vmm_set_io_model), before

@@ -31,6 +31,12 @@ struct asm_layout {
     /* Its shadow page table (SHADOW_MAX entries at SHADOW) and the marks
      * its entries carry that the hardware ignores. */
     uint32_t shadow, shadow_max, pte_phys, pte_frame_past;
+    /* Its guest's disk partitions (ISA_DISK_UNITS words each), written by
+     * the loader: unit k is sectors vdisk_first[k] .. + vdisk_size[k] of
+     * its machine's unit k.  Optional: without them (has_disk false) the
+     * monitor takes no disk. */
+    uint32_t vdisk_first, vdisk_size;
+    bool has_disk;
 };
 
 /* The asm VMM's image, shared by a run and its clones. */
