@@ -875,7 +875,9 @@ static uint64_t run_live(struct engine *e, uint64_t n)
         if (free_run && free_run < piece) piece = free_run;
         run_set_checking(e->run, budget_reached || (!free_run && needs_checking(e)));
         uint64_t chunk;
-        uint64_t got = run_units(e->run, piece, &chunk);
+        /* A free run is cut as the checked one would be: the same units. */
+        uint64_t got = free_run ? run_units_fine(e->run, piece, &chunk)
+                                : run_units(e->run, piece, &chunk);
         journal_run(e, got, chunk);
         done += got;
         maybe_snapshot(e);

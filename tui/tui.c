@@ -71,8 +71,9 @@ static const struct key_binding keys[] = {
     {':', ACT_PROMPT, NULL, ":cmd", "type a debugger command"},
     {'?', ACT_HELP, NULL, "help", "this help"},
     {'q', ACT_CMD, "quit", "quit", "leave"},
-    /* Last: the help bar drops what does not fit (at 80 columns, this). */
+    /* Last: the help bar drops what does not fit (at 80 columns, these two). */
     {'p', ACT_PAGES, NULL, "pages", "page tables (info shadow) in place of the f-map and memory, or back"},
+    {'N', ACT_CMD, "reverse-next", "rnext", "back one step, over a trap into its own handler (next backwards)"},
     {'i', ACT_TYPE, NULL, NULL, "typing mode: keys go to the program's console (input), Esc: back to keys"},
     {'f', ACT_FILTER, NULL, NULL, "filter the trap log: causes, levels, mnemonics; -WORD leaves out (-out)"},
     {'D', ACT_CMD, "trace save trapeze-trace.svg", NULL,
