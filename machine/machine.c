@@ -236,21 +236,27 @@ void machine_destroy(struct machine *m)
 }
 
 /* Makes dst's memory equal to src's (the same size), copying only the pages
- * written in either while both know their own pages. */
+ * written in either while both know their own pages.  A view's pages are
+ * its owner's, from pages_at on: while both start on a page boundary, page
+ * p of the one is page p of the other (the C VMM's clone restores each
+ * guest's view over the copy of its memory: the pages its guest wrote, not
+ * all of them again, and the copy's record stays exact). */
 static void copy_written(struct machine *dst, const struct machine *src)
 {
-    if (!dst->owns_pages || !src->owns_pages) {
+    if ((dst->pages_at | src->pages_at) % ISA_PAGE_WORDS != 0) {
         memcpy(dst->mem, src->mem, src->memsize * sizeof *src->mem);
         mark_written(dst, 0, dst->memsize);
         return;
     }
-    struct page_map *d = dst->pages;
-    for (size_t p = 0; p < d->npages; p++) {
-        const bool in_src = page_written(src, p);
-        if (!in_src && !page_written(dst, p)) continue;
+    const size_t dfirst = dst->pages_at >> ISA_PAGE_SHIFT, sfirst = src->pages_at >> ISA_PAGE_SHIFT;
+    for (size_t p = 0; p < pages_for(src->memsize); p++) {
+        const bool in_src = page_written(src, sfirst + p);
+        if (!in_src && !page_written(dst, dfirst + p)) continue;
         const size_t at = p << ISA_PAGE_SHIFT, n = src->memsize - at < ISA_PAGE_WORDS ? src->memsize - at : ISA_PAGE_WORDS;
         memcpy(dst->mem + at, src->mem + at, n * sizeof *src->mem);
-        d->page[p] = in_src;
+        /* A page the machine ends inside may hold an owner's words past it. */
+        uint8_t *mark = &dst->pages->page[dfirst + p];
+        *mark = n == ISA_PAGE_WORDS ? in_src : (*mark | in_src);
     }
 }
 

@@ -809,19 +809,28 @@ static bool needs_checking(const struct engine *e)
            (e->mo.active && (e->mo.kind == ENGINE_STEP || e->mo.kind == ENGINE_NEXT));
 }
 
-/* How many units `step N` may run without looking at boundaries: on a bare
- * run a unit is one step of the program, so while it is k steps short of
- * its target, k units cannot pass the boundary where the motion ends.  0
- * when anything else needs a look (state breakpoints, a pending trap stop)
- * and under monitors, whose units the C VMM may stretch over more steps. */
+/* Below this many units a free run is not worth a piece of its own: the
+ * checked path runs them (a level suspended in its monitor's handler for
+ * thousands of units would otherwise cost a piece per step it is short). */
+#define FREE_RUN_MIN 64u
+
+/* How many units `step N` may run without looking at boundaries: a unit
+ * is at most one step of any level (one instruction of one level retires
+ * or traps, or a monitor's store counts one step of the level above), so
+ * while level L is k steps short of its target, k units cannot pass the
+ * boundary where the motion ends.  0 when anything else needs a look
+ * (state breakpoints, a pending trap stop), for host code (whose motion
+ * ends at a trap it handles) and when the target is near. */
 static uint64_t unchecked_steps(const struct engine *e)
 {
-    if (e->nlevels != 1 || !e->mo.active || e->mo.kind != ENGINE_STEP || !e->mo.has_ctx || have_state_breaks(e) ||
+    if (!e->mo.active || e->mo.kind != ENGINE_STEP || !e->mo.has_ctx || have_state_breaks(e) ||
         e->pending != ENGINE_NO_LEVEL)
         return 0;
     struct run_level_view v;
     engine_level(e, e->mo.level, &v);
-    return is_running(&v) && v.steps < e->mo.ref_steps ? e->mo.ref_steps - v.steps : 0;
+    if (v.host_code || v.state == RUN_LEVEL_STOPPED || v.steps >= e->mo.ref_steps) return 0;
+    const uint64_t k = e->mo.ref_steps - v.steps;
+    return k >= FREE_RUN_MIN ? k : 0;
 }
 
 /* Runs up to n units live: journalled, stopped at boundaries as decided
@@ -866,7 +875,9 @@ static uint64_t run_live(struct engine *e, uint64_t n)
         if (free_run && free_run < piece) piece = free_run;
         run_set_checking(e->run, budget_reached || (!free_run && needs_checking(e)));
         uint64_t chunk;
-        uint64_t got = run_units(e->run, piece, &chunk);
+        /* A free run is cut as the checked one would be: the same units. */
+        uint64_t got = free_run ? run_units_fine(e->run, piece, &chunk)
+                                : run_units(e->run, piece, &chunk);
         journal_run(e, got, chunk);
         done += got;
         maybe_snapshot(e);

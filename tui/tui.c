@@ -4,8 +4,10 @@
  * A view over the engine: it draws panes from engine queries and turns
  * keys into command lines of the one command table (commands.h), so that
  * every key does what a debugger command does.  While a motion runs it goes
- * in slices of TUI_SLICE units, redrawing between them and polling the
- * keyboard; any key stops it.
+ * in slices of TUI_SLICE units, polling the keyboard between them and
+ * redrawing every REDRAW_NS of wall time (a redraw costs more than a
+ * slice: drawing after each one ran the program at a tenth of its speed);
+ * any key stops it.
  *
  *   +- level stack -------------------------------------------------------+
  *   | registers & PSW (virtual | real)  | code around pc (labels, source) |
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -38,6 +41,7 @@
 #include "../vmm/vmm.h"
 
 #define TUI_SLICE 20000u
+#define REDRAW_NS 40000000ll /* 25 frames a second while a motion runs */
 #define MIN_ROWS 24
 #define MIN_COLS 80
 #define CMD_MAX 200
@@ -67,8 +71,9 @@ static const struct key_binding keys[] = {
     {':', ACT_PROMPT, NULL, ":cmd", "type a debugger command"},
     {'?', ACT_HELP, NULL, "help", "this help"},
     {'q', ACT_CMD, "quit", "quit", "leave"},
-    /* Last: the help bar drops what does not fit (at 80 columns, this). */
+    /* Last: the help bar drops what does not fit (at 80 columns, these two). */
     {'p', ACT_PAGES, NULL, "pages", "page tables (info shadow) in place of the f-map and memory, or back"},
+    {'N', ACT_CMD, "reverse-next", "rnext", "back one step, over a trap into its own handler (next backwards)"},
     {'i', ACT_TYPE, NULL, NULL, "typing mode: keys go to the program's console (input), Esc: back to keys"},
     {'f', ACT_FILTER, NULL, NULL, "filter the trap log: causes, levels, mnemonics; -WORD leaves out (-out)"},
     {'D', ACT_CMD, "trace save trapeze-trace.svg", NULL,
@@ -792,11 +797,23 @@ static bool type_key(struct tui *t, int ch)
 
 /* Runs a motion to its end in slices, redrawing between them; a key stops
  * it, but in typing mode, where keys go to the program as it runs. */
+static long long monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
 static void run_live(struct tui *t)
 {
     nodelay(stdscr, TRUE);
+    long long drawn = 0; /* never: the first slice is drawn */
     while (t->c.running) {
-        draw(t);
+        const long long now = monotonic_ns();
+        if (now - drawn >= REDRAW_NS) {
+            draw(t);
+            drawn = now;
+        }
         int ch = getch();
         if (t->typing && ch != ERR && !*t->interrupted && type_key(t, ch)) continue;
         if ((ch != ERR && ch != KEY_RESIZE) || *t->interrupted) {

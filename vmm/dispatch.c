@@ -558,6 +558,8 @@ static enum machine_verdict resume(struct vmm_guest *g, struct machine *m)
      * the scheduler takes over: whoever looks at it between runs (a view
      * of the real PSW, the table it walks) sees what will run. */
     if (!g->stopped && same_place) program(g, m);
+    /* vmm_run_fine: the timer may be set anew; its budget is the scheduler's. */
+    if (v->fine_cut && g->place == VMM_PLACE_DIRECT) return MACHINE_STOP_RUN;
     if (v->stop_requested || g->stopped || g->slice_left <= 0 || g->steps >= g->run_end ||
         vmm_pending_interrupt(g) != CAUSE_NONE || !same_place)
         return MACHINE_STOP_RUN;

@@ -93,6 +93,11 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
         /* One instruction no shadow entry can express: one step there. */
         const bool once = g->shadow.interpret_next && g->place == VMM_PLACE_INTERPRETED;
         if (once) budget = 1;
+        if (v->fine_cut) {
+            /* As one-step calls: the real timer's interrupt is never reached. */
+            if (g->place != VMM_PLACE_DIRECT || (g->vcpu.psw.flags & PSW_PG)) budget = 1;
+            else if (budget > g->timer_programmed) budget = g->timer_programmed;
+        }
         const struct vmm_place_ops *place = &vmm_places[g->place];
         enum machine_stop st = place->run ? place->run(g, m, budget) : machine_run(m, budget);
         /* At most one guest step per machine step, and resume() stops at run_end. */
@@ -130,4 +135,12 @@ enum vmm_run_status vmm_run(struct vmm *v, uint64_t max_steps)
     for (unsigned i = 0; i < v->nguests; i++)
         if (runnable(&v->guests[i])) return VMM_RUN_BUDGET;
     return VMM_RUN_DONE;
+}
+
+enum vmm_run_status vmm_run_fine(struct vmm *v, uint64_t max_steps)
+{
+    v->fine_cut = true;
+    const enum vmm_run_status s = vmm_run(v, max_steps);
+    v->fine_cut = false;
+    return s;
 }

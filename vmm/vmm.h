@@ -522,5 +522,12 @@ enum vmm_run_status {
 /* Runs the guests round-robin for at most max_steps guest steps in total.
  * On return every vcpu is up to date. */
 enum vmm_run_status vmm_run(struct vmm *v, uint64_t max_steps);
+/* The same as max_steps calls of vmm_run(v, 1), in one: the real timer is
+ * never let fire (one-step calls never reach its interrupt, so its slice
+ * ends and the guest's virtual timer are seen between steps, and nothing
+ * is absorbed for them).  A directly run unpaged guest goes in runs up to
+ * the real timer's end, back to the scheduler after every trap (which may
+ * set the timer again); any other place one step a run. */
+enum vmm_run_status vmm_run_fine(struct vmm *v, uint64_t max_steps);
 
 #endif

@@ -158,6 +158,7 @@ struct vmm {
     unsigned current;           /* the guest on (or last on) the real machine */
     struct vmm_guest *running;  /* the guest loaded during vmm_run, else NULL */
     bool stop_requested;        /* the observer asked to stop                  */
+    bool fine_cut;              /* vmm_run_fine: as one-step calls of vmm_run  */
 
     struct vmm_observer obs;
     bool bt_user_translated; /* bt: user mode runs a sensitive instruction on the real state */

@@ -114,6 +114,23 @@ wait_for bare 'Memory L0 @000000' "g: the memory pane moves"
 tm send-keys -t bare q
 wait_for bare 'TUI-EXITED-0' "bare: q"
 
+# ---- N: reverse-next, back over the handler that next ran through -------------------------
+start rnext 80 24 programs/traps.s
+wait_for rnext 'Trap log \(0\)' "rnext: startup"
+tm send-keys -t rnext ':' 'break at_svc' Enter
+wait_for rnext 'breakpoint 1 at L0 0x000024 <at_svc>' "rnext: a breakpoint at the svc"
+tm send-keys -t rnext c
+wait_for rnext 'B=>000024 at_svc +svc 66' "rnext: c stops at the svc"
+tm send-keys -t rnext n
+wait_for rnext '=>000025 +lui r1, 0' "rnext: n runs the svc's handler through"
+tm send-keys -t rnext N
+wait_for rnext 'back 655 steps, at step 735' "N: back over the handler in one key"
+wait_for rnext 'B=>000024 at_svc +svc 66' "N: at the svc again"
+tm send-keys -t rnext '?'
+wait_for rnext "N +reverse-next +back one step, over a trap into its own handler" "?: the help page has N"
+tm send-keys -t rnext q q
+wait_for rnext 'TUI-EXITED-0' "rnext: q"
+
 # ---- The demo (no PROGRAM): toyos on the C VMM and the asm VMM ------------------------
 # The story of the issue: pressing t, a guest's privileged instruction
 # traps, is passed up by the C VMM (L1) to the asm VMM (L2), which emulates
@@ -186,6 +203,7 @@ tm send-keys -t big t t
 wait_for big 'Trap log \(2\)' "big: two traps"
 wait_for big 'trap 2: PRIV out r2, 0 at L1 guest, supervisor -> emulated by L0 c; pc 0x0006d9 <puts\+2>' \
     "big: the full trap line fits"
+wait_for big 'p pages N rnext' "big: the help bar has room for N"
 tm send-keys -t big q
 wait_for big 'TUI-EXITED-0' "big: q"
 

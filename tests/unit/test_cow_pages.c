@@ -84,3 +84,35 @@ Test(cow_pages, nested_stacks, .timeout = 120)
     run_random("c,asm", VMM_TE, false, "pg");
     run_random("c,asm", VMM_BT, false, "pg");
 }
+
+/* The pages machine_next_written counts as written. */
+static size_t pages_marked(const struct machine *m)
+{
+    size_t n = 0;
+    for (size_t pa = machine_next_written(m, 0); pa < machine_memsize(m);
+         pa = machine_next_written(m, (pa | (ISA_PAGE_WORDS - 1)) + 1))
+        n++;
+    return n;
+}
+
+/* A clone under the C VMM restores each guest's view over the copy of the
+ * real memory: the copy must be marked as the original is, not with every
+ * page of the guest's memory (which made every later snapshot of a debug
+ * session copy all of it). */
+Test(cow_pages, a_clone_keeps_the_record)
+{
+    struct asm_image img = tr_load_file("tests/bench/alu.s");
+    struct run *r = tr_run("c", "pg", &img, TR_MEM);
+    run_go(r, 20000);
+    struct run *c = run_clone(r);
+    cr_assert_not_null(c);
+    const struct machine *real = run_real_machine(r);
+    const size_t marked = pages_marked(real), guest_pages = TR_MEM / ISA_PAGE_WORDS;
+    cr_assert_lt(marked, guest_pages / 2, "%zu pages of %zu written: not a test of the copy", marked, guest_pages);
+    cr_assert_eq(pages_marked(run_real_machine(c)), marked, "the clone marks %zu pages, the original %zu",
+                 pages_marked(run_real_machine(c)), marked);
+    check_marked(run_real_machine(c), "the clone");
+    run_destroy(c);
+    run_destroy(r);
+    asm_image_free(&img);
+}

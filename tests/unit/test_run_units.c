@@ -227,6 +227,45 @@ Test(run_units, boundaries_and_checking)
     asm_image_free(&img);
 }
 
+/* run_units_fine runs what a checked run_units runs, without the look:
+ * the same units, the same state, the same events (under the C VMM the
+ * checked cut is one unit a call, whose timers never fire between units;
+ * vmm_run_fine must keep to that in one call). */
+static void check_fine(const char *program, uint64_t units)
+{
+    struct asm_image img = tr_load_file(program);
+    char why[256];
+    for (size_t k = 0; k < NSPECS; k++) {
+        struct run *a = tr_run(SPECS[k], "pg", &img, MEM);
+        static struct boundary b;
+        memset(&b, 0, sizeof b);
+        b.trail.hash = 0xcbf29ce484222325ull;
+        run_set_hooks(a, &(struct run_hooks){&b, trail_event, at_boundary});
+        run_set_checking(a, true);
+        uint64_t chunk_a, chunk_f;
+        const uint64_t got = run_units(a, units, &chunk_a); /* fewer: the program ended */
+        cr_assert_gt(got, units / 2, "%s %s: %" PRIu64 " units", program, SPECS[k], got);
+        struct trail tf;
+        struct run *f = traced(SPECS[k], &img, &tf);
+        cr_assert_eq(run_units_fine(f, units, &chunk_f), got, "%s %s", program, SPECS[k]);
+        cr_assert_eq(chunk_f, chunk_a, "%s %s: the cut", program, SPECS[k]);
+        cr_assert(tr_same_runs(a, f, 0, why, sizeof why), "%s %s: %s", program, SPECS[k], why);
+        cr_assert_eq(tf.n, b.trail.n, "%s %s: %" PRIu64 " events, checked %" PRIu64, program, SPECS[k], tf.n,
+                     b.trail.n);
+        cr_assert_eq(tf.hash, b.trail.hash, "%s %s: the events", program, SPECS[k]);
+        run_destroy(a);
+        run_destroy(f);
+    }
+    asm_image_free(&img);
+}
+
+Test(run_units, fine_is_the_checked_run)
+{
+    check_fine("programs/timer.s", 12000);
+    check_fine("programs/toyos/toyos.s", 15000);
+    check_fine("programs/toyos/toyos_paged.s", 15000);
+}
+
 /* The hook is called once before each unit, not twice before some. */
 Test(run_units, at_boundary_once_per_unit)
 {

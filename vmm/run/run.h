@@ -231,6 +231,13 @@ enum machine_stop run_go(struct run *r, uint64_t max_steps);
  * a hook stopped it or every guest stopped), and in *chunk how run_repeat
  * runs them again exactly (deterministic replay). */
 uint64_t run_units(struct run *r, uint64_t k, uint64_t *chunk);
+/* The same, checking off, cut as a checked run_units cuts (the C VMM one
+ * unit a call: its timers then never fire between two units, as in one
+ * piece they may), so that a stretch a front end knows cannot stop runs
+ * the same units, and logs the same events, as if every boundary had been
+ * looked at, without the look.  Stops as run_units does when a hook turns
+ * checking on. */
+uint64_t run_units_fine(struct run *r, uint64_t k, uint64_t *chunk);
 /* Runs `units` units as run_units did when it gave `chunk`, without
  * stopping for hooks (which still see every event).  Returns the units done. */
 uint64_t run_repeat(struct run *r, uint64_t units, uint64_t chunk);
