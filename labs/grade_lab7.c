@@ -426,7 +426,8 @@ static bool setup(struct lab7 *l, char err[GRADE_ERROR_SIZE])
     snprintf(native.path, sizeof native.path, "%.480s/%s", l->g->lab_dir, NATIVE_FILE);
     if (!grade_read_file(&native, err)) return false;
     bool ok = grade_private_open(&l->priv, err);
-    static const char *const libs[] = {"lib/machine.inc", "lib/split.inc", "lib/console.inc", "lib/disk.inc"};
+    static const char *const libs[] = {"lib/machine.inc", "lib/split.inc", "lib/console.inc",
+                                       "lib/console_routines.inc", "lib/disk.inc"};
     for (size_t i = 0; ok && i < NELEMS(libs); i++) ok = grade_private_write(&l->priv, libs[i], NULL, 0, err);
     ok = ok && grade_private_write(&l->priv, "lab/native.s", native.text, native.len, err) &&
          grade_private_write(&l->priv, "lab/" FRONTEND_FILE, f->text, f->len, err);

@@ -53,7 +53,12 @@ static uint32_t hello_word(void) { return (uint32_t)ISA_HCALL << 24 | PV_HCALL_H
 
 bool vmm_pv_admit(struct vmm_guest *g)
 {
-    if (g->pv.admitted) return !g->pv.refusal[0];
+    if (g->pv.admitted) {
+        /* Refused once: it stays stopped (the scheduler must not pick it
+         * again and again without a step). */
+        if (g->pv.refusal[0] && !g->stopped) vmm_stop_guest(g, MACHINE_CHECK);
+        return !g->pv.refusal[0];
+    }
     g->pv.admitted = true;
     const uint32_t pc = g->vcpu.psw.pc;
     uint32_t gpa;

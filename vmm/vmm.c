@@ -316,6 +316,9 @@ void vmm_guest_reset(struct vmm *v, unsigned gi, uint32_t entry)
     vmm_shadow_psw_changed(g);
     g->stopped = false;
     g->stop = MACHINE_BUDGET;
+    /* pv: a fresh start is looked at afresh (the hypercall counts are statistics: kept). */
+    g->pv.admitted = g->pv.shared_set = false;
+    g->pv.refusal[0] = '\0';
 }
 
 const struct vmm_vcpu *vmm_guest_vcpu(const struct vmm *v, unsigned g)

@@ -285,3 +285,23 @@ Test(vmm_pv, random_guests_match_the_interpreted_reference, .timeout = 120)
     cr_assert_geq(refused, 30, "only %u kernels were refused", refused);
     cr_log_info("pv random: %u deep, %u took traps, %u refused", deep, reflected, refused);
 }
+
+/* A refused guest stays stopped when run again, and a reset looks at it
+ * afresh: loaded with a paravirtual kernel, it runs. */
+Test(vmm_pv, a_refused_guest_stays_stopped_until_it_is_reset)
+{
+    struct vmm *v = pv_run("halt\n", 4096, VMM_PV);
+    cr_assert_not_null(vmm_guest_refusal(v, 0));
+    vmm_guest_set_psw(v, 0, &(struct psw){PSW_M, 0x10, 0, 4096, 0});
+    cr_assert_eq(vmm_run(v, 1000), VMM_RUN_DONE, "the refusal holds: no step, no loop");
+    cr_assert_eq(vmm_guest_steps(v, 0), 0);
+    uint32_t *mem = vmm_guest_memory(v, 0);
+    mem[0x10] = (uint32_t)ISA_HCALL << 24 | PV_HCALL_HELLO;
+    mem[0x11] = (uint32_t)ISA_HCALL << 24 | PV_HCALL_HALT;
+    vmm_guest_reset(v, 0, 0x10);
+    cr_assert_null(vmm_guest_refusal(v, 0));
+    cr_assert_eq(vmm_run(v, 1000), VMM_RUN_DONE);
+    cr_assert_eq(vmm_guest_stop(v, 0), MACHINE_HALT);
+    cr_assert_eq(vmm_guest_steps(v, 0), 2);
+    vmm_destroy(v);
+}
