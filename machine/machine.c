@@ -22,6 +22,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #ifndef TRAPEZE_DISPATCH_GOTO
 #if defined(__GNUC__)
@@ -117,6 +118,11 @@ struct machine {
     struct machine_pte_use pte_first;
 
     struct guest_mode vm;
+
+    /* machine_set_fetch_stops: a bit a word of memory (NULL: none), and
+     * whether the last run ended at one.  A clone has none. */
+    uint8_t *fetch_stops;
+    bool fetch_stopped;
 };
 
 /* ---- Written pages ----------------------------------------------------------- */
@@ -196,13 +202,39 @@ static struct machine *machine_new(uint32_t *memory, size_t memsize, bool owns,
     return m;
 }
 
+/* A machine's own memory, zeroed.  Big blocks are mapped anonymously, so
+ * that the pages never written cost nothing: calloc hands out a freed
+ * block again once glibc's threshold has grown past it and must clear all
+ * of it, which made every snapshot of a debug session cost --mem.  The
+ * test build keeps calloc, where AddressSanitizer sees every word. */
+#define MAPPED_MEMORY_BYTES (256u << 10)
+
+static bool memory_mapped(size_t memsize)
+{
+    return !TRAPEZE_TESTING && memsize * sizeof(uint32_t) >= MAPPED_MEMORY_BYTES;
+}
+
+static uint32_t *memory_new(size_t memsize)
+{
+    if (!memory_mapped(memsize)) return calloc(memsize, sizeof(uint32_t));
+    void *p = mmap(NULL, memsize * sizeof(uint32_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void memory_free(uint32_t *mem, size_t memsize)
+{
+    if (!mem) return;
+    if (memory_mapped(memsize)) munmap(mem, memsize * sizeof(uint32_t));
+    else free(mem);
+}
+
 struct machine *machine_create(size_t memsize, const struct isa_variant *variant)
 {
     if (memsize < TRAP_AREA_WORDS || memsize > UINT32_MAX) return NULL;
-    uint32_t *memory = calloc(memsize, sizeof *memory);
+    uint32_t *memory = memory_new(memsize);
     if (!memory) return NULL;
     struct machine *m = machine_new(memory, memsize, true, variant);
-    if (!m) free(memory);
+    if (!m) memory_free(memory, memsize);
     return m;
 }
 
@@ -228,7 +260,8 @@ struct machine *machine_create_view(struct machine *owner, size_t at, size_t mem
 void machine_destroy(struct machine *m)
 {
     if (!m) return;
-    if (m->owns_mem) free(m->mem);
+    free(m->fetch_stops);
+    if (m->owns_mem) memory_free(m->mem, m->memsize);
     if (m->owns_pages) page_map_free(m->pages);
     console_free(&m->con);
     for (unsigned k = 0; k < ISA_DISK_UNITS; k++) disk_free(&m->disks[k]);
@@ -272,6 +305,8 @@ struct machine *machine_clone(const struct machine *m)
     c->pages = pages;
     c->pages_at = 0;
     c->owns_pages = true;
+    c->fetch_stops = NULL; /* m's, and a copy is not being debugged */
+    c->fetch_stopped = false;
     copy_written(c, m);
     /* The copy shares no buffer with m; it keeps m's sink, like its hooks. */
     c->con.input = NULL;
@@ -319,6 +354,23 @@ void machine_reset(struct machine *m, uint32_t entry)
     m->state = RUN_READY;
     m->stop_requested = false;
 }
+
+/* ---- Fetch stops ---------------------------------------------------------- */
+
+bool machine_set_fetch_stops(struct machine *m, const uint32_t *pas, size_t n)
+{
+    free(m->fetch_stops);
+    m->fetch_stops = NULL;
+    m->fetch_stopped = false;
+    if (n == 0) return true;
+    m->fetch_stops = calloc(m->memsize / 8 + 1, 1);
+    if (!m->fetch_stops) return false;
+    for (size_t i = 0; i < n; i++)
+        if (pas[i] < m->memsize) m->fetch_stops[pas[i] >> 3] |= (uint8_t)(1u << (pas[i] & 7));
+    return true;
+}
+
+bool machine_fetch_stopped(const struct machine *m) { return m->fetch_stopped; }
 
 /* ---- State ------------------------------------------------------------------- */
 
@@ -1238,7 +1290,20 @@ __attribute__((noinline)) static bool system_step(struct machine *m, uint32_t w)
         if (unlikely(left == 0)) goto batch_end; \
         uint32_t pa_;                            \
         TRANSLATE(pc, ACCESS_FETCH, pa_);        \
+        FETCH_STOP(pa_);                         \
         w = mem[pa_];                            \
+    } while (0)
+
+/* A fetch stop (interpret_stopping only): before the instruction, as the
+ * observer's stop, unless no step was taken yet in this call. */
+#define FETCH_STOP(pa)                                                              \
+    do {                                                                            \
+        if (INTERPRET_FETCH_STOPS && unlikely(stops[(pa) >> 3] & (1u << ((pa) & 7))) && \
+            budget_at_entry - budget + (batch - left) != 0) {                       \
+            SYNC();                                                                 \
+            m->fetch_stopped = true;                                                \
+            return MACHINE_STOPPED;                                                 \
+        }                                                                           \
     } while (0)
 
 #define A isa_field_a(w)
@@ -1266,176 +1331,26 @@ __attribute__((noinline)) static bool system_step(struct machine *m, uint32_t w)
         goto reload;                                \
     } while (0)
 
-static enum machine_stop interpret(struct machine *m, uint64_t budget)
-{
-#if TRAPEZE_DISPATCH_GOTO
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Woverride-init"
-    static const void *const dispatch_table[ISA_OPCODE_SLOTS] = {
-        [0 ... ISA_OPCODE_SLOTS - 1] = &&op_undefined,
-#define ISA_OP(id, mn, opc, fmt, ops, flags, doc) [opc] = &&op_##id,
-#include "../isa/isa.def"
-#undef ISA_OP
-    };
-#pragma GCC diagnostic pop
-#endif
-    uint32_t *const R = m->reg;
-    uint32_t *const mem = m->mem;
-    uint8_t *const written = m->pages->page;
-    const size_t pages_at = m->pages_at;
-    uint32_t pc, base, limit, w;
-    uint64_t batch = 0, left = 0;
-
-reload:
-    if (m->stop_requested) {
-        m->stop_requested = false;
-        return MACHINE_STOPPED;
-    }
-    if (m->state != RUN_READY) return machine_state(m);
-    if (budget == 0) return MACHINE_BUDGET;
-    if (unlikely(m->vm.on) && guest_boundary_exit(m)) {
-        STEP_TAKEN();
-        goto reload;
-    }
-    /* In guest mode the devices interrupt the host (above), never the guest. */
-    if ((m->psw.flags & PSW_IE) &&
-        ((m->psw.flags & PSW_TP) || (io_interrupt_pending(m) && !m->vm.on))) {
-        if (m->psw.flags & PSW_TP) take_trap(m, CAUSE_TIMER, 0, 0, m->psw.pc);
-        else take_trap(m, CAUSE_IO, 0, io_interrupt_port(m), m->psw.pc);
-        STEP_TAKEN();
-        goto reload;
-    }
-    batch = budget;
-    if (m->psw.timer && m->psw.timer < batch) batch = m->psw.timer;
-    if (unlikely(m->vm.on) && m->vm.host_psw.timer && m->vm.host_psw.timer < batch)
-        batch = m->vm.host_psw.timer;
-    /* An observed run goes one instruction a batch, so the observer sees
-     * exact state and the hot loop below carries no trace of it.  The
-     * locals are loaded after the call, which may have changed the state.
-     * Filtered to system instructions, it is called on the slow path of
-     * those alone, below, and the batches stay whole. */
-    if (unlikely(m->observer.before_insn != NULL) && !m->observe_system) {
-        uint32_t pa;
-        unsigned detail;
-        batch = 1;
-        if (machine_translate(m, &m->psw, m->psw.pc, ACCESS_FETCH, &pa, &detail) &&
-            m->observer.before_insn(m->observer.ctx, m, m->psw.pc, mem[pa]) == MACHINE_STOP_RUN)
-            return MACHINE_STOPPED;
-    }
-    /* The page-table rule, for the instruction about to run (after the
-     * observer, which may change what that is). */
-    if (unlikely(m->changed.n != 0)) check_next_insn(m);
-    left = batch;
-    pc = m->psw.pc;
-    base = m->psw.base;
-    limit = unpaged_limit(m);
-    /* The fast path indexes memory with base + va for every va < limit. */
-    TRAPEZE_ASSERT(batch >= 1 && batch <= budget);
-    TRAPEZE_ASSERT(limit == 0 || (uint64_t)base + limit <= m->memsize);
-
-#if TRAPEZE_DISPATCH_GOTO
-    FETCH();
-    vmdispatch(isa_opcode_of(w));
-#else
-    for (;;) {
-        FETCH();
-        vmdispatch(isa_opcode_of(w))
-#endif
-        {
-            ALU_R(ADD, R[B] + R[C])
-            ALU_R(SUB, R[B] - R[C])
-            ALU_R(MUL, R[B] * R[C])
-            ALU_R(AND, R[B] & R[C])
-            ALU_R(OR, R[B] | R[C])
-            ALU_R(XOR, R[B] ^ R[C])
-            ALU_R(SHL, R[B] << (R[C] & 31))
-            ALU_R(SHR, R[B] >> (R[C] & 31))
-            ALU_R(SRA, (uint32_t)((int32_t)R[B] >> (R[C] & 31)))
-            ALU_R(SLT, (int32_t)R[B] < (int32_t)R[C])
-            ALU_R(SLTU, R[B] < R[C])
-            vmcase(DIV)
-            vmcase(REM) {
-                int32_t x = (int32_t)R[B], y = (int32_t)R[C];
-                if (unlikely(y == 0)) LEAVE_WITH_TRAP(CAUSE_DIV, 0);
-                bool is_div = isa_opcode_of(w) == ISA_DIV;
-                if (unlikely(x == INT32_MIN && y == -1)) R[A] = is_div ? (uint32_t)INT32_MIN : 0;
-                else R[A] = (uint32_t)(is_div ? x / y : x % y);
-                pc++;
-                vmbreak;
-            }
-            ALU_I(ADDI, R[B] + SIMM)
-            ALU_I(ANDI, R[B] & ZIMM)
-            ALU_I(ORI, R[B] | ZIMM)
-            ALU_I(XORI, R[B] ^ ZIMM)
-            ALU_I(SHLI, R[B] << (SIMM & 31))
-            ALU_I(SHRI, R[B] >> (SIMM & 31))
-            ALU_I(SRAI, (uint32_t)((int32_t)R[B] >> (SIMM & 31)))
-            ALU_I(SLTI, (int32_t)R[B] < (int32_t)SIMM)
-            ALU_I(LUI, ZIMM << 16)
-            vmcase(LD) {
-                uint32_t va = R[B] + SIMM, pa;
-                TRANSLATE(va, ACCESS_LOAD, pa);
-                R[A] = mem[pa];
-                pc++;
-                vmbreak;
-            }
-            vmcase(ST) {
-                uint32_t va = R[B] + SIMM, pa;
-                TRANSLATE(va, ACCESS_STORE, pa);
-                mem[pa] = R[A];
-                written[(pages_at + pa) >> ISA_PAGE_SHIFT] = 1;
-                pc++;
-                vmbreak;
-            }
-            BRANCH(BEQ, R[A] == R[B])
-            BRANCH(BNE, R[A] != R[B])
-            BRANCH(BLT, (int32_t)R[A] < (int32_t)R[B])
-            BRANCH(BGE, (int32_t)R[A] >= (int32_t)R[B])
-            BRANCH(BLTU, R[A] < R[B])
-            BRANCH(BGEU, R[A] >= R[B])
-            vmcase(JMP) { pc = isa_imm24(w); vmbreak; }
-            vmcase(CALL) { R[ISA_REG_LR] = pc + 1; pc = isa_imm24(w); vmbreak; }
-            vmcase(JR) { pc = R[A]; vmbreak; }
-            vmcase(CALLR) {
-                uint32_t target = R[A];
-                R[ISA_REG_LR] = pc + 1;
-                pc = target;
-                vmbreak;
-            }
-            vmcase(SVC) LEAVE_WITH_TRAP_NEXT(CAUSE_SVC);
-            vmcase(HCALL) LEAVE_WITH_TRAP_NEXT(CAUSE_HCALL);
-            vmcase(HALT)
-            vmcase(LPSW)
-            vmcase(PUSHF)
-            vmcase(POPF)
-            vmcase(SRR)
-            vmcase(STMR)
-            vmcase(RTMR)
-            vmcase(IN)
-            vmcase(OUT)
-            vmcase(TLBFLUSH)
-            vmcase(VMENTER) {
-                SYNC();
-                if (!system_step(m, w)) return MACHINE_STOPPED;
-                STEP_TAKEN();
-                goto reload;
-            }
-            vmdefault LEAVE_WITH_TRAP(CAUSE_ILL, w);
-        }
-#if !TRAPEZE_DISPATCH_GOTO
-    }
-#endif
-
-batch_end:
-    SYNC();
-    goto reload;
-}
+/* The same body twice (machine/interpret.inc): without fetch stops, and
+ * with them (FETCH_STOP leaves before an instruction whose word is marked,
+ * unless it is the call's first step: machine_run goes on past a stop). */
+#define INTERPRET_NAME interpret
+#define INTERPRET_FETCH_STOPS 0
+#include "interpret.inc"
+#undef INTERPRET_NAME
+#undef INTERPRET_FETCH_STOPS
+#define INTERPRET_NAME interpret_stopping
+#define INTERPRET_FETCH_STOPS 1
+#include "interpret.inc"
+#undef INTERPRET_NAME
+#undef INTERPRET_FETCH_STOPS
 
 enum machine_stop machine_run(struct machine *m, uint64_t max_steps)
 {
     const uint64_t before = TRAPEZE_TESTING ? machine_steps(m) : 0;
     m->stop_requested = false;
-    const enum machine_stop stop = interpret(m, max_steps);
+    m->fetch_stopped = false;
+    const enum machine_stop stop = m->fetch_stops ? interpret_stopping(m, max_steps) : interpret(m, max_steps);
     /* The budget is exact: all of it unless the machine stopped first. */
     TRAPEZE_ASSERT(stop == MACHINE_BUDGET ? machine_steps(m) - before == max_steps
                                           : machine_steps(m) - before <= max_steps);

@@ -307,6 +307,15 @@ bool machine_in_guest(const struct machine *m);
  * or an unhandled trap the machine stays stopped (until machine_reset) and
  * every further run returns the same status at once. */
 enum machine_stop machine_run(struct machine *m, uint64_t max_steps);
+/* Fetch stops, for a debugger: machine_run stops (MACHINE_STOPPED) before
+ * fetching the word at any of the n physical addresses given, except as
+ * its first step, so the next call goes on past it.  Checked in a second
+ * copy of the interpreter's loop, used only while stops are set: the
+ * plain loop is untouched.  n = 0 clears them; a clone has none; false
+ * (none set) when memory cannot be had. */
+bool machine_set_fetch_stops(struct machine *m, const uint32_t *pas, size_t n);
+/* True when the last machine_run ended at a fetch stop. */
+bool machine_fetch_stopped(const struct machine *m);
 /* One step: machine_run(m, 1). */
 enum machine_stop machine_step(struct machine *m);
 /* The status the machine is stopped in (HALT, CHECK, UNHANDLED_TRAP), or

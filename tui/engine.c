@@ -107,6 +107,7 @@ struct engine {
     struct engine_break breaks[ENGINE_MAX_BREAKS];
     unsigned nbreaks, next_break_id;
     const volatile sig_atomic_t *interrupt; /* Ctrl-C (main's flag), or NULL */
+    bool fetch_stops; /* run_live: the run's fetch stops stand for the address breakpoints */
 
     /* The motion under way. */
     struct {
@@ -502,12 +503,31 @@ static struct engine_break *break_by_id(struct engine *e, unsigned id)
     return NULL;
 }
 
-/* Breakpoints that need a look at every boundary (all but trap ones). */
+/* Breakpoints that need a look at every boundary: all but trap ones, and
+ * but address ones while the run's fetch stops stand for them. */
 static bool have_state_breaks(const struct engine *e)
 {
     for (unsigned i = 0; i < e->nbreaks; i++)
-        if (e->breaks[i].kind != ENGINE_BREAK_TRAP) return true;
+        if (e->breaks[i].kind != ENGINE_BREAK_TRAP && !(e->fetch_stops && e->breaks[i].kind == ENGINE_BREAK_ADDR))
+            return true;
     return false;
+}
+
+/* Sets the run's fetch stops at the real words of the address breakpoints
+ * when they are the only state breakpoints (true: the run stops before any
+ * unit that may meet one, and only there the boundary is looked at).  A
+ * run under the C VMM has none: every boundary is looked at. */
+static bool set_fetch_stops(struct engine *e)
+{
+    uint32_t real[ENGINE_MAX_BREAKS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < e->nbreaks; i++) {
+        const struct engine_break *b = &e->breaks[i];
+        if (b->kind == ENGINE_BREAK_TRAP) continue;
+        if (b->kind != ENGINE_BREAK_ADDR || !engine_to_real(e, b->level, b->addr, &real[n])) return false;
+        n++;
+    }
+    return n > 0 && run_set_fetch_stops(e->run, real, n);
 }
 
 static const struct engine_break *trap_break_match(const struct engine *e, const struct run_event *t)
@@ -844,6 +864,7 @@ static uint64_t run_live(struct engine *e, uint64_t n)
     e->trapped = false;
     e->check_from = engine_time(e);
     watch_reset(e);
+    e->fetch_stops = set_fetch_stops(e);
     run_set_checking(e->run, needs_checking(e));
     e->progress_steps = engine_guest_steps(e);
     e->progress_time = engine_time(e);
@@ -879,6 +900,15 @@ static uint64_t run_live(struct engine *e, uint64_t n)
         uint64_t got = free_run ? run_units_fine(e->run, piece, &chunk)
                                 : run_units(e->run, piece, &chunk);
         journal_run(e, got, chunk);
+        if (run_fetch_stopped(e->run) && e->stop == STOP_NONE && done + got < n) {
+            /* Before a word an address breakpoint names: look at this
+             * boundary (another level's word, or a level that does not run
+             * there: go on past it). */
+            run_set_checking(e->run, true);
+            uint64_t one = run_units(e->run, 1, &chunk);
+            journal_run(e, one, chunk);
+            got += one;
+        }
         done += got;
         maybe_snapshot(e);
         if (engine_guest_steps(e) != e->progress_steps) {
@@ -890,6 +920,8 @@ static uint64_t run_live(struct engine *e, uint64_t n)
         if (got == 0 && e->stop == STOP_NONE) break;
     }
     run_set_checking(e->run, false);
+    if (e->fetch_stops) run_set_fetch_stops(e->run, NULL, 0); /* replays run past them */
+    e->fetch_stops = false;
     e->live = false;
     return done;
 }

@@ -124,7 +124,7 @@ e2e_checks=$((e2e_checks + 1))
     fail "after kill -9 the written sector is not in the file"
 
 # debug takes a disk too, written through; going back and on again leaves the same file.
-for stack in "" "--vmm te"; do
+for stack in "" "--vmm te" "--stack asm,asm"; do
     "$TRAPEZE" mkdisk -o "$T/debug.img" --sectors 4
     # shellcheck disable=SC2086
     run_capture "$TRAPEZE" debug $stack --disk "$T/debug.img" programs/disk.s <<<$'c\nreverse-step\nc\n'

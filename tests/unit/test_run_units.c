@@ -182,18 +182,25 @@ static enum machine_verdict at_boundary(void *ctx, struct run *r)
     return b->stop_at && t == b->stop_at ? MACHINE_STOP_RUN : MACHINE_CONTINUE;
 }
 
+/* A run checked at every boundary, its events and calls kept in b. */
+static struct run *checked(const char *spec, const struct asm_image *img, struct boundary *b)
+{
+    struct run *r = tr_run(spec, "pg", img, MEM);
+    memset(b, 0, sizeof *b);
+    b->trail.hash = 0xcbf29ce484222325ull;
+    /* trail_event takes the trail at the start of the struct */
+    run_set_hooks(r, &(struct run_hooks){b, trail_event, at_boundary});
+    run_set_checking(r, true);
+    return r;
+}
+
 Test(run_units, boundaries_and_checking)
 {
     struct asm_image img = tr_load_file("programs/toyos/toyos.s");
     char why[256];
     for (size_t k = 0; k < NSPECS; k++) {
-        struct run *a = tr_run(SPECS[k], "pg", &img, MEM);
         static struct boundary b;
-        memset(&b, 0, sizeof b);
-        b.trail.hash = 0xcbf29ce484222325ull;
-        /* trail_event takes the trail at the start of the struct */
-        run_set_hooks(a, &(struct run_hooks){&b, trail_event, at_boundary});
-        run_set_checking(a, true);
+        struct run *a = checked(SPECS[k], &img, &b);
         uint64_t chunk;
         cr_assert_eq(run_units(a, 5000, &chunk), 5000);
         /* under the C VMM, unit by unit; the real machine runs any cut alike */
@@ -236,12 +243,8 @@ static void check_fine(const char *program, uint64_t units)
     struct asm_image img = tr_load_file(program);
     char why[256];
     for (size_t k = 0; k < NSPECS; k++) {
-        struct run *a = tr_run(SPECS[k], "pg", &img, MEM);
         static struct boundary b;
-        memset(&b, 0, sizeof b);
-        b.trail.hash = 0xcbf29ce484222325ull;
-        run_set_hooks(a, &(struct run_hooks){&b, trail_event, at_boundary});
-        run_set_checking(a, true);
+        struct run *a = checked(SPECS[k], &img, &b);
         uint64_t chunk_a, chunk_f;
         const uint64_t got = run_units(a, units, &chunk_a); /* fewer: the program ended */
         cr_assert_gt(got, units / 2, "%s %s: %" PRIu64 " units", program, SPECS[k], got);

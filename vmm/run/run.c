@@ -932,6 +932,17 @@ uint64_t run_units(struct run *r, uint64_t k, uint64_t *chunk)
     return run_time(r) - t0;
 }
 
+bool run_set_fetch_stops(struct run *r, const uint32_t *real, unsigned n)
+{
+    if (r->bottom != BOTTOM_MACHINE) return n == 0;
+    return machine_set_fetch_stops(r->real, real, n);
+}
+
+bool run_fetch_stopped(const struct run *r)
+{
+    return r->bottom == BOTTOM_MACHINE && machine_fetch_stopped(r->real);
+}
+
 uint64_t run_units_fine(struct run *r, uint64_t k, uint64_t *chunk)
 {
     TRAPEZE_ASSERT(!r->checking);
