@@ -44,11 +44,10 @@ SAN_CFLAGS     = $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=$(SANIT
 
 GEN_VARIANTS = build/gen/variants_builtin.c
 # The sources compiled into the binary, by tree path (asm_embedded_source):
-# the asm VMM, the TUI's demo (toyos and its includes) and the library they
-# include.  This is the only list of them; the files stay their only definition.
+# the asm VMM, the TUI's demo (toyos: every build and include) and the
+# library they include.  This is the only list of them; the files stay their only definition.
 EMBEDDED_PROGRAMS = programs/vmm/vmm.s \
-                    programs/toyos/toyos.s programs/toyos/native.inc programs/toyos/kernel.inc \
-                    programs/toyos/reloc.inc programs/toyos/user.inc \
+                    $(sort $(wildcard programs/toyos/*.s programs/toyos/*.inc)) \
                     $(sort $(wildcard programs/lib/*.inc))
 GEN_PROGRAMS = build/gen/programs_embedded.c
 MAIN_SRC  = tui/main.c
@@ -62,7 +61,7 @@ REL_LIB_OBJ = $(LIB_SRC:%.c=$(REL_DIR)/%.o)
 SAN_LIB_OBJ = $(LIB_SRC:%.c=build/san/%.o)
 UNIT_OBJ    = $(UNIT_SRC:%.c=build/san/%.o)
 
-.PHONY: all test unit e2e demo bench deps clean check-deps install uninstall \
+.PHONY: all test unit e2e demo bench bench-vmm deps clean check-deps install uninstall \
         fuzz fuzz-deps fuzz-replay install-packages
 .DEFAULT_GOAL := all
 
@@ -98,7 +97,7 @@ $(GEN_VARIANTS): isa/embed_variants.awk $(sort $(wildcard isa/variants/*.var))
 	@mkdir -p $(dir $@)
 	awk -f isa/embed_variants.awk $(sort $(wildcard isa/variants/*.var)) > $@.tmp && mv $@.tmp $@
 
-$(GEN_PROGRAMS): assembler/embed_sources.awk $(EMBEDDED_PROGRAMS)
+$(GEN_PROGRAMS): assembler/embed_sources.awk $(EMBEDDED_PROGRAMS) Makefile
 	@mkdir -p $(dir $@)
 	LC_ALL=C awk -f assembler/embed_sources.awk $(EMBEDDED_PROGRAMS) > $@.tmp && mv $@.tmp $@
 
@@ -195,6 +194,9 @@ labs: build/san/trapeze trapeze
 demo: deps
 	@$(MAKE) --no-print-directory trapeze
 	./trapeze tui
+
+bench-vmm: trapeze
+	bash tests/bench/vmm.sh ./trapeze
 
 bench: trapeze
 	bash tests/bench/run.sh ./trapeze

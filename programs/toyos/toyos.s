@@ -17,8 +17,13 @@
         .include "native.inc"   ; the kernel owns the machine
         .equ PT_ENTRIES, 0      ; no page tables
 
+        .include "nofork.inc"   ; no fork, no wait
         .include "kernel.inc"
-        .include "reloc.inc"    ; make_space, uaddr, s_banner
+        .include "reloc.inc"    ; make_space, uaddr
+
+s_banner:
+        .string "toyos: 7 processes in relocated regions, a tick every 400 instructions\n"
+
 
         .include "user.inc"
         .include "../lib/console.inc"

@@ -22,8 +22,13 @@
         .include "native.inc"   ; the kernel owns the machine
         .equ PT_ENTRIES, 16     ; SPACE / 256 (PTE_V, PTE_W: lib/machine.inc)
 
+        .include "nofork.inc"   ; no fork, no wait
         .include "kernel.inc"
-        .include "paged.inc"    ; make_space, uaddr, s_banner
+        .include "paged.inc"    ; make_space, uaddr
+
+s_banner:
+        .string "toyos: 7 processes under paging, a tick every 400 instructions\n"
+
 
         .include "user.inc"
         .include "../lib/console.inc"

@@ -14,8 +14,13 @@
         .include "paravirt.inc" ; the kernel is a paravirtual guest
         .equ PT_ENTRIES, 0      ; no page tables
 
+        .include "nofork.inc"   ; no fork, no wait
         .include "kernel.inc"
-        .include "reloc.inc"    ; make_space, uaddr, s_banner
+        .include "reloc.inc"    ; make_space, uaddr
+
+s_banner:
+        .string "toyos: 7 processes in relocated regions, a tick every 400 instructions\n"
+
 
         .include "user.inc"
         .include "../lib/pv_console.inc"
