@@ -268,4 +268,18 @@ grep -q '<svg' "$E2E_TMP/draw/trapeze-trace.svg" 2>/dev/null || fail "D: no SVG 
 tm send-keys -t draw q
 wait_for draw 'TUI-EXITED-0' "D: q leaves"
 
+# ---- A disk under asm levels: written through, the same file as a bare run ------------------
+disk_image "$TRAPEZE" programs/disk "$E2E_TMP/tui-disk.img"
+cp "$E2E_TMP/tui-disk.img" "$E2E_TMP/bare-disk.img"
+"$TRAPEZE" run --disk "$E2E_TMP/bare-disk.img" programs/disk.s >/dev/null 2>&1
+start disk 100 30 --stack asm,asm --disk "$E2E_TMP/tui-disk.img" programs/disk.s
+wait_for disk '>L0 asm VMM \| +L1 asm VMM \| +\[L2 guest: disk.s\]' "disk: startup under asm,asm, three levels"
+tm send-keys -t disk c
+wait_for disk 'the program halted, status 0' "disk: c runs disk.s to its end under asm,asm"
+wait_for disk 'completion interrupts: 4' "disk: its console output, the completions included"
+tm send-keys -t disk q
+wait_for disk 'TUI-EXITED-0' "disk: q"
+e2e_checks=$((e2e_checks + 1))
+cmp -s "$E2E_TMP/tui-disk.img" "$E2E_TMP/bare-disk.img" || fail "disk: the file the TUI wrote through differs from a bare run's"
+
 finish
