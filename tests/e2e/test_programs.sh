@@ -21,6 +21,21 @@ e2e_checks=$((e2e_checks + 1))
 got=$(grep -o '"traps":{[^}]*}' "$E2E_TMP/json" | grep -o '"IO":[0-9]*')
 [ "$got" = '"IO":58' ] || fail "echo_irq.s: $got IO interrupts, expected 58"
 
+# The nanobenchmarks of make bench-vmm (not in programs/, so checked here):
+# each halts with its result (the status line says it), its paravirtual
+# build under pv with the same.
+for nano in syscall:0 io:0 popf:0 pte:7250000; do
+    name=${nano%%:*} want=${nano#*:}
+    for build in "$name" "${name}_pv"; do
+        src=tests/bench/vmm/$build.s
+        [ -f "$src" ] || continue
+        vmm=()
+        [ "$build" != "$name" ] && vmm=(--vmm pv)
+        run_capture "$TRAPEZE" run --isa x86like "${vmm[@]}" "$src"
+        expect_match err "^trapeze: halt, status $want; " "$src halts with $want"
+    done
+done
+
 # The runner must have found the programs the issue asks for.
 for required in hello fib sort traps; do
     e2e_checks=$((e2e_checks + 1))

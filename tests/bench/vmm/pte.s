@@ -2,6 +2,7 @@
 ; kernel runs paged (its 16 pages mapped to themselves) and 500,000 times
 ; maps its page 15 to frame 14 or 15 in turn, flushes, and reads through it.
         .include "../../../programs/lib/machine.inc"
+        .include "nano.inc"
         .equ N, 500000
         .equ PAGES, 16
 _start:
@@ -12,21 +13,8 @@ map:    shli r2, r1, PAGE_SHIFT
         addi r1, r1, 1
         slti r2, r1, PAGES
         bnez r2, map
-        li r1, 0xe00            ; frames 14 and 15 hold 14 and 15
-        li r2, 14
-        st r2, 0(r1)
-        li r1, 0xf00
-        li r2, 15
-        st r2, 0(r1)
-        li r1, M+PG             ; on with paging
-        st r1, paged_psw+0(r0)
-        la r1, paged
-        st r1, paged_psw+1(r0)
-        la r1, table
-        st r1, paged_psw+2(r0)
-        li r1, PAGES
-        st r1, paged_psw+3(r0)
-        st r0, paged_psw+4(r0)
+        frames_hold_numbers
+        paged_psw paged_psw        ; on with paging
         lpsw paged_psw(r0)
 paged:
         li r8, N

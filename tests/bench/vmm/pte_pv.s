@@ -2,6 +2,7 @@
 ; and its flush are one hcall PV_PTE_BATCH of one pair; the kernel's own
 ; table, its lpsw into paged mode and its halt are hypercalls too.
         .include "../../../programs/lib/machine.inc"
+        .include "nano.inc"
         .include "../../../programs/lib/pv.inc"
         .equ N, 500000
         .equ PAGES, 16
@@ -23,21 +24,8 @@ map:    shli r2, r1, PAGE_SHIFT
         la r1, pairs
         li r2, PAGES
         hcall PV_PTE_BATCH
-        li r1, 0xe00            ; frames 14 and 15 hold 14 and 15
-        li r2, 14
-        st r2, 0(r1)
-        li r1, 0xf00
-        li r2, 15
-        st r2, 0(r1)
-        li r1, M+PG             ; on with paging
-        st r1, frame+0(r0)
-        la r1, paged
-        st r1, frame+1(r0)
-        la r1, table
-        st r1, frame+2(r0)
-        li r1, PAGES
-        st r1, frame+3(r0)
-        st r0, frame+4(r0)
+        frames_hold_numbers
+        paged_psw frame        ; on with paging
         hcall PV_PSW
 paged:
         li r8, N

@@ -2,6 +2,7 @@
 ; loop of 1,000,000 `svc 0`, each returned from at once by the kernel's
 ; handler (lpsw of the saved PSW), then `svc 1` halts.
         .include "../../../programs/lib/machine.inc"
+        .include "nano.inc"
         .equ N, 1000000
 _start:
         install_handler handler ; leaves r3 = the memory size
@@ -13,14 +14,7 @@ _start:
         st r0, user_psw+4(r0)
         li r8, N
         lpsw user_psw(r0)
-user_loop:
-        svc 0
-        addi r8, r8, -1
-        bnez r8, user_loop
-        svc 1
-handler:
-        ld r1, VALUE(r0)
-        bnez r1, done
+        svc_loop                ; user_loop, and handler's head
         lpsw OLD_PSW(r0)
 done:
         li r1, 0

@@ -3,6 +3,7 @@
 ; PV_PSW, its halt hcall PV_HALT; the user loop and its 1,000,000 `svc 0`
 ; are syscall.s's.
         .include "../../../programs/lib/machine.inc"
+        .include "nano.inc"
         .include "../../../programs/lib/pv.inc"
         .equ N, 1000000
 _start:
@@ -25,14 +26,7 @@ _start:
         st r0, frame+4(r0)
         li r8, N
         hcall PV_PSW
-user_loop:
-        svc 0
-        addi r8, r8, -1
-        bnez r8, user_loop
-        svc 1
-handler:
-        ld r1, VALUE(r0)
-        bnez r1, done
+        svc_loop                ; user_loop, and handler's head
         ld r1, OLD_PSW+0(r0)    ; back where the svc left: the saved PSW as the frame
         st r1, frame+0(r0)
         ld r1, OLD_PSW+1(r0)
