@@ -308,11 +308,13 @@ bool machine_in_guest(const struct machine *m);
  * every further run returns the same status at once. */
 enum machine_stop machine_run(struct machine *m, uint64_t max_steps);
 /* Fetch stops, for a debugger: machine_run stops (MACHINE_STOPPED) before
- * fetching the word at any of the n physical addresses given, except as
- * its first step, so the next call goes on past it.  Checked in a second
- * copy of the interpreter's loop, used only while stops are set: the
- * plain loop is untouched.  n = 0 clears them; a clone has none; false
- * (none set) when memory cannot be had. */
+ * fetching the word at any of the n physical addresses given, once an
+ * arrival: not again where it last stopped (the same step count, the same
+ * word), so the next call goes on past it.  A monitor that calls
+ * machine_run many times a run (vmm/) meets a stop on any call's first
+ * step too.  Checked in a second copy of the interpreter's loop, used only
+ * while stops are set: the plain loop is untouched.  n = 0 clears them; a
+ * clone has none; false (none set) when memory cannot be had. */
 bool machine_set_fetch_stops(struct machine *m, const uint32_t *pas, size_t n);
 /* True when the last machine_run ended at a fetch stop. */
 bool machine_fetch_stopped(const struct machine *m);

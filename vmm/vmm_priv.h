@@ -159,6 +159,7 @@ struct vmm {
     struct vmm_guest *running;  /* the guest loaded during vmm_run, else NULL */
     bool stop_requested;        /* the observer asked to stop                  */
     bool fine_cut;              /* vmm_run_fine: as one-step calls of vmm_run  */
+    bool fetch_stopped;         /* the last vmm_run ended at a fetch stop      */
 
     struct vmm_observer obs;
     bool bt_user_translated; /* bt: user mode runs a sensitive instruction on the real state */
