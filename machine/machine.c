@@ -377,6 +377,22 @@ bool machine_set_fetch_stops(struct machine *m, const uint32_t *pas, size_t n)
 
 bool machine_fetch_stopped(const struct machine *m) { return m->fetch_stopped; }
 
+uint32_t machine_fetch_stop_first(const struct machine *m, uint32_t pa, uint32_t n)
+{
+    if (!m->fetch_stops) return n;
+    for (uint32_t j = 0; j < n && pa + (uint64_t)j < m->memsize;) {
+        const uint64_t at = (uint64_t)pa + j;
+        const uint8_t byte = m->fetch_stops[at >> 3];
+        if (byte == 0) { /* eight words at a time where none is marked */
+            j += 8 - (uint32_t)(at & 7);
+            continue;
+        }
+        if (byte & (1u << (at & 7))) return j;
+        j++;
+    }
+    return n;
+}
+
 /* ---- State ------------------------------------------------------------------- */
 
 size_t machine_memsize(const struct machine *m) { return m->memsize; }

@@ -318,6 +318,10 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_steps);
 bool machine_set_fetch_stops(struct machine *m, const uint32_t *pas, size_t n);
 /* True when the last machine_run ended at a fetch stop. */
 bool machine_fetch_stopped(const struct machine *m);
+/* The offset of the first word of [pa, pa + n) a fetch stop marks, n when
+ * none: for a monitor that runs the machine's code itself (vmm/bt.c),
+ * which keeps its own "once an arrival". */
+uint32_t machine_fetch_stop_first(const struct machine *m, uint32_t pa, uint32_t n);
 /* One step: machine_run(m, 1). */
 enum machine_stop machine_step(struct machine *m);
 /* The status the machine is stopped in (HALT, CHECK, UNHANDLED_TRAP), or

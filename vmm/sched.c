@@ -104,9 +104,11 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
         enum machine_stop st = place->run ? place->run(g, m, budget) : machine_run(m, budget);
         /* At most one guest step per machine step, and resume() stops at run_end. */
         TRAPEZE_ASSERT(g->steps <= g->run_end);
-        if (st == MACHINE_STOPPED && machine_fetch_stopped(m)) {
-            /* Before a word a debugger marked: as a budget's end. */
-            vmm_unload(g, m, true);
+        /* A place that runs its code itself (bt) says so in v. */
+        if (st == MACHINE_STOPPED && (place->run ? v->fetch_stopped : machine_fetch_stopped(m))) {
+            /* Before a word a debugger marked: as a budget's end (bt
+             * leaves the vcpu current, as at its every return). */
+            vmm_unload(g, m, place->run == NULL);
             v->fetch_stopped = v->stop_requested = true;
         } else if (st == MACHINE_STOPPED) {
             vmm_unload(g, m, false); /* the dispatcher left the vcpu current */
@@ -154,8 +156,8 @@ enum vmm_run_status vmm_run_fine(struct vmm *v, uint64_t max_steps)
 bool vmm_set_fetch_stops(struct vmm *v, const uint32_t *real, unsigned n)
 {
     v->fetch_stopped = false;
-    bool ok = v->mode != VMM_BT || n == 0;
-    uint32_t *local = n && ok ? malloc(n * sizeof *local) : NULL;
+    bool ok = true;
+    uint32_t *local = n ? malloc(n * sizeof *local) : NULL;
     if (n && !local) ok = false;
     ok = machine_set_fetch_stops(v->real, real, ok ? n : 0) && ok;
     for (unsigned i = 0; i < v->nguests; i++) {
@@ -169,6 +171,8 @@ bool vmm_set_fetch_stops(struct vmm *v, const uint32_t *real, unsigned n)
     }
     free(local);
     if (!ok) vmm_set_fetch_stops(v, NULL, 0);
+    v->fetch_stops_set = ok && n > 0;
+    for (unsigned i = 0; i < v->nguests; i++) v->guests[i].bt_stop_steps = UINT64_MAX;
     return ok;
 }
 

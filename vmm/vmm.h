@@ -531,10 +531,10 @@ enum vmm_run_status vmm_run(struct vmm *v, uint64_t max_steps);
 enum vmm_run_status vmm_run_fine(struct vmm *v, uint64_t max_steps);
 /* Fetch stops for a debugger (machine_set_fetch_stops): vmm_run returns
  * VMM_RUN_STOPPED before any guest fetches one of the n real words, on the
- * real machine or on a guest's interpreter, as if its budget ended there
- * (so a run cut at a stop goes on as the uncut one).  False, and none set,
- * under bt, whose translated blocks fetch no guest words one by one, or
- * without memory.  n = 0 clears them; a clone has none. */
+ * real machine, on a guest's interpreter or in bt's translated blocks, as
+ * if its budget ended there (so a run cut at a stop goes on as the uncut
+ * one), once an arrival.  False, and none set, without memory.  n = 0
+ * clears them; a clone has none. */
 bool vmm_set_fetch_stops(struct vmm *v, const uint32_t *real, unsigned n);
 /* True when the last vmm_run ended at a fetch stop. */
 bool vmm_fetch_stopped(const struct vmm *v);

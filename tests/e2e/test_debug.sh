@@ -60,8 +60,8 @@ for stack in bare asm c c,asm; do
 done
 
 # Under the C VMM an address breakpoint is a fetch stop too, on the real
-# machine and on a guest's interpreter (all modes but bt, which looks at
-# every boundary): each hit lands where the checked path lands, hit counts
+# machine, on a guest's interpreter and in bt's translated blocks: each
+# hit lands where the checked path lands, hit counts
 # both ways included (the trap logs may differ: the checked path goes one
 # step a call, so the VMM's own timer is never absorbed); and a breakpoint
 # never hit leaves the run as it is with none, traps and all.
