@@ -119,10 +119,14 @@ struct machine {
 
     struct guest_mode vm;
 
-    /* machine_set_fetch_stops: a bit a word of memory (NULL: none), and
-     * whether the last run ended at one.  A clone has none. */
+    /* machine_set_fetch_stops: a bit a word of memory (NULL: none),
+     * whether the last run ended at one, and where the last one was met
+     * (the steps taken then and the word), which the next fetch passes.
+     * A clone has none. */
     uint8_t *fetch_stops;
     bool fetch_stopped;
+    uint64_t fetch_passed_steps;
+    uint32_t fetch_passed_pa;
 };
 
 /* ---- Written pages ----------------------------------------------------------- */
@@ -362,6 +366,7 @@ bool machine_set_fetch_stops(struct machine *m, const uint32_t *pas, size_t n)
     free(m->fetch_stops);
     m->fetch_stops = NULL;
     m->fetch_stopped = false;
+    m->fetch_passed_steps = UINT64_MAX; /* a stop at the present word is met */
     if (n == 0) return true;
     m->fetch_stops = calloc(m->memsize / 8 + 1, 1);
     if (!m->fetch_stops) return false;
@@ -371,6 +376,22 @@ bool machine_set_fetch_stops(struct machine *m, const uint32_t *pas, size_t n)
 }
 
 bool machine_fetch_stopped(const struct machine *m) { return m->fetch_stopped; }
+
+uint32_t machine_fetch_stop_first(const struct machine *m, uint32_t pa, uint32_t n)
+{
+    if (!m->fetch_stops) return n;
+    for (uint32_t j = 0; j < n && pa + (uint64_t)j < m->memsize;) {
+        const uint64_t at = (uint64_t)pa + j;
+        const uint8_t byte = m->fetch_stops[at >> 3];
+        if (byte == 0) { /* eight words at a time where none is marked */
+            j += 8 - (uint32_t)(at & 7);
+            continue;
+        }
+        if (byte & (1u << (at & 7))) return j;
+        j++;
+    }
+    return n;
+}
 
 /* ---- State ------------------------------------------------------------------- */
 
@@ -1295,15 +1316,20 @@ __attribute__((noinline)) static bool system_step(struct machine *m, uint32_t w)
     } while (0)
 
 /* A fetch stop (interpret_stopping only): before the instruction, as the
- * observer's stop, unless no step was taken yet in this call. */
-#define FETCH_STOP(pa)                                                              \
-    do {                                                                            \
-        if (INTERPRET_FETCH_STOPS && unlikely(stops[(pa) >> 3] & (1u << ((pa) & 7))) && \
-            budget_at_entry - budget + (batch - left) != 0) {                       \
-            SYNC();                                                                 \
-            m->fetch_stopped = true;                                                \
-            return MACHINE_STOPPED;                                                 \
-        }                                                                           \
+ * observer's stop, unless the last stop was met here (machine_steps() not
+ * yet counting this batch's instructions); the next fetch passes it. */
+#define FETCH_STOP(pa)                                                                    \
+    do {                                                                                  \
+        if (INTERPRET_FETCH_STOPS && unlikely(stops[(pa) >> 3] & (1u << ((pa) & 7)))) {   \
+            const uint64_t at_ = machine_steps(m) + (batch - left);                       \
+            if (at_ != m->fetch_passed_steps || (pa) != m->fetch_passed_pa) {             \
+                SYNC();                                                                   \
+                m->fetch_stopped = true;                                                  \
+                m->fetch_passed_steps = at_;                                              \
+                m->fetch_passed_pa = (pa);                                                \
+                return MACHINE_STOPPED;                                                   \
+            }                                                                             \
+        }                                                                                 \
     } while (0)
 
 #define A isa_field_a(w)

@@ -308,14 +308,20 @@ bool machine_in_guest(const struct machine *m);
  * every further run returns the same status at once. */
 enum machine_stop machine_run(struct machine *m, uint64_t max_steps);
 /* Fetch stops, for a debugger: machine_run stops (MACHINE_STOPPED) before
- * fetching the word at any of the n physical addresses given, except as
- * its first step, so the next call goes on past it.  Checked in a second
- * copy of the interpreter's loop, used only while stops are set: the
- * plain loop is untouched.  n = 0 clears them; a clone has none; false
- * (none set) when memory cannot be had. */
+ * fetching the word at any of the n physical addresses given, once an
+ * arrival: not again where it last stopped (the same step count, the same
+ * word), so the next call goes on past it.  A monitor that calls
+ * machine_run many times a run (vmm/) meets a stop on any call's first
+ * step too.  Checked in a second copy of the interpreter's loop, used only
+ * while stops are set: the plain loop is untouched.  n = 0 clears them; a
+ * clone has none; false (none set) when memory cannot be had. */
 bool machine_set_fetch_stops(struct machine *m, const uint32_t *pas, size_t n);
 /* True when the last machine_run ended at a fetch stop. */
 bool machine_fetch_stopped(const struct machine *m);
+/* The offset of the first word of [pa, pa + n) a fetch stop marks, n when
+ * none: for a monitor that runs the machine's code itself (vmm/bt.c),
+ * which keeps its own "once an arrival". */
+uint32_t machine_fetch_stop_first(const struct machine *m, uint32_t pa, uint32_t n);
 /* One step: machine_run(m, 1). */
 enum machine_stop machine_step(struct machine *m);
 /* The status the machine is stopped in (HALT, CHECK, UNHANDLED_TRAP), or

@@ -26,8 +26,17 @@
 #define LINE_MAX_LEN 512
 #define REPORT_TRAPS 12 /* a motion lists at most this many of its traps */
 
-static const char *const info_topics[] = {"regs",      "psw",    "levels", "traps", "breaks", "fmap",
-                                          "pagetable", "shadow", "output", NULL};
+static const char *const info_topics[] = {"regs",      "registers", "psw",    "levels", "traps",
+                                          "breaks",    "breakpoints", "watchpoints", "fmap",
+                                          "pagetable", "shadow",    "output", NULL};
+
+/* The topic an info word names: gdb's names are the same topics. */
+static const char *info_topic_of(const char *word)
+{
+    if (strcmp(word, "registers") == 0) return "regs";
+    if (strcmp(word, "breakpoints") == 0 || strcmp(word, "watchpoints") == 0) return "breaks";
+    return word;
+}
 static const char *const reg_names[ISA_NREGS] = {"r0", "r1", "r2",  "r3",  "r4",  "r5", "r6", "r7",
                                                  "r8", "r9", "r10", "r11", "r12", "r13", "sp", "lr"};
 static const char *const break_words[] = {"trap", "mode", "level", NULL};
@@ -1613,8 +1622,9 @@ static int cmd_info(struct cmd_ctx *c, const char *sfx, int argc, char **argv)
     const char *topic = NULL;
     for (size_t i = 0; info_topics[i]; i++)
         if (strncmp(info_topics[i], t, n) == 0) {
-            if (topic) return error(c, "'info %s' is ambiguous", t);
-            topic = info_topics[i];
+            const char *named = info_topic_of(info_topics[i]);
+            if (topic && strcmp(topic, named) != 0) return error(c, "'info %s' is ambiguous", t);
+            topic = named;
         }
     if (!topic) return error(c, "info what? regs, psw, levels, traps, breaks, fmap, pagetable, shadow, output");
     unsigned L = c->level;

@@ -515,8 +515,7 @@ static bool have_state_breaks(const struct engine *e)
 
 /* Sets the run's fetch stops at the real words of the address breakpoints
  * when they are the only state breakpoints (true: the run stops before any
- * unit that may meet one, and only there the boundary is looked at).  A
- * run under the C VMM has none: every boundary is looked at. */
+ * unit that may meet one, and only there the boundary is looked at). */
 static bool set_fetch_stops(struct engine *e)
 {
     uint32_t real[ENGINE_MAX_BREAKS];

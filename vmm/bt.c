@@ -398,6 +398,9 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
         bt_verify(c, mem, g->bt_dirty_lo, g->bt_dirty_hi - g->bt_dirty_lo);
         g->bt_dirty = false;
     }
+    /* The debugger's fetch stops, on the interpreter: the guest's words. */
+    const bool stops = g->vmm->fetch_stops_set;
+    bool stopped = false;
     int32_t prev = -1; /* the block just left, and its generation then */
     uint32_t prev_gen = 0;
     int exit_slot = -1;
@@ -445,7 +448,22 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
         uint32_t fetchable = b->n;
         if (!paged && limit - pc < fetchable) fetchable = limit - pc;
         const uint64_t room = batch - done;
-        const uint32_t lim = room < fetchable ? (uint32_t)room : fetchable;
+        uint32_t lim = room < fetchable ? (uint32_t)room : fetchable;
+        if (stops) {
+            /* A debugger's fetch stop: met before the word (once an
+             * arrival, as the machine's), else the block runs up to it. */
+            uint32_t j = machine_fetch_stop_first(m, gpa, lim);
+            const bool passed = g->bt_stop_steps == g->steps + done && g->bt_stop_gpa == gpa;
+            if (j == 0 && passed && lim > 1) j = 1 + machine_fetch_stop_first(m, gpa + 1, lim - 1);
+            else if (j == 0 && passed) j = lim;
+            if (j == 0) {
+                g->bt_stop_steps = g->steps + done;
+                g->bt_stop_gpa = gpa;
+                g->vmm->fetch_stopped = stopped = true;
+                break;
+            }
+            lim = j;
+        }
 
         uint32_t *const R = x.R;
         uint32_t k = 0, next = pc;
@@ -592,6 +610,7 @@ enum machine_stop vmm_bt_run(struct vmm_guest *g, struct machine *m, uint64_t bu
             retired(&x, done);
             vp->pc = pc;
         }
+        if (stopped) break;
     }
     sync_out(&x);
     return MACHINE_STOPPED;

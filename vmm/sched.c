@@ -18,6 +18,8 @@
  */
 #include "vmm_priv.h"
 
+#include <stdlib.h>
+
 uint32_t vmm_program_timer(const struct vmm_guest *g)
 {
     uint64_t slice = g->slice_left > 0 ? (uint64_t)g->slice_left : 1;
@@ -102,7 +104,13 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
         enum machine_stop st = place->run ? place->run(g, m, budget) : machine_run(m, budget);
         /* At most one guest step per machine step, and resume() stops at run_end. */
         TRAPEZE_ASSERT(g->steps <= g->run_end);
-        if (st == MACHINE_STOPPED) {
+        /* A place that runs its code itself (bt) says so in v. */
+        if (st == MACHINE_STOPPED && (place->run ? v->fetch_stopped : machine_fetch_stopped(m))) {
+            /* Before a word a debugger marked: as a budget's end (bt
+             * leaves the vcpu current, as at its every return). */
+            vmm_unload(g, m, place->run == NULL);
+            v->fetch_stopped = v->stop_requested = true;
+        } else if (st == MACHINE_STOPPED) {
             vmm_unload(g, m, false); /* the dispatcher left the vcpu current */
         } else {
             vmm_unload(g, m, true);
@@ -122,7 +130,7 @@ static uint64_t run_slice(struct vmm *v, struct vmm_guest *g, uint64_t left)
 enum vmm_run_status vmm_run(struct vmm *v, uint64_t max_steps)
 {
     TRAPEZE_ASSERT(v->running == NULL); /* not from an observer */
-    v->stop_requested = false;
+    v->stop_requested = v->fetch_stopped = false;
     uint64_t left = max_steps;
     while (left > 0) {
         struct vmm_guest *g = pick(v);
@@ -144,3 +152,28 @@ enum vmm_run_status vmm_run_fine(struct vmm *v, uint64_t max_steps)
     v->fine_cut = false;
     return s;
 }
+
+bool vmm_set_fetch_stops(struct vmm *v, const uint32_t *real, unsigned n)
+{
+    v->fetch_stopped = false;
+    bool ok = true;
+    uint32_t *local = n ? malloc(n * sizeof *local) : NULL;
+    if (n && !local) ok = false;
+    ok = machine_set_fetch_stops(v->real, real, ok ? n : 0) && ok;
+    for (unsigned i = 0; i < v->nguests; i++) {
+        /* The interpreter is a view of the guest's region: its words. */
+        const struct vmm_guest *g = &v->guests[i];
+        const uint32_t at = g->fmap.ext[0].hpa;
+        unsigned k = 0;
+        for (unsigned j = 0; ok && j < n; j++)
+            if (real[j] >= at && real[j] - at < g->memsize) local[k++] = real[j] - at;
+        ok = machine_set_fetch_stops(g->interp, local, k) && ok;
+    }
+    free(local);
+    if (!ok) vmm_set_fetch_stops(v, NULL, 0);
+    v->fetch_stops_set = ok && n > 0;
+    for (unsigned i = 0; i < v->nguests; i++) v->guests[i].bt_stop_steps = UINT64_MAX;
+    return ok;
+}
+
+bool vmm_fetch_stopped(const struct vmm *v) { return v->fetch_stopped; }

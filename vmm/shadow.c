@@ -578,6 +578,10 @@ bool vmm_shadow_valid(const struct vmm_guest *g)
     const uint32_t first = g->fmap.ext[0].hpa >> ISA_PAGE_SHIFT;
     const uint32_t end = (uint32_t)((g->fmap.ext[0].hpa + g->memsize) >> ISA_PAGE_SHIFT);
     const uint32_t *real = machine_memory_const(v->real);
+    /* hw-slt keeps no shadow tables: its shadow area holds the guest's
+     * second-level table (dispatch.c), which the checks below would take
+     * for stray entries. */
+    if (v->mode == VMM_HW_SLT) return sh->tables_used == 0 && sh->stats.words_in_use == 0;
     uint64_t in_use = 0;
     unsigned used = 0;
     for (unsigned i = 0; i < VMM_SHADOW_TABLES; i++) {

@@ -221,6 +221,7 @@ struct vmm *vmm_clone(const struct vmm *v)
     if (!c) return NULL;
     *c = *v;
     c->running = NULL;
+    c->fetch_stops_set = c->fetch_stopped = false; /* its machines have none */
     c->guests = calloc(v->nguests, sizeof *c->guests);
     c->real = machine_clone(v->real);
     if (!c->guests || !c->real) {

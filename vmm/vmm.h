@@ -529,5 +529,14 @@ enum vmm_run_status vmm_run(struct vmm *v, uint64_t max_steps);
  * the real timer's end, back to the scheduler after every trap (which may
  * set the timer again); any other place one step a run. */
 enum vmm_run_status vmm_run_fine(struct vmm *v, uint64_t max_steps);
+/* Fetch stops for a debugger (machine_set_fetch_stops): vmm_run returns
+ * VMM_RUN_STOPPED before any guest fetches one of the n real words, on the
+ * real machine, on a guest's interpreter or in bt's translated blocks, as
+ * if its budget ended there (so a run cut at a stop goes on as the uncut
+ * one), once an arrival.  False, and none set, without memory.  n = 0
+ * clears them; a clone has none. */
+bool vmm_set_fetch_stops(struct vmm *v, const uint32_t *real, unsigned n);
+/* True when the last vmm_run ended at a fetch stop. */
+bool vmm_fetch_stopped(const struct vmm *v);
 
 #endif

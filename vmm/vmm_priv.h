@@ -124,6 +124,10 @@ struct vmm_guest {
      * run directly since the last translated run could have written. */
     struct bt_cache *bt;
     bool bt_dirty;
+    /* bt's fetch stops (vmm_set_fetch_stops): where it last met one (the
+     * guest's steps then and the word), which the next fetch passes. */
+    uint64_t bt_stop_steps;
+    uint32_t bt_stop_gpa;
     uint32_t bt_dirty_lo, bt_dirty_hi;
 
     /* pv (pv.c): admitted (its first instruction was looked at), the shared
@@ -159,6 +163,8 @@ struct vmm {
     struct vmm_guest *running;  /* the guest loaded during vmm_run, else NULL */
     bool stop_requested;        /* the observer asked to stop                  */
     bool fine_cut;              /* vmm_run_fine: as one-step calls of vmm_run  */
+    bool fetch_stopped;         /* the last vmm_run ended at a fetch stop      */
+    bool fetch_stops_set;       /* vmm_set_fetch_stops set some                */
 
     struct vmm_observer obs;
     bool bt_user_translated; /* bt: user mode runs a sensitive instruction on the real state */

@@ -7,8 +7,8 @@
 #   tests/bench/alu.s (default 50 M), in M steps per CPU second and as a
 #   share of `run`'s rate on the same stack:
 #   - `continue` with no breakpoint, with a trap breakpoint never hit, and
-#     with an address breakpoint never hit (over BENCH_BREAK_STEPS, default
-#     5 M: under the C VMM every boundary is looked at, a few M/s);
+#     with an address breakpoint never hit (a fetch stop, bare and under
+#     the C VMM; over BENCH_BREAK_STEPS, default BENCH_STEPS);
 #   - `step 1000000` repeated to the same count in one session;
 #   - the TUI's `c` (tmux; skipped without it): the CPU of a session that
 #     runs to the budget, less that of one that quits at once;
@@ -21,7 +21,7 @@ set -u
 bin=${1:?usage: debugger.sh BINARY}
 runs=${BENCH_RUNS:-3}
 steps=${BENCH_STEPS:-50000000}
-break_steps=${BENCH_BREAK_STEPS:-5000000}
+break_steps=${BENCH_BREAK_STEPS:-$steps}
 source "$(dirname "$0")/lib.sh" # here, root, tmp, median, cpu_seconds, wall_seconds
 [ -x "$bin" ] || { echo "debugger.sh: $bin is not an executable" >&2; exit 2; }
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac

@@ -681,7 +681,7 @@ Test(commands, completion)
     cr_assert_eq(n, 3, "reverse-step, reverse-next and reverse-continue");
     n = 0;
     commands_complete(&c, 1, "info", "re", count_word, &n);
-    cr_assert_eq(n, 1, "info regs");
+    cr_assert_eq(n, 2, "info regs and gdb's info registers");
     n = 0;
     commands_complete(&c, 1, "break", "at_", count_word, &n);
     cr_assert_geq(n, 8, "labels at_svc, at_hcall, ...");

@@ -2,10 +2,12 @@
  * test_machine_stops.c: fetch stops (machine_set_fetch_stops), what the
  * debugger's address breakpoints run on.
  *
- * A run with stops set stops before every fetch of a marked word but the
- * first step of each call, with the pc there and the instruction not yet
- * executed; run on from each stop, it ends where the plain run ends, step
- * for step, and a clone carries no stops.
+ * A run with stops set stops before every fetch of a marked word, once an
+ * arrival (the next call passes the word it stopped at), with the pc there
+ * and the instruction not yet executed; run on from each stop, it ends
+ * where the plain run ends, step for step, and a clone carries no stops.
+ * A monitor calls machine_run many times a run: a stop is met on a call's
+ * first step as well.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -57,5 +59,32 @@ Test(machine_stops, stop_before_each_fetch_and_go_on)
     machine_destroy(n);
     machine_destroy(m);
     machine_destroy(plain);
+    asm_image_free(&img);
+}
+
+Test(machine_stops, met_on_a_call_first_step_once)
+{
+    struct asm_image img = tr_load_text(LOOP);
+    uint32_t work;
+    cr_assert(asm_symbol_value(&img, "work", &work));
+    struct machine *m = tr_bare(&img, "pg", TR_MEM, NULL, 0);
+    cr_assert(machine_set_fetch_stops(m, &img.entry, 1));
+    /* At the entry word already: met at once, no step taken ... */
+    cr_assert_eq(machine_run(m, 100), MACHINE_STOPPED);
+    cr_assert(machine_fetch_stopped(m));
+    cr_assert_eq(machine_steps(m), 0);
+    /* ... and passed by the next call. */
+    cr_assert_eq(machine_run(m, 1), MACHINE_BUDGET);
+    cr_assert_eq(machine_steps(m), 1);
+    /* One-step calls meet each arrival at work once, and go on. */
+    cr_assert(machine_set_fetch_stops(m, &work, 1));
+    unsigned stops = 0;
+    for (int i = 0; i < 1000 && machine_state(m) == MACHINE_BUDGET; i++)
+        if (machine_run(m, 1) == MACHINE_STOPPED) {
+            cr_assert_eq(machine_psw(m).pc, work);
+            stops++;
+        }
+    cr_assert_eq(stops, 50);
+    machine_destroy(m);
     asm_image_free(&img);
 }

@@ -924,6 +924,8 @@ uint64_t run_units(struct run *r, uint64_t k, uint64_t *chunk)
         }
         if (r->bottom == BOTTOM_MACHINE) {
             machine_run(r->real, 1);
+            /* A fetch stop at the boundary just looked at: past it. */
+            if (run_time(r) == now && machine_fetch_stopped(r->real)) machine_run(r->real, 1);
             if (run_time(r) == now) break; /* the machine stopped */
         } else if (vmm_run(r->cvmm, 1) == VMM_RUN_DONE) {
             break; /* (a vmm_run may take no unit: its own scheduling) */
@@ -934,13 +936,14 @@ uint64_t run_units(struct run *r, uint64_t k, uint64_t *chunk)
 
 bool run_set_fetch_stops(struct run *r, const uint32_t *real, unsigned n)
 {
-    if (r->bottom != BOTTOM_MACHINE) return n == 0;
+    if (r->bottom == BOTTOM_C) return vmm_set_fetch_stops(r->cvmm, real, n);
     return machine_set_fetch_stops(r->real, real, n);
 }
 
 bool run_fetch_stopped(const struct run *r)
 {
-    return r->bottom == BOTTOM_MACHINE && machine_fetch_stopped(r->real);
+    if (r->bottom == BOTTOM_C) return vmm_fetch_stopped(r->cvmm);
+    return machine_fetch_stopped(r->real);
 }
 
 uint64_t run_units_fine(struct run *r, uint64_t k, uint64_t *chunk)

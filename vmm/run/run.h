@@ -238,12 +238,12 @@ uint64_t run_units(struct run *r, uint64_t k, uint64_t *chunk);
  * looked at, without the look.  Stops as run_units does when a hook turns
  * checking on. */
 uint64_t run_units_fine(struct run *r, uint64_t k, uint64_t *chunk);
-/* Fetch stops for a debugger's address breakpoints (machine.h): a run on
- * the real machine (bare, or asm VMMs at the bottom) stops run_units before
- * a unit that fetches one of these real words, checking off, unless it is
- * the piece's first.  False (none set) under the C VMM, whose guests' cut
- * the stops would change, or without memory.  n = 0 clears them; a clone
- * has none.  run_fetch_stopped: the last piece ended at one. */
+/* Fetch stops for a debugger's address breakpoints (machine.h, vmm.h):
+ * run_units and run_units_fine stop, checking off, before a unit that
+ * fetches one of these real words, once an arrival (the next piece goes
+ * on past it), whatever the bottom and the mode.  False (none set)
+ * without memory.  n = 0 clears them; a clone has none.  run_fetch_stopped: the
+ * last piece ended at one. */
 bool run_set_fetch_stops(struct run *r, const uint32_t *real, unsigned n);
 bool run_fetch_stopped(const struct run *r);
 /* Runs `units` units as run_units did when it gave `chunk`, without
