@@ -87,6 +87,7 @@ struct engine {
     size_t input_len;
     struct run_spec spec;
     struct asm_image img;
+    bool img_borrowed; /* engine_config.image: the caller's, not freed here */
     char progname[40];
 
     struct run *run;
@@ -1421,15 +1422,21 @@ struct engine *engine_open(const struct engine_config *cfg, FILE *errors)
         return NULL;
     }
     struct asm_options ao = {cfg->include_dirs, cfg->ninclude_dirs, false};
-    int nerr = cfg->embedded ? asm_assemble_embedded(cfg->program, &e->img, errors)
+    int nerr = 0;
+    if (cfg->image) {
+        e->img = *cfg->image; /* read only, as the session reads its own */
+        e->img_borrowed = true;
+    } else {
+        nerr = cfg->embedded ? asm_assemble_embedded(cfg->program, &e->img, errors)
                              : asm_load_program_opts(cfg->program, &ao, &e->img, errors);
+    }
     if (nerr != 0) {
         engine_close(e);
         return NULL;
     }
     char err[RUN_ERROR_SIZE];
     const struct asm_image *programs[1] = {&e->img};
-    struct run_config rc = {e->spec, &e->variant, e->mem, 1, cfg->asm_vmm_path, NULL};
+    struct run_config rc = {e->spec, &e->variant, e->mem, 1, cfg->asm_vmm_path, cfg->asm_vmm};
     e->run = run_create(&rc, programs, err);
     if (!e->run) {
         fprintf(errors, "%s: error: %s\n", cfg->program, err);
@@ -1472,7 +1479,7 @@ void engine_close(struct engine *e)
     srccache_free(&e->src);
     srccache_free(&e->vsrc);
     run_destroy(e->run);
-    asm_image_free(&e->img);
+    if (!e->img_borrowed) asm_image_free(&e->img);
     run_log_destroy(e->log);
     free(e->journal);
     free(e->typed);

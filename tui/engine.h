@@ -74,6 +74,11 @@ struct engine_config {
     size_t input_len;
     struct run_spec spec;              /* the monitors; n = 0: the bare machine */
     const char *asm_vmm_path;          /* the asm levels' source (borrowed); NULL: the one built in */
+    struct asm_vmm *asm_vmm;           /* loaded once and shared (run_load_asm_vmm); NULL:
+                                        * loaded from asm_vmm_path for this session alone */
+    /* The program already assembled (borrowed; it must outlive the session;
+     * program then only names it); NULL: program is assembled or read. */
+    const struct asm_image *image;
     /* Disk units 0 .. ndisks - 1 (media copied), and where their completed
      * writes go (run_set_disk_sink; NULL: nowhere).  Going back in time
      * rewinds the units, not what the sink was given. */
