@@ -21,6 +21,7 @@
         .include "disk.inc"     ; the driver of disk unit 0
         .include "kernel.inc"
         .include "reloc.inc"    ; make_space, uaddr
+        k_uwaddr_code           ; uwaddr, for the disk driver
 
 s_banner:
         .string "toyos: 3 processes in relocated regions, a disk, a tick every 400 instructions\n"
