@@ -13,7 +13,8 @@
 #     at all every call is refused and every process still ends;
 #   - under --vmm te with --io direct, passthrough and split (run and
 #     equiv), and under the asm VMM (--stack asm, asm,asm; run and equiv):
-#     the output, the final disk and the disk counts equal the bare run's.
+#     the output, the final disk and the disk counts equal the bare run's;
+#   - two guests (--vms 2) on partitions of one unit: one formats its own.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 T=$E2E_TMP
@@ -77,6 +78,25 @@ for build in toyos_store toyos_store_paged; do
     done
     echo "ok   $build"
 done
+
+# Two toyos guests, each on its own 16-sector partition of one unit: the
+# first finds the host's record, the second finds no directory and formats
+# its partition (store.inc's other way to mount), and each partition ends
+# as a store of its own.
+"$TRAPEZE" mkdisk -o "$T/two.img" --sectors 32 programs/store/motd.txt
+run_capture "$TRAPEZE" run --vmm te --vms 2 --disk "$T/two.img" programs/toyos/toyos_store.s
+expect_status 0 "two toyos_store guests"
+e2e_checks=$((e2e_checks + 1))
+[ "$(sed -n 's/^\[vm0\] //p' <<<"$out")" = "$(cat programs/toyos/toyos_store.expected)" ] ||
+    fail "two guests: guest 0 does not print toyos_store.expected"
+expect_match out '^\[vm1\] \[1\] store: no directory on the disk: formatted$' "two guests: guest 1 formats its partition"
+expect_match out '^\[vm1\] \[1\] store: get motd.txt: not found$' "two guests: guest 1 has no record of the host's"
+dd if="$T/two.img" of="$T/second.img" bs=1024 skip=16 2>/dev/null
+run_capture "$TRAPEZE" mkdisk --list "$T/second.img"
+expect_lines out 2 "two guests: the second partition holds guest 1's two records"
+expect_match out '^greeting 55:' "two guests: the second partition's first record"
+run_capture "$TRAPEZE" mkdisk --list "$T/two.img"
+expect_lines out 3 "two guests: the first partition holds three records"
 
 # The paging build refuses the read over the prober's own (read-only) code;
 # relocation cannot.
