@@ -171,7 +171,8 @@ int cmd_equiv(int argc, char **argv, cli_interrupt_flag *interrupted)
     struct run_hooks hooks = {trace, run_trace_event, NULL};
     struct equiv_config cfg = {o.spec,    &o.variant,  o.mem, o.max_steps, o.input, o.input_len,
                                &img,      o.asm_vmm,   trace ? &hooks : NULL,
-                               o.max_real_steps, interrupted, NULL};
+                               o.max_real_steps, interrupted, NULL,
+                               o.io_given, o.io_model, !o.no_iommu};
     struct equiv_report rep;
     char err[RUN_ERROR_SIZE];
     struct run_medium disks[ISA_DISK_UNITS];

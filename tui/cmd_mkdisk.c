@@ -6,8 +6,8 @@
  *                                                 each FILE as a record
  *   trapeze mkdisk --list IMAGE                   the records of a store
  *
- * The record store is the on-disk layout of programs/store.s
- * (programs/store.s draws it): sector 0 is the directory, a magic
+ * The record store is the on-disk layout of programs/lib/store.inc
+ * (which draws it; store.s and toyos/toyos_store.s run it): sector 0 is the directory, a magic
  * word, the record count, the first free sector, then one 16-word entry per
  * record (name, one character per word, zero-terminated; first sector;
  * length in words); each record's data is one byte per word, from its
@@ -158,8 +158,8 @@ int cmd_mkdisk(int argc, char **argv)
         printf("usage: trapeze mkdisk -o IMAGE [--sectors N] [FILE...]\n"
                "       trapeze mkdisk --list IMAGE\n\n"
                "Makes a disk image for --disk: N zeroed sectors, or a record store (the\n"
-               "layout of programs/store.s) holding each FILE as a record named by\n"
-               "its base name.  --list prints a store's records.\n\noptions:\n");
+               "layout of programs/lib/store.inc) holding each FILE as a record named\n"
+               "by its base name.  --list prints a store's records.\n\noptions:\n");
         cli_print_options(stdout, options, NOPTIONS);
         rc = CLI_EXIT_OK;
     } else if (rc == 0 && m.list) {

@@ -310,18 +310,20 @@ static bool apply_disk(void *target, const char *value, char *err)
     return true;
 }
 
+/* --io's names, by enum vmm_io_model. */
+static const char *const io_model_names[] = {"direct", "passthrough", "split"};
+
 static bool apply_io(void *target, const char *value, char *err)
 {
     struct run_options *o = target;
-    if (strcmp(value, "direct") == 0) o->io_model = VMM_IO_DIRECT;
-    else if (strcmp(value, "passthrough") == 0) o->io_model = VMM_IO_PASSTHROUGH;
-    else if (strcmp(value, "split") == 0) o->io_model = VMM_IO_SPLIT;
-    else {
-        snprintf(err, ERR_SIZE, "expected direct, passthrough or split, got '%.100s'", value);
-        return false;
-    }
-    o->io_given = true;
-    return true;
+    for (unsigned m = 0; m < sizeof io_model_names / sizeof io_model_names[0]; m++)
+        if (strcmp(value, io_model_names[m]) == 0) {
+            o->io_model = (enum vmm_io_model)m;
+            o->io_given = true;
+            return true;
+        }
+    snprintf(err, ERR_SIZE, "expected direct, passthrough or split, got '%.100s'", value);
+    return false;
 }
 
 static bool apply_no_iommu(void *target, const char *value, char *err)
@@ -606,6 +608,11 @@ void run_options_describe(const struct run_options *o, char *buf, size_t size)
     if (has_c && o->spec.shadow != VMM_SHADOW_TRACE) {
         size_t used = strlen(buf);
         snprintf(buf + used, size - used, " --shadow %s", vmm_shadow_policy_name(o->spec.shadow));
+    }
+    if (o->io_given) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, " --io %s%s", io_model_names[o->io_model],
+                 o->no_iommu ? " --no-iommu" : "");
     }
 }
 

@@ -18,6 +18,7 @@
         .equ PT_ENTRIES, 0      ; no page tables
 
         .include "nofork.inc"   ; no fork, no wait
+        .include "nodisk.inc"   ; no disk
         .include "kernel.inc"
         .include "reloc.inc"    ; make_space, uaddr
 

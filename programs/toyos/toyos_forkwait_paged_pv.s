@@ -7,6 +7,7 @@
         .equ PT_ENTRIES, 16
 
         .include "fork.inc"      ; fork and wait
+        .include "nodisk.inc"    ; no disk
         .include "kernel.inc"
         .include "paged.inc"     ; make_space, uaddr
 

@@ -11,6 +11,7 @@
         .equ PT_ENTRIES, 16     ; SPACE / 256 (PTE_V, PTE_W: lib/machine.inc)
 
         .include "nofork.inc"   ; no fork, no wait
+        .include "nodisk.inc"   ; no disk
         .include "kernel.inc"
         .include "paged.inc"    ; make_space, uaddr
 

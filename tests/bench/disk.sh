@@ -14,6 +14,11 @@
 # hypervisor-direct too (programs/vmm/README.md, "The virtual disk"):
 # alone, and at depth 2 on the C VMM and on itself.  "traps L0" are the
 # traps that reach level 0 (the C VMM's entries, or the bottom asm VMM's).
+#
+# The second table is one sector through a kernel: disk/toyos.inc is toyos
+# with its interrupt-driven driver (programs/toyos/disk.inc) and one
+# process making N disk calls (svc 7 read, svc 8 write); the same
+# difference of N = 1000 and 2000, and the IO interrupts (one a command).
 set -u
 bin=${1:?usage: disk.sh BINARY}
 runs=1
@@ -43,5 +48,28 @@ for model in "bare|" "hypervisor-direct (te)|--vmm te" "hypervisor-direct (hvm)|
         awk -v n="$name" -v c="$([ "$cmd" = 1 ] && echo read || echo write)" \
             -v r="$((r2 - r1))" -v p="$((p2 - p1))" -v e="$((e2 - e1))" -v t="$((t2 - t1))" \
             'BEGIN { printf "  %-28s %-6s %14.1f %14.1f %12.1f %10.1f\n", n, c, r / 1000, p / 1000, e / 1000, t / 1000 }'
+    done
+done
+
+# toyos_measure STACK-OPTIONS CALL N -> "real program entries traps-L0 IO"
+toyos_measure() {
+    printf '        .equ N, %s\n        .equ CALL, %s\n        .include "%s"\n' "$3" "$2" "$here/disk/toyos.inc" \
+        >"$tmp/t$3.s"
+    # shellcheck disable=SC2086
+    "$bin" run --json $1 -I "$root/programs/toyos" --disk "$tmp/disk.img" "$tmp/t$3.s" 2>/dev/null |
+        jq -r '[.real.instructions, .instructions, (.vmm.entries // 0), .levels[0].traps, .traps.IO] | @tsv'
+}
+echo "disk: one sector through toyos's driver (a system call, the wait, the completion interrupt): the cost of 1000 more"
+printf '  %-28s %-6s %14s %14s %12s %10s %8s\n' model call "real instrs" "program's" "vmm exits" "traps L0" "IO irqs"
+for model in "bare|" "hypervisor-direct (te)|--vmm te --io direct" "passthrough (te)|--vmm te --io passthrough" \
+    "split: ports as direct (te)|--vmm te --io split" "hypervisor-direct (asm)|--stack asm" \
+    "hypervisor-direct (asm,asm)|--stack asm,asm"; do
+    name=${model%%|*} opts=${model#*|}
+    for call in 7 8; do
+        read -r r1 p1 e1 t1 i1 < <(toyos_measure "$opts" "$call" 1000)
+        read -r r2 p2 e2 t2 i2 < <(toyos_measure "$opts" "$call" 2000)
+        awk -v n="$name" -v c="$([ "$call" = 7 ] && echo read || echo write)" \
+            -v r="$((r2 - r1))" -v p="$((p2 - p1))" -v e="$((e2 - e1))" -v t="$((t2 - t1))" -v i="$((i2 - i1))" \
+            'BEGIN { printf "  %-28s %-6s %14.1f %14.1f %12.1f %10.1f %8.1f\n", n, c, r / 1000, p / 1000, e / 1000, t / 1000, i / 1000 }'
     done
 done

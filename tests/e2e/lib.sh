@@ -64,6 +64,30 @@ disk_image() {
     (cd "$(dirname "$base")" && "$bin" mkdisk -o "$img" "${args[@]}")
 }
 
+# disk_as_bare PROG FRESH BARE BARE_JSON OPTIONS...: PROG run with OPTIONS
+# on a copy of the disk FRESH prints its .expected, leaves the disk BARE
+# and counts the disk commands of BARE_JSON (a file: its bare run's
+# --json); then `equiv OPTIONS` on another copy says equivalent and
+# leaves the copy as it was.  Sets $out to equiv's report.
+disk_as_bare() {
+    local prog=$1 fresh=$2 bare=$3 bare_json=$4 counts='[.disk.reads, .disk.writes, .disk.errors]'
+    shift 4
+    cp "$fresh" "$E2E_TMP/as_bare.img"
+    run_capture "$TRAPEZE" run --json "$@" --disk "$E2E_TMP/as_bare.img" "$prog"
+    expect_status 0 "$prog: run $*"
+    e2e_checks=$((e2e_checks + 3))
+    [ "$(jq -j .output <<<"$out")" = "$(cat "${prog%.s}.expected")" ] || fail "$prog under $*: output differs"
+    cmp -s "$bare" "$E2E_TMP/as_bare.img" || fail "$prog under $*: the disk differs from the bare run's"
+    [ "$(jq -c "$counts" "$bare_json")" = "$(jq -c "$counts" <<<"$out")" ] ||
+        fail "$prog under $*: disk counts bare $(jq -c .disk "$bare_json"), here $(jq -c .disk <<<"$out")"
+    cp "$fresh" "$E2E_TMP/as_bare.img"
+    run_capture "$TRAPEZE" equiv "$@" --disk "$E2E_TMP/as_bare.img" "$prog"
+    expect_status 0 "$prog: equiv $*"
+    expect_match out '^equivalent' "$prog: equiv $* says equivalent"
+    e2e_checks=$((e2e_checks + 1))
+    cmp -s "$fresh" "$E2E_TMP/as_bare.img" || fail "$prog: equiv $* wrote to the disk file"
+}
+
 # check_expected BINARY DIR: every DIR/**/X.s with an X.expected beside it
 # runs under BINARY (X.input as --input when there is one) to exactly the
 # .expected text on stdout, exiting 0 or with the number in X.status; with

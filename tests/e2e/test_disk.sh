@@ -216,20 +216,8 @@ for prog in programs/disk.s programs/store.s; do
     cp "$T/bare.img" "$T/fresh.img"
     "$TRAPEZE" run --json --disk "$T/bare.img" "$prog" >"$T/bare.json" 2>/dev/null
     for stack in "--stack asm" "--stack c,asm" "--stack asm,asm" "--depth 3"; do
-        cp "$T/fresh.img" "$T/asm.img"
         # shellcheck disable=SC2086
-        run_capture "$TRAPEZE" run --json $stack --disk "$T/asm.img" "$prog"
-        expect_status 0 "$prog: run $stack --disk"
-        e2e_checks=$((e2e_checks + 3))
-        [ "$(jq -j .output <<<"$out")" = "$(cat "$base.expected")" ] || fail "$prog under $stack: output differs"
-        cmp -s "$T/bare.img" "$T/asm.img" || fail "$prog under $stack: the disk differs from the bare run's"
-        [ "$(jq -c .disk "$T/bare.json")" = "$(jq -c .disk <<<"$out")" ] ||
-            fail "$prog under $stack: disk counts bare $(jq -c .disk "$T/bare.json"), asm $(jq -c .disk <<<"$out")"
-        cp "$T/fresh.img" "$T/equiv.img"
-        # shellcheck disable=SC2086
-        run_capture "$TRAPEZE" equiv $stack --disk "$T/equiv.img" "$prog"
-        expect_status 0 "$prog: equiv $stack --disk"
-        expect_match out '^equivalent' "$prog: equiv $stack --disk says equivalent"
+        disk_as_bare "$prog" "$T/fresh.img" "$T/bare.img" "$T/bare.json" $stack
     done
 done
 # An asm VMM of its own without the disk's words (vdisk_first, vdisk_size)

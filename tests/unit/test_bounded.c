@@ -246,7 +246,8 @@ Test(bounded, equiv_honours_the_real_budget_and_the_flag)
     char err[RUN_ERROR_SIZE];
     cr_assert(isa_variant_load("pg", &v, err));
     struct equiv_config cfg = {tr_spec("c,asm"), &v, 0x1000, UINT64_MAX, NULL, 0, &img, NULL, NULL,
-                               2000000, NULL, NULL};
+                               2000000, NULL, NULL,
+                               false, VMM_IO_DIRECT, true};
     struct equiv_report rep;
     cr_assert(equiv_check(&cfg, &rep, err), "%s", err);
     cr_assert_eq(rep.cut, RUN_CUT_REAL_BUDGET);
@@ -268,7 +269,8 @@ Test(bounded, equiv_bisection_cut_by_the_budget_says_what_it_knows)
     struct isa_variant v;
     char err[RUN_ERROR_SIZE];
     cr_assert(isa_variant_load("x86like", &v, err));
-    struct equiv_config cfg = {tr_spec("c"), &v, TR_MEM, TR_BIG_BUDGET, NULL, 0, &img, NULL, NULL, 0, NULL, NULL};
+    struct equiv_config cfg = {tr_spec("c"), &v, TR_MEM, TR_BIG_BUDGET, NULL, 0, &img, NULL, NULL, 0, NULL, NULL,
+                               false, VMM_IO_DIRECT, true};
     struct equiv_report rep;
     cr_assert(equiv_check(&cfg, &rep, err), "%s", err);
     cr_assert_eq(rep.cut, RUN_CUT_NONE);

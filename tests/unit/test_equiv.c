@@ -44,7 +44,8 @@ static bool check(const char *spec, const char *variant, const struct asm_image 
                   const uint8_t *input, size_t len, struct equiv_report *rep, char err[RUN_ERROR_SIZE])
 {
     struct isa_variant v = test_support_variant(variant);
-    struct equiv_config cfg = {tr_spec(spec), &v, MEM, max_steps, input, len, img, NULL, NULL, 0, NULL, NULL};
+    struct equiv_config cfg = {tr_spec(spec), &v, MEM, max_steps, input, len, img, NULL, NULL, 0, NULL, NULL,
+                               false, VMM_IO_DIRECT, true};
     return equiv_check(&cfg, rep, err);
 }
 
@@ -134,7 +135,8 @@ Test(equiv, critical_under_x86like_breaks_at_its_first_popf)
     struct run_spec hvm = tr_spec("c");
     hvm.mode = VMM_HVM;
     struct isa_variant v = test_support_variant("x86like");
-    struct equiv_config cfg = {hvm, &v, MEM, TR_BIG_BUDGET, NULL, 0, &img, NULL, NULL, 0, NULL, NULL};
+    struct equiv_config cfg = {hvm, &v, MEM, TR_BIG_BUDGET, NULL, 0, &img, NULL, NULL, 0, NULL, NULL,
+                               false, VMM_IO_DIRECT, true};
     cr_assert(equiv_check(&cfg, &rep, err), "%s", err);
     cr_assert(rep.equivalent, "hvm: %s", rep.at_end.n ? rep.at_end.text[0] : "");
     /* and on pg, te is exact */
@@ -235,13 +237,15 @@ Test(equiv, a_side_that_cannot_be_made)
 {
     struct asm_image img = tr_load_file("programs/hello.s");
     struct isa_variant v = test_support_variant("pg");
-    struct equiv_config cfg = {tr_spec("asm"), &v, MEM, 1000, NULL, 0, &img, "/nonexistent/vmm.s", NULL, 0, NULL, NULL};
+    struct equiv_config cfg = {tr_spec("asm"), &v, MEM, 1000, NULL, 0, &img, "/nonexistent/vmm.s", NULL, 0, NULL, NULL,
+                               false, VMM_IO_DIRECT, true};
     struct equiv_report rep;
     char err[RUN_ERROR_SIZE] = "";
     cr_assert_not(equiv_check(&cfg, &rep, err));
     cr_assert(strstr(err, "does not assemble"), "%s", err);
     struct asm_image far = tr_load_text(".org 0x8000\n_start: halt\n");
-    cfg = (struct equiv_config){tr_spec("c"), &v, 0x1000, 1000, NULL, 0, &far, NULL, NULL, 0, NULL, NULL};
+    cfg = (struct equiv_config){tr_spec("c"), &v, 0x1000, 1000, NULL, 0, &far, NULL, NULL, 0, NULL, NULL,
+                                false, VMM_IO_DIRECT, true};
     err[0] = '\0';
     cr_assert_not(equiv_check(&cfg, &rep, err));
     cr_assert(strstr(err, "does not fit"), "%s", err);
@@ -262,7 +266,8 @@ Test(equiv, trace_hooks_see_the_virtualized_run)
     struct isa_variant v = test_support_variant("pg");
     uint64_t seen = 0;
     const struct run_hooks hooks = {&seen, count, NULL};
-    struct equiv_config cfg = {tr_spec("c,asm"), &v, MEM, TR_BIG_BUDGET, NULL, 0, &img, NULL, &hooks, 0, NULL, NULL};
+    struct equiv_config cfg = {tr_spec("c,asm"), &v, MEM, TR_BIG_BUDGET, NULL, 0, &img, NULL, &hooks, 0, NULL, NULL,
+                               false, VMM_IO_DIRECT, true};
     struct equiv_report rep;
     char err[RUN_ERROR_SIZE];
     cr_assert(equiv_check(&cfg, &rep, err), "%s", err);

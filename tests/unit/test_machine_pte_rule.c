@@ -377,7 +377,8 @@ static struct equiv_report equiv_of(const struct asm_image *img, const char *var
     struct isa_variant v = test_support_variant(variant);
     struct run_spec spec = tr_spec("c");
     spec.shadow = shadow;
-    struct equiv_config cfg = {spec, &v, TR_MEM, TR_BIG_BUDGET, NULL, 0, img, NULL, NULL, 0, NULL, NULL};
+    struct equiv_config cfg = {spec, &v, TR_MEM, TR_BIG_BUDGET, NULL, 0, img, NULL, NULL, 0, NULL, NULL,
+                               false, VMM_IO_DIRECT, true};
     struct equiv_report rep;
     char err[RUN_ERROR_SIZE];
     cr_assert(equiv_check(&cfg, &rep, err), "%s", err);

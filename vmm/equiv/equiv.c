@@ -25,12 +25,17 @@ static uint64_t spent(const struct check *q)
     return q->spent + (q->bare ? run_time(q->bare) : 0) + (q->virt ? run_time(q->virt) : 0);
 }
 
-static struct run *new_side(struct check *q, const struct run_spec *spec)
+static struct run *new_side(struct check *q, const struct run_spec *spec, bool virtualized)
 {
     struct run_config rc = {*spec, q->cfg->variant, q->cfg->memsize, 1, q->cfg->asm_vmm_path,
                             q->cfg->asm_vmm};
     const struct asm_image *programs[1] = {q->cfg->program};
     struct run *r = run_create(&rc, programs, q->err);
+    if (r && virtualized && q->cfg->io_given &&
+        !run_set_io_model(r, q->cfg->io_model, q->cfg->iommu, q->err)) {
+        run_destroy(r);
+        r = NULL;
+    }
     for (unsigned k = 0; r && k < q->ndisks; k++)
         if (!run_attach_disk(r, k, q->disks[k].words, q->disks[k].sectors, q->err)) {
             run_destroy(r);
@@ -53,8 +58,8 @@ static bool fresh(struct check *q)
     const struct run_spec bare = pv ? (struct run_spec){.n = 1, .kind = {RUN_MONITOR_C}, .mode = VMM_PV,
                                                         .pv_reference = true}
                                     : (struct run_spec){.n = 0, .mode = VMM_TE};
-    q->bare = new_side(q, &bare);
-    q->virt = q->bare ? new_side(q, &q->cfg->spec) : NULL;
+    q->bare = new_side(q, &bare, false);
+    q->virt = q->bare ? new_side(q, &q->cfg->spec, true) : NULL;
     return q->bare && q->virt;
 }
 

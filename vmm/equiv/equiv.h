@@ -52,6 +52,11 @@ struct equiv_config {
     uint64_t max_real_steps;
     const volatile sig_atomic_t *interrupt;
     struct asm_vmm *asm_vmm; /* one loaded already (run_load_asm_vmm), else NULL: asm_vmm_path */
+    /* The virtualized side's I/O model (--io, --no-iommu: run_set_io_model),
+     * when io_given; the bare side just has the units. */
+    bool io_given;
+    enum vmm_io_model io_model;
+    bool iommu;
 };
 
 /* Differences between the two sides, one line each ("r3: bare 0x..., vmm 0x..."). */
