@@ -12,6 +12,7 @@
 #include "../tui/json.h"
 
 static const struct grade_lab *const all_labs[] = {&grade_lab_classify, &grade_lab_trap_and_emulate,
+                                               &grade_lab_paravirt,
                                                &grade_lab_shadow, &grade_lab_recursion,
                                                &grade_lab_io, NULL};
 
@@ -329,6 +330,7 @@ void grade_write_results(const struct grade *g, FILE *out)
         json_string(&j, "visibility", visibility[t->visibility]);
         json_object_begin(&j, "extra_data");
         json_string(&j, "seed", seed);
+        if (t->generated[0]) json_string(&j, "generated", t->generated);
         json_object_end(&j);
         json_object_end(&j);
     }
