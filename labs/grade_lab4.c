@@ -216,7 +216,7 @@ static bool fill_private(struct lab4 *l, struct grade_private *p, const struct s
 static bool assemble_build(struct lab4 *l, const struct grade_private *p, const char *name,
                            const struct settings *s, struct asm_image *img, char err[GRADE_ERROR_SIZE])
 {
-    char file[64], path[160], paravirt[160], console[160];
+    char file[64], path[160], paravirt[160], console[160], console_as_included[160];
     snprintf(file, sizeof file, "%s.s", name);
     char *text = tree_source(file, err);
     if (!text || !set_number(&text, file, "a tick every ", s->quantum, err)) {
@@ -227,12 +227,14 @@ static bool assemble_build(struct lab4 *l, const struct grade_private *p, const 
     grade_private_path(p, file, path, sizeof path);
     grade_private_path(p, "toyos/" PARAVIRT_FILE, paravirt, sizeof paravirt);
     grade_private_path(p, "lib/" CONSOLE_FILE, console, sizeof console);
+    /* as the assembler names it: the builds include "../lib/pv_console.inc" */
+    grade_private_path(p, "toyos/../lib/" CONSOLE_FILE, console_as_included, sizeof console_as_included);
     bool ok = grade_assemble(path, text, paravirt, grade_file(l->g, PARAVIRT_FILE), img, err);
     free(text);
     if (!ok) {
         char named[GRADE_ERROR_SIZE];
-        grade_name_submission(console, grade_file(l->g, CONSOLE_FILE), err, named, sizeof named);
-        snprintf(err, GRADE_ERROR_SIZE, "%s", named);
+        grade_name_submission(console_as_included, grade_file(l->g, CONSOLE_FILE), err, named, sizeof named);
+        grade_name_submission(console, grade_file(l->g, CONSOLE_FILE), named, err, GRADE_ERROR_SIZE);
     }
     return ok;
 }
