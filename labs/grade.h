@@ -136,6 +136,12 @@ void grade_name_submission(const char *private_path, const struct grade_file *f,
 bool grade_assemble(const char *path, const char *source, const char *private_copy,
                     const struct grade_file *f, struct asm_image *img, char err[GRADE_ERROR_SIZE]);
 
+/* When got differs from want (a console's output): says in t "the output
+ * differs at line N: expected '...', yours '...'" (each line cut at 120
+ * bytes) and returns N, from 1; 0 when they are the same. */
+unsigned grade_say_output_difference(struct grade_test *t, const uint8_t *want, size_t want_len, const uint8_t *got,
+                                     size_t got_len);
+
 double grade_score(const struct grade *g);
 double grade_max_score(const struct grade *g);
 /* results.json, Gradescope's format.  execution_time is the simulated

@@ -332,6 +332,7 @@ e2e_checks=$((e2e_checks + 1))
 [ "$(cd "$H4" && ls -la --time-style=+%s . | md5sum)" = "$before" ] || fail "lab 4: grading wrote into the submission's folder"
 e2e_checks=$((e2e_checks + 1))
 [ $((SECONDS - start)) -lt 120 ] || fail "lab 4: the looping kernel took $((SECONDS - start)) s"
+e2e_checks=$((e2e_checks + 1))
 grep -q "ran out of steps" "$T/out" || fail "lab 4: the looping kernel's feedback does not say it ran out of steps"
 
 # ---- Hostile submissions ----------------------------------------------------------
