@@ -12,6 +12,7 @@
 #include "../tui/json.h"
 
 static const struct grade_lab *const all_labs[] = {&grade_lab_classify, &grade_lab_trap_and_emulate,
+                                               &grade_lab_paravirt,
                                                &grade_lab_shadow, &grade_lab_recursion,
                                                &grade_lab_io, NULL};
 
@@ -259,6 +260,31 @@ bool grade_assemble(const char *path, const char *source, const char *private_co
     return nerr == 0;
 }
 
+/* Line `line` (from 1) of text, into out. */
+static void nth_line(const uint8_t *text, size_t len, unsigned line, char *out, size_t size)
+{
+    size_t at = 0;
+    for (unsigned k = 1; k < line && at < len; at++)
+        if (text[at] == '\n') k++;
+    size_t end = at;
+    while (end < len && text[end] != '\n') end++;
+    snprintf(out, size, "%.*s", (int)(end - at > 120 ? 120 : end - at), (const char *)text + at);
+}
+
+unsigned grade_say_output_difference(struct grade_test *t, const uint8_t *want, size_t want_len, const uint8_t *got,
+                                     size_t got_len)
+{
+    if (got_len == want_len && memcmp(got, want, want_len) == 0) return 0;
+    size_t at = 0;
+    unsigned line = 1;
+    while (at < got_len && at < want_len && got[at] == want[at]) line += got[at++] == '\n';
+    char a[128], b[128];
+    nth_line(want, want_len, line, a, sizeof a);
+    nth_line(got, got_len, line, b, sizeof b);
+    grade_say(t, "the output differs at line %u: expected '%s', yours '%s'", line, a, b);
+    return line;
+}
+
 double grade_score(const struct grade *g)
 {
     double s = 0;
@@ -329,6 +355,7 @@ void grade_write_results(const struct grade *g, FILE *out)
         json_string(&j, "visibility", visibility[t->visibility]);
         json_object_begin(&j, "extra_data");
         json_string(&j, "seed", seed);
+        if (t->generated[0]) json_string(&j, "generated", t->generated);
         json_object_end(&j);
         json_object_end(&j);
     }

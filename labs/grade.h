@@ -37,6 +37,9 @@ struct grade_test {
     enum grade_visibility visibility;
     double score, max_score;
     char output[GRADE_TEXT_SIZE];
+    /* What a generated test was made of ("quantum=517 idle_tick=230"),
+     * written as its extra_data.generated; "" for none. */
+    char generated[160];
 };
 
 /* One file of the submission, read as data. */
@@ -107,7 +110,7 @@ void grade_say(struct grade_test *t, const char *fmt, ...);
 bool grade_vet_includes(const struct grade_file *f, const char *const *allowed,
                         char err[GRADE_ERROR_SIZE]);
 
-#define GRADE_PRIVATE_ENTRIES 12
+#define GRADE_PRIVATE_ENTRIES 24
 struct grade_private {
     char dir[64];                               /* /tmp/trapeze-grade-XXXXXX */
     char made[GRADE_PRIVATE_ENTRIES][64];       /* relative, in the order made */
@@ -133,6 +136,12 @@ void grade_name_submission(const char *private_path, const struct grade_file *f,
 bool grade_assemble(const char *path, const char *source, const char *private_copy,
                     const struct grade_file *f, struct asm_image *img, char err[GRADE_ERROR_SIZE]);
 
+/* When got differs from want (a console's output): says in t "the output
+ * differs at line N: expected '...', yours '...'" (each line cut at 120
+ * bytes) and returns N, from 1; 0 when they are the same. */
+unsigned grade_say_output_difference(struct grade_test *t, const uint8_t *want, size_t want_len, const uint8_t *got,
+                                     size_t got_len);
+
 double grade_score(const struct grade *g);
 double grade_max_score(const struct grade *g);
 /* results.json, Gradescope's format.  execution_time is the simulated
@@ -144,11 +153,12 @@ void grade_print_summary(const struct grade *g, FILE *out);
 /* A small deterministic generator (splitmix64) for hidden tests. */
 uint64_t grade_rand(uint64_t *state);
 
-/* The labs' entries (grade_lab1.c, grade_lab2.c, grade_lab7.c). */
+/* The labs' entries (grade_lab1.c, grade_lab2.c, grade_lab4.c, grade_lab7.c). */
 extern const struct grade_lab grade_lab_classify;
 extern const struct grade_lab grade_lab_trap_and_emulate;
 extern const struct grade_lab grade_lab_shadow;     /* grade_lab2.c too: one asm-VMM grader */
 extern const struct grade_lab grade_lab_recursion;
 extern const struct grade_lab grade_lab_io;
+extern const struct grade_lab grade_lab_paravirt;  /* grade_lab4.c */
 
 #endif

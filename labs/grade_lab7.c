@@ -296,17 +296,6 @@ static bool run_workload(struct lab7 *l, const struct asm_image *img, bool split
     return o->output != NULL;
 }
 
-/* Line `line` (from 1) of text, into out. */
-static void nth_line(const uint8_t *text, size_t len, unsigned line, char *out, size_t size)
-{
-    size_t at = 0;
-    for (unsigned k = 1; k < line && at < len; at++)
-        if (text[at] == '\n') k++;
-    size_t end = at;
-    while (end < len && text[end] != '\n') end++;
-    snprintf(out, size, "%.*s", (int)(end - at > 120 ? 120 : end - at), (const char *)text + at);
-}
-
 /* Says how yours differs from expected; true when it does not. */
 static bool compare(struct grade_test *t, const struct workload *w, const struct outcome *want,
                     const struct outcome *got)
@@ -315,15 +304,10 @@ static bool compare(struct grade_test *t, const struct workload *w, const struct
         grade_say(t, "it cannot run: %s", got->why);
         return false;
     }
-    if (got->output_len != want->output_len || memcmp(got->output, want->output, want->output_len) != 0) {
-        size_t at = 0;
-        unsigned line = 1;
-        while (at < got->output_len && at < want->output_len && got->output[at] == want->output[at])
-            line += got->output[at++] == '\n';
-        char a[128], b[128], batch[400];
-        nth_line(want->output, want->output_len, line, a, sizeof a);
-        nth_line(got->output, got->output_len, line, b, sizeof b);
-        grade_say(t, "the output differs at line %u: expected '%s', yours '%s'. ", line, a, b);
+    unsigned line = grade_say_output_difference(t, want->output, want->output_len, got->output, got->output_len);
+    if (line) {
+        char batch[400];
+        grade_say(t, ". ");
         /* The witness: the batch that line reports (the ones before it
          * reported right). */
         if (line <= w->nbatches) {

@@ -220,6 +220,7 @@ static void vmm_json(struct json *j, const struct run *r, unsigned g)
         json_object_begin(j, "pv_calls");
         for (unsigned c = 0; c < PV_HCALL_COUNT; c++) json_uint(j, vmm_pv_call_name(c), calls[c]);
         json_object_end(j);
+        json_uint(j, "pv_pte_pairs", run_pv_pte_pairs(r, g));
     }
     json_object_end(j);
 }

@@ -152,6 +152,7 @@ static uint32_t pte_batch(struct vmm_guest *g, uint32_t list, uint32_t count)
         if (!inside(g, at, 1)) break;
         put(g, at, value);
     }
+    g->pv.pte_pairs += i;
     /* The batch is a flush: the entries take effect at once. */
     g->tlb_flushes++;
     vmm_shadow_flush(g);
@@ -228,6 +229,12 @@ const char *vmm_pv_call_name(unsigned k)
     static const char *const names[PV_HCALL_COUNT] = {"hello",      "shared",  "psw",  "timer_set",
                                                       "timer_read", "console", "halt", "pte_batch"};
     return k < PV_HCALL_COUNT ? names[k] : "?";
+}
+
+uint64_t vmm_guest_pv_pte_pairs(const struct vmm *v, unsigned g)
+{
+    if (NEVER(g >= v->nguests)) return 0;
+    return v->guests[g].pv.pte_pairs;
 }
 
 const char *vmm_guest_refusal(const struct vmm *v, unsigned g)

@@ -303,6 +303,9 @@ void vmm_pv_interpret_all(struct vmm *v);
 /* pv: the hypercalls guest g made, by number - PV_HCALL_FIRST; NULL unless
  * the mode is pv. */
 const uint64_t *vmm_guest_pv_calls(const struct vmm *v, unsigned g);
+/* pv: the {PTE, value} pairs guest g's PV_PTE_BATCH calls applied (a
+ * kernel that writes its page tables by plain stores has none). */
+uint64_t vmm_guest_pv_pte_pairs(const struct vmm *v, unsigned g);
 /* The name of hypercall PV_HCALL_FIRST + k: "hello", "shared", "psw",
  * "timer_set", "timer_read", "console", "halt", "pte_batch"; "?" past them. */
 const char *vmm_pv_call_name(unsigned k);

@@ -131,12 +131,13 @@ struct vmm_guest {
     uint32_t bt_dirty_lo, bt_dirty_hi;
 
     /* pv (pv.c): admitted (its first instruction was looked at), the shared
-     * area (guest-physical) once registered, the calls by number, and why
-     * it was refused ("" if it was not). */
+     * area (guest-physical) once registered, the calls by number, the PTE
+     * pairs PV_PTE_BATCH applied, and why it was refused ("" if it was not). */
     struct {
         bool admitted, shared_set;
         uint32_t shared;
         uint64_t calls[PV_HCALL_COUNT];
+        uint64_t pte_pairs;
         char refusal[200];
     } pv;
 };

@@ -223,6 +223,118 @@ score $L7 "$P7"
 expect_status "$EXIT_BAD_INPUT" "lab 7: a front end that does not assemble"
 expect_match err "^trapeze grade: .*/ports7/frontend.s:[0-9]+:[0-9]+: error: " "lab 7: the assembler's error names the submission"
 
+# ---- Lab 4: paravirtualization on x86like -------------------------------------------
+# Its starter is the native port (native.inc, console.inc), refused by --vmm pv;
+# its reference is the tree's paravirtual kernel itself (links).
+L4=labs/lab4-paravirt
+e2e_checks=$((e2e_checks + 1))
+bash $L4/make_starter.sh || fail "lab 4: the starter cannot be made"
+e2e_checks=$((e2e_checks + 1))
+[ "$(readlink -f $L4/solution/paravirt.inc)" = "$(readlink -f programs/toyos/paravirt.inc)" ] &&
+    [ "$(readlink -f $L4/solution/pv_console.inc)" = "$(readlink -f programs/lib/pv_console.inc)" ] ||
+    fail "lab 4: the reference is not the tree's paravirt.inc and pv_console.inc"
+e2e_checks=$((e2e_checks + 1))
+tail -n "$(wc -l <programs/toyos/native.inc)" $L4/starter/paravirt.inc | cmp -s - programs/toyos/native.inc ||
+    fail "lab 4: the starter's paravirt.inc does not end with native.inc"
+score $L4 $L4/starter
+expect_status 1 "lab 4: the starter is below full marks"
+e2e_checks=$((e2e_checks + 1))
+[ "$score" = 0 ] || fail "lab 4: the starter scores $score, expected 0"
+expect_match out "refused it \(trapeze run exits 122\): guest 0 is not paravirtual: its first instruction is .* not hcall PV_HELLO" \
+    "lab 4: the starter's feedback is the pv VMM's refusal"
+for seed in "" "--seed 1" "--seed 2"; do
+    # shellcheck disable=SC2086
+    score $L4 $L4/solution $seed
+    expect_status 0 "lab 4: the reference gets full marks ${seed:-(its own seed)}"
+    e2e_checks=$((e2e_checks + 1))
+    [ "$score" = "$max" ] && [ "$max" = 34 ] || fail "lab 4: the reference scores $score / $max ${seed}"
+    cp "$T/r.json" "$T/lab4$seed.json"
+done
+echo "ok   $L4: starter 0, reference $score / $max"
+e2e_checks=$((e2e_checks + 1))
+[ "$(jq -c '[.tests[] | select(.visibility == "after_due_date") | .extra_data.generated]' "$T/lab4--seed 1.json")" != \
+  "$(jq -c '[.tests[] | select(.visibility == "after_due_date") | .extra_data.generated]' "$T/lab4--seed 2.json")" ] ||
+    fail "lab 4: the hidden builds of two seeds are the same (drawn from the seed?)"
+e2e_checks=$((e2e_checks + 1))
+jq -e '[.tests[] | select(.visibility == "after_due_date") | .extra_data.generated
+        | test("^build=toyos_[a-z_]+ quantum=[0-9]+ idle_tick=[0-9]+ (forks=[0-9]+|programs=[a-z,]+)$")] | length == 6 and all' \
+    "$T/lab4--seed 1.json" >/dev/null || fail "lab 4: the hidden builds' settings are not in extra_data.generated"
+
+mutant $L4 $L4/solution paravirt.inc "the memory size from srr (critical: refused at PV_HELLO)" \
+    's/^        ld r3, pv_memsize(r0) .*/        srr r3, r3/'
+expect_match out "holds the critical instruction srr r3, r3 at 0x[0-9a-f]+: a PV kernel asks by hcall instead" \
+    "lab 4: the srr mutant's feedback names the critical instruction"
+mutant $L4 $L4/solution paravirt.inc "a popf before each PSW load (critical: refused at PV_HELLO)" \
+    's/^        hcall PV_PSW$/        popf r1\n        hcall PV_PSW/'
+mutant $L4 $L4/solution paravirt.inc "the PSW frame one word early in the shared area" \
+    's/^pv_shared:  .word 1, 0 .*/pv_shared:  .word 1/'
+expect_match out "the output differs at line 2: expected '.*', yours 'toyos: pid 1 \(count\) killed: MEM" \
+    "lab 4: the frame mutant's feedback names the first differing line"
+mutant $L4 $L4/solution paravirt.inc "the idle PSW's timer never set (no ticks while idle)" \
+    '/\.macro k_lpsw/,/\.endm/ s/^        ld r1, \\label+4(r0)$/        mov r1, r0/'
+mutant $L4 $L4/solution paravirt.inc "page tables by plain stores, no PV_PTE_BATCH" \
+    $'/\\.macro k_pte_set/,/\\.endm/c\\\n        .macro k_pte_set value, base, offset\\\n        st \\\\value, \\\\offset(\\\\base)\\\n        .endm'
+expect_match out "applied 0 of the 112 entries" "lab 4: plain PTE stores are named"
+mutant $L4 $L4/solution paravirt.inc "a PTE batch for every entry" \
+    $'/\\.macro k_pte_set/,/\\.endm/c\\\n        .macro k_pte_set value, base, offset\\\n        addi r6, \\\\base, \\\\offset\\\n        st r6, pte_list+0(r0)\\\n        st \\\\value, pte_list+1(r0)\\\n        push r1\\\n        push r2\\\n        la r1, pte_list\\\n        li r2, 1\\\n        hcall PV_PTE_BATCH\\\n        pop r2\\\n        pop r1\\\n        .endm'
+expect_match out "applied 112 of the 112 entries .* in 119 batches" "lab 4: a batch an entry is counted"
+mutant $L4 $L4/solution paravirt.inc "a hypercall more at every resume (PV_TIMER_SET: the frame holds the timer)" \
+    '/\.macro k_resume/,/\.endm/ s/^        hcall PV_PSW$/        hcall PV_TIMER_SET\n        hcall PV_PSW/'
+mutant $L4 $L4/solution pv_console.inc "con_out clobbers r1" 's/^        push r1$//; s/^        pop r1$//'
+mutant $L4 $L4/solution pv_console.inc "the console by out, not PV_CONSOLE" 's/^        hcall PV_CONSOLE$/        out r1, 0/'
+expect_match out "paravirtual kernel executed out r1, 0 at pc 0x[0-9a-f]+: a PV kernel asks by hcall instead" \
+    "lab 4: a kernel that executes out is stopped, the instruction named"
+# A hard-coded console: toyos_pv's output, printed at PV_HELLO.
+H4=$T/hardcoded4
+rm -rf "$H4" && cp -rL $L4/solution "$H4"
+sed -i 's/^        hcall PV_HELLO .*/        hcall PV_HELLO\n        b hc_print/' "$H4/paravirt.inc"
+{
+    printf '%s\n' 'hc_print:' '        la r2, hc_text' 'hc_next:' '        ld r1, 0(r2)' '        blt r1, r0, hc_done' \
+        '        beqz r1, hc_skip' '        hcall PV_CONSOLE' 'hc_skip:' '        addi r2, r2, 1' '        b hc_next' \
+        'hc_done:' '        li r1, 1' '        hcall PV_HALT'
+    printf 'hc_text:\n'
+    sed 's/.*/        .string "&\\n"/' programs/toyos/toyos_pv.expected
+    printf '        .word -1\n'
+} >>"$H4/paravirt.inc"
+grader=$GRADER score $L4 "$H4"
+expect_status 1 "lab 4: a hard-coded console is graded below full marks"
+expect_match out "^ok +4\.0/4\.0 +smoke: toyos_pv " "lab 4: the hard-coded console passes the visible build it copies"
+e2e_checks=$((e2e_checks + 1))
+awk -v s="$score" 'BEGIN { exit !(s <= 8) }' || fail "lab 4: a hard-coded console scored $score"
+# Hostile: includes outside the lab's constants, a results.json, a kernel that loops.
+rm -rf "$H4" && cp -rL $L4/solution "$H4"
+sed -i '1i .include "../../solution/paravirt.inc"' "$H4/paravirt.inc"
+score $L4 "$H4"
+expect_status "$EXIT_BAD_INPUT" "lab 4: including the reference is refused"
+expect_match err "^trapeze grade: .*/hardcoded4/paravirt.inc:1:1: error: only '.include \"../lib/pv.inc\"'" \
+    "lab 4: the refusal names the submission's line"
+rm -rf "$H4" && cp -rL $L4/solution "$H4"
+sed -i 's|^        .include "console_routines.inc"|        .include "../toyos/kernel.inc"|' "$H4/pv_console.inc"
+score $L4 "$H4"
+expect_status "$EXIT_BAD_INPUT" "lab 4: pv_console.inc including the kernel is refused"
+expect_match err "pv_console.inc:[0-9]+:[0-9]+: error: only '.include \"console_routines.inc\"'" "lab 4: ... named"
+rm -rf "$H4" && cp -rL $L4/solution "$H4"
+sed -i 's/^        hcall PV_CONSOLE$/        hcall PV_CONSOLE junk/' "$H4/pv_console.inc"
+score $L4 "$H4"
+expect_status "$EXIT_BAD_INPUT" "lab 4: a pv_console.inc that does not assemble"
+expect_match err "^trapeze grade: .*/hardcoded4/pv_console.inc:[0-9]+:[0-9]+: error: " \
+    "lab 4: the assembler's error names the submission's pv_console.inc"
+rm -rf "$H4" && cp -rL $L4/solution "$H4"
+printf '%s\n' '{"score": 1000, "max_score": 34, "tests": []}' >"$H4/results.json"
+sed -i 's/^        hcall PV_HELLO .*/        hcall PV_HELLO\nspin:   b spin/' "$H4/paravirt.inc"
+before=$(cd "$H4" && ls -la --time-style=+%s . | md5sum)
+start=$SECONDS
+( cd "$H4" && "$TRAPEZE" grade "$ROOT/$L4" . --json "$T/r.json" ) >"$T/out" 2>"$T/err"
+e2e_checks=$((e2e_checks + 1))
+[ "$(jq .score "$T/r.json")" = 0 ] && [ "$(jq -r .score "$H4/results.json")" = 1000 ] ||
+    fail "lab 4: a looping kernel with its own results.json scored $(jq .score "$T/r.json")"
+e2e_checks=$((e2e_checks + 1))
+[ "$(cd "$H4" && ls -la --time-style=+%s . | md5sum)" = "$before" ] || fail "lab 4: grading wrote into the submission's folder"
+e2e_checks=$((e2e_checks + 1))
+[ $((SECONDS - start)) -lt 120 ] || fail "lab 4: the looping kernel took $((SECONDS - start)) s"
+e2e_checks=$((e2e_checks + 1))
+grep -q "ran out of steps" "$T/out" || fail "lab 4: the looping kernel's feedback does not say it ran out of steps"
+
 # ---- Hostile submissions ----------------------------------------------------------
 H=$T/hostile
 hostile() { rm -rf "$H" && cp -rL "$L2/solution" "$H"; }
@@ -313,7 +425,7 @@ e2e_checks=$((e2e_checks + 1))
 command -v zip >/dev/null && command -v unzip >/dev/null || fail "zip or unzip missing (make deps installs them)"
 if command -v zip >/dev/null && command -v unzip >/dev/null && git -C "$ROOT" rev-parse >/dev/null 2>&1; then
     make -s -C labs gradescope handout OUT="$T/dist" >/dev/null 2>"$T/err" || fail "make -C labs gradescope handout: $(head -c 300 "$T/err")"
-    for lab in lab1-classify lab2-trap-and-emulate lab5-shadow-tables lab6-recursion lab7-io; do
+    for lab in lab1-classify lab2-trap-and-emulate lab4-paravirt lab5-shadow-tables lab6-recursion lab7-io; do
         zipfile=$T/dist/$lab-autograder.zip
         e2e_checks=$((e2e_checks + 1))
         unzip -l "$zipfile" >"$T/list" 2>/dev/null || { fail "$lab: no autograder zip"; continue; }
@@ -341,6 +453,10 @@ if command -v zip >/dev/null && command -v unzip >/dev/null && git -C "$ROOT" re
     tar -tzf "$T/dist/trapeze-labs-handout.tar.gz" >"$T/list" 2>/dev/null &&
         grep -q 'lab2-trap-and-emulate/starter/vmm.s' "$T/list" && grep -q 'lab1-classify/README.md' "$T/list" &&
         ! grep -q solution "$T/list" || fail "the handout tarball: $(head -c 300 "$T/list")"
+    e2e_checks=$((e2e_checks + 1))
+    grep -q 'lab4-paravirt/starter/paravirt.inc' "$T/list" && grep -q 'lab4-paravirt/toyos/kernel.inc' "$T/list" &&
+        ! grep -v '/starter/' "$T/list" | grep -Eq 'paravirt\.inc|pv_console\.inc' ||
+        fail "lab 4's handout: its starter and the kernel's sources, never the reference's files"
 else
     echo "skip packaging: no zip, unzip or git here"
 fi

@@ -52,6 +52,7 @@ static void touch_every_accessor(struct vmm *v, unsigned g)
     vmm_set_output_sink(v, g, sink, NULL);
     (void)vmm_guest_refusal(v, g);
     (void)vmm_guest_pv_calls(v, g);
+    (void)vmm_guest_pv_pte_pairs(v, g);
 }
 
 Test(vmm_guards, every_guest_up_to_the_last_is_served)
@@ -102,4 +103,5 @@ GUARD(output, (void)vmm_guest_output(v, g, &len))
 GUARD(output_sink, vmm_set_output_sink(v, g, sink, NULL))
 GUARD(refusal, (void)vmm_guest_refusal(v, g))
 GUARD(pv_calls, (void)vmm_guest_pv_calls(v, g))
+GUARD(pv_pte_pairs, (void)vmm_guest_pv_pte_pairs(v, g))
 GUARD(far_index, (void)vmm_guest_steps(v, UINT32_MAX))

@@ -156,6 +156,7 @@ Test(vmm_pv, a_pte_batch_checks_every_address_and_stops_at_the_first_outside)
     cr_assert_eq(vmm_guest_stop(v, 0), MACHINE_HALT);
     cr_assert_eq(reg(v, 5), 2);
     cr_assert_eq(reg(v, 6), 1, "the second pair (address 4096) is outside");
+    cr_assert_eq(vmm_guest_pv_pte_pairs(v, 0), 2 + 1, "the pairs applied, not the pairs asked");
     cr_assert_eq(reg(v, 7), UINT32_MAX);
     cr_assert_eq(reg(v, 8), UINT32_MAX);
     cr_assert_eq(reg(v, 9), UINT32_MAX);

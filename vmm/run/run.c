@@ -1168,6 +1168,11 @@ const uint64_t *run_pv_calls(const struct run *r, unsigned g)
     return r->cvmm ? vmm_guest_pv_calls(r->cvmm, column_of(r, g)->index) : NULL;
 }
 
+uint64_t run_pv_pte_pairs(const struct run *r, unsigned g)
+{
+    return r->cvmm ? vmm_guest_pv_pte_pairs(r->cvmm, column_of(r, g)->index) : 0;
+}
+
 /* ---- Levels --------------------------------------------------------------------------------------- */
 
 unsigned run_running_level(const struct run *r, unsigned g) { return running_level(r, column_of(r, g)); }

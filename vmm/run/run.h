@@ -302,6 +302,8 @@ const char *run_vmm_refusal(const struct run *r, unsigned g);
 /* pv: the hypercalls of guest g's program by number - PV_HCALL_FIRST
  * (PV_HCALL_COUNT of them); NULL unless the C VMM runs in pv. */
 const uint64_t *run_pv_calls(const struct run *r, unsigned g);
+/* pv: the PTE pairs its PV_PTE_BATCH calls applied (vmm_guest_pv_pte_pairs). */
+uint64_t run_pv_pte_pairs(const struct run *r, unsigned g);
 
 /* ---- Levels ------------------------------------------------------------------------ */
 
