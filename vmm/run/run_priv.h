@@ -37,6 +37,11 @@ struct asm_layout {
      * monitor takes no disk. */
     uint32_t vdisk_first, vdisk_size;
     bool has_disk;
+    /* The guest instructions it interpreted (a hybrid build,
+     * programs/vmm/vmm_hybrid.s), counted in n_emulated too.  Optional:
+     * without it (has_interpreted false) it interprets none. */
+    uint32_t n_interpreted;
+    bool has_interpreted;
 };
 
 /* The asm VMM's image, shared by a run and its clones. */
