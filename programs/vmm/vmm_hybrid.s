@@ -262,6 +262,8 @@ hy_fast_base:
 ; the instruction, r8 the pc, r6 n_emulated, r13 and r14 the fast way;
 ; r9..r12 are hy_translate's (r5 = 1 for a store).
 hy_next:
+        ld r2, yield_request(r0) ; the run asks for the guest whole: out
+        bnez r2, hy_yield       ; through the gate, before its next step
         ld r8, OLD_PSW+1(r0)
         bgeu r8, r14, hy_fetch_slow
         add r10, r8, r13
@@ -276,6 +278,10 @@ hy_fetch_slow:
         call hy_translate       ; r10 = where, or r11 = the fault
         bnez r11, hy_fault
         b hy_fetched
+
+hy_yield:
+        st r0, yield_request(r0)
+        b hy_exit
 
 ; Retiring: the instruction completed; r7 its result for field a
 ; (hy_write), r8 the next pc (hy_retire_at) or the pc (hy_retire).
@@ -619,6 +625,11 @@ hy_jmp_mem:    jmp hy_mem
 ; interpreter carried out itself (n_emulated counts them too, and the
 ; system instructions of virtual supervisor mode).
 n_interpreted: .word 0
+; Exported: the run writes 1 here when a budget of guest steps runs out
+; while the interpreter runs (vmm/run/run.c, run_go): the interpreter
+; leaves through the gate before the guest's next instruction, and the run
+; stops there, the guest whole.
+yield_request: .word 0
 
 ; Private.
 hy_r1:           .word 0

@@ -7,6 +7,7 @@
 #   - every program of programs/ that runs under the asm VMM on pg is
 #     equivalent under the hybrid build on hybrid (with its input and disk),
 #     and a few on pg too;
+#   - budget stops mid-kernel are whole (the run's yield_request);
 #   - the counts: the kernel's instructions are interpreted (n_interpreted),
 #     the processes' run directly, the guest's are the bare run's;
 #   - the build ends below SHADOW, and the four words it writes at start
@@ -47,6 +48,16 @@ done
 for prog in programs/traps.s programs/paging.s programs/toyos/toyos_paged.s; do
     run_capture "$TRAPEZE" equiv --asm-vmm "$H" --stack asm "$prog"
     expect_match out '^equivalent' "$prog under the hybrid build on pg"
+done
+
+# ---- Budget stops: the run asks the interpreter to yield (yield_request) -----------
+# A kernel spinning in virtual supervisor mode, and toyos cut mid-kernel:
+# the guest is whole at the step the budget ends, as on the bare machine.
+for steps in 3000 3001 5555; do
+    for prog in tests/attacks/interrupts_off_forever.s programs/toyos/toyos.s; do
+        run_capture "$TRAPEZE" equiv "${HYB[@]}" --stack c,asm --max-steps "$steps" "$prog"
+        expect_match out "^equivalent: .*budget after $steps steps" "$prog cut at $steps steps, hybrid build"
+    done
 done
 
 # ---- The counts ---------------------------------------------------------------------

@@ -48,6 +48,7 @@ static const struct exported exports[] = {
     {"vdisk_first", AT(vdisk_first), ISA_DISK_UNITS, true},
     {"vdisk_size", AT(vdisk_size), ISA_DISK_UNITS, true},
     {"n_interpreted", AT(n_interpreted), 1, true},
+    {"yield_request", AT(yield_request), 1, true},
 };
 #undef AT
 
@@ -71,6 +72,7 @@ static bool check_layout(struct asm_vmm *v, const char *path, char err[RUN_ERROR
             /* an absent optional word is never read: placed at 0, in the trap area */
             if (!found) *field(&v->at, x->field) = 0;
             if (x->field == offsetof(struct asm_layout, n_interpreted)) v->at.has_interpreted = found;
+            else if (x->field == offsetof(struct asm_layout, yield_request)) v->at.has_yield = found;
             else disk_words += found;
             continue;
         }

@@ -1060,6 +1060,10 @@ enum machine_stop run_go(struct run *r, uint64_t max_steps)
         if (g >= max_steps) {
             if (c->cur == r->n) break; /* whole: the budget stop */
             r->stop_at_guest = true;
+            /* A hybrid monitor may be interpreting the program: it leaves
+             * its interpreter before the next instruction. */
+            if (monitor_is_asm(r, r->n - 1) && r->asm_vmm->at.has_yield)
+                *machine_memory_span(c->views[r->n - 1], r->asm_vmm->at.yield_request, 1) = 1;
             slice = RUN_STALL_UNITS;
         } else {
             slice = max_steps - g < RUN_STALL_UNITS ? max_steps - g : RUN_STALL_UNITS;

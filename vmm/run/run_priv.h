@@ -42,6 +42,11 @@ struct asm_layout {
      * without it (has_interpreted false) it interprets none. */
     uint32_t n_interpreted;
     bool has_interpreted;
+    /* A word the run sets to 1 to ask an interpreting monitor to leave its
+     * interpreter before the guest's next instruction, so that a budget
+     * stop finds the guest whole (run_go).  Optional, with n_interpreted. */
+    uint32_t yield_request;
+    bool has_yield;
 };
 
 /* The asm VMM's image, shared by a run and its clones. */
