@@ -31,11 +31,11 @@
 #define GUEST_STEPS 300000u
 #define RANDOM_GUESTS 8
 #define RANDOM_BODY 60
-/* The real instructions one run of a guest may take, all levels together:
- * the references need at most some 35 a guest step (lab 3's interpreter),
- * and a VMM that never lets a budget stop find its guest whole (lab 3:
- * yield_request ignored) is cut here rather than run for ever. */
-#define REAL_BUDGET (GUEST_STEPS * 400ull)
+/* Lab 3: the real instructions one run of a guest may take, all levels
+ * together.  Its reference needs at most some 35 a guest step, and an
+ * interpreter that never lets a budget stop find its guest whole
+ * (yield_request ignored) is cut here rather than run for ever. */
+#define LAB3_REAL_BUDGET (GUEST_STEPS * 400ull)
 /* The asm level's trap amplification on toyos (machine instructions per
  * emulated guest instruction) that earns full marks; twice it earns none.
  * The reference measures 33.5 (labs/lab2-trap-and-emulate/README.md). */
@@ -69,6 +69,7 @@ struct asm_lab_spec {
     /* its amplification at asm level 1, 2, ...: full marks; none from twice it */
     double amplification_target[MAX_EFFICIENCY_LEVELS];
     double efficiency_points;
+    uint64_t real_budget;                /* a run's real instructions; 0: no bound */
 };
 
 static const char *const smoke_guests[] = {
@@ -131,7 +132,7 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
     }
     struct equiv_config cfg = {.variant = &pg, .memsize = mem, .max_steps = GUEST_STEPS, .input = input,
                                .input_len = input_len, .program = img, .asm_vmm_path = l->vmm_path,
-                               .asm_vmm = l->vmm, .max_real_steps = 8 * REAL_BUDGET};
+                               .asm_vmm = l->vmm, .max_real_steps = 8 * l->spec->real_budget};
     char serr[RUN_ERROR_SIZE];
     if (!run_spec_parse(l->spec->stack, &cfg.spec, serr)) {
         snprintf(err, GRADE_ERROR_SIZE, "%s", serr);
@@ -146,7 +147,7 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
     struct run *r = run_create(&rc, programs, serr);
     if (r) {
         run_feed_input(r, 0, input, input_len);
-        run_set_bounds(r, REAL_BUDGET, NULL);
+        if (l->spec->real_budget) run_set_bounds(r, l->spec->real_budget, NULL);
         run_go(r, GUEST_STEPS);
         l->g->instructions += run_time(r);
         struct run_guest_state gs;
@@ -156,7 +157,8 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
         if (cut) {
             grade_say(t, "your VMM ran %llu instructions and its guest made %llu steps of its %u: too slow, "
                          "or it never leaves its interpreter when a budget ends (pc 0x%x)",
-                      (unsigned long long)REAL_BUDGET, (unsigned long long)gs.steps, GUEST_STEPS, gs.psw.pc);
+                      (unsigned long long)l->spec->real_budget, (unsigned long long)gs.steps, GUEST_STEPS,
+                      gs.psw.pc);
             return true;
         }
         if (stalled) {
@@ -410,7 +412,7 @@ static bool grade_efficiency(struct lab2 *l, bool guest_equivalent, char err[GRA
         snprintf(err, GRADE_ERROR_SIZE, "cannot run %.300s for efficiency", sp->efficiency_guest);
         return false;
     }
-    run_set_bounds(r, REAL_BUDGET, NULL);
+    if (sp->real_budget) run_set_bounds(r, sp->real_budget, NULL);
     run_go(r, GUEST_STEPS);
     l->g->instructions += run_time(r);
     for (unsigned level = 1; level < cfg.spec.n && level <= MAX_EFFICIENCY_LEVELS; level++) {
@@ -577,7 +579,7 @@ static const struct asm_lab_spec lab3_spec = {
     .smoke = lab3_smoke, .nsmoke = NELEMS(lab3_smoke),
     .attacks = attack_guests, .nattacks = NELEMS(attack_guests),
     .random_guests = RANDOM_GUESTS, .efficiency_guest = "tests/guests/user_compute.s",
-    .amplification_target = {LAB3_TARGET}, .efficiency_points = 6,
+    .amplification_target = {LAB3_TARGET}, .efficiency_points = 6, .real_budget = LAB3_REAL_BUDGET,
 };
 
 static bool run_lab3(struct grade *g, char err[GRADE_ERROR_SIZE])
