@@ -8,10 +8,11 @@
 # make -C labs starters, the handout, the autograder zips and
 # tests/e2e/test_grade.sh run those.
 #
-#   bash cut_starter.sh START END STUB OUT
+#   bash cut_starter.sh START END STUB OUT [SOURCE]
+# (SOURCE: another file of programs/vmm/, by name; lab 3 cuts vmm_hybrid.s)
 set -eu
 start=$1 end=$2 stub=$3 out=$4
-vmm=$(cd "$(dirname "$0")" && pwd)/../programs/vmm/vmm.s
+vmm=$(cd "$(dirname "$0")" && pwd)/../programs/vmm/${5:-vmm.s}
 grep -q "$start" "$vmm" && grep -q "$end" "$vmm" || {
     echo "cut_starter.sh: $vmm: the markers '$start' and '$end' are gone: update the lab's make_starter.sh" >&2
     exit 1

@@ -12,6 +12,7 @@
 #include "../tui/json.h"
 
 static const struct grade_lab *const all_labs[] = {&grade_lab_classify, &grade_lab_trap_and_emulate,
+                                               &grade_lab_hybrid,
                                                &grade_lab_paravirt,
                                                &grade_lab_shadow, &grade_lab_recursion,
                                                &grade_lab_io, NULL};

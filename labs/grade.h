@@ -156,6 +156,7 @@ uint64_t grade_rand(uint64_t *state);
 /* The labs' entries (grade_lab1.c, grade_lab2.c, grade_lab4.c, grade_lab7.c). */
 extern const struct grade_lab grade_lab_classify;
 extern const struct grade_lab grade_lab_trap_and_emulate;
+extern const struct grade_lab grade_lab_hybrid;      /* grade_lab2.c */
 extern const struct grade_lab grade_lab_shadow;     /* grade_lab2.c too: one asm-VMM grader */
 extern const struct grade_lab grade_lab_recursion;
 extern const struct grade_lab grade_lab_io;

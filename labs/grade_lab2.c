@@ -31,12 +31,20 @@
 #define GUEST_STEPS 300000u
 #define RANDOM_GUESTS 8
 #define RANDOM_BODY 60
+/* Lab 3: the real instructions one run of a guest may take, all levels
+ * together.  Its reference needs at most some 35 a guest step, and an
+ * interpreter that never lets a budget stop find its guest whole
+ * (yield_request ignored) is cut here rather than run for ever. */
+#define LAB3_REAL_BUDGET (GUEST_STEPS * 400ull)
 /* The asm level's trap amplification on toyos (machine instructions per
  * emulated guest instruction) that earns full marks; twice it earns none.
  * The reference measures 33.5 (labs/lab2-trap-and-emulate/README.md). */
 #define AMPLIFICATION_TARGET 38.0
 #define EFFICIENCY_POINTS 10.0
 #define MAX_EFFICIENCY_LEVELS 3
+/* Lab 3's target: the asm level's amplification on user_compute.s, the
+ * reference's rounded up (labs/lab3-hybrid/README.md). */
+#define LAB3_TARGET 400.0
 /* Lab 6's targets, asm levels 1..3 at depth 3 (the reference, rounded up). */
 #define LAB6_TARGETS 380.0, 150.0, 34.0
 
@@ -46,6 +54,11 @@ static const char *const lab2_files[] = {VMM_FILE, NULL};
  * its visible and hidden guests, and the efficiency budget.  Labs 2, 5
  * and 6 are rows of this one grader. */
 struct asm_lab_spec {
+    const char *file;                    /* the submission: "vmm.s"           */
+    /* NULL, or a file of the tree's programs/ (embedded in trapeze) put
+     * beside it, which it may include by its name: lab 3's vmm_hybrid.s
+     * includes the given vmm.s */
+    const char *beside;
     const char *variant;                 /* "pg"                              */
     const char *stack;                   /* run_spec_parse's: "c,asm"         */
     const char *const *smoke; size_t nsmoke;     /* visible, 2 points each   */
@@ -56,6 +69,7 @@ struct asm_lab_spec {
     /* its amplification at asm level 1, 2, ...: full marks; none from twice it */
     double amplification_target[MAX_EFFICIENCY_LEVELS];
     double efficiency_points;
+    uint64_t real_budget;                /* a run's real instructions; 0: no bound */
 };
 
 static const char *const smoke_guests[] = {
@@ -88,14 +102,20 @@ struct lab2 {
     struct asm_vmm *vmm;
 };
 
-/* The private folder: the submission as vmm/vmm.s beside lib/machine.inc,
- * the one file it may include. */
+/* The private folder: the submission as vmm/FILE beside lib/machine.inc
+ * (and the spec's `beside`, vmm/NAME), the files it may include. */
 static bool make_private_copy(struct lab2 *l, const struct grade_file *f, char err[GRADE_ERROR_SIZE])
 {
-    if (!grade_private_open(&l->priv, err) || !grade_private_write(&l->priv, "lib/machine.inc", NULL, 0, err) ||
-        !grade_private_write(&l->priv, "vmm/vmm.s", f->text, f->len, err))
+    char rel[96];
+    if (!grade_private_open(&l->priv, err) || !grade_private_write(&l->priv, "lib/machine.inc", NULL, 0, err))
         return false;
-    grade_private_path(&l->priv, "vmm/vmm.s", l->vmm_path, sizeof l->vmm_path);
+    if (l->spec->beside) {
+        snprintf(rel, sizeof rel, "vmm/%s", strrchr(l->spec->beside, '/') + 1);
+        if (!grade_private_write(&l->priv, rel, NULL, 0, err)) return false;
+    }
+    snprintf(rel, sizeof rel, "vmm/%s", l->spec->file);
+    if (!grade_private_write(&l->priv, rel, f->text, f->len, err)) return false;
+    grade_private_path(&l->priv, rel, l->vmm_path, sizeof l->vmm_path);
     return true;
 }
 
@@ -112,7 +132,7 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
     }
     struct equiv_config cfg = {.variant = &pg, .memsize = mem, .max_steps = GUEST_STEPS, .input = input,
                                .input_len = input_len, .program = img, .asm_vmm_path = l->vmm_path,
-                               .asm_vmm = l->vmm};
+                               .asm_vmm = l->vmm, .max_real_steps = 8 * l->spec->real_budget};
     char serr[RUN_ERROR_SIZE];
     if (!run_spec_parse(l->spec->stack, &cfg.spec, serr)) {
         snprintf(err, GRADE_ERROR_SIZE, "%s", serr);
@@ -127,12 +147,20 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
     struct run *r = run_create(&rc, programs, serr);
     if (r) {
         run_feed_input(r, 0, input, input_len);
+        if (l->spec->real_budget) run_set_bounds(r, l->spec->real_budget, NULL);
         run_go(r, GUEST_STEPS);
         l->g->instructions += run_time(r);
         struct run_guest_state gs;
         run_guest_state(r, 0, &gs);
-        bool stalled = run_stalled(r, 0);
+        bool stalled = run_stalled(r, 0), cut = run_cut_of(r) != RUN_CUT_NONE;
         run_destroy(r);
+        if (cut) {
+            grade_say(t, "your VMM ran %llu instructions and its guest made %llu steps of its %u: too slow, "
+                         "or it never leaves its interpreter when a budget ends (pc 0x%x)",
+                      (unsigned long long)l->spec->real_budget, (unsigned long long)gs.steps, GUEST_STEPS,
+                      gs.psw.pc);
+            return true;
+        }
         if (stalled) {
             grade_say(t, "your VMM ran %llu instructions without a step of the guest, after guest "
                          "step %llu (pc 0x%x): it loops",
@@ -143,11 +171,16 @@ static bool equiv_guest(struct lab2 *l, struct grade_test *t, const struct asm_i
     struct equiv_report rep;
     if (!equiv_check(&cfg, &rep, serr)) {
         char named[RUN_ERROR_SIZE];
-        grade_name_submission(l->vmm_path, grade_file(l->g, VMM_FILE), serr, named, sizeof named);
+        grade_name_submission(l->vmm_path, grade_file(l->g, l->spec->file), serr, named, sizeof named);
         grade_say(t, "%s", named);
         return true;
     }
     l->g->instructions += rep.bare.steps + rep.virt.steps;
+    if (rep.cut != RUN_CUT_NONE) {
+        grade_say(t, "no verdict: your VMM's runs took more than %llu instructions in all",
+                  (unsigned long long)cfg.max_real_steps);
+        return true;
+    }
     if (rep.equivalent) {
         t->score = t->max_score;
         return true;
@@ -379,6 +412,7 @@ static bool grade_efficiency(struct lab2 *l, bool guest_equivalent, char err[GRA
         snprintf(err, GRADE_ERROR_SIZE, "cannot run %.300s for efficiency", sp->efficiency_guest);
         return false;
     }
+    if (sp->real_budget) run_set_bounds(r, sp->real_budget, NULL);
     run_go(r, GUEST_STEPS);
     l->g->instructions += run_time(r);
     for (unsigned level = 1; level < cfg.spec.n && level <= MAX_EFFICIENCY_LEVELS; level++) {
@@ -391,9 +425,12 @@ static bool grade_efficiency(struct lab2 *l, bool guest_equivalent, char err[GRA
         double a = k.amplification, frac = (2 * target - a) / target;
         frac = frac > 1 ? 1 : frac < 0 ? 0 : frac;
         t->score = sp->efficiency_points * frac;
+        /* (a hybrid VMM's interpreted instructions are not the guest's
+         * privileged ones: run_level_counts counts them apart) */
         grade_say(t, "your VMM spends %.1f instructions per emulated guest instruction (%llu for %llu); "
                      "target %.1f (full marks), none from %.1f",
-                  a, (unsigned long long)k.instructions, (unsigned long long)k.emulated, target, 2 * target);
+                  a, (unsigned long long)k.instructions, (unsigned long long)(k.emulated - k.interpreted),
+                  target, 2 * target);
     }
     run_destroy(r);
     asm_image_free(&img);
@@ -433,8 +470,10 @@ static bool run_asm_lab(struct grade *g, const struct asm_lab_spec *spec, char e
     }
     l->g = g;
     l->spec = spec;
-    const struct grade_file *f = grade_file(g, VMM_FILE);
-    static const char *const allowed[] = {ALLOWED_INCLUDE, NULL};
+    const struct grade_file *f = grade_file(g, spec->file);
+    char beside[96] = "";
+    if (spec->beside) snprintf(beside, sizeof beside, "\"%s\"", strrchr(spec->beside, '/') + 1);
+    const char *const allowed[] = {ALLOWED_INCLUDE, spec->beside ? beside : NULL, NULL};
     bool ok = find_root(l, err) && grade_vet_includes(f, allowed, err) && make_private_copy(l, f, err) &&
               grade_assemble(l->vmm_path, NULL, l->vmm_path, f, NULL, err) && share_vmm(l) &&
               grade_tree_guests(l, spec->smoke, spec->nsmoke, "smoke", GRADE_VISIBLE, 2, err);
@@ -453,7 +492,7 @@ static bool run_asm_lab(struct grade *g, const struct asm_lab_spec *spec, char e
 /* ---- The labs: rows of the one grader ------------------------------------------ */
 
 static const struct asm_lab_spec lab2_spec = {
-    .variant = "pg", .stack = "c,asm",
+    .file = VMM_FILE, .variant = "pg", .stack = "c,asm",
     .smoke = smoke_guests, .nsmoke = NELEMS(smoke_guests),
     .attacks = attack_guests, .nattacks = NELEMS(attack_guests),
     .random_guests = RANDOM_GUESTS, .efficiency_guest = TOYOS,
@@ -483,7 +522,7 @@ static const char *const lab5_attacks[] = {
     "tests/attacks/forged_page_table.s",     "tests/attacks/wild_addresses.s",
 };
 static const struct asm_lab_spec lab5_spec = {
-    .variant = "pg", .stack = "c,asm",
+    .file = VMM_FILE, .variant = "pg", .stack = "c,asm",
     .smoke = lab5_smoke, .nsmoke = NELEMS(lab5_smoke),
     .attacks = lab5_attacks, .nattacks = NELEMS(lab5_attacks),
     .random_guests = 4, .random_paging = true, .efficiency_guest = "programs/toyos/toyos_paged.s",
@@ -508,7 +547,7 @@ static const char *const lab6_attacks[] = {
     "tests/attacks/psw_forgery.s", "tests/attacks/trap_storm.s", "programs/vmm/attack.s",
 };
 static const struct asm_lab_spec lab6_spec = {
-    .variant = "pg", .stack = "c,asm,asm,asm",
+    .file = VMM_FILE, .variant = "pg", .stack = "c,asm,asm,asm",
     .smoke = lab6_smoke, .nsmoke = NELEMS(lab6_smoke),
     .attacks = lab6_attacks, .nattacks = NELEMS(lab6_attacks),
     .random_guests = 2, .efficiency_guest = TOYOS,
@@ -521,3 +560,31 @@ static bool run_lab6(struct grade *g, char err[GRADE_ERROR_SIZE])
 }
 
 const struct grade_lab grade_lab_recursion = {"lab6-recursion", "Lab 6: Recursion", lab2_files, run_lab6};
+
+/* Lab 3, the hybrid VMM: the student writes the interpreter of
+ * vmm_hybrid.s (programs/vmm/vmm_hybrid.s, the reference), which includes
+ * the given trap-and-emulate vmm.s, on the `hybrid` variant, where popf is
+ * critical.  Graded on kernels that use popf, pushf and srr (critical.s,
+ * the random guests' supervisor code), the attacks, and on the efficiency
+ * of user_compute.s, a guest whose user mode does nearly all the work: a
+ * VMM that interprets user mode too spends some thirty times the
+ * reference's instructions per kernel system instruction, and earns none. */
+static const char *const lab3_files[] = {"vmm_hybrid.s", NULL};
+static const char *const lab3_smoke[] = {
+    "programs/critical.s", "programs/timer.s", "programs/traps.s", "programs/usermode.s",
+    "programs/echo_irq.s", "programs/toyos/toyos.s", "tests/guests/user_compute.s",
+};
+static const struct asm_lab_spec lab3_spec = {
+    .file = "vmm_hybrid.s", .beside = "programs/vmm/vmm.s", .variant = "hybrid", .stack = "c,asm",
+    .smoke = lab3_smoke, .nsmoke = NELEMS(lab3_smoke),
+    .attacks = attack_guests, .nattacks = NELEMS(attack_guests),
+    .random_guests = RANDOM_GUESTS, .efficiency_guest = "tests/guests/user_compute.s",
+    .amplification_target = {LAB3_TARGET}, .efficiency_points = 6, .real_budget = LAB3_REAL_BUDGET,
+};
+
+static bool run_lab3(struct grade *g, char err[GRADE_ERROR_SIZE])
+{
+    return run_asm_lab(g, &lab3_spec, err);
+}
+
+const struct grade_lab grade_lab_hybrid = {"lab3-hybrid", "Lab 3: The hybrid VMM", lab3_files, run_lab3};

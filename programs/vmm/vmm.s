@@ -181,7 +181,7 @@ start_guest:
         mov r2, r0
         mov r3, r0
         mov r4, r0
-        lpsw rpsw(r0)
+resume_reset: lpsw rpsw(r0)     ; (resume_*: where the guest resumes, vmm_hybrid.s)
 
 too_small:
         li r1, E_SMALL
@@ -407,7 +407,7 @@ lpsw_load:
         LOAD_PSW 0, r1, enter
 enter:                          ; the guest's new PSW, composed in rpsw,
         RESTORE4                ; after a path that saved r3 and r4
-        lpsw rpsw(r0)           ; (lpsw, reflection)
+resume_loaded: lpsw rpsw(r0)    ; (lpsw, reflection)
 lpsw_rs:
         GET_R1
         ld r2, VALUE(r0)
@@ -631,7 +631,7 @@ reflect_go:
         ld r1, rpsw+1(r0)       ; does its pc translate?  (else the guest's
         bgeu r1, r3, stop_check ; machine stops: machine check, or an
         RESTORE4                ; unhandled trap if the new PSW is all 0)
-        lpsw rpsw(r0)
+resume_reflected: lpsw rpsw(r0)
 reflect_paged:                  ; the same, through the shadow table
         ld r1, rpsw+1(r0)
         shri r2, r1, PAGE_SHIFT

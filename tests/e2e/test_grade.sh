@@ -21,6 +21,9 @@ L2=labs/lab2-trap-and-emulate
 # must still be there: make_starter.sh says so when they are not).
 e2e_checks=$((e2e_checks + 1))
 bash $L2/make_starter.sh || { fail "lab 2: the starter cannot be made from programs/vmm/vmm.s"; finish; }
+L3=labs/lab3-hybrid
+e2e_checks=$((e2e_checks + 1))
+bash $L3/make_starter.sh || { fail "lab 3: the starter cannot be made from programs/vmm/vmm_hybrid.s"; finish; }
 L5=labs/lab5-shadow-tables
 L6=labs/lab6-recursion
 e2e_checks=$((e2e_checks + 1))
@@ -56,7 +59,7 @@ mutant() {
 }
 
 # ---- The starters score 0, the references full marks --------------------------
-for lab in $L1 $L2; do
+for lab in $L1 $L2 $L3; do
     score "$lab" "$lab/starter"
     expect_status 1 "$lab: the starter is below full marks"
     e2e_checks=$((e2e_checks + 1))
@@ -127,6 +130,37 @@ mutant $L2 $L2/solution vmm.s "srr answers a hard-coded bound" \
     '/^emu_srr:/,/^emu_tlbflush:/ s/ld r1, vbound(r0)$/li r1, 0x10000/'
 mutant $L2 $L2/solution vmm.s "halt not retired (the guest's step count)" \
     '/^emu_halt:/,/^emu_unknown:/ s/^        RETIRE$/        nop/'
+
+# ---- Lab 3's mutants (vmm_hybrid.s's interpreter) ------------------------------
+mutant $L3 $L3/solution vmm_hybrid.s "popf's IE not applied (retired as a no-op)" \
+    's/^hy_templates:$/hy_templates:\n        popf r0\n        .word hy_retire/'
+mutant $L3 $L3/solution vmm_hybrid.s "the pc off by one after an interpreted instruction" \
+    '/^hy_retire:$/,/^hy_retire_at:$/ s/^        addi r8, r8, 1$/        addi r8, r8, 2/'
+mutant $L3 $L3/solution vmm_hybrid.s "an interpreted svc not reflected (skipped)" \
+    '/^hy_svc:/,/^hy_hcall:/ s/^        b hy_trap$/        b hy_retire_at/'
+mutant $L3 $L3/solution vmm_hybrid.s "the virtual timer not charged by interpreted instructions" \
+    's/^        ld r2, OLD_PSW+4(r0)    ; the virtual timer, charged (ISA.md)$/        mov r2, r0/'
+mutant $L3 $L3/solution vmm_hybrid.s "halt carried out mid-run (the registers of the last gate)" \
+    '/^hy_halt:/,/^hy_system:/ s/^        beqz r3, hy_exit$/        nop/'
+# User mode interpreted too: every PSW is the gate and every gate fault
+# interpreted.  Its guests stay equivalent (theirs have no system
+# instruction in user mode but svc); its efficiency is what it loses.
+mutant $L3 $L3/solution vmm_hybrid.s "user mode interpreted too" \
+    's/^        beqz r1, hy_direct      ; virtual user mode: directly, as vmm.s$/        nop/; s/^        bnez r2, hy_enter$/        b hy_enter/'
+e2e_checks=$((e2e_checks + 1))
+jq -e '[.tests[] | select(.tags[0] == "efficiency")][0] | .score < .max_score' "$T/r.json" >/dev/null ||
+    fail "lab 3: interpreting user mode too keeps its efficiency points"
+# The plain trap-and-emulate VMM handed in: the kernel's popf escapes.
+rm -rf "$T/plain" && mkdir "$T/plain" && printf '        .include "vmm.s"\n' >"$T/plain/vmm_hybrid.s"
+grader=$GRADER score $L3 "$T/plain"
+e2e_checks=$((e2e_checks + 1))
+awk -v s="$score" -v m="$max" 'BEGIN { exit !(s < m) }' || fail "lab 3: the plain vmm.s scores $score / $max"
+echo "ok   $L3 the plain trap-and-emulate vmm.s: $score / $max"
+# Only machine.inc and the given vmm.s may be included.
+rm -rf "$T/inc3" && mkdir "$T/inc3" && printf '        .include "../../programs/vmm/vmm_hybrid.s"\n' >"$T/inc3/vmm_hybrid.s"
+score $L3 "$T/inc3"
+expect_match err "only '.include \"../lib/machine.inc\"' \(and the lab's other files\) may be included" \
+    "lab 3: another include is refused"
 
 # ---- Labs 5, 6 (rows of lab 2's grader) and 7: starters and references ----------
 # Lab 5's starter (rebuild cut out) keeps the one point of wild_addresses.s,

@@ -42,6 +42,23 @@ Test(programs_lib, constants_are_those_of_isa_h)
     expect_symbol(&img, "D_INVALID", MEMF_INVALID);
     expect_symbol(&img, "D_WRITE", MEMF_WRITE);
     expect_symbol(&img, "D_PHYSICAL", MEMF_PHYSICAL);
+    /* The instruction fields, as isa.h decodes them: a field's lowest bit
+     * and mask read back as 1 and the mask, its neighbours' as 0. */
+    uint32_t sym[7];
+    const char *const fields[] = {"OPCODE_SHIFT", "FIELD_A", "FIELD_B", "FIELD_C", "REG_MASK", "IMM16_BITS",
+                                  "IMM24_BITS"};
+    for (int i = 0; i < 7; i++) cr_assert(asm_symbol_value(&img, fields[i], &sym[i]), "no %s", fields[i]);
+    cr_assert_eq(isa_opcode_of(1u << sym[0]), 1);
+    cr_assert_eq(isa_opcode_of(~0u), (~0u) >> sym[0]);
+    cr_assert_eq(isa_field_a((uint32_t)sym[4] << sym[1]), sym[4]);
+    cr_assert_eq(isa_field_b((uint32_t)sym[4] << sym[2]), sym[4]);
+    cr_assert_eq(isa_field_c((uint32_t)sym[4] << sym[3]), sym[4]);
+    cr_assert_eq(isa_field_a(~((uint32_t)sym[4] << sym[1])), 0);
+    cr_assert_eq(isa_field_b(~((uint32_t)sym[4] << sym[2])), 0);
+    cr_assert_eq(isa_field_c(~((uint32_t)sym[4] << sym[3])), 0);
+    cr_assert_eq(isa_imm16(~0u), (1u << sym[5]) - 1);
+    cr_assert_eq(isa_imm24(~0u), (1u << sym[6]) - 1);
+    cr_assert_eq(sym[6], sym[0]);
     expect_symbol(&img, "PTE_V", PTE_V);
     expect_symbol(&img, "PTE_W", PTE_W);
     expect_symbol(&img, "PAGE_SHIFT", ISA_PAGE_SHIFT);

@@ -47,6 +47,8 @@ static const struct exported exports[] = {
     {"PTE_FRAME_PAST", AT(pte_frame_past), 0, false},
     {"vdisk_first", AT(vdisk_first), ISA_DISK_UNITS, true},
     {"vdisk_size", AT(vdisk_size), ISA_DISK_UNITS, true},
+    {"n_interpreted", AT(n_interpreted), 1, true},
+    {"yield_request", AT(yield_request), 1, true},
 };
 #undef AT
 
@@ -69,7 +71,9 @@ static bool check_layout(struct asm_vmm *v, const char *path, char err[RUN_ERROR
         if (x->optional) {
             /* an absent optional word is never read: placed at 0, in the trap area */
             if (!found) *field(&v->at, x->field) = 0;
-            disk_words += found;
+            if (x->field == offsetof(struct asm_layout, n_interpreted)) v->at.has_interpreted = found;
+            else if (x->field == offsetof(struct asm_layout, yield_request)) v->at.has_yield = found;
+            else disk_words += found;
             continue;
         }
         if (!found) {

@@ -227,6 +227,12 @@ static uint64_t asm_emulated(const struct run *r, const struct column *c, unsign
     return c->mem[i][r->asm_vmm->at.n_emulated];
 }
 
+/* Of those, the ones a hybrid build interpreted (not system instructions). */
+static uint64_t asm_interpreted(const struct run *r, const struct column *c, unsigned i)
+{
+    return r->asm_vmm->at.has_interpreted ? c->mem[i][r->asm_vmm->at.n_interpreted] : 0;
+}
+
 /* Level i's instructions completed: charged to it, plus those its asm
  * monitor emulated (they trapped, so nothing below retired them).  The
  * C VMM runs none of the machine's instructions. */
@@ -1054,6 +1060,10 @@ enum machine_stop run_go(struct run *r, uint64_t max_steps)
         if (g >= max_steps) {
             if (c->cur == r->n) break; /* whole: the budget stop */
             r->stop_at_guest = true;
+            /* A hybrid monitor may be interpreting the program: it leaves
+             * its interpreter before the next instruction. */
+            if (monitor_is_asm(r, r->n - 1) && r->asm_vmm->at.has_yield)
+                *machine_memory_span(c->views[r->n - 1], r->asm_vmm->at.yield_request, 1) = 1;
             slice = RUN_STALL_UNITS;
         } else {
             slice = max_steps - g < RUN_STALL_UNITS ? max_steps - g : RUN_STALL_UNITS;
@@ -1284,7 +1294,7 @@ bool run_set_reg(struct run *r, unsigned g, unsigned level, unsigned reg, uint32
 static uint64_t guest_privileged(const struct run *r, const struct column *c)
 {
     if (r->n == 0) return 0;
-    if (monitor_is_asm(r, r->n - 1)) return asm_emulated(r, c, r->n - 1);
+    if (monitor_is_asm(r, r->n - 1)) return asm_emulated(r, c, r->n - 1) - asm_interpreted(r, c, r->n - 1);
     const struct vmm_stats *st = vmm_guest_stats(r->cvmm, c->index);
     return st->emulated - st->interpreted;
 }
@@ -1324,8 +1334,14 @@ void run_level_counts(const struct run *r, unsigned g, unsigned level, struct ru
         out->efficiency = vmm_efficiency(st);
     } else {
         out->emulated = asm_emulated(r, c, level);
+        out->interpreted = asm_interpreted(r, c, level);
         out->reflected = asm_reflected(r, c, level, NULL);
-        out->traps = out->emulated + out->reflected;
+        out->traps = out->emulated - out->interpreted + out->reflected;
+        /* As the C VMM's (vmm_efficiency): the level above's instructions
+         * that ran directly, of all it completed. */
+        out->direct = charged(r, c, level + 1);
+        const uint64_t total = out->direct + out->emulated;
+        out->efficiency = total ? (double)out->direct / (double)total : 1.0;
     }
     if (priv) out->amplification = (double)monitor_cost(r, c, level) / (double)priv;
 }

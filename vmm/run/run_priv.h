@@ -37,6 +37,16 @@ struct asm_layout {
      * monitor takes no disk. */
     uint32_t vdisk_first, vdisk_size;
     bool has_disk;
+    /* The guest instructions it interpreted (a hybrid build,
+     * programs/vmm/vmm_hybrid.s), counted in n_emulated too.  Optional:
+     * without it (has_interpreted false) it interprets none. */
+    uint32_t n_interpreted;
+    bool has_interpreted;
+    /* A word the run sets to 1 to ask an interpreting monitor to leave its
+     * interpreter before the guest's next instruction, so that a budget
+     * stop finds the guest whole (run_go).  Optional, with n_interpreted. */
+    uint32_t yield_request;
+    bool has_yield;
 };
 
 /* The asm VMM's image, shared by a run and its clones. */

@@ -1,0 +1,1 @@
+../../../programs/vmm/vmm_hybrid.s
