@@ -129,7 +129,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CC     ?= $(shell command -v clang-14 || command -v clang || echo clang)
 FUZZ_FLAGS  ?=
 FUZZ_CFLAGS  = $(CSTD) $(WARNINGS) $(DISPATCH_FLAG) -g -O1 -fno-omit-frame-pointer \
-               -fsanitize=address,undefined -fno-sanitize-recover=all -DTRAPEZE_TEST_BUILD
+               -fsanitize=address,undefined -fno-sanitize-recover=all -DTRAPEZE_TEST_BUILD -DTRAPEZE_FUZZ_BUILD
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=build/fuzz/%.o)
 FUZZ_REPLAY_BIN = $(FUZZ_TARGETS:%=build/san/fuzz-replay-%)
 
@@ -140,12 +140,13 @@ build/fuzz/%.o: %.c
 # The machine and the monitors run thousands of instructions per input, and
 # libFuzzer's comparison tracing of their every 64-bit compare took half of
 # each harness's time (perf): their edges still guide the fuzzer, their
-# compares are not traced; the text readers (assembler, isa, tui) keep it,
-# but for the edit distance of "did you mean" (isa/suggest.c: a compare per
+# compares are not traced, nor those of the debugger's engine (tui/engine.c:
+# its motions search back over thousands of steps); the text readers
+# (assembler, isa, tui) keep it, but for the edit distance of "did you mean" (isa/suggest.c: a compare per
 # cell, most of the assembler's time on inputs with many unknown names).
 # ASan and UBSan stay on everywhere.  The objects are kept between builds.
 FUZZ_HOT_OBJ = $(filter build/fuzz/machine/% build/fuzz/vmm/%,$(FUZZ_LIB_OBJ)) \
-               build/fuzz/isa/suggest.o build/fuzz/tests/unit/vmm_canaries.o
+               build/fuzz/tui/engine.o build/fuzz/isa/suggest.o build/fuzz/tests/unit/vmm_canaries.o
 $(FUZZ_HOT_OBJ): FUZZ_COV_FLAGS = -fno-sanitize-coverage=trace-cmp
 .SECONDARY: $(FUZZ_LIB_OBJ) build/fuzz/tests/unit/vmm_canaries.o
 

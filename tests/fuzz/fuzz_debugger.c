@@ -61,7 +61,7 @@ static char *session(const uint8_t *choice, char lines[][FUZZ_DEBUGGER_LINE], un
     cfg.image = &images[choice[0] % COUNT(programs)];
     cfg.asm_vmm = built_in_vmm;
     cfg.variant = &v;
-    cfg.mem = 65536;
+    cfg.mem = 32768; /* what toyos_paged needs under c,asm, with room */
     cfg.max_steps = FUZZ_DEBUGGER_STEPS;
     cfg.input = (const uint8_t *)"typed\n";
     cfg.input_len = 6;
