@@ -55,6 +55,27 @@ debugger)
         { printf '\000\000'; cat "$f"; } >"$dir/$n-bare"
         { printf '\000\001'; cat "$f"; } >"$dir/$n-c"
     done ;;
+disk)
+    # fuzz_disk.c's format: a program and side, how the file is made (bit
+    # 0: padded to 1 + bits 1-4 sectors), its bytes; each disk program's
+    # own disk (its .disk: mkdisk's arguments, from its folder) under
+    # every side, trailing zeros cut (the padding puts them back).
+    i=0 t=$(realpath "$trapeze")
+    for prog in programs/disk.s programs/store.s programs/toyos/toyos_store.s \
+                programs/toyos/toyos_store_paged.s; do
+        img=$(mktemp)
+        # shellcheck disable=SC2046 # the .disk file is mkdisk's words
+        (cd "$(dirname "$prog")" && "$t" mkdisk -o "$img" $(cat "$(basename "$prog" .s).disk")) ||
+            { echo "seeds.sh: cannot make the disk of $prog" >&2; exit 1; }
+        sectors=$(( $(stat -c %s "$img") / 1024 ))
+        for side in 0 1 2 3 4; do
+            perl -e 'local $/; my $d = <STDIN>; $d =~ s/\0+\z//; binmode STDOUT;
+                     print pack("CC", $ARGV[0], 1 | (($ARGV[1] - 1) & 15) << 1), $d' \
+                $((i + 4 * side)) "$sectors" <"$img" >"$dir/$(basename "$prog" .s)-$side"
+        done
+        rm -f "$img"
+        i=$((i + 1))
+    done ;;
 *)
     echo "seeds.sh: unknown target '$target'" >&2; exit 1 ;;
 esac
