@@ -57,6 +57,9 @@ struct grade {
     uint64_t seed;
     bool seed_given;            /* --seed; else derived from the files  */
     uint64_t instructions;      /* simulated, over every test: the "time" */
+    /* `trapeze grade --check`: the submission is read, vetted and
+     * assembled (or parsed) as its tests take it, then no test runs. */
+    bool check_only;
     struct grade_file files[GRADE_MAX_FILES];
     size_t nfiles;
     struct grade_test tests[GRADE_MAX_TESTS];

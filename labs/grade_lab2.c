@@ -475,14 +475,17 @@ static bool run_asm_lab(struct grade *g, const struct asm_lab_spec *spec, char e
     if (spec->beside) snprintf(beside, sizeof beside, "\"%s\"", strrchr(spec->beside, '/') + 1);
     const char *const allowed[] = {ALLOWED_INCLUDE, spec->beside ? beside : NULL, NULL};
     bool ok = find_root(l, err) && grade_vet_includes(f, allowed, err) && make_private_copy(l, f, err) &&
-              grade_assemble(l->vmm_path, NULL, l->vmm_path, f, NULL, err) && share_vmm(l) &&
-              grade_tree_guests(l, spec->smoke, spec->nsmoke, "smoke", GRADE_VISIBLE, 2, err);
-    bool toyos_ok = false;
-    for (size_t i = 0; ok && i < g->ntests; i++)
-        if (strstr(g->tests[i].name, spec->efficiency_guest)) toyos_ok = g->tests[i].score >= g->tests[i].max_score;
-    ok = ok && grade_random(l, err) &&
-         grade_tree_guests(l, spec->attacks, spec->nattacks, "attack", GRADE_AFTER_DUE_DATE, 1, err) &&
-         grade_efficiency(l, toyos_ok, err);
+              grade_assemble(l->vmm_path, NULL, l->vmm_path, f, NULL, err) && share_vmm(l);
+    if (ok && !g->check_only) {
+        ok = grade_tree_guests(l, spec->smoke, spec->nsmoke, "smoke", GRADE_VISIBLE, 2, err);
+        bool toyos_ok = false;
+        for (size_t i = 0; ok && i < g->ntests; i++)
+            if (strstr(g->tests[i].name, spec->efficiency_guest))
+                toyos_ok = g->tests[i].score >= g->tests[i].max_score;
+        ok = ok && grade_random(l, err) &&
+             grade_tree_guests(l, spec->attacks, spec->nattacks, "attack", GRADE_AFTER_DUE_DATE, 1, err) &&
+             grade_efficiency(l, toyos_ok, err);
+    }
     run_release_asm_vmm(l->vmm);
     grade_private_remove(&l->priv);
     free(l);

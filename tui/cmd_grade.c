@@ -15,12 +15,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../isa/invariant.h"
 #include "../labs/grade.h"
 #include "cli.h"
 #include "options.h"
 
 struct grade_args {
     const char *json_path;
+    bool check_only;
     bool seed_given;
     uint64_t seed;
 };
@@ -47,7 +49,16 @@ static bool apply_seed(void *target, const char *value, char err[CLI_ERROR_SIZE]
     return true;
 }
 
+static bool apply_check(void *target, const char *value, char err[CLI_ERROR_SIZE])
+{
+    (void)value, (void)err;
+    ((struct grade_args *)target)->check_only = true;
+    return true;
+}
+
 static const struct cli_option grade_options[] = {
+    {"--check", NULL, "read, vet and assemble the submission as its tests take it, then stop: no test runs",
+     apply_check, false},
     {"--json", "FILE", "write Gradescope's results.json to FILE ('-': stdout)", apply_json_file, false},
     {"--seed", "N", "seed of the hidden tests (default: derived from the submission's contents)",
      apply_seed, false},
@@ -91,7 +102,7 @@ static bool write_json(const struct grade *g, const char *path)
 
 int cmd_grade(int argc, char **argv)
 {
-    struct grade_args args = {NULL, false, 0};
+    struct grade_args args = {NULL, false, false, 0};
     char **operands = calloc((size_t)argc + 1, sizeof *operands);
     if (!operands) return CLI_EXIT_USAGE;
     size_t n = 0;
@@ -109,6 +120,10 @@ int cmd_grade(int argc, char **argv)
     }
     const char *lab_arg = operands[0], *submission = operands[1];
     free(operands);
+    if (args.check_only && args.json_path) {
+        fprintf(stderr, "trapeze grade: --check runs no test, so it writes no --json (see trapeze grade --help)\n");
+        return CLI_EXIT_USAGE;
+    }
     const struct grade_lab *lab = grade_find_lab(lab_arg);
     if (!lab) {
         fprintf(stderr, "trapeze grade: %s: no such lab (see trapeze grade --help)\n", lab_arg);
@@ -132,9 +147,15 @@ int cmd_grade(int argc, char **argv)
     }
     g->seed_given = args.seed_given;
     g->seed = args.seed_given ? args.seed : grade_content_seed(g);
+    g->check_only = args.check_only;
     if (!lab->run(g, err)) {
         fprintf(stderr, "trapeze grade: %s\n", err);
         rc = CLI_EXIT_USAGE;
+    } else if (args.check_only) {
+        TRAPEZE_ASSERT(g->ntests == 0);
+        printf("%s: ready for %s: every file read, vetted and assembled or parsed as its tests take it "
+               "(no test run)\n", submission, lab->name);
+        rc = CLI_EXIT_OK;
     } else {
         if (!args.json_path || strcmp(args.json_path, "-") != 0) grade_print_summary(g, stdout);
         bool full = grade_score(g) >= grade_max_score(g);

@@ -453,6 +453,40 @@ expect_status 0 "--json - writes results.json on stdout"
 e2e_checks=$((e2e_checks + 1))
 jq -e .tests <<<"$out" >/dev/null || fail "--json -: stdout is not results.json"
 
+# ---- --check: what a student runs before handing in ----------------------------
+# Every lab's starter and reference are ready; a file that cannot be taken
+# fails --check with the error grading gives, at once, and no test runs.
+for lab in $L1 $L2 $L3 labs/lab4-paravirt $L5 $L6 $L7; do
+    for side in starter solution; do
+        run_capture "$TRAPEZE" grade --check "$lab" "$lab/$side"
+        expect_status 0 "--check $lab/$side"
+        expect_match out "^$lab/$side: ready for ${lab#labs/}: every file read, vetted and assembled or parsed" \
+            "--check $lab/$side says it is ready"
+    done
+done
+C=$T/check && rm -rf "$C" && cp -rL "$L7/solution" "$C" && sed -i 's/^bf_done:$/bf_done  /' "$C/frontend.s"
+run_capture "$TRAPEZE" grade --check $L7 "$C"
+expect_status "$EXIT_BAD_INPUT" "--check: lab 7, a front end that does not assemble"
+expect_match err "^trapeze grade: .*/check/frontend.s:[0-9]+:[0-9]+: error: " "--check names the submission's line"
+rm -rf "$C" && cp -rL "$L2/solution" "$C" && printf '        .include "/etc/passwd"\n' >>"$C/vmm.s"
+run_capture "$TRAPEZE" grade --check $L2 "$C"
+expect_status "$EXIT_BAD_INPUT" "--check: lab 2, a foreign include"
+expect_match err "/check/vmm.s:[0-9]+:[0-9]+: error: only '.include" "--check: the include is refused where it is"
+rm -rf "$C" && cp -rL "$L1/solution" "$C" && printf 'classify nosuchop exec innocuous\n' >>"$C/answers.txt"
+run_capture "$TRAPEZE" grade --check $L1 "$C"
+expect_status "$EXIT_BAD_INPUT" "--check: lab 1, an unknown instruction in answers.txt"
+expect_match err "answers.txt:[0-9]+" "--check: lab 1 names the answers' line"
+rm -rf "$C" && cp -rL "$L1/solution" "$C" && printf 'user.nosuch = exec\n' >>"$C/neither.var"
+run_capture "$TRAPEZE" grade --check $L1 "$C"
+expect_status "$EXIT_BAD_INPUT" "--check: lab 1, a malformed variant file"
+expect_match err "neither.var:[0-9]+" "--check: lab 1 names the variant file's line"
+rm -rf "$C" && cp -rL labs/lab4-paravirt/solution "$C" && printf '        nosuchop r1\n' >>"$C/pv_console.inc"
+run_capture "$TRAPEZE" grade --check labs/lab4-paravirt "$C"
+expect_status "$EXIT_BAD_INPUT" "--check: lab 4, a console that does not assemble"
+expect_match err "/check/pv_console.inc:[0-9]+:[0-9]+: error: " "--check: lab 4 names the submission's file"
+run_capture "$TRAPEZE" grade --check --json "$T/r.json" $L1 $L1/solution
+expect_status "$EXIT_BAD_INPUT" "--check with --json"
+
 # ---- Packaging: the autograder zips and the handout, run as Gradescope would ------
 # zip and unzip come with make deps; the zips are made from the tree's git files.
 e2e_checks=$((e2e_checks + 1))
