@@ -238,8 +238,44 @@ void grade_name_submission(const char *private_path, const struct grade_file *f,
     if (used < size) snprintf(out + used, size - used, "%s", msg);
 }
 
+/* An error in one of the grader's own files of the private folder (a
+ * workload or kernel source that includes the submission and uses what it
+ * should define): said of the submission's file, with the grader's file
+ * named inside the folder, whose path means nothing to the student. */
+/* The first n bytes of needle in text, or NULL. */
+static const char *find_prefix(const char *text, const char *needle, size_t n)
+{
+    for (; *text; text++)
+        if (strncmp(text, needle, n) == 0) return text;
+    return NULL;
+}
+
+static void name_grader_file(const char *private_copy, const struct grade_file *f, char err[GRADE_ERROR_SIZE])
+{
+    const char *folder = strstr(private_copy, "trapeze-grade-");
+    const char *slash = folder ? strchr(folder, '/') : NULL;
+    if (!slash) return;
+    const size_t plen = (size_t)(slash + 1 - private_copy); /* ".../trapeze-grade-XXXXXX/" */
+    if (!find_prefix(err, private_copy, plen)) return;
+    char own[GRADE_ERROR_SIZE];
+    size_t used = (size_t)snprintf(own, sizeof own, "%.300s: error: in the grader's file that includes it: ", f->path);
+    for (const char *msg = err, *at; used < sizeof own; msg = at + plen) {
+        at = find_prefix(msg, private_copy, plen);
+        used += (size_t)snprintf(own + used, sizeof own - used, "%.*s", at ? (int)(at - msg) : (int)strlen(msg), msg);
+        if (!at) break;
+    }
+    snprintf(err, GRADE_ERROR_SIZE, "%s", own);
+}
+
 bool grade_assemble(const char *path, const char *source, const char *private_copy,
                     const struct grade_file *f, struct asm_image *img, char err[GRADE_ERROR_SIZE])
+{
+    const struct grade_copy copy = {private_copy, f};
+    return grade_assemble_copies(path, source, &copy, 1, img, err);
+}
+
+bool grade_assemble_copies(const char *path, const char *source, const struct grade_copy *copies, size_t n,
+                           struct asm_image *img, char err[GRADE_ERROR_SIZE])
 {
     char *msg = NULL;
     size_t msg_len = 0;
@@ -255,7 +291,13 @@ bool grade_assemble(const char *path, const char *source, const char *private_co
     if (nerr == 0 && !img) asm_image_free(&own);
     if (nerr != 0) {
         msg[strcspn(msg, "\n")] = '\0';
-        grade_name_submission(private_copy, f, msg, err, GRADE_ERROR_SIZE);
+        char named[GRADE_ERROR_SIZE];
+        snprintf(err, GRADE_ERROR_SIZE, "%s", msg);
+        for (size_t i = 0; i < n; i++) {
+            grade_name_submission(copies[i].private_path, copies[i].file, err, named, sizeof named);
+            snprintf(err, GRADE_ERROR_SIZE, "%s", named);
+        }
+        name_grader_file(copies[0].private_path, copies[0].file, err);
     }
     free(msg);
     return nerr == 0;

@@ -138,6 +138,17 @@ void grade_name_submission(const char *private_path, const struct grade_file *f,
  * (private_copy is where f was written), in err.  img NULL: only checks. */
 bool grade_assemble(const char *path, const char *source, const char *private_copy,
                     const struct grade_file *f, struct asm_image *img, char err[GRADE_ERROR_SIZE]);
+/* grade_assemble with several of the submission's files in the private
+ * folder, each named as its own in a failure.  A failure in one of the
+ * grader's files there (what includes them) is said of copies[0]'s file:
+ * "SUBMISSION/FILE: error: in the grader's file that includes it: REL:..."
+ * (REL relative to the folder, which the student never sees). */
+struct grade_copy {
+    const char *private_path;
+    const struct grade_file *file;
+};
+bool grade_assemble_copies(const char *path, const char *source, const struct grade_copy *copies, size_t n,
+                           struct asm_image *img, char err[GRADE_ERROR_SIZE]);
 
 /* When got differs from want (a console's output): says in t "the output
  * differs at line N: expected '...', yours '...'" (each line cut at 120

@@ -229,13 +229,13 @@ static bool assemble_build(struct lab4 *l, const struct grade_private *p, const 
     grade_private_path(p, "lib/" CONSOLE_FILE, console, sizeof console);
     /* as the assembler names it: the builds include "../lib/pv_console.inc" */
     grade_private_path(p, "toyos/../lib/" CONSOLE_FILE, console_as_included, sizeof console_as_included);
-    bool ok = grade_assemble(path, text, paravirt, grade_file(l->g, PARAVIRT_FILE), img, err);
+    const struct grade_copy copies[] = {
+        {paravirt, grade_file(l->g, PARAVIRT_FILE)},
+        {console_as_included, grade_file(l->g, CONSOLE_FILE)},
+        {console, grade_file(l->g, CONSOLE_FILE)},
+    };
+    bool ok = grade_assemble_copies(path, text, copies, NELEMS(copies), img, err);
     free(text);
-    if (!ok) {
-        char named[GRADE_ERROR_SIZE];
-        grade_name_submission(console_as_included, grade_file(l->g, CONSOLE_FILE), err, named, sizeof named);
-        grade_name_submission(console, grade_file(l->g, CONSOLE_FILE), named, err, GRADE_ERROR_SIZE);
-    }
     return ok;
 }
 

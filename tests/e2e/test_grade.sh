@@ -468,6 +468,14 @@ C=$T/check && rm -rf "$C" && cp -rL "$L7/solution" "$C" && sed -i 's/^bf_done:$/
 run_capture "$TRAPEZE" grade --check $L7 "$C"
 expect_status "$EXIT_BAD_INPUT" "--check: lab 7, a front end that does not assemble"
 expect_match err "^trapeze grade: .*/check/frontend.s:[0-9]+:[0-9]+: error: " "--check names the submission's line"
+# A front end that lacks what the grader's workload calls: said of the
+# student's file, never of the grader's private folder (the fuzz target
+# lab's finding).
+rm -rf "$C" && cp -rL "$L7/solution" "$C" && sed -i 's/^blk_queue:$/blk_queue_renamed:/' "$C/frontend.s"
+run_capture "$TRAPEZE" grade --check $L7 "$C"
+expect_status "$EXIT_BAD_INPUT" "--check: lab 7, a front end without blk_queue"
+expect_match err "^trapeze grade: .*/check/frontend.s: error: in the grader's file that includes it: lab/workload.s:[0-9]+:[0-9]+: error: undefined symbol 'blk_queue'; did you mean 'blk_queue_renamed'\?$" \
+    "--check: the workload's error is said of the front end"
 rm -rf "$C" && cp -rL "$L2/solution" "$C" && printf '        .include "/etc/passwd"\n' >>"$C/vmm.s"
 run_capture "$TRAPEZE" grade --check $L2 "$C"
 expect_status "$EXIT_BAD_INPUT" "--check: lab 2, a foreign include"

@@ -76,6 +76,14 @@ disk)
         rm -f "$img"
         i=$((i + 1))
     done ;;
+lab)
+    # fuzz_lab.c's format: "LAB/FILE", a newline, the file's bytes; every
+    # file of every lab's starter and reference.
+    for f in labs/*/starter/* labs/*/solution/*; do
+        [ -f "$f" ] || continue
+        lab=${f#labs/} lab=${lab%%/*} side=${f%/*} side=${side##*/}
+        { printf '%s/%s\n' "$lab" "$(basename "$f")"; cat "$f"; } >"$dir/$lab-$side-$(basename "$f")"
+    done ;;
 *)
     echo "seeds.sh: unknown target '$target'" >&2; exit 1 ;;
 esac
