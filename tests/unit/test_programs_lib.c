@@ -24,6 +24,24 @@ static void expect_symbol(const struct asm_image *img, const char *name, uint32_
     cr_assert_eq(got, value, MACHINE_INC ": %s is %u, isa.h says %u", name, got, value);
 }
 
+/* A name an include restates, and the value the C side gives it. */
+struct restated {
+    const char *name;
+    uint32_t value;
+};
+
+/* Every row of table is a symbol, of that value, of a program that
+ * includes `include`. */
+static void expect_restated(const char *include, const struct restated *table, size_t n)
+{
+    char source[96];
+    snprintf(source, sizeof source, ".include \"%s\"\nhalt\n", include);
+    struct asm_image img = assemble(source);
+    for (size_t i = 0; i < n; i++) expect_symbol(&img, table[i].name, table[i].value);
+    asm_image_free(&img);
+}
+#define EXPECT_RESTATED(include, table) expect_restated(include, table, sizeof table / sizeof table[0])
+
 Test(programs_lib, constants_are_those_of_isa_h)
 {
     struct asm_image img = assemble(".include \"lib/machine.inc\"\nhalt\n");
@@ -84,27 +102,30 @@ Test(programs_lib, constants_are_those_of_isa_h)
 Test(programs_lib, control_block_constants_are_those_of_isa_h)
 {
     struct asm_image img = assemble(".include \"lib/machine.inc\"\nhalt\n");
-    expect_symbol(&img, "VMCB_PSW", VMCB_PSW);
-    expect_symbol(&img, "VMCB_REGS", VMCB_REGS);
-    expect_symbol(&img, "VMCB_EXIT_INSNS", VMCB_EXIT_INSNS);
-    expect_symbol(&img, "VMCB_EXIT_TRAPS", VMCB_EXIT_TRAPS);
-    expect_symbol(&img, "VMCB_PORTS", VMCB_PORTS);
-    expect_symbol(&img, "VMCB_CTRL", VMCB_CTRL);
-    expect_symbol(&img, "VMCB_SHADOW_FLAGS", VMCB_SHADOW_FLAGS);
-    expect_symbol(&img, "VMCB_SHADOW_BASE", VMCB_SHADOW_BASE);
-    expect_symbol(&img, "VMCB_SHADOW_BOUND", VMCB_SHADOW_BOUND);
-    expect_symbol(&img, "VMCB_TRAP_AREA", VMCB_TRAP_AREA);
-    expect_symbol(&img, "VMCB_SLT_BASE", VMCB_SLT_BASE);
-    expect_symbol(&img, "VMCB_SLT_BOUND", VMCB_SLT_BOUND);
-    expect_symbol(&img, "VMCB_EXIT_REASON", VMCB_EXIT_REASON);
-    expect_symbol(&img, "VMCB_EXIT_CAUSE", VMCB_EXIT_CAUSE);
-    expect_symbol(&img, "VMCB_EXIT_VALUE", VMCB_EXIT_VALUE);
-    expect_symbol(&img, "VMCB_EXIT_INSN", VMCB_EXIT_INSN);
-    expect_symbol(&img, "VMCB_EXIT_PC", VMCB_EXIT_PC);
-    expect_symbol(&img, "VMCB_EXIT_GPA", VMCB_EXIT_GPA);
-    expect_symbol(&img, "VMCB_WORDS", VMCB_WORDS);
-    expect_symbol(&img, "VMCB_CTRL_SHADOW", VMCB_CTRL_SHADOW);
-    expect_symbol(&img, "VMCB_CTRL_SLT", VMCB_CTRL_SLT);
+    static const struct restated vmcb[] = {
+        {"VMCB_PSW", VMCB_PSW},
+        {"VMCB_REGS", VMCB_REGS},
+        {"VMCB_EXIT_INSNS", VMCB_EXIT_INSNS},
+        {"VMCB_EXIT_TRAPS", VMCB_EXIT_TRAPS},
+        {"VMCB_PORTS", VMCB_PORTS},
+        {"VMCB_CTRL", VMCB_CTRL},
+        {"VMCB_SHADOW_FLAGS", VMCB_SHADOW_FLAGS},
+        {"VMCB_SHADOW_BASE", VMCB_SHADOW_BASE},
+        {"VMCB_SHADOW_BOUND", VMCB_SHADOW_BOUND},
+        {"VMCB_TRAP_AREA", VMCB_TRAP_AREA},
+        {"VMCB_SLT_BASE", VMCB_SLT_BASE},
+        {"VMCB_SLT_BOUND", VMCB_SLT_BOUND},
+        {"VMCB_EXIT_REASON", VMCB_EXIT_REASON},
+        {"VMCB_EXIT_CAUSE", VMCB_EXIT_CAUSE},
+        {"VMCB_EXIT_VALUE", VMCB_EXIT_VALUE},
+        {"VMCB_EXIT_INSN", VMCB_EXIT_INSN},
+        {"VMCB_EXIT_PC", VMCB_EXIT_PC},
+        {"VMCB_EXIT_GPA", VMCB_EXIT_GPA},
+        {"VMCB_WORDS", VMCB_WORDS},
+        {"VMCB_CTRL_SHADOW", VMCB_CTRL_SHADOW},
+        {"VMCB_CTRL_SLT", VMCB_CTRL_SLT},
+    };
+    for (size_t i = 0; i < sizeof vmcb / sizeof vmcb[0]; i++) expect_symbol(&img, vmcb[i].name, vmcb[i].value);
 #define X(id, n, str) expect_symbol(&img, "EXIT_" #id, EXIT_##id);
     ISA_EXIT_REASONS(X)
 #undef X
@@ -177,42 +198,44 @@ Test(programs_lib, install_handler_writes_the_new_psw)
 /* programs/lib/split.inc restates the split driver's interface (vmm.h). */
 Test(programs_lib, split_inc_is_the_split_drivers_interface)
 {
-    struct asm_image img = assemble(".include \"lib/split.inc\"\nhalt\n");
-    expect_symbol(&img, "SPLIT_RING", SPLIT_HCALL_RING);
-    expect_symbol(&img, "SPLIT_KICK", SPLIT_HCALL_KICK);
-    expect_symbol(&img, "REQ_PROD", SPLIT_REQ_PROD);
-    expect_symbol(&img, "REQ_EVENT", SPLIT_REQ_EVENT);
-    expect_symbol(&img, "RSP_PROD", SPLIT_RSP_PROD);
-    expect_symbol(&img, "RSP_EVENT", SPLIT_RSP_EVENT);
-    expect_symbol(&img, "SPLIT_SLOTS_AT", SPLIT_SLOTS_AT);
-    expect_symbol(&img, "SPLIT_SLOTS", SPLIT_SLOTS);
-    expect_symbol(&img, "SPLIT_SLOT_WORDS", SPLIT_SLOT_WORDS);
-    expect_symbol(&img, "SL_OP", SPLIT_OP);
-    expect_symbol(&img, "SL_SECTOR", SPLIT_SECTOR);
-    expect_symbol(&img, "SL_ADDR", SPLIT_ADDR);
-    expect_symbol(&img, "SL_STATUS", SPLIT_STATUS);
-    expect_symbol(&img, "SPLIT_RING_WORDS", SPLIT_RING_WORDS);
-    asm_image_free(&img);
+    static const struct restated names[] = {
+        {"SPLIT_RING", SPLIT_HCALL_RING},
+        {"SPLIT_KICK", SPLIT_HCALL_KICK},
+        {"REQ_PROD", SPLIT_REQ_PROD},
+        {"REQ_EVENT", SPLIT_REQ_EVENT},
+        {"RSP_PROD", SPLIT_RSP_PROD},
+        {"RSP_EVENT", SPLIT_RSP_EVENT},
+        {"SPLIT_SLOTS_AT", SPLIT_SLOTS_AT},
+        {"SPLIT_SLOTS", SPLIT_SLOTS},
+        {"SPLIT_SLOT_WORDS", SPLIT_SLOT_WORDS},
+        {"SL_OP", SPLIT_OP},
+        {"SL_SECTOR", SPLIT_SECTOR},
+        {"SL_ADDR", SPLIT_ADDR},
+        {"SL_STATUS", SPLIT_STATUS},
+        {"SPLIT_RING_WORDS", SPLIT_RING_WORDS},
+    };
+    EXPECT_RESTATED("lib/split.inc", names);
 }
 
 /* programs/lib/pv.inc restates pv's hypercall interface (vmm.h). */
 Test(programs_lib, pv_inc_is_the_paravirtual_interface)
 {
-    struct asm_image img = assemble(".include \"lib/pv.inc\"\nhalt\n");
-    expect_symbol(&img, "PV_HELLO", PV_HCALL_HELLO);
-    expect_symbol(&img, "PV_SHARED", PV_HCALL_SHARED);
-    expect_symbol(&img, "PV_PSW", PV_HCALL_PSW);
-    expect_symbol(&img, "PV_TIMER_SET", PV_HCALL_TIMER_SET);
-    expect_symbol(&img, "PV_TIMER_READ", PV_HCALL_TIMER_READ);
-    expect_symbol(&img, "PV_CONSOLE", PV_HCALL_CONSOLE);
-    expect_symbol(&img, "PV_HALT", PV_HCALL_HALT);
-    expect_symbol(&img, "PV_PTE_BATCH", PV_HCALL_PTE_BATCH);
-    expect_symbol(&img, "PV_VERSION", PV_VERSION);
-    expect_symbol(&img, "PV_SH_MASK", PV_SH_MASK);
-    expect_symbol(&img, "PV_SH_PENDING", PV_SH_PENDING);
-    expect_symbol(&img, "PV_SH_PSW", PV_SH_PSW);
-    expect_symbol(&img, "PV_SHARED_WORDS", PV_SHARED_WORDS);
-    expect_symbol(&img, "PV_PTE_BATCH_MAX", PV_PTE_BATCH_MAX);
+    static const struct restated names[] = {
+        {"PV_HELLO", PV_HCALL_HELLO},
+        {"PV_SHARED", PV_HCALL_SHARED},
+        {"PV_PSW", PV_HCALL_PSW},
+        {"PV_TIMER_SET", PV_HCALL_TIMER_SET},
+        {"PV_TIMER_READ", PV_HCALL_TIMER_READ},
+        {"PV_CONSOLE", PV_HCALL_CONSOLE},
+        {"PV_HALT", PV_HCALL_HALT},
+        {"PV_PTE_BATCH", PV_HCALL_PTE_BATCH},
+        {"PV_VERSION", PV_VERSION},
+        {"PV_SH_MASK", PV_SH_MASK},
+        {"PV_SH_PENDING", PV_SH_PENDING},
+        {"PV_SH_PSW", PV_SH_PSW},
+        {"PV_SHARED_WORDS", PV_SHARED_WORDS},
+        {"PV_PTE_BATCH_MAX", PV_PTE_BATCH_MAX},
+    };
+    EXPECT_RESTATED("lib/pv.inc", names);
     cr_assert_eq(PV_HCALL_FIRST + PV_HCALL_COUNT - 1, PV_HCALL_PTE_BATCH, "PV_HCALL_COUNT covers every call");
-    asm_image_free(&img);
 }
