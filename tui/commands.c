@@ -86,8 +86,12 @@ void commands_format_state(const struct engine *e, unsigned L, char *buf, size_t
         snprintf(buf, size, "waiting: %s runs", who);
         break;
     case RUN_LEVEL_SUSPENDED:
-        snprintf(buf, size, "suspended: %s is handling its trap; shown as at its step %" PRIu64, who,
-                 v.as_of);
+        if (v.interpreted)
+            snprintf(buf, size, "interpreted by %s, at its step %" PRIu64,
+                     who, v.as_of);
+        else
+            snprintf(buf, size, "suspended: %s is handling its trap; shown as at its step %" PRIu64, who,
+                     v.as_of);
         break;
     case RUN_LEVEL_NOT_STARTED:
         snprintf(buf, size, "not started: %s is starting it", who);

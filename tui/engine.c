@@ -78,6 +78,8 @@ enum stop_kind { STOP_NONE, STOP_MOTION, STOP_BREAK, STOP_TRAP, STOP_BUDGET, STO
 #define INTERRUPT_PIECE (1u << 20)
 #define INTERRUPT_POLL 4096u
 
+#define INTERP_NONE UINT64_MAX
+
 struct engine {
     /* The configuration, owned copies. */
     struct isa_variant variant;
@@ -136,6 +138,12 @@ struct engine {
     bool handled[ENGINE_MAX_LEVELS]; /* host-code levels that handled a trap since the last boundary */
     uint32_t prev_mode[ENGINE_MAX_LEVELS];
     unsigned prev_running;
+    /* A level its asm monitor interprets (run_level_view's `interpreted`)
+     * is met between two of its instructions once per step, but twice
+     * where the interpreter goes out through the gate and back before an
+     * instruction (vmm_hybrid.s, hy_fresh): its steps when last met, so
+     * that the second is not taken for another step (INTERP_NONE: not). */
+    uint64_t interp_seen[ENGINE_MAX_LEVELS];
     uint64_t progress_steps, progress_time; /* the program's last step, for stalls */
 
     struct srccache src, vsrc; /* the program's sources, the asm VMM's */
@@ -519,13 +527,21 @@ static bool have_state_breaks(const struct engine *e)
  * unit that may meet one, and only there the boundary is looked at). */
 static bool set_fetch_stops(struct engine *e)
 {
-    uint32_t real[ENGINE_MAX_BREAKS];
+    uint32_t real[2 * ENGINE_MAX_BREAKS];
     unsigned n = 0;
     for (unsigned i = 0; i < e->nbreaks; i++) {
         const struct engine_break *b = &e->breaks[i];
         if (b->kind == ENGINE_BREAK_TRAP) continue;
         if (b->kind != ENGINE_BREAK_ADDR || !engine_to_real(e, b->level, b->addr, &real[n])) return false;
         n++;
+        /* Its monitor may interpret the level (a hybrid build): the word is
+         * then read, never fetched, so stop where the interpreter stands
+         * between two of its instructions, and look there. */
+        uint32_t between;
+        if (run_interp_next(e->run, b->level, &between)) {
+            if (!engine_to_real(e, b->level - 1, between, &real[n])) return false;
+            n++;
+        }
     }
     return n > 0 && run_set_fetch_stops(e->run, real, n);
 }
@@ -544,6 +560,9 @@ static const struct engine_break *trap_break_match(const struct engine *e, const
 /* ---- Boundaries: where stops are decided ---------------------------------------------------- */
 
 static bool is_running(const struct run_level_view *v) { return v->state == RUN_LEVEL_RUNNING; }
+/* Between two of its instructions: it runs, or its monitor interprets it
+ * and stands there (run_level_view's `interpreted`). */
+static bool between_instructions(const struct run_level_view *v) { return is_running(v) || v->interpreted; }
 
 /* Level L's mode, from its view (live where it runs). */
 static uint32_t level_mode(const struct engine *e, unsigned L)
@@ -562,6 +581,24 @@ static void watch_reset(struct engine *e)
         if (e->breaks[i].kind == ENGINE_BREAK_WATCH)
             engine_read_phys(e, e->breaks[i].level, e->breaks[i].addr, &e->breaks[i].seen);
     memset(e->handled, 0, sizeof e->handled);
+    for (unsigned L = 0; L < e->nlevels && L < ENGINE_MAX_LEVELS; L++) {
+        struct run_level_view v;
+        uint32_t between;
+        e->interp_seen[L] = INTERP_NONE;
+        if (L > 0 && run_interp_next(e->run, L, &between)) {
+            engine_level(e, L, &v);
+            if (v.interpreted) e->interp_seen[L] = v.steps;
+        }
+    }
+}
+
+/* Level L's view v, interpreted by its monitor between two of its
+ * instructions, is a new arrival there (not the same step met again). */
+static bool interp_arrival(struct engine *e, unsigned L, const struct run_level_view *v)
+{
+    if (!v->interpreted || L >= ENGINE_MAX_LEVELS || e->interp_seen[L] == v->steps) return false;
+    e->interp_seen[L] = v->steps;
+    return true;
 }
 
 /* What a boundary looks like: the running level and its view, the
@@ -590,12 +627,25 @@ static bool boundary_pc_pa(const struct engine *e, struct boundary *b, uint32_t 
     return b->pc_translates;
 }
 
+/* Level L's pc, physical, when its monitor interprets it and has just
+ * come between two of its instructions (interp_arrival). */
+static bool interpreted_pc_pa(struct engine *e, unsigned L, uint32_t *pa)
+{
+    uint32_t between;
+    if (L >= e->nlevels || !run_interp_next(e->run, L, &between)) return false;
+    struct run_level_view v;
+    engine_level(e, L, &v);
+    return interp_arrival(e, L, &v) && engine_translate(e, L, v.psw.pc, pa, NULL);
+}
+
 /* The state breakpoint (id) matched at this boundary, or 0.  A level's
  * mode is compared only where it runs, so a mode is never seen half-made
  * by the monitor below. */
 static unsigned state_break(struct engine *e, struct boundary *at)
 {
     unsigned hit = 0;
+    bool interp_looked = false, interp_met = false;
+    uint32_t interp_pa = 0;
     const uint32_t mode = at->view.psw.flags & PSW_M;
     for (unsigned i = 0; i < e->nbreaks && !hit; i++) {
         const struct engine_break *b = &e->breaks[i];
@@ -603,6 +653,11 @@ static unsigned state_break(struct engine *e, struct boundary *at)
         switch (b->kind) {
         case ENGINE_BREAK_ADDR:
             if (b->level == at->running && boundary_pc_pa(e, at, &pa) && pa == b->addr) hit = b->id;
+            else if (b->level == at->running + 1) {
+                /* its monitor interprets it, and is between two of its instructions */
+                if (!interp_looked) interp_looked = true, interp_met = interpreted_pc_pa(e, b->level, &interp_pa);
+                if (interp_met && interp_pa == b->addr) hit = b->id;
+            }
             break;
         case ENGINE_BREAK_MODE:
             if (b->level == at->running && mode != e->prev_mode[b->level]) hit = b->id;
@@ -642,7 +697,7 @@ static bool came_back(const struct engine *e)
 {
     struct run_level_view v;
     engine_level(e, e->mo.level, &v);
-    if (!is_running(&v)) return false;
+    if (!between_instructions(&v)) return false;
     const struct psw *c = &e->mo.ctx;
     return (v.psw.flags & (PSW_M | PSW_PG)) == (c->flags & (PSW_M | PSW_PG)) && v.psw.base == c->base &&
            v.psw.bound == c->bound && (v.psw.pc == e->mo.ret_pc || v.psw.pc == e->mo.ret_pc + 1);
@@ -658,6 +713,7 @@ static bool motion_ends_here(const struct engine *e, const struct boundary *at)
     if (at->running != e->mo.level) {
         struct run_level_view v;
         engine_level(e, e->mo.level, &v);
+        if (v.interpreted) return v.steps > e->mo.ref_steps;
         return v.host_code && e->handled[e->mo.level];
     }
     return at->view.steps > e->mo.ref_steps;
@@ -1040,6 +1096,14 @@ static bool pred_level_ran(struct engine *e, unsigned L, bool before, unsigned *
     (void)id;
     struct run_level_view v;
     engine_level(e, L, &v);
+    uint32_t between;
+    if (!v.host_code && run_interp_next(e->run, L, &between)) {
+        /* Interpreted in virtual supervisor mode: its steps are met where
+         * the interpreter stands between them; where it runs so, it is at
+         * the gate, which carries out nothing. */
+        if (v.interpreted) return before && interp_arrival(e, L, &v);
+        if (is_running(&v) && (v.psw.flags & PSW_M)) return false;
+    }
     if (!v.host_code) return before && is_running(&v);
     if (before) return false;
     bool hit = L < ENGINE_MAX_LEVELS && e->handled[L];
@@ -1170,7 +1234,7 @@ static const struct run_event *trap_returned_here(const struct engine *e, unsign
 {
     struct run_level_view v;
     engine_level(e, L, &v);
-    if (v.host_code || !is_running(&v)) return NULL;
+    if (v.host_code || !between_instructions(&v)) return NULL;
     const uint64_t now = engine_time(e), total = run_log_total(e->log);
     for (uint64_t s = total; s >= 1 && total - s < REVERSE_NEXT_SCAN; s--) {
         const struct run_event *t = engine_trap_get(e, s);
@@ -1205,7 +1269,7 @@ struct engine_result engine_reverse_next(struct engine *e, unsigned L, uint64_t 
          * handler returned earlier, and that was a plain step. */
         struct run_level_view v;
         engine_level(e, L, &v);
-        if (is_running(&v) && (v.psw.pc == t.pc || v.psw.pc == t.pc + 1)) continue;
+        if (between_instructions(&v) && (v.psw.pc == t.pc || v.psw.pc == t.pc + 1)) continue;
         /* Over the handler: to the trapping instruction, or, for an
          * interrupt (taken before the instruction it returns to), to the
          * one before it. */

@@ -246,7 +246,8 @@ static void draw_regs(struct tui *t, const struct rect *rc)
         break;
     case RUN_LEVEL_WAITING: snprintf(line, sizeof line, "waiting: L%u runs; step %" PRIu64, v.running, v.steps); break;
     case RUN_LEVEL_SUSPENDED:
-        snprintf(line, sizeof line, "suspended: L%u at work; as at step %" PRIu64, v.running, v.as_of);
+        if (v.interpreted) snprintf(line, sizeof line, "interpreted by L%u, step %" PRIu64, v.running, v.as_of);
+        else snprintf(line, sizeof line, "suspended: L%u at work; as at step %" PRIu64, v.running, v.as_of);
         break;
     case RUN_LEVEL_NOT_STARTED: snprintf(line, sizeof line, "not started: L%u starts it", v.running); break;
     case RUN_LEVEL_STOPPED: snprintf(line, sizeof line, "stopped: %s, step %" PRIu64, machine_stop_name(v.stop), v.steps); break;

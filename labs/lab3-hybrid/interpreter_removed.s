@@ -37,6 +37,12 @@
 ;   leave through hy_exit (the grader's budget of guest steps ran out and
 ;   it wants the guest whole).
 ;
+;   For the debugger (optional, not graded): write n_emulated last of an
+;   instruction's effects, then fall into the top of your loop, labelled
+;   interp_next; stopped there, `trapeze debug` shows the guest live, from
+;   gregs and OLD_PSW, and its breakpoints hit (programs/vmm/README.md,
+;   "The hybrid build").
+;
 ;   halt, lpsw and traps may end the guest's run, and the grader then
 ;   compares the registers it had at its last trap: do those only as the
 ;   first instruction after a gate, and go out through hy_exit first

@@ -253,17 +253,51 @@ hy_enter:
         bgeu r13, r12, hy_next
         sub r12, r12, r13
         ld r14, vbound(r0)
-        bltu r14, r12, hy_fast_base
-        mov r14, r12
-hy_fast_base:
         addi r13, r13, GUEST_BASE
+        bltu r14, r12, hy_next
+        mov r14, r12
+        b hy_next
+
+; Retiring: the instruction completed; r7 its result for field a
+; (hy_write), r8 the next pc (hy_retire_at) or the pc (hy_retire).  Its
+; every effect is written before n_emulated, the run's count of the
+; guest's steps, and that store falls into hy_next: wherever the run
+; finds this machine at hy_next (interp_next, exported), the guest is
+; whole in gregs and OLD_PSW, as at the end of its step (the debugger's
+; view of an interpreted level, vmm/run/run.c).
+hy_write:
+        SET_A_TO r7
+hy_retire:
+        addi r8, r8, 1
+hy_retire_at:
+        st r8, OLD_PSW+1(r0)
+        st r0, hy_fresh(r0)
+        ld r2, n_interpreted(r0)
+        addi r2, r2, 1
+        st r2, n_interpreted(r0)
+        ld r2, OLD_PSW+4(r0)    ; the virtual timer, charged (ISA.md)
+        beqz r2, hy_commit
+        addi r2, r2, -1
+        st r2, OLD_PSW+4(r0)
+        bnez r2, hy_commit
+        ld r2, OLD_PSW+0(r0)    ; it reached 0: TP
+        ori r2, r2, TP
+        st r2, OLD_PSW+0(r0)
+        andi r2, r2, IE
+        beqz r2, hy_commit
+        li r2, 1                ; and IE: the interrupt, at the gate, once
+        st r2, yield_request(r0) ; the step is counted
+hy_commit:
+        addi r6, r6, 1
+        st r6, n_emulated(r0)
 
 ; hy_next: the instruction at the guest's pc.  In the interpreter r1 is
 ; the instruction, r8 the pc, r6 n_emulated, r13 and r14 the fast way;
 ; r9..r12 are hy_translate's (r5 = 1 for a store).
 hy_next:
-        ld r2, yield_request(r0) ; the run asks for the guest whole: out
-        bnez r2, hy_yield       ; through the gate, before its next step
+interp_next:
+        ld r2, yield_request(r0) ; asked for the guest whole (the run, or
+        bnez r2, hy_yield       ; an interrupt due): out through the gate
         ld r8, OLD_PSW+1(r0)
         bgeu r8, r14, hy_fetch_slow
         add r10, r8, r13
@@ -282,32 +316,6 @@ hy_fetch_slow:
 hy_yield:
         st r0, yield_request(r0)
         b hy_exit
-
-; Retiring: the instruction completed; r7 its result for field a
-; (hy_write), r8 the next pc (hy_retire_at) or the pc (hy_retire).
-hy_write:
-        SET_A_TO r7
-hy_retire:
-        addi r8, r8, 1
-hy_retire_at:
-        st r8, OLD_PSW+1(r0)
-        st r0, hy_fresh(r0)
-        addi r6, r6, 1
-        st r6, n_emulated(r0)
-        ld r2, n_interpreted(r0)
-        addi r2, r2, 1
-        st r2, n_interpreted(r0)
-        ld r2, OLD_PSW+4(r0)    ; the virtual timer, charged (ISA.md)
-        beqz r2, hy_next
-        addi r2, r2, -1
-        st r2, OLD_PSW+4(r0)
-        bnez r2, hy_next
-        ld r2, OLD_PSW+0(r0)    ; it reached 0: TP
-        ori r2, r2, TP
-        st r2, OLD_PSW+0(r0)
-        andi r2, r2, IE
-        beqz r2, hy_next
-        b hy_exit               ; and IE: the interrupt, at the gate
 
 ; R-format arithmetic: the guest's opcode on r4 and r5, in a slot.
 hy_alu_r:

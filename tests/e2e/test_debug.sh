@@ -100,6 +100,37 @@ for opts in "--vmm te programs/toyos/toyos_paged.s" "--stack c,asm programs/toyo
         fail "$opts: a breakpoint never hit changes the run: $(diff <(echo "$plain") <(sed '/reakpoint 1\|break 0x7000/d' <<<"$out") | head -5)"
 done
 
+# The hybrid asm VMM (programs/vmm/vmm_hybrid.s) interprets its kernel:
+# no word of it is ever fetched.  A breakpoint there still hits, and
+# where its interpreter stands between two instructions the level is shown
+# whole, live: every stop below (breakpoints, step, reverse-step,
+# reverse-continue, next) at the step and with the registers of the bare
+# run; stopped inside the interpreter, the level is shown as at its last
+# trap, saying so; and the gate's faults are told as the interpreter's.
+hybrid=$'break work\ncontinue\ncontinue\ninfo registers\nstep\ninfo registers\nstep 2\ninfo registers\nreverse-step\ninfo registers\nreverse-continue\ninfo registers\nnext\ninfo registers\ninfo breakpoints\n'
+states() { grep -A5 '^L[0-9] [a-z]*: critical.s, step' <<<"$out" | sed 's/^L[0-9] [a-z]*: critical.s, \(step [0-9]*\).*/\1/'; }
+run_capture "$TRAPEZE" debug --isa hybrid programs/critical.s <<<"$hybrid"
+bare_states=$(states)
+bare_hits=$(grep -c '^breakpoint 1 (L0)' <<<"$out")
+for stack in asm c,asm; do
+    run_capture "$TRAPEZE" debug --isa hybrid --stack $stack --asm-vmm programs/vmm/vmm_hybrid.s programs/critical.s <<<"$hybrid"
+    level=$(( ${#stack} > 3 ? 2 : 1 ))
+    e2e_checks=$((e2e_checks + 1))
+    [ "$(states | sed 's/^L[0-9] [a-z]*: critical.s, //')" = "$bare_states" ] && [ "$(wc -l <<<"$bare_states")" -ge 41 ] ||
+        fail "hybrid on $stack: stops or registers differ from the bare run's: $(diff <(echo "$bare_states") <(states) | head -6)"
+    e2e_checks=$((e2e_checks + 1))
+    [ "$(grep -c "^breakpoint 1 (L$level)" <<<"$out")" = "$bare_hits" ] ||
+        fail "hybrid on $stack: the breakpoint hit $(grep -c "^breakpoint 1 (L$level)" <<<"$out") times, bare $bare_hits"
+    expect_match out "^L$level guest: critical.s, step [0-9]+ \(interpreted by L$((level - 1)) asm VMM, at its step [0-9]+\)$" \
+        "hybrid on $stack: the level is shown interpreted"
+    expect_match out "^trap [0-9]+: MEM/bound .* at L$level guest, supervisor -> emulated by L$((level - 1)) asm" \
+        "hybrid on $stack: the gate's fault is the interpreter's, not reflected"
+done
+run_capture "$TRAPEZE" debug --isa hybrid --stack asm --asm-vmm programs/vmm/vmm_hybrid.s programs/critical.s \
+    <<<$'break work\ncontinue\nlevel 0\nstepi 3\nlevel 1\ninfo registers\n'
+expect_match out '^L1 guest: critical.s, step [0-9]+ \(suspended: L0 asm VMM is handling its trap; shown as at its step [0-9]+\)$' \
+    "hybrid: inside the interpreter the level is shown as at its last trap, and says so"
+
 # The same story on a stack, the C VMM under the asm VMM (programs/vmm):
 # the guest (L2) traps, the C VMM (L0) passes it up to the asm VMM (L1),
 # which emulates it; the asm VMM's own privileged instructions are emulated

@@ -49,6 +49,7 @@ static const struct exported exports[] = {
     {"vdisk_size", AT(vdisk_size), ISA_DISK_UNITS, true},
     {"n_interpreted", AT(n_interpreted), 1, true},
     {"yield_request", AT(yield_request), 1, true},
+    {"interp_next", AT(interp_next), 1, true},
 };
 #undef AT
 
@@ -73,6 +74,7 @@ static bool check_layout(struct asm_vmm *v, const char *path, char err[RUN_ERROR
             if (!found) *field(&v->at, x->field) = 0;
             if (x->field == offsetof(struct asm_layout, n_interpreted)) v->at.has_interpreted = found;
             else if (x->field == offsetof(struct asm_layout, yield_request)) v->at.has_yield = found;
+            else if (x->field == offsetof(struct asm_layout, interp_next)) v->at.has_interp_next = found;
             else disk_words += found;
             continue;
         }

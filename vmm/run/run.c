@@ -395,12 +395,16 @@ static void note_suspension(const struct run *r, struct column *c, unsigned aros
 
 /* How the asm monitors from level `from` up pass on a trap that arose in
  * level rt->arose: a privileged instruction of a level in (virtual)
- * supervisor mode is emulated by the monitor just below it; anything else
- * goes up through every monitor to the level's own handler. */
-static void route_asm(struct routing *rt, enum isa_cause cause, bool supervisor, unsigned from)
+ * supervisor mode is emulated by the monitor just below it, and so is a
+ * MEM trap there when that monitor interprets virtual supervisor mode (a
+ * hybrid build: the gate's fault, vmm_hybrid.s, where its interpreter
+ * takes the level on); anything else goes up through every monitor to the
+ * level's own handler. */
+static void route_asm(const struct run *r, struct routing *rt, enum isa_cause cause, bool supervisor, unsigned from)
 {
     bool interrupt = cause == CAUSE_TIMER || cause == CAUSE_IO;
-    if (cause == CAUSE_PRIV && supervisor && rt->arose > from) {
+    bool gate = cause == CAUSE_MEM && monitor_is_asm(r, rt->arose - 1) && r->asm_vmm->at.has_interpreted;
+    if ((cause == CAUSE_PRIV || gate) && supervisor && rt->arose > from) {
         rt->how = RUN_EMULATED;
         rt->handler = rt->arose - 1;
     } else {
@@ -448,7 +452,7 @@ static enum machine_verdict real_after_trap(void *ctx, struct machine *m, const 
     const struct psw pre = rt.arose == 0 ? t->old_psw : trapped_psw(r, c, rt.arose, &t->old_psw);
     const bool supervisor = (pre.flags & PSW_M) != 0;
     if (rt.arose == 0) rt.how = RUN_HARDWARE, rt.handler = 0;
-    else route_asm(&rt, t->cause, supervisor, 0);
+    else route_asm(r, &rt, t->cause, supervisor, 0);
     /* The event, only for a hook (before the level changes). */
     struct run_event e;
     if (r->hooks.on_event) {
@@ -502,7 +506,7 @@ static enum machine_verdict c_event(void *ctx, struct vmm *v, const struct vmm_e
         else if (ev->how == VMM_EMULATED) rt.how = RUN_EMULATED, rt.handler = 0;
         else if (arose == 1)
             rt.how = ev->how == VMM_DELIVERED ? RUN_DELIVERED : RUN_REFLECTED, rt.handler = 1;
-        else route_asm(&rt, ev->cause, supervisor, 1);
+        else route_asm(r, &rt, ev->cause, supervisor, 1);
         if (told) {
             e = (struct run_event){
                 .guest = ev->guest, .time = run_time(r) - (ev->how != VMM_ABSORBED),
@@ -1200,6 +1204,25 @@ static const char *level_kind(const struct run *r, unsigned level)
     return run_monitor_name(r->spec.kind[level]);
 }
 
+/* Level `level`, suspended, is interpreted by the asm monitor just below,
+ * which runs its own code and stands between two of the level's
+ * instructions (interp_next): the level is whole in gregs and the
+ * monitor's trap area. */
+static bool interpreted_now(const struct run *r, const struct column *c, unsigned level)
+{
+    if (level == 0 || !monitor_is_asm(r, level - 1) || !r->asm_vmm->at.has_interp_next) return false;
+    if (running_level(r, c) != level - 1) return false;
+    const struct psw mon = psw_of(r, c, level - 1);
+    return (mon.flags & PSW_M) && !(mon.flags & PSW_PG) && mon.pc == r->asm_vmm->at.interp_next;
+}
+
+bool run_interp_next(const struct run *r, unsigned level, uint32_t *addr)
+{
+    if (level == 0 || !monitor_is_asm(r, level - 1) || !r->asm_vmm->at.has_interp_next) return false;
+    *addr = r->asm_vmm->at.interp_next;
+    return true;
+}
+
 void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_level_view *out)
 {
     const struct column *c = column_of(r, g);
@@ -1223,6 +1246,17 @@ void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_
     else out->state = RUN_LEVEL_SUSPENDED;
     if (out->host_code) return;
 
+    if (out->state == RUN_LEVEL_SUSPENDED && interpreted_now(r, c, level)) {
+        /* Its monitor's interpreter is between two of its instructions:
+         * the level is whole in the monitor's memory, as at its last step. */
+        const uint32_t *mon = c->mem[level - 1];
+        for (unsigned reg = 1; reg < ISA_NREGS; reg++) out->regs[reg] = mon[r->asm_vmm->at.gregs + reg];
+        out->psw = psw_of(r, c, level);
+        out->as_of = out->steps;
+        out->interpreted = true;
+        out->place = VMM_PLACE_INTERPRETED;
+        return;
+    }
     if (out->state == RUN_LEVEL_SUSPENDED) {
         const struct level_snapshot *s = &c->snap[level];
         memcpy(out->regs, s->regs, sizeof out->regs);

@@ -339,9 +339,18 @@ struct run_level_view {
     uint64_t steps;            /* its own steps so far (instructions + traps it took) */
     uint64_t instructions;     /* its own instructions completed, however */
     uint64_t as_of;            /* SUSPENDED: its steps when the trap came */
+    /* SUSPENDED, and its asm monitor's interpreter carries out its
+     * instructions (a hybrid build) and is between two of them: registers
+     * and PSW live (as_of = steps), place INTERPRETED. */
+    bool interpreted;
     size_t memsize;            /* words of machine L */
 };
 void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_level_view *out);
+/* Where, in machine level - 1, the asm monitor below `level` stands
+ * between two instructions of the level it interprets (its export
+ * interp_next): the debugger stops there to look for a breakpoint in
+ * interpreted code.  False when that monitor interprets nothing. */
+bool run_interp_next(const struct run *r, unsigned level, uint32_t *addr);
 /* The level whose code runs now in column g. */
 unsigned run_running_level(const struct run *r, unsigned g);
 /* "C VMM (te)", "asm VMM", "guest", "program". */

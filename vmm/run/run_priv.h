@@ -47,6 +47,12 @@ struct asm_layout {
      * stop finds the guest whole (run_go).  Optional, with n_interpreted. */
     uint32_t yield_request;
     bool has_yield;
+    /* Where its interpreter is between two of the guest's instructions,
+     * the guest whole in gregs and the trap area (vmm_hybrid.s: hy_next).
+     * Optional: without it (has_interp_next false) a level it interprets
+     * is shown as at its last trap. */
+    uint32_t interp_next;
+    bool has_interp_next;
 };
 
 /* The asm VMM's image, shared by a run and its clones. */
