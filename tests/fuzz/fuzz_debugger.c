@@ -24,7 +24,10 @@ static const char *const programs[] = {
     "programs/critical.s", "programs/echo.s",   "programs/hello.s",    "programs/toyos/toyos.s",
     "programs/toyos/toyos_paged.s",
 };
-static const char *const stacks[] = {"bare", "c", "c,asm", "asm"};
+/* The last is the hybrid build (programs/vmm/vmm_hybrid.s), whose
+ * interpreter the debugger looks into (interp_next). */
+static const char *const stacks[] = {"bare", "c", "c,asm", "asm", "asm"};
+#define HYBRID_STACK 4
 static const char *const variants[] = {"pg", "hybrid", "x86like", "pg"};
 
 #define COUNT(a) (sizeof(a) / sizeof(a)[0])
@@ -33,7 +36,7 @@ static const char *const variants[] = {"pg", "hybrid", "x86like", "pg"};
  * campaign (assembling them for each of an input's two sessions was a
  * third of the harness's time): main's state, read only after this. */
 static struct asm_image images[COUNT(programs)];
-static struct asm_vmm *built_in_vmm;
+static struct asm_vmm *built_in_vmm, *hybrid_vmm;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -43,6 +46,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char err[RUN_ERROR_SIZE];
     built_in_vmm = run_load_asm_vmm(NULL, err);
     FUZZ_CHECK(built_in_vmm != NULL, "the asm VMM: %s", err);
+    hybrid_vmm = run_load_asm_vmm("programs/vmm/vmm_hybrid.s", err);
+    FUZZ_CHECK(hybrid_vmm != NULL, "the hybrid asm VMM: %s", err);
     return 0;
 }
 
@@ -59,7 +64,7 @@ static char *session(const uint8_t *choice, char lines[][FUZZ_DEBUGGER_LINE], un
     FUZZ_CHECK(run_spec_parse(stacks[choice[1] % COUNT(stacks)], &cfg.spec, rerr), "%s", rerr);
     cfg.program = programs[choice[0] % COUNT(programs)];
     cfg.image = &images[choice[0] % COUNT(programs)];
-    cfg.asm_vmm = built_in_vmm;
+    cfg.asm_vmm = choice[1] % COUNT(stacks) == HYBRID_STACK ? hybrid_vmm : built_in_vmm;
     cfg.variant = &v;
     cfg.mem = 32768; /* what toyos_paged needs under c,asm, with room */
     cfg.max_steps = FUZZ_DEBUGGER_STEPS;
