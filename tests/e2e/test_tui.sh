@@ -268,6 +268,20 @@ grep -q '<svg' "$E2E_TMP/draw/trapeze-trace.svg" 2>/dev/null || fail "D: no SVG 
 tm send-keys -t draw q
 wait_for draw 'TUI-EXITED-0' "D: q leaves"
 
+# ---- The hybrid build: its kernel interpreted, shown live ------------------------------------
+start hybrid 100 30 --isa hybrid --stack asm --asm-vmm programs/vmm/vmm_hybrid.s programs/critical.s
+wait_for hybrid '\[L1 guest: critical.s\]' "hybrid: startup"
+tm send-keys -t hybrid ':' 'break work' Enter
+tm send-keys -t hybrid c
+wait_for hybrid 'breakpoint 1 \(L1\)' "hybrid: a breakpoint in interpreted code hits"
+wait_for hybrid 'interpreted by L0, step 341' "hybrid: the level is shown interpreted, at the bare run's step"
+wait_for hybrid 'r3 +00000005' "hybrid: its registers live, the bare run's"
+tm send-keys -t hybrid s
+wait_for hybrid 'interpreted by L0, step 342' "hybrid: s steps the interpreted level"
+wait_for hybrid 'r3 +00000004' "hybrid: the step's result shown at once"
+tm send-keys -t hybrid q
+wait_for hybrid 'TUI-EXITED-0' "hybrid: q"
+
 # ---- A disk under asm levels: written through, the same file as a bare run ------------------
 disk_image "$TRAPEZE" programs/disk "$E2E_TMP/tui-disk.img"
 cp "$E2E_TMP/tui-disk.img" "$E2E_TMP/bare-disk.img"
