@@ -587,16 +587,18 @@ static void watch_reset(struct engine *e)
         e->interp_seen[L] = INTERP_NONE;
         if (L > 0 && run_interp_next(e->run, L, &between)) {
             engine_level(e, L, &v);
-            if (v.interpreted) e->interp_seen[L] = v.steps;
+            if (between_instructions(&v)) e->interp_seen[L] = v.steps;
         }
     }
 }
 
-/* Level L's view v, interpreted by its monitor between two of its
- * instructions, is a new arrival there (not the same step met again). */
-static bool interp_arrival(struct engine *e, unsigned L, const struct run_level_view *v)
+/* Level L (its monitor a hybrid build: run_interp_next) is between two of
+ * its instructions in view v, and arrives there at a step not met yet:
+ * running in virtual user mode, at the gate (where an interrupt may be
+ * taken, else the interpreter meets the same step next), or interpreted. */
+static bool step_arrival(struct engine *e, unsigned L, const struct run_level_view *v)
 {
-    if (!v->interpreted || L >= ENGINE_MAX_LEVELS || e->interp_seen[L] == v->steps) return false;
+    if (!between_instructions(v) || L >= ENGINE_MAX_LEVELS || e->interp_seen[L] == v->steps) return false;
     e->interp_seen[L] = v->steps;
     return true;
 }
@@ -627,15 +629,21 @@ static bool boundary_pc_pa(const struct engine *e, struct boundary *b, uint32_t 
     return b->pc_translates;
 }
 
-/* Level L's pc, physical, when its monitor interprets it and has just
- * come between two of its instructions (interp_arrival). */
-static bool interpreted_pc_pa(struct engine *e, unsigned L, uint32_t *pa)
+/* Level L is under a hybrid build (run_interp_next). */
+static bool under_hybrid(const struct engine *e, unsigned L)
 {
     uint32_t between;
-    if (L >= e->nlevels || !run_interp_next(e->run, L, &between)) return false;
+    return L > 0 && L < e->nlevels && run_interp_next(e->run, L, &between);
+}
+
+/* Level L's pc, physical, when it is under a hybrid build and has just
+ * arrived between two of its instructions (step_arrival). */
+static bool arrival_pc_pa(struct engine *e, unsigned L, uint32_t *pa)
+{
+    if (!under_hybrid(e, L)) return false;
     struct run_level_view v;
     engine_level(e, L, &v);
-    return interp_arrival(e, L, &v) && engine_translate(e, L, v.psw.pc, pa, NULL);
+    return step_arrival(e, L, &v) && engine_translate(e, L, v.psw.pc, pa, NULL);
 }
 
 /* The state breakpoint (id) matched at this boundary, or 0.  A level's
@@ -644,19 +652,23 @@ static bool interpreted_pc_pa(struct engine *e, unsigned L, uint32_t *pa)
 static unsigned state_break(struct engine *e, struct boundary *at)
 {
     unsigned hit = 0;
-    bool interp_looked = false, interp_met = false;
-    uint32_t interp_pa = 0;
+    /* Under a hybrid build the running level, or the one above it that is
+     * interpreted, is looked at once a boundary: [0] running, [1] above. */
+    bool looked[2] = {false, false}, met[2] = {false, false};
+    uint32_t arrival_pa[2] = {0, 0};
+    const bool hybrid_running = under_hybrid(e, at->running);
     const uint32_t mode = at->view.psw.flags & PSW_M;
     for (unsigned i = 0; i < e->nbreaks && !hit; i++) {
         const struct engine_break *b = &e->breaks[i];
         uint32_t pa;
         switch (b->kind) {
         case ENGINE_BREAK_ADDR:
-            if (b->level == at->running && boundary_pc_pa(e, at, &pa) && pa == b->addr) hit = b->id;
-            else if (b->level == at->running + 1) {
-                /* its monitor interprets it, and is between two of its instructions */
-                if (!interp_looked) interp_looked = true, interp_met = interpreted_pc_pa(e, b->level, &interp_pa);
-                if (interp_met && interp_pa == b->addr) hit = b->id;
+            if (b->level == at->running && !hybrid_running) {
+                if (boundary_pc_pa(e, at, &pa) && pa == b->addr) hit = b->id;
+            } else if (b->level == at->running || b->level == at->running + 1) {
+                const unsigned k = b->level - at->running;
+                if (!looked[k]) looked[k] = true, met[k] = arrival_pc_pa(e, b->level, &arrival_pa[k]);
+                if (met[k] && arrival_pa[k] == b->addr) hit = b->id;
             }
             break;
         case ENGINE_BREAK_MODE:
@@ -1096,14 +1108,9 @@ static bool pred_level_ran(struct engine *e, unsigned L, bool before, unsigned *
     (void)id;
     struct run_level_view v;
     engine_level(e, L, &v);
-    uint32_t between;
-    if (!v.host_code && run_interp_next(e->run, L, &between)) {
-        /* Interpreted in virtual supervisor mode: its steps are met where
-         * the interpreter stands between them; where it runs so, it is at
-         * the gate, which carries out nothing. */
-        if (v.interpreted) return before && interp_arrival(e, L, &v);
-        if (is_running(&v) && (v.psw.flags & PSW_M)) return false;
-    }
+    /* Under a hybrid build its steps are met where it runs or the
+     * interpreter stands between them, each once (step_arrival). */
+    if (!v.host_code && under_hybrid(e, L)) return before && step_arrival(e, L, &v);
     if (!v.host_code) return before && is_running(&v);
     if (before) return false;
     bool hit = L < ENGINE_MAX_LEVELS && e->handled[L];
@@ -1161,6 +1168,10 @@ static enum search_end search_back(struct engine *e, search_pred pred, unsigned 
         }
         struct jpos p = replay_to(e, e->snaps[k].pos, e->snaps[k].time);
         watch_reset(e);
+        /* The window's first boundary is looked at as any other: an
+         * interpreted level's arrival there is one (the window before
+         * ends just short of it). */
+        for (unsigned lv = 0; lv < ENGINE_MAX_LEVELS; lv++) e->interp_seen[lv] = INTERP_NONE;
         uint64_t matches = 0, polled = 0;
         bool stopped = false;
         while (engine_time(e) < hi) {
