@@ -11,7 +11,7 @@
  * (the debugger is deterministic, reverse motions included).  `trace
  * save` writes files and starts graphviz, so lines naming it are left out.
  */
-#include "fuzz.h"
+#include "programs.h"
 
 #include "../../tui/commands.h"
 
@@ -41,13 +41,9 @@ static struct asm_vmm *built_in_vmm, *hybrid_vmm;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    for (size_t i = 0; i < COUNT(programs); i++)
-        FUZZ_CHECK(asm_load_program(programs[i], &images[i], stderr) == 0, "%s does not assemble", programs[i]);
-    char err[RUN_ERROR_SIZE];
-    built_in_vmm = run_load_asm_vmm(NULL, err);
-    FUZZ_CHECK(built_in_vmm != NULL, "the asm VMM: %s", err);
-    hybrid_vmm = run_load_asm_vmm("programs/vmm/vmm_hybrid.s", err);
-    FUZZ_CHECK(hybrid_vmm != NULL, "the hybrid asm VMM: %s", err);
+    fuzz_load_programs(programs, COUNT(programs), images);
+    built_in_vmm = fuzz_load_asm_vmm(NULL);
+    hybrid_vmm = fuzz_load_asm_vmm("programs/vmm/vmm_hybrid.s");
     return 0;
 }
 

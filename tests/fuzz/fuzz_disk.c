@@ -15,7 +15,7 @@
  * changed entries can tell), the program ends as on the bare machine:
  * stop, registers, PSW, memory, output, steps and every word of the disk.
  */
-#include "fuzz.h"
+#include "programs.h"
 
 #include <unistd.h>
 
@@ -55,11 +55,8 @@ static struct isa_variant pg;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    for (size_t i = 0; i < COUNT(programs); i++)
-        FUZZ_CHECK(asm_load_program(programs[i], &images[i], stderr) == 0, "%s does not assemble", programs[i]);
-    char err[RUN_ERROR_SIZE];
-    built_in_vmm = run_load_asm_vmm(NULL, err);
-    FUZZ_CHECK(built_in_vmm != NULL, "the asm VMM: %s", err);
+    fuzz_load_programs(programs, COUNT(programs), images);
+    built_in_vmm = fuzz_load_asm_vmm(NULL);
     char verr[ISA_ERROR_SIZE];
     FUZZ_CHECK(isa_variant_load("pg", &pg, verr), "%s", verr);
     return 0;
