@@ -128,6 +128,9 @@ FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuz
 FUZZ_SECONDS ?= 20
 FUZZ_CC     ?= $(shell command -v clang-14 || command -v clang || echo clang)
 FUZZ_FLAGS  ?=
+# The lab target makes two folders an input (its own and the grader's, in
+# $TMPDIR): on a tmpfs it runs five times faster than on ext4's /tmp.
+FUZZ_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,/tmp)
 FUZZ_CFLAGS  = $(CSTD) $(WARNINGS) $(DISPATCH_FLAG) -g -O1 -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all -DTRAPEZE_TEST_BUILD -DTRAPEZE_FUZZ_BUILD
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=build/fuzz/%.o)
@@ -177,7 +180,7 @@ fuzz: fuzz-deps
 fuzz-%: build/fuzz/fuzz-% trapeze
 	@mkdir -p build/fuzz/corpus/$* build/fuzz/findings/$*
 	@bash tests/fuzz/seeds.sh $* build/fuzz/seeds/$* ./trapeze
-	./build/fuzz/fuzz-$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+	TMPDIR=$(FUZZ_TMPDIR) ./build/fuzz/fuzz-$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
 	    -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix=build/fuzz/findings/$*/ \
 	    $(FUZZ_FLAGS) build/fuzz/corpus/$* build/fuzz/seeds/$* tests/fuzz/regress/$*
 

@@ -164,13 +164,21 @@ bool grade_vet_includes(const struct grade_file *f, const char *const *allowed,
     return true;
 }
 
+/* In $TMPDIR, as mkstemp(3)'s callers do, so that a grading machine whose
+ * /tmp is small or slow can point it elsewhere (a tmpfs). */
 bool grade_private_open(struct grade_private *p, char err[GRADE_ERROR_SIZE])
 {
     memset(p, 0, sizeof *p);
-    snprintf(p->dir, sizeof p->dir, "%s", "/tmp/trapeze-grade-XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    if (strlen(tmp) > GRADE_TMPDIR_MAX) {
+        snprintf(err, GRADE_ERROR_SIZE, "TMPDIR is longer than %d characters", GRADE_TMPDIR_MAX);
+        return false;
+    }
+    snprintf(p->dir, sizeof p->dir, "%s/trapeze-grade-XXXXXX", tmp);
     if (mkdtemp(p->dir)) return true;
     p->dir[0] = '\0';
-    snprintf(err, GRADE_ERROR_SIZE, "cannot make a private folder in /tmp: %s", strerror(errno));
+    snprintf(err, GRADE_ERROR_SIZE, "cannot make a private folder in %s: %s", tmp, strerror(errno));
     return false;
 }
 
@@ -190,7 +198,7 @@ static bool remember(struct grade_private *p, const char *rel, size_t len)
 bool grade_private_write(struct grade_private *p, const char *rel, const char *text, size_t len,
                          char err[GRADE_ERROR_SIZE])
 {
-    char path[160];
+    char path[GRADE_PRIVATE_PATH];
     const char *slash = strchr(rel, '/');
     if (slash) {
         bool made = false;
@@ -222,7 +230,7 @@ fail:
 void grade_private_remove(struct grade_private *p)
 {
     if (!p->dir[0]) return;
-    char path[160];
+    char path[GRADE_PRIVATE_PATH];
     while (p->nmade > 0) remove(grade_private_path(p, p->made[--p->nmade], path, sizeof path));
     rmdir(p->dir);
     p->dir[0] = '\0';

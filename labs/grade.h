@@ -114,11 +114,16 @@ bool grade_vet_includes(const struct grade_file *f, const char *const *allowed,
                         char err[GRADE_ERROR_SIZE]);
 
 #define GRADE_PRIVATE_ENTRIES 24
+#define GRADE_TMPDIR_MAX 64                     /* longer: an error, never cut */
+#define GRADE_PRIVATE_PATH 160                  /* holds dir, '/' and any made[] */
 struct grade_private {
-    char dir[64];                               /* /tmp/trapeze-grade-XXXXXX */
+    char dir[GRADE_TMPDIR_MAX + 24];            /* $TMPDIR/trapeze-grade-XXXXXX */
     char made[GRADE_PRIVATE_ENTRIES][64];       /* relative, in the order made */
     size_t nmade;
 };
+_Static_assert(GRADE_PRIVATE_PATH >= sizeof ((struct grade_private *)0)->dir + 1 +
+                                         sizeof ((struct grade_private *)0)->made[0],
+               "a private path holds the folder and any file made in it");
 bool grade_private_open(struct grade_private *p, char err[GRADE_ERROR_SIZE]);
 /* Writes a fresh file at dir/rel ("lib/machine.inc": its one folder is made
  * on first use): the bytes given, or (text NULL) the tree's programs/REL

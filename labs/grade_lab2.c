@@ -96,7 +96,7 @@ struct lab2 {
     const struct asm_lab_spec *spec;
     char root[512];      /* the Trapeze tree the lab lives in           */
     struct grade_private priv; /* vmm/vmm.s, lib/machine.inc */
-    char vmm_path[128];
+    char vmm_path[GRADE_PRIVATE_PATH];
     /* The submission assembled once for all its runs; NULL when it does
      * not assemble (each run then says why, from vmm_path). */
     struct asm_vmm *vmm;

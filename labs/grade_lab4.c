@@ -216,7 +216,8 @@ static bool fill_private(struct lab4 *l, struct grade_private *p, const struct s
 static bool assemble_build(struct lab4 *l, const struct grade_private *p, const char *name,
                            const struct settings *s, struct asm_image *img, char err[GRADE_ERROR_SIZE])
 {
-    char file[64], path[160], paravirt[160], console[160], console_as_included[160];
+    char file[64], path[GRADE_PRIVATE_PATH], paravirt[GRADE_PRIVATE_PATH], console[GRADE_PRIVATE_PATH],
+        console_as_included[GRADE_PRIVATE_PATH];
     snprintf(file, sizeof file, "%s.s", name);
     char *text = tree_source(file, err);
     if (!text || !set_number(&text, file, "a tick every ", s->quantum, err)) {

@@ -64,8 +64,8 @@ struct workload {
 struct lab7 {
     struct grade *g;
     struct grade_private priv; /* lib/: the includes; lab/: frontend.s, native.s */
-    char frontend_path[128];   /* the private copy of the submission */
-    char workload_path[128];   /* where a workload's text is assembled, as if a file */
+    char frontend_path[GRADE_PRIVATE_PATH]; /* the private copy of the submission  */
+    char workload_path[GRADE_PRIVATE_PATH]; /* a workload's text, assembled as a file */
     uint32_t *disk;            /* the initial disk, DISK_SECTORS sectors */
     char *source;              /* a workload's text, SOURCE_SIZE */
     uint64_t kicks, fewest;    /* over the workloads that passed */

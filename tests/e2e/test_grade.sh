@@ -494,6 +494,19 @@ expect_status "$EXIT_BAD_INPUT" "--check: lab 4, a console that does not assembl
 expect_match err "/check/pv_console.inc:[0-9]+:[0-9]+: error: " "--check: lab 4 names the submission's file"
 run_capture "$TRAPEZE" grade --check --json "$T/r.json" $L1 $L1/solution
 expect_status "$EXIT_BAD_INPUT" "--check with --json"
+# The private folder is made in $TMPDIR and removed; where it cannot be, one line.
+mkdir -p "$T/tmpdir"
+TMPDIR=$T/tmpdir run_capture "$TRAPEZE" grade --check $L7 $L7/solution
+expect_status 0 "TMPDIR: lab 7's reference is taken with its private folder there"
+e2e_checks=$((e2e_checks + 1))
+[ -z "$(ls -A "$T/tmpdir")" ] || fail "TMPDIR: the private folder was left behind: $(ls -A "$T/tmpdir")"
+TMPDIR=$T/no/such/folder run_capture "$TRAPEZE" grade --check $L7 $L7/solution
+expect_status "$EXIT_BAD_INPUT" "TMPDIR: a folder that does not exist"
+expect_match err "^trapeze grade: cannot make a private folder in $T/no/such/folder: No such file or directory$" \
+    "TMPDIR: the folder is named"
+TMPDIR=/$(printf 'd%.0s' $(seq 70)) run_capture "$TRAPEZE" grade --check $L7 $L7/solution
+expect_status "$EXIT_BAD_INPUT" "TMPDIR: too long"
+expect_match err "^trapeze grade: TMPDIR is longer than 64 characters$" "TMPDIR: too long is said, never cut"
 
 # ---- Packaging: the autograder zips and the handout, run as Gradescope would ------
 # zip and unzip come with make deps; the zips are made from the tree's git files.
