@@ -12,6 +12,10 @@
 #   - `step 1000000` repeated to the same count in one session;
 #   - the TUI's `c` (tmux; skipped without it): the CPU of a session that
 #     runs to the budget, less that of one that quits at once;
+#   - going back over the whole history, in M steps gone back per CPU
+#     second (less the CPU of the way forward): `reverse-step 1000000` (the
+#     largest count) after `step 1000000`, and `reverse-continue` to a
+#     breakpoint at the start after `continue` to the BENCH_STEPS budget;
 #   then the start-up of `debug` and `equiv` at --mem 1M and 64M words (the
 #   snapshots and equiv's comparison cover the pages written, so a bigger
 #   --mem should cost nothing before the first command).
@@ -32,6 +36,7 @@ mips() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%8.1f M steps/s", (t > 0 ? n /
 share() { awk -v n="$1" -v t="$2" -v m="$3" -v u="$4" 'BEGIN {
     printf "%4.0f%%", (t > 0 && m > 0 ? 100 * (n / t) / (m / u) : 0) }'; }
 
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { print a - b }'; }
 debug_script() { printf '%s\n' "$@" >"$tmp/cmds"; }
 debug_run() { "$bin" debug "$@" <"$tmp/cmds"; }
 
@@ -80,6 +85,7 @@ for stack in bare "--vmm te" "--depth 2"; do
     echo "    run                            $(mips "$steps" "$t_run")"
     debug_script continue quit
     t=$(cpu_seconds debug_run "${opt[@]}" --max-steps "$steps" "$prog")
+    t_continue=$t
     echo "    debug: continue                $(mips "$steps" "$t")  $(share "$steps" "$t" "$steps" "$t_run") of run"
     debug_script 'break trap DIV' continue quit
     t=$(cpu_seconds debug_run "${opt[@]}" --max-steps "$steps" "$prog")
@@ -95,6 +101,14 @@ for stack in bare "--vmm te" "--depth 2"; do
         t=$(tui_cpu "${opt[@]}" --max-steps "$steps" "$prog")
         echo "    tui: c                         $(mips "$steps" "$t")  $(share "$steps" "$t" "$steps" "$t_run") of run"
     fi
+    debug_script 'step 1000000' quit
+    t_fwd=$(cpu_seconds debug_run "${opt[@]}" "$prog")
+    debug_script 'step 1000000' 'reverse-step 1000000' quit
+    t=$(cpu_seconds debug_run "${opt[@]}" "$prog")
+    echo "    debug: reverse-step 1000000    $(mips 1000000 "$(minus "$t" "$t_fwd")") back"
+    debug_script continue 'break _start' reverse-continue quit
+    t=$(cpu_seconds debug_run "${opt[@]}" --max-steps "$steps" "$prog")
+    echo "    debug: reverse-continue        $(mips "$steps" "$(minus "$t" "$t_continue")") back"
 done
 
 debug_script quit
