@@ -260,7 +260,9 @@ static const char *find_prefix(const char *text, const char *needle, size_t n)
 
 static void name_grader_file(const char *private_copy, const struct grade_file *f, char err[GRADE_ERROR_SIZE])
 {
-    const char *folder = strstr(private_copy, "trapeze-grade-");
+    /* The last such name: $TMPDIR may hold one too. */
+    const char *folder = NULL;
+    for (const char *at = private_copy; (at = strstr(at, "/trapeze-grade-")) != NULL; at++) folder = at + 1;
     const char *slash = folder ? strchr(folder, '/') : NULL;
     if (!slash) return;
     const size_t plen = (size_t)(slash + 1 - private_copy); /* ".../trapeze-grade-XXXXXX/" */

@@ -500,6 +500,13 @@ TMPDIR=$T/tmpdir run_capture "$TRAPEZE" grade --check $L7 $L7/solution
 expect_status 0 "TMPDIR: lab 7's reference is taken with its private folder there"
 e2e_checks=$((e2e_checks + 1))
 [ -z "$(ls -A "$T/tmpdir")" ] || fail "TMPDIR: the private folder was left behind: $(ls -A "$T/tmpdir")"
+# A TMPDIR that itself looks like a private folder: the grader's file is
+# still named inside the folder, never with the folder's path.
+mkdir -p "$T/trapeze-grade-tmp"
+rm -rf "$C" && cp -rL "$L7/solution" "$C" && sed -i 's/^blk_queue:$/blk_queue_renamed:/' "$C/frontend.s"
+TMPDIR=$T/trapeze-grade-tmp run_capture "$TRAPEZE" grade --check $L7 "$C"
+expect_match err "^trapeze grade: .*/check/frontend.s: error: in the grader's file that includes it: lab/workload.s:[0-9]+:[0-9]+: error: undefined symbol 'blk_queue'" \
+    "TMPDIR named like a private folder: the workload still said of the front end"
 TMPDIR=$T/no/such/folder run_capture "$TRAPEZE" grade --check $L7 $L7/solution
 expect_status "$EXIT_BAD_INPUT" "TMPDIR: a folder that does not exist"
 expect_match err "^trapeze grade: cannot make a private folder in $T/no/such/folder: No such file or directory$" \
