@@ -1223,6 +1223,26 @@ bool run_interp_next(const struct run *r, unsigned level, uint32_t *addr)
     return true;
 }
 
+/* Level `level`'s state, the one that runs now being `running`; *stop:
+ * why it stopped (MACHINE_BUDGET when it did not). */
+static enum run_level_state level_state(const struct run *r, const struct column *c, unsigned level,
+                                        unsigned running, enum machine_stop *stop)
+{
+    *stop = machine_stop_of(r, c, level);
+    if (*stop != MACHINE_BUDGET) return RUN_LEVEL_STOPPED;
+    if (!machine_started(r, c, level)) return RUN_LEVEL_NOT_STARTED;
+    if (level == running) return RUN_LEVEL_RUNNING;
+    if (level < running || !(c->suspended & 1u << level)) return RUN_LEVEL_WAITING;
+    return RUN_LEVEL_SUSPENDED;
+}
+
+enum run_level_state run_level_state(const struct run *r, unsigned g, unsigned level)
+{
+    const struct column *c = column_of(r, g);
+    enum machine_stop stop;
+    return level_state(r, c, level_in(r, level), running_level(r, c), &stop);
+}
+
 void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_level_view *out)
 {
     const struct column *c = column_of(r, g);
@@ -1238,12 +1258,9 @@ void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_
     out->place = VMM_PLACE_DIRECT;
     if (r->bottom == BOTTOM_C && level >= 1) out->place = vmm_guest_place(r->cvmm, c->index);
 
-    enum machine_stop stop = machine_stop_of(r, c, level);
-    if (stop != MACHINE_BUDGET) out->state = RUN_LEVEL_STOPPED, out->stop = stop;
-    else if (!machine_started(r, c, level)) out->state = RUN_LEVEL_NOT_STARTED;
-    else if (level == out->running) out->state = RUN_LEVEL_RUNNING;
-    else if (level < out->running || !(c->suspended & 1u << level)) out->state = RUN_LEVEL_WAITING;
-    else out->state = RUN_LEVEL_SUSPENDED;
+    enum machine_stop stop;
+    out->state = level_state(r, c, level, out->running, &stop);
+    if (out->state == RUN_LEVEL_STOPPED) out->stop = stop;
     if (out->host_code) return;
 
     if (out->state == RUN_LEVEL_SUSPENDED && interpreted_now(r, c, level)) {

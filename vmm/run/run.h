@@ -346,6 +346,9 @@ struct run_level_view {
     size_t memsize;            /* words of machine L */
 };
 void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_level_view *out);
+/* Its state alone, as its view gives it, without the rest (a search
+ * looks at it every unit). */
+enum run_level_state run_level_state(const struct run *r, unsigned g, unsigned level);
 /* Where, in machine level - 1, the asm monitor below `level` stands
  * between two instructions of the level it interprets (its export
  * interp_next): the debugger stops there to look for a breakpoint in
