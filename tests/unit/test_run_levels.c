@@ -1,6 +1,7 @@
 /*
- * test_run_levels.c: what a run shows of each level (run_level_view), and
- * setting registers where a level's code will see them (run_set_reg).
+ * test_run_levels.c: what a run shows of each level (run_level_view, and
+ * run_level_state the same state alone), and setting registers where a
+ * level's code will see them (run_set_reg).
  *
  * Views are checked unit by unit against a bare run of the program,
  * recorded step by step (tr_trace_bare): whenever the program runs, its
@@ -116,6 +117,7 @@ static void check_views(const struct run *r, const struct tr_trace *t, const cha
         snprintf(where, sizeof where, "%s, time %" PRIu64 ", L%u %s (L%u runs)", what, run_time(r), L,
                  run_level_state_name(v.state), running);
         cr_assert_eq(v.level, L, "%s", where);
+        cr_assert_eq(run_level_state(r, 0, L), v.state, "%s: its state alone is its view's", where);
         cr_assert_eq(v.running, running, "%s", where);
         cr_assert_eq(v.host_code, L < spec->n && spec->kind[L] == RUN_MONITOR_C, "%s", where);
         if (v.state == RUN_LEVEL_RUNNING) {
