@@ -619,6 +619,17 @@ static void boundary_at(const struct engine *e, struct boundary *b)
     b->have_pa = false;
 }
 
+/* The same, with only what breakpoints and watch_move read of the view
+ * (its PSW, host_code): a backward search makes one every unit. */
+static void boundary_for_breaks(const struct engine *e, struct boundary *b)
+{
+    b->running = engine_running_level(e);
+    b->view = (struct run_level_view){.level = b->running, .running = b->running};
+    b->view.host_code = b->running < e->spec.n && e->spec.kind[b->running] == RUN_MONITOR_C;
+    b->view.psw = run_running_psw(e->run, 0);
+    b->have_pa = false;
+}
+
 static bool boundary_pc_pa(const struct engine *e, struct boundary *b, uint32_t *pa)
 {
     if (!b->have_pa) {
@@ -1129,7 +1140,7 @@ static bool pred_breakpoint(struct engine *e, unsigned L, bool before, unsigned 
     (void)L;
     if (!before) return false;
     struct boundary at;
-    boundary_at(e, &at);
+    boundary_for_breaks(e, &at);
     unsigned hit = 0;
     if (e->pending != ENGINE_NO_LEVEL && at.running >= e->pending) {
         hit = e->pending_break;

@@ -120,6 +120,10 @@ static void check_views(const struct run *r, const struct tr_trace *t, const cha
         cr_assert_eq(run_level_state(r, 0, L), v.state, "%s: its state alone is its view's", where);
         cr_assert_eq(v.running, running, "%s", where);
         cr_assert_eq(v.host_code, L < spec->n && spec->kind[L] == RUN_MONITOR_C, "%s", where);
+        if (L == running) {
+            const struct psw live = run_running_psw(r, 0);
+            assert_psw(&live, &v.psw, where);
+        }
         if (v.state == RUN_LEVEL_RUNNING) {
             nrunning++;
             st->running[L]++;

@@ -1243,6 +1243,14 @@ enum run_level_state run_level_state(const struct run *r, unsigned g, unsigned l
     return level_state(r, c, level_in(r, level), running_level(r, c), &stop);
 }
 
+struct psw run_running_psw(const struct run *r, unsigned g)
+{
+    const struct column *c = column_of(r, g);
+    const unsigned L = running_level(r, c);
+    if (L < r->n && r->spec.kind[L] == RUN_MONITOR_C) return (struct psw){0};
+    return psw_of(r, c, L);
+}
+
 void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_level_view *out)
 {
     const struct column *c = column_of(r, g);
@@ -1445,10 +1453,23 @@ bool run_to_real(const struct run *r, unsigned g, unsigned j, uint32_t pa, uint3
 bool run_translate(const struct run *r, unsigned g, unsigned level, uint32_t va, uint32_t *pa,
                    unsigned *detail)
 {
-    struct run_level_view v;
-    run_level_view(r, g, level, &v);
+    const struct column *c = column_of(r, g);
+    level = level_in(r, level);
     unsigned d = MEMF_BOUND;
-    bool ok = !v.host_code && machine_translate(column_of(r, g)->views[v.level], &v.psw, va, ACCESS_LOAD, pa, &d);
+    bool ok = false;
+    if (!(level < r->n && r->spec.kind[level] == RUN_MONITOR_C)) {
+        /* The running level's view holds its live PSW: no view needed (a
+         * backward search translates its pc every unit). */
+        struct psw psw;
+        if (level == running_level(r, c)) {
+            psw = psw_of(r, c, level);
+        } else {
+            struct run_level_view v;
+            run_level_view(r, g, level, &v);
+            psw = v.psw;
+        }
+        ok = machine_translate(c->views[level], &psw, va, ACCESS_LOAD, pa, &d);
+    }
     if (!ok && detail) *detail = d;
     return ok;
 }

@@ -349,6 +349,9 @@ void run_level_view(const struct run *r, unsigned g, unsigned level, struct run_
 /* Its state alone, as its view gives it, without the rest (a search
  * looks at it every unit). */
 enum run_level_state run_level_state(const struct run *r, unsigned g, unsigned level);
+/* The PSW of the level that runs now, as its view gives it (the running
+ * level is never suspended: always its live PSW; host code: zero). */
+struct psw run_running_psw(const struct run *r, unsigned g);
 /* Where, in machine level - 1, the asm monitor below `level` stands
  * between two instructions of the level it interprets (its export
  * interp_next): the debugger stops there to look for a breakpoint in
