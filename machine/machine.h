@@ -106,6 +106,8 @@ struct machine_stats {
     uint64_t disk_reads, disk_writes; /* disk commands that moved a sector      */
     uint64_t disk_errors;             /* ... and that failed (ISA.md's rules)   */
     uint64_t exits[EXIT_REASON_COUNT]; /* exits from guest mode, by reason: each a step */
+    uint64_t traps_and_exits;         /* the sums of traps[] and exits[], kept as they
+                                         count: machine_steps is asked every unit */
 };
 
 enum machine_access { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE };
